@@ -1,0 +1,62 @@
+# Keystile build. `make` builds build/keystile; `make test` runs every test;
+# `make test SANITIZE=1` runs the same suite under ASan+UBSan (build in build/san).
+CC      ?= cc
+PKGS    := libmicrohttpd jansson libsodium sqlite3 zlib
+CSTD    := -std=c17 -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS_BASE := $(CSTD) $(WARN) -g -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+ifeq ($(SANITIZE),1)
+BUILD   := build/san
+CFLAGS  := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS := -fsanitize=address,undefined
+else
+BUILD   := build
+CFLAGS  := $(CFLAGS_BASE) -O2
+LDFLAGS :=
+endif
+
+LIB_SRC := $(wildcard src/core/*.c src/store/*.c src/index/*.c src/verify/*.c src/service/*.c src/http/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test run clean unit-tests
+all: $(BUILD)/keystile
+
+# Installs the Debian packages the build and tests need, only when one is missing.
+deps:
+	@sh scripts/install-deps.sh
+
+$(BUILD)/libkeystile.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+
+$(BUILD)/keystile: $(CLI_OBJ) $(BUILD)/libkeystile.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libkeystile.a $(LDLIBS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libkeystile.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libkeystile.a $(LDLIBS)
+
+unit-tests: $(UNIT_BIN)
+
+test: deps
+	@$(MAKE) --no-print-directory all unit-tests
+	@BUILD=$(BUILD) sh tests/run.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/run-demo.sh
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,73 @@
+/* model.c - freeing and copying the plain records of model.h. */
+#include "core/model.h"
+#include "core/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int ks_strlist_add(ks_strlist *l, const char *s)
+{
+    char *copy = strdup(s);
+    if (!copy)
+        return KS_ERR_NOMEM;
+    char **grown = realloc(l->items, (l->count + 1) * sizeof *grown);
+    if (!grown) {
+        free(copy);
+        return KS_ERR_NOMEM;
+    }
+    grown[l->count++] = copy;
+    l->items = grown;
+    return KS_OK;
+}
+
+int ks_strlist_contains(const ks_strlist *l, const char *s)
+{
+    for (size_t i = 0; i < l->count; i++)
+        if (strcmp(l->items[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+int ks_strlist_copy(ks_strlist *dst, const ks_strlist *src)
+{
+    memset(dst, 0, sizeof *dst);
+    for (size_t i = 0; i < src->count; i++) {
+        if (ks_strlist_add(dst, src->items[i]) != KS_OK) {
+            ks_strlist_free(dst);
+            return KS_ERR_NOMEM;
+        }
+    }
+    return KS_OK;
+}
+
+void ks_strlist_free(ks_strlist *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        free(l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->count = 0;
+}
+
+void ks_role_free(ks_role *r)
+{
+    free(r->name);
+    r->name = NULL;
+    ks_strlist_free(&r->resources);
+}
+
+void ks_key_free(ks_key *k)
+{
+    free(k->name);
+    k->name = NULL;
+    ks_strlist_free(&k->roles);
+}
+
+void ks_audit_record_free(ks_audit_record *r)
+{
+    free(r->actor);
+    free(r->action);
+    free(r->target);
+    free(r->detail);
+    memset(r, 0, sizeof *r);
+}

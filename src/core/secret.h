@@ -1,0 +1,32 @@
+/*
+ * secret.h - the server secret and the keyed hash of tokens.
+ *
+ * Tokens are never stored: only BLAKE2b-256 keyed with a 32-byte server secret
+ * (libsodium crypto_generichash). The secret lives in a file of exactly 32 bytes,
+ * mode 0600, created on first use beside the database; a file that others can
+ * read, or of the wrong size, is refused. Digests compare in constant time.
+ */
+#ifndef KS_CORE_SECRET_H
+#define KS_CORE_SECRET_H
+
+#include <stddef.h>
+
+#define KS_SECRET_LEN 32
+#define KS_DIGEST_LEN 32
+
+typedef struct { unsigned char bytes[KS_SECRET_LEN]; } ks_secret;
+typedef struct { unsigned char bytes[KS_DIGEST_LEN]; } ks_digest;
+
+/* Loads the secret from `path`; when the file does not exist and `create` is
+ * set, makes a new random one (mode 0600, written with O_EXCL and fsync).
+ * On failure returns KS_ERR_INVALID (bad file) or KS_ERR_INTERNAL (I/O) and
+ * writes a reason into err (never the secret). */
+int ks_secret_load(const char *path, int create, ks_secret *out, char *err, size_t errlen);
+
+/* digest = BLAKE2b-256(key = secret, data = token[0..len)). */
+void ks_token_hash(const ks_secret *secret, const char *token, size_t len, ks_digest *out);
+
+/* 1 when a and b are equal, compared in constant time. */
+int ks_digest_equal(const ks_digest *a, const ks_digest *b);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * sqlite_internal.h - what the files of the SQLite backend share: the store
+ * struct, cached prepared statements, transactions and row readers.
+ * Not for use outside src/store/sqlite_*.c.
+ */
+#ifndef KS_STORE_SQLITE_INTERNAL_H
+#define KS_STORE_SQLITE_INTERNAL_H
+
+#include "store/store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+typedef enum {
+    Q_AUDIT_INSERT,
+    Q_ACCOUNT_INSERT,
+    Q_ACCOUNT_GET,
+    Q_ACCOUNT_PUT,
+    Q_ACCOUNT_LIST,
+    Q_ROLE_INSERT,
+    Q_ROLE_RESOURCE_INSERT,
+    Q_ROLE_RESOURCES_DELETE,
+    Q_ROLE_GET,
+    Q_ROLE_LIST,
+    Q_ROLE_RESOURCES_OF,
+    Q_ROLE_RENAME,
+    Q_ROLE_DELETE,
+    Q_ROLE_IN_USE,
+    Q_KEY_INSERT,
+    Q_KEY_SEQ,
+    Q_KEY_GET,
+    Q_KEY_LIST,
+    Q_KEY_SET_NAME,
+    Q_KEY_SET_ACTIVE,
+    Q_KEY_DELETE,
+    Q_KEY_ROLES_DELETE,
+    Q_KEY_ROLE_INSERT,
+    Q_KEY_ROLES_OF,
+    Q_TOKEN_UPSERT,
+    Q_TOKEN_DELETE,
+    Q_TOKENS_OF,
+    Q_TOKEN_LAST_USED,
+    Q_LOAD_KEYS,
+    Q_LOAD_TOKENS,
+    Q_LOAD_KEY_ROLES,
+    Q_AUDIT_LIST,
+    Q_COUNT
+} sq_query;
+
+typedef struct {
+    ks_store base;
+    sqlite3 *db;
+    pthread_mutex_t lock;          /* one caller at a time on the connection */
+    sqlite3_stmt *stmts[Q_COUNT];  /* prepared lazily, kept until close */
+} sq_store;
+
+/* The cached statement for q, reset and with bindings cleared; NULL on error. */
+sqlite3_stmt *sq_stmt(sq_store *s, sq_query q);
+
+/* Maps a SQLite result code to a Keystile error code. */
+int sq_error(int rc);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. commit returns KS_OK or KS_ERR_STORAGE. */
+int sq_begin(sq_store *s);
+int sq_commit(sq_store *s);
+void sq_rollback(sq_store *s);
+
+/* Runs a statement that returns no row; KS_OK or an error code. */
+int sq_exec_stmt(sqlite3_stmt *st);
+
+/* Appends the audit entry (in the caller's transaction). */
+int sq_audit_insert(sq_store *s, const ks_audit_entry *audit);
+
+/* strdup of a text column ("" when NULL); NULL only on out of memory. */
+char *sq_column_strdup(sqlite3_stmt *st, int col);
+
+/* The seq of key_id in account; KS_ERR_NOT_FOUND when absent. */
+int sq_key_seq(sq_store *s, const char *account, const char *key_id, int64_t *seq);
+
+/* Fills out->slots and out->roles of the key with this seq. */
+int sq_key_fill(sq_store *s, int64_t seq, ks_key *out);
+
+/* Checks that every role exists in account: KS_ERR_INVALID naming none. */
+int sq_roles_exist(sq_store *s, const char *account, const ks_strlist *roles);
+
+/* Replaces the key's roles in account. */
+int sq_key_roles_write(sq_store *s, int64_t seq, const char *account, const ks_strlist *roles);
+
+/* Writes both token slots of a key (deleting an empty one). */
+int sq_tokens_write(sq_store *s, int64_t seq, const ks_token_slots *slots);
+
+/* Inserts key, its tokens and roles in the caller's transaction. */
+int sq_key_insert_tx(sq_store *s, const ks_key *key);
+
+/* Key operations (sqlite_keys.c). */
+int sq_key_insert(ks_store *base, const ks_key *key, const ks_audit_entry *audit);
+int sq_key_get(ks_store *base, const char *account, const char *key_id, ks_key *out);
+int sq_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_key_page *out);
+int sq_key_update(ks_store *base, const char *account, const char *key_id,
+                  const ks_key_patch *patch, const ks_audit_entry *audit);
+int sq_key_delete(ks_store *base, const char *account, const char *key_id,
+                  const ks_audit_entry *audit);
+int sq_key_apply_slots(ks_store *base, const char *account, const char *key_id, ks_slot_op op,
+                       const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit);
+int sq_last_used_flush(ks_store *base, const ks_last_used *items, size_t n);
+int sq_load_keys(sq_store *s, const char *account, const ks_store_loader *loader);
+
+#endif

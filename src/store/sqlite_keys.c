@@ -1,0 +1,432 @@
+/*
+ * sqlite_keys.c - the key operations of the SQLite backend: insert, read, list,
+ * update, delete, token-slot transitions, last-used batches and the streaming
+ * load of every key for the verify index.
+ */
+#include "store/sqlite_internal.h"
+#include "core/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int sq_key_seq(sq_store *s, const char *account, const char *key_id, int64_t *seq)
+{
+    sqlite3_stmt *st = sq_stmt(s, Q_KEY_SEQ);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *seq = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return step == SQLITE_ROW ? KS_OK : step == SQLITE_DONE ? KS_ERR_NOT_FOUND : sq_error(step);
+}
+
+static void token_from_row(sqlite3_stmt *st, int col_hash, ks_token *t)
+{
+    memset(t, 0, sizeof *t);
+    const void *blob = sqlite3_column_blob(st, col_hash);
+    if (blob && sqlite3_column_bytes(st, col_hash) == KS_DIGEST_LEN) {
+        memcpy(t->hash.bytes, blob, KS_DIGEST_LEN);
+        t->present = 1;
+    }
+    t->created_at = sqlite3_column_int64(st, col_hash + 1);
+    t->last_used_at = sqlite3_column_int64(st, col_hash + 2); /* NULL reads as 0 */
+}
+
+int sq_key_fill(sq_store *s, int64_t seq, ks_key *out)
+{
+    memset(&out->slots, 0, sizeof out->slots);
+    sqlite3_stmt *st = sq_stmt(s, Q_TOKENS_OF);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, seq);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        token_from_row(st, 1, sqlite3_column_int(st, 0) == 0 ? &out->slots.current : &out->slots.old);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        return sq_error(step);
+    if (!(st = sq_stmt(s, Q_KEY_ROLES_OF)))
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_text(st, 2, out->account, -1, SQLITE_STATIC);
+    int rc = KS_OK;
+    while (rc == KS_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = ks_strlist_add(&out->roles, (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (rc == KS_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = sq_error(step);
+    return rc;
+}
+
+/* Reads the key columns of a Q_KEY_GET / Q_KEY_LIST / Q_LOAD_KEYS row. */
+static int key_from_row(sqlite3_stmt *st, ks_key *k)
+{
+    memset(k, 0, sizeof *k);
+    k->seq = sqlite3_column_int64(st, 0);
+    const char *id = (const char *)sqlite3_column_text(st, 1);
+    const char *account = (const char *)sqlite3_column_text(st, 2);
+    snprintf(k->key_id, sizeof k->key_id, "%s", id ? id : "");
+    snprintf(k->account, sizeof k->account, "%s", account ? account : "");
+    k->active = sqlite3_column_int(st, 4);
+    k->created_at = sqlite3_column_int64(st, 5);
+    return (k->name = sq_column_strdup(st, 3)) ? KS_OK : KS_ERR_NOMEM;
+}
+
+int sq_roles_exist(sq_store *s, const char *account, const ks_strlist *roles)
+{
+    for (size_t i = 0; i < roles->count; i++) {
+        sqlite3_stmt *st = sq_stmt(s, Q_ROLE_GET);
+        if (!st)
+            return KS_ERR_INTERNAL;
+        sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, roles->items[i], -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (step == SQLITE_DONE)
+            return KS_ERR_INVALID;
+        if (step != SQLITE_ROW)
+            return sq_error(step);
+    }
+    return KS_OK;
+}
+
+int sq_key_roles_write(sq_store *s, int64_t seq, const char *account, const ks_strlist *roles)
+{
+    sqlite3_stmt *st = sq_stmt(s, Q_KEY_ROLES_DELETE);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
+    int rc = sq_exec_stmt(st);
+    for (size_t i = 0; rc == KS_OK && i < roles->count; i++) {
+        if (!(st = sq_stmt(s, Q_KEY_ROLE_INSERT)))
+            return KS_ERR_INTERNAL;
+        sqlite3_bind_int64(st, 1, seq);
+        sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, roles->items[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)i);
+        rc = sq_exec_stmt(st);
+    }
+    return rc;
+}
+
+static int token_write(sq_store *s, int64_t seq, int slot, const ks_token *t)
+{
+    sqlite3_stmt *st = sq_stmt(s, t->present ? Q_TOKEN_UPSERT : Q_TOKEN_DELETE);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int(st, 2, slot);
+    if (t->present) {
+        sqlite3_bind_blob(st, 3, t->hash.bytes, KS_DIGEST_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, t->created_at);
+        if (t->last_used_at)
+            sqlite3_bind_int64(st, 5, t->last_used_at);
+        else
+            sqlite3_bind_null(st, 5);
+    }
+    return sq_exec_stmt(st);
+}
+
+int sq_tokens_write(sq_store *s, int64_t seq, const ks_token_slots *slots)
+{
+    int rc = token_write(s, seq, 0, &slots->current);
+    return rc == KS_OK ? token_write(s, seq, 1, &slots->old) : rc;
+}
+
+int sq_key_insert_tx(sq_store *s, const ks_key *key)
+{
+    int rc = sq_roles_exist(s, key->account, &key->roles);
+    if (rc != KS_OK)
+        return rc;
+    sqlite3_stmt *st = sq_stmt(s, Q_KEY_INSERT);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, key->key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key->account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, key->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, key->active);
+    sqlite3_bind_int64(st, 5, key->created_at);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if ((step & 0xff) == SQLITE_CONSTRAINT)
+        return KS_ERR_NAME_TAKEN; /* a key id collision: the caller makes a new id */
+    if ((rc = sq_error(step)) != KS_OK)
+        return rc;
+    int64_t seq = sqlite3_last_insert_rowid(s->db);
+    rc = sq_tokens_write(s, seq, &key->slots);
+    return rc == KS_OK ? sq_key_roles_write(s, seq, key->account, &key->roles) : rc;
+}
+
+int sq_key_insert(ks_store *base, const ks_key *key, const ks_audit_entry *audit)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = sq_begin(s);
+    if (rc == KS_OK) {
+        rc = sq_key_insert_tx(s, key);
+        if (rc == KS_OK)
+            rc = sq_audit_insert(s, audit);
+        if (rc == KS_OK)
+            rc = sq_commit(s);
+        else
+            sq_rollback(s);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int key_read_locked(sq_store *s, const char *account, const char *key_id, ks_key *out)
+{
+    int64_t seq;
+    int rc = sq_key_seq(s, account, key_id, &seq);
+    if (rc != KS_OK)
+        return rc;
+    sqlite3_stmt *st = sq_stmt(s, Q_KEY_GET);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, seq);
+    int step = sqlite3_step(st);
+    rc = step == SQLITE_ROW ? key_from_row(st, out) : step == SQLITE_DONE ? KS_ERR_NOT_FOUND : sq_error(step);
+    sqlite3_reset(st);
+    if (rc == KS_OK)
+        rc = sq_key_fill(s, seq, out);
+    if (rc != KS_OK)
+        ks_key_free(out);
+    return rc;
+}
+
+int sq_key_get(ks_store *base, const char *account, const char *key_id, ks_key *out)
+{
+    sq_store *s = (sq_store *)base;
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&s->lock);
+    int rc = key_read_locked(s, account, key_id, out);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int sq_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_key_page *out)
+{
+    sq_store *s = (sq_store *)base;
+    memset(out, 0, sizeof *out);
+    int limit = f->limit < 1 ? 1 : f->limit;
+    ks_key *items = calloc((size_t)limit + 1, sizeof *items);
+    if (!items)
+        return KS_ERR_NOMEM;
+    pthread_mutex_lock(&s->lock);
+    int rc = KS_OK, step = SQLITE_DONE;
+    size_t n = 0;
+    sqlite3_stmt *st = sq_stmt(s, Q_KEY_LIST);
+    if (!st) {
+        rc = KS_ERR_INTERNAL;
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, f->before_seq > 0 ? f->before_seq : INT64_MAX);
+    if (f->q && *f->q)
+        sqlite3_bind_text(st, 3, f->q, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, f->status);
+    sqlite3_bind_int(st, 5, f->outdated);
+    sqlite3_bind_int64(st, 6, f->now);
+    sqlite3_bind_int(st, 7, limit + 1); /* one more tells whether a next page exists */
+    while (rc == KS_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = key_from_row(st, &items[n++]);
+    if (rc == KS_OK && step != SQLITE_DONE)
+        rc = sq_error(step);
+    sqlite3_reset(st);
+    for (size_t i = 0; rc == KS_OK && i < n; i++)
+        rc = sq_key_fill(s, items[i].seq, &items[i]);
+out:
+    pthread_mutex_unlock(&s->lock);
+    out->items = items;
+    out->count = n;
+    if (rc != KS_OK) {
+        ks_key_page_free(out);
+        return rc;
+    }
+    if (n > (size_t)limit) {
+        ks_key_free(&items[limit]);
+        out->count = (size_t)limit;
+        out->next_seq = items[limit - 1].seq;
+    }
+    return KS_OK;
+}
+
+int sq_key_update(ks_store *base, const char *account, const char *key_id,
+                  const ks_key_patch *patch, const ks_audit_entry *audit)
+{
+    sq_store *s = (sq_store *)base;
+    int64_t seq;
+    pthread_mutex_lock(&s->lock);
+    int rc = sq_begin(s);
+    if (rc != KS_OK)
+        goto out;
+    if ((rc = sq_key_seq(s, account, key_id, &seq)) != KS_OK)
+        goto fail;
+    if (patch->name) {
+        sqlite3_stmt *st = sq_stmt(s, Q_KEY_SET_NAME);
+        if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
+        sqlite3_bind_int64(st, 1, seq);
+        sqlite3_bind_text(st, 2, patch->name, -1, SQLITE_STATIC);
+        if ((rc = sq_exec_stmt(st)) != KS_OK)
+            goto fail;
+    }
+    if (patch->status >= 0) {
+        sqlite3_stmt *st = sq_stmt(s, Q_KEY_SET_ACTIVE);
+        if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
+        sqlite3_bind_int64(st, 1, seq);
+        sqlite3_bind_int(st, 2, patch->status);
+        if ((rc = sq_exec_stmt(st)) != KS_OK)
+            goto fail;
+    }
+    if (patch->roles) {
+        if ((rc = sq_roles_exist(s, account, patch->roles)) != KS_OK ||
+            (rc = sq_key_roles_write(s, seq, account, patch->roles)) != KS_OK)
+            goto fail;
+    }
+    if ((rc = sq_audit_insert(s, audit)) != KS_OK)
+        goto fail;
+    rc = sq_commit(s);
+    goto out;
+fail:
+    sq_rollback(s);
+out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int sq_key_delete(ks_store *base, const char *account, const char *key_id,
+                  const ks_audit_entry *audit)
+{
+    sq_store *s = (sq_store *)base;
+    int64_t seq;
+    pthread_mutex_lock(&s->lock);
+    int rc = sq_begin(s);
+    if (rc != KS_OK)
+        goto out;
+    if ((rc = sq_key_seq(s, account, key_id, &seq)) != KS_OK)
+        goto fail;
+    sqlite3_stmt *st = sq_stmt(s, Q_KEY_DELETE);
+    if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
+    sqlite3_bind_int64(st, 1, seq);
+    if ((rc = sq_exec_stmt(st)) != KS_OK || (rc = sq_audit_insert(s, audit)) != KS_OK)
+        goto fail;
+    rc = sq_commit(s);
+    goto out;
+fail:
+    sq_rollback(s);
+out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int sq_key_apply_slots(ks_store *base, const char *account, const char *key_id, ks_slot_op op,
+                       const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit)
+{
+    sq_store *s = (sq_store *)base;
+    int64_t seq;
+    ks_key key = {0};
+    snprintf(key.account, sizeof key.account, "%s", account);
+    pthread_mutex_lock(&s->lock);
+    int rc = sq_begin(s);
+    if (rc != KS_OK)
+        goto out;
+    if ((rc = sq_key_seq(s, account, key_id, &seq)) != KS_OK ||
+        (rc = sq_key_fill(s, seq, &key)) != KS_OK)
+        goto fail;
+    /* The renewal rules are the core's: load, apply, write back. */
+    if ((rc = ks_slots_apply(&key.slots, op, new_hash, now)) != KS_OK)
+        goto fail;
+    if ((rc = sq_tokens_write(s, seq, &key.slots)) != KS_OK ||
+        (rc = sq_audit_insert(s, audit)) != KS_OK)
+        goto fail;
+    rc = sq_commit(s);
+    goto out;
+fail:
+    sq_rollback(s);
+out:
+    pthread_mutex_unlock(&s->lock);
+    ks_key_free(&key);
+    return rc;
+}
+
+int sq_last_used_flush(ks_store *base, const ks_last_used *items, size_t n)
+{
+    sq_store *s = (sq_store *)base;
+    if (n == 0)
+        return KS_OK;
+    pthread_mutex_lock(&s->lock);
+    int rc = sq_begin(s);
+    for (size_t i = 0; rc == KS_OK && i < n; i++) {
+        sqlite3_stmt *st = sq_stmt(s, Q_TOKEN_LAST_USED);
+        if (!st) { rc = KS_ERR_INTERNAL; break; }
+        sqlite3_bind_text(st, 1, items[i].key_id, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, items[i].hash.bytes, KS_DIGEST_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, items[i].last_used_at);
+        rc = sq_exec_stmt(st);
+    }
+    if (rc == KS_OK)
+        rc = sq_commit(s);
+    else
+        sq_rollback(s);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* Walks keys, tokens and key roles ordered by key seq in one merge pass, so
+ * loading a million keys costs three sequential scans, not 3M lookups. */
+int sq_load_keys(sq_store *s, const char *account, const ks_store_loader *loader)
+{
+    sqlite3_stmt *keys = NULL, *tokens = NULL, *roles = NULL;
+    /* Three statements stepped together: use private ones, not the cache. */
+    int rc = KS_OK;
+    const char *sql_keys = sqlite3_sql(sq_stmt(s, Q_LOAD_KEYS));
+    const char *sql_tokens = sqlite3_sql(sq_stmt(s, Q_LOAD_TOKENS));
+    const char *sql_roles = sqlite3_sql(sq_stmt(s, Q_LOAD_KEY_ROLES));
+    if (!sql_keys || !sql_tokens || !sql_roles ||
+        sqlite3_prepare_v2(s->db, sql_keys, -1, &keys, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, sql_tokens, -1, &tokens, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, sql_roles, -1, &roles, NULL) != SQLITE_OK) {
+        rc = KS_ERR_INTERNAL;
+        goto out;
+    }
+    if (account) {
+        sqlite3_bind_text(keys, 1, account, -1, SQLITE_STATIC);
+        sqlite3_bind_text(tokens, 1, account, -1, SQLITE_STATIC);
+        sqlite3_bind_text(roles, 1, account, -1, SQLITE_STATIC);
+    }
+    int t_step = sqlite3_step(tokens), r_step = sqlite3_step(roles), k_step;
+    while (rc == KS_OK && (k_step = sqlite3_step(keys)) == SQLITE_ROW) {
+        ks_key key;
+        if ((rc = key_from_row(keys, &key)) != KS_OK) {
+            ks_key_free(&key);
+            break;
+        }
+        while (t_step == SQLITE_ROW && sqlite3_column_int64(tokens, 0) <= key.seq) {
+            if (sqlite3_column_int64(tokens, 0) == key.seq)
+                token_from_row(tokens, 2, sqlite3_column_int(tokens, 1) == 0 ? &key.slots.current
+                                                                               : &key.slots.old);
+            t_step = sqlite3_step(tokens);
+        }
+        while (rc == KS_OK && r_step == SQLITE_ROW && sqlite3_column_int64(roles, 0) <= key.seq) {
+            if (sqlite3_column_int64(roles, 0) == key.seq)
+                rc = ks_strlist_add(&key.roles, (const char *)sqlite3_column_text(roles, 1));
+            r_step = sqlite3_step(roles);
+        }
+        if (rc == KS_OK && loader->on_key)
+            rc = loader->on_key(loader->ctx, &key);
+        ks_key_free(&key);
+    }
+    if (rc == KS_OK && k_step != SQLITE_DONE)
+        rc = sq_error(k_step);
+out:
+    sqlite3_finalize(keys);
+    sqlite3_finalize(tokens);
+    sqlite3_finalize(roles);
+    return rc;
+}

@@ -1,0 +1,69 @@
+/*
+ * sqlite_schema.h - the SQLite schema as an ordered list of migrations.
+ *
+ * Migration i brings the database from PRAGMA user_version i to i + 1; the
+ * store applies the missing ones at open, in one transaction. Never edit a
+ * migration that has shipped: append a new one.
+ */
+#ifndef KS_STORE_SQLITE_SCHEMA_H
+#define KS_STORE_SQLITE_SCHEMA_H
+
+static const char *const KS_SQLITE_MIGRATIONS[] = {
+    /* 0 -> 1: accounts, roles, keys, tokens, audit */
+    "CREATE TABLE accounts("
+    "  name TEXT PRIMARY KEY,"
+    "  token_duration_months INTEGER NOT NULL DEFAULT 3 CHECK (token_duration_months IN (3, 6)),"
+    "  enforce_duration INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE roles("
+    "  account TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  builtin INTEGER NOT NULL DEFAULT 0,"
+    "  created_seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (account, name));"
+    "CREATE TABLE role_resources("
+    "  account TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  pos INTEGER NOT NULL,"
+    "  resource TEXT NOT NULL,"
+    "  PRIMARY KEY (account, role, pos),"
+    "  FOREIGN KEY (account, role) REFERENCES roles(account, name)"
+    "    ON UPDATE CASCADE ON DELETE CASCADE);"
+    "CREATE TABLE keys("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  key_id TEXT NOT NULL UNIQUE,"
+    "  account TEXT NOT NULL REFERENCES accounts(name),"
+    "  name TEXT NOT NULL,"
+    "  active INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX keys_by_account ON keys(account, seq);"
+    "CREATE TABLE tokens("
+    "  key_seq INTEGER NOT NULL REFERENCES keys(seq) ON DELETE CASCADE,"
+    "  slot INTEGER NOT NULL CHECK (slot IN (0, 1)),"
+    "  hash BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_used_at INTEGER,"
+    "  PRIMARY KEY (key_seq, slot)) WITHOUT ROWID;"
+    "CREATE TABLE key_roles("
+    "  key_seq INTEGER NOT NULL REFERENCES keys(seq) ON DELETE CASCADE,"
+    "  account TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  pos INTEGER NOT NULL,"
+    "  PRIMARY KEY (key_seq, account, role),"
+    "  FOREIGN KEY (account, role) REFERENCES roles(account, name)"
+    "    ON UPDATE CASCADE ON DELETE RESTRICT) WITHOUT ROWID;"
+    "CREATE INDEX key_roles_by_role ON key_roles(account, role);"
+    "CREATE TABLE audit("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  account TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  detail TEXT NOT NULL);"
+    "CREATE INDEX audit_by_account ON audit(account, id);",
+};
+
+#define KS_SQLITE_SCHEMA_VERSION ((int)(sizeof KS_SQLITE_MIGRATIONS / sizeof *KS_SQLITE_MIGRATIONS))
+
+#endif

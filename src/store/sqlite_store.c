@@ -1,0 +1,682 @@
+/*
+ * sqlite_store.c - the SQLite backend of store.h: opening, schema migrations,
+ * transactions, accounts, settings, roles, audit and the index load.
+ * Key operations are in sqlite_keys.c.
+ *
+ * Durability: WAL journal with synchronous=FULL, so a COMMIT that returned
+ * is on disk; foreign keys on; every statement prepared with bound values.
+ * One connection serialised by a mutex: management writes are rare next to
+ * verify, which never reaches the store.
+ */
+#include "store/sqlite_internal.h"
+#include "store/sqlite_schema.h"
+#include "core/error.h"
+#include "core/roles.h"
+#include "core/token_age.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const SQL[Q_COUNT] = {
+    [Q_AUDIT_INSERT] = "INSERT INTO audit(account, at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_ACCOUNT_INSERT] = "INSERT INTO accounts(name, token_duration_months, enforce_duration, created_at) VALUES (?1, ?2, ?3, ?4)",
+    [Q_ACCOUNT_GET] = "SELECT token_duration_months, enforce_duration FROM accounts WHERE name = ?1",
+    [Q_ACCOUNT_PUT] = "UPDATE accounts SET token_duration_months = ?2, enforce_duration = ?3 WHERE name = ?1",
+    [Q_ACCOUNT_LIST] = "SELECT name FROM accounts ORDER BY name",
+    [Q_ROLE_INSERT] = "INSERT INTO roles(account, name, builtin, created_seq) VALUES (?1, ?2, ?3, "
+                      "(SELECT COALESCE(MAX(created_seq), 0) + 1 FROM roles WHERE account = ?1))",
+    [Q_ROLE_RESOURCE_INSERT] = "INSERT INTO role_resources(account, role, pos, resource) VALUES (?1, ?2, ?3, ?4)",
+    [Q_ROLE_RESOURCES_DELETE] = "DELETE FROM role_resources WHERE account = ?1 AND role = ?2",
+    [Q_ROLE_GET] = "SELECT builtin FROM roles WHERE account = ?1 AND name = ?2",
+    [Q_ROLE_LIST] = "SELECT name, builtin FROM roles WHERE account = ?1 ORDER BY builtin DESC, created_seq",
+    [Q_ROLE_RESOURCES_OF] = "SELECT resource FROM role_resources WHERE account = ?1 AND role = ?2 ORDER BY pos",
+    [Q_ROLE_RENAME] = "UPDATE roles SET name = ?3 WHERE account = ?1 AND name = ?2",
+    [Q_ROLE_DELETE] = "DELETE FROM roles WHERE account = ?1 AND name = ?2",
+    [Q_ROLE_IN_USE] = "SELECT 1 FROM key_roles WHERE account = ?1 AND role = ?2 LIMIT 1",
+    [Q_KEY_INSERT] = "INSERT INTO keys(key_id, account, name, active, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_KEY_SEQ] = "SELECT seq FROM keys WHERE key_id = ?1 AND account = ?2",
+    [Q_KEY_GET] = "SELECT seq, key_id, account, name, active, created_at FROM keys WHERE seq = ?1",
+    [Q_KEY_LIST] =
+        "SELECT k.seq, k.key_id, k.account, k.name, k.active, k.created_at FROM keys k"
+        " JOIN accounts a ON a.name = k.account"
+        " JOIN tokens t ON t.key_seq = k.seq AND t.slot = 0"
+        " WHERE k.account = ?1 AND k.seq < ?2"
+        " AND (?3 IS NULL OR instr(lower(k.name), lower(?3)) > 0 OR instr(k.key_id, lower(?3)) > 0)"
+        " AND (?4 < 0 OR k.active = ?4)"
+        " AND (?5 < 0 OR (?6 > ks_expires_at(t.created_at, a.token_duration_months)) = ?5)"
+        " ORDER BY k.seq DESC LIMIT ?7",
+    [Q_KEY_SET_NAME] = "UPDATE keys SET name = ?2 WHERE seq = ?1",
+    [Q_KEY_SET_ACTIVE] = "UPDATE keys SET active = ?2 WHERE seq = ?1",
+    [Q_KEY_DELETE] = "DELETE FROM keys WHERE seq = ?1",
+    [Q_KEY_ROLES_DELETE] = "DELETE FROM key_roles WHERE key_seq = ?1 AND account = ?2",
+    [Q_KEY_ROLE_INSERT] = "INSERT OR IGNORE INTO key_roles(key_seq, account, role, pos) VALUES (?1, ?2, ?3, ?4)",
+    [Q_KEY_ROLES_OF] = "SELECT role FROM key_roles WHERE key_seq = ?1 AND account = ?2 ORDER BY pos",
+    [Q_TOKEN_UPSERT] = "INSERT OR REPLACE INTO tokens(key_seq, slot, hash, created_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_TOKEN_DELETE] = "DELETE FROM tokens WHERE key_seq = ?1 AND slot = ?2",
+    [Q_TOKENS_OF] = "SELECT slot, hash, created_at, last_used_at FROM tokens WHERE key_seq = ?1",
+    [Q_TOKEN_LAST_USED] = "UPDATE tokens SET last_used_at = ?3 WHERE key_seq = (SELECT seq FROM keys WHERE key_id = ?1)"
+                          " AND hash = ?2 AND (last_used_at IS NULL OR last_used_at < ?3)",
+    [Q_LOAD_KEYS] = "SELECT seq, key_id, account, name, active, created_at FROM keys WHERE (?1 IS NULL OR account = ?1) ORDER BY seq",
+    [Q_LOAD_TOKENS] = "SELECT t.key_seq, t.slot, t.hash, t.created_at, t.last_used_at FROM tokens t JOIN keys k ON k.seq = t.key_seq"
+                      " WHERE (?1 IS NULL OR k.account = ?1) ORDER BY t.key_seq",
+    [Q_LOAD_KEY_ROLES] = "SELECT r.key_seq, r.role FROM key_roles r JOIN keys k ON k.seq = r.key_seq"
+                         " WHERE r.account = k.account AND (?1 IS NULL OR k.account = ?1) ORDER BY r.key_seq, r.pos",
+    [Q_AUDIT_LIST] = "SELECT id, at, actor, action, target, detail FROM audit WHERE account = ?1 ORDER BY id DESC LIMIT ?2",
+};
+
+sqlite3_stmt *sq_stmt(sq_store *s, sq_query q)
+{
+    if (!s->stmts[q]) {
+        if (sqlite3_prepare_v3(s->db, SQL[q], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[q], NULL) != SQLITE_OK) {
+            fprintf(stderr, "keystile: sqlite prepare failed: %s\n", sqlite3_errmsg(s->db));
+            return NULL;
+        }
+    }
+    sqlite3_reset(s->stmts[q]);
+    sqlite3_clear_bindings(s->stmts[q]);
+    return s->stmts[q];
+}
+
+int sq_error(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK: case SQLITE_DONE: case SQLITE_ROW: return KS_OK;
+    case SQLITE_NOMEM: return KS_ERR_NOMEM;
+    case SQLITE_FULL: case SQLITE_IOERR: case SQLITE_BUSY: case SQLITE_LOCKED:
+    case SQLITE_READONLY: case SQLITE_CANTOPEN: case SQLITE_PROTOCOL:
+        return KS_ERR_STORAGE;
+    default: return KS_ERR_INTERNAL;
+    }
+}
+
+static int exec_sql(sq_store *s, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "keystile: sqlite: %s\n", msg ? msg : sqlite3_errstr(rc));
+    sqlite3_free(msg);
+    return sq_error(rc);
+}
+
+int sq_begin(sq_store *s) { return exec_sql(s, "BEGIN IMMEDIATE"); }
+
+int sq_commit(sq_store *s)
+{
+    int rc = exec_sql(s, "COMMIT");
+    if (rc != KS_OK) {
+        sq_rollback(s);
+        return rc == KS_ERR_NOMEM ? rc : KS_ERR_STORAGE;
+    }
+    return KS_OK;
+}
+
+void sq_rollback(sq_store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int sq_exec_stmt(sqlite3_stmt *st)
+{
+    if (!st)
+        return KS_ERR_INTERNAL;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? KS_OK : sq_error(rc);
+}
+
+char *sq_column_strdup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return strdup(t ? (const char *)t : "");
+}
+
+int sq_audit_insert(sq_store *s, const ks_audit_entry *a)
+{
+    if (!a)
+        return KS_OK;
+    sqlite3_stmt *st = sq_stmt(s, Q_AUDIT_INSERT);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, a->account, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, a->at);
+    sqlite3_bind_text(st, 3, a->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, a->action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, a->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, a->detail ? a->detail : "{}", -1, SQLITE_STATIC);
+    return sq_exec_stmt(st);
+}
+
+/* SQL function ks_expires_at(created_at, months): the core's calendar rule. */
+static void sql_expires_at(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    sqlite3_result_int64(ctx, ks_token_expires_at(sqlite3_value_int64(argv[0]),
+                                                  sqlite3_value_int(argv[1])));
+}
+
+static int migrate(sq_store *s, char *err, size_t errlen)
+{
+    int version = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > KS_SQLITE_SCHEMA_VERSION) {
+        snprintf(err, errlen, "database schema version %d is newer than this keystile (%d)",
+                 version, KS_SQLITE_SCHEMA_VERSION);
+        return KS_ERR_INVALID;
+    }
+    if (version == KS_SQLITE_SCHEMA_VERSION)
+        return KS_OK;
+    if (sq_begin(s) != KS_OK) {
+        snprintf(err, errlen, "cannot lock database for migration: %s", sqlite3_errmsg(s->db));
+        return KS_ERR_STORAGE;
+    }
+    for (int v = version; v < KS_SQLITE_SCHEMA_VERSION; v++) {
+        if (exec_sql(s, KS_SQLITE_MIGRATIONS[v]) != KS_OK) {
+            snprintf(err, errlen, "migration %d failed: %s", v + 1, sqlite3_errmsg(s->db));
+            sq_rollback(s);
+            return KS_ERR_STORAGE;
+        }
+    }
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", KS_SQLITE_SCHEMA_VERSION);
+    if (exec_sql(s, sql) != KS_OK || sq_commit(s) != KS_OK) {
+        snprintf(err, errlen, "cannot record schema version: %s", sqlite3_errmsg(s->db));
+        sq_rollback(s);
+        return KS_ERR_STORAGE;
+    }
+    return KS_OK;
+}
+
+static void sq_close(ks_store *base)
+{
+    sq_store *s = (sq_store *)base;
+    if (!s)
+        return;
+    for (int i = 0; i < Q_COUNT; i++)
+        sqlite3_finalize(s->stmts[i]);
+    sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+/* ---- accounts and settings ---- */
+
+static int role_insert_tx(sq_store *s, const char *account, const char *name,
+                          const char *const *resources, size_t n, int builtin)
+{
+    sqlite3_stmt *st = sq_stmt(s, Q_ROLE_INSERT);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, builtin);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return KS_ERR_NAME_TAKEN;
+    if (rc != SQLITE_DONE)
+        return sq_error(rc);
+    for (size_t i = 0; i < n; i++) {
+        st = sq_stmt(s, Q_ROLE_RESOURCE_INSERT);
+        if (!st)
+            return KS_ERR_INTERNAL;
+        sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)i);
+        sqlite3_bind_text(st, 4, resources[i], -1, SQLITE_STATIC);
+        if ((rc = sq_exec_stmt(st)) != KS_OK)
+            return rc;
+    }
+    return KS_OK;
+}
+
+static int sq_account_create(ks_store *base, const char *account, const ks_settings *settings,
+                             const ks_key *owner, const ks_audit_entry *audit)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = sq_begin(s);
+    if (rc != KS_OK)
+        goto out;
+    sqlite3_stmt *st = sq_stmt(s, Q_ACCOUNT_INSERT);
+    if (!st) {
+        rc = KS_ERR_INTERNAL;
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, settings->token_duration_months);
+    sqlite3_bind_int(st, 3, settings->enforce_duration);
+    sqlite3_bind_int64(st, 4, owner ? owner->created_at : (audit ? audit->at : 0));
+    int src = sqlite3_step(st);
+    sqlite3_reset(st);
+    if ((src & 0xff) == SQLITE_CONSTRAINT) {
+        rc = KS_ERR_NAME_TAKEN;
+        goto fail;
+    }
+    if ((rc = sq_error(src)) != KS_OK)
+        goto fail;
+    size_t n_builtin;
+    const ks_builtin_role *builtin = ks_builtin_roles(&n_builtin);
+    for (size_t i = 0; i < n_builtin; i++)
+        if ((rc = role_insert_tx(s, account, builtin[i].name, builtin[i].resources,
+                                 builtin[i].n_resources, 1)) != KS_OK)
+            goto fail;
+    if (owner && (rc = sq_key_insert_tx(s, owner)) != KS_OK)
+        goto fail;
+    if ((rc = sq_audit_insert(s, audit)) != KS_OK)
+        goto fail;
+    rc = sq_commit(s);
+    goto out;
+fail:
+    sq_rollback(s);
+out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int settings_get_locked(sq_store *s, const char *account, ks_settings *out)
+{
+    sqlite3_stmt *st = sq_stmt(s, Q_ACCOUNT_GET);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->token_duration_months = sqlite3_column_int(st, 0);
+        out->enforce_duration = sqlite3_column_int(st, 1);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? KS_OK : rc == SQLITE_DONE ? KS_ERR_NOT_FOUND : sq_error(rc);
+}
+
+static int sq_settings_get(ks_store *base, const char *account, ks_settings *out)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = settings_get_locked(s, account, out);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int sq_settings_put(ks_store *base, const char *account, const ks_settings *settings,
+                           const ks_audit_entry *audit)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = sq_begin(s);
+    if (rc != KS_OK)
+        goto out;
+    sqlite3_stmt *st = sq_stmt(s, Q_ACCOUNT_PUT);
+    if (!st) {
+        rc = KS_ERR_INTERNAL;
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, settings->token_duration_months);
+    sqlite3_bind_int(st, 3, settings->enforce_duration);
+    if ((rc = sq_exec_stmt(st)) != KS_OK)
+        goto fail;
+    if (sqlite3_changes(s->db) == 0) {
+        rc = KS_ERR_NOT_FOUND;
+        goto fail;
+    }
+    if ((rc = sq_audit_insert(s, audit)) != KS_OK)
+        goto fail;
+    rc = sq_commit(s);
+    goto out;
+fail:
+    sq_rollback(s);
+out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* ---- roles ---- */
+
+static int role_resources_read(sq_store *s, const char *account, const char *role, ks_strlist *out)
+{
+    sqlite3_stmt *st = sq_stmt(s, Q_ROLE_RESOURCES_OF);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (ks_strlist_add(out, (const char *)sqlite3_column_text(st, 0)) != KS_OK) {
+            sqlite3_reset(st);
+            return KS_ERR_NOMEM;
+        }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? KS_OK : sq_error(rc);
+}
+
+static int role_list_locked(sq_store *s, const char *account, ks_role **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    ks_role *roles = NULL;
+    sqlite3_stmt *st = sq_stmt(s, Q_ROLE_LIST);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    int rc = KS_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            ks_role *grown = realloc(roles, cap * sizeof *grown);
+            if (!grown) { rc = KS_ERR_NOMEM; break; }
+            roles = grown;
+        }
+        ks_role *r = &roles[(*n)++];
+        memset(r, 0, sizeof *r);
+        r->builtin = sqlite3_column_int(st, 1);
+        if (!(r->name = sq_column_strdup(st, 0))) { rc = KS_ERR_NOMEM; break; }
+    }
+    if (rc == KS_OK && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = sq_error(step);
+    sqlite3_reset(st);
+    /* Resources in a second pass: the role statement must be reset first. */
+    for (size_t i = 0; rc == KS_OK && i < *n; i++)
+        rc = role_resources_read(s, account, roles[i].name, &roles[i].resources);
+    if (rc != KS_OK) {
+        ks_roles_free(roles, *n);
+        *n = 0;
+        return rc;
+    }
+    *out = roles;
+    return KS_OK;
+}
+
+static int sq_role_list(ks_store *base, const char *account, ks_role **out, size_t *n)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = role_list_locked(s, account, out, n);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* KS_OK when role exists and is not built-in; NOT_FOUND or BUILTIN_ROLE else. */
+static int role_check_editable(sq_store *s, const char *account, const char *name)
+{
+    sqlite3_stmt *st = sq_stmt(s, Q_ROLE_GET);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    int builtin = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_reset(st);
+    if (step == SQLITE_DONE)
+        return KS_ERR_NOT_FOUND;
+    if (step != SQLITE_ROW)
+        return sq_error(step);
+    return builtin ? KS_ERR_BUILTIN_ROLE : KS_OK;
+}
+
+static int role_resources_write(sq_store *s, const char *account, const char *role, const ks_strlist *res)
+{
+    sqlite3_stmt *st = sq_stmt(s, Q_ROLE_RESOURCES_DELETE);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
+    int rc = sq_exec_stmt(st);
+    for (size_t i = 0; rc == KS_OK && i < res->count; i++) {
+        if (!(st = sq_stmt(s, Q_ROLE_RESOURCE_INSERT)))
+            return KS_ERR_INTERNAL;
+        sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)i);
+        sqlite3_bind_text(st, 4, res->items[i], -1, SQLITE_STATIC);
+        rc = sq_exec_stmt(st);
+    }
+    return rc;
+}
+
+static int sq_role_create(ks_store *base, const char *account, const ks_role *role,
+                          const ks_audit_entry *audit)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = sq_begin(s);
+    if (rc == KS_OK) {
+        rc = role_insert_tx(s, account, role->name, (const char *const *)role->resources.items,
+                            role->resources.count, 0);
+        if (rc == KS_OK)
+            rc = sq_audit_insert(s, audit);
+        if (rc == KS_OK)
+            rc = sq_commit(s);
+        else
+            sq_rollback(s);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int sq_role_update(ks_store *base, const char *account, const char *name,
+                          const char *new_name, const ks_strlist *resources,
+                          const ks_audit_entry *audit)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = sq_begin(s);
+    if (rc != KS_OK)
+        goto out;
+    if ((rc = role_check_editable(s, account, name)) != KS_OK)
+        goto fail;
+    const char *final_name = name;
+    if (new_name && strcmp(new_name, name) != 0) {
+        sqlite3_stmt *st = sq_stmt(s, Q_ROLE_RENAME);
+        if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
+        sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, new_name, -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        sqlite3_reset(st);
+        if ((step & 0xff) == SQLITE_CONSTRAINT) { rc = KS_ERR_NAME_TAKEN; goto fail; }
+        if ((rc = sq_error(step)) != KS_OK)
+            goto fail;
+        final_name = new_name;
+    }
+    if (resources && (rc = role_resources_write(s, account, final_name, resources)) != KS_OK)
+        goto fail;
+    if ((rc = sq_audit_insert(s, audit)) != KS_OK)
+        goto fail;
+    rc = sq_commit(s);
+    goto out;
+fail:
+    sq_rollback(s);
+out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int sq_role_delete(ks_store *base, const char *account, const char *name,
+                          const ks_audit_entry *audit)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = sq_begin(s);
+    if (rc != KS_OK)
+        goto out;
+    if ((rc = role_check_editable(s, account, name)) != KS_OK)
+        goto fail;
+    sqlite3_stmt *st = sq_stmt(s, Q_ROLE_IN_USE);
+    if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step == SQLITE_ROW) { rc = KS_ERR_ROLE_IN_USE; goto fail; }
+    if (step != SQLITE_DONE) { rc = sq_error(step); goto fail; }
+    if (!(st = sq_stmt(s, Q_ROLE_DELETE))) { rc = KS_ERR_INTERNAL; goto fail; }
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    if ((rc = sq_exec_stmt(st)) != KS_OK || (rc = sq_audit_insert(s, audit)) != KS_OK)
+        goto fail;
+    rc = sq_commit(s);
+    goto out;
+fail:
+    sq_rollback(s);
+out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* ---- audit ---- */
+
+static int sq_audit_list(ks_store *base, const char *account, int limit, ks_audit_record **out,
+                         size_t *n)
+{
+    sq_store *s = (sq_store *)base;
+    *out = NULL;
+    *n = 0;
+    ks_audit_record *items = calloc((size_t)(limit > 0 ? limit : 1), sizeof *items);
+    if (!items)
+        return KS_ERR_NOMEM;
+    pthread_mutex_lock(&s->lock);
+    int rc = KS_OK, step = SQLITE_DONE;
+    sqlite3_stmt *st = sq_stmt(s, Q_AUDIT_LIST);
+    if (!st)
+        rc = KS_ERR_INTERNAL;
+    else {
+        sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, limit);
+        while (rc == KS_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+            ks_audit_record *r = &items[(*n)++];
+            r->id = sqlite3_column_int64(st, 0);
+            r->at = sqlite3_column_int64(st, 1);
+            r->actor = sq_column_strdup(st, 2);
+            r->action = sq_column_strdup(st, 3);
+            r->target = sq_column_strdup(st, 4);
+            r->detail = sq_column_strdup(st, 5);
+            if (!r->actor || !r->action || !r->target || !r->detail)
+                rc = KS_ERR_NOMEM;
+        }
+        if (rc == KS_OK && step != SQLITE_DONE)
+            rc = sq_error(step);
+        sqlite3_reset(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (rc != KS_OK) {
+        ks_audit_records_free(items, *n);
+        *n = 0;
+        return rc;
+    }
+    *out = items;
+    return KS_OK;
+}
+
+/* ---- loading the index ---- */
+
+static int load_one_account(sq_store *s, const char *account, const ks_store_loader *loader)
+{
+    ks_settings settings;
+    ks_role *roles = NULL;
+    size_t n = 0;
+    int rc = settings_get_locked(s, account, &settings);
+    if (rc == KS_OK)
+        rc = role_list_locked(s, account, &roles, &n);
+    if (rc == KS_OK && loader->on_account)
+        rc = loader->on_account(loader->ctx, account, &settings, roles, n);
+    ks_roles_free(roles, n);
+    return rc;
+}
+
+static int sq_load_account(ks_store *base, const char *account, const ks_store_loader *loader)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = load_one_account(s, account, loader);
+    if (rc == KS_OK)
+        rc = sq_load_keys(s, account, loader);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int sq_load_all(ks_store *base, const ks_store_loader *loader)
+{
+    sq_store *s = (sq_store *)base;
+    ks_strlist accounts = {0};
+    pthread_mutex_lock(&s->lock);
+    int rc = KS_OK, step;
+    sqlite3_stmt *st = sq_stmt(s, Q_ACCOUNT_LIST);
+    if (!st)
+        rc = KS_ERR_INTERNAL;
+    while (rc == KS_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = ks_strlist_add(&accounts, (const char *)sqlite3_column_text(st, 0));
+    if (st)
+        sqlite3_reset(st);
+    for (size_t i = 0; rc == KS_OK && i < accounts.count; i++)
+        rc = load_one_account(s, accounts.items[i], loader);
+    if (rc == KS_OK)
+        rc = sq_load_keys(s, NULL, loader);
+    pthread_mutex_unlock(&s->lock);
+    ks_strlist_free(&accounts);
+    return rc;
+}
+
+static const ks_store_ops SQLITE_OPS = {
+    .backend = "sqlite",
+    .close = sq_close,
+    .account_create = sq_account_create,
+    .settings_get = sq_settings_get,
+    .settings_put = sq_settings_put,
+    .key_insert = sq_key_insert,
+    .key_get = sq_key_get,
+    .key_list = sq_key_list,
+    .key_update = sq_key_update,
+    .key_delete = sq_key_delete,
+    .key_apply_slots = sq_key_apply_slots,
+    .role_list = sq_role_list,
+    .role_create = sq_role_create,
+    .role_update = sq_role_update,
+    .role_delete = sq_role_delete,
+    .audit_list = sq_audit_list,
+    .load_all = sq_load_all,
+    .load_account = sq_load_account,
+    .last_used_flush = sq_last_used_flush,
+};
+
+ks_store *ks_store_sqlite_open(const char *path, char *err, size_t errlen)
+{
+    sq_store *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->base.ops = &SQLITE_OPS;
+    pthread_mutex_init(&s->lock, NULL);
+    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_FULLMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open database %s: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        sq_close(&s->base);
+        return NULL;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    sqlite3_extended_result_codes(s->db, 1);
+    if (exec_sql(s, "PRAGMA journal_mode=WAL") != KS_OK ||
+        exec_sql(s, "PRAGMA synchronous=FULL") != KS_OK ||
+        exec_sql(s, "PRAGMA foreign_keys=ON") != KS_OK ||
+        sqlite3_create_function(s->db, "ks_expires_at", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                NULL, sql_expires_at, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot configure database %s: %s", path, sqlite3_errmsg(s->db));
+        sq_close(&s->base);
+        return NULL;
+    }
+    if (migrate(s, err, errlen) != KS_OK) {
+        sq_close(&s->base);
+        return NULL;
+    }
+    return &s->base;
+}

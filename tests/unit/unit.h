@@ -1,0 +1,60 @@
+/*
+ * unit.h - a tiny test harness in the libuv style.
+ *
+ *   static void test_x(void) { ASSERT_EQ_INT(1, 1); }
+ *   int main(void) { RUN(test_x); return unit_report("core"); }
+ *
+ * Each failed ASSERT prints file:line and both values, then ends the current
+ * test (the others still run). unit_report prints "N passed, M failed" and
+ * returns the exit code (1 when anything failed).
+ */
+#ifndef KS_TESTS_UNIT_H
+#define KS_TESTS_UNIT_H
+
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+
+static int unit_passed, unit_failed;
+static jmp_buf unit_jmp;
+
+#define UNIT_FAIL(...)                                                  \
+    do {                                                                \
+        fprintf(stderr, "  FAIL %s:%d: ", __FILE__, __LINE__);          \
+        fprintf(stderr, __VA_ARGS__);                                   \
+        fputc('\n', stderr);                                            \
+        longjmp(unit_jmp, 1);                                           \
+    } while (0)
+
+#define ASSERT(cond) do { if (!(cond)) UNIT_FAIL("ASSERT(%s)", #cond); } while (0)
+#define ASSERT_EQ_INT(a, b)                                                                 \
+    do {                                                                                    \
+        int64_t a_ = (int64_t)(a), b_ = (int64_t)(b);                                       \
+        if (a_ != b_) UNIT_FAIL("%s == %s: %" PRId64 " != %" PRId64, #a, #b, a_, b_);      \
+    } while (0)
+#define ASSERT_EQ_STR(a, b)                                                                 \
+    do {                                                                                    \
+        const char *a_ = (a), *b_ = (b);                                                    \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0)                                              \
+            UNIT_FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
+    } while (0)
+
+#define RUN(fn)                                                         \
+    do {                                                                \
+        if (setjmp(unit_jmp) == 0) {                                    \
+            fn();                                                       \
+            unit_passed++;                                              \
+        } else {                                                        \
+            fprintf(stderr, "FAILED %s\n", #fn);                        \
+            unit_failed++;                                              \
+        }                                                               \
+    } while (0)
+
+static inline int unit_report(const char *suite)
+{
+    printf("%s: %d passed, %d failed\n", suite, unit_passed, unit_failed);
+    return unit_failed ? 1 : 0;
+}
+
+#endif
