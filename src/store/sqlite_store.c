@@ -596,7 +596,7 @@ static int sq_load_account(ks_store *base, const char *account, const ks_store_l
     sq_store *s = (sq_store *)base;
     pthread_mutex_lock(&s->lock);
     int rc = load_one_account(s, account, loader);
-    if (rc == KS_OK)
+    if (rc == KS_OK && loader->on_key)
         rc = sq_load_keys(s, account, loader);
     pthread_mutex_unlock(&s->lock);
     return rc;

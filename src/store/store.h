@@ -44,7 +44,8 @@ typedef struct {
 } ks_key_patch;
 
 /* Callbacks of load_all / load_account; a non-zero return stops the load and
- * is returned. Records passed in are only valid during the call. */
+ * is returned. Records passed in are only valid during the call. With on_key
+ * NULL, load_account reads the account's settings and roles only. */
 typedef struct {
     void *ctx;
     int (*on_account)(void *ctx, const char *account, const ks_settings *settings,

@@ -1,0 +1,405 @@
+/*
+ * service.c - management actions: store transaction, then index update, under
+ * one write lock. See service.h. Tokens are made here, hashed at once, handed
+ * to the caller and never written anywhere else.
+ */
+#include "service/service.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/roles.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int ks_service_init(ks_service *svc, ks_store *store, const ks_secret *secret, int with_index)
+{
+    memset(svc, 0, sizeof *svc);
+    svc->store = store;
+    svc->secret = *secret;
+    pthread_mutex_init(&svc->write_lock, NULL);
+    pthread_mutex_init(&svc->flusher_lock, NULL);
+    pthread_cond_init(&svc->flusher_wake, NULL);
+    if (!with_index)
+        return KS_OK;
+    svc->index = ks_index_new();
+    if (!svc->index)
+        return KS_ERR_NOMEM;
+    int rc = ks_index_load(svc->index, store);
+    if (rc != KS_OK) {
+        ks_index_free(svc->index);
+        svc->index = NULL;
+    }
+    return rc;
+}
+
+void ks_service_close(ks_service *svc)
+{
+    if (svc->flusher_running) {
+        pthread_mutex_lock(&svc->flusher_lock);
+        svc->flusher_stop = 1;
+        pthread_cond_signal(&svc->flusher_wake);
+        pthread_mutex_unlock(&svc->flusher_lock);
+        pthread_join(svc->flusher, NULL);
+        svc->flusher_running = 0;
+    }
+    if (svc->index)
+        ks_service_flush_last_used(svc);
+    ks_index_free(svc->index);
+    svc->index = NULL;
+    sodium_memzero(&svc->secret, sizeof svc->secret);
+    pthread_mutex_destroy(&svc->write_lock);
+    pthread_mutex_destroy(&svc->flusher_lock);
+    pthread_cond_destroy(&svc->flusher_wake);
+}
+
+int ks_service_flush_last_used(ks_service *svc)
+{
+    ks_last_used *items;
+    size_t n;
+    int rc = ks_index_collect_last_used(svc->index, &items, &n);
+    if (rc == KS_OK && n > 0)
+        rc = svc->store->ops->last_used_flush(svc->store, items, n);
+    free(items);
+    return rc;
+}
+
+static void *flusher_main(void *arg)
+{
+    ks_service *svc = arg;
+    pthread_mutex_lock(&svc->flusher_lock);
+    while (!svc->flusher_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += svc->flush_interval_ms / 1000;
+        until.tv_nsec += (long)(svc->flush_interval_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        int wait = 0;
+        while (!svc->flusher_stop && wait != ETIMEDOUT)
+            wait = pthread_cond_timedwait(&svc->flusher_wake, &svc->flusher_lock, &until);
+        if (svc->flusher_stop)
+            break;
+        pthread_mutex_unlock(&svc->flusher_lock);
+        if (ks_service_flush_last_used(svc) != KS_OK)
+            fprintf(stderr, "{\"level\":\"warn\",\"msg\":\"last_used flush failed; will retry\"}\n");
+        pthread_mutex_lock(&svc->flusher_lock);
+    }
+    pthread_mutex_unlock(&svc->flusher_lock);
+    return NULL;
+}
+
+int ks_service_start_flusher(ks_service *svc, int interval_ms)
+{
+    svc->flush_interval_ms = interval_ms > 0 ? interval_ms : 2000;
+    if (pthread_create(&svc->flusher, NULL, flusher_main, svc) != 0)
+        return KS_ERR_INTERNAL;
+    svc->flusher_running = 1;
+    return KS_OK;
+}
+
+/* ---- helpers ---- */
+
+/* Serialises a JSON detail object (stealing the reference); NULL on NOMEM. */
+static char *detail_text(json_t *detail)
+{
+    char *text = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(detail);
+    return text;
+}
+
+static ks_audit_entry audit_of(const ks_actor *who, const char *action, const char *target,
+                               const char *detail)
+{
+    ks_audit_entry a = {0};
+    a.at = ks_clock_now();
+    snprintf(a.account, sizeof a.account, "%s", who->account);
+    a.actor = who->actor;
+    a.action = action;
+    a.target = target;
+    a.detail = detail ? detail : "{}";
+    return a;
+}
+
+/* Re-reads a key after a write and puts it into the index (under write_lock). */
+static int index_refresh_key(ks_service *svc, const char *account, const char *key_id, ks_key *out)
+{
+    ks_key key = {0};
+    int rc = svc->store->ops->key_get(svc->store, account, key_id, &key);
+    if (rc == KS_OK && svc->index)
+        rc = ks_index_put_key(svc->index, &key);
+    if (rc == KS_OK && out)
+        *out = key;
+    else
+        ks_key_free(&key);
+    return rc;
+}
+
+static int index_refresh_account(ks_service *svc, const char *account, int with_keys)
+{
+    return svc->index ? ks_index_reload_account(svc->index, svc->store, account, with_keys) : KS_OK;
+}
+
+/* A new token and its hash; the plaintext goes to token_out only. */
+static void token_new(const ks_service *svc, char *token_out, ks_digest *hash)
+{
+    ks_token_generate(token_out);
+    ks_token_hash(&svc->secret, token_out, KS_TOKEN_LEN, hash);
+}
+
+static json_t *roles_json(const ks_strlist *roles)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && roles && i < roles->count; i++)
+        json_array_append_new(arr, json_string(roles->items[i]));
+    return arr;
+}
+
+/* ---- accounts ---- */
+
+int ks_service_account_create(ks_service *svc, const char *account, const char *actor,
+                              ks_key *owner_out, char *token_out)
+{
+    if (!ks_account_name_valid(account))
+        return KS_ERR_INVALID;
+    ks_key owner = {0};
+    ks_digest hash;
+    int rc = KS_ERR_NOMEM;
+    int64_t now = ks_clock_now();
+    snprintf(owner.account, sizeof owner.account, "%s", account);
+    if (!(owner.name = strdup("Owner key")) || ks_strlist_add(&owner.roles, KS_ROLE_OWNER) != KS_OK)
+        goto out;
+    owner.active = KS_KEY_ACTIVE;
+    owner.created_at = now;
+    token_new(svc, token_out, &hash);
+    ks_slots_init(&owner.slots, &hash, now);
+    ks_key_id_generate(account, owner.key_id);
+    ks_actor who = {actor, account};
+    ks_audit_entry audit = audit_of(&who, "account.create", account, NULL);
+    ks_settings defaults = KS_SETTINGS_DEFAULT;
+    pthread_mutex_lock(&svc->write_lock);
+    rc = svc->store->ops->account_create(svc->store, account, &defaults, &owner, &audit);
+    if (rc == KS_OK)
+        rc = index_refresh_account(svc, account, 1);
+    pthread_mutex_unlock(&svc->write_lock);
+out:
+    if (rc == KS_OK && owner_out)
+        *owner_out = owner;
+    else
+        ks_key_free(&owner);
+    if (rc != KS_OK)
+        sodium_memzero(token_out, KS_TOKEN_LEN + 1);
+    return rc;
+}
+
+/* ---- keys ---- */
+
+int ks_service_key_create(ks_service *svc, const ks_actor *who, const char *name,
+                          const ks_strlist *roles, ks_key *out, char *token_out)
+{
+    ks_key key = {0};
+    ks_digest hash;
+    int64_t now = ks_clock_now();
+    snprintf(key.account, sizeof key.account, "%s", who->account);
+    key.active = KS_KEY_ACTIVE;
+    key.created_at = now;
+    if (!(key.name = strdup(name)) || (roles && ks_strlist_copy(&key.roles, roles) != KS_OK)) {
+        ks_key_free(&key);
+        return KS_ERR_NOMEM;
+    }
+    token_new(svc, token_out, &hash);
+    ks_slots_init(&key.slots, &hash, now);
+    char *detail = detail_text(json_pack("{s:s, s:o}", "name", name, "roles", roles_json(roles)));
+    int rc = KS_ERR_NAME_TAKEN;
+    pthread_mutex_lock(&svc->write_lock);
+    /* 50 random bits per id: a collision is rare, but take a new id if it comes. */
+    for (int attempt = 0; attempt < 3 && rc == KS_ERR_NAME_TAKEN; attempt++) {
+        if ((rc = ks_key_id_generate(who->account, key.key_id)) != KS_OK)
+            break;
+        ks_audit_entry audit = audit_of(who, "key.create", key.key_id, detail);
+        rc = svc->store->ops->key_insert(svc->store, &key, &audit);
+    }
+    if (rc == KS_OK)
+        rc = index_refresh_key(svc, who->account, key.key_id, out);
+    pthread_mutex_unlock(&svc->write_lock);
+    free(detail);
+    ks_key_free(&key);
+    if (rc != KS_OK)
+        sodium_memzero(token_out, KS_TOKEN_LEN + 1);
+    return rc;
+}
+
+int ks_service_key_get(ks_service *svc, const char *account, const char *key_id, ks_key *out)
+{
+    return svc->store->ops->key_get(svc->store, account, key_id, out);
+}
+
+int ks_service_key_list(ks_service *svc, const char *account, const ks_key_filter *filter,
+                        ks_key_page *out)
+{
+    return svc->store->ops->key_list(svc->store, account, filter, out);
+}
+
+int ks_service_key_update(ks_service *svc, const ks_actor *who, const char *key_id,
+                          const ks_key_patch *patch, ks_key *out)
+{
+    json_t *d = json_object();
+    if (d && patch->name)
+        json_object_set_new(d, "name", json_string(patch->name));
+    if (d && patch->roles)
+        json_object_set_new(d, "roles", roles_json(patch->roles));
+    if (d && patch->status >= 0)
+        json_object_set_new(d, "status", json_string(patch->status ? "active" : "inactive"));
+    char *detail = detail_text(d);
+    if (!detail)
+        return KS_ERR_NOMEM;
+    ks_audit_entry audit = audit_of(who, "key.update", key_id, detail);
+    pthread_mutex_lock(&svc->write_lock);
+    int rc = svc->store->ops->key_update(svc->store, who->account, key_id, patch, &audit);
+    if (rc == KS_OK)
+        rc = index_refresh_key(svc, who->account, key_id, out);
+    pthread_mutex_unlock(&svc->write_lock);
+    free(detail);
+    return rc;
+}
+
+int ks_service_key_delete(ks_service *svc, const ks_actor *who, const char *key_id)
+{
+    ks_audit_entry audit = audit_of(who, "key.delete", key_id, NULL);
+    pthread_mutex_lock(&svc->write_lock);
+    int rc = svc->store->ops->key_delete(svc->store, who->account, key_id, &audit);
+    if (rc == KS_OK && svc->index)
+        ks_index_remove_key(svc->index, key_id);
+    pthread_mutex_unlock(&svc->write_lock);
+    return rc;
+}
+
+/* One token-slot transition: store (which applies core/token_slots), then index. */
+static int slots_change(ks_service *svc, const ks_actor *who, const char *key_id, ks_slot_op op,
+                        const ks_digest *new_hash, const char *action, const char *detail,
+                        ks_key *out)
+{
+    ks_audit_entry audit = audit_of(who, action, key_id, detail);
+    pthread_mutex_lock(&svc->write_lock);
+    int rc = svc->store->ops->key_apply_slots(svc->store, who->account, key_id, op, new_hash,
+                                              audit.at, &audit);
+    if (rc == KS_OK)
+        rc = index_refresh_key(svc, who->account, key_id, out);
+    pthread_mutex_unlock(&svc->write_lock);
+    return rc;
+}
+
+int ks_service_key_renew(ks_service *svc, const ks_actor *who, const char *key_id,
+                         ks_delete_old mode, ks_key *out, char *token_out)
+{
+    ks_digest hash;
+    token_new(svc, token_out, &hash);
+    const char *detail = mode == KS_DELETE_OLD_NOW ? "{\"delete_old\":\"now\"}" : "{\"delete_old\":\"later\"}";
+    int rc = slots_change(svc, who, key_id,
+                          mode == KS_DELETE_OLD_NOW ? KS_SLOT_OP_RENEW_NOW : KS_SLOT_OP_RENEW_LATER,
+                          &hash, "key.renew", detail, out);
+    if (rc != KS_OK)
+        sodium_memzero(token_out, KS_TOKEN_LEN + 1);
+    return rc;
+}
+
+int ks_service_key_delete_old(ks_service *svc, const ks_actor *who, const char *key_id, ks_key *out)
+{
+    return slots_change(svc, who, key_id, KS_SLOT_OP_DELETE_OLD, NULL, "key.delete_old_token", NULL, out);
+}
+
+int ks_service_key_undo_renewal(ks_service *svc, const ks_actor *who, const char *key_id, ks_key *out)
+{
+    return slots_change(svc, who, key_id, KS_SLOT_OP_UNDO_RENEWAL, NULL, "key.undo_renewal", NULL, out);
+}
+
+/* ---- settings ---- */
+
+int ks_service_settings_get(ks_service *svc, const char *account, ks_settings *out)
+{
+    return svc->store->ops->settings_get(svc->store, account, out);
+}
+
+int ks_service_settings_put(ks_service *svc, const ks_actor *who, const ks_settings *settings)
+{
+    char *detail = detail_text(json_pack("{s:i, s:b}", "token_duration_months",
+                                         settings->token_duration_months, "enforce_duration",
+                                         settings->enforce_duration));
+    if (!detail)
+        return KS_ERR_NOMEM;
+    ks_audit_entry audit = audit_of(who, "settings.update", who->account, detail);
+    pthread_mutex_lock(&svc->write_lock);
+    int rc = svc->store->ops->settings_put(svc->store, who->account, settings, &audit);
+    if (rc == KS_OK)
+        rc = index_refresh_account(svc, who->account, 0);
+    pthread_mutex_unlock(&svc->write_lock);
+    free(detail);
+    return rc;
+}
+
+/* ---- roles ---- */
+
+int ks_service_role_list(ks_service *svc, const char *account, ks_role **out, size_t *n)
+{
+    return svc->store->ops->role_list(svc->store, account, out, n);
+}
+
+int ks_service_role_create(ks_service *svc, const ks_actor *who, const ks_role *role)
+{
+    char *detail = detail_text(json_pack("{s:o}", "resources", roles_json(&role->resources)));
+    if (!detail)
+        return KS_ERR_NOMEM;
+    ks_audit_entry audit = audit_of(who, "role.create", role->name, detail);
+    pthread_mutex_lock(&svc->write_lock);
+    int rc = svc->store->ops->role_create(svc->store, who->account, role, &audit);
+    if (rc == KS_OK)
+        rc = index_refresh_account(svc, who->account, 0);
+    pthread_mutex_unlock(&svc->write_lock);
+    free(detail);
+    return rc;
+}
+
+int ks_service_role_update(ks_service *svc, const ks_actor *who, const char *name,
+                           const char *new_name, const ks_strlist *resources)
+{
+    json_t *d = json_object();
+    if (d && new_name)
+        json_object_set_new(d, "name", json_string(new_name));
+    if (d && resources)
+        json_object_set_new(d, "resources", roles_json(resources));
+    char *detail = detail_text(d);
+    if (!detail)
+        return KS_ERR_NOMEM;
+    ks_audit_entry audit = audit_of(who, "role.update", name, detail);
+    pthread_mutex_lock(&svc->write_lock);
+    int rc = svc->store->ops->role_update(svc->store, who->account, name, new_name, resources, &audit);
+    /* A rename moves the role on every key holding it: reload the account. */
+    if (rc == KS_OK)
+        rc = index_refresh_account(svc, who->account, new_name != NULL);
+    pthread_mutex_unlock(&svc->write_lock);
+    free(detail);
+    return rc;
+}
+
+int ks_service_role_delete(ks_service *svc, const ks_actor *who, const char *name)
+{
+    ks_audit_entry audit = audit_of(who, "role.delete", name, NULL);
+    pthread_mutex_lock(&svc->write_lock);
+    int rc = svc->store->ops->role_delete(svc->store, who->account, name, &audit);
+    if (rc == KS_OK)
+        rc = index_refresh_account(svc, who->account, 0);
+    pthread_mutex_unlock(&svc->write_lock);
+    return rc;
+}
+
+int ks_service_audit_list(ks_service *svc, const char *account, int limit,
+                          ks_audit_record **out, size_t *n)
+{
+    return svc->store->ops->audit_list(svc->store, account, limit, out, n);
+}

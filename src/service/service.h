@@ -1,0 +1,81 @@
+/*
+ * service.h - Keystile's management actions: each validates nothing about
+ * HTTP, runs one store transaction (with its audit entry) and then updates the
+ * verify index, all under one write lock so the index applies writes in the
+ * order the store committed them.
+ *
+ * Inputs are assumed syntactically valid (the HTTP layer checks fields);
+ * semantic errors come back as KS_ERR_* codes (NOT_FOUND, INVALID for an
+ * unknown role, the 409s, STORAGE). A new token is written into token_out
+ * (KS_TOKEN_LEN + 1 bytes); the caller shows it once and wipes it.
+ * Output records are the caller's to free.
+ */
+#ifndef KS_SERVICE_SERVICE_H
+#define KS_SERVICE_SERVICE_H
+
+#include "core/model.h"
+#include "core/secret.h"
+#include "index/key_index.h"
+#include "store/store.h"
+
+#include <pthread.h>
+
+typedef struct {
+    ks_store *store;
+    ks_index *index;        /* NULL for offline use (account create) */
+    ks_secret secret;
+    pthread_mutex_t write_lock;
+    pthread_t flusher;      /* last-used flusher thread */
+    int flusher_running;
+    int flusher_stop;
+    pthread_mutex_t flusher_lock;
+    pthread_cond_t flusher_wake;
+    int flush_interval_ms;
+} ks_service;
+
+/* Who acts: the caller's key id (audit actor), and the account it acts in. */
+typedef struct {
+    const char *actor;
+    const char *account;
+} ks_actor;
+
+/* Sets up the service over an open store. With with_index, loads the verify
+ * index from the store. KS_OK or the store's error. */
+int ks_service_init(ks_service *svc, ks_store *store, const ks_secret *secret, int with_index);
+/* Stops the flusher (flushing once more), frees the index; the store stays open. */
+void ks_service_close(ks_service *svc);
+
+/* Starts the thread that flushes last-used times every interval_ms. */
+int ks_service_start_flusher(ks_service *svc, int interval_ms);
+/* Flushes last-used times now. */
+int ks_service_flush_last_used(ks_service *svc);
+
+int ks_service_account_create(ks_service *svc, const char *account, const char *actor,
+                              ks_key *owner_out, char *token_out);
+
+int ks_service_key_create(ks_service *svc, const ks_actor *who, const char *name,
+                          const ks_strlist *roles, ks_key *out, char *token_out);
+int ks_service_key_get(ks_service *svc, const char *account, const char *key_id, ks_key *out);
+int ks_service_key_list(ks_service *svc, const char *account, const ks_key_filter *filter,
+                        ks_key_page *out);
+int ks_service_key_update(ks_service *svc, const ks_actor *who, const char *key_id,
+                          const ks_key_patch *patch, ks_key *out);
+int ks_service_key_delete(ks_service *svc, const ks_actor *who, const char *key_id);
+int ks_service_key_renew(ks_service *svc, const ks_actor *who, const char *key_id,
+                         ks_delete_old mode, ks_key *out, char *token_out);
+int ks_service_key_delete_old(ks_service *svc, const ks_actor *who, const char *key_id, ks_key *out);
+int ks_service_key_undo_renewal(ks_service *svc, const ks_actor *who, const char *key_id, ks_key *out);
+
+int ks_service_settings_get(ks_service *svc, const char *account, ks_settings *out);
+int ks_service_settings_put(ks_service *svc, const ks_actor *who, const ks_settings *settings);
+
+int ks_service_role_list(ks_service *svc, const char *account, ks_role **out, size_t *n);
+int ks_service_role_create(ks_service *svc, const ks_actor *who, const ks_role *role);
+int ks_service_role_update(ks_service *svc, const ks_actor *who, const char *name,
+                           const char *new_name, const ks_strlist *resources);
+int ks_service_role_delete(ks_service *svc, const ks_actor *who, const char *name);
+
+int ks_service_audit_list(ks_service *svc, const char *account, int limit,
+                          ks_audit_record **out, size_t *n);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * verify.h - THE hot path: is this key + token valid, and may it use
+ * `resource` in account `target`? Answered from the in-memory index only.
+ *
+ * Order of checks (each failure is final):
+ *   missing_credentials  key or token absent
+ *   malformed_token      token fails the format/checksum (no lookup done)
+ *   unknown_key          no such key
+ *   invalid_token        token matches neither slot (constant-time compare)
+ *   inactive             key deactivated (said only to holders of its token)
+ *   expired              account enforces the duration and this token is outdated
+ *   forbidden            no grant in `target`, or its roles lack `resource`
+ * Management calls use the same function for authentication and then
+ * check their resource on the returned resources.
+ */
+#ifndef KS_VERIFY_VERIFY_H
+#define KS_VERIFY_VERIFY_H
+
+#include "core/model.h"
+#include "core/secret.h"
+#include "index/key_index.h"
+
+typedef enum {
+    KS_VERIFY_OK = 0,
+    KS_VERIFY_MISSING_CREDENTIALS,
+    KS_VERIFY_MALFORMED_TOKEN,
+    KS_VERIFY_UNKNOWN_KEY,
+    KS_VERIFY_INVALID_TOKEN,
+    KS_VERIFY_INACTIVE,
+    KS_VERIFY_EXPIRED,
+    KS_VERIFY_FORBIDDEN,
+} ks_verify_reason;
+
+typedef struct {
+    const char *key;      /* X-API-Key, NULL when absent */
+    const char *token;    /* X-API-Token, NULL when absent */
+    size_t token_len;
+    const char *target;   /* account=, NULL = the key's home account */
+    const char *resource; /* resource=, NULL = none required */
+} ks_verify_request;
+
+typedef struct {
+    ks_verify_reason reason;
+    char key_id[KS_KEY_ID_MAX + 1];
+    char account[KS_ACCOUNT_MAX + 1];        /* the key's home account */
+    char target_account[KS_ACCOUNT_MAX + 1]; /* the account asked about */
+    ks_slot slot;                            /* which token matched */
+    int outdated;                            /* that token is past its duration */
+    ks_strlist roles;                        /* role names in the target account */
+    ks_strlist resources;                    /* sorted, unique union of their resources */
+} ks_verify_result;
+
+/* Runs the checks above at time `now`; fills *out (free with
+ * ks_verify_result_free). Returns KS_OK, or KS_ERR_NOMEM (out->reason is
+ * then meaningless). Records last use of the token on success. */
+int ks_verify(ks_index *idx, const ks_secret *secret, const ks_verify_request *req, int64_t now,
+              ks_verify_result *out);
+
+void ks_verify_result_free(ks_verify_result *r);
+
+/* "missing_credentials", "malformed_token", ... ("ok" for KS_VERIFY_OK). */
+const char *ks_verify_reason_name(ks_verify_reason reason);
+
+#endif
