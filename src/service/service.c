@@ -109,8 +109,13 @@ int ks_service_start_flusher(ks_service *svc, int interval_ms)
 /* Serialises a JSON detail object (stealing the reference); NULL on NOMEM. */
 static char *detail_text(json_t *detail)
 {
-    char *text = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *dumped = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(detail);
+    /* jansson may use its own allocator (see http/response.c): hand back malloc memory. */
+    char *text = dumped ? strdup(dumped) : NULL;
+    json_free_t json_free_fn;
+    json_get_alloc_funcs(NULL, &json_free_fn);
+    json_free_fn(dumped);
     return text;
 }
 

@@ -1,0 +1,24 @@
+/*
+ * cli.h - the `keystile` command: subcommands and their shared helpers.
+ * Exit codes: 0 success, 1 failure (API or runtime error), 2 bad usage.
+ */
+#ifndef KS_CLI_CLI_H
+#define KS_CLI_CLI_H
+
+#include "core/secret.h"
+#include "store/store.h"
+
+#include <stddef.h>
+
+#define KS_EXIT_OK 0
+#define KS_EXIT_FAIL 1
+#define KS_EXIT_USAGE 2
+
+int ks_cli_serve(int argc, char **argv);
+int ks_cli_account(int argc, char **argv);
+
+/* Opens the store at db and loads (or creates) the secret: secret_file, or
+ * db + ".secret" when NULL. Returns the store, NULL after printing why. */
+ks_store *ks_cli_open_store(const char *db, const char *secret_file, ks_secret *secret);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * api.h - the route handlers, one file per resource family:
+ * api_verify.c (verify, healthz), api_keys.c (keys and token renewal),
+ * api_roles.c (roles), api_account.c (settings, audit).
+ * Path parameters: segments[3] is the account, segments[5] the key or role.
+ */
+#ifndef KS_HTTP_API_H
+#define KS_HTTP_API_H
+
+#include "http/http.h"
+
+void ks_api_healthz(ks_http_request *req);
+void ks_api_verify(ks_http_request *req);
+
+void ks_api_keys_list(ks_http_request *req);
+void ks_api_keys_create(ks_http_request *req);
+void ks_api_keys_show(ks_http_request *req);
+void ks_api_keys_update(ks_http_request *req);
+void ks_api_keys_delete(ks_http_request *req);
+void ks_api_keys_renew(ks_http_request *req);
+void ks_api_keys_delete_old_token(ks_http_request *req);
+void ks_api_keys_undo_renewal(ks_http_request *req);
+
+void ks_api_roles_list(ks_http_request *req);
+void ks_api_roles_create(ks_http_request *req);
+void ks_api_roles_update(ks_http_request *req);
+void ks_api_roles_delete(ks_http_request *req);
+
+void ks_api_settings_get(ks_http_request *req);
+void ks_api_settings_put(ks_http_request *req);
+void ks_api_audit_list(ks_http_request *req);
+
+#endif

@@ -1,0 +1,287 @@
+/*
+ * api_keys.c - /api/v1/accounts/{a}/keys...: list, create, show, edit, delete,
+ * renew, delete old token, undo renewal. Each checks its resource, decodes
+ * and validates its input (400 naming the field), calls the service and
+ * renders the key object of API.md.
+ */
+#include "http/api.h"
+#include "http/auth.h"
+#include "http/json_input.h"
+#include "http/key_json.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/roles.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_NAME_MAX 100
+#define SEARCH_MAX 200
+
+static const char *path_account(const ks_http_request *req) { return req->segments[3]; }
+static const char *path_key(const ks_http_request *req) { return req->segments[5]; }
+
+/* Authorises the caller for `resource` in the path's account; fills who. */
+static int authorize(ks_http_request *req, const char *resource, ks_verify_result *vr, ks_actor *who)
+{
+    int ok = ks_http_authorize(req, path_account(req), resource, NULL, vr);
+    who->actor = vr->key_id;
+    who->account = path_account(req);
+    return ok;
+}
+
+/* Sends `status` with the key object (and the new token, once). */
+static void respond_key(ks_http_request *req, int status, const ks_key *key, const char *token)
+{
+    ks_settings settings;
+    int rc = ks_service_settings_get(req->svc, path_account(req), &settings);
+    if (rc != KS_OK) {
+        ks_http_error(req, rc, NULL);
+        return;
+    }
+    json_t *obj = ks_key_to_json(key, &settings, ks_clock_now());
+    if (obj && token) {
+        json_object_set_new(obj, "token", json_string(token));
+        req->res.secret_body = 1;
+    }
+    if (!obj)
+        ks_http_error(req, KS_ERR_NOMEM, NULL);
+    else
+        ks_http_json(req, status, obj);
+}
+
+/* 400 naming the first role that does not exist in the account; 1 if all exist. */
+static int roles_exist(ks_http_request *req, const ks_strlist *roles)
+{
+    ks_role *have = NULL;
+    size_t n = 0;
+    int rc = ks_service_role_list(req->svc, path_account(req), &have, &n);
+    if (rc != KS_OK) {
+        ks_http_error(req, rc, NULL);
+        return 0;
+    }
+    int ok = 1;
+    for (size_t i = 0; ok && i < roles->count; i++) {
+        int found = 0;
+        for (size_t j = 0; j < n && !found; j++)
+            found = strcmp(have[j].name, roles->items[i]) == 0;
+        if (!found) {
+            ks_http_errorf(req, KS_ERR_INVALID, "Field 'roles': role '%.100s' does not exist in this account.",
+                           roles->items[i]);
+            ok = 0;
+        }
+    }
+    ks_roles_free(have, n);
+    return ok;
+}
+
+void ks_api_keys_list(ks_http_request *req)
+{
+    ks_verify_result vr;
+    ks_actor who;
+    if (!authorize(req, KS_RES_VIEW_KEYS, &vr, &who))
+        goto out;
+    static const char *const STATUS[] = {"inactive", "active", NULL};
+    static const char *const BOOL[] = {"false", "true", NULL};
+    ks_key_filter f = {0};
+    long limit, cursor;
+    const char *q = ks_http_param_get(req, "q");
+    f.status = ks_http_param_enum(req, "status", STATUS, -1);
+    if (f.status == -2)
+        goto out;
+    f.outdated = ks_http_param_enum(req, "outdated", BOOL, -1);
+    if (f.outdated == -2 || ks_http_param_int(req, "limit", 1, 500, 50, &limit) != 0)
+        goto out;
+    const char *c = ks_http_param_get(req, "cursor");
+    if (c && *c && ks_http_param_int(req, "cursor", 1, 0x7fffffffffffffffL, 0, &cursor) != 0)
+        goto out;
+    if (q && ks_utf8_length(q) > SEARCH_MAX) {
+        ks_http_errorf(req, KS_ERR_INVALID, "Parameter 'q' must be at most %d characters.", SEARCH_MAX);
+        goto out;
+    }
+    f.q = q;
+    f.limit = (int)limit;
+    f.before_seq = c && *c ? cursor : 0;
+    f.now = ks_clock_now();
+    ks_settings settings;
+    ks_key_page page = {0};
+    int rc = ks_service_settings_get(req->svc, who.account, &settings);
+    if (rc == KS_OK)
+        rc = ks_service_key_list(req->svc, who.account, &f, &page);
+    if (rc != KS_OK) {
+        ks_http_error(req, rc, NULL);
+        goto out;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < page.count; i++)
+        json_array_append_new(items, ks_key_to_json(&page.items[i], &settings, f.now));
+    json_t *next = json_null();
+    if (page.next_seq) {
+        char buf[24];
+        snprintf(buf, sizeof buf, "%lld", (long long)page.next_seq);
+        json_decref(next);
+        next = json_string(buf);
+    }
+    ks_http_json(req, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
+    ks_key_page_free(&page);
+out:
+    ks_verify_result_free(&vr);
+}
+
+void ks_api_keys_create(ks_http_request *req)
+{
+    static const char *const FIELDS[] = {"name", "roles", NULL};
+    ks_verify_result vr;
+    ks_actor who;
+    ks_strlist roles = {0};
+    json_t *body = NULL;
+    if (!authorize(req, KS_RES_EDIT_KEYS, &vr, &who) || !(body = ks_json_body_parse(req, FIELDS, 0)))
+        goto out;
+    const char *name = NULL;
+    int has_name = ks_json_get_string(req, body, "name", 1, KEY_NAME_MAX, &name);
+    if (has_name < 0)
+        goto out;
+    if (has_name == 0) {
+        ks_http_error(req, KS_ERR_INVALID, "Field 'name' is required (1 to 100 characters).");
+        goto out;
+    }
+    if (ks_json_get_string_array(req, body, "roles", KS_KEY_ROLES_MAX, ks_role_name_valid, "role name", &roles) < 0 ||
+        !roles_exist(req, &roles))
+        goto out;
+    ks_key key = {0};
+    char token[KS_TOKEN_LEN + 1];
+    int rc = ks_service_key_create(req->svc, &who, name, &roles, &key, token);
+    if (rc == KS_OK)
+        respond_key(req, 201, &key, token);
+    else
+        ks_http_error(req, rc, NULL);
+    sodium_memzero(token, sizeof token);
+    ks_key_free(&key);
+out:
+    json_decref(body);
+    ks_strlist_free(&roles);
+    ks_verify_result_free(&vr);
+}
+
+void ks_api_keys_show(ks_http_request *req)
+{
+    ks_verify_result vr;
+    ks_actor who;
+    if (authorize(req, KS_RES_VIEW_KEYS, &vr, &who)) {
+        ks_key key = {0};
+        int rc = ks_service_key_get(req->svc, who.account, path_key(req), &key);
+        if (rc == KS_OK)
+            respond_key(req, 200, &key, NULL);
+        else
+            ks_http_error(req, rc, rc == KS_ERR_NOT_FOUND ? "No such key in this account." : NULL);
+        ks_key_free(&key);
+    }
+    ks_verify_result_free(&vr);
+}
+
+void ks_api_keys_update(ks_http_request *req)
+{
+    static const char *const FIELDS[] = {"name", "roles", "status", NULL};
+    static const char *const STATUS[] = {"inactive", "active", NULL};
+    ks_verify_result vr;
+    ks_actor who;
+    ks_strlist roles = {0};
+    json_t *body = NULL;
+    if (!authorize(req, KS_RES_EDIT_KEYS, &vr, &who) || !(body = ks_json_body_parse(req, FIELDS, 0)))
+        goto out;
+    ks_key_patch patch = {NULL, NULL, -1};
+    int has_name = ks_json_get_string(req, body, "name", 1, KEY_NAME_MAX, &patch.name);
+    int has_status = has_name < 0 ? -1 : ks_json_get_enum(req, body, "status", STATUS, &patch.status);
+    int has_roles = has_status < 0 ? -1 :
+        ks_json_get_string_array(req, body, "roles", KS_KEY_ROLES_MAX, ks_role_name_valid, "role name", &roles);
+    if (has_name < 0 || has_status < 0 || has_roles < 0)
+        goto out;
+    if (!has_name && !has_status && !has_roles) {
+        ks_http_error(req, KS_ERR_INVALID, "Send at least one of the fields 'name', 'roles', 'status'.");
+        goto out;
+    }
+    if (has_roles) {
+        if (!roles_exist(req, &roles))
+            goto out;
+        patch.roles = &roles;
+    }
+    ks_key key = {0};
+    int rc = ks_service_key_update(req->svc, &who, path_key(req), &patch, &key);
+    if (rc == KS_OK)
+        respond_key(req, 200, &key, NULL);
+    else
+        ks_http_error(req, rc, rc == KS_ERR_NOT_FOUND ? "No such key in this account." : NULL);
+    ks_key_free(&key);
+out:
+    json_decref(body);
+    ks_strlist_free(&roles);
+    ks_verify_result_free(&vr);
+}
+
+void ks_api_keys_delete(ks_http_request *req)
+{
+    ks_verify_result vr;
+    ks_actor who;
+    if (authorize(req, KS_RES_EDIT_KEYS, &vr, &who)) {
+        int rc = ks_service_key_delete(req->svc, &who, path_key(req));
+        if (rc == KS_OK)
+            ks_http_json(req, 204, NULL);
+        else
+            ks_http_error(req, rc, rc == KS_ERR_NOT_FOUND ? "No such key in this account." : NULL);
+    }
+    ks_verify_result_free(&vr);
+}
+
+void ks_api_keys_renew(ks_http_request *req)
+{
+    static const char *const FIELDS[] = {"delete_old", NULL};
+    static const char *const MODES[] = {"later", "now", NULL};
+    ks_verify_result vr;
+    ks_actor who;
+    json_t *body = NULL;
+    int mode = KS_DELETE_OLD_LATER;
+    if (!authorize(req, KS_RES_RENEW_TOKEN, &vr, &who) || !(body = ks_json_body_parse(req, FIELDS, 1)) ||
+        ks_json_get_enum(req, body, "delete_old", MODES, &mode) < 0)
+        goto out;
+    ks_key key = {0};
+    char token[KS_TOKEN_LEN + 1];
+    int rc = ks_service_key_renew(req->svc, &who, path_key(req), (ks_delete_old)mode, &key, token);
+    if (rc == KS_OK)
+        respond_key(req, 200, &key, token);
+    else
+        ks_http_error(req, rc, rc == KS_ERR_NOT_FOUND ? "No such key in this account." : NULL);
+    sodium_memzero(token, sizeof token);
+    ks_key_free(&key);
+out:
+    json_decref(body);
+    ks_verify_result_free(&vr);
+}
+
+/* Delete old token and undo renewal: same shape, different transition. */
+static void slot_action(ks_http_request *req,
+                        int (*action)(ks_service *, const ks_actor *, const char *, ks_key *))
+{
+    ks_verify_result vr;
+    ks_actor who;
+    if (authorize(req, KS_RES_RENEW_TOKEN, &vr, &who)) {
+        ks_key key = {0};
+        int rc = action(req->svc, &who, path_key(req), &key);
+        if (rc == KS_OK)
+            respond_key(req, 200, &key, NULL);
+        else
+            ks_http_error(req, rc, rc == KS_ERR_NOT_FOUND ? "No such key in this account." : NULL);
+        ks_key_free(&key);
+    }
+    ks_verify_result_free(&vr);
+}
+
+void ks_api_keys_delete_old_token(ks_http_request *req)
+{
+    slot_action(req, ks_service_key_delete_old);
+}
+
+void ks_api_keys_undo_renewal(ks_http_request *req)
+{
+    slot_action(req, ks_service_key_undo_renewal);
+}

@@ -1,0 +1,88 @@
+/* auth.c - credential extraction and authorisation of management calls. */
+#include "http/auth.h"
+#include "core/clock.h"
+#include "core/error.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Copies at most cap - 1 bytes; a longer value is truncated to cap - 1 bytes,
+ * which is over every valid length, so it still fails the format check. */
+static size_t copy_bounded(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return n;
+}
+
+void ks_credentials_read(const ks_http_request *req, ks_credentials *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *key = ks_http_header_get(req, "X-API-Key");
+    const char *token = ks_http_header_get(req, "X-API-Token");
+    if (key && token) {
+        copy_bounded(out->key, sizeof out->key, key);
+        out->token_len = copy_bounded(out->token, sizeof out->token, token);
+        out->present = out->key[0] && out->token_len;
+        return;
+    }
+    char *pass = NULL;
+    char *user = MHD_basic_auth_get_username_password(req->conn, &pass);
+    if (user && pass) {
+        copy_bounded(out->key, sizeof out->key, user);
+        out->token_len = copy_bounded(out->token, sizeof out->token, pass);
+        out->present = out->key[0] && out->token_len;
+    }
+    if (pass) {
+        sodium_memzero(pass, strlen(pass));
+        MHD_free(pass);
+    }
+    if (user)
+        MHD_free(user);
+}
+
+void ks_credentials_wipe(ks_credentials *c)
+{
+    sodium_memzero(c, sizeof *c);
+}
+
+int ks_http_authorize(ks_http_request *req, const char *account, const char *resource,
+                      const char *alt_resource, ks_verify_result *result)
+{
+    ks_credentials cred;
+    ks_credentials_read(req, &cred);
+    ks_verify_request vreq = {cred.key, cred.token, cred.token_len, account, NULL};
+    if (!cred.present) {
+        memset(result, 0, sizeof *result);
+        ks_http_error(req, KS_ERR_UNAUTHENTICATED, "Send X-API-Key and X-API-Token (or HTTP Basic key:token).");
+        return 0;
+    }
+    int rc = ks_verify(req->svc->index, &req->svc->secret, &vreq, ks_clock_now(), result);
+    ks_credentials_wipe(&cred);
+    if (rc != KS_OK) {
+        ks_http_error(req, rc, NULL);
+        return 0;
+    }
+    switch (result->reason) {
+    case KS_VERIFY_OK:
+        break;
+    case KS_VERIFY_EXPIRED:
+        ks_http_error(req, KS_ERR_EXPIRED, NULL);
+        return 0;
+    case KS_VERIFY_FORBIDDEN:
+        ks_http_error(req, KS_ERR_FORBIDDEN, NULL);
+        return 0;
+    default: /* one message for every bad credential: no hint which half was wrong */
+        ks_http_error(req, KS_ERR_UNAUTHENTICATED, NULL);
+        return 0;
+    }
+    if (ks_strlist_contains(&result->resources, resource) ||
+        (alt_resource && ks_strlist_contains(&result->resources, alt_resource)))
+        return 1;
+    ks_http_errorf(req, KS_ERR_FORBIDDEN, "This key lacks the resource '%s' in account '%s'.",
+                   resource, account);
+    return 0;
+}

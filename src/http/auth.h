@@ -1,0 +1,32 @@
+/*
+ * auth.h - credentials of a request and the authorisation of management calls.
+ *
+ * Credentials come from X-API-Key + X-API-Token, or HTTP Basic (key:token).
+ * A management call names its account in the path; the caller's key must hold
+ * one of the required resources there (ks_verify with that account as target).
+ */
+#ifndef KS_HTTP_AUTH_H
+#define KS_HTTP_AUTH_H
+
+#include "http/http.h"
+#include "verify/verify.h"
+
+typedef struct {
+    char key[KS_KEY_ID_MAX + 2];  /* +1 so an over-long key stays detectably long */
+    char token[KS_TOKEN_LEN + 2];
+    size_t token_len;
+    int present;                  /* both halves given */
+} ks_credentials;
+
+/* Reads the request's credentials into *out (wipe with ks_credentials_wipe). */
+void ks_credentials_read(const ks_http_request *req, ks_credentials *out);
+void ks_credentials_wipe(ks_credentials *c);
+
+/* Authenticates the caller and checks that its key holds `resource` (or
+ * `alt_resource`, may be NULL) in `account`. On success fills *who's actor
+ * (pointing into result) and returns 1; otherwise sets the 401/403 response
+ * and returns 0. Free result with ks_verify_result_free either way. */
+int ks_http_authorize(ks_http_request *req, const char *account, const char *resource,
+                      const char *alt_resource, ks_verify_result *result);
+
+#endif

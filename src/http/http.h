@@ -1,0 +1,92 @@
+/*
+ * http.h - the HTTP layer's shared types: one request, its response, and the
+ * handler signature. The server (server.c) fills a ks_http_request from
+ * libmicrohttpd, the router (router.c) picks a handler (api_*.c), the handler
+ * fills the response, and the server sends it.
+ *
+ * Limits: body 64 KiB (413), URL 8 KiB (414), 16 path segments, 32 query
+ * parameters, header block bounded by libmicrohttpd's connection memory.
+ */
+#ifndef KS_HTTP_HTTP_H
+#define KS_HTTP_HTTP_H
+
+#include "service/service.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stddef.h>
+
+#define KS_HTTP_BODY_MAX (64 * 1024)
+#define KS_HTTP_URL_MAX (8 * 1024)
+#define KS_HTTP_SEGMENTS_MAX 16
+#define KS_HTTP_PARAMS_MAX 32
+#define KS_HTTP_HEADERS_MAX 4
+
+typedef struct ks_server ks_server;
+
+typedef struct {
+    const char *name;
+    char *value;
+} ks_http_param;
+
+typedef struct {
+    int status;                         /* HTTP status */
+    json_t *body;                       /* JSON body (owned), NULL = empty */
+    const char *content_type;           /* for raw bodies; NULL = JSON */
+    char *raw;                          /* raw body (owned), instead of JSON */
+    size_t raw_len;
+    int secret_body;                    /* body holds a token: wipe when sent */
+    const char *header_names[KS_HTTP_HEADERS_MAX];
+    char *header_values[KS_HTTP_HEADERS_MAX]; /* owned */
+    size_t n_headers;
+} ks_http_response;
+
+typedef struct {
+    ks_server *server;
+    ks_service *svc;
+    struct MHD_Connection *conn;
+    const char *method;
+    char *segments[KS_HTTP_SEGMENTS_MAX]; /* decoded path segments */
+    size_t n_segments;
+    ks_http_param params[KS_HTTP_PARAMS_MAX];
+    size_t n_params;
+    const char *body;                   /* NUL-terminated, body_len bytes */
+    size_t body_len;
+    const char *route;                  /* route pattern, for logs and metrics */
+    ks_http_response res;
+} ks_http_request;
+
+/* A route handler: fills req->res. Errors go through ks_http_error(). */
+typedef void (*ks_http_handler)(ks_http_request *req);
+
+/* ---- response.c ---- */
+/* Sets a JSON response (steals `body`). */
+void ks_http_json(ks_http_request *req, int status, json_t *body);
+/* Sets the API error body of code err; message NULL = the table's default. */
+void ks_http_error(ks_http_request *req, int err, const char *message);
+/* printf-style message variant of ks_http_error. */
+void ks_http_errorf(ks_http_request *req, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Adds a response header (value copied). */
+void ks_http_header(ks_http_request *req, const char *name, const char *value);
+/* Frees what the response owns (wiping secret bodies). */
+void ks_http_response_free(ks_http_response *res);
+/* Makes jansson wipe every buffer it frees (tokens pass through it). */
+void ks_http_json_use_wiping_allocator(void);
+
+/* ---- router.c ---- */
+/* Runs the handler for req's method and path, or sets 404 / 405. */
+void ks_http_route(ks_http_request *req);
+
+/* ---- request helpers (request.c) ---- */
+/* Value of query parameter `name`, or NULL. */
+const char *ks_http_param_get(const ks_http_request *req, const char *name);
+/* A request header, or NULL. */
+const char *ks_http_header_get(const ks_http_request *req, const char *name);
+/* Integer query parameter in [min, max], def when absent. 0 ok, -1 after a 400. */
+int ks_http_param_int(ks_http_request *req, const char *name, long min, long max, long def, long *out);
+/* Query parameter that must be one of `choices` (NULL-terminated): index, or
+ * def when absent; -2 after a 400. */
+int ks_http_param_enum(ks_http_request *req, const char *name, const char *const *choices, int def);
+
+#endif

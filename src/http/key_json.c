@@ -1,0 +1,54 @@
+/* key_json.c - rendering keys and roles as the JSON objects of API.md. */
+#include "http/key_json.h"
+#include "core/clock.h"
+#include "core/token_age.h"
+
+json_t *ks_time_to_json(int64_t t)
+{
+    if (t == 0)
+        return json_null();
+    char buf[KS_TIME_STR_LEN];
+    ks_time_format(t, buf);
+    return json_string(buf);
+}
+
+json_t *ks_strlist_to_json(const ks_strlist *list)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < list->count; i++)
+        json_array_append_new(arr, json_string(list->items[i]));
+    return arr;
+}
+
+static json_t *token_to_json(const char *slot, const ks_token *t, int months)
+{
+    return json_pack("{s:s, s:o, s:o, s:o}", "slot", slot, "created_at", ks_time_to_json(t->created_at),
+                     "expires_at", ks_time_to_json(ks_token_expires_at(t->created_at, months)),
+                     "last_used_at", ks_time_to_json(t->last_used_at));
+}
+
+json_t *ks_key_to_json(const ks_key *key, const ks_settings *settings, int64_t now)
+{
+    int months = settings->token_duration_months;
+    const ks_token *current = &key->slots.current;
+    json_t *tokens = json_array();
+    if (!tokens)
+        return NULL;
+    json_array_append_new(tokens, token_to_json("current", current, months));
+    if (key->slots.old.present)
+        json_array_append_new(tokens, token_to_json("old", &key->slots.old, months));
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:b, s:s, s:o}",
+                     "key", key->key_id, "name", key->name, "type", "generated",
+                     "roles", ks_strlist_to_json(&key->roles),
+                     "status", key->active ? "active" : "inactive",
+                     "created_at", ks_time_to_json(key->created_at),
+                     "outdated", ks_token_outdated(current->created_at, months, now),
+                     "renewal_alert", ks_renewal_alert_name(ks_renewal_alert_of(current->created_at, months, now)),
+                     "tokens", tokens);
+}
+
+json_t *ks_role_to_json(const ks_role *role)
+{
+    return json_pack("{s:s, s:o, s:b}", "name", role->name, "resources",
+                     ks_strlist_to_json(&role->resources), "builtin", role->builtin);
+}

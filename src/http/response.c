@@ -1,0 +1,92 @@
+/* response.c - building responses: JSON bodies, API errors, headers. */
+#include "http/http.h"
+#include "core/error.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ks_http_json(ks_http_request *req, int status, json_t *body)
+{
+    json_decref(req->res.body);
+    req->res.status = status;
+    req->res.body = body;
+}
+
+void ks_http_error(ks_http_request *req, int err, const char *message)
+{
+    const ks_error_info_t *info = ks_error_info(err);
+    json_t *body = json_pack("{s:{s:s, s:s}}", "error", "code", info->code, "message",
+                             message ? message : info->message);
+    ks_http_json(req, info->http_status, body);
+    if (err == KS_ERR_UNAUTHENTICATED || err == KS_ERR_EXPIRED)
+        ks_http_header(req, "WWW-Authenticate", "Basic realm=\"keystile\"");
+}
+
+void ks_http_errorf(ks_http_request *req, int err, const char *fmt, ...)
+{
+    char message[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    ks_http_error(req, err, message);
+}
+
+void ks_http_header(ks_http_request *req, const char *name, const char *value)
+{
+    ks_http_response *res = &req->res;
+    if (res->n_headers == KS_HTTP_HEADERS_MAX)
+        return;
+    char *copy = strdup(value);
+    if (!copy)
+        return;
+    res->header_names[res->n_headers] = name;
+    res->header_values[res->n_headers++] = copy;
+}
+
+void ks_http_response_free(ks_http_response *res)
+{
+    json_decref(res->body);
+    if (res->raw) {
+        if (res->secret_body)
+            sodium_memzero(res->raw, res->raw_len);
+        free(res->raw);
+    }
+    for (size_t i = 0; i < res->n_headers; i++)
+        free(res->header_values[i]);
+    memset(res, 0, sizeof *res);
+}
+
+/* jansson allocations carry their size in front so free can wipe them: the
+ * plaintext token of a create/renew response passes through jansson's
+ * strings and dump buffers, and must not linger in freed memory. */
+typedef union {
+    size_t size;
+    max_align_t align;
+} alloc_header;
+
+static void *wiping_malloc(size_t size)
+{
+    alloc_header *h = malloc(sizeof *h + size);
+    if (!h)
+        return NULL;
+    h->size = size;
+    return h + 1;
+}
+
+static void wiping_free(void *p)
+{
+    if (!p)
+        return;
+    alloc_header *h = (alloc_header *)p - 1;
+    sodium_memzero(p, h->size);
+    free(h);
+}
+
+void ks_http_json_use_wiping_allocator(void)
+{
+    json_set_alloc_funcs(wiping_malloc, wiping_free);
+}

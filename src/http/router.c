@@ -1,0 +1,82 @@
+/*
+ * router.c - the route table: method + path pattern -> handler. A pattern
+ * segment "*" matches any one non-empty segment. A path that matches with
+ * another method gets 405 with an Allow header; no match at all gets 404.
+ */
+#include "http/api.h"
+#include "core/error.h"
+
+#include <string.h>
+
+typedef struct {
+    const char *method;
+    const char *pattern;
+    ks_http_handler handler;
+} route;
+
+static const route ROUTES[] = {
+    {"GET", "/healthz", ks_api_healthz},
+    {"GET", "/api/v1/verify", ks_api_verify},
+    {"POST", "/api/v1/verify", ks_api_verify},
+    {"GET", "/api/v1/accounts/*/keys", ks_api_keys_list},
+    {"POST", "/api/v1/accounts/*/keys", ks_api_keys_create},
+    {"GET", "/api/v1/accounts/*/keys/*", ks_api_keys_show},
+    {"PATCH", "/api/v1/accounts/*/keys/*", ks_api_keys_update},
+    {"DELETE", "/api/v1/accounts/*/keys/*", ks_api_keys_delete},
+    {"POST", "/api/v1/accounts/*/keys/*/renew", ks_api_keys_renew},
+    {"DELETE", "/api/v1/accounts/*/keys/*/old-token", ks_api_keys_delete_old_token},
+    {"POST", "/api/v1/accounts/*/keys/*/undo-renewal", ks_api_keys_undo_renewal},
+    {"GET", "/api/v1/accounts/*/settings", ks_api_settings_get},
+    {"PUT", "/api/v1/accounts/*/settings", ks_api_settings_put},
+    {"GET", "/api/v1/accounts/*/roles", ks_api_roles_list},
+    {"POST", "/api/v1/accounts/*/roles", ks_api_roles_create},
+    {"PATCH", "/api/v1/accounts/*/roles/*", ks_api_roles_update},
+    {"DELETE", "/api/v1/accounts/*/roles/*", ks_api_roles_delete},
+    {"GET", "/api/v1/accounts/*/audit", ks_api_audit_list},
+};
+
+static int pattern_matches(const char *pattern, const ks_http_request *req)
+{
+    size_t i = 0;
+    const char *p = pattern + 1;
+    while (*p) {
+        const char *end = strchr(p, '/');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (i >= req->n_segments)
+            return 0;
+        const char *seg = req->segments[i++];
+        if (len == 1 && *p == '*') {
+            if (!*seg)
+                return 0;
+        } else if (strlen(seg) != len || strncmp(seg, p, len) != 0) {
+            return 0;
+        }
+        p += len + (end ? 1 : 0);
+    }
+    return i == req->n_segments;
+}
+
+void ks_http_route(ks_http_request *req)
+{
+    const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
+    char allow[64] = "";
+    for (size_t i = 0; i < sizeof ROUTES / sizeof *ROUTES; i++) {
+        if (!pattern_matches(ROUTES[i].pattern, req))
+            continue;
+        if (strcmp(ROUTES[i].method, method) == 0) {
+            req->route = ROUTES[i].pattern;
+            ROUTES[i].handler(req);
+            return;
+        }
+        if (!strstr(allow, ROUTES[i].method)) {
+            strncat(allow, *allow ? ", " : "", sizeof allow - strlen(allow) - 1);
+            strncat(allow, ROUTES[i].method, sizeof allow - strlen(allow) - 1);
+        }
+    }
+    if (*allow) {
+        ks_http_errorf(req, KS_ERR_METHOD, "Method %s is not allowed here; allowed: %s.", req->method, allow);
+        ks_http_header(req, "Allow", allow);
+    } else {
+        ks_http_error(req, KS_ERR_NOT_FOUND, "No such endpoint.");
+    }
+}

@@ -1,0 +1,26 @@
+/*
+ * server.h - the HTTP server: libmicrohttpd with an epoll thread pool, the
+ * request size limits of http.h, one JSON log line per request (method, route,
+ * status, time; never a header, a query or a body).
+ */
+#ifndef KS_HTTP_SERVER_H
+#define KS_HTTP_SERVER_H
+
+#include "service/service.h"
+
+typedef struct ks_server ks_server;
+
+typedef struct {
+    const char *listen;   /* "HOST:PORT", "[V6]:PORT" */
+    int threads;          /* 0 = one per core */
+    int connection_limit; /* 0 = 1024 */
+    int timeout_seconds;  /* idle connection timeout, 0 = 30 */
+} ks_server_options;
+
+/* Starts serving svc. NULL on failure with a reason in err. */
+ks_server *ks_server_start(ks_service *svc, const ks_server_options *opts, char *err, size_t errlen);
+
+/* Stops accepting, lets requests in flight finish (up to grace_ms), stops. */
+void ks_server_stop(ks_server *srv, int grace_ms);
+
+#endif
