@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs the Debian packages Keystile needs to build, run and test, but only
+# those that are missing, so it is quick when everything is there.
+# Runs as root on Debian 12 (uses apt-get); elsewhere it only reports.
+set -eu
+PACKAGES="gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev zlib1g-dev python3 curl"
+missing=""
+for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "keystile: installing missing packages:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "keystile: run as root, or install them yourself: apt-get install$missing" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

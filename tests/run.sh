@@ -1,0 +1,52 @@
+#!/bin/sh
+# Runs every test suite and ends with one line "N passed, M failed".
+# BUILD selects the build folder (build, or build/san for SANITIZE=1).
+# Suites: the C unit tests (build/tests/test_*), then the HTTP tests
+# (tests/http/run.py) against the real binary. Each prints its own
+# "suite: N passed, M failed" line; this script adds them up.
+set -u
+BUILD=${BUILD:-build}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+passed=0
+failed=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+count() { # adds the last "N passed, M failed" line of $out; a suite without one failed
+    line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
+    if [ -z "$line" ]; then
+        echo "  (suite printed no result line: counted as 1 failure)"
+        failed=$((failed + 1))
+        return
+    fi
+    p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
+    f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+
+run_suite() { # name, command...
+    name=$1
+    shift
+    echo "== $name"
+    "$@" >"$out" 2>&1
+    rc=$?
+    cat "$out"
+    count
+    if [ $rc -ne 0 ] && ! grep -qE '[1-9][0-9]* failed' "$out"; then
+        echo "  ($name exited $rc without reporting a failure: counted as 1 failure)"
+        failed=$((failed + 1))
+    fi
+}
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+for t in "$BUILD"/tests/test_*; do
+    [ -x "$t" ] || continue
+    run_suite "$(basename "$t")" "$t"
+done
+KEYSTILE_BIN="$ROOT/$BUILD/keystile" run_suite "http" python3 tests/http/run.py
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
