@@ -47,6 +47,7 @@ for t in "$BUILD"/tests/test_*; do
     run_suite "$(basename "$t")" "$t"
 done
 KEYSTILE_BIN="$ROOT/$BUILD/keystile" run_suite "http" python3 tests/http/run.py
+[ -f tests/cli/run.py ] && KEYSTILE_BIN="$ROOT/$BUILD/keystile" run_suite "cli" python3 tests/cli/run.py
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

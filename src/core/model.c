@@ -2,6 +2,7 @@
 #include "core/model.h"
 #include "core/error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,31 @@ void ks_key_free(ks_key *k)
     free(k->name);
     k->name = NULL;
     ks_strlist_free(&k->roles);
+    for (size_t i = 0; i < k->n_grants; i++)
+        ks_strlist_free(&k->grants[i].roles);
+    free(k->grants);
+    k->grants = NULL;
+    k->n_grants = 0;
+}
+
+const ks_grant *ks_key_grant(const ks_key *k, const char *account)
+{
+    for (size_t i = 0; i < k->n_grants; i++)
+        if (strcmp(k->grants[i].account, account) == 0)
+            return &k->grants[i];
+    return NULL;
+}
+
+ks_grant *ks_key_add_grant(ks_key *k, const char *account)
+{
+    ks_grant *grown = realloc(k->grants, (k->n_grants + 1) * sizeof *grown);
+    if (!grown)
+        return NULL;
+    k->grants = grown;
+    ks_grant *g = &grown[k->n_grants++];
+    memset(g, 0, sizeof *g);
+    snprintf(g->account, sizeof g->account, "%s", account);
+    return g;
 }
 
 void ks_audit_record_free(ks_audit_record *r)

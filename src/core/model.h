@@ -43,6 +43,14 @@ void ks_role_free(ks_role *r);
 
 typedef enum { KS_KEY_ACTIVE = 1, KS_KEY_INACTIVE = 0 } ks_key_status;
 
+/* An external grant: another account gives this key roles there. */
+typedef struct {
+    char account[KS_ACCOUNT_MAX + 1]; /* the granting account */
+    int active;                       /* ks_key_status of the grant */
+    int64_t created_at;               /* when it was added */
+    ks_strlist roles;                 /* role names in the granting account */
+} ks_grant;
+
 typedef struct {
     char key_id[KS_KEY_ID_MAX + 1];
     char account[KS_ACCOUNT_MAX + 1]; /* home account */
@@ -52,7 +60,14 @@ typedef struct {
     int64_t seq;           /* store order: larger is newer; the list cursor */
     ks_token_slots slots;  /* hashes only, never a token */
     ks_strlist roles;      /* role names in the home account */
+    ks_grant *grants;      /* external grants, ordered by account */
+    size_t n_grants;
 } ks_key;
+
+/* The grant of `account` on key k, or NULL. */
+const ks_grant *ks_key_grant(const ks_key *k, const char *account);
+/* Appends an empty grant for account; returns it, NULL on NOMEM. */
+ks_grant *ks_key_add_grant(ks_key *k, const char *account);
 void ks_key_free(ks_key *k);
 
 typedef struct {

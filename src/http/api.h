@@ -1,7 +1,8 @@
 /*
  * api.h - the route handlers, one file per resource family:
  * api_verify.c (verify, healthz), api_keys.c (keys and token renewal),
- * api_roles.c (roles), api_account.c (settings, audit).
+ * api_roles.c (roles), api_account.c (settings, audit), api_external.c
+ * (external keys), api_export.c (CSV / XLSX export).
  * Path parameters: segments[3] is the account, segments[5] the key or role.
  */
 #ifndef KS_HTTP_API_H
@@ -20,6 +21,13 @@ void ks_api_keys_delete(ks_http_request *req);
 void ks_api_keys_renew(ks_http_request *req);
 void ks_api_keys_delete_old_token(ks_http_request *req);
 void ks_api_keys_undo_renewal(ks_http_request *req);
+
+void ks_api_keys_export(ks_http_request *req);
+
+void ks_api_external_list(ks_http_request *req);
+void ks_api_external_add(ks_http_request *req);
+void ks_api_external_update(ks_http_request *req);
+void ks_api_external_remove(ks_http_request *req);
 
 void ks_api_roles_list(ks_http_request *req);
 void ks_api_roles_create(ks_http_request *req);

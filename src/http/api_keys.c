@@ -139,7 +139,7 @@ void ks_api_keys_create(ks_http_request *req)
     if (!authorize(req, KS_RES_EDIT_KEYS, &vr, &who) || !(body = ks_json_body_parse(req, FIELDS, 0)))
         goto out;
     const char *name = NULL;
-    int has_name = ks_json_get_string(req, body, "name", 1, KEY_NAME_MAX, &name);
+    int has_name = ks_json_get_text(req, body, "name", 1, KEY_NAME_MAX, &name);
     if (has_name < 0)
         goto out;
     if (has_name == 0) {
@@ -191,7 +191,7 @@ void ks_api_keys_update(ks_http_request *req)
     if (!authorize(req, KS_RES_EDIT_KEYS, &vr, &who) || !(body = ks_json_body_parse(req, FIELDS, 0)))
         goto out;
     ks_key_patch patch = {NULL, NULL, -1};
-    int has_name = ks_json_get_string(req, body, "name", 1, KEY_NAME_MAX, &patch.name);
+    int has_name = ks_json_get_text(req, body, "name", 1, KEY_NAME_MAX, &patch.name);
     int has_status = has_name < 0 ? -1 : ks_json_get_enum(req, body, "status", STATUS, &patch.status);
     int has_roles = has_status < 0 ? -1 :
         ks_json_get_string_array(req, body, "roles", KS_KEY_ROLES_MAX, ks_role_name_valid, "role name", &roles);

@@ -40,15 +40,24 @@ json_t *ks_json_body_parse(ks_http_request *req, const char *const *allowed, int
     return obj;
 }
 
-int ks_json_get_string(ks_http_request *req, json_t *obj, const char *field, size_t min_chars,
-                       size_t max_chars, const char **out)
+/* 1 when s has a control character other than the allowed whitespace. */
+static int has_forbidden_controls(const char *s, int allow_whitespace)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p < 0x20 || *p == 0x7F) && !(allow_whitespace && (*p == '\t' || *p == '\n' || *p == '\r')))
+            return 1;
+    return 0;
+}
+
+static int get_string(ks_http_request *req, json_t *obj, const char *field, size_t min_chars,
+                      size_t max_chars, int allow_whitespace, const char **out)
 {
     json_t *v = json_object_get(obj, field);
     if (!v)
         return 0;
     const char *s = json_string_value(v);
     long n = s ? ks_utf8_length(s) : -1;
-    if (!s || n < (long)min_chars || n > (long)max_chars || ks_has_control_chars(s) ||
+    if (!s || n < (long)min_chars || n > (long)max_chars || has_forbidden_controls(s, allow_whitespace) ||
         strlen(s) != json_string_length(v)) {
         ks_http_errorf(req, KS_ERR_INVALID, "Field '%s' must be a string of %zu to %zu characters without control characters.",
                        field, min_chars, max_chars);
@@ -56,6 +65,18 @@ int ks_json_get_string(ks_http_request *req, json_t *obj, const char *field, siz
     }
     *out = s;
     return 1;
+}
+
+int ks_json_get_string(ks_http_request *req, json_t *obj, const char *field, size_t min_chars,
+                       size_t max_chars, const char **out)
+{
+    return get_string(req, obj, field, min_chars, max_chars, 0, out);
+}
+
+int ks_json_get_text(ks_http_request *req, json_t *obj, const char *field, size_t min_chars,
+                     size_t max_chars, const char **out)
+{
+    return get_string(req, obj, field, min_chars, max_chars, 1, out);
 }
 
 int ks_json_get_enum(ks_http_request *req, json_t *obj, const char *field,

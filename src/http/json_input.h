@@ -19,6 +19,11 @@ json_t *ks_json_body_parse(ks_http_request *req, const char *const *allowed, int
 int ks_json_get_string(ks_http_request *req, json_t *obj, const char *field, size_t min_chars,
                        size_t max_chars, const char **out);
 
+/* Like ks_json_get_string, but tab, CR and LF are allowed (free text such as
+ * key names, which exports must then quote). */
+int ks_json_get_text(ks_http_request *req, json_t *obj, const char *field, size_t min_chars,
+                     size_t max_chars, const char **out);
+
 /* One of the NULL-terminated `choices`; *out is its index. */
 int ks_json_get_enum(ks_http_request *req, json_t *obj, const char *field,
                      const char *const *choices, int *out);

@@ -47,6 +47,23 @@ json_t *ks_key_to_json(const ks_key *key, const ks_settings *settings, int64_t n
                      "tokens", tokens);
 }
 
+json_t *ks_external_key_to_json(const ks_key *key, const ks_grant *grant,
+                                const ks_settings *home_settings, int64_t now)
+{
+    int months = home_settings->token_duration_months;
+    int64_t current = key->slots.current.created_at;
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:b, s:s}",
+                     "key", key->key_id, "name", key->name, "type", "external",
+                     "account", key->account,
+                     "roles", ks_strlist_to_json(&grant->roles),
+                     "status", grant->active ? "active" : "inactive",
+                     "home_status", key->active ? "active" : "inactive",
+                     "created_at", ks_time_to_json(key->created_at),
+                     "added_at", ks_time_to_json(grant->created_at),
+                     "outdated", ks_token_outdated(current, months, now),
+                     "renewal_alert", ks_renewal_alert_name(ks_renewal_alert_of(current, months, now)));
+}
+
 json_t *ks_role_to_json(const ks_role *role)
 {
     return json_pack("{s:s, s:o, s:b}", "name", role->name, "resources",

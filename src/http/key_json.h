@@ -11,6 +11,13 @@
 /* The key object at time `now` under the account's settings; NULL on NOMEM. */
 json_t *ks_key_to_json(const ks_key *key, const ks_settings *settings, int64_t now);
 
+/* The key object of an external key as seen from the granting account:
+ * type "external", the grant's roles and status, no tokens; plus "account"
+ * (the key's home account), "added_at" (the grant) and "home_status".
+ * home_settings are those of the key's home account. NULL on NOMEM. */
+json_t *ks_external_key_to_json(const ks_key *key, const ks_grant *grant,
+                                const ks_settings *home_settings, int64_t now);
+
 /* {"name","resources","builtin"}; NULL on NOMEM. */
 json_t *ks_role_to_json(const ks_role *role);
 

@@ -116,6 +116,9 @@ static void key_entry_free(ks_index_key *k)
     if (!k)
         return;
     ks_strlist_free(&k->roles);
+    for (size_t i = 0; i < k->n_grants; i++)
+        ks_strlist_free(&k->grants[i].roles);
+    free(k->grants);
     sodium_memzero(&k->slots, sizeof k->slots);
     free(k);
 }
@@ -231,9 +234,17 @@ int ks_index_put_key(ks_index *idx, const ks_key *key)
     atomic_init(&k->last_used[1], key->slots.old.last_used_at);
     atomic_init(&k->last_flushed[0], key->slots.current.last_used_at);
     atomic_init(&k->last_flushed[1], key->slots.old.last_used_at);
-    if (ks_strlist_copy(&k->roles, &key->roles) != KS_OK) {
-        free(k);
+    if (ks_strlist_copy(&k->roles, &key->roles) != KS_OK ||
+        (key->n_grants && !(k->grants = calloc(key->n_grants, sizeof *k->grants)))) {
+        key_entry_free(k);
         return KS_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < key->n_grants; i++, k->n_grants++) {
+        k->grants[i] = key->grants[i];
+        if (ks_strlist_copy(&k->grants[i].roles, &key->grants[i].roles) != KS_OK) {
+            key_entry_free(k);
+            return KS_ERR_NOMEM;
+        }
     }
     pthread_rwlock_wrlock(&idx->lock);
     chain_node *old = table_find(idx, &idx->keys, k->key_id);

@@ -45,6 +45,8 @@ typedef struct ks_index_key {
     _Atomic int64_t last_used[2];    /* per slot: newest successful verify */
     _Atomic int64_t last_flushed[2]; /* per slot: what the store has */
     ks_strlist roles;            /* role names in the home account */
+    ks_grant *grants;            /* external grants (copies) */
+    size_t n_grants;
 } ks_index_key;
 
 /* New empty index; NULL when out of memory. */

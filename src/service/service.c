@@ -403,6 +403,70 @@ int ks_service_role_delete(ks_service *svc, const ks_actor *who, const char *nam
     return rc;
 }
 
+/* ---- external keys ---- */
+
+int ks_service_external_list(ks_service *svc, const char *account, ks_key **out, size_t *n)
+{
+    return svc->store->ops->external_list(svc->store, account, out, n);
+}
+
+/* Re-reads a key after a change to one of its grants (under write_lock). */
+static int index_refresh_foreign_key(ks_service *svc, const char *key_id, ks_key *out)
+{
+    char home[KS_ACCOUNT_MAX + 1];
+    if (ks_key_id_parse(key_id, home) != KS_OK)
+        return KS_ERR_NOT_FOUND;
+    return index_refresh_key(svc, home, key_id, out);
+}
+
+int ks_service_external_add(ks_service *svc, const ks_actor *who, const char *key_id,
+                            const ks_strlist *roles, ks_key *out)
+{
+    char *detail = detail_text(json_pack("{s:o}", "roles", roles_json(roles)));
+    if (!detail)
+        return KS_ERR_NOMEM;
+    ks_audit_entry audit = audit_of(who, "external.add", key_id, detail);
+    pthread_mutex_lock(&svc->write_lock);
+    int rc = svc->store->ops->external_add(svc->store, who->account, key_id, roles, audit.at, &audit);
+    if (rc == KS_OK)
+        rc = index_refresh_foreign_key(svc, key_id, out);
+    pthread_mutex_unlock(&svc->write_lock);
+    free(detail);
+    return rc;
+}
+
+int ks_service_external_update(ks_service *svc, const ks_actor *who, const char *key_id,
+                               const ks_strlist *roles, int status, ks_key *out)
+{
+    json_t *d = json_object();
+    if (d && roles)
+        json_object_set_new(d, "roles", roles_json(roles));
+    if (d && status >= 0)
+        json_object_set_new(d, "status", json_string(status ? "active" : "inactive"));
+    char *detail = detail_text(d);
+    if (!detail)
+        return KS_ERR_NOMEM;
+    ks_audit_entry audit = audit_of(who, "external.update", key_id, detail);
+    pthread_mutex_lock(&svc->write_lock);
+    int rc = svc->store->ops->external_update(svc->store, who->account, key_id, roles, status, &audit);
+    if (rc == KS_OK)
+        rc = index_refresh_foreign_key(svc, key_id, out);
+    pthread_mutex_unlock(&svc->write_lock);
+    free(detail);
+    return rc;
+}
+
+int ks_service_external_remove(ks_service *svc, const ks_actor *who, const char *key_id)
+{
+    ks_audit_entry audit = audit_of(who, "external.remove", key_id, NULL);
+    pthread_mutex_lock(&svc->write_lock);
+    int rc = svc->store->ops->external_remove(svc->store, who->account, key_id, &audit);
+    if (rc == KS_OK)
+        rc = index_refresh_foreign_key(svc, key_id, NULL);
+    pthread_mutex_unlock(&svc->write_lock);
+    return rc;
+}
+
 int ks_service_audit_list(ks_service *svc, const char *account, int limit,
                           ks_audit_record **out, size_t *n)
 {

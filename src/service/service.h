@@ -75,6 +75,14 @@ int ks_service_role_update(ks_service *svc, const ks_actor *who, const char *nam
                            const char *new_name, const ks_strlist *resources);
 int ks_service_role_delete(ks_service *svc, const ks_actor *who, const char *name);
 
+/* External keys: keys of other accounts granted roles in who->account. */
+int ks_service_external_list(ks_service *svc, const char *account, ks_key **out, size_t *n);
+int ks_service_external_add(ks_service *svc, const ks_actor *who, const char *key_id,
+                            const ks_strlist *roles, ks_key *out);
+int ks_service_external_update(ks_service *svc, const ks_actor *who, const char *key_id,
+                               const ks_strlist *roles, int status, ks_key *out);
+int ks_service_external_remove(ks_service *svc, const ks_actor *who, const char *key_id);
+
 int ks_service_audit_list(ks_service *svc, const char *account, int limit,
                           ks_audit_record **out, size_t *n);
 

@@ -44,6 +44,14 @@ typedef enum {
     Q_LOAD_TOKENS,
     Q_LOAD_KEY_ROLES,
     Q_AUDIT_LIST,
+    Q_LOAD_GRANTS,
+    Q_GRANTS_OF,
+    Q_GRANT_INSERT,
+    Q_GRANT_SET_ACTIVE,
+    Q_GRANT_DELETE,
+    Q_GRANT_EXISTS,
+    Q_KEY_HOME,
+    Q_EXTERNAL_LIST,
     Q_COUNT
 } sq_query;
 
@@ -103,6 +111,18 @@ int sq_key_delete(ks_store *base, const char *account, const char *key_id,
 int sq_key_apply_slots(ks_store *base, const char *account, const char *key_id, ks_slot_op op,
                        const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit);
 int sq_last_used_flush(ks_store *base, const ks_last_used *items, size_t n);
+
+/* External grant operations (sqlite_external.c). */
+int sq_external_list(ks_store *base, const char *account, ks_key **out, size_t *n);
+int sq_external_add(ks_store *base, const char *account, const char *key_id, const ks_strlist *roles,
+                    int64_t now, const ks_audit_entry *audit);
+int sq_external_update(ks_store *base, const char *account, const char *key_id,
+                       const ks_strlist *roles, int status, const ks_audit_entry *audit);
+int sq_external_remove(ks_store *base, const char *account, const char *key_id,
+                       const ks_audit_entry *audit);
+
+/* Reads the key row with this seq, tokens, roles and grants included. */
+int sq_key_read_seq(sq_store *s, int64_t seq, ks_key *out);
 int sq_load_keys(sq_store *s, const char *account, const ks_store_loader *loader);
 
 #endif

@@ -36,6 +36,40 @@ static void token_from_row(sqlite3_stmt *st, int col_hash, ks_token *t)
     t->last_used_at = sqlite3_column_int64(st, col_hash + 2); /* NULL reads as 0 */
 }
 
+/* Reads the key's external grants and their roles. */
+static int grants_fill(sq_store *s, int64_t seq, ks_key *out)
+{
+    sqlite3_stmt *st = sq_stmt(s, Q_GRANTS_OF);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, seq);
+    int rc = KS_OK, step;
+    while (rc == KS_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        ks_grant *g = ks_key_add_grant(out, (const char *)sqlite3_column_text(st, 0));
+        if (!g) {
+            rc = KS_ERR_NOMEM;
+            break;
+        }
+        g->active = sqlite3_column_int(st, 1);
+        g->created_at = sqlite3_column_int64(st, 2);
+    }
+    if (rc == KS_OK && step != SQLITE_DONE)
+        rc = sq_error(step);
+    sqlite3_reset(st);
+    for (size_t i = 0; rc == KS_OK && i < out->n_grants; i++) {
+        if (!(st = sq_stmt(s, Q_KEY_ROLES_OF)))
+            return KS_ERR_INTERNAL;
+        sqlite3_bind_int64(st, 1, seq);
+        sqlite3_bind_text(st, 2, out->grants[i].account, -1, SQLITE_STATIC);
+        while (rc == KS_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+            rc = ks_strlist_add(&out->grants[i].roles, (const char *)sqlite3_column_text(st, 0));
+        if (rc == KS_OK && step != SQLITE_DONE)
+            rc = sq_error(step);
+        sqlite3_reset(st);
+    }
+    return rc;
+}
+
 int sq_key_fill(sq_store *s, int64_t seq, ks_key *out)
 {
     memset(&out->slots, 0, sizeof out->slots);
@@ -59,7 +93,7 @@ int sq_key_fill(sq_store *s, int64_t seq, ks_key *out)
     sqlite3_reset(st);
     if (rc == KS_OK && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = sq_error(step);
-    return rc;
+    return rc == KS_OK ? grants_fill(s, seq, out) : rc;
 }
 
 /* Reads the key columns of a Q_KEY_GET / Q_KEY_LIST / Q_LOAD_KEYS row. */
@@ -180,12 +214,9 @@ int sq_key_insert(ks_store *base, const ks_key *key, const ks_audit_entry *audit
     return rc;
 }
 
-static int key_read_locked(sq_store *s, const char *account, const char *key_id, ks_key *out)
+int sq_key_read_seq(sq_store *s, int64_t seq, ks_key *out)
 {
-    int64_t seq;
-    int rc = sq_key_seq(s, account, key_id, &seq);
-    if (rc != KS_OK)
-        return rc;
+    int rc;
     sqlite3_stmt *st = sq_stmt(s, Q_KEY_GET);
     if (!st)
         return KS_ERR_INTERNAL;
@@ -198,6 +229,13 @@ static int key_read_locked(sq_store *s, const char *account, const char *key_id,
     if (rc != KS_OK)
         ks_key_free(out);
     return rc;
+}
+
+static int key_read_locked(sq_store *s, const char *account, const char *key_id, ks_key *out)
+{
+    int64_t seq;
+    int rc = sq_key_seq(s, account, key_id, &seq);
+    return rc == KS_OK ? sq_key_read_seq(s, seq, out) : rc;
 }
 
 int sq_key_get(ks_store *base, const char *account, const char *key_id, ks_key *out)
@@ -382,13 +420,15 @@ int sq_last_used_flush(ks_store *base, const ks_last_used *items, size_t n)
  * loading a million keys costs three sequential scans, not 3M lookups. */
 int sq_load_keys(sq_store *s, const char *account, const ks_store_loader *loader)
 {
-    sqlite3_stmt *keys = NULL, *tokens = NULL, *roles = NULL;
+    sqlite3_stmt *keys = NULL, *tokens = NULL, *roles = NULL, *grants = NULL;
     /* Three statements stepped together: use private ones, not the cache. */
     int rc = KS_OK;
     const char *sql_keys = sqlite3_sql(sq_stmt(s, Q_LOAD_KEYS));
     const char *sql_tokens = sqlite3_sql(sq_stmt(s, Q_LOAD_TOKENS));
     const char *sql_roles = sqlite3_sql(sq_stmt(s, Q_LOAD_KEY_ROLES));
-    if (!sql_keys || !sql_tokens || !sql_roles ||
+    const char *sql_grants = sqlite3_sql(sq_stmt(s, Q_LOAD_GRANTS));
+    if (!sql_keys || !sql_tokens || !sql_roles || !sql_grants ||
+        sqlite3_prepare_v2(s->db, sql_grants, -1, &grants, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db, sql_keys, -1, &keys, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db, sql_tokens, -1, &tokens, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db, sql_roles, -1, &roles, NULL) != SQLITE_OK) {
@@ -399,8 +439,9 @@ int sq_load_keys(sq_store *s, const char *account, const ks_store_loader *loader
         sqlite3_bind_text(keys, 1, account, -1, SQLITE_STATIC);
         sqlite3_bind_text(tokens, 1, account, -1, SQLITE_STATIC);
         sqlite3_bind_text(roles, 1, account, -1, SQLITE_STATIC);
+        sqlite3_bind_text(grants, 1, account, -1, SQLITE_STATIC);
     }
-    int t_step = sqlite3_step(tokens), r_step = sqlite3_step(roles), k_step;
+    int t_step = sqlite3_step(tokens), r_step = sqlite3_step(roles), g_step = sqlite3_step(grants), k_step;
     while (rc == KS_OK && (k_step = sqlite3_step(keys)) == SQLITE_ROW) {
         ks_key key;
         if ((rc = key_from_row(keys, &key)) != KS_OK) {
@@ -413,9 +454,28 @@ int sq_load_keys(sq_store *s, const char *account, const ks_store_loader *loader
                                                                                : &key.slots.old);
             t_step = sqlite3_step(tokens);
         }
+        while (rc == KS_OK && g_step == SQLITE_ROW && sqlite3_column_int64(grants, 0) <= key.seq) {
+            if (sqlite3_column_int64(grants, 0) == key.seq) {
+                ks_grant *g = ks_key_add_grant(&key, (const char *)sqlite3_column_text(grants, 1));
+                if (!g) {
+                    rc = KS_ERR_NOMEM;
+                    break;
+                }
+                g->active = sqlite3_column_int(grants, 2);
+                g->created_at = sqlite3_column_int64(grants, 3);
+            }
+            g_step = sqlite3_step(grants);
+        }
         while (rc == KS_OK && r_step == SQLITE_ROW && sqlite3_column_int64(roles, 0) <= key.seq) {
-            if (sqlite3_column_int64(roles, 0) == key.seq)
-                rc = ks_strlist_add(&key.roles, (const char *)sqlite3_column_text(roles, 1));
+            if (sqlite3_column_int64(roles, 0) == key.seq) {
+                const char *in = (const char *)sqlite3_column_text(roles, 1);
+                const char *role = (const char *)sqlite3_column_text(roles, 2);
+                ks_grant *g = (ks_grant *)ks_key_grant(&key, in);
+                if (strcmp(in, key.account) == 0)
+                    rc = ks_strlist_add(&key.roles, role);
+                else if (g)
+                    rc = ks_strlist_add(&g->roles, role);
+            }
             r_step = sqlite3_step(roles);
         }
         if (rc == KS_OK && loader->on_key)
@@ -428,5 +488,6 @@ out:
     sqlite3_finalize(keys);
     sqlite3_finalize(tokens);
     sqlite3_finalize(roles);
+    sqlite3_finalize(grants);
     return rc;
 }

@@ -62,6 +62,17 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "  target TEXT NOT NULL,"
     "  detail TEXT NOT NULL);"
     "CREATE INDEX audit_by_account ON audit(account, id);",
+
+    /* 1 -> 2: external grants (their roles live in key_roles under the
+     * granting account) */
+    "CREATE TABLE external_grants("
+    "  key_seq INTEGER NOT NULL REFERENCES keys(seq) ON DELETE CASCADE,"
+    "  account TEXT NOT NULL REFERENCES accounts(name),"
+    "  active INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (key_seq, account)) WITHOUT ROWID;"
+    "CREATE INDEX external_grants_by_account ON external_grants(account, seq);",
 };
 
 #define KS_SQLITE_SCHEMA_VERSION ((int)(sizeof KS_SQLITE_MIGRATIONS / sizeof *KS_SQLITE_MIGRATIONS))

@@ -57,11 +57,24 @@ static const char *const SQL[Q_COUNT] = {
     [Q_TOKENS_OF] = "SELECT slot, hash, created_at, last_used_at FROM tokens WHERE key_seq = ?1",
     [Q_TOKEN_LAST_USED] = "UPDATE tokens SET last_used_at = ?3 WHERE key_seq = (SELECT seq FROM keys WHERE key_id = ?1)"
                           " AND hash = ?2 AND (last_used_at IS NULL OR last_used_at < ?3)",
-    [Q_LOAD_KEYS] = "SELECT seq, key_id, account, name, active, created_at FROM keys WHERE (?1 IS NULL OR account = ?1) ORDER BY seq",
-    [Q_LOAD_TOKENS] = "SELECT t.key_seq, t.slot, t.hash, t.created_at, t.last_used_at FROM tokens t JOIN keys k ON k.seq = t.key_seq"
-                      " WHERE (?1 IS NULL OR k.account = ?1) ORDER BY t.key_seq",
-    [Q_LOAD_KEY_ROLES] = "SELECT r.key_seq, r.role FROM key_roles r JOIN keys k ON k.seq = r.key_seq"
-                         " WHERE r.account = k.account AND (?1 IS NULL OR k.account = ?1) ORDER BY r.key_seq, r.pos",
+    /* The load_* queries take the keys of an account (home or granted there), or all with NULL. */
+#define KEYS_OF_ACCOUNT(col) "(?1 IS NULL OR " col " IN (SELECT seq FROM keys WHERE account = ?1)" \
+                             " OR " col " IN (SELECT key_seq FROM external_grants WHERE account = ?1))"
+    [Q_LOAD_KEYS] = "SELECT seq, key_id, account, name, active, created_at FROM keys WHERE " KEYS_OF_ACCOUNT("seq") " ORDER BY seq",
+    [Q_LOAD_TOKENS] = "SELECT key_seq, slot, hash, created_at, last_used_at FROM tokens WHERE " KEYS_OF_ACCOUNT("key_seq")
+                      " ORDER BY key_seq",
+    [Q_LOAD_KEY_ROLES] = "SELECT key_seq, account, role FROM key_roles WHERE " KEYS_OF_ACCOUNT("key_seq")
+                         " ORDER BY key_seq, account, pos",
+    [Q_LOAD_GRANTS] = "SELECT key_seq, account, active, created_at FROM external_grants WHERE " KEYS_OF_ACCOUNT("key_seq")
+                      " ORDER BY key_seq, account",
+    [Q_GRANTS_OF] = "SELECT account, active, created_at FROM external_grants WHERE key_seq = ?1 ORDER BY account",
+    [Q_GRANT_INSERT] = "INSERT INTO external_grants(key_seq, account, active, created_at, seq) VALUES (?1, ?2, 1, ?3,"
+                       " (SELECT COALESCE(MAX(seq), 0) + 1 FROM external_grants WHERE account = ?2))",
+    [Q_GRANT_SET_ACTIVE] = "UPDATE external_grants SET active = ?3 WHERE key_seq = ?1 AND account = ?2",
+    [Q_GRANT_DELETE] = "DELETE FROM external_grants WHERE key_seq = ?1 AND account = ?2",
+    [Q_GRANT_EXISTS] = "SELECT 1 FROM external_grants WHERE key_seq = ?1 AND account = ?2",
+    [Q_KEY_HOME] = "SELECT seq, account FROM keys WHERE key_id = ?1",
+    [Q_EXTERNAL_LIST] = "SELECT key_seq FROM external_grants WHERE account = ?1 ORDER BY seq DESC",
     [Q_AUDIT_LIST] = "SELECT id, at, actor, action, target, detail FROM audit WHERE account = ?1 ORDER BY id DESC LIMIT ?2",
 };
 
@@ -640,6 +653,10 @@ static const ks_store_ops SQLITE_OPS = {
     .role_create = sq_role_create,
     .role_update = sq_role_update,
     .role_delete = sq_role_delete,
+    .external_list = sq_external_list,
+    .external_add = sq_external_add,
+    .external_update = sq_external_update,
+    .external_remove = sq_external_remove,
     .audit_list = sq_audit_list,
     .load_all = sq_load_all,
     .load_account = sq_load_account,

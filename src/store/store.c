@@ -22,6 +22,13 @@ void ks_key_page_free(ks_key_page *p)
     memset(p, 0, sizeof *p);
 }
 
+void ks_keys_free(ks_key *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ks_key_free(&items[i]);
+    free(items);
+}
+
 void ks_audit_records_free(ks_audit_record *items, size_t n)
 {
     for (size_t i = 0; i < n; i++)

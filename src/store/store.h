@@ -93,6 +93,20 @@ typedef struct {
     int (*role_delete)(ks_store *s, const char *account, const char *name,
                        const ks_audit_entry *audit);
 
+    /* External keys: keys of other accounts granted roles in `account`.
+     * external_list returns them (full records, grants included) newest grant
+     * first; add gives KS_ERR_NOT_FOUND for an unknown key, KS_ERR_INVALID for
+     * the account's own key or an unknown role, KS_ERR_NAME_TAKEN when the
+     * grant exists; update (roles NULL = keep, status -1 = keep) and remove
+     * give KS_ERR_NOT_FOUND when there is no grant. */
+    int (*external_list)(ks_store *s, const char *account, ks_key **out, size_t *n);
+    int (*external_add)(ks_store *s, const char *account, const char *key_id,
+                        const ks_strlist *roles, int64_t now, const ks_audit_entry *audit);
+    int (*external_update)(ks_store *s, const char *account, const char *key_id,
+                           const ks_strlist *roles, int status, const ks_audit_entry *audit);
+    int (*external_remove)(ks_store *s, const char *account, const char *key_id,
+                           const ks_audit_entry *audit);
+
     /* Audit, newest first, at most `limit`. */
     int (*audit_list)(ks_store *s, const char *account, int limit, ks_audit_record **out,
                       size_t *n);
@@ -117,6 +131,7 @@ ks_store *ks_store_open(const char *location, char *err, size_t errlen);
 ks_store *ks_store_sqlite_open(const char *path, char *err, size_t errlen);
 
 void ks_audit_records_free(ks_audit_record *items, size_t n);
+void ks_keys_free(ks_key *items, size_t n);
 void ks_roles_free(ks_role *items, size_t n);
 
 #endif

@@ -75,12 +75,23 @@ static int verify_locked(ks_index *idx, const ks_digest *digest, const ks_verify
     }
     const char *target = req->target ? req->target : key->account;
     snprintf(out->target_account, sizeof out->target_account, "%s", target);
-    /* A key's grants: its own roles at home. (External grants: a later change.) */
-    if (strcmp(target, key->account) != 0 || !home) {
+    /* At home the key's own roles count; elsewhere only an active external grant's. */
+    const ks_strlist *roles = NULL;
+    const ks_index_account *acct = NULL;
+    if (strcmp(target, key->account) == 0) {
+        roles = &key->roles;
+        acct = home;
+    } else {
+        for (size_t i = 0; i < key->n_grants && !roles; i++)
+            if (key->grants[i].active && strcmp(key->grants[i].account, target) == 0)
+                roles = &key->grants[i].roles;
+        acct = roles ? ks_index_find_account(idx, target) : NULL;
+    }
+    if (!roles || !acct) {
         out->reason = KS_VERIFY_FORBIDDEN;
         return KS_OK;
     }
-    if (collect_grant(home, &key->roles, out) != KS_OK)
+    if (collect_grant(acct, roles, out) != KS_OK)
         return KS_ERR_NOMEM;
     if (req->resource && !ks_strlist_contains(&out->resources, req->resource)) {
         out->reason = KS_VERIFY_FORBIDDEN;

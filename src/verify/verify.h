@@ -9,7 +9,8 @@
  *   invalid_token        token matches neither slot (constant-time compare)
  *   inactive             key deactivated (said only to holders of its token)
  *   expired              account enforces the duration and this token is outdated
- *   forbidden            no grant in `target`, or its roles lack `resource`
+ *   forbidden            no grant in `target` (the key's own roles at home, an
+ *                        active external grant elsewhere), or its roles lack `resource`
  * Management calls use the same function for authentication and then
  * check their resource on the returned resources.
  */

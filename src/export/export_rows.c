@@ -1,0 +1,70 @@
+/* export_rows.c - turning keys into export rows. */
+#include "export/export.h"
+#include "core/error.h"
+#include "core/token_age.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const KS_EXPORT_HEADER[KS_EXPORT_COLUMNS] = {
+    "key", "name", "type", "roles", "status", "created_at", "outdated",
+    "current_token_created_at", "old_token_created_at", "last_used_at",
+};
+
+static char *join_roles(const ks_strlist *roles)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < roles->count; i++)
+        len += strlen(roles->items[i]) + 1;
+    char *out = malloc(len);
+    if (!out)
+        return NULL;
+    out[0] = '\0';
+    for (size_t i = 0; i < roles->count; i++) {
+        if (i)
+            strcat(out, ";");
+        strcat(out, roles->items[i]);
+    }
+    return out;
+}
+
+int ks_export_add(ks_export_rows *rows, const ks_key *key, const ks_grant *grant, int months, int64_t now)
+{
+    ks_export_row *grown = realloc(rows->rows, (rows->count + 1) * sizeof *grown);
+    if (!grown)
+        return KS_ERR_NOMEM;
+    rows->rows = grown;
+    ks_export_row *r = &grown[rows->count];
+    memset(r, 0, sizeof *r);
+    snprintf(r->key, sizeof r->key, "%s", key->key_id);
+    r->name = strdup(key->name ? key->name : "");
+    r->roles = join_roles(grant ? &grant->roles : &key->roles);
+    if (!r->name || !r->roles) {
+        free(r->name);
+        free(r->roles);
+        return KS_ERR_NOMEM;
+    }
+    r->external = grant != NULL;
+    r->active = grant ? grant->active : key->active;
+    r->created_at = key->created_at;
+    r->current_created_at = key->slots.current.created_at;
+    r->outdated = ks_token_outdated(r->current_created_at, months, now);
+    r->old_created_at = key->slots.old.present ? key->slots.old.created_at : 0;
+    r->last_used_at = key->slots.current.last_used_at;
+    if (key->slots.old.present && key->slots.old.last_used_at > r->last_used_at)
+        r->last_used_at = key->slots.old.last_used_at;
+    rows->count++;
+    return KS_OK;
+}
+
+void ks_export_rows_free(ks_export_rows *rows)
+{
+    for (size_t i = 0; i < rows->count; i++) {
+        free(rows->rows[i].name);
+        free(rows->rows[i].roles);
+    }
+    free(rows->rows);
+    rows->rows = NULL;
+    rows->count = 0;
+}

@@ -1,0 +1,160 @@
+/*
+ * api_external.c - /api/v1/accounts/{a}/external-keys: keys of other accounts
+ * granted roles here. List needs view-api-keys; add, edit, remove need
+ * edit-api-keys. The key's home account keeps owning its tokens and status.
+ */
+#include "http/api.h"
+#include "http/auth.h"
+#include "http/json_input.h"
+#include "http/key_json.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/roles.h"
+
+#include <string.h>
+
+static const char *path_account(const ks_http_request *req) { return req->segments[3]; }
+
+/* The external key object of `key` as granted in the path's account. */
+static json_t *external_json(ks_http_request *req, const ks_key *key, int64_t now)
+{
+    ks_settings home;
+    const ks_grant *grant = ks_key_grant(key, path_account(req));
+    if (!grant || ks_service_settings_get(req->svc, key->account, &home) != KS_OK)
+        return NULL;
+    return ks_external_key_to_json(key, grant, &home, now);
+}
+
+static void respond_external(ks_http_request *req, int status, const ks_key *key)
+{
+    json_t *obj = external_json(req, key, ks_clock_now());
+    if (obj)
+        ks_http_json(req, status, obj);
+    else
+        ks_http_error(req, KS_ERR_INTERNAL, NULL);
+}
+
+static void external_error(ks_http_request *req, int rc)
+{
+    if (rc == KS_ERR_NOT_FOUND)
+        ks_http_error(req, rc, "No such external key in this account.");
+    else if (rc == KS_ERR_NAME_TAKEN)
+        ks_http_error(req, rc, "This key already has a grant here; edit it instead.");
+    else if (rc == KS_ERR_INVALID)
+        ks_http_error(req, rc, "Field 'roles' names a role that does not exist in this account.");
+    else
+        ks_http_error(req, rc, NULL);
+}
+
+void ks_api_external_list(ks_http_request *req)
+{
+    ks_verify_result vr;
+    if (ks_http_authorize(req, path_account(req), KS_RES_VIEW_KEYS, NULL, &vr)) {
+        ks_key *keys = NULL;
+        size_t n = 0;
+        int64_t now = ks_clock_now();
+        int rc = ks_service_external_list(req->svc, path_account(req), &keys, &n);
+        if (rc == KS_OK) {
+            json_t *items = json_array();
+            for (size_t i = 0; items && i < n; i++) {
+                json_t *obj = external_json(req, &keys[i], now);
+                if (obj)
+                    json_array_append_new(items, obj);
+            }
+            ks_http_json(req, 200, json_pack("{s:o}", "items", items));
+        } else {
+            ks_http_error(req, rc, NULL);
+        }
+        ks_keys_free(keys, n);
+    }
+    ks_verify_result_free(&vr);
+}
+
+void ks_api_external_add(ks_http_request *req)
+{
+    static const char *const FIELDS[] = {"key", "roles", NULL};
+    ks_verify_result vr;
+    ks_strlist roles = {0};
+    json_t *body = NULL;
+    if (!ks_http_authorize(req, path_account(req), KS_RES_EDIT_KEYS, NULL, &vr) ||
+        !(body = ks_json_body_parse(req, FIELDS, 0)))
+        goto out;
+    const char *key_id = NULL;
+    char home[KS_ACCOUNT_MAX + 1];
+    int has_key = ks_json_get_string(req, body, "key", 1, KS_KEY_ID_MAX, &key_id);
+    if (has_key < 0)
+        goto out;
+    if (!has_key || ks_key_id_parse(key_id, home) != KS_OK) {
+        ks_http_error(req, KS_ERR_INVALID, "Field 'key' must be an API key id (kst-<account>-<10 characters>).");
+        goto out;
+    }
+    if (strcmp(home, path_account(req)) == 0) {
+        ks_http_error(req, KS_ERR_INVALID, "Field 'key' is a key of this account: give it roles with PATCH /keys/{key}.");
+        goto out;
+    }
+    if (ks_json_get_string_array(req, body, "roles", KS_KEY_ROLES_MAX, ks_role_name_valid, "role name", &roles) < 0)
+        goto out;
+    ks_actor who = {vr.key_id, path_account(req)};
+    ks_key key = {0};
+    int rc = ks_service_external_add(req->svc, &who, key_id, &roles, &key);
+    if (rc == KS_OK)
+        respond_external(req, 201, &key);
+    else if (rc == KS_ERR_NOT_FOUND)
+        ks_http_error(req, rc, "No key with that id exists.");
+    else
+        external_error(req, rc);
+    ks_key_free(&key);
+out:
+    json_decref(body);
+    ks_strlist_free(&roles);
+    ks_verify_result_free(&vr);
+}
+
+void ks_api_external_update(ks_http_request *req)
+{
+    static const char *const FIELDS[] = {"roles", "status", NULL};
+    static const char *const STATUS[] = {"inactive", "active", NULL};
+    ks_verify_result vr;
+    ks_strlist roles = {0};
+    json_t *body = NULL;
+    if (!ks_http_authorize(req, path_account(req), KS_RES_EDIT_KEYS, NULL, &vr) ||
+        !(body = ks_json_body_parse(req, FIELDS, 0)))
+        goto out;
+    int status = -1;
+    int has_status = ks_json_get_enum(req, body, "status", STATUS, &status);
+    int has_roles = has_status < 0 ? -1 :
+        ks_json_get_string_array(req, body, "roles", KS_KEY_ROLES_MAX, ks_role_name_valid, "role name", &roles);
+    if (has_status < 0 || has_roles < 0)
+        goto out;
+    if (!has_status && !has_roles) {
+        ks_http_error(req, KS_ERR_INVALID, "Send at least one of the fields 'roles', 'status'.");
+        goto out;
+    }
+    ks_actor who = {vr.key_id, path_account(req)};
+    ks_key key = {0};
+    int rc = ks_service_external_update(req->svc, &who, req->segments[5], has_roles ? &roles : NULL,
+                                        has_status ? status : -1, &key);
+    if (rc == KS_OK)
+        respond_external(req, 200, &key);
+    else
+        external_error(req, rc);
+    ks_key_free(&key);
+out:
+    json_decref(body);
+    ks_strlist_free(&roles);
+    ks_verify_result_free(&vr);
+}
+
+void ks_api_external_remove(ks_http_request *req)
+{
+    ks_verify_result vr;
+    if (ks_http_authorize(req, path_account(req), KS_RES_EDIT_KEYS, NULL, &vr)) {
+        ks_actor who = {vr.key_id, path_account(req)};
+        int rc = ks_service_external_remove(req->svc, &who, req->segments[5]);
+        if (rc == KS_OK)
+            ks_http_json(req, 204, NULL);
+        else
+            external_error(req, rc);
+    }
+    ks_verify_result_free(&vr);
+}

@@ -1,0 +1,194 @@
+/*
+ * sqlite_external.c - external grants in the SQLite backend: a key of another
+ * account given roles in this one. The grant row lives in external_grants,
+ * its roles in key_roles under the granting account, so role renames cascade
+ * and role deletion sees them as "in use".
+ */
+#include "store/sqlite_internal.h"
+#include "core/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Finds the key's seq and home account; NOT_FOUND when unknown. */
+static int key_home(sq_store *s, const char *key_id, int64_t *seq, char home[KS_ACCOUNT_MAX + 1])
+{
+    sqlite3_stmt *st = sq_stmt(s, Q_KEY_HOME);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(st, 0);
+        const char *a = (const char *)sqlite3_column_text(st, 1);
+        snprintf(home, KS_ACCOUNT_MAX + 1, "%s", a ? a : "");
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_ROW ? KS_OK : step == SQLITE_DONE ? KS_ERR_NOT_FOUND : sq_error(step);
+}
+
+static int grant_exists(sq_store *s, int64_t seq, const char *account)
+{
+    sqlite3_stmt *st = sq_stmt(s, Q_GRANT_EXISTS);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    return step == SQLITE_ROW ? KS_OK : step == SQLITE_DONE ? KS_ERR_NOT_FOUND : sq_error(step);
+}
+
+/* The seq of key_id when it holds a grant in account; NOT_FOUND otherwise. */
+static int granted_seq(sq_store *s, const char *account, const char *key_id, int64_t *seq)
+{
+    char home[KS_ACCOUNT_MAX + 1];
+    int rc = key_home(s, key_id, seq, home);
+    return rc == KS_OK ? grant_exists(s, *seq, account) : rc;
+}
+
+int sq_external_list(ks_store *base, const char *account, ks_key **out, size_t *n)
+{
+    sq_store *s = (sq_store *)base;
+    *out = NULL;
+    *n = 0;
+    int64_t *seqs = NULL;
+    size_t count = 0, cap = 0;
+    ks_key *keys = NULL;
+    pthread_mutex_lock(&s->lock);
+    int rc = KS_OK, step = SQLITE_DONE;
+    sqlite3_stmt *st = sq_stmt(s, Q_EXTERNAL_LIST);
+    if (!st) {
+        rc = KS_ERR_INTERNAL;
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    while (rc == KS_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            cap = cap ? cap * 2 : 16;
+            int64_t *grown = realloc(seqs, cap * sizeof *grown);
+            if (!grown) { rc = KS_ERR_NOMEM; break; }
+            seqs = grown;
+        }
+        seqs[count++] = sqlite3_column_int64(st, 0);
+    }
+    if (rc == KS_OK && step != SQLITE_DONE)
+        rc = sq_error(step);
+    sqlite3_reset(st);
+    if (rc == KS_OK && !(keys = calloc(count ? count : 1, sizeof *keys)))
+        rc = KS_ERR_NOMEM;
+    for (size_t i = 0; rc == KS_OK && i < count; i++, (*n)++)
+        rc = sq_key_read_seq(s, seqs[i], &keys[i]);
+out:
+    pthread_mutex_unlock(&s->lock);
+    free(seqs);
+    if (rc != KS_OK) {
+        ks_keys_free(keys, *n);
+        *n = 0;
+        return rc;
+    }
+    *out = keys;
+    return KS_OK;
+}
+
+int sq_external_add(ks_store *base, const char *account, const char *key_id, const ks_strlist *roles,
+                    int64_t now, const ks_audit_entry *audit)
+{
+    sq_store *s = (sq_store *)base;
+    int64_t seq;
+    char home[KS_ACCOUNT_MAX + 1];
+    pthread_mutex_lock(&s->lock);
+    int rc = sq_begin(s);
+    if (rc != KS_OK)
+        goto out;
+    if ((rc = key_home(s, key_id, &seq, home)) != KS_OK)
+        goto fail;
+    if (strcmp(home, account) == 0) {
+        rc = KS_ERR_INVALID;
+        goto fail;
+    }
+    if ((rc = grant_exists(s, seq, account)) == KS_OK) {
+        rc = KS_ERR_NAME_TAKEN;
+        goto fail;
+    }
+    if (rc != KS_ERR_NOT_FOUND || (rc = sq_roles_exist(s, account, roles)) != KS_OK)
+        goto fail;
+    sqlite3_stmt *st = sq_stmt(s, Q_GRANT_INSERT);
+    if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    if ((rc = sq_exec_stmt(st)) != KS_OK || (rc = sq_key_roles_write(s, seq, account, roles)) != KS_OK ||
+        (rc = sq_audit_insert(s, audit)) != KS_OK)
+        goto fail;
+    rc = sq_commit(s);
+    goto out;
+fail:
+    sq_rollback(s);
+out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int sq_external_update(ks_store *base, const char *account, const char *key_id,
+                       const ks_strlist *roles, int status, const ks_audit_entry *audit)
+{
+    sq_store *s = (sq_store *)base;
+    int64_t seq;
+    pthread_mutex_lock(&s->lock);
+    int rc = sq_begin(s);
+    if (rc != KS_OK)
+        goto out;
+    if ((rc = granted_seq(s, account, key_id, &seq)) != KS_OK)
+        goto fail;
+    if (roles && ((rc = sq_roles_exist(s, account, roles)) != KS_OK ||
+                  (rc = sq_key_roles_write(s, seq, account, roles)) != KS_OK))
+        goto fail;
+    if (status >= 0) {
+        sqlite3_stmt *st = sq_stmt(s, Q_GRANT_SET_ACTIVE);
+        if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
+        sqlite3_bind_int64(st, 1, seq);
+        sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, status);
+        if ((rc = sq_exec_stmt(st)) != KS_OK)
+            goto fail;
+    }
+    if ((rc = sq_audit_insert(s, audit)) != KS_OK)
+        goto fail;
+    rc = sq_commit(s);
+    goto out;
+fail:
+    sq_rollback(s);
+out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int sq_external_remove(ks_store *base, const char *account, const char *key_id,
+                       const ks_audit_entry *audit)
+{
+    sq_store *s = (sq_store *)base;
+    int64_t seq;
+    ks_strlist none = {0};
+    pthread_mutex_lock(&s->lock);
+    int rc = sq_begin(s);
+    if (rc != KS_OK)
+        goto out;
+    if ((rc = granted_seq(s, account, key_id, &seq)) != KS_OK ||
+        (rc = sq_key_roles_write(s, seq, account, &none)) != KS_OK)
+        goto fail;
+    sqlite3_stmt *st = sq_stmt(s, Q_GRANT_DELETE);
+    if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
+    if ((rc = sq_exec_stmt(st)) != KS_OK || (rc = sq_audit_insert(s, audit)) != KS_OK)
+        goto fail;
+    rc = sq_commit(s);
+    goto out;
+fail:
+    sq_rollback(s);
+out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
