@@ -19,7 +19,9 @@ endif
 
 LIB_SRC := $(wildcard src/core/*.c src/store/*.c src/index/*.c src/verify/*.c src/service/*.c src/export/*.c src/http/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+WEB_FILES := $(shell find web -type f 2>/dev/null)
+WEB_GEN := $(BUILD)/gen/web_assets.c
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/web_assets.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -38,6 +40,15 @@ $(BUILD)/libkeystile.a: $(LIB_OBJ)
 
 $(BUILD)/keystile: $(CLI_OBJ) $(BUILD)/libkeystile.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libkeystile.a $(LDLIBS)
+
+# The web admin is embedded into the binary (scripts/embed_web.py).
+$(WEB_GEN): $(WEB_FILES) scripts/embed_web.py
+	@mkdir -p $(dir $@) web
+	python3 scripts/embed_web.py web $@
+
+$(BUILD)/obj/gen/web_assets.o: $(WEB_GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -11,7 +11,14 @@
 #include "http/http.h"
 
 void ks_api_healthz(ks_http_request *req);
+
+/* Serves an embedded web admin file for a GET; 0 when no file matches. */
+int ks_api_web_serve(ks_http_request *req);
 void ks_api_verify(ks_http_request *req);
+
+void ks_api_session_create(ks_http_request *req);
+void ks_api_session_show(ks_http_request *req);
+void ks_api_session_delete(ks_http_request *req);
 
 void ks_api_keys_list(ks_http_request *req);
 void ks_api_keys_create(ks_http_request *req);

@@ -2,6 +2,7 @@
 #include "http/auth.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "service/sessions.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -49,18 +50,50 @@ void ks_credentials_wipe(ks_credentials *c)
     sodium_memzero(c, sizeof *c);
 }
 
+/* Web admin path: the session cookie plus a matching X-CSRF-Token header.
+ * KS_OK with *result filled, or -1 after setting the error response. */
+static int authenticate_session(ks_http_request *req, const char *cookie, const char *account,
+                                ks_verify_result *result)
+{
+    char key_id[KS_KEY_ID_MAX + 1], csrf[KS_SESSION_TEXT_MAX];
+    memset(result, 0, sizeof *result);
+    int64_t now = ks_clock_now();
+    int rc = ks_session_resolve(req->svc, cookie, now, key_id, csrf);
+    if (rc != KS_OK) {
+        ks_http_error(req, rc, rc == KS_ERR_UNAUTHENTICATED ? "The session has ended; sign in again." : NULL);
+        return -1;
+    }
+    int csrf_ok = ks_session_csrf_ok(csrf, ks_http_header_get(req, "X-CSRF-Token"));
+    sodium_memzero(csrf, sizeof csrf);
+    if (!csrf_ok) {
+        ks_http_error(req, KS_ERR_FORBIDDEN, "Missing or wrong X-CSRF-Token header for this session.");
+        return -1;
+    }
+    if ((rc = ks_verify_key_id(req->svc->index, key_id, account, NULL, now, result)) != KS_OK) {
+        ks_http_error(req, rc, NULL);
+        return -1;
+    }
+    return KS_OK;
+}
+
 int ks_http_authorize(ks_http_request *req, const char *account, const char *resource,
                       const char *alt_resource, ks_verify_result *result)
 {
     ks_credentials cred;
     ks_credentials_read(req, &cred);
     ks_verify_request vreq = {cred.key, cred.token, cred.token_len, account, NULL};
-    if (!cred.present) {
+    const char *cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, KS_SESSION_COOKIE);
+    int rc;
+    if (cred.present) {
+        rc = ks_verify(req->svc->index, &req->svc->secret, &vreq, ks_clock_now(), result);
+    } else if (cookie) {
+        if ((rc = authenticate_session(req, cookie, account, result)) < 0)
+            return 0;
+    } else {
         memset(result, 0, sizeof *result);
         ks_http_error(req, KS_ERR_UNAUTHENTICATED, "Send X-API-Key and X-API-Token (or HTTP Basic key:token).");
         return 0;
     }
-    int rc = ks_verify(req->svc->index, &req->svc->secret, &vreq, ks_clock_now(), result);
     ks_credentials_wipe(&cred);
     if (rc != KS_OK) {
         ks_http_error(req, rc, NULL);

@@ -18,6 +18,9 @@ static const route ROUTES[] = {
     {"GET", "/healthz", ks_api_healthz},
     {"GET", "/api/v1/verify", ks_api_verify},
     {"POST", "/api/v1/verify", ks_api_verify},
+    {"POST", "/api/v1/session", ks_api_session_create},
+    {"GET", "/api/v1/session", ks_api_session_show},
+    {"DELETE", "/api/v1/session", ks_api_session_delete},
     {"GET", "/api/v1/accounts/*/keys", ks_api_keys_list},
     {"POST", "/api/v1/accounts/*/keys", ks_api_keys_create},
     {"GET", "/api/v1/accounts/*/keys/export", ks_api_keys_export}, /* before keys/{key} */
@@ -78,6 +81,9 @@ void ks_http_route(ks_http_request *req)
             strncat(allow, ROUTES[i].method, sizeof allow - strlen(allow) - 1);
         }
     }
+    if (!*allow && strcmp(method, "GET") == 0 &&
+        !(req->n_segments > 0 && strcmp(req->segments[0], "api") == 0) && ks_api_web_serve(req))
+        return;
     if (*allow) {
         ks_http_errorf(req, KS_ERR_METHOD, "Method %s is not allowed here; allowed: %s.", req->method, allow);
         ks_http_header(req, "Allow", allow);

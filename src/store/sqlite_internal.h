@@ -52,6 +52,11 @@ typedef enum {
     Q_GRANT_EXISTS,
     Q_KEY_HOME,
     Q_EXTERNAL_LIST,
+    Q_SESSION_INSERT,
+    Q_SESSION_GET,
+    Q_SESSION_TOUCH,
+    Q_SESSION_DELETE,
+    Q_SESSION_PURGE,
     Q_COUNT
 } sq_query;
 
@@ -120,6 +125,17 @@ int sq_external_update(ks_store *base, const char *account, const char *key_id,
                        const ks_strlist *roles, int status, const ks_audit_entry *audit);
 int sq_external_remove(ks_store *base, const char *account, const char *key_id,
                        const ks_audit_entry *audit);
+
+/* Session operations (sqlite_sessions.c). */
+int sq_session_create(ks_store *base, const ks_digest *hash, const char *key_id, int64_t now);
+int sq_session_get(ks_store *base, const ks_digest *hash, char key_id[KS_KEY_ID_MAX + 1], int64_t *last_seen_at);
+int sq_session_touch(ks_store *base, const ks_digest *hash, int64_t now);
+int sq_session_delete(ks_store *base, const ks_digest *hash);
+int sq_session_purge(ks_store *base, int64_t before);
+
+/* Runs a one-statement write as its own transaction (the statement is
+ * prepared and bound by the caller, under s->lock). */
+int sq_write_one(sq_store *s, sqlite3_stmt *st);
 
 /* Reads the key row with this seq, tokens, roles and grants included. */
 int sq_key_read_seq(sq_store *s, int64_t seq, ks_key *out);

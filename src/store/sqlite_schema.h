@@ -73,6 +73,14 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "  seq INTEGER NOT NULL,"
     "  PRIMARY KEY (key_seq, account)) WITHOUT ROWID;"
     "CREATE INDEX external_grants_by_account ON external_grants(account, seq);",
+
+    /* 2 -> 3: web admin sessions, by keyed hash of the session cookie */
+    "CREATE TABLE sessions("
+    "  hash BLOB PRIMARY KEY,"
+    "  key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen_at INTEGER NOT NULL);"
+    "CREATE INDEX sessions_by_key ON sessions(key_id);",
 };
 
 #define KS_SQLITE_SCHEMA_VERSION ((int)(sizeof KS_SQLITE_MIGRATIONS / sizeof *KS_SQLITE_MIGRATIONS))

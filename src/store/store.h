@@ -107,6 +107,16 @@ typedef struct {
     int (*external_remove)(ks_store *s, const char *account, const char *key_id,
                            const ks_audit_entry *audit);
 
+    /* Web admin sessions, by the keyed hash of the session cookie.
+     * session_get gives KS_ERR_NOT_FOUND for an unknown hash; session_touch
+     * sets last_seen_at; session_purge removes sessions idle since `before`. */
+    int (*session_create)(ks_store *s, const ks_digest *hash, const char *key_id, int64_t now);
+    int (*session_get)(ks_store *s, const ks_digest *hash, char key_id[KS_KEY_ID_MAX + 1],
+                       int64_t *last_seen_at);
+    int (*session_touch)(ks_store *s, const ks_digest *hash, int64_t now);
+    int (*session_delete)(ks_store *s, const ks_digest *hash);
+    int (*session_purge)(ks_store *s, int64_t before);
+
     /* Audit, newest first, at most `limit`. */
     int (*audit_list)(ks_store *s, const char *account, int limit, ks_audit_record **out,
                       size_t *n);

@@ -54,7 +54,8 @@ static int verify_locked(ks_index *idx, const ks_digest *digest, const ks_verify
         out->reason = KS_VERIFY_UNKNOWN_KEY;
         return KS_OK;
     }
-    ks_slot slot = ks_slots_match(&key->slots, digest);
+    /* digest NULL: the caller proved the identity otherwise (a session). */
+    ks_slot slot = digest ? ks_slots_match(&key->slots, digest) : KS_SLOT_CURRENT;
     if (slot == KS_SLOT_NONE) {
         out->reason = KS_VERIFY_INVALID_TOKEN;
         return KS_OK;
@@ -98,7 +99,8 @@ static int verify_locked(ks_index *idx, const ks_digest *digest, const ks_verify
         return KS_OK;
     }
     out->reason = KS_VERIFY_OK;
-    ks_index_touch(key, slot, now);
+    if (digest)
+        ks_index_touch(key, slot, now);
     return KS_OK;
 }
 
@@ -126,6 +128,25 @@ int ks_verify(ks_index *idx, const ks_secret *secret, const ks_verify_request *r
     int rc = verify_locked(idx, &digest, req, now, out);
     ks_index_read_unlock(idx);
     sodium_memzero(&digest, sizeof digest);
+    if (rc != KS_OK)
+        ks_verify_result_free(out);
+    return rc;
+}
+
+int ks_verify_key_id(ks_index *idx, const char *key_id, const char *target, const char *resource,
+                     int64_t now, ks_verify_result *out)
+{
+    memset(out, 0, sizeof *out);
+    out->slot = KS_SLOT_NONE;
+    if (!key_id || ks_key_id_parse(key_id, NULL) != KS_OK) {
+        out->reason = KS_VERIFY_UNKNOWN_KEY;
+        return KS_OK;
+    }
+    snprintf(out->key_id, sizeof out->key_id, "%s", key_id);
+    ks_verify_request req = {key_id, NULL, 0, target, resource};
+    ks_index_read_lock(idx);
+    int rc = verify_locked(idx, NULL, &req, now, out);
+    ks_index_read_unlock(idx);
     if (rc != KS_OK)
         ks_verify_result_free(out);
     return rc;

@@ -57,6 +57,12 @@ typedef struct {
 int ks_verify(ks_index *idx, const ks_secret *secret, const ks_verify_request *req, int64_t now,
               ks_verify_result *out);
 
+/* The same checks for a key whose holder was authenticated another way (a
+ * web admin session): no token is compared; the current token's age counts
+ * for `expired`. */
+int ks_verify_key_id(ks_index *idx, const char *key_id, const char *target, const char *resource,
+                     int64_t now, ks_verify_result *out);
+
 void ks_verify_result_free(ks_verify_result *r);
 
 /* "missing_credentials", "malformed_token", ... ("ok" for KS_VERIFY_OK). */

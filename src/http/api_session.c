@@ -1,0 +1,119 @@
+/*
+ * api_session.c - /api/v1/session: sign-in of the web admin.
+ *   POST   with X-API-Key / X-API-Token: 201 {"csrf","key","account"} and an
+ *          HttpOnly, SameSite=Strict session cookie (the key needs at least
+ *          one management resource in its home account).
+ *   GET    with the cookie: 200 {"csrf","key","account","resources"}.
+ *   DELETE with the cookie and X-CSRF-Token: 204, cookie cleared.
+ */
+#include "http/api.h"
+#include "http/auth.h"
+#include "http/key_json.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/roles.h"
+#include "service/sessions.h"
+
+#include <sodium.h>
+#include <stdio.h>
+
+static int has_management_resource(const ks_strlist *resources)
+{
+    static const char *const MANAGEMENT[] = {KS_RES_VIEW_KEYS, KS_RES_EDIT_KEYS, KS_RES_RENEW_TOKEN,
+                                             KS_RES_EDIT_SETTINGS, KS_RES_EDIT_ROLES, KS_RES_VIEW_AUDIT};
+    for (size_t i = 0; i < sizeof MANAGEMENT / sizeof *MANAGEMENT; i++)
+        if (ks_strlist_contains(resources, MANAGEMENT[i]))
+            return 1;
+    return 0;
+}
+
+static void set_cookie(ks_http_request *req, const char *value, int max_age)
+{
+    char cookie[256];
+    snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d",
+             KS_SESSION_COOKIE, value, max_age);
+    ks_http_header(req, "Set-Cookie", cookie);
+    sodium_memzero(cookie, sizeof cookie);
+}
+
+void ks_api_session_create(ks_http_request *req)
+{
+    ks_credentials cred;
+    ks_credentials_read(req, &cred);
+    if (!cred.present) {
+        ks_http_error(req, KS_ERR_UNAUTHENTICATED, "Send X-API-Key and X-API-Token to sign in.");
+        return;
+    }
+    ks_verify_request vreq = {cred.key, cred.token, cred.token_len, NULL, NULL};
+    ks_verify_result vr;
+    int rc = ks_verify(req->svc->index, &req->svc->secret, &vreq, ks_clock_now(), &vr);
+    ks_credentials_wipe(&cred);
+    if (rc != KS_OK) {
+        ks_http_error(req, rc, NULL);
+        return;
+    }
+    if (vr.reason == KS_VERIFY_EXPIRED)
+        ks_http_error(req, KS_ERR_EXPIRED, NULL);
+    else if (vr.reason != KS_VERIFY_OK)
+        ks_http_error(req, KS_ERR_UNAUTHENTICATED, "Wrong API key or API token.");
+    else if (!has_management_resource(&vr.resources))
+        ks_http_error(req, KS_ERR_FORBIDDEN, "This key has no management permission in its account.");
+    else {
+        char cookie[KS_SESSION_TEXT_MAX], csrf[KS_SESSION_TEXT_MAX];
+        rc = ks_session_create(req->svc, vr.key_id, cookie, csrf);
+        if (rc == KS_OK) {
+            ks_http_json(req, 201, json_pack("{s:s, s:s, s:s}", "csrf", csrf, "key", vr.key_id,
+                                             "account", vr.account));
+            set_cookie(req, cookie, KS_SESSION_IDLE_SECONDS);
+        } else {
+            ks_http_error(req, rc == KS_ERR_NOT_FOUND ? KS_ERR_UNAUTHENTICATED : rc, NULL);
+        }
+        sodium_memzero(cookie, sizeof cookie);
+        sodium_memzero(csrf, sizeof csrf);
+    }
+    ks_verify_result_free(&vr);
+}
+
+void ks_api_session_show(ks_http_request *req)
+{
+    const char *cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, KS_SESSION_COOKIE);
+    char key_id[KS_KEY_ID_MAX + 1], csrf[KS_SESSION_TEXT_MAX];
+    int64_t now = ks_clock_now();
+    int rc = cookie ? ks_session_resolve(req->svc, cookie, now, key_id, csrf) : KS_ERR_UNAUTHENTICATED;
+    if (rc != KS_OK) {
+        ks_http_error(req, rc, rc == KS_ERR_UNAUTHENTICATED ? "Not signed in." : NULL);
+        return;
+    }
+    ks_verify_result vr;
+    if ((rc = ks_verify_key_id(req->svc->index, key_id, NULL, NULL, now, &vr)) != KS_OK)
+        ks_http_error(req, rc, NULL);
+    else if (vr.reason == KS_VERIFY_EXPIRED)
+        ks_http_error(req, KS_ERR_EXPIRED, NULL);
+    else if (vr.reason != KS_VERIFY_OK)
+        ks_http_error(req, KS_ERR_UNAUTHENTICATED, "The key of this session is no longer valid; sign in again.");
+    else
+        ks_http_json(req, 200, json_pack("{s:s, s:s, s:s, s:o}", "csrf", csrf, "key", vr.key_id,
+                                         "account", vr.account, "resources", ks_strlist_to_json(&vr.resources)));
+    sodium_memzero(csrf, sizeof csrf);
+    ks_verify_result_free(&vr);
+}
+
+void ks_api_session_delete(ks_http_request *req)
+{
+    const char *cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, KS_SESSION_COOKIE);
+    char key_id[KS_KEY_ID_MAX + 1], csrf[KS_SESSION_TEXT_MAX];
+    int rc = cookie ? ks_session_resolve(req->svc, cookie, ks_clock_now(), key_id, csrf) : KS_ERR_UNAUTHENTICATED;
+    if (rc != KS_OK) {
+        ks_http_error(req, rc, rc == KS_ERR_UNAUTHENTICATED ? "Not signed in." : NULL);
+        return;
+    }
+    if (!ks_session_csrf_ok(csrf, ks_http_header_get(req, "X-CSRF-Token")))
+        ks_http_error(req, KS_ERR_FORBIDDEN, "Missing or wrong X-CSRF-Token header for this session.");
+    else if ((rc = ks_session_end(req->svc, cookie)) != KS_OK)
+        ks_http_error(req, rc, NULL);
+    else {
+        ks_http_json(req, 204, NULL);
+        set_cookie(req, "", 0);
+    }
+    sodium_memzero(csrf, sizeof csrf);
+}

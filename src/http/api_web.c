@@ -1,0 +1,43 @@
+/*
+ * api_web.c - serves the embedded web admin: GET / is index.html, other
+ * paths map to files of web/. Strict CSP: only this origin's scripts and
+ * styles, no framing.
+ */
+#include "http/api.h"
+#include "http/web_assets.h"
+#include "core/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int ks_api_web_serve(ks_http_request *req)
+{
+    char path[512] = "";
+    for (size_t i = 0; i < req->n_segments; i++) {
+        if (strlen(path) + strlen(req->segments[i]) + 2 > sizeof path)
+            return 0;
+        strcat(path, "/");
+        strcat(path, req->segments[i]);
+    }
+    if (!*path || strcmp(path, "/") == 0)
+        strcpy(path, "/index.html");
+    for (const ks_web_asset *a = KS_WEB_ASSETS; a->path; a++) {
+        if (strcmp(a->path, path) != 0)
+            continue;
+        req->route = "/ (web admin)";
+        req->res.status = 200;
+        req->res.raw = malloc(a->size ? a->size : 1);
+        if (!req->res.raw) {
+            ks_http_error(req, KS_ERR_NOMEM, NULL);
+            return 1;
+        }
+        memcpy(req->res.raw, a->data, a->size);
+        req->res.raw_len = a->size;
+        req->res.content_type = a->content_type;
+        ks_http_header(req, "Content-Security-Policy",
+                       "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+        ks_http_header(req, "X-Frame-Options", "DENY");
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,85 @@
+/* sessions.c - web admin sessions (see sessions.h). */
+#include "service/sessions.h"
+#include "core/clock.h"
+#include "core/error.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#define SESSION_RANDOM_BYTES 32
+#define TOUCH_EVERY_SECONDS 60
+
+static void csrf_of(const ks_service *svc, const char *cookie, char out[KS_SESSION_TEXT_MAX])
+{
+    unsigned char mac[32];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, svc->secret.bytes, KS_SECRET_LEN, sizeof mac);
+    crypto_generichash_update(&st, (const unsigned char *)"csrf", 5); /* domain separation */
+    crypto_generichash_update(&st, (const unsigned char *)cookie, strlen(cookie));
+    crypto_generichash_final(&st, mac, sizeof mac);
+    sodium_bin2base64(out, KS_SESSION_TEXT_MAX, mac, sizeof mac, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+static void cookie_hash(const ks_service *svc, const char *cookie, ks_digest *out)
+{
+    ks_token_hash(&svc->secret, cookie, strlen(cookie), out);
+}
+
+int ks_session_create(ks_service *svc, const char *key_id, char cookie_out[KS_SESSION_TEXT_MAX],
+                      char csrf_out[KS_SESSION_TEXT_MAX])
+{
+    unsigned char rnd[SESSION_RANDOM_BYTES];
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2base64(cookie_out, KS_SESSION_TEXT_MAX, rnd, sizeof rnd, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(rnd, sizeof rnd);
+    ks_digest hash;
+    cookie_hash(svc, cookie_out, &hash);
+    int64_t now = ks_clock_now();
+    /* Sign-ins are rare: purge sessions idle past their expiry on the way. */
+    svc->store->ops->session_purge(svc->store, now - KS_SESSION_IDLE_SECONDS);
+    int rc = svc->store->ops->session_create(svc->store, &hash, key_id, now);
+    if (rc != KS_OK) {
+        sodium_memzero(cookie_out, KS_SESSION_TEXT_MAX);
+        return rc;
+    }
+    csrf_of(svc, cookie_out, csrf_out);
+    return KS_OK;
+}
+
+int ks_session_resolve(ks_service *svc, const char *cookie, int64_t now,
+                       char key_id_out[KS_KEY_ID_MAX + 1], char csrf_out[KS_SESSION_TEXT_MAX])
+{
+    if (!cookie || strlen(cookie) >= KS_SESSION_TEXT_MAX)
+        return KS_ERR_UNAUTHENTICATED;
+    ks_digest hash;
+    int64_t last_seen = 0;
+    cookie_hash(svc, cookie, &hash);
+    int rc = svc->store->ops->session_get(svc->store, &hash, key_id_out, &last_seen);
+    if (rc == KS_ERR_NOT_FOUND)
+        return KS_ERR_UNAUTHENTICATED;
+    if (rc != KS_OK)
+        return rc;
+    if (now - last_seen > KS_SESSION_IDLE_SECONDS) {
+        svc->store->ops->session_delete(svc->store, &hash);
+        return KS_ERR_UNAUTHENTICATED;
+    }
+    if (now - last_seen > TOUCH_EVERY_SECONDS)
+        svc->store->ops->session_touch(svc->store, &hash, now); /* best effort */
+    csrf_of(svc, cookie, csrf_out);
+    return KS_OK;
+}
+
+int ks_session_end(ks_service *svc, const char *cookie)
+{
+    if (!cookie || strlen(cookie) >= KS_SESSION_TEXT_MAX)
+        return KS_OK;
+    ks_digest hash;
+    cookie_hash(svc, cookie, &hash);
+    return svc->store->ops->session_delete(svc->store, &hash);
+}
+
+int ks_session_csrf_ok(const char *expected, const char *given)
+{
+    size_t n = strlen(expected);
+    return given && strlen(given) == n && sodium_memcmp(expected, given, n) == 0;
+}

@@ -1,0 +1,99 @@
+/* sqlite_sessions.c - web admin sessions in the SQLite backend (hashes only). */
+#include "store/sqlite_internal.h"
+#include "core/error.h"
+
+#include <stdio.h>
+
+int sq_write_one(sq_store *s, sqlite3_stmt *st)
+{
+    int rc = sq_begin(s);
+    if (rc != KS_OK)
+        return rc;
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE) {
+        sq_rollback(s);
+        return (step & 0xff) == SQLITE_CONSTRAINT ? KS_ERR_NOT_FOUND : sq_error(step);
+    }
+    return sq_commit(s);
+}
+
+int sq_session_create(ks_store *base, const ks_digest *hash, const char *key_id, int64_t now)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = KS_ERR_INTERNAL;
+    sqlite3_stmt *st = sq_stmt(s, Q_SESSION_INSERT);
+    if (st) {
+        sqlite3_bind_blob(st, 1, hash->bytes, KS_DIGEST_LEN, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, key_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, now);
+        rc = sq_write_one(s, st); /* a deleted key fails the foreign key: NOT_FOUND */
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int sq_session_get(ks_store *base, const ks_digest *hash, char key_id[KS_KEY_ID_MAX + 1], int64_t *last_seen_at)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = KS_ERR_INTERNAL;
+    sqlite3_stmt *st = sq_stmt(s, Q_SESSION_GET);
+    if (st) {
+        sqlite3_bind_blob(st, 1, hash->bytes, KS_DIGEST_LEN, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            const char *k = (const char *)sqlite3_column_text(st, 0);
+            snprintf(key_id, KS_KEY_ID_MAX + 1, "%s", k ? k : "");
+            *last_seen_at = sqlite3_column_int64(st, 1);
+        }
+        rc = step == SQLITE_ROW ? KS_OK : step == SQLITE_DONE ? KS_ERR_NOT_FOUND : sq_error(step);
+        sqlite3_reset(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int sq_session_touch(ks_store *base, const ks_digest *hash, int64_t now)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = KS_ERR_INTERNAL;
+    sqlite3_stmt *st = sq_stmt(s, Q_SESSION_TOUCH);
+    if (st) {
+        sqlite3_bind_blob(st, 1, hash->bytes, KS_DIGEST_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, now);
+        rc = sq_write_one(s, st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int sq_session_delete(ks_store *base, const ks_digest *hash)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = KS_ERR_INTERNAL;
+    sqlite3_stmt *st = sq_stmt(s, Q_SESSION_DELETE);
+    if (st) {
+        sqlite3_bind_blob(st, 1, hash->bytes, KS_DIGEST_LEN, SQLITE_STATIC);
+        rc = sq_write_one(s, st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int sq_session_purge(ks_store *base, int64_t before)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = KS_ERR_INTERNAL;
+    sqlite3_stmt *st = sq_stmt(s, Q_SESSION_PURGE);
+    if (st) {
+        sqlite3_bind_int64(st, 1, before);
+        rc = sq_write_one(s, st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
