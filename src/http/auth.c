@@ -19,24 +19,27 @@ static size_t copy_bounded(char *dst, size_t cap, const char *src)
     return n;
 }
 
-void ks_credentials_read(const ks_http_request *req, ks_credentials *out)
+void ks_credentials_from(const char *key, const char *token, ks_credentials *out)
 {
     memset(out, 0, sizeof *out);
+    if (!key || !token)
+        return;
+    copy_bounded(out->key, sizeof out->key, key);
+    out->token_len = copy_bounded(out->token, sizeof out->token, token);
+    out->present = out->key[0] && out->token_len;
+}
+
+void ks_credentials_read(const ks_http_request *req, ks_credentials *out)
+{
     const char *key = ks_http_header_get(req, "X-API-Key");
     const char *token = ks_http_header_get(req, "X-API-Token");
     if (key && token) {
-        copy_bounded(out->key, sizeof out->key, key);
-        out->token_len = copy_bounded(out->token, sizeof out->token, token);
-        out->present = out->key[0] && out->token_len;
+        ks_credentials_from(key, token, out);
         return;
     }
     char *pass = NULL;
     char *user = MHD_basic_auth_get_username_password(req->conn, &pass);
-    if (user && pass) {
-        copy_bounded(out->key, sizeof out->key, user);
-        out->token_len = copy_bounded(out->token, sizeof out->token, pass);
-        out->present = out->key[0] && out->token_len;
-    }
+    ks_credentials_from(user, pass, out);
     if (pass) {
         sodium_memzero(pass, strlen(pass));
         MHD_free(pass);

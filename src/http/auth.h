@@ -18,6 +18,11 @@ typedef struct {
     int present;                  /* both halves given */
 } ks_credentials;
 
+/* Fills *out from a key and a token (from headers or Basic auth); either
+ * NULL means no credentials. Over-long values are kept over-long so they
+ * fail the format checks. */
+void ks_credentials_from(const char *key, const char *token, ks_credentials *out);
+
 /* Reads the request's credentials into *out (wipe with ks_credentials_wipe). */
 void ks_credentials_read(const ks_http_request *req, ks_credentials *out);
 void ks_credentials_wipe(ks_credentials *c);

@@ -75,10 +75,20 @@ void ks_http_response_free(ks_http_response *res);
 void ks_http_json_use_wiping_allocator(void);
 
 /* ---- router.c ---- */
+#define KS_HTTP_ALLOW_MAX 64
+/* The handler for req's method and segments (setting *pattern), or NULL with
+ * the methods the path does allow in `allow` ("" when no route matches). */
+ks_http_handler ks_http_route_find(const ks_http_request *req, const char **pattern,
+                                   char allow[KS_HTTP_ALLOW_MAX]);
 /* Runs the handler for req's method and path, or sets 404 / 405. */
 void ks_http_route(ks_http_request *req);
 
 /* ---- request helpers (request.c) ---- */
+/* Splits the raw request target (modified in place, must outlive req) into
+ * percent-decoded path segments and query parameters ('+' is a space).
+ * KS_ERR_INVALID for a bad escape or a decoded NUL, too many parameters or
+ * no leading '/'; KS_ERR_NOT_FOUND for too many segments. */
+int ks_http_parse_target(ks_http_request *req, char *uri);
 /* Value of query parameter `name`, or NULL. */
 const char *ks_http_param_get(const ks_http_request *req, const char *name);
 /* A request header, or NULL. */

@@ -50,3 +50,56 @@ int ks_http_param_enum(ks_http_request *req, const char *name, const char *const
                    choices[1] ? choices[1] : "");
     return -2;
 }
+
+/* Unescapes s in place; -1 when it decodes to a NUL byte. */
+static int unescape(char *s)
+{
+    size_t len = MHD_http_unescape(s);
+    return strlen(s) == len ? 0 : -1;
+}
+
+int ks_http_parse_target(ks_http_request *req, char *uri)
+{
+    char *query = strchr(uri, '?');
+    if (query)
+        *query++ = '\0';
+    if (uri[0] != '/')
+        return KS_ERR_INVALID;
+    for (char *p = uri + 1; *p || p > uri + 1;) { /* "/" alone has no segment */
+        if (req->n_segments == KS_HTTP_SEGMENTS_MAX)
+            return KS_ERR_NOT_FOUND;
+        char *slash = strchr(p, '/');
+        if (slash)
+            *slash = '\0';
+        if (unescape(p) != 0)
+            return KS_ERR_INVALID;
+        req->segments[req->n_segments++] = p;
+        if (!slash)
+            break;
+        p = slash + 1;
+    }
+    for (char *pair = query; pair && *pair;) {
+        char *amp = strchr(pair, '&');
+        if (amp)
+            *amp = '\0';
+        if (*pair) {
+            if (req->n_params == KS_HTTP_PARAMS_MAX)
+                return KS_ERR_INVALID;
+            char *eq = strchr(pair, '=');
+            char *value = eq ? eq + 1 : pair + strlen(pair);
+            if (eq)
+                *eq = '\0';
+            for (char *c = pair; *c; c++)
+                if (*c == '+') *c = ' ';
+            for (char *c = value; *c; c++)
+                if (*c == '+') *c = ' ';
+            if (unescape(pair) != 0 || unescape(value) != 0)
+                return KS_ERR_INVALID;
+            req->params[req->n_params].name = pair;
+            req->params[req->n_params++].value = value;
+        }
+        pair = amp ? amp + 1 : NULL;
+    }
+    return KS_OK;
+}
+

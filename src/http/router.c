@@ -64,22 +64,34 @@ static int pattern_matches(const char *pattern, const ks_http_request *req)
     return i == req->n_segments;
 }
 
-void ks_http_route(ks_http_request *req)
+ks_http_handler ks_http_route_find(const ks_http_request *req, const char **pattern,
+                                   char allow[KS_HTTP_ALLOW_MAX])
 {
     const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
-    char allow[64] = "";
+    allow[0] = '\0';
     for (size_t i = 0; i < sizeof ROUTES / sizeof *ROUTES; i++) {
         if (!pattern_matches(ROUTES[i].pattern, req))
             continue;
         if (strcmp(ROUTES[i].method, method) == 0) {
-            req->route = ROUTES[i].pattern;
-            ROUTES[i].handler(req);
-            return;
+            *pattern = ROUTES[i].pattern;
+            return ROUTES[i].handler;
         }
         if (!strstr(allow, ROUTES[i].method)) {
-            strncat(allow, *allow ? ", " : "", sizeof allow - strlen(allow) - 1);
-            strncat(allow, ROUTES[i].method, sizeof allow - strlen(allow) - 1);
+            strncat(allow, *allow ? ", " : "", KS_HTTP_ALLOW_MAX - strlen(allow) - 1);
+            strncat(allow, ROUTES[i].method, KS_HTTP_ALLOW_MAX - strlen(allow) - 1);
         }
+    }
+    return NULL;
+}
+
+void ks_http_route(ks_http_request *req)
+{
+    const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
+    char allow[KS_HTTP_ALLOW_MAX];
+    ks_http_handler handler = ks_http_route_find(req, &req->route, allow);
+    if (handler) {
+        handler(req);
+        return;
     }
     if (!*allow && strcmp(method, "GET") == 0 &&
         !(req->n_segments > 0 && strcmp(req->segments[0], "api") == 0) && ks_api_web_serve(req))

@@ -67,59 +67,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-/* Unescapes s in place; -1 when it decodes to a NUL byte. */
-static int unescape(char *s)
-{
-    size_t len = MHD_http_unescape(s);
-    return strlen(s) == len ? 0 : -1;
-}
-
-/* Splits the raw URI into decoded path segments and query parameters. */
-static int parse_target(ks_http_request *req, char *uri)
-{
-    char *query = strchr(uri, '?');
-    if (query)
-        *query++ = '\0';
-    if (uri[0] != '/')
-        return KS_ERR_INVALID;
-    for (char *p = uri + 1; *p || p > uri + 1;) { /* "/" alone has no segment */
-        if (req->n_segments == KS_HTTP_SEGMENTS_MAX)
-            return KS_ERR_NOT_FOUND;
-        char *slash = strchr(p, '/');
-        if (slash)
-            *slash = '\0';
-        if (unescape(p) != 0)
-            return KS_ERR_INVALID;
-        req->segments[req->n_segments++] = p;
-        if (!slash)
-            break;
-        p = slash + 1;
-    }
-    for (char *pair = query; pair && *pair;) {
-        char *amp = strchr(pair, '&');
-        if (amp)
-            *amp = '\0';
-        if (*pair) {
-            if (req->n_params == KS_HTTP_PARAMS_MAX)
-                return KS_ERR_INVALID;
-            char *eq = strchr(pair, '=');
-            char *value = eq ? eq + 1 : pair + strlen(pair);
-            if (eq)
-                *eq = '\0';
-            for (char *c = pair; *c; c++)
-                if (*c == '+') *c = ' ';
-            for (char *c = value; *c; c++)
-                if (*c == '+') *c = ' ';
-            if (unescape(pair) != 0 || unescape(value) != 0)
-                return KS_ERR_INVALID;
-            req->params[req->n_params].name = pair;
-            req->params[req->n_params++].value = value;
-        }
-        pair = amp ? amp + 1 : NULL;
-    }
-    return KS_OK;
-}
-
 static const char *route_for_log(const ks_http_request *req)
 {
     return req->route ? req->route : "unmatched";
@@ -193,7 +140,7 @@ static enum MHD_Result finish_request(ks_server *srv, struct MHD_Connection *con
                                           "message", "The URL is longer than 8 KiB."));
     else if (st->body_too_large)
         ks_http_error(&req, KS_ERR_TOO_LARGE, NULL);
-    else if ((rc = parse_target(&req, st->uri)) != KS_OK)
+    else if ((rc = ks_http_parse_target(&req, st->uri)) != KS_OK)
         ks_http_error(&req, rc, rc == KS_ERR_INVALID ? "The URL is not valid (bad escape or too many parameters)." : NULL);
     else if (req.body_len > 0 &&
              !content_type_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
