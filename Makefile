@@ -7,7 +7,11 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parame
 CFLAGS_BASE := $(CSTD) $(WARN) -g -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+BUILD   := build/fuzz
+CFLAGS  := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
+LDFLAGS := -fsanitize=address,undefined
+else ifeq ($(SANITIZE),1)
 BUILD   := build/san
 CFLAGS  := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS := -fsanitize=address,undefined
@@ -17,7 +21,7 @@ CFLAGS  := $(CFLAGS_BASE) -O2
 LDFLAGS :=
 endif
 
-LIB_SRC := $(wildcard src/core/*.c src/store/*.c src/index/*.c src/verify/*.c src/service/*.c src/export/*.c src/http/*.c)
+LIB_SRC := $(wildcard src/core/*.c src/store/*.c src/index/*.c src/verify/*.c src/service/*.c src/metrics/*.c src/export/*.c src/http/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 WEB_FILES := $(shell find web -type f 2>/dev/null)
 WEB_GEN := $(BUILD)/gen/web_assets.c
@@ -27,7 +31,11 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_HELPERS := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
 
-.PHONY: all deps test run clean unit-tests
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzzers/%)
+REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz-replay/%)
+
+.PHONY: all deps test run clean unit-tests fuzz fuzz-bins replay-bins
 all: $(BUILD)/keystile
 
 # Installs the Debian packages the build and tests need, only when one is missing.
@@ -58,7 +66,26 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(wildcard tests/unit/*.h) $(BU
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(UNIT_HELPERS) $(BUILD)/libkeystile.a $(LDLIBS)
 
-unit-tests: $(UNIT_BIN)
+unit-tests: $(UNIT_BIN) replay-bins
+
+# Fuzz targets (fuzz/fuzz_*.c, each defining LLVMFuzzerTestOneInput).
+# `make fuzz` builds libFuzzer binaries with clang into build/fuzz/fuzzers/;
+# the same targets are linked with fuzz/replay_main.c into replay binaries
+# that `make test` runs over the committed corpus (fuzz/corpus/<target>/).
+fuzz:
+	@$(MAKE) --no-print-directory FUZZ=1 CC=clang fuzz-bins
+
+fuzz-bins: $(FUZZ_BIN)
+
+$(BUILD)/fuzzers/%: fuzz/%.c $(BUILD)/libkeystile.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libkeystile.a $(LDLIBS)
+
+replay-bins: $(REPLAY_BIN)
+
+$(BUILD)/fuzz-replay/%: fuzz/%.c fuzz/replay_main.c $(BUILD)/libkeystile.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< fuzz/replay_main.c $(BUILD)/libkeystile.a $(LDLIBS)
 
 test: deps
 	@$(MAKE) --no-print-directory all unit-tests

@@ -46,6 +46,11 @@ for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
     run_suite "$(basename "$t")" "$t"
 done
+for t in "$BUILD"/fuzz-replay/fuzz_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    run_suite "$name (corpus replay)" "$t" "fuzz/corpus/${name#fuzz_}"
+done
 KEYSTILE_BIN="$ROOT/$BUILD/keystile" run_suite "http" python3 tests/http/run.py
 [ -f tests/cli/run.py ] && KEYSTILE_BIN="$ROOT/$BUILD/keystile" run_suite "cli" python3 tests/cli/run.py
 

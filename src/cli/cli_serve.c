@@ -28,6 +28,8 @@ static void serve_usage(FILE *out)
             "  --listen HOST:PORT      address to listen on (default 127.0.0.1:8080)\n"
             "  --secret-file PATH      32-byte server secret, mode 0600 (default PATH.secret)\n"
             "  --threads N             HTTP worker threads (default: one per core)\n"
+            "  --access-log WHICH      management (default: every call but verify, /healthz and\n"
+            "                          /metrics, which /metrics counts), all, or none\n"
             "  --clock-offset-days N   TESTS ONLY: move the server's clock N days ahead, to test\n"
             "                          token durations and renewal alerts. Never use in production.\n"
             "\n"
@@ -52,12 +54,13 @@ int ks_cli_serve(int argc, char **argv)
         {"listen", required_argument, NULL, 'l'},
         {"secret-file", required_argument, NULL, 's'},
         {"threads", required_argument, NULL, 't'},
+        {"access-log", required_argument, NULL, 'a'},
         {"clock-offset-days", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *db = "keystile.db", *secret_file = NULL;
-    ks_server_options sopts = {"127.0.0.1:8080", 0, 0, 0};
+    ks_server_options sopts = {"127.0.0.1:8080", 0, 0, 0, KS_ACCESS_LOG_MANAGEMENT};
     int c, ok = 1;
     long offset_days = 0;
     optind = 1;
@@ -67,6 +70,15 @@ int ks_cli_serve(int argc, char **argv)
         case 'l': sopts.listen = optarg; break;
         case 's': secret_file = optarg; break;
         case 't': sopts.threads = (int)parse_long(optarg, "--threads", 1, 256, &ok); break;
+        case 'a':
+            if (strcmp(optarg, "management") == 0) sopts.access_log = KS_ACCESS_LOG_MANAGEMENT;
+            else if (strcmp(optarg, "all") == 0) sopts.access_log = KS_ACCESS_LOG_ALL;
+            else if (strcmp(optarg, "none") == 0) sopts.access_log = KS_ACCESS_LOG_NONE;
+            else {
+                fprintf(stderr, "keystile: --access-log must be management, all or none\n");
+                ok = 0;
+            }
+            break;
         case 'c': offset_days = parse_long(optarg, "--clock-offset-days", -36500, 36500, &ok); break;
         case 'h': serve_usage(stdout); return KS_EXIT_OK;
         default: serve_usage(stderr); return KS_EXIT_USAGE;

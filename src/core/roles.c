@@ -35,15 +35,23 @@ long ks_utf8_length(const char *s)
     long n = 0;
     while (*p) {
         int extra;
+        unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
         if (*p < 0x80) extra = 0;
-        else if ((*p & 0xE0) == 0xC0 && *p >= 0xC2) extra = 1;
-        else if ((*p & 0xF0) == 0xE0) extra = 2;
-        else if ((*p & 0xF8) == 0xF0 && *p <= 0xF4) extra = 3;
-        else return -1;
+        else if (*p >= 0xC2 && *p <= 0xDF) extra = 1;
+        else if ((*p & 0xF0) == 0xE0) {
+            extra = 2;
+            if (*p == 0xE0) lo = 0xA0;      /* no overlong forms */
+            else if (*p == 0xED) hi = 0x9F; /* no UTF-16 surrogates */
+        } else if (*p >= 0xF0 && *p <= 0xF4) {
+            extra = 3;
+            if (*p == 0xF0) lo = 0x90;      /* no overlong forms */
+            else if (*p == 0xF4) hi = 0x8F; /* nothing above U+10FFFF */
+        } else return -1;
         p++;
-        for (int i = 0; i < extra; i++, p++)
-            if ((*p & 0xC0) != 0x80)
+        for (int i = 0; i < extra; i++, p++) {
+            if ((*p & 0xC0) != 0x80 || (i == 0 && (*p < lo || *p > hi)))
                 return -1;
+        }
         n++;
     }
     return n;

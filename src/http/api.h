@@ -15,6 +15,7 @@ void ks_api_healthz(ks_http_request *req);
 /* Serves an embedded web admin file for a GET; 0 when no file matches. */
 int ks_api_web_serve(ks_http_request *req);
 void ks_api_verify(ks_http_request *req);
+void ks_api_metrics(ks_http_request *req);
 
 void ks_api_session_create(ks_http_request *req);
 void ks_api_session_show(ks_http_request *req);

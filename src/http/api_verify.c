@@ -1,5 +1,6 @@
 /*
- * api_verify.c - GET/POST /api/v1/verify, the hot path, and GET /healthz.
+ * api_verify.c - GET/POST /api/v1/verify, the hot path; GET /healthz and
+ * GET /metrics (Prometheus text).
  * 200 {valid:true,...} with X-Keystile-Key / X-Keystile-Account headers,
  * 401 {valid:false, reason} for bad credentials, 403 for forbidden.
  */
@@ -8,10 +9,26 @@
 #include "http/key_json.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "metrics/metrics.h"
 
 void ks_api_healthz(ks_http_request *req)
 {
     ks_http_json(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void ks_api_metrics(ks_http_request *req)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = ks_metrics_render(req->svc->index, &text, &len);
+    if (rc != KS_OK) {
+        ks_http_error(req, rc, NULL);
+        return;
+    }
+    req->res.status = 200;
+    req->res.raw = text;
+    req->res.raw_len = len;
+    req->res.content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
 void ks_api_verify(ks_http_request *req)
@@ -25,7 +42,10 @@ void ks_api_verify(ks_http_request *req)
         target && *target ? target : NULL, resource && *resource ? resource : NULL,
     };
     ks_verify_result res;
+    double t0 = ks_metrics_now();
     int rc = ks_verify(req->svc->index, &req->svc->secret, &vreq, ks_clock_now(), &res);
+    if (rc == KS_OK)
+        ks_metrics_verify(res.reason, ks_metrics_now() - t0);
     ks_credentials_wipe(&cred);
     if (rc != KS_OK) {
         ks_http_error(req, rc, NULL);

@@ -16,6 +16,7 @@ typedef struct {
 
 static const route ROUTES[] = {
     {"GET", "/healthz", ks_api_healthz},
+    {"GET", "/metrics", ks_api_metrics},
     {"GET", "/api/v1/verify", ks_api_verify},
     {"POST", "/api/v1/verify", ks_api_verify},
     {"POST", "/api/v1/session", ks_api_session_create},

@@ -12,6 +12,7 @@
 #include "http/server.h"
 #include "http/http.h"
 #include "core/error.h"
+#include "metrics/metrics.h"
 
 #include <netdb.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 struct ks_server {
     struct MHD_Daemon *daemon;
     ks_service *svc;
+    int access_log; /* KS_ACCESS_LOG_* */
 };
 
 typedef struct {
@@ -72,8 +74,17 @@ static const char *route_for_log(const ks_http_request *req)
     return req->route ? req->route : "unmatched";
 }
 
-static void log_request(const ks_http_request *req, const conn_state *st)
+static int is_hot_route(const char *route)
 {
+    return route && (strcmp(route, "/api/v1/verify") == 0 || strcmp(route, "/healthz") == 0 ||
+                     strcmp(route, "/metrics") == 0);
+}
+
+static void log_request(const ks_server *srv, const ks_http_request *req, const conn_state *st)
+{
+    if (srv->access_log == KS_ACCESS_LOG_NONE ||
+        (srv->access_log == KS_ACCESS_LOG_MANAGEMENT && is_hot_route(req->route)))
+        return;
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - st->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - st->t0.tv_nsec) / 1e6;
@@ -150,7 +161,8 @@ static enum MHD_Result finish_request(ks_server *srv, struct MHD_Connection *con
     if (req.res.status == 0)
         ks_http_error(&req, KS_ERR_INTERNAL, NULL);
     enum MHD_Result ok = send_response(conn, &req);
-    log_request(&req, st);
+    ks_metrics_http(req.route, req.res.status);
+    log_request(srv, &req, st);
     ks_http_response_free(&req.res);
     return ok;
 }
@@ -230,6 +242,7 @@ ks_server *ks_server_start(ks_service *svc, const ks_server_options *opts, char 
         return NULL;
     }
     srv->svc = svc;
+    srv->access_log = opts->access_log;
     ks_http_json_use_wiping_allocator();
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = (unsigned)(opts->threads > 0 ? opts->threads : (cores > 0 ? cores : 1));

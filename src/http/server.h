@@ -10,11 +10,16 @@
 
 typedef struct ks_server ks_server;
 
+/* Which requests get an access log line: management calls only (verify,
+ * /healthz and /metrics are counted in /metrics instead), all, or none. */
+enum { KS_ACCESS_LOG_MANAGEMENT = 0, KS_ACCESS_LOG_ALL = 1, KS_ACCESS_LOG_NONE = 2 };
+
 typedef struct {
     const char *listen;   /* "HOST:PORT", "[V6]:PORT" */
     int threads;          /* 0 = one per core */
     int connection_limit; /* 0 = 1024 */
     int timeout_seconds;  /* idle connection timeout, 0 = 30 */
+    int access_log;       /* KS_ACCESS_LOG_* */
 } ks_server_options;
 
 /* Starts serving svc. NULL on failure with a reason in err. */

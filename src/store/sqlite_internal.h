@@ -65,6 +65,7 @@ typedef struct {
     sqlite3 *db;
     pthread_mutex_t lock;          /* one caller at a time on the connection */
     sqlite3_stmt *stmts[Q_COUNT];  /* prepared lazily, kept until close */
+    double tx_started;             /* ks_metrics_now() at BEGIN, for the write histogram */
 } sq_store;
 
 /* The cached statement for q, reset and with bindings cleared; NULL on error. */
@@ -72,6 +73,10 @@ sqlite3_stmt *sq_stmt(sq_store *s, sq_query q);
 
 /* Maps a SQLite result code to a Keystile error code. */
 int sq_error(int rc);
+
+/* For a failed insert: KS_ERR_NOT_FOUND when a foreign key (the account)
+ * is missing, KS_ERR_NAME_TAKEN for a duplicate, else sq_error(rc). */
+int sq_insert_error(int rc);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. commit returns KS_OK or KS_ERR_STORAGE. */
 int sq_begin(sq_store *s);

@@ -187,10 +187,8 @@ int sq_key_insert_tx(sq_store *s, const ks_key *key)
     sqlite3_bind_int64(st, 5, key->created_at);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
-    if ((step & 0xff) == SQLITE_CONSTRAINT)
-        return KS_ERR_NAME_TAKEN; /* a key id collision: the caller makes a new id */
-    if ((rc = sq_error(step)) != KS_OK)
-        return rc;
+    if (step != SQLITE_DONE)
+        return sq_insert_error(step); /* NAME_TAKEN: an id collision, the caller makes a new id */
     int64_t seq = sqlite3_last_insert_rowid(s->db);
     rc = sq_tokens_write(s, seq, &key->slots);
     return rc == KS_OK ? sq_key_roles_write(s, seq, key->account, &key->roles) : rc;

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/roles.h"
 #include "core/token_age.h"
+#include "metrics/metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,17 @@ int sq_error(int rc)
     }
 }
 
+int sq_insert_error(int rc)
+{
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return KS_ERR_NOT_FOUND;
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return KS_ERR_NAME_TAKEN;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return KS_ERR_INVALID; /* a CHECK: a value out of range */
+    return sq_error(rc);
+}
+
 static int exec_sql(sq_store *s, const char *sql)
 {
     char *msg = NULL;
@@ -118,11 +130,16 @@ static int exec_sql(sq_store *s, const char *sql)
     return sq_error(rc);
 }
 
-int sq_begin(sq_store *s) { return exec_sql(s, "BEGIN IMMEDIATE"); }
+int sq_begin(sq_store *s)
+{
+    s->tx_started = ks_metrics_now();
+    return exec_sql(s, "BEGIN IMMEDIATE");
+}
 
 int sq_commit(sq_store *s)
 {
     int rc = exec_sql(s, "COMMIT");
+    ks_metrics_store_write(ks_metrics_now() - s->tx_started);
     if (rc != KS_OK) {
         sq_rollback(s);
         return rc == KS_ERR_NOMEM ? rc : KS_ERR_STORAGE;
@@ -236,10 +253,8 @@ static int role_insert_tx(sq_store *s, const char *account, const char *name,
     sqlite3_bind_int(st, 3, builtin);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
-        return KS_ERR_NAME_TAKEN;
     if (rc != SQLITE_DONE)
-        return sq_error(rc);
+        return sq_insert_error(rc);
     for (size_t i = 0; i < n; i++) {
         st = sq_stmt(s, Q_ROLE_RESOURCE_INSERT);
         if (!st)
@@ -273,12 +288,10 @@ static int sq_account_create(ks_store *base, const char *account, const ks_setti
     sqlite3_bind_int64(st, 4, owner ? owner->created_at : (audit ? audit->at : 0));
     int src = sqlite3_step(st);
     sqlite3_reset(st);
-    if ((src & 0xff) == SQLITE_CONSTRAINT) {
-        rc = KS_ERR_NAME_TAKEN;
+    if (src != SQLITE_DONE) {
+        rc = sq_insert_error(src);
         goto fail;
     }
-    if ((rc = sq_error(src)) != KS_OK)
-        goto fail;
     size_t n_builtin;
     const ks_builtin_role *builtin = ks_builtin_roles(&n_builtin);
     for (size_t i = 0; i < n_builtin; i++)
@@ -338,8 +351,11 @@ static int sq_settings_put(ks_store *base, const char *account, const ks_setting
     sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, settings->token_duration_months);
     sqlite3_bind_int(st, 3, settings->enforce_duration);
-    if ((rc = sq_exec_stmt(st)) != KS_OK)
+    if ((rc = sq_exec_stmt(st)) != KS_OK) {
+        if (rc == KS_ERR_INTERNAL)
+            rc = KS_ERR_INVALID; /* the CHECK on token_duration_months */
         goto fail;
+    }
     if (sqlite3_changes(s->db) == 0) {
         rc = KS_ERR_NOT_FOUND;
         goto fail;
@@ -557,7 +573,9 @@ static int sq_audit_list(ks_store *base, const char *account, int limit, ks_audi
     sq_store *s = (sq_store *)base;
     *out = NULL;
     *n = 0;
-    ks_audit_record *items = calloc((size_t)(limit > 0 ? limit : 1), sizeof *items);
+    if (limit <= 0)
+        return KS_ERR_INVALID; /* SQLite reads a negative LIMIT as "no limit" */
+    ks_audit_record *items = calloc((size_t)limit, sizeof *items);
     if (!items)
         return KS_ERR_NOMEM;
     pthread_mutex_lock(&s->lock);

@@ -1,0 +1,312 @@
+/*
+ * test_store_sqlite.c - the store conformance suite on the SQLite backend,
+ * plus what only SQLite has: data survives a reopen, the schema version is
+ * recorded in PRAGMA user_version, the journal is WAL, a newer schema or a
+ * file that is no database is refused.
+ *
+ * Every store lives in a fresh file under one mkdtemp directory in /tmp,
+ * removed (with its -wal / -shm files) at the end.
+ */
+#include "unit.h"
+#include "store_conformance.h"
+
+#include "core/error.h"
+
+#include <dirent.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+typedef struct {
+    char dir[64]; /* mkdtemp directory of this run */
+    int n;        /* files made so far */
+} sqlite_ctx;
+
+static sqlite_ctx CTX;
+
+static void ctx_path(sqlite_ctx *c, char *out, size_t n)
+{
+    snprintf(out, n, "%s/store-%d.db", c->dir, ++c->n);
+}
+
+static ks_store *open_fresh(void *ctx)
+{
+    char path[128], err[256] = "";
+    ctx_path(ctx, path, sizeof path);
+    ks_store *s = ks_store_sqlite_open(path, err, sizeof err);
+    if (!s)
+        fprintf(stderr, "ks_store_sqlite_open(%s): %s\n", path, err);
+    return s;
+}
+
+static void rm_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[512];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* ------------------------------------------------------------ fixtures */
+
+static ks_store *S;     /* store of the running SQLite-specific test */
+static char PATH[128];  /* its file */
+
+static void close_store(void)
+{
+    if (S) {
+        S->ops->close(S);
+        S = NULL;
+    }
+}
+
+static ks_store *open_path(const char *path)
+{
+    char err[256] = "";
+    ks_store *s = ks_store_sqlite_open(path, err, sizeof err);
+    if (!s)
+        UNIT_FAIL("ks_store_sqlite_open(%s): %s", path, err);
+    return s;
+}
+
+static void fresh(void)
+{
+    close_store();
+    ctx_path(&CTX, PATH, sizeof PATH);
+    S = open_path(PATH);
+}
+
+static ks_audit_entry audit(const char *account, const char *action, const char *target)
+{
+    ks_audit_entry a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.account, sizeof a.account, "%s", account);
+    a.at = 1736942400;
+    a.actor = "cli";
+    a.action = action;
+    a.target = target;
+    a.detail = "{}";
+    return a;
+}
+
+static ks_digest digest(unsigned char fill)
+{
+    ks_digest d;
+    memset(d.bytes, fill, sizeof d.bytes);
+    return d;
+}
+
+/* Runs a one-value query on the file with sqlite3 directly; the text of the
+ * first column goes into out. */
+static int query_text(const char *path, const char *sql, char *out, size_t n)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int ok = 0;
+    out[0] = '\0';
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(out, n, "%s", t ? (const char *)t : "");
+        ok = 1;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return ok;
+}
+
+static int exec_sql(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void test_reopen_keeps_data(void)
+{
+    fresh();
+    ks_key owner;
+    memset(&owner, 0, sizeof owner);
+    snprintf(owner.key_id, sizeof owner.key_id, "kst-acme-abcdefghij");
+    snprintf(owner.account, sizeof owner.account, "acme");
+    owner.name = (char *)"Owner key";
+    owner.active = KS_KEY_ACTIVE;
+    owner.created_at = 1736942400;
+    ks_digest d1 = digest(1), d2 = digest(2);
+    ks_slots_init(&owner.slots, &d1, owner.created_at);
+    char *roles[] = {(char *)"Owner"};
+    owner.roles.items = roles;
+    owner.roles.count = 1;
+    ks_settings st = {6, 1};
+    ks_audit_entry a = audit("acme", "account.create", "acme");
+    ASSERT_EQ_INT(S->ops->account_create(S, "acme", &st, &owner, &a), KS_OK);
+    a = audit("acme", "key.renew", owner.key_id);
+    ASSERT_EQ_INT(S->ops->key_apply_slots(S, "acme", owner.key_id, KS_SLOT_OP_RENEW_LATER, &d2,
+                                          1736942500, &a), KS_OK);
+    char *res[] = {(char *)"orders.read"};
+    ks_role reader = {(char *)"Reader", {res, 1}, 0};
+    a = audit("acme", "role.create", "Reader");
+    ASSERT_EQ_INT(S->ops->role_create(S, "acme", &reader, &a), KS_OK);
+    close_store();
+
+    S = open_path(PATH);
+    ks_key k;
+    ASSERT_EQ_INT(S->ops->key_get(S, "acme", "kst-acme-abcdefghij", &k), KS_OK);
+    int name_ok = k.name && strcmp(k.name, "Owner key") == 0;
+    int roles_ok = k.roles.count == 1 && strcmp(k.roles.items[0], "Owner") == 0;
+    int cur_ok = k.slots.current.present && ks_digest_equal(&k.slots.current.hash, &d2) &&
+                 k.slots.current.created_at == 1736942500;
+    int old_ok = k.slots.old.present && ks_digest_equal(&k.slots.old.hash, &d1) &&
+                 k.slots.old.created_at == 1736942400;
+    ks_key_free(&k);
+    ASSERT(name_ok);
+    ASSERT(roles_ok);
+    ASSERT(cur_ok);
+    ASSERT(old_ok);
+    ks_settings got;
+    ASSERT_EQ_INT(S->ops->settings_get(S, "acme", &got), KS_OK);
+    ASSERT_EQ_INT(got.token_duration_months, 6);
+    ASSERT_EQ_INT(got.enforce_duration, 1);
+    ks_role *rl = NULL;
+    size_t n = 0;
+    ASSERT_EQ_INT(S->ops->role_list(S, "acme", &rl, &n), KS_OK);
+    ks_roles_free(rl, n);
+    ASSERT_EQ_INT(n, 3);
+    ks_audit_record *ar = NULL;
+    ASSERT_EQ_INT(S->ops->audit_list(S, "acme", 10, &ar, &n), KS_OK);
+    int newest_ok = n == 3 && strcmp(ar[0].action, "role.create") == 0;
+    ks_audit_records_free(ar, n);
+    ASSERT(newest_ok);
+    close_store();
+}
+
+static void test_user_version_set(void)
+{
+    fresh();
+    close_store();
+    char v[32];
+    ASSERT(query_text(PATH, "PRAGMA user_version", v, sizeof v));
+    long version = strtol(v, NULL, 10);
+    ASSERT(version >= 1);
+    /* The tables of the schema exist. */
+    char t[32];
+    ASSERT(query_text(PATH, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                            "('accounts','roles','keys','tokens','audit')", t, sizeof t));
+    ASSERT_EQ_STR(t, "5");
+    /* Reopening an up-to-date file changes nothing. */
+    S = open_path(PATH);
+    close_store();
+    char v2[32];
+    ASSERT(query_text(PATH, "PRAGMA user_version", v2, sizeof v2));
+    ASSERT_EQ_STR(v2, v);
+}
+
+static void test_journal_mode_wal(void)
+{
+    fresh();
+    char mode[32];
+    /* Seen from a second connection while the store is open, and after close. */
+    ASSERT(query_text(PATH, "PRAGMA journal_mode", mode, sizeof mode));
+    ASSERT_EQ_STR(mode, "wal");
+    close_store();
+    ASSERT(query_text(PATH, "PRAGMA journal_mode", mode, sizeof mode));
+    ASSERT_EQ_STR(mode, "wal");
+}
+
+static void test_newer_schema_refused(void)
+{
+    fresh();
+    close_store();
+    ASSERT_EQ_INT(exec_sql(PATH, "PRAGMA user_version = 9999"), SQLITE_OK);
+    char err[256] = "";
+    ks_store *s = ks_store_sqlite_open(PATH, err, sizeof err);
+    if (s)
+        s->ops->close(s);
+    ASSERT(s == NULL);
+    ASSERT(err[0] != '\0');
+}
+
+static void test_not_a_database_refused(void)
+{
+    char path[128];
+    ctx_path(&CTX, path, sizeof path);
+    FILE *f = fopen(path, "wb");
+    ASSERT(f != NULL);
+    for (int i = 0; i < 64; i++)
+        fputs("this is not an SQLite database, just text.\n", f);
+    fclose(f);
+    char err[256] = "";
+    ks_store *s = ks_store_sqlite_open(path, err, sizeof err);
+    if (s)
+        s->ops->close(s);
+    ASSERT(s == NULL);
+    ASSERT(err[0] != '\0');
+
+    char missing[192];
+    snprintf(missing, sizeof missing, "%s/no/such/dir/x.db", CTX.dir);
+    err[0] = '\0';
+    s = ks_store_sqlite_open(missing, err, sizeof err);
+    if (s)
+        s->ops->close(s);
+    ASSERT(s == NULL);
+    ASSERT(err[0] != '\0');
+}
+
+static void test_store_open_picks_sqlite(void)
+{
+    char path[128], err[256] = "";
+    ctx_path(&CTX, path, sizeof path);
+    ks_store *s = ks_store_open(path, err, sizeof err);
+    ASSERT(s != NULL);
+    int is_sqlite = s->ops->backend && strcmp(s->ops->backend, "sqlite") == 0;
+    s->ops->close(s);
+    ASSERT(is_sqlite);
+    ASSERT_EQ_INT(access(path, F_OK), 0);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0) {
+        fprintf(stderr, "sodium_init failed\n");
+        return 1;
+    }
+    snprintf(CTX.dir, sizeof CTX.dir, "/tmp/keystile-unit-sqlite-XXXXXX");
+    if (!mkdtemp(CTX.dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+
+    int conf_passed = 0, conf_failed = 0;
+    store_conformance_run(open_fresh, &CTX, &conf_passed, &conf_failed);
+
+    RUN(test_reopen_keeps_data);
+    close_store();
+    RUN(test_user_version_set);
+    close_store();
+    RUN(test_journal_mode_wal);
+    close_store();
+    RUN(test_newer_schema_refused);
+    close_store();
+    RUN(test_not_a_database_refused);
+    RUN(test_store_open_picks_sqlite);
+
+    rm_tree(CTX.dir);
+    unit_passed += conf_passed;
+    unit_failed += conf_failed;
+    return unit_report("store-sqlite (conformance + sqlite)");
+}
