@@ -28,6 +28,9 @@ static void serve_usage(FILE *out)
             "  --listen HOST:PORT      address to listen on (default 127.0.0.1:8080)\n"
             "  --secret-file PATH      32-byte server secret, mode 0600 (default PATH.secret)\n"
             "  --threads N             HTTP worker threads (default: one per core)\n"
+            "  --connection-limit N    most connections at once (default 1024)\n"
+            "  --idle-timeout SECONDS  close a connection idle this long, including one that\n"
+            "                          sends its request too slowly (default 30)\n"
             "  --access-log WHICH      management (default: every call but verify, /healthz and\n"
             "                          /metrics, which /metrics counts), all, or none\n"
             "  --clock-offset-days N   TESTS ONLY: move the server's clock N days ahead, to test\n"
@@ -55,6 +58,8 @@ int ks_cli_serve(int argc, char **argv)
         {"secret-file", required_argument, NULL, 's'},
         {"threads", required_argument, NULL, 't'},
         {"access-log", required_argument, NULL, 'a'},
+        {"connection-limit", required_argument, NULL, 'L'},
+        {"idle-timeout", required_argument, NULL, 'T'},
         {"clock-offset-days", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -70,6 +75,8 @@ int ks_cli_serve(int argc, char **argv)
         case 'l': sopts.listen = optarg; break;
         case 's': secret_file = optarg; break;
         case 't': sopts.threads = (int)parse_long(optarg, "--threads", 1, 256, &ok); break;
+        case 'L': sopts.connection_limit = (int)parse_long(optarg, "--connection-limit", 1, 100000, &ok); break;
+        case 'T': sopts.timeout_seconds = (int)parse_long(optarg, "--idle-timeout", 1, 3600, &ok); break;
         case 'a':
             if (strcmp(optarg, "management") == 0) sopts.access_log = KS_ACCESS_LOG_MANAGEMENT;
             else if (strcmp(optarg, "all") == 0) sopts.access_log = KS_ACCESS_LOG_ALL;
