@@ -23,7 +23,7 @@ endif
 
 LIB_SRC := $(wildcard src/core/*.c src/store/*.c src/index/*.c src/verify/*.c src/service/*.c src/metrics/*.c src/export/*.c src/http/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
-WEB_FILES := $(shell find web -type f 2>/dev/null)
+WEB_FILES := $(shell find web -type f 2>/dev/null) $(wildcard docs/openapi.json)
 WEB_GEN := $(BUILD)/gen/web_assets.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/web_assets.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
@@ -52,7 +52,7 @@ $(BUILD)/keystile: $(CLI_OBJ) $(BUILD)/libkeystile.a
 # The web admin is embedded into the binary (scripts/embed_web.py).
 $(WEB_GEN): $(WEB_FILES) scripts/embed_web.py
 	@mkdir -p $(dir $@) web
-	python3 scripts/embed_web.py web $@
+	python3 scripts/embed_web.py web $@ /openapi.json=docs/openapi.json
 
 $(BUILD)/obj/gen/web_assets.o: $(WEB_GEN)
 	@mkdir -p $(dir $@)
