@@ -16,6 +16,7 @@
 
 int ks_cli_serve(int argc, char **argv);
 int ks_cli_account(int argc, char **argv);
+int ks_cli_signing_key(int argc, char **argv);
 
 /* Opens the store at db and loads (or creates) the secret: secret_file, or
  * db + ".secret" when NULL. Returns the store, NULL after printing why. */

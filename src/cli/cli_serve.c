@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "http/server.h"
+#include "service/login_keys.h"
 #include "service/service.h"
 
 #include <getopt.h>
@@ -31,6 +32,8 @@ static void serve_usage(FILE *out)
             "  --connection-limit N    most connections at once (default 1024)\n"
             "  --idle-timeout SECONDS  close a connection idle this long, including one that\n"
             "                          sends its request too slowly (default 30)\n"
+            "  --public-url URL        base URL of this service as integrators reach it, for\n"
+            "                          share links (default: http://<Host header>)\n"
             "  --access-log WHICH      management (default: every call but verify, /healthz and\n"
             "                          /metrics, which /metrics counts), all, or none\n"
             "  --clock-offset-days N   TESTS ONLY: move the server's clock N days ahead, to test\n"
@@ -60,12 +63,13 @@ int ks_cli_serve(int argc, char **argv)
         {"access-log", required_argument, NULL, 'a'},
         {"connection-limit", required_argument, NULL, 'L'},
         {"idle-timeout", required_argument, NULL, 'T'},
+        {"public-url", required_argument, NULL, 'P'},
         {"clock-offset-days", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *db = "keystile.db", *secret_file = NULL;
-    ks_server_options sopts = {"127.0.0.1:8080", 0, 0, 0, KS_ACCESS_LOG_MANAGEMENT};
+    ks_server_options sopts = {"127.0.0.1:8080", 0, 0, 0, KS_ACCESS_LOG_MANAGEMENT, NULL};
     int c, ok = 1;
     long offset_days = 0;
     optind = 1;
@@ -75,6 +79,7 @@ int ks_cli_serve(int argc, char **argv)
         case 'l': sopts.listen = optarg; break;
         case 's': secret_file = optarg; break;
         case 't': sopts.threads = (int)parse_long(optarg, "--threads", 1, 256, &ok); break;
+        case 'P': sopts.public_url = optarg; break;
         case 'L': sopts.connection_limit = (int)parse_long(optarg, "--connection-limit", 1, 100000, &ok); break;
         case 'T': sopts.timeout_seconds = (int)parse_long(optarg, "--idle-timeout", 1, 3600, &ok); break;
         case 'a':
@@ -118,6 +123,8 @@ int ks_cli_serve(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = ks_service_init(&svc, store, &secret, 1);
     sodium_memzero(&secret, sizeof secret);
+    if (rc == KS_OK && (rc = ks_login_keys_load(&svc)) != KS_OK)
+        ks_service_close(&svc);
     if (rc != KS_OK) {
         fprintf(stderr, "keystile: cannot load keys from %s: %s\n", db, ks_error_info(rc)->message);
         store->ops->close(store);

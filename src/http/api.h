@@ -21,6 +21,14 @@ void ks_api_session_create(ks_http_request *req);
 void ks_api_session_show(ks_http_request *req);
 void ks_api_session_delete(ks_http_request *req);
 
+void ks_api_login(ks_http_request *req);
+void ks_api_jwks(ks_http_request *req);
+void ks_api_share_page(ks_http_request *req);
+void ks_api_share_reveal(ks_http_request *req);
+
+/* Makes a one-time share link for a new token; writes its URL into out. */
+int ks_http_share_url(ks_http_request *req, const char *key_id, const char *token, char *out, size_t cap);
+
 void ks_api_keys_list(ks_http_request *req);
 void ks_api_keys_create(ks_http_request *req);
 void ks_api_keys_show(ks_http_request *req);

@@ -42,7 +42,13 @@ static void respond_key(ks_http_request *req, int status, const ks_key *key, con
     }
     json_t *obj = ks_key_to_json(key, &settings, ks_clock_now());
     if (obj && token) {
+        char url[512];
         json_object_set_new(obj, "token", json_string(token));
+        if (ks_http_share_url(req, key->key_id, token, url, sizeof url) == KS_OK)
+            json_object_set_new(obj, "share_url", json_string(url));
+        else
+            json_object_set_new(obj, "share_url", json_null()); /* the token itself was made: still answer */
+        sodium_memzero(url, sizeof url);
         req->res.secret_body = 1;
     }
     if (!obj)

@@ -33,20 +33,14 @@ void ks_api_metrics(ks_http_request *req)
 
 void ks_api_verify(ks_http_request *req)
 {
-    ks_credentials cred;
-    ks_credentials_read(req, &cred);
     const char *target = ks_http_param_get(req, "account");
     const char *resource = ks_http_param_get(req, "resource");
-    ks_verify_request vreq = {
-        cred.present ? cred.key : NULL, cred.present ? cred.token : NULL, cred.token_len,
-        target && *target ? target : NULL, resource && *resource ? resource : NULL,
-    };
     ks_verify_result res;
     double t0 = ks_metrics_now();
-    int rc = ks_verify(req->svc->index, &req->svc->secret, &vreq, ks_clock_now(), &res);
+    int rc = ks_http_verify_credentials(req, target && *target ? target : NULL,
+                                        resource && *resource ? resource : NULL, &res);
     if (rc == KS_OK)
         ks_metrics_verify(res.reason, ks_metrics_now() - t0);
-    ks_credentials_wipe(&cred);
     if (rc != KS_OK) {
         ks_http_error(req, rc, NULL);
         return;

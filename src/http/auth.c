@@ -2,12 +2,14 @@
 #include "http/auth.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "service/login_keys.h"
 #include "service/sessions.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Copies at most cap - 1 bytes; a longer value is truncated to cap - 1 bytes,
  * which is over every valid length, so it still fails the format check. */
@@ -53,6 +55,38 @@ void ks_credentials_wipe(ks_credentials *c)
     sodium_memzero(c, sizeof *c);
 }
 
+int ks_http_verify_credentials(ks_http_request *req, const char *target, const char *resource,
+                               ks_verify_result *out)
+{
+    int64_t now = ks_clock_now();
+    const char *authz = ks_http_header_get(req, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (authz && strncasecmp(authz, "Bearer ", 7) == 0) {
+        const char *jwt = authz + 7;
+        ks_jwt_claims claims;
+        if (ks_login_check(req->svc, jwt, strnlen(jwt, KS_JWT_MAX + 1), &claims) != KS_OK) {
+            memset(out, 0, sizeof *out);
+            out->slot = KS_SLOT_NONE;
+            out->reason = KS_VERIFY_INVALID_TOKEN;
+            return KS_OK;
+        }
+        /* A valid signature is not enough: the key must still be active now. */
+        return ks_verify_key_id(req->svc->index, claims.sub, target, resource, now, out);
+    }
+    ks_credentials cred;
+    ks_credentials_read(req, &cred);
+    ks_verify_request vreq = {cred.present ? cred.key : NULL, cred.present ? cred.token : NULL,
+                              cred.token_len, target, resource};
+    int rc = ks_verify(req->svc->index, &req->svc->secret, &vreq, now, out);
+    ks_credentials_wipe(&cred);
+    return rc;
+}
+
+int ks_http_has_credentials(const ks_http_request *req)
+{
+    const char *authz = ks_http_header_get(req, MHD_HTTP_HEADER_AUTHORIZATION);
+    return authz || (ks_http_header_get(req, "X-API-Key") && ks_http_header_get(req, "X-API-Token"));
+}
+
 /* Web admin path: the session cookie plus a matching X-CSRF-Token header.
  * KS_OK with *result filled, or -1 after setting the error response. */
 static int authenticate_session(ks_http_request *req, const char *cookie, const char *account,
@@ -82,22 +116,19 @@ static int authenticate_session(ks_http_request *req, const char *cookie, const 
 int ks_http_authorize(ks_http_request *req, const char *account, const char *resource,
                       const char *alt_resource, ks_verify_result *result)
 {
-    ks_credentials cred;
-    ks_credentials_read(req, &cred);
-    ks_verify_request vreq = {cred.key, cred.token, cred.token_len, account, NULL};
     const char *cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, KS_SESSION_COOKIE);
     int rc;
-    if (cred.present) {
-        rc = ks_verify(req->svc->index, &req->svc->secret, &vreq, ks_clock_now(), result);
+    if (ks_http_has_credentials(req)) {
+        rc = ks_http_verify_credentials(req, account, NULL, result);
     } else if (cookie) {
         if ((rc = authenticate_session(req, cookie, account, result)) < 0)
             return 0;
     } else {
         memset(result, 0, sizeof *result);
-        ks_http_error(req, KS_ERR_UNAUTHENTICATED, "Send X-API-Key and X-API-Token (or HTTP Basic key:token).");
+        ks_http_error(req, KS_ERR_UNAUTHENTICATED,
+                      "Send X-API-Key and X-API-Token, HTTP Basic key:token, or a Bearer login token.");
         return 0;
     }
-    ks_credentials_wipe(&cred);
     if (rc != KS_OK) {
         ks_http_error(req, rc, NULL);
         return 0;

@@ -27,6 +27,16 @@ void ks_credentials_from(const char *key, const char *token, ks_credentials *out
 void ks_credentials_read(const ks_http_request *req, ks_credentials *out);
 void ks_credentials_wipe(ks_credentials *c);
 
+/* Checks the request's credential, whichever kind it is (X-API-Key and
+ * X-API-Token, HTTP Basic, or Authorization: Bearer <login JWT>), for
+ * `target` and `resource` (both may be NULL). KS_OK with *out filled (reason
+ * MISSING_CREDENTIALS when there is none), or KS_ERR_NOMEM. */
+int ks_http_verify_credentials(ks_http_request *req, const char *target, const char *resource,
+                               ks_verify_result *out);
+
+/* 1 when the request carries an Authorization header or both API headers. */
+int ks_http_has_credentials(const ks_http_request *req);
+
 /* Authenticates the caller and checks that its key holds `resource` (or
  * `alt_resource`, may be NULL) in `account`. On success fills *who's actor
  * (pointing into result) and returns 1; otherwise sets the 401/403 response

@@ -53,6 +53,8 @@ typedef struct {
     const char *body;                   /* NUL-terminated, body_len bytes */
     size_t body_len;
     const char *route;                  /* route pattern, for logs and metrics */
+    const char *server_public_url;      /* --public-url, for links; NULL = from Host */
+    int tls;                            /* served over HTTPS */
     ks_http_response res;
 } ks_http_request;
 

@@ -27,6 +27,8 @@ struct ks_server {
     struct MHD_Daemon *daemon;
     ks_service *svc;
     int access_log; /* KS_ACCESS_LOG_* */
+    const char *public_url;
+    int tls;
 };
 
 typedef struct {
@@ -143,6 +145,8 @@ static enum MHD_Result finish_request(ks_server *srv, struct MHD_Connection *con
     req.svc = srv->svc;
     req.conn = conn;
     req.method = method;
+    req.server_public_url = srv->public_url;
+    req.tls = srv->tls;
     req.body = st->body ? st->body : "";
     req.body_len = st->body_len;
     int rc;
@@ -243,6 +247,7 @@ ks_server *ks_server_start(ks_service *svc, const ks_server_options *opts, char 
     }
     srv->svc = svc;
     srv->access_log = opts->access_log;
+    srv->public_url = opts->public_url;
     ks_http_json_use_wiping_allocator();
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = (unsigned)(opts->threads > 0 ? opts->threads : (cores > 0 ? cores : 1));

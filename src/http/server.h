@@ -20,6 +20,7 @@ typedef struct {
     int connection_limit; /* 0 = 1024 */
     int timeout_seconds;  /* idle connection timeout, 0 = 30 */
     int access_log;       /* KS_ACCESS_LOG_* */
+    const char *public_url; /* base URL for links in responses; NULL = from the Host header */
 } ks_server_options;
 
 /* Starts serving svc. NULL on failure with a reason in err. */

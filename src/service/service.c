@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/roles.h"
+#include "service/login_keys.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -24,6 +25,7 @@ int ks_service_init(ks_service *svc, ks_store *store, const ks_secret *secret, i
     pthread_mutex_init(&svc->write_lock, NULL);
     pthread_mutex_init(&svc->flusher_lock, NULL);
     pthread_cond_init(&svc->flusher_wake, NULL);
+    pthread_rwlock_init(&svc->signing_lock, NULL);
     if (!with_index)
         return KS_OK;
     svc->index = ks_index_new();
@@ -51,6 +53,8 @@ void ks_service_close(ks_service *svc)
         ks_service_flush_last_used(svc);
     ks_index_free(svc->index);
     svc->index = NULL;
+    ks_login_keys_free(svc);
+    pthread_rwlock_destroy(&svc->signing_lock);
     sodium_memzero(&svc->secret, sizeof svc->secret);
     pthread_mutex_destroy(&svc->write_lock);
     pthread_mutex_destroy(&svc->flusher_lock);
@@ -71,6 +75,7 @@ int ks_service_flush_last_used(ks_service *svc)
 static void *flusher_main(void *arg)
 {
     ks_service *svc = arg;
+    int rounds = 0;
     pthread_mutex_lock(&svc->flusher_lock);
     while (!svc->flusher_stop) {
         struct timespec until;
@@ -89,6 +94,11 @@ static void *flusher_main(void *arg)
         pthread_mutex_unlock(&svc->flusher_lock);
         if (ks_service_flush_last_used(svc) != KS_OK)
             fprintf(stderr, "{\"level\":\"warn\",\"msg\":\"last_used flush failed; will retry\"}\n");
+        /* Signing keys rotated by another process (the CLI, another node). */
+        if (++rounds * svc->flush_interval_ms >= 30000) {
+            rounds = 0;
+            ks_login_keys_load(svc);
+        }
         pthread_mutex_lock(&svc->flusher_lock);
     }
     pthread_mutex_unlock(&svc->flusher_lock);

@@ -31,6 +31,9 @@ typedef struct {
     pthread_mutex_t flusher_lock;
     pthread_cond_t flusher_wake;
     int flush_interval_ms;
+    struct ks_signing_key_s *signing_keys; /* login token keys (login_keys.c) */
+    size_t n_signing_keys;
+    pthread_rwlock_t signing_lock;
 } ks_service;
 
 /* Who acts: the caller's key id (audit actor), and the account it acts in. */

@@ -57,6 +57,13 @@ typedef enum {
     Q_SESSION_TOUCH,
     Q_SESSION_DELETE,
     Q_SESSION_PURGE,
+    Q_SIGNING_LIST,
+    Q_SIGNING_ADD,
+    Q_SIGNING_RETIRE,
+    Q_SHARE_INSERT,
+    Q_SHARE_GET,
+    Q_SHARE_BURN,
+    Q_SHARE_PURGE,
     Q_COUNT
 } sq_query;
 
@@ -137,6 +144,16 @@ int sq_session_get(ks_store *base, const ks_digest *hash, char key_id[KS_KEY_ID_
 int sq_session_touch(ks_store *base, const ks_digest *hash, int64_t now);
 int sq_session_delete(ks_store *base, const ks_digest *hash);
 int sq_session_purge(ks_store *base, int64_t before);
+
+/* Signing keys and share links (sqlite_secrets.c). */
+int sq_signing_key_list(ks_store *base, ks_stored_signing_key **out, size_t *n);
+int sq_signing_key_add(ks_store *base, const ks_stored_signing_key *key);
+int sq_signing_key_retire(ks_store *base, const char *kid, int64_t at);
+int sq_share_create(ks_store *base, const ks_digest *id_hash, const char *key_id,
+                    const unsigned char *sealed, size_t sealed_len, int64_t now, int64_t expires_at);
+int sq_share_take(ks_store *base, const ks_digest *id_hash, int64_t now, char key_id[KS_KEY_ID_MAX + 1],
+                  unsigned char sealed[KS_SEALED_MAX], size_t *sealed_len);
+int sq_share_purge(ks_store *base, int64_t before);
 
 /* Runs a one-statement write as its own transaction (the statement is
  * prepared and bound by the caller, under s->lock). */

@@ -81,6 +81,24 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "  created_at INTEGER NOT NULL,"
     "  last_seen_at INTEGER NOT NULL);"
     "CREATE INDEX sessions_by_key ON sessions(key_id);",
+
+    /* 3 -> 4: login token signing keys (secret half sealed with the server
+     * secret) and one-time share links (token sealed with a key only the
+     * link itself carries) */
+    "CREATE TABLE signing_keys("
+    "  kid TEXT PRIMARY KEY,"
+    "  public_key BLOB NOT NULL,"
+    "  sealed_secret BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  retired_at INTEGER);"
+    "CREATE TABLE share_links("
+    "  id_hash BLOB PRIMARY KEY,"
+    "  key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,"
+    "  sealed_token BLOB,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  revealed_at INTEGER);"
+    "CREATE INDEX share_links_by_expiry ON share_links(expires_at);",
 };
 
 #define KS_SQLITE_SCHEMA_VERSION ((int)(sizeof KS_SQLITE_MIGRATIONS / sizeof *KS_SQLITE_MIGRATIONS))

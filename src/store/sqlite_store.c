@@ -80,6 +80,13 @@ static const char *const SQL[Q_COUNT] = {
     [Q_SESSION_TOUCH] = "UPDATE sessions SET last_seen_at = ?2 WHERE hash = ?1",
     [Q_SESSION_DELETE] = "DELETE FROM sessions WHERE hash = ?1",
     [Q_SESSION_PURGE] = "DELETE FROM sessions WHERE last_seen_at < ?1",
+    [Q_SIGNING_LIST] = "SELECT kid, public_key, sealed_secret, created_at, retired_at FROM signing_keys ORDER BY created_at, kid",
+    [Q_SIGNING_ADD] = "INSERT INTO signing_keys(kid, public_key, sealed_secret, created_at) VALUES (?1, ?2, ?3, ?4)",
+    [Q_SIGNING_RETIRE] = "UPDATE signing_keys SET retired_at = ?2 WHERE kid = ?1 AND retired_at IS NULL",
+    [Q_SHARE_INSERT] = "INSERT INTO share_links(id_hash, key_id, sealed_token, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_SHARE_GET] = "SELECT key_id, sealed_token, expires_at, revealed_at FROM share_links WHERE id_hash = ?1",
+    [Q_SHARE_BURN] = "UPDATE share_links SET sealed_token = NULL, revealed_at = ?2 WHERE id_hash = ?1",
+    [Q_SHARE_PURGE] = "DELETE FROM share_links WHERE expires_at < ?1",
     [Q_EXTERNAL_LIST] = "SELECT key_seq FROM external_grants WHERE account = ?1 ORDER BY seq DESC",
     [Q_AUDIT_LIST] = "SELECT id, at, actor, action, target, detail FROM audit WHERE account = ?1 ORDER BY id DESC LIMIT ?2",
 };
@@ -685,6 +692,12 @@ static const ks_store_ops SQLITE_OPS = {
     .session_touch = sq_session_touch,
     .session_delete = sq_session_delete,
     .session_purge = sq_session_purge,
+    .signing_key_list = sq_signing_key_list,
+    .signing_key_add = sq_signing_key_add,
+    .signing_key_retire = sq_signing_key_retire,
+    .share_create = sq_share_create,
+    .share_take = sq_share_take,
+    .share_purge = sq_share_purge,
     .audit_list = sq_audit_list,
     .load_all = sq_load_all,
     .load_account = sq_load_account,
@@ -713,6 +726,7 @@ ks_store *ks_store_sqlite_open(const char *path, char *err, size_t errlen)
     if (exec_sql(s, "PRAGMA journal_mode=WAL") != KS_OK ||
         exec_sql(s, "PRAGMA synchronous=FULL") != KS_OK ||
         exec_sql(s, "PRAGMA foreign_keys=ON") != KS_OK ||
+        exec_sql(s, "PRAGMA secure_delete=ON") != KS_OK || /* erased secrets are overwritten */
         sqlite3_create_function(s->db, "ks_expires_at", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
                                 NULL, sql_expires_at, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot configure database %s: %s", path, sqlite3_errmsg(s->db));

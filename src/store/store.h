@@ -59,6 +59,17 @@ typedef struct {
     int64_t last_used_at;
 } ks_last_used;
 
+#define KS_SEALED_MAX 160 /* nonce + secretbox of a signing key or a token */
+
+typedef struct {
+    char kid[17];
+    unsigned char public_key[32];
+    unsigned char sealed[KS_SEALED_MAX]; /* the secret key, sealed by the service */
+    size_t sealed_len;
+    int64_t created_at;
+    int64_t retired_at;                  /* 0 = signing new tokens */
+} ks_stored_signing_key;
+
 typedef struct {
     const char *backend; /* "sqlite" */
     void (*close)(ks_store *s);
@@ -116,6 +127,20 @@ typedef struct {
     int (*session_touch)(ks_store *s, const ks_digest *hash, int64_t now);
     int (*session_delete)(ks_store *s, const ks_digest *hash);
     int (*session_purge)(ks_store *s, int64_t before);
+
+    /* Login token signing keys, oldest first. */
+    int (*signing_key_list)(ks_store *s, ks_stored_signing_key **out, size_t *n);
+    int (*signing_key_add)(ks_store *s, const ks_stored_signing_key *key);
+    int (*signing_key_retire)(ks_store *s, const char *kid, int64_t at);
+
+    /* One-time share links, by the keyed hash of their id. share_take returns
+     * the sealed token and erases it in the same transaction: KS_ERR_NOT_FOUND
+     * for an unknown link, KS_ERR_GONE once revealed or past expires_at. */
+    int (*share_create)(ks_store *s, const ks_digest *id_hash, const char *key_id,
+                        const unsigned char *sealed, size_t sealed_len, int64_t now, int64_t expires_at);
+    int (*share_take)(ks_store *s, const ks_digest *id_hash, int64_t now,
+                      char key_id[KS_KEY_ID_MAX + 1], unsigned char sealed[KS_SEALED_MAX], size_t *sealed_len);
+    int (*share_purge)(ks_store *s, int64_t before);
 
     /* Audit, newest first, at most `limit`. */
     int (*audit_list)(ks_store *s, const char *account, int limit, ks_audit_record **out,

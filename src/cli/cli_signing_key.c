@@ -1,0 +1,70 @@
+/*
+ * cli_signing_key.c - `keystile signing-key rotate`: retires the key that
+ * signs login tokens and makes a new one, on the database directly. Running
+ * servers pick the change up within 30 s; the retired public key stays in
+ * /.well-known/jwks.json until the last token it signed has expired (6 h).
+ */
+#include "cli/cli.h"
+#include "core/error.h"
+#include "service/login_keys.h"
+
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+static void signing_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: keystile signing-key rotate [--db PATH] [--secret-file PATH]\n"
+            "\n"
+            "Retires the Ed25519 key that signs login tokens (POST /api/v1/login) and makes a\n"
+            "new one. Tokens signed by the old key stay valid until they expire (6 h), and its\n"
+            "public key stays in /.well-known/jwks.json until then. Running servers switch to\n"
+            "the new key within 30 seconds. Prints the new key id (kid).\n"
+            "\n"
+            "  --db PATH           SQLite database file (default keystile.db)\n"
+            "  --secret-file PATH  server secret (default PATH.secret beside the database)\n");
+}
+
+int ks_cli_signing_key(int argc, char **argv)
+{
+    static const struct option OPTS[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"secret-file", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = "keystile.db", *secret_file = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", OPTS, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 's': secret_file = optarg; break;
+        case 'h': signing_usage(stdout); return KS_EXIT_OK;
+        default: signing_usage(stderr); return KS_EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1 || strcmp(argv[optind], "rotate") != 0) {
+        signing_usage(stderr);
+        return KS_EXIT_USAGE;
+    }
+    ks_secret secret;
+    ks_store *store = ks_cli_open_store(db, secret_file, &secret);
+    if (!store)
+        return KS_EXIT_FAIL;
+    ks_service svc;
+    int rc = ks_service_init(&svc, store, &secret, 0);
+    sodium_memzero(&secret, sizeof secret);
+    char kid[KS_JWT_KID_LEN + 1] = "";
+    if (rc == KS_OK)
+        rc = ks_login_keys_rotate(&svc, kid);
+    if (rc == KS_OK)
+        printf("{\"kid\":\"%s\"}\n", kid);
+    else
+        fprintf(stderr, "keystile: cannot rotate the signing key: %s\n", ks_error_info(rc)->message);
+    ks_service_close(&svc);
+    store->ops->close(store);
+    return rc == KS_OK ? KS_EXIT_OK : KS_EXIT_FAIL;
+}

@@ -1,0 +1,62 @@
+/*
+ * api_login.c - POST /api/v1/login: exchange a key and token for a 6 h login
+ * token (JWT, EdDSA) that verify and the management API accept as
+ * `Authorization: Bearer`; GET /.well-known/jwks.json: the public keys, so
+ * gateways can check login tokens offline (they then accept a token of a
+ * deactivated key until it expires; Keystile itself refuses it at once).
+ */
+#include "http/api.h"
+#include "http/auth.h"
+#include "http/key_json.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "service/login_keys.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ks_api_login(ks_http_request *req)
+{
+    ks_credentials cred;
+    ks_credentials_read(req, &cred);
+    if (!cred.present) {
+        ks_http_error(req, KS_ERR_UNAUTHENTICATED, "Send X-API-Key and X-API-Token (or HTTP Basic key:token).");
+        return;
+    }
+    ks_verify_request vreq = {cred.key, cred.token, cred.token_len, NULL, NULL};
+    ks_verify_result vr;
+    int rc = ks_verify(req->svc->index, &req->svc->secret, &vreq, ks_clock_now(), &vr);
+    ks_credentials_wipe(&cred);
+    if (rc != KS_OK) {
+        ks_http_error(req, rc, NULL);
+        return;
+    }
+    if (vr.reason == KS_VERIFY_EXPIRED)
+        ks_http_error(req, KS_ERR_EXPIRED, NULL);
+    else if (vr.reason != KS_VERIFY_OK)
+        ks_http_error(req, KS_ERR_UNAUTHENTICATED, NULL);
+    else {
+        char *jwt = NULL;
+        int64_t expires_at = 0;
+        rc = ks_login_issue(req->svc, vr.key_id, vr.account, &vr.roles, &jwt, &expires_at);
+        if (rc == KS_OK) {
+            ks_http_json(req, 200, json_pack("{s:s, s:o}", "token", jwt, "expires_at", ks_time_to_json(expires_at)));
+            req->res.secret_body = 1;
+            sodium_memzero(jwt, strlen(jwt));
+            free(jwt);
+        } else {
+            ks_http_error(req, rc, NULL);
+        }
+    }
+    ks_verify_result_free(&vr);
+}
+
+void ks_api_jwks(ks_http_request *req)
+{
+    json_t *jwks = ks_login_jwks(req->svc);
+    if (jwks)
+        ks_http_json(req, 200, jwks);
+    else
+        ks_http_error(req, KS_ERR_NOMEM, NULL);
+}

@@ -1,0 +1,167 @@
+/*
+ * sqlite_secrets.c - login token signing keys and one-time share links in
+ * the SQLite backend. Only sealed (encrypted) secrets reach the database; a
+ * revealed share link keeps a tombstone (no ciphertext) until it expires, so
+ * a second reveal can say "gone" rather than "not found".
+ */
+#include "store/sqlite_internal.h"
+#include "core/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int sq_signing_key_list(ks_store *base, ks_stored_signing_key **out, size_t *n)
+{
+    sq_store *s = (sq_store *)base;
+    *out = NULL;
+    *n = 0;
+    ks_stored_signing_key *keys = NULL;
+    size_t cap = 0;
+    pthread_mutex_lock(&s->lock);
+    int rc = KS_OK, step = SQLITE_DONE;
+    sqlite3_stmt *st = sq_stmt(s, Q_SIGNING_LIST);
+    if (!st)
+        rc = KS_ERR_INTERNAL;
+    while (rc == KS_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 4;
+            ks_stored_signing_key *grown = realloc(keys, cap * sizeof *grown);
+            if (!grown) { rc = KS_ERR_NOMEM; break; }
+            keys = grown;
+        }
+        ks_stored_signing_key *k = &keys[(*n)++];
+        memset(k, 0, sizeof *k);
+        const char *kid = (const char *)sqlite3_column_text(st, 0);
+        snprintf(k->kid, sizeof k->kid, "%s", kid ? kid : "");
+        int pub_len = sqlite3_column_bytes(st, 1), sealed_len = sqlite3_column_bytes(st, 2);
+        if (pub_len != (int)sizeof k->public_key || sealed_len <= 0 || sealed_len > KS_SEALED_MAX) {
+            rc = KS_ERR_INTERNAL;
+            break;
+        }
+        memcpy(k->public_key, sqlite3_column_blob(st, 1), sizeof k->public_key);
+        memcpy(k->sealed, sqlite3_column_blob(st, 2), (size_t)sealed_len);
+        k->sealed_len = (size_t)sealed_len;
+        k->created_at = sqlite3_column_int64(st, 3);
+        k->retired_at = sqlite3_column_int64(st, 4);
+    }
+    if (rc == KS_OK && step != SQLITE_DONE)
+        rc = sq_error(step);
+    if (st)
+        sqlite3_reset(st);
+    pthread_mutex_unlock(&s->lock);
+    if (rc != KS_OK) {
+        free(keys);
+        *n = 0;
+        return rc;
+    }
+    *out = keys;
+    return KS_OK;
+}
+
+int sq_signing_key_add(ks_store *base, const ks_stored_signing_key *key)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = KS_ERR_INTERNAL;
+    sqlite3_stmt *st = sq_stmt(s, Q_SIGNING_ADD);
+    if (st) {
+        sqlite3_bind_text(st, 1, key->kid, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, key->public_key, sizeof key->public_key, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 3, key->sealed, (int)key->sealed_len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, key->created_at);
+        rc = sq_write_one(s, st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int sq_signing_key_retire(ks_store *base, const char *kid, int64_t at)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = KS_ERR_INTERNAL;
+    sqlite3_stmt *st = sq_stmt(s, Q_SIGNING_RETIRE);
+    if (st) {
+        sqlite3_bind_text(st, 1, kid, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, at);
+        rc = sq_write_one(s, st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int sq_share_create(ks_store *base, const ks_digest *id_hash, const char *key_id,
+                    const unsigned char *sealed, size_t sealed_len, int64_t now, int64_t expires_at)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = KS_ERR_INTERNAL;
+    sqlite3_stmt *st = sq_stmt(s, Q_SHARE_INSERT);
+    if (st) {
+        sqlite3_bind_blob(st, 1, id_hash->bytes, KS_DIGEST_LEN, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, key_id, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 3, sealed, (int)sealed_len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, now);
+        sqlite3_bind_int64(st, 5, expires_at);
+        rc = sq_write_one(s, st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int sq_share_take(ks_store *base, const ks_digest *id_hash, int64_t now, char key_id[KS_KEY_ID_MAX + 1],
+                  unsigned char sealed[KS_SEALED_MAX], size_t *sealed_len)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = sq_begin(s);
+    if (rc != KS_OK)
+        goto out;
+    sqlite3_stmt *st = sq_stmt(s, Q_SHARE_GET);
+    if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
+    sqlite3_bind_blob(st, 1, id_hash->bytes, KS_DIGEST_LEN, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_DONE)
+        rc = KS_ERR_NOT_FOUND;
+    else if (step != SQLITE_ROW)
+        rc = sq_error(step);
+    else if (sqlite3_column_type(st, 1) == SQLITE_NULL || sqlite3_column_int64(st, 2) <= now ||
+             sqlite3_column_bytes(st, 1) > KS_SEALED_MAX)
+        rc = KS_ERR_GONE;
+    else {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        snprintf(key_id, KS_KEY_ID_MAX + 1, "%s", k ? k : "");
+        *sealed_len = (size_t)sqlite3_column_bytes(st, 1);
+        memcpy(sealed, sqlite3_column_blob(st, 1), *sealed_len);
+    }
+    sqlite3_reset(st);
+    if (rc != KS_OK)
+        goto fail;
+    if (!(st = sq_stmt(s, Q_SHARE_BURN))) { rc = KS_ERR_INTERNAL; goto fail; }
+    sqlite3_bind_blob(st, 1, id_hash->bytes, KS_DIGEST_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now);
+    if ((rc = sq_exec_stmt(st)) != KS_OK)
+        goto fail;
+    rc = sq_commit(s);
+    goto out;
+fail:
+    sq_rollback(s);
+out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int sq_share_purge(ks_store *base, int64_t before)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = KS_ERR_INTERNAL;
+    sqlite3_stmt *st = sq_stmt(s, Q_SHARE_PURGE);
+    if (st) {
+        sqlite3_bind_int64(st, 1, before);
+        rc = sq_write_one(s, st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
