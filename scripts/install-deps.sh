@@ -3,7 +3,7 @@
 # those that are missing, so it is quick when everything is there.
 # Runs as root on Debian 12 (uses apt-get); elsewhere it only reports.
 set -eu
-PACKAGES="gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev zlib1g-dev libcurl4-openssl-dev libxlsxwriter-dev libcsv-dev python3 curl"
+PACKAGES="gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev zlib1g-dev libcurl4-openssl-dev libxlsxwriter-dev libcsv-dev python3 curl openssl nginx-light"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
