@@ -2,25 +2,16 @@
  * main.c - `keystile`: dispatches to a subcommand.
  */
 #include "cli/cli.h"
+#include "cli/commands.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
+/* The command list is rendered from the command table (commands.c). */
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: keystile COMMAND [OPTIONS]\n"
-            "\n"
-            "Keystile: API keys and tokens with zero-downtime renewal, checked by one fast verify call.\n"
-            "\n"
-            "Commands:\n"
-            "  serve              run the HTTP API (keystile serve --help)\n"
-            "  account create     create an account and print its Owner key and token (offline)\n"
-            "  help [COMMAND]     show help for a command\n"
-            "\n"
-            "Database: --db PATH (SQLite file, default keystile.db). The server secret that\n"
-            "keys token hashes lives in PATH.secret (created 0600) unless --secret-file is given.\n");
+    ks_help_main(out);
 }
 
 int main(int argc, char **argv)
@@ -48,13 +39,18 @@ int main(int argc, char **argv)
             return ks_cli_serve(2, help_argv);
         if (strcmp(argv[2], "account") == 0)
             return ks_cli_account(2, help_argv);
-        fprintf(stderr, "keystile: no help for unknown command '%s'\n", argv[2]);
-        return KS_EXIT_USAGE;
+        if (strcmp(argv[2], "signing-key") == 0)
+            return ks_cli_signing_key(2, help_argv);
+        return ks_cli_help(argc - 1, argv + 1); /* client commands, --man */
     }
     if (strcmp(cmd, "serve") == 0)
         return ks_cli_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "account") == 0)
         return ks_cli_account(argc - 1, argv + 1);
+    if (strcmp(cmd, "signing-key") == 0)
+        return ks_cli_signing_key(argc - 1, argv + 1);
+    if (ks_group_is_client(cmd))
+        return ks_cli_client(argc - 1, argv + 1);
     fprintf(stderr, "keystile: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return KS_EXIT_USAGE;

@@ -1,0 +1,135 @@
+/*
+ * cmd_external.c - `keystile external list|add|edit|remove`: keys of other
+ * accounts granted roles in this one (GET/POST /external-keys,
+ * PATCH/DELETE /external-keys/{key}). The key's tokens and own status stay
+ * with its home account; here only its grant (roles, status) changes.
+ */
+#include "cli/cli.h"
+#include "cli/client_args.h"
+#include "cli/key_view.h"
+
+#include <limits.h>
+#include <stdio.h>
+
+/* One external key: a line of text then its table row; or its JSON. */
+static int print_external(const ks_client *c, const json_t *key, const char *message)
+{
+    if (c->json)
+        return ks_print_json(key);
+    printf("%s\n\n", message);
+    ks_table *t = ks_external_table_new();
+    ks_external_table_add(t, key);
+    int rc = ks_table_print(t, stdout);
+    ks_table_free(t);
+    return rc == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
+}
+
+int ks_cmd_external_list(ks_client *c, const ks_args *a)
+{
+    long limit = 0;
+    int rc = ks_args_long(a, "limit", 1, LONG_MAX, &limit);
+    if (rc == KS_EXIT_USAGE || (rc = ks_client_open(c, a, 1)) != 0)
+        return rc;
+    ks_strbuf path;
+    ks_client_path_item(c, &path, "external-keys", NULL);
+    json_t *items = NULL, *next = NULL;
+    rc = ks_client_list(c, ks_strbuf_str(&path), NULL, limit, 0, &items, &next);
+    ks_strbuf_free(&path);
+    if (rc != 0)
+        return rc;
+    if (c->json) {
+        json_t *doc = json_pack("{s:O}", "items", items);
+        rc = doc ? ks_print_json(doc) : KS_EXIT_FAIL;
+        json_decref(doc);
+    } else {
+        ks_table *t = ks_external_table_new();
+        size_t i;
+        json_t *key;
+        json_array_foreach(items, i, key)
+            ks_external_table_add(t, key);
+        rc = ks_table_print(t, stdout) == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
+        ks_table_free(t);
+    }
+    json_decref(items);
+    json_decref(next);
+    return rc;
+}
+
+int ks_cmd_external_add(ks_client *c, const ks_args *a)
+{
+    if (!ks_args_has(a, "role"))
+        return ks_usage_error(a->cmd, "missing --role ROLE (give one --role per role)");
+    int rc = ks_client_open(c, a, 1);
+    if (rc != 0)
+        return rc;
+    json_t *body = json_pack("{s:s, s:o}", "key", a->positional, "roles", ks_args_json_array(a, "role"));
+    if (!body) {
+        fprintf(stderr, "keystile: KEY and --role must be UTF-8 text\n");
+        return KS_EXIT_USAGE;
+    }
+    json_t *key = ks_client_call_item(c, "POST", "external-keys", NULL, NULL, body, &rc);
+    json_decref(body);
+    if (!key)
+        return rc;
+    char message[512];
+    snprintf(message, sizeof message, "Granted roles in account %s to external key %s.", c->account,
+             ks_json_str(key, "key", a->positional));
+    rc = print_external(c, key, message);
+    json_decref(key);
+    return rc;
+}
+
+int ks_cmd_external_edit(ks_client *c, const ks_args *a)
+{
+    static const char *const STATUS[] = {"active", "inactive", NULL};
+    int status = -1;
+    int rc = ks_args_choice(a, "status", STATUS, &status);
+    if (rc == KS_EXIT_USAGE)
+        return rc;
+    int roles = ks_args_has(a, "role");
+    if (!roles && status < 0)
+        return ks_usage_error(a->cmd, "nothing to change: give --role or --status");
+    if ((rc = ks_client_open(c, a, 1)) != 0)
+        return rc;
+    json_t *body = json_object();
+    int ok = body != NULL;
+    if (ok && roles)
+        ok = json_object_set_new(body, "roles", ks_args_json_array(a, "role")) == 0;
+    if (ok && status >= 0)
+        ok = json_object_set_new(body, "status", json_string(STATUS[status])) == 0;
+    if (!ok) {
+        json_decref(body);
+        fprintf(stderr, "keystile: --role must be UTF-8 text\n");
+        return KS_EXIT_USAGE;
+    }
+    json_t *key = ks_client_call_item(c, "PATCH", "external-keys", a->positional, NULL, body, &rc);
+    json_decref(body);
+    if (!key)
+        return rc;
+    char message[512];
+    snprintf(message, sizeof message, "Updated the grant of external key %s in account %s.",
+             ks_json_str(key, "key", a->positional), c->account);
+    rc = print_external(c, key, message);
+    json_decref(key);
+    return rc;
+}
+
+int ks_cmd_external_remove(ks_client *c, const ks_args *a)
+{
+    int rc = ks_client_open(c, a, 1);
+    if (rc != 0)
+        return rc;
+    char question[512];
+    snprintf(question, sizeof question, "Remove the grant of external key %s in account %s?", a->positional,
+             c->account);
+    if ((rc = ks_confirm(a, question)) != 0)
+        return rc;
+    json_t *res = ks_client_call_item(c, "DELETE", "external-keys", a->positional, NULL, NULL, &rc);
+    if (!res)
+        return rc;
+    if (!c->json)
+        printf("Removed external key %s from account %s; the key itself is unchanged in its home account.\n",
+               a->positional, c->account);
+    json_decref(res);
+    return KS_EXIT_OK;
+}

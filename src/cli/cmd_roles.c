@@ -1,0 +1,138 @@
+/*
+ * cmd_roles.c - `keystile roles list|create|edit|delete`: the account's roles
+ * (GET/POST /roles, PATCH/DELETE /roles/{name}). Role names may hold spaces;
+ * they are URL-encoded as one path segment.
+ */
+#include "cli/cli.h"
+#include "cli/client_args.h"
+#include "cli/key_view.h"
+
+#include <limits.h>
+#include <stdio.h>
+
+static const char *const ROLE_HEADERS[] = {"NAME", "BUILTIN", "RESOURCES"};
+
+static void roles_table_add(ks_table *t, const json_t *role)
+{
+    char resources[4096];
+    json_t *builtin = json_object_get(role, "builtin");
+    ks_table_add(t, ks_json_str(role, "name", NULL));
+    ks_table_add(t, json_is_boolean(builtin) ? (json_is_true(builtin) ? "yes" : "no") : NULL);
+    ks_table_add(t, ks_join_strings(json_object_get(role, "resources"), resources, sizeof resources));
+}
+
+/* One role: a line of text then its table row; or its JSON. */
+static int print_role(const ks_client *c, const json_t *role, const char *message)
+{
+    if (c->json)
+        return ks_print_json(role);
+    printf("%s\n\n", message);
+    ks_table *t = ks_table_new(3, ROLE_HEADERS);
+    roles_table_add(t, role);
+    int rc = ks_table_print(t, stdout);
+    ks_table_free(t);
+    return rc == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
+}
+
+int ks_cmd_roles_list(ks_client *c, const ks_args *a)
+{
+    long limit = 0;
+    int rc = ks_args_long(a, "limit", 1, LONG_MAX, &limit);
+    if (rc == KS_EXIT_USAGE || (rc = ks_client_open(c, a, 1)) != 0)
+        return rc;
+    ks_strbuf path;
+    ks_client_path_item(c, &path, "roles", NULL);
+    json_t *items = NULL, *next = NULL;
+    rc = ks_client_list(c, ks_strbuf_str(&path), NULL, limit, 0, &items, &next);
+    ks_strbuf_free(&path);
+    if (rc != 0)
+        return rc;
+    if (c->json) {
+        json_t *doc = json_pack("{s:O}", "items", items);
+        rc = doc ? ks_print_json(doc) : KS_EXIT_FAIL;
+        json_decref(doc);
+    } else {
+        ks_table *t = ks_table_new(3, ROLE_HEADERS);
+        size_t i;
+        json_t *role;
+        json_array_foreach(items, i, role)
+            roles_table_add(t, role);
+        rc = ks_table_print(t, stdout) == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
+        ks_table_free(t);
+    }
+    json_decref(items);
+    json_decref(next);
+    return rc;
+}
+
+int ks_cmd_roles_create(ks_client *c, const ks_args *a)
+{
+    if (!ks_args_has(a, "resource"))
+        return ks_usage_error(a->cmd, "missing --resource R (give one --resource per resource)");
+    int rc = ks_client_open(c, a, 1);
+    if (rc != 0)
+        return rc;
+    json_t *body = json_pack("{s:s, s:o}", "name", a->positional, "resources", ks_args_json_array(a, "resource"));
+    if (!body) {
+        fprintf(stderr, "keystile: NAME and --resource must be UTF-8 text\n");
+        return KS_EXIT_USAGE;
+    }
+    json_t *role = ks_client_call_item(c, "POST", "roles", NULL, NULL, body, &rc);
+    json_decref(body);
+    if (!role)
+        return rc;
+    char message[512];
+    snprintf(message, sizeof message, "Created role '%s'.", ks_json_str(role, "name", a->positional));
+    rc = print_role(c, role, message);
+    json_decref(role);
+    return rc;
+}
+
+int ks_cmd_roles_edit(ks_client *c, const ks_args *a)
+{
+    const char *name = ks_args_value(a, "name");
+    int resources = ks_args_has(a, "resource");
+    if (!name && !resources)
+        return ks_usage_error(a->cmd, "nothing to change: give --name or --resource");
+    int rc = ks_client_open(c, a, 1);
+    if (rc != 0)
+        return rc;
+    json_t *body = json_object();
+    int ok = body != NULL;
+    if (ok && name)
+        ok = json_object_set_new(body, "name", json_string(name)) == 0;
+    if (ok && resources)
+        ok = json_object_set_new(body, "resources", ks_args_json_array(a, "resource")) == 0;
+    if (!ok) {
+        json_decref(body);
+        fprintf(stderr, "keystile: --name and --resource must be UTF-8 text\n");
+        return KS_EXIT_USAGE;
+    }
+    json_t *role = ks_client_call_item(c, "PATCH", "roles", a->positional, NULL, body, &rc);
+    json_decref(body);
+    if (!role)
+        return rc;
+    char message[512];
+    snprintf(message, sizeof message, "Updated role '%s'.", ks_json_str(role, "name", a->positional));
+    rc = print_role(c, role, message);
+    json_decref(role);
+    return rc;
+}
+
+int ks_cmd_roles_delete(ks_client *c, const ks_args *a)
+{
+    int rc = ks_client_open(c, a, 1);
+    if (rc != 0)
+        return rc;
+    char question[512];
+    snprintf(question, sizeof question, "Delete role '%s' from account %s?", a->positional, c->account);
+    if ((rc = ks_confirm(a, question)) != 0)
+        return rc;
+    json_t *res = ks_client_call_item(c, "DELETE", "roles", a->positional, NULL, NULL, &rc);
+    if (!res)
+        return rc;
+    if (!c->json)
+        printf("Deleted role '%s'.\n", a->positional);
+    json_decref(res);
+    return KS_EXIT_OK;
+}

@@ -1,0 +1,78 @@
+/*
+ * cmd_settings.c - `keystile settings get|set`: the account's token duration
+ * and its enforcement (GET/PUT /settings).
+ */
+#include "cli/cli.h"
+#include "cli/client_args.h"
+#include "cli/table.h"
+
+#include <stdio.h>
+
+/* Prints the settings object as two labelled lines, or as JSON. */
+static int print_settings(const ks_client *c, const json_t *s)
+{
+    if (c->json)
+        return ks_print_json(s);
+    json_t *months = json_object_get(s, "token_duration_months");
+    json_t *enforce = json_object_get(s, "enforce_duration");
+    ks_table *t = ks_table_new(2, NULL);
+    ks_table_add(t, "Account:");
+    ks_table_add(t, c->account);
+    ks_table_add(t, "Token duration:");
+    if (json_is_integer(months))
+        ks_table_addf(t, "%lld months", (long long)json_integer_value(months));
+    else
+        ks_table_add(t, NULL);
+    ks_table_add(t, "Enforce duration:");
+    ks_table_add(t, !json_is_boolean(enforce) ? NULL
+                    : json_is_true(enforce) ? "yes (outdated tokens fail with 'expired')"
+                                            : "no (outdated tokens still verify)");
+    int rc = ks_table_print(t, stdout);
+    ks_table_free(t);
+    return rc == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
+}
+
+int ks_cmd_settings_get(ks_client *c, const ks_args *a)
+{
+    int rc = ks_client_open(c, a, 1);
+    if (rc != 0)
+        return rc;
+    json_t *s = ks_client_call_item(c, "GET", "settings", NULL, NULL, NULL, &rc);
+    if (!s)
+        return rc;
+    rc = print_settings(c, s);
+    json_decref(s);
+    return rc;
+}
+
+int ks_cmd_settings_set(ks_client *c, const ks_args *a)
+{
+    static const char *const MONTHS[] = {"3", "6", NULL};
+    static const char *const BOOL[] = {"true", "false", NULL};
+    int months = -1, enforce = -1, rc;
+    if ((rc = ks_args_choice(a, "months", MONTHS, &months)) == KS_EXIT_USAGE ||
+        (rc = ks_args_choice(a, "enforce-duration", BOOL, &enforce)) == KS_EXIT_USAGE)
+        return rc;
+    if (months < 0 && enforce < 0)
+        return ks_usage_error(a->cmd, "nothing to change: give --months or --enforce-duration");
+    if ((rc = ks_client_open(c, a, 1)) != 0)
+        return rc;
+    json_t *body = json_object();
+    if (!body) {
+        fprintf(stderr, "keystile: out of memory\n");
+        return KS_EXIT_FAIL;
+    }
+    if (months >= 0)
+        json_object_set_new(body, "token_duration_months", json_integer(months == 0 ? 3 : 6));
+    if (enforce >= 0)
+        json_object_set_new(body, "enforce_duration", json_boolean(enforce == 0));
+    json_t *s = ks_client_call_item(c, "PUT", "settings", NULL, NULL, body, &rc);
+    json_decref(body);
+    if (!s)
+        return rc;
+    if (!c->json)
+        printf("Updated the settings of account %s.\n\n", c->account);
+    rc = print_settings(c, s);
+    json_decref(s);
+    return rc;
+}

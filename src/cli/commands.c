@@ -1,0 +1,402 @@
+/*
+ * commands.c - the command table of commands.h: every command's synopsis,
+ * description, options and examples, and the shared texts. Edit help here;
+ * then regenerate the man page: build/keystile help --man > docs/keystile.1
+ * (tests/cli checks that the two agree).
+ */
+#include "cli/commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char KS_HELP_INTRO[] =
+    "Keystile is a self-hosted API key and token service. An API key (kst-ACCOUNT-xxxxxxxxxx) is "
+    "the public identifier of a credential; its API token (kstt_...) is the secret, shown exactly "
+    "once when it is created or renewed. A key holds roles, named sets of resources; gateways ask "
+    "Keystile on every request whether a key and token are valid, and for which resources.\n\n"
+    "keystile serve runs the HTTP API and keystile account create sets up an account, both on the "
+    "database directly: --db PATH, a SQLite file (default keystile.db). The server secret that keys "
+    "the token hashes lives in PATH.secret (created 0600) unless --secret-file is given. The other "
+    "commands are clients of the HTTP API, for admins and their automation.";
+
+const char KS_HELP_CLIENT[] =
+    "The client commands (keys, settings, roles, external, verify) call the server at "
+    "$KEYSTILE_URL with the credential in $KEYSTILE_KEY and $KEYSTILE_TOKEN; --url, --key and "
+    "--token override them. The account managed is the credential key's own account, read from "
+    "the key id kst-ACCOUNT-xxxxxxxxxx, unless --account names another one (where the key must "
+    "have been granted roles as an external key).\n\n"
+    "Output is a readable table; --json prints the API's JSON instead. Tokens are never printed, "
+    "except the one fresh token of keys create and keys renew. Destructive commands (keys delete, "
+    "keys delete-old-token, roles delete, external remove) ask for confirmation on a terminal and "
+    "need --yes otherwise.";
+
+const char KS_HELP_EXIT[] =
+    "0\tsuccess (for verify: the credential is valid).\n"
+    "1\tthe API answered with an error, printed as \"keystile: CODE: MESSAGE\" on standard error "
+    "(for verify: the credential is not valid), the server could not be reached, or a "
+    "confirmation was declined.\n"
+    "2\tbad usage: unknown command or option, missing or malformed argument, missing "
+    "configuration, or a destructive command without --yes when standard input is not a terminal.";
+
+const char KS_HELP_ENV[] =
+    "KEYSTILE_URL\tBase URL of the Keystile server, e.g. http://127.0.0.1:8080.\n"
+    "KEYSTILE_KEY\tAPI key id of the credential the client commands use.\n"
+    "KEYSTILE_TOKEN\tAPI token of that key. Prefer it to --token, which other users can see in "
+    "the process list.";
+
+const ks_opt_doc KS_OPTS_CONN[] = {
+    {"url", "URL", 0, "Base URL of the Keystile server (default: $KEYSTILE_URL)."},
+    {"key", "KEY", 0, "API key id to authenticate with (default: $KEYSTILE_KEY)."},
+    {"token", "TOKEN", 0,
+     "API token of that key (default: $KEYSTILE_TOKEN). Prefer the environment variable: a "
+     "token on the command line shows in the process list."},
+    {NULL, NULL, 0, NULL},
+};
+const ks_opt_doc KS_OPT_ACCOUNT = {
+    "account", "ACCOUNT", 0,
+    "Account to manage (default: the account in the credential's key id). Use it with a key that "
+    "another account granted roles to."};
+const ks_opt_doc KS_OPT_JSON = {"json", NULL, 0, "Print the API's JSON instead of a table."};
+const ks_opt_doc KS_OPT_YES = {
+    "yes", NULL, 0,
+    "Do not ask for confirmation. Needed when standard input is not a terminal (scripts, CI)."};
+const ks_opt_doc KS_OPT_HELP = {"help", NULL, 0, "Show the help of the command."};
+
+const ks_group_doc KS_GROUPS[] = {
+    {"serve", "run the HTTP API",
+     "Serves the Keystile HTTP API and the verify endpoint from a database. Logs are JSON lines on "
+     "standard error; tokens and credentials are never logged."},
+    {"account", "create an account and print its Owner key and token (offline)",
+     "Works on the database directly, without a running server."},
+    {"signing-key", "rotate the key that signs login tokens (offline)",
+     "Works on the database directly; running servers pick the new key up within 30 seconds."},
+    {"keys", "manage the account's API keys and their tokens",
+     "A key has a current token and, after a renewal, at most one old token: both verify until the "
+     "old one is deleted, so an integration can switch to the new token without downtime. A token "
+     "is outdated when it is older than the account's token duration (see keystile settings)."},
+    {"settings", "show or change the token duration and its enforcement",
+     "Each account has a token duration of 3 or 6 months. An older token is outdated: its key shows a "
+     "renewal alert, and if the account enforces the duration, the token fails with expired."},
+    {"roles", "manage roles, the named sets of resources that keys hold",
+     "Resources are strings such as orders.read. The built-in management resources are "
+     "view-api-keys, edit-api-keys, renew-api-token, edit-api-keys-settings, edit-roles and "
+     "view-audit-log. Every account has the built-in roles Owner (all of them) and "
+     "User Administrator - RESTRICTED (the four *-api-* ones), which cannot be changed."},
+    {"external", "grant roles in this account to keys of other accounts",
+     "An external key is a key of another account that this account granted roles to. Its home "
+     "account keeps its tokens and its own status; this account controls only the grant: which "
+     "roles the key holds here and whether the grant is active."},
+    {"verify", "check a key and token the way a gateway does",
+     "The call gateways make on every request of an integration."},
+    {NULL, NULL, NULL},
+};
+
+static const ks_opt_doc KEYS_LIST_OPTS[] = {
+    {"q", "TEXT", 0, "Only keys whose name or key id contains TEXT (case-insensitive)."},
+    {"status", "active|inactive", 0, "Only keys with this status."},
+    {"outdated", "true|false", 0,
+     "true: only keys whose current token is older than the token duration; false: only the others."},
+    {"limit", "N", 0, "Print at most N keys (default: every matching key)."},
+    {"page-size", "N", 0, "Keys fetched per request, 1-500 (default 100)."},
+    {"cursor", "CURSOR", 0,
+     "Start after this position: the next_cursor printed by an earlier --json --limit listing "
+     "with the same filters."},
+    {NULL, NULL, 0, NULL},
+};
+
+static const ks_opt_doc KEYS_CREATE_OPTS[] = {
+    {"name", "NAME", 0, "Name of the key, 1-100 characters; names need not be unique. Required."},
+    {"role", "ROLE", KS_OPT_REPEAT, "Give the key this role; repeat for several. Default: no role."},
+    {NULL, NULL, 0, NULL},
+};
+
+static const ks_opt_doc KEYS_EDIT_OPTS[] = {
+    {"name", "NAME", 0, "New name of the key."},
+    {"role", "ROLE", KS_OPT_REPEAT, "Replace the key's roles by these; repeat for several."},
+    {"no-roles", NULL, 0, "Remove every role of the key."},
+    {NULL, NULL, 0, NULL},
+};
+
+static const ks_opt_doc KEYS_RENEW_OPTS[] = {
+    {"delete-old", "now|later", 0,
+     "later (default): the previous token becomes the old token and keeps verifying. now: it "
+     "stops verifying at once."},
+    {NULL, NULL, 0, NULL},
+};
+
+static const ks_opt_doc KEYS_EXPORT_OPTS[] = {
+    {"format", "csv|xlsx", 0, "csv (default) or xlsx."},
+    {"output", "FILE", 0,
+     "Write to FILE (replaced if it exists) instead of standard output. Required for xlsx when "
+     "standard output is a terminal."},
+    {NULL, NULL, 0, NULL},
+};
+
+static const ks_opt_doc SETTINGS_SET_OPTS[] = {
+    {"months", "3|6", 0, "Token duration in months."},
+    {"enforce-duration", "true|false", 0,
+     "true: outdated tokens fail with expired, in verify and management calls alike. false: they "
+     "keep working and only show a renewal alert."},
+    {NULL, NULL, 0, NULL},
+};
+
+static const ks_opt_doc LIST_LIMIT_OPTS[] = {
+    {"limit", "N", 0, "Print at most N items (default: all)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static const ks_opt_doc ROLES_CREATE_OPTS[] = {
+    {"resource", "RESOURCE", KS_OPT_REPEAT,
+     "A resource of the role, 1-128 characters of letters, digits and . _ : / * -; repeat for "
+     "several. At least one is required."},
+    {NULL, NULL, 0, NULL},
+};
+
+static const ks_opt_doc ROLES_EDIT_OPTS[] = {
+    {"name", "NEW", 0, "Rename the role; keys holding it keep it under the new name."},
+    {"resource", "RESOURCE", KS_OPT_REPEAT, "Replace the role's resources by these; repeat for several."},
+    {NULL, NULL, 0, NULL},
+};
+
+static const ks_opt_doc EXTERNAL_ADD_OPTS[] = {
+    {"role", "ROLE", KS_OPT_REPEAT, "A role of this account to grant; repeat for several. At least one."},
+    {NULL, NULL, 0, NULL},
+};
+
+static const ks_opt_doc EXTERNAL_EDIT_OPTS[] = {
+    {"role", "ROLE", KS_OPT_REPEAT, "Replace the granted roles by these; repeat for several."},
+    {"status", "active|inactive", 0, "Switch the grant on or off; the key's home account is not affected."},
+    {NULL, NULL, 0, NULL},
+};
+
+static const ks_opt_doc VERIFY_OPTS[] = {
+    {"resource", "RESOURCE", 0, "Also require that the key's roles in the target account grant RESOURCE."},
+    {"account", "ACCOUNT", 0,
+     "The account to check access in (default: the key's own account); for an external key, the "
+     "account that granted it roles."},
+    {NULL, NULL, 0, NULL},
+};
+
+#define CLIENT (KS_WITH_CONN | KS_WITH_ACCOUNT | KS_WITH_JSON)
+
+const ks_cmd_doc KS_COMMANDS[] = {
+    /* serve, account and signing-key keep their help in cli_serve.c,
+     * cli_account.c and cli_signing_key.c; the man page embeds it from there. */
+    {"serve", NULL, NULL, "[--db PATH] [--listen HOST:PORT] [OPTIONS]", "run the HTTP API", NULL, NULL, 0,
+     NULL, NULL},
+    {"account", "create", "NAME", "NAME [--db PATH] [--secret-file PATH]",
+     "create an account and print its Owner key and token (offline)", NULL, NULL, 0, NULL, NULL},
+    {"signing-key", "rotate", NULL, "[--db PATH] [--secret-file PATH]",
+     "retire the login token signing key and make a new one (offline)", NULL, NULL, 0, NULL, NULL},
+
+    {"keys", "list", NULL,
+     "[--q TEXT] [--status active|inactive] [--outdated true|false] [--limit N] [OPTIONS]",
+     "list the account's keys, newest first",
+     "Prints a table with the columns KEY, NAME, ROLES, STATUS, CREATED, OUTDATED, ALERT (the "
+     "renewal alert: none, recommended or highly_recommended) and TOKENS (current, or current+old "
+     "while a renewal awaits keystile keys delete-old-token).\n\n"
+     "It follows the API's next_cursor and prints every matching key unless --limit is given. With "
+     "--json it prints {\"items\": [...], \"next_cursor\": ...}: the keys fetched and the cursor "
+     "to continue after the last one (null at the end). Needs the view-api-keys resource.",
+     KEYS_LIST_OPTS, CLIENT,
+     "# every key of the account\n"
+     "keystile keys list\n"
+     "# active keys that are due for renewal\n"
+     "keystile keys list --status active --outdated true\n"
+     "# search names and ids, as JSON\n"
+     "keystile keys list --q erp --json\n",
+     ks_cmd_keys_list},
+    {"keys", "show", "KEY", "KEY [OPTIONS]", "show one key and the dates of its tokens",
+     "Prints the key's name, type, roles, status, creation time, outdated flag and renewal alert, "
+     "then for each token (current, and old during a renewal) when it was created, when it expires "
+     "and when it was last used. Tokens themselves are never shown again after create or renew. "
+     "Needs view-api-keys.",
+     NULL, CLIENT,
+     "keystile keys show kst-acme-k3v7q2m7xa\n",
+     ks_cmd_keys_show},
+    {"keys", "create", NULL, "--name NAME [--role ROLE]... [OPTIONS]", "create a key and print its token once",
+     "Creates an active key with a new token and prints the token ONCE, with a warning on standard "
+     "error to store it: Keystile keeps only a keyed hash of it and cannot show it again. With "
+     "--json the API's answer, token included, is printed instead of the table.\n\n"
+     "Roles must exist in the account (keystile roles list). A key without roles is still a valid "
+     "credential for verify calls that ask for no resource. Needs edit-api-keys.",
+     KEYS_CREATE_OPTS, CLIENT,
+     "keystile keys create --name \"ERP sync\" --role \"User Administrator - RESTRICTED\"\n"
+     "# keep the token in a file only you can read (needs jq)\n"
+     "(umask 077; keystile keys create --name ci --json | jq -r .token > ci.token)\n",
+     ks_cmd_keys_create},
+    {"keys", "edit", "KEY", "KEY [--name NAME] [--role ROLE]... [--no-roles] [OPTIONS]",
+     "rename a key or replace its roles",
+     "Changes the key's name and/or roles (PATCH). --role replaces the whole list of roles with the "
+     "ones given; --no-roles removes them all. At least one option is needed. The key's tokens do "
+     "not change. Needs edit-api-keys.",
+     KEYS_EDIT_OPTS, CLIENT,
+     "keystile keys edit kst-acme-k3v7q2m7xa --name \"ERP sync (prod)\"\n"
+     "keystile keys edit kst-acme-k3v7q2m7xa --role orders-reader --role orders-writer\n",
+     ks_cmd_keys_edit},
+    {"keys", "activate", "KEY", "KEY [OPTIONS]", "let an inactive key verify again",
+     "Sets the key's status to active: its tokens, kept while it was inactive, verify again. "
+     "Needs edit-api-keys.",
+     NULL, CLIENT, "keystile keys activate kst-acme-k3v7q2m7xa\n", ks_cmd_keys_activate},
+    {"keys", "deactivate", "KEY", "KEY [OPTIONS]", "stop a key from verifying, keeping its tokens",
+     "Sets the key's status to inactive: verify refuses both its tokens with reason inactive until "
+     "the key is activated again. Nothing is deleted. Deactivating the key you are using is "
+     "allowed; you then need another key to undo it. Needs edit-api-keys.",
+     NULL, CLIENT, "keystile keys deactivate kst-acme-k3v7q2m7xa\n", ks_cmd_keys_deactivate},
+    {"keys", "delete", "KEY", "KEY [--yes] [OPTIONS]", "delete a key with its tokens and grants",
+     "Deletes the key for good; verify then answers unknown_key for it. Asks for confirmation on a "
+     "terminal; pass --yes in scripts (without a terminal and without --yes it refuses, exit status "
+     "2). Needs edit-api-keys.",
+     NULL, CLIENT | KS_WITH_YES, "keystile keys delete kst-acme-k3v7q2m7xa --yes\n", ks_cmd_keys_delete},
+    {"keys", "renew", "KEY", "KEY [--delete-old now|later] [OPTIONS]",
+     "give a key a new token (rotation without downtime)",
+     "Makes a new current token and prints it ONCE, with a warning on standard error to store it.\n\n"
+     "With --delete-old later (the default) the previous token becomes the old token and keeps "
+     "verifying, so the integration can switch to the new token without downtime; then retire the "
+     "old one with keystile keys delete-old-token KEY, or go back with keystile keys undo-renewal "
+     "KEY. With --delete-old now the previous token stops verifying at once.\n\n"
+     "Fails with old_token_exists while the key still has an old token. Needs renew-api-token.",
+     KEYS_RENEW_OPTS, CLIENT,
+     "# 1. a new token; the previous one keeps working\n"
+     "keystile keys renew kst-acme-k3v7q2m7xa\n"
+     "# 2. once the integration uses the new token, retire the old one\n"
+     "keystile keys delete-old-token kst-acme-k3v7q2m7xa --yes\n"
+     "# a leaked token: replace it at once\n"
+     "keystile keys renew kst-acme-k3v7q2m7xa --delete-old now\n",
+     ks_cmd_keys_renew},
+    {"keys", "delete-old-token", "KEY", "KEY [--yes] [OPTIONS]", "retire the old token after a renewal",
+     "Deletes the key's old token for good; it stops verifying at once and only the current token "
+     "remains. Asks for confirmation like keys delete. Fails with no_old_token when the key has no "
+     "old token. Needs renew-api-token.",
+     NULL, CLIENT | KS_WITH_YES, "keystile keys delete-old-token kst-acme-k3v7q2m7xa --yes\n",
+     ks_cmd_keys_delete_old_token},
+    {"keys", "undo-renewal", "KEY", "KEY [OPTIONS]", "go back to the token before the last renewal",
+     "Makes the old token current again; the newer token stops verifying at once. Use it when the "
+     "switch to a renewed token went wrong. Fails with no_old_token when there is no old token. "
+     "Needs renew-api-token.",
+     NULL, CLIENT, "keystile keys undo-renewal kst-acme-k3v7q2m7xa\n", ks_cmd_keys_undo_renewal},
+    {"keys", "export", NULL, "[--format csv|xlsx] [--output FILE] [OPTIONS]",
+     "export the account's keys as CSV or XLSX",
+     "Writes the account's keys, generated and external, as CSV (the default: a header line key, "
+     "name, type, roles, status, created_at, outdated, current_token_created_at, "
+     "old_token_created_at, last_used_at, roles joined by ;) or as an XLSX workbook with the sheets "
+     "Generated and External. An export holds no tokens.\n\n"
+     "The output goes to standard output, or to FILE with --output; FILE is written only after the "
+     "server answered successfully. XLSX is binary: it needs --output, or standard output "
+     "redirected away from the terminal. Needs view-api-keys.",
+     KEYS_EXPORT_OPTS, KS_WITH_CONN | KS_WITH_ACCOUNT,
+     "keystile keys export > keys.csv\n"
+     "keystile keys export --format xlsx --output keys.xlsx\n",
+     ks_cmd_keys_export},
+
+    {"settings", "get", NULL, "[OPTIONS]", "show the token duration and whether it is enforced",
+     "Prints the account's token duration (3 or 6 months: how old a token may get before its key "
+     "is outdated and a renewal is recommended) and whether the duration is enforced (outdated "
+     "tokens then fail with expired). Needs view-api-keys or edit-api-keys-settings.",
+     NULL, CLIENT, "keystile settings get\n", ks_cmd_settings_get},
+    {"settings", "set", NULL, "[--months 3|6] [--enforce-duration true|false] [OPTIONS]",
+     "change the token duration or its enforcement",
+     "Changes the settings given; the other keeps its value. At least one option is needed. "
+     "Careful: --enforce-duration true makes every outdated token fail at once, possibly the one "
+     "you are using; renew outdated keys first (keystile keys list --outdated true). Needs "
+     "edit-api-keys-settings.",
+     SETTINGS_SET_OPTS, CLIENT,
+     "keystile settings set --months 6\n"
+     "keystile settings set --enforce-duration true\n",
+     ks_cmd_settings_set},
+
+    {"roles", "list", NULL, "[--limit N] [OPTIONS]", "list the account's roles and their resources",
+     "Prints a table with the columns NAME, BUILTIN and RESOURCES, the built-in roles first. Needs "
+     "view-api-keys or edit-roles.",
+     LIST_LIMIT_OPTS, CLIENT, "keystile roles list\n", ks_cmd_roles_list},
+    {"roles", "create", "NAME", "NAME --resource RESOURCE... [OPTIONS]", "create a role",
+     "Creates role NAME with the resources given. NAME is 1-100 characters, unique in the account "
+     "(name_taken otherwise); quote a name with spaces. Needs edit-roles.",
+     ROLES_CREATE_OPTS, CLIENT,
+     "keystile roles create orders-reader --resource orders.read\n"
+     "keystile roles create \"Order desk\" --resource orders.read --resource orders.write\n",
+     ks_cmd_roles_create},
+    {"roles", "edit", "NAME", "NAME [--name NEW] [--resource RESOURCE]... [OPTIONS]",
+     "rename a role or replace its resources",
+     "Renames role NAME and/or replaces its whole list of resources with the ones given. At least "
+     "one option is needed. Built-in roles cannot be edited (builtin_role). Needs edit-roles.",
+     ROLES_EDIT_OPTS, CLIENT,
+     "keystile roles edit orders-reader --resource orders.read --resource invoices.read\n"
+     "keystile roles edit \"Order desk\" --name \"Order office\"\n",
+     ks_cmd_roles_edit},
+    {"roles", "delete", "NAME", "NAME [--yes] [OPTIONS]", "delete a role",
+     "Deletes role NAME. Fails with role_in_use while a key holds it, and with builtin_role for a "
+     "built-in role. Asks for confirmation on a terminal; pass --yes in scripts. Needs edit-roles.",
+     NULL, CLIENT | KS_WITH_YES, "keystile roles delete \"Order office\" --yes\n", ks_cmd_roles_delete},
+
+    {"external", "list", NULL, "[--limit N] [OPTIONS]", "list the keys of other accounts granted roles here",
+     "Prints a table with the columns KEY, ACCOUNT (the key's home account), NAME, ROLES (granted "
+     "here), STATUS (of the grant), CREATED, OUTDATED and ALERT. Needs view-api-keys.",
+     LIST_LIMIT_OPTS, CLIENT, "keystile external list\n", ks_cmd_external_list},
+    {"external", "add", "KEY", "KEY --role ROLE... [OPTIONS]", "grant roles here to another account's key",
+     "Grants roles of this account to KEY, a key of another account (not_found if it does not "
+     "exist; a key of this account gets its roles with keystile keys edit). Its integration then "
+     "passes verify with account=THIS-ACCOUNT for the resources of these roles, using its own "
+     "token. Needs edit-api-keys.",
+     EXTERNAL_ADD_OPTS, CLIENT, "keystile external add kst-partner-a2b3c4d5e6 --role orders-reader\n",
+     ks_cmd_external_add},
+    {"external", "edit", "KEY", "KEY [--role ROLE]... [--status active|inactive] [OPTIONS]",
+     "replace an external key's roles, or switch its grant on or off",
+     "Replaces the roles granted to KEY with the ones given, and/or sets the grant's status. At "
+     "least one option is needed. Needs edit-api-keys.",
+     EXTERNAL_EDIT_OPTS, CLIENT, "keystile external edit kst-partner-a2b3c4d5e6 --status inactive\n",
+     ks_cmd_external_edit},
+    {"external", "remove", "KEY", "KEY [--yes] [OPTIONS]", "withdraw an external key's grant",
+     "Removes the grant: KEY loses its access to this account. The key itself is untouched in its "
+     "home account. Asks for confirmation on a terminal; pass --yes in scripts. Needs edit-api-keys.",
+     NULL, CLIENT | KS_WITH_YES, "keystile external remove kst-partner-a2b3c4d5e6 --yes\n",
+     ks_cmd_external_remove},
+
+    {"verify", NULL, NULL, "[--resource RESOURCE] [--account ACCOUNT] [OPTIONS]",
+     "check a key and token the way a gateway does",
+     "Calls GET /api/v1/verify with the credential (--key and --token, or $KEYSTILE_KEY and "
+     "$KEYSTILE_TOKEN) and prints the verdict. When valid: the key, its home account, the target "
+     "account, which token matched (current or old), the roles and resources there, and whether the "
+     "token is outdated. When not: the reason (missing_credentials, malformed_token, unknown_key, "
+     "invalid_token, inactive, expired or forbidden). Exit status 0 when valid, 1 when not.",
+     VERIFY_OPTS, KS_WITH_CONN | KS_WITH_JSON,
+     "keystile verify\n"
+     "keystile verify --resource orders.read\n"
+     "# an integration's credential, passed explicitly\n"
+     "KEYSTILE_KEY=kst-partner-a2b3c4d5e6 KEYSTILE_TOKEN=kstt_... keystile verify --account acme\n",
+     ks_cmd_verify},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL},
+};
+
+const ks_group_doc *ks_group_find(const char *name)
+{
+    for (const ks_group_doc *g = KS_GROUPS; g->name; g++)
+        if (strcmp(g->name, name) == 0)
+            return g;
+    return NULL;
+}
+
+const ks_cmd_doc *ks_cmd_find(const char *group, const char *name)
+{
+    for (const ks_cmd_doc *c = KS_COMMANDS; c->group; c++) {
+        if (strcmp(c->group, group) != 0)
+            continue;
+        if ((!name && !c->name) || (name && c->name && strcmp(c->name, name) == 0))
+            return c;
+    }
+    return NULL;
+}
+
+int ks_group_is_client(const char *name)
+{
+    for (const ks_cmd_doc *c = KS_COMMANDS; c->group; c++)
+        if (strcmp(c->group, name) == 0 && c->run)
+            return 1;
+    return 0;
+}
+
+const char *ks_cmd_title(const ks_cmd_doc *cmd, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s%s%s", cmd->group, cmd->name ? " " : "", cmd->name ? cmd->name : "");
+    return buf;
+}

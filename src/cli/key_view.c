@@ -1,0 +1,188 @@
+/* key_view.c - keys and external keys as text; see key_view.h. */
+#include "cli/key_view.h"
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const KEY_HEADERS[] = {"KEY", "NAME", "ROLES", "STATUS", "CREATED", "OUTDATED", "ALERT", "TOKENS"};
+static const char *const EXTERNAL_HEADERS[] = {"KEY", "ACCOUNT", "NAME", "ROLES", "STATUS", "CREATED", "OUTDATED", "ALERT"};
+
+const char *ks_join_strings(const json_t *arr, char *buf, size_t n)
+{
+    size_t used = 0, i;
+    json_t *v;
+    buf[0] = '\0';
+    json_array_foreach(arr, i, v) {
+        const char *s = json_string_value(v);
+        if (!s)
+            continue;
+        int w = snprintf(buf + used, n - used, "%s%s", used ? ", " : "", s);
+        if (w < 0 || (size_t)w >= n - used)
+            break;
+        used += (size_t)w;
+    }
+    if (!buf[0])
+        snprintf(buf, n, "-");
+    return buf;
+}
+
+static const char *yes_no(const json_t *obj, const char *name)
+{
+    json_t *v = json_object_get(obj, name);
+    return json_is_boolean(v) ? (json_is_true(v) ? "yes" : "no") : "-";
+}
+
+/* "current", "current+old" from the token slots; "-" without any. */
+static const char *token_slots(const json_t *key, char *buf, size_t n)
+{
+    size_t i, used = 0;
+    json_t *t;
+    buf[0] = '\0';
+    json_array_foreach(json_object_get(key, "tokens"), i, t) {
+        const char *slot = ks_json_str(t, "slot", "?");
+        int w = snprintf(buf + used, n - used, "%s%s", used ? "+" : "", slot);
+        if (w < 0 || (size_t)w >= n - used)
+            break;
+        used += (size_t)w;
+    }
+    return buf[0] ? buf : "-";
+}
+
+ks_table *ks_keys_table_new(void)
+{
+    return ks_table_new(8, KEY_HEADERS);
+}
+
+void ks_keys_table_add(ks_table *t, const json_t *key)
+{
+    char roles[2048], slots[64];
+    ks_table_add(t, ks_json_str(key, "key", NULL));
+    ks_table_add(t, ks_json_str(key, "name", NULL));
+    ks_table_add(t, ks_join_strings(json_object_get(key, "roles"), roles, sizeof roles));
+    ks_table_add(t, ks_json_str(key, "status", NULL));
+    ks_table_add(t, ks_json_str(key, "created_at", NULL));
+    ks_table_add(t, yes_no(key, "outdated"));
+    ks_table_add(t, ks_json_str(key, "renewal_alert", NULL));
+    ks_table_add(t, token_slots(key, slots, sizeof slots));
+}
+
+ks_table *ks_external_table_new(void)
+{
+    return ks_table_new(8, EXTERNAL_HEADERS);
+}
+
+void ks_external_table_add(ks_table *t, const json_t *key)
+{
+    char roles[2048], account[KS_CLIENT_ACCOUNT_MAX + 1];
+    const char *id = ks_json_str(key, "key", NULL);
+    const char *home = ks_json_str(key, "account", NULL);
+    if (!home && id && ks_key_id_account(id, account) == 0)
+        home = account;
+    ks_table_add(t, id);
+    ks_table_add(t, home);
+    ks_table_add(t, ks_json_str(key, "name", NULL));
+    ks_table_add(t, ks_join_strings(json_object_get(key, "roles"), roles, sizeof roles));
+    ks_table_add(t, ks_json_str(key, "status", NULL));
+    ks_table_add(t, ks_json_str(key, "created_at", NULL));
+    ks_table_add(t, yes_no(key, "outdated"));
+    ks_table_add(t, ks_json_str(key, "renewal_alert", NULL));
+}
+
+int ks_key_print_detail(const json_t *key)
+{
+    char roles[2048];
+    ks_table *f = ks_table_new(2, NULL);
+    ks_table_add(f, "Key:");
+    ks_table_add(f, ks_json_str(key, "key", NULL));
+    ks_table_add(f, "Name:");
+    ks_table_add(f, ks_json_str(key, "name", NULL));
+    ks_table_add(f, "Type:");
+    ks_table_add(f, ks_json_str(key, "type", NULL));
+    ks_table_add(f, "Roles:");
+    ks_table_add(f, ks_join_strings(json_object_get(key, "roles"), roles, sizeof roles));
+    ks_table_add(f, "Status:");
+    ks_table_add(f, ks_json_str(key, "status", NULL));
+    ks_table_add(f, "Created:");
+    ks_table_add(f, ks_json_str(key, "created_at", NULL));
+    ks_table_add(f, "Outdated:");
+    ks_table_add(f, yes_no(key, "outdated"));
+    ks_table_add(f, "Renewal alert:");
+    ks_table_add(f, ks_json_str(key, "renewal_alert", NULL));
+    int rc = ks_table_print(f, stdout);
+    ks_table_free(f);
+    json_t *tokens = json_object_get(key, "tokens");
+    if (rc == 0 && json_array_size(tokens) > 0) {
+        static const char *const H[] = {"TOKEN", "CREATED", "EXPIRES", "LAST USED"};
+        ks_table *t = ks_table_new(4, H);
+        size_t i;
+        json_t *tok;
+        json_array_foreach(tokens, i, tok) {
+            ks_table_add(t, ks_json_str(tok, "slot", NULL));
+            ks_table_add(t, ks_json_str(tok, "created_at", NULL));
+            ks_table_add(t, ks_json_str(tok, "expires_at", NULL));
+            ks_table_add(t, ks_json_str(tok, "last_used_at", "never"));
+        }
+        fputc('\n', stdout);
+        rc = ks_table_print(t, stdout);
+        ks_table_free(t);
+    }
+    if (rc != 0)
+        fprintf(stderr, "keystile: out of memory\n");
+    return rc ? KS_EXIT_FAIL : KS_EXIT_OK;
+}
+
+int ks_print_new_token(const ks_client *c, json_t *resp, const char *headline, const char *extra)
+{
+    const char *token = ks_json_str(resp, "token", NULL);
+    const char *key = ks_json_str(resp, "key", "?");
+    int rc = KS_EXIT_OK;
+    if (!token) {
+        fprintf(stderr, "keystile: the server's answer carries no token\n");
+        return KS_EXIT_FAIL;
+    }
+    if (c->json) {
+        rc = ks_print_json(resp);
+    } else {
+        char roles[2048];
+        printf("%s\n\n", headline);
+        ks_table *f = ks_table_new(2, NULL);
+        ks_table_add(f, "Key:");
+        ks_table_add(f, key);
+        ks_table_add(f, "Name:");
+        ks_table_add(f, ks_json_str(resp, "name", NULL));
+        ks_table_add(f, "Roles:");
+        ks_table_add(f, ks_join_strings(json_object_get(resp, "roles"), roles, sizeof roles));
+        ks_table_add(f, "Token:");
+        ks_table_add(f, token);
+        if (ks_json_str(resp, "share_url", NULL)) {
+            ks_table_add(f, "Share link:");
+            ks_table_add(f, ks_json_str(resp, "share_url", NULL));
+        }
+        if (ks_table_print(f, stdout) != 0) {
+            fprintf(stderr, "keystile: out of memory\n");
+            rc = KS_EXIT_FAIL;
+        }
+        ks_table_free(f);
+    }
+    fflush(stdout);
+    ks_json_wipe_string(resp, "token");
+    if (rc == KS_EXIT_OK) {
+        fprintf(stderr,
+                "\nWARNING: store this token now, e.g. in your secret manager. It is shown only this once:\n"
+                "Keystile keeps only a hash of it and cannot show it again.%s%s%s\n",
+                ks_json_str(resp, "share_url", NULL)
+                    ? "\nTo hand it to an integrator, send the share link: it reveals the token once, within 24 hours."
+                    : "",
+                extra ? "\n" : "", extra ? extra : "");
+    }
+    return rc;
+}
+
+int ks_print_key_result(const ks_client *c, const json_t *key, const char *message)
+{
+    if (c->json)
+        return ks_print_json(key);
+    printf("%s\n\n", message);
+    return ks_key_print_detail(key);
+}
