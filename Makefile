@@ -21,7 +21,7 @@ CFLAGS  := $(CFLAGS_BASE) -O2
 LDFLAGS :=
 endif
 
-LIB_SRC := $(wildcard src/core/*.c src/store/*.c src/index/*.c src/verify/*.c src/service/*.c src/metrics/*.c src/export/*.c src/http/*.c)
+LIB_SRC := $(wildcard src/core/*.c src/store/*.c src/index/*.c src/verify/*.c src/service/*.c src/metrics/*.c src/log/*.c src/export/*.c src/http/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 WEB_FILES := $(shell find web -type f 2>/dev/null) $(wildcard docs/openapi.json)
 WEB_GEN := $(BUILD)/gen/web_assets.c

@@ -1,16 +1,21 @@
 /*
- * cli_serve.c - `keystile serve`: opens the store, loads the verify index,
- * starts the HTTP server and the last-used flusher, and on SIGTERM/SIGINT
- * stops accepting, lets requests in flight finish, flushes and closes.
+ * cli_serve.c - `keystile serve`: reads its settings (flags, KEYSTILE_*
+ * environment, --config file; see serve_config.h), opens the store, loads the
+ * verify index and the login signing keys, starts the HTTP server and the
+ * last-used flusher, and on SIGTERM/SIGINT stops accepting, lets requests in
+ * flight finish, flushes and closes.
  */
 #include "cli/cli.h"
+#include "cli/serve_config.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "http/server.h"
+#include "log/log.h"
 #include "service/login_keys.h"
 #include "service/service.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -18,12 +23,14 @@
 #include <string.h>
 #include <time.h>
 
+#define PEM_MAX (1024 * 1024)
+
 static void serve_usage(FILE *out)
 {
     fprintf(out,
             "Usage: keystile serve [--db PATH] [--listen HOST:PORT] [OPTIONS]\n"
             "\n"
-            "Serves the Keystile HTTP API (see docs/API.md).\n"
+            "Serves the Keystile HTTP API (see docs/API.md) and the web admin at /.\n"
             "\n"
             "  --db PATH               SQLite database file (default keystile.db; created if missing)\n"
             "  --listen HOST:PORT      address to listen on (default 127.0.0.1:8080)\n"
@@ -34,12 +41,20 @@ static void serve_usage(FILE *out)
             "                          sends its request too slowly (default 30)\n"
             "  --public-url URL        base URL of this service as integrators reach it, for\n"
             "                          share links (default: http://<Host header>)\n"
+            "  --tls-cert FILE         PEM certificate (chain): serve HTTPS, with --tls-key\n"
+            "  --tls-key FILE          PEM private key of --tls-cert\n"
             "  --access-log WHICH      management (default: every call but verify, /healthz and\n"
             "                          /metrics, which /metrics counts), all, or none\n"
+            "  --log-format FORMAT     json (default: one JSON object per line) or text\n"
+            "  --config FILE           read settings from FILE: lines `key = value` with the\n"
+            "                          long option names above, e.g. `listen = 0.0.0.0:8080`\n"
             "  --clock-offset-days N   TESTS ONLY: move the server's clock N days ahead, to test\n"
             "                          token durations and renewal alerts. Never use in production.\n"
             "\n"
-            "Logs are JSON lines on stderr; tokens and credentials are never logged.\n");
+            "Every option but --config and --clock-offset-days can also come from the\n"
+            "environment as KEYSTILE_ and its name in capitals with _ for -, e.g.\n"
+            "KEYSTILE_LISTEN=0.0.0.0:8080. Flags win over the environment, which wins over\n"
+            "the config file. Logs go to stderr; tokens and credentials are never logged.\n");
 }
 
 static long parse_long(const char *s, const char *what, long min, long max, int *ok)
@@ -53,6 +68,162 @@ static long parse_long(const char *s, const char *what, long min, long max, int 
     return v;
 }
 
+/* Reads a PEM file (at most 1 MiB) into a NUL-terminated buffer; NULL after
+ * printing why. */
+static char *read_pem(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = f ? malloc(PEM_MAX + 1) : NULL;
+    size_t n = buf ? fread(buf, 1, PEM_MAX + 1, f) : 0;
+    if (f)
+        fclose(f);
+    if (!buf || n == 0 || n > PEM_MAX || !strstr(buf, "-----BEGIN")) {
+        fprintf(stderr, "keystile: cannot read a PEM file (at most 1 MiB) from %s\n", path);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+typedef struct {
+    const char *db, *secret_file, *tls_cert, *tls_key;
+    long offset_days;
+    ks_server_options server;
+} serve_settings;
+
+static int parse_access_log(const char *v, int *out)
+{
+    static const char *const NAMES[] = {"management", "all", "none"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(v, NAMES[i]) == 0) {
+            *out = i; /* KS_ACCESS_LOG_* */
+            return 1;
+        }
+    fprintf(stderr, "keystile: --access-log must be management, all or none\n");
+    return 0;
+}
+
+/* Parses the merged arguments; returns -1 to go on, else an exit code. */
+static int parse_settings(int argc, char **argv, const struct option *opts, serve_settings *s)
+{
+    int c, ok = 1;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': s->db = optarg; break;
+        case 'l': s->server.listen = optarg; break;
+        case 's': s->secret_file = optarg; break;
+        case 't': s->server.threads = (int)parse_long(optarg, "--threads", 1, 256, &ok); break;
+        case 'a': ok &= parse_access_log(optarg, &s->server.access_log); break;
+        case 'L': s->server.connection_limit = (int)parse_long(optarg, "--connection-limit", 1, 100000, &ok); break;
+        case 'T': s->server.timeout_seconds = (int)parse_long(optarg, "--idle-timeout", 1, 3600, &ok); break;
+        case 'P': s->server.public_url = optarg; break;
+        case 'C': s->tls_cert = optarg; break;
+        case 'K': s->tls_key = optarg; break;
+        case 'F':
+            if (strcmp(optarg, "json") == 0) ks_log_set_format(KS_LOG_JSON);
+            else if (strcmp(optarg, "text") == 0) ks_log_set_format(KS_LOG_TEXT);
+            else {
+                fprintf(stderr, "keystile: --log-format must be json or text\n");
+                ok = 0;
+            }
+            break;
+        case 'c': s->offset_days = parse_long(optarg, "--clock-offset-days", -36500, 36500, &ok); break;
+        case 'f': break; /* --config: already read */
+        case 'h': serve_usage(stdout); return KS_EXIT_OK;
+        default: serve_usage(stderr); return KS_EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "keystile: unexpected argument '%s'\n", argv[optind]);
+        return KS_EXIT_USAGE;
+    }
+    if (!s->tls_cert != !s->tls_key) {
+        fprintf(stderr, "keystile: --tls-cert and --tls-key go together\n");
+        return KS_EXIT_USAGE;
+    }
+    return ok ? -1 : KS_EXIT_USAGE;
+}
+
+/* Runs the server until SIGTERM/SIGINT. */
+static int run(serve_settings *s)
+{
+    if (s->offset_days != 0) {
+        ks_clock_set_offset_days((int)s->offset_days);
+        ks_log("warn", "CLOCK MOVED AHEAD by --clock-offset-days: for tests only, never in production",
+               "{s:I}", "days", (json_int_t)s->offset_days);
+    }
+    /* Signals go to sigwait below, not to the server threads. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit is a write error, not death */
+
+    char *cert = s->tls_cert ? read_pem(s->tls_cert) : NULL;
+    char *key = s->tls_key ? read_pem(s->tls_key) : NULL;
+    if ((s->tls_cert && !cert) || (s->tls_key && !key)) {
+        free(cert);
+        free(key);
+        return KS_EXIT_FAIL;
+    }
+    s->server.tls_cert_pem = cert;
+    s->server.tls_key_pem = key;
+    ks_secret secret;
+    ks_store *store = ks_cli_open_store(s->db, s->secret_file, &secret);
+    if (!store) {
+        free(cert);
+        free(key);
+        return KS_EXIT_FAIL;
+    }
+    ks_service svc;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = ks_service_init(&svc, store, &secret, 1);
+    sodium_memzero(&secret, sizeof secret);
+    if (rc == KS_OK && (rc = ks_login_keys_load(&svc)) != KS_OK)
+        ks_service_close(&svc);
+    if (rc != KS_OK) {
+        fprintf(stderr, "keystile: cannot load keys from %s: %s\n", s->db, ks_error_info(rc)->message);
+        store->ops->close(store);
+        free(cert);
+        free(key);
+        return KS_EXIT_FAIL;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    size_t total, active;
+    ks_index_count(svc.index, &total, &active);
+    ks_log("info", "index loaded", "{s:I, s:I, s:f}", "keys", (json_int_t)total, "active", (json_int_t)active,
+           "ms", (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+    char err[512];
+    ks_server *srv = ks_server_start(&svc, &s->server, err, sizeof err);
+    if (!srv || ks_service_start_flusher(&svc, 2000) != KS_OK) {
+        fprintf(stderr, "keystile: %s\n", srv ? "cannot start the last-used flusher" : err);
+        ks_server_stop(srv, 0);
+        ks_service_close(&svc);
+        store->ops->close(store);
+        free(cert);
+        free(key);
+        return KS_EXIT_FAIL;
+    }
+    ks_log("info", "listening", "{s:s, s:s, s:b}", "address", s->server.listen, "db", s->db, "tls", cert != NULL);
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    ks_log("info", "stopping", "{s:i}", "signal", sig);
+    ks_server_stop(srv, 3000);
+    ks_service_close(&svc); /* flushes last-used times */
+    store->ops->close(store);
+    if (key)
+        sodium_memzero(key, strlen(key));
+    free(cert);
+    free(key);
+    ks_log("info", "stopped", NULL);
+    return KS_EXIT_OK;
+}
+
 int ks_cli_serve(int argc, char **argv)
 {
     static const struct option OPTS[] = {
@@ -64,93 +235,23 @@ int ks_cli_serve(int argc, char **argv)
         {"connection-limit", required_argument, NULL, 'L'},
         {"idle-timeout", required_argument, NULL, 'T'},
         {"public-url", required_argument, NULL, 'P'},
+        {"tls-cert", required_argument, NULL, 'C'},
+        {"tls-key", required_argument, NULL, 'K'},
+        {"log-format", required_argument, NULL, 'F'},
+        {"config", required_argument, NULL, 'f'},
         {"clock-offset-days", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = "keystile.db", *secret_file = NULL;
-    ks_server_options sopts = {"127.0.0.1:8080", 0, 0, 0, KS_ACCESS_LOG_MANAGEMENT, NULL};
-    int c, ok = 1;
-    long offset_days = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", OPTS, NULL)) != -1) {
-        switch (c) {
-        case 'd': db = optarg; break;
-        case 'l': sopts.listen = optarg; break;
-        case 's': secret_file = optarg; break;
-        case 't': sopts.threads = (int)parse_long(optarg, "--threads", 1, 256, &ok); break;
-        case 'P': sopts.public_url = optarg; break;
-        case 'L': sopts.connection_limit = (int)parse_long(optarg, "--connection-limit", 1, 100000, &ok); break;
-        case 'T': sopts.timeout_seconds = (int)parse_long(optarg, "--idle-timeout", 1, 3600, &ok); break;
-        case 'a':
-            if (strcmp(optarg, "management") == 0) sopts.access_log = KS_ACCESS_LOG_MANAGEMENT;
-            else if (strcmp(optarg, "all") == 0) sopts.access_log = KS_ACCESS_LOG_ALL;
-            else if (strcmp(optarg, "none") == 0) sopts.access_log = KS_ACCESS_LOG_NONE;
-            else {
-                fprintf(stderr, "keystile: --access-log must be management, all or none\n");
-                ok = 0;
-            }
-            break;
-        case 'c': offset_days = parse_long(optarg, "--clock-offset-days", -36500, 36500, &ok); break;
-        case 'h': serve_usage(stdout); return KS_EXIT_OK;
-        default: serve_usage(stderr); return KS_EXIT_USAGE;
-        }
-    }
-    if (!ok || optind != argc) {
-        if (optind != argc)
-            fprintf(stderr, "keystile: unexpected argument '%s'\n", argv[optind]);
+    static const char *const CLI_ONLY[] = {"config", "clock-offset-days", NULL};
+    serve_settings s = {.db = "keystile.db", .server = {.listen = "127.0.0.1:8080"}};
+    int merged_argc;
+    char **merged;
+    if (ks_serve_args_merge(argc, argv, OPTS, CLI_ONLY, &merged_argc, &merged) != 0)
         return KS_EXIT_USAGE;
-    }
-    if (offset_days != 0) {
-        ks_clock_set_offset_days((int)offset_days);
-        fprintf(stderr, "{\"level\":\"warn\",\"msg\":\"CLOCK MOVED %ld DAYS AHEAD by --clock-offset-days: for tests only, never in production\"}\n",
-                offset_days);
-    }
-    /* Signals go to sigwait below, not to the server threads. */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    ks_secret secret;
-    ks_store *store = ks_cli_open_store(db, secret_file, &secret);
-    if (!store)
-        return KS_EXIT_FAIL;
-    ks_service svc;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    int rc = ks_service_init(&svc, store, &secret, 1);
-    sodium_memzero(&secret, sizeof secret);
-    if (rc == KS_OK && (rc = ks_login_keys_load(&svc)) != KS_OK)
-        ks_service_close(&svc);
-    if (rc != KS_OK) {
-        fprintf(stderr, "keystile: cannot load keys from %s: %s\n", db, ks_error_info(rc)->message);
-        store->ops->close(store);
-        return KS_EXIT_FAIL;
-    }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    size_t total, active;
-    ks_index_count(svc.index, &total, &active);
-    fprintf(stderr, "{\"level\":\"info\",\"msg\":\"index loaded\",\"keys\":%zu,\"active\":%zu,\"ms\":%.1f}\n",
-            total, active, (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
-    char err[512];
-    ks_server *srv = ks_server_start(&svc, &sopts, err, sizeof err);
-    if (!srv || ks_service_start_flusher(&svc, 2000) != KS_OK) {
-        fprintf(stderr, "keystile: %s\n", srv ? "cannot start the last-used flusher" : err);
-        ks_server_stop(srv, 0);
-        ks_service_close(&svc);
-        store->ops->close(store);
-        return KS_EXIT_FAIL;
-    }
-    fprintf(stderr, "{\"level\":\"info\",\"msg\":\"listening\",\"address\":\"%s\",\"db\":\"%s\"}\n", sopts.listen, db);
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopping\",\"signal\":%d}\n", sig);
-    ks_server_stop(srv, 3000);
-    ks_service_close(&svc); /* flushes last-used times */
-    store->ops->close(store);
-    fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopped\"}\n");
-    return KS_EXIT_OK;
+    int rc = parse_settings(merged_argc, merged, OPTS, &s);
+    if (rc < 0)
+        rc = run(&s);
+    ks_serve_args_free(merged_argc, merged);
+    return rc;
 }

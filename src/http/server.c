@@ -12,6 +12,7 @@
 #include "http/server.h"
 #include "http/http.h"
 #include "core/error.h"
+#include "log/log.h"
 #include "metrics/metrics.h"
 
 #include <netdb.h>
@@ -90,9 +91,8 @@ static void log_request(const ks_server *srv, const ks_http_request *req, const 
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - st->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - st->t0.tv_nsec) / 1e6;
-    fprintf(stderr, "{\"level\":\"info\",\"msg\":\"request\",\"method\":\"%s\",\"route\":\"%s\","
-                    "\"status\":%d,\"ms\":%.3f}\n",
-            req->method, route_for_log(req), req->res.status, ms);
+    ks_log("info", "request", "{s:s, s:s, s:i, s:f}", "method", req->method, "route", route_for_log(req),
+           "status", req->res.status, "ms", ms);
 }
 
 /* Turns req->res into a libmicrohttpd response and queues it. */
@@ -254,6 +254,23 @@ ks_server *ks_server_start(ks_service *svc, const ks_server_options *opts, char 
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    /* HTTPS through libmicrohttpd's GnuTLS support, when a certificate is given. */
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)opts->tls_cert_pem},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)opts->tls_key_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (opts->tls_cert_pem && opts->tls_key_pem) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            snprintf(err, errlen, "this libmicrohttpd has no TLS support");
+            free(srv);
+            return NULL;
+        }
+        flags |= MHD_USE_TLS;
+        srv->tls = 1;
+    } else {
+        tls_opts[0].option = MHD_OPTION_END;
+    }
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
@@ -264,6 +281,7 @@ ks_server *ks_server_start(ks_service *svc, const ks_server_options *opts, char 
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+        MHD_OPTION_ARRAY, tls_opts,
         MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, errlen, "cannot listen on %s (address in use or not allowed?)", opts->listen);

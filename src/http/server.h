@@ -21,6 +21,8 @@ typedef struct {
     int timeout_seconds;  /* idle connection timeout, 0 = 30 */
     int access_log;       /* KS_ACCESS_LOG_* */
     const char *public_url; /* base URL for links in responses; NULL = from the Host header */
+    const char *tls_cert_pem; /* PEM certificate chain; with tls_key_pem, serve HTTPS */
+    const char *tls_key_pem;
 } ks_server_options;
 
 /* Starts serving svc. NULL on failure with a reason in err. */

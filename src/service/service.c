@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/roles.h"
+#include "log/log.h"
 #include "service/login_keys.h"
 
 #include <errno.h>
@@ -93,7 +94,7 @@ static void *flusher_main(void *arg)
             break;
         pthread_mutex_unlock(&svc->flusher_lock);
         if (ks_service_flush_last_used(svc) != KS_OK)
-            fprintf(stderr, "{\"level\":\"warn\",\"msg\":\"last_used flush failed; will retry\"}\n");
+            ks_log("warn", "last_used flush failed; will retry", NULL);
         /* Signing keys rotated by another process (the CLI, another node). */
         if (++rounds * svc->flush_interval_ms >= 30000) {
             rounds = 0;
