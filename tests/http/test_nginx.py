@@ -1,0 +1,111 @@
+"""nginx auth_request in front of an upstream, with examples/nginx/keystile.conf (#8):
+allowed, denied (401 and 403), the old token during an overlap, and a revoked key."""
+import http.server
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from harness import ROOT, KeystileCase, acct, free_port, request
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+class Upstream(http.server.BaseHTTPRequestHandler):
+    """Echoes what it was given, so the test sees what nginx forwarded."""
+
+    def do_GET(self):
+        body = json.dumps({"path": self.path, "key": self.headers.get("X-Keystile-Key"),
+                           "account": self.headers.get("X-Keystile-Account"),
+                           "token": self.headers.get("X-API-Token")}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@unittest.skipUnless(os.path.exists(NGINX), "nginx is not installed")
+class TestNginxAuthRequest(KeystileCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+        threading.Thread(target=cls.upstream.serve_forever, daemon=True).start()
+        cls.dir = tempfile.mkdtemp(prefix="keystile-nginx-")
+        cls.nginx_port = free_port()
+        with open(os.path.join(ROOT, "examples", "nginx", "keystile.conf")) as f:
+            site = f.read()
+        site = (site.replace("127.0.0.1:8080", "127.0.0.1:%d" % cls.server.port)
+                    .replace("127.0.0.1:9000", "127.0.0.1:%d" % cls.upstream.server_address[1])
+                    .replace("listen 8000;", "listen 127.0.0.1:%d;" % cls.nginx_port))
+        conf = os.path.join(cls.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write("daemon off;\nworker_processes 1;\npid %s/nginx.pid;\nerror_log %s/error.log;\n"
+                    "events { worker_connections 256; }\nhttp {\n access_log off;\n"
+                    " client_body_temp_path %s; proxy_temp_path %s;\n%s\n}\n"
+                    % (cls.dir, cls.dir, cls.dir, cls.dir, site))
+        cls.nginx = subprocess.Popen([NGINX, "-c", conf, "-p", cls.dir], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        for _ in range(100):
+            try:
+                request(cls.nginx_port, "GET", "/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.05)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.nginx.send_signal(signal.SIGQUIT)
+        try:
+            cls.nginx.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            cls.nginx.kill()
+        cls.upstream.shutdown()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+        super().tearDownClass()
+
+    def via_nginx(self, path, key=None, token=None, basic=False):
+        return request(self.nginx_port, "GET", path, key=key, token=token, basic=basic)
+
+    def setUp(self):
+        role = self.create_role(["orders.read"])
+        self.k = self.create_key(roles=[role])
+
+    def test_allowed_forwards_identity_not_token(self):
+        r = self.via_nginx("/orders/42", self.k["key"], self.k["token"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.data["key"], self.k["key"])
+        self.assertEqual(r.data["account"], self.A)
+        self.assertFalse(r.data["token"])
+        r = self.via_nginx("/orders/42", self.k["key"], self.k["token"], basic=True)
+        self.assertEqual(r.status, 200, r)
+
+    def test_denied(self):
+        self.assertEqual(self.via_nginx("/orders/1").status, 401)
+        self.assertEqual(self.via_nginx("/orders/1", self.k["key"], self.k["token"][:-1] + ("y" if self.k["token"].endswith("x") else "x")).status, 401)
+        # authenticated, but the key's roles lack invoices.write
+        self.assertEqual(self.via_nginx("/invoices/1", self.k["key"], self.k["token"]).status, 403)
+
+    def test_old_token_during_overlap_then_revoked(self):
+        old = self.k["token"]
+        new = self.renew(self.k["key"], "later")["token"]
+        self.assertEqual(self.via_nginx("/orders/1", self.k["key"], old).status, 200)
+        self.assertEqual(self.via_nginx("/orders/1", self.k["key"], new).status, 200)
+        self.assertStatus(self.call("DELETE", acct(self.A, "keys", self.k["key"], "old-token")), 200)
+        self.assertEqual(self.via_nginx("/orders/1", self.k["key"], old).status, 401)
+        self.patch_key(self.k["key"], {"status": "inactive"})
+        self.assertEqual(self.via_nginx("/orders/1", self.k["key"], new).status, 401)
+
+
+if __name__ == "__main__":
+    unittest.main()
