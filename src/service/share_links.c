@@ -35,7 +35,9 @@ int ks_share_create(ks_service *svc, const char *key_id, const char *token, char
     ks_digest hash;
     ks_token_hash(&svc->secret, id_out, strlen(id_out), &hash);
     int64_t now = ks_clock_now();
-    svc->store->ops->share_purge(svc->store, now); /* drop expired links on the way */
+    /* Drop links a week past their expiry on the way; until then a used or
+     * expired link answers 410 gone rather than 404. */
+    svc->store->ops->share_purge(svc->store, now - KS_SHARE_TOMBSTONE);
     int rc = svc->store->ops->share_create(svc->store, &hash, key_id, sealed, sealed_len, now, now + KS_SHARE_LIFETIME);
     if (rc != KS_OK)
         sodium_memzero(id_out, KS_SHARE_ID_MAX);

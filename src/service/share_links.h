@@ -14,6 +14,7 @@
 
 #define KS_SHARE_ID_MAX 64
 #define KS_SHARE_LIFETIME (24 * 3600)
+#define KS_SHARE_TOMBSTONE (7 * 24 * 3600) /* how long a dead link still says "gone" */
 
 /* Makes a link for key_id's token; id_out receives the link id. */
 int ks_share_create(ks_service *svc, const char *key_id, const char *token, char id_out[KS_SHARE_ID_MAX]);

@@ -110,7 +110,7 @@ class TestLogin(LoginCase):
 
     def test_login_needs_valid_credentials(self):
         key, token = self.server.owner()
-        self.assertError(self.server.request("POST", API + "/login", key=key, token=token[:-1] + "A"),
+        self.assertError(self.server.request("POST", API + "/login", key=key, token=token[:-1] + ("B" if token.endswith("A") else "A")),
                          401, "unauthenticated")
         self.assertError(self.server.request("POST", API + "/login"), 401, "unauthenticated")
 
