@@ -35,7 +35,13 @@ FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzzers/%)
 REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz-replay/%)
 
-.PHONY: all deps test run clean unit-tests fuzz fuzz-bins replay-bins
+.PHONY: all deps test run clean unit-tests fuzz fuzz-bins replay-bins install uninstall
+
+PREFIX  ?= /usr/local
+BINDIR  := $(PREFIX)/bin
+MANDIR  := $(PREFIX)/share/man/man1
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR  := $(PREFIX)/share/doc/keystile
 all: $(BUILD)/keystile
 
 # Installs the Debian packages the build and tests need, only when one is missing.
@@ -94,6 +100,20 @@ test: deps
 run: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/run-demo.sh
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man page, the
+# systemd unit (sandboxed, DynamicUser) and the nginx example.
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(BUILD)/keystile $(DESTDIR)$(BINDIR)/keystile
+	install -m 0644 docs/keystile.1 $(DESTDIR)$(MANDIR)/keystile.1
+	sed 's|@BINDIR@|$(BINDIR)|g' packaging/keystile.service.in > $(DESTDIR)$(UNITDIR)/keystile.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/keystile.service
+	install -m 0644 examples/nginx/keystile.conf docs/API.md README.md $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/keystile $(DESTDIR)$(MANDIR)/keystile.1 $(DESTDIR)$(UNITDIR)/keystile.service
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build
