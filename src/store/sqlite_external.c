@@ -119,7 +119,13 @@ int sq_external_add(ks_store *base, const char *account, const char *key_id, con
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now);
-    if ((rc = sq_exec_stmt(st)) != KS_OK || (rc = sq_key_roles_write(s, seq, account, roles)) != KS_OK ||
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE) {
+        rc = sq_insert_error(step); /* NOT_FOUND: no such granting account */
+        goto fail;
+    }
+    if ((rc = sq_key_roles_write(s, seq, account, roles)) != KS_OK ||
         (rc = sq_audit_insert(s, audit)) != KS_OK)
         goto fail;
     rc = sq_commit(s);

@@ -13,7 +13,7 @@ int sq_write_one(sq_store *s, sqlite3_stmt *st)
     sqlite3_reset(st);
     if (step != SQLITE_DONE) {
         sq_rollback(s);
-        return (step & 0xff) == SQLITE_CONSTRAINT ? KS_ERR_NOT_FOUND : sq_error(step);
+        return sq_insert_error(step); /* NOT_FOUND for a missing key, NAME_TAKEN for a duplicate */
     }
     return sq_commit(s);
 }

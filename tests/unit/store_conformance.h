@@ -2,7 +2,8 @@
  * store_conformance.h - the conformance suite of the store interface (store.h).
  *
  * Written only against ks_store_ops, so every backend (SQLite now, PostgreSQL
- * later) runs the very same tests:
+ * later) runs the very same tests (in conformance_*.c, by subject; see
+ * conformance_util.h):
  *
  *   static ks_store *open_fresh(void *ctx) { ... a new, empty store ... }
  *   int failed = store_conformance_run(open_fresh, ctx, &passed, &failed_n);

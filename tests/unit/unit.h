@@ -7,6 +7,12 @@
  * Each failed ASSERT prints file:line and both values, then ends the current
  * test (the others still run). unit_report prints "N passed, M failed" and
  * returns the exit code (1 when anything failed).
+ *
+ * A suite spread over several files (the store conformance suite, see
+ * conformance_util.h) defines UNIT_JMP to its one shared jmp_buf before
+ * including this header: a failed ASSERT in any of its files then ends the
+ * running test, and the suite's own runner counts (RUN and unit_report,
+ * which need this file's state, are not defined then).
  */
 #ifndef KS_TESTS_UNIT_H
 #define KS_TESTS_UNIT_H
@@ -16,15 +22,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifndef UNIT_JMP
 static int unit_passed, unit_failed;
 static jmp_buf unit_jmp;
+#define UNIT_JMP unit_jmp
+#define UNIT_OWN_STATE
+#endif
 
 #define UNIT_FAIL(...)                                                  \
     do {                                                                \
         fprintf(stderr, "  FAIL %s:%d: ", __FILE__, __LINE__);          \
         fprintf(stderr, __VA_ARGS__);                                   \
         fputc('\n', stderr);                                            \
-        longjmp(unit_jmp, 1);                                           \
+        longjmp(UNIT_JMP, 1);                                           \
     } while (0)
 
 #define ASSERT(cond) do { if (!(cond)) UNIT_FAIL("ASSERT(%s)", #cond); } while (0)
@@ -40,6 +50,7 @@ static jmp_buf unit_jmp;
             UNIT_FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
     } while (0)
 
+#ifdef UNIT_OWN_STATE
 #define RUN(fn)                                                         \
     do {                                                                \
         if (setjmp(unit_jmp) == 0) {                                    \
@@ -56,5 +67,6 @@ static inline int unit_report(const char *suite)
     printf("%s: %d passed, %d failed\n", suite, unit_passed, unit_failed);
     return unit_failed ? 1 : 0;
 }
+#endif
 
 #endif

@@ -1,0 +1,495 @@
+/*
+ * conformance_util.c - the shared fixtures of the store conformance suite:
+ * the deferred-free list, deterministic ids, tokens and audit entries, thin
+ * wrappers of the store calls the tests make most, key list walking and the
+ * load collector. See conformance_util.h.
+ */
+#include "core/error.h"
+
+#include <stdlib.h>
+
+#include "conformance_util.h" /* last: its short names are macros */
+
+jmp_buf conf_jmp;
+ks_store *conf_store;
+int64_t conf_audit_clock;
+
+/* ------------------------------------------------------- deferred frees */
+
+typedef struct {
+    void (*fn)(void *);
+    void *p;
+} deferred_t;
+static deferred_t deferred[1024];
+static int n_deferred;
+
+void *conf_defer(void *p, void (*fn)(void *))
+{
+    if (n_deferred == (int)(sizeof deferred / sizeof *deferred)) {
+        fn(p);
+        UNIT_FAIL("test harness: too many deferred frees");
+    }
+    deferred[n_deferred].fn = fn;
+    deferred[n_deferred].p = p;
+    n_deferred++;
+    return p;
+}
+
+void conf_run_deferred(void)
+{
+    while (n_deferred > 0) {
+        n_deferred--;
+        deferred[n_deferred].fn(deferred[n_deferred].p);
+    }
+}
+
+void *conf_xcalloc(size_t n)
+{
+    void *p = calloc(1, n);
+    if (!p)
+        UNIT_FAIL("out of memory in test");
+    return conf_defer(p, free);
+}
+
+static void key_contents_free(void *p)
+{
+    ks_key_free(p);
+}
+
+static void role_set_free(void *p)
+{
+    role_set *r = p;
+    ks_roles_free(r->items, r->n);
+    free(r);
+}
+
+static void audit_set_free(void *p)
+{
+    audit_set *a = p;
+    ks_audit_records_free(a->items, a->n);
+    free(a);
+}
+
+static void page_heap_free(void *p)
+{
+    ks_key_page_free(p);
+    free(p);
+}
+
+/* ----------------------------------------------------------- fixtures */
+
+/* A deterministic, valid key id: "kst-<account>-" + 10 base32 chars of n. */
+const char *conf_kid(const char *account, int n)
+{
+    static char pool[64][KS_KEY_ID_MAX + 1];
+    static int next;
+    static const char B32[] = "abcdefghijklmnopqrstuvwxyz234567";
+    char *out = pool[next++ % 64];
+    char rnd[11];
+    unsigned v = (unsigned)n * 2654435761u; /* spread, still unique for n < 2^32 */
+    for (int i = 0; i < 10; i++) {
+        rnd[i] = B32[(i < 6 ? (v >> (5 * i)) : (unsigned)n >> (5 * (i - 6))) & 31];
+    }
+    rnd[10] = '\0';
+    snprintf(out, KS_KEY_ID_MAX + 1, "kst-%s-%s", account, rnd);
+    return out;
+}
+
+/* A deterministic digest for generation `gen` of the token of key_id. */
+ks_digest conf_tok(const char *key_id, int gen)
+{
+    ks_digest d;
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)(gen + 1) * 0x9E3779B97F4A7C15ULL;
+    for (const char *p = key_id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    for (int i = 0; i < KS_DIGEST_LEN; i++) {
+        h = (h ^ (uint64_t)i) * 1099511628211ULL;
+        d.bytes[i] = (unsigned char)(h >> 56);
+    }
+    return d;
+}
+
+ks_strlist conf_slist(const char *const *items)
+{
+    ks_strlist l;
+    l.items = (char **)items; /* read-only input: the store never writes it */
+    l.count = 0;
+    while (items[l.count])
+        l.count++;
+    return l;
+}
+
+ks_audit_entry conf_aud(const char *account, const char *action, const char *target)
+{
+    ks_audit_entry a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.account, sizeof a.account, "%s", account);
+    a.at = T0 + (++conf_audit_clock);
+    a.actor = "cli";
+    a.action = action;
+    a.target = target;
+    a.detail = "{\"by\":\"conformance\"}";
+    return a;
+}
+
+/* Fills k (no allocation: it points at the arguments). */
+void conf_key_build(ks_key *k, const char *account, int n, const char *name,
+                    const char *const *roles, int64_t created)
+{
+    memset(k, 0, sizeof *k);
+    snprintf(k->key_id, sizeof k->key_id, "%s", conf_kid(account, n));
+    snprintf(k->account, sizeof k->account, "%s", account);
+    k->name = (char *)name;
+    k->active = KS_KEY_ACTIVE;
+    k->created_at = created;
+    ks_digest d = conf_tok(k->key_id, 0);
+    ks_slots_init(&k->slots, &d, created);
+    k->roles = conf_slist(roles);
+}
+
+int conf_make_account(const char *account, int months, int enforce)
+{
+    ks_settings st = {months, enforce};
+    ks_key owner;
+    conf_key_build(&owner, account, 0, "Owner key", R("Owner"), T0);
+    ks_audit_entry a = conf_aud(account, "account.create", account);
+    return conf_store->ops->account_create(conf_store, account, &st, &owner, &a);
+}
+
+int conf_put_key(const char *account, int n, const char *name, const char *const *roles,
+                 int64_t created)
+{
+    ks_key k;
+    conf_key_build(&k, account, n, name, roles, created);
+    ks_audit_entry a = conf_aud(account, "key.create", k.key_id);
+    return conf_store->ops->key_insert(conf_store, &k, &a);
+}
+
+/* The key, or NULL with *rc set (freed after the test). */
+ks_key *conf_get_key(const char *account, const char *key_id, int *rc)
+{
+    ks_key *k = conf_xcalloc(sizeof *k);
+    int r = conf_store->ops->key_get(conf_store, account, key_id, k);
+    if (rc)
+        *rc = r;
+    if (r != KS_OK)
+        return NULL;
+    conf_defer(k, key_contents_free);
+    return k;
+}
+
+ks_key *conf_must_get_key(const char *account, const char *key_id)
+{
+    int rc = 0;
+    ks_key *k = conf_get_key(account, key_id, &rc);
+    if (!k)
+        UNIT_FAIL("key_get(%s, %s) = %d, want KS_OK", account, key_id, rc);
+    return k;
+}
+
+role_set *conf_get_roles(const char *account, int *rc)
+{
+    role_set *r = calloc(1, sizeof *r);
+    if (!r)
+        UNIT_FAIL("out of memory in test");
+    int x = conf_store->ops->role_list(conf_store, account, &r->items, &r->n);
+    if (x != KS_OK) {
+        r->items = NULL;
+        r->n = 0;
+    }
+    conf_defer(r, role_set_free);
+    if (rc)
+        *rc = x;
+    return r;
+}
+
+const ks_role *conf_find_role(const role_set *r, const char *name)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->items[i].name && strcmp(r->items[i].name, name) == 0)
+            return &r->items[i];
+    return NULL;
+}
+
+audit_set *conf_get_audit(const char *account, int limit)
+{
+    audit_set *a = calloc(1, sizeof *a);
+    if (!a)
+        UNIT_FAIL("out of memory in test");
+    int rc = conf_store->ops->audit_list(conf_store, account, limit, &a->items, &a->n);
+    if (rc != KS_OK) {
+        a->items = NULL;
+        a->n = 0;
+    }
+    conf_defer(a, audit_set_free);
+    if (rc != KS_OK)
+        UNIT_FAIL("audit_list(%s, %d) = %d", account, limit, rc);
+    return a;
+}
+
+size_t conf_audit_count(const char *account)
+{
+    return conf_get_audit(account, 10000)->n;
+}
+
+/* The newest audit entry of account is (action, target) and the count grew by one. */
+void conf_expect_audit(const char *account, size_t before, const char *action,
+                       const char *target)
+{
+    audit_set *a = conf_get_audit(account, 10000);
+    if (a->n != before + 1)
+        UNIT_FAIL("audit of %s has %zu entries after %s, want %zu", account, a->n, action,
+                  before + 1);
+    ASSERT_EQ_STR(a->items[0].action, action);
+    ASSERT_EQ_STR(a->items[0].target, target);
+    ASSERT_EQ_STR(a->items[0].actor, "cli");
+    ASSERT_EQ_STR(a->items[0].detail, "{\"by\":\"conformance\"}");
+    ASSERT_EQ_INT(a->items[0].at, T0 + conf_audit_clock);
+}
+
+int conf_strlist_same_set(const ks_strlist *l, const char *const *want)
+{
+    size_t n = 0;
+    while (want[n])
+        n++;
+    if (l->count != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!ks_strlist_contains(l, want[i]))
+            return 0;
+    return 1;
+}
+
+int conf_digest_eq(const ks_digest *a, const ks_digest *b)
+{
+    return memcmp(a->bytes, b->bytes, KS_DIGEST_LEN) == 0;
+}
+
+/* ---------------------------------------------------------- key lists */
+
+ks_key_filter conf_filter(const char *q, int status, int outdated, int64_t now, int limit)
+{
+    ks_key_filter f;
+    memset(&f, 0, sizeof f);
+    f.q = q;
+    f.status = status;
+    f.outdated = outdated;
+    f.now = now;
+    f.before_seq = 0;
+    f.limit = limit;
+    return f;
+}
+
+/* One page into out (appending). Checks newest-first order within the page. */
+int conf_list_page(const char *account, const ks_key_filter *f, idlist *out)
+{
+    ks_key_page *p = calloc(1, sizeof *p);
+    if (!p)
+        UNIT_FAIL("out of memory in test");
+    conf_defer(p, page_heap_free);
+    int rc = conf_store->ops->key_list(conf_store, account, f, p);
+    if (rc != KS_OK)
+        return rc;
+    if (p->count > (size_t)f->limit)
+        UNIT_FAIL("key_list returned %zu items for limit %d", p->count, f->limit);
+    for (size_t i = 0; i < p->count; i++) {
+        if (out->n >= 128)
+            UNIT_FAIL("test harness: too many keys listed");
+        if (strcmp(p->items[i].account, account) != 0)
+            UNIT_FAIL("key_list(%s) returned %s of account %s", account, p->items[i].key_id,
+                      p->items[i].account);
+        if (i > 0 && !(p->items[i].seq < p->items[i - 1].seq))
+            UNIT_FAIL("key_list not newest first at item %zu", i);
+        if (f->before_seq > 0 && !(p->items[i].seq < f->before_seq))
+            UNIT_FAIL("key_list returned seq %" PRId64 " not below before_seq %" PRId64,
+                      p->items[i].seq, f->before_seq);
+        snprintf(out->ids[out->n], KS_KEY_ID_MAX + 1, "%s", p->items[i].key_id);
+        out->seqs[out->n] = p->items[i].seq;
+        out->n++;
+    }
+    out->next = p->next_seq;
+    return KS_OK;
+}
+
+/* Every page (following next_seq), with page-size and ordering checks. */
+void conf_list_all(const char *account, ks_key_filter f, idlist *out)
+{
+    memset(out, 0, sizeof *out);
+    f.before_seq = 0;
+    for (int pages = 0;; pages++) {
+        if (pages > 200)
+            UNIT_FAIL("key_list paging does not end");
+        int before_n = out->n;
+        int rc = conf_list_page(account, &f, out);
+        if (rc != KS_OK)
+            UNIT_FAIL("key_list(%s) = %d", account, rc);
+        if (before_n > 0 && out->n > before_n && !(out->seqs[before_n] < out->seqs[before_n - 1]))
+            UNIT_FAIL("page %d does not continue below the previous one", pages);
+        if (out->next == 0)
+            break;
+        if (out->n - before_n != f.limit)
+            UNIT_FAIL("a non-last page has %d items for limit %d", out->n - before_n, f.limit);
+        f.before_seq = out->next;
+    }
+}
+
+int conf_idlist_has(const idlist *l, const char *id)
+{
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->ids[i], id) == 0)
+            return 1;
+    return 0;
+}
+
+void conf_assert_unique(const idlist *l)
+{
+    for (int i = 0; i < l->n; i++)
+        for (int j = i + 1; j < l->n; j++)
+            if (strcmp(l->ids[i], l->ids[j]) == 0)
+                UNIT_FAIL("key %s listed twice", l->ids[i]);
+}
+
+int conf_count_all(const char *account, const char *q, int status, int outdated, int64_t now)
+{
+    idlist *l = conf_xcalloc(sizeof *l);
+    conf_list_all(account, conf_filter(q, status, outdated, now, 500), l);
+    conf_assert_unique(l);
+    return l->n;
+}
+
+/* --------------------------------------------------- store call wrappers */
+
+void conf_set_status(const char *account, const char *key_id, int status)
+{
+    ks_key_patch p = {NULL, NULL, status};
+    ks_audit_entry a = conf_aud(account, status ? "key.activate" : "key.deactivate", key_id);
+    ASSERT_EQ_INT(conf_store->ops->key_update(conf_store, account, key_id, &p, &a), KS_OK);
+}
+
+int conf_apply(const char *account, const char *id, ks_slot_op op, const ks_digest *h,
+               int64_t now)
+{
+    static const char *const NAMES[] = {"key.renew", "key.renew", "key.delete_old_token",
+                                        "key.undo_renewal"};
+    ks_audit_entry a = conf_aud(account, NAMES[op], id);
+    return conf_store->ops->key_apply_slots(conf_store, account, id, op, h, now, &a);
+}
+
+int conf_create_role(const char *account, const char *name, const char *const *resources)
+{
+    ks_role r = {(char *)name, conf_slist(resources), 0};
+    ks_audit_entry a = conf_aud(account, "role.create", name);
+    return conf_store->ops->role_create(conf_store, account, &r, &a);
+}
+
+int conf_update_role(const char *account, const char *name, const char *new_name,
+                     const char *const *resources)
+{
+    ks_strlist res = {0};
+    if (resources)
+        res = conf_slist(resources);
+    ks_audit_entry a = conf_aud(account, "role.update", name);
+    return conf_store->ops->role_update(conf_store, account, name, new_name,
+                                        resources ? &res : NULL, &a);
+}
+
+/* ------------------------------------------------------------- loads */
+
+static void collector_free(void *p)
+{
+    collector *c = p;
+    for (int i = 0; i < c->n_accounts; i++)
+        ks_roles_free(c->accounts[i].roles, c->accounts[i].n_roles);
+    for (int i = 0; i < c->n_keys; i++)
+        ks_key_free(&c->keys[i]);
+    free(c);
+}
+
+collector *conf_new_collector(void)
+{
+    collector *c = calloc(1, sizeof *c);
+    if (!c)
+        UNIT_FAIL("out of memory in test");
+    return conf_defer(c, collector_free);
+}
+
+int conf_on_account(void *ctx, const char *account, const ks_settings *settings,
+                    const ks_role *roles, size_t n_roles)
+{
+    collector *c = ctx;
+    c->calls++;
+    if (c->n_accounts == 8) {
+        c->overflow = 1;
+        return 0;
+    }
+    loaded_account *a = &c->accounts[c->n_accounts++];
+    snprintf(a->account, sizeof a->account, "%s", account);
+    a->settings = *settings;
+    a->roles = calloc(n_roles ? n_roles : 1, sizeof *a->roles);
+    if (a->roles) {
+        for (size_t i = 0; i < n_roles; i++) {
+            a->roles[i].name = strdup(roles[i].name);
+            a->roles[i].builtin = roles[i].builtin;
+            ks_strlist_copy(&a->roles[i].resources, &roles[i].resources);
+            a->n_roles++;
+        }
+    }
+    return c->stop_at == c->calls ? c->stop_rc : 0;
+}
+
+int conf_on_key(void *ctx, const ks_key *key)
+{
+    collector *c = ctx;
+    c->calls++;
+    if (c->n_keys == 64) {
+        c->overflow = 1;
+        return 0;
+    }
+    ks_key *k = &c->keys[c->n_keys++];
+    *k = *key;
+    k->name = strdup(key->name ? key->name : "");
+    ks_strlist_copy(&k->roles, &key->roles);
+    k->grants = NULL; /* the store's until the callback returns: copy them */
+    k->n_grants = 0;
+    for (size_t i = 0; i < key->n_grants; i++) {
+        ks_grant *g = ks_key_add_grant(k, key->grants[i].account);
+        if (!g)
+            break;
+        g->active = key->grants[i].active;
+        g->created_at = key->grants[i].created_at;
+        ks_strlist_copy(&g->roles, &key->grants[i].roles);
+    }
+    return c->stop_at == c->calls ? c->stop_rc : 0;
+}
+
+const loaded_account *conf_loaded_find_account(const collector *c, const char *account)
+{
+    const loaded_account *found = NULL;
+    for (int i = 0; i < c->n_accounts; i++)
+        if (strcmp(c->accounts[i].account, account) == 0) {
+            if (found)
+                UNIT_FAIL("account %s loaded twice", account);
+            found = &c->accounts[i];
+        }
+    return found;
+}
+
+const ks_key *conf_loaded_find_key(const collector *c, const char *key_id)
+{
+    const ks_key *found = NULL;
+    for (int i = 0; i < c->n_keys; i++)
+        if (strcmp(c->keys[i].key_id, key_id) == 0) {
+            if (found)
+                UNIT_FAIL("key %s loaded twice", key_id);
+            found = &c->keys[i];
+        }
+    return found;
+}
+
+const ks_role *conf_loaded_role(const loaded_account *a, const char *name)
+{
+    for (size_t i = 0; i < a->n_roles; i++)
+        if (a->roles[i].name && strcmp(a->roles[i].name, name) == 0)
+            return &a->roles[i];
+    return NULL;
+}
