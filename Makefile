@@ -1,7 +1,7 @@
 # Keystile build. `make` builds build/keystile; `make test` runs every test;
 # `make test SANITIZE=1` runs the same suite under ASan+UBSan (build in build/san).
 CC      ?= cc
-PKGS    := libmicrohttpd jansson libsodium sqlite3 zlib libcurl xlsxwriter
+PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq zlib libcurl xlsxwriter
 CSTD    := -std=c17 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS_BASE := $(CSTD) $(WARN) -g -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -35,7 +35,7 @@ FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzzers/%)
 REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz-replay/%)
 
-.PHONY: all deps test run clean unit-tests fuzz fuzz-bins replay-bins install uninstall
+.PHONY: all deps test run clean unit-tests fuzz fuzz-bins replay-bins install uninstall test-valgrind
 
 PREFIX  ?= /usr/local
 BINDIR  := $(PREFIX)/bin
@@ -97,6 +97,11 @@ test: deps
 	@$(MAKE) --no-print-directory all unit-tests
 	@BUILD=$(BUILD) sh tests/run.sh
 
+# The HTTP tests with every server under valgrind (memory errors, leaks).
+test-valgrind: deps
+	@$(MAKE) --no-print-directory all
+	@KEYSTILE_VALGRIND=1 KEYSTILE_BIN=$(CURDIR)/$(BUILD)/keystile python3 tests/http/run.py
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/run-demo.sh
@@ -114,6 +119,21 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/keystile $(DESTDIR)$(MANDIR)/keystile.1 $(DESTDIR)$(UNITDIR)/keystile.service
 	rm -rf $(DESTDIR)$(DOCDIR)
+
+# Benchmarks (bench/README.md): never part of `make test`. Builds the seeding
+# and in-process tools against the library, then runs bench/run.py, which
+# starts and stops its own servers and writes bench/RESULTS.md.
+BENCH_BIN := $(BUILD)/bench/seed $(BUILD)/bench/verify_inproc
+.PHONY: bench bench-bins
+bench: deps
+	@$(MAKE) --no-print-directory all bench-bins
+	@python3 bench/run.py --build $(BUILD)
+
+bench-bins: $(BENCH_BIN)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libkeystile.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libkeystile.a $(LDLIBS)
 
 clean:
 	rm -rf build

@@ -3,11 +3,13 @@
 # those that are missing, so it is quick when everything is there.
 # Runs as root on Debian 12 (uses apt-get); elsewhere it only reports.
 set -eu
-PACKAGES="gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev zlib1g-dev libcurl4-openssl-dev libxlsxwriter-dev libcsv-dev python3 curl openssl nginx-light"
+PACKAGES="gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev postgresql-15 zlib1g-dev libcurl4-openssl-dev libxlsxwriter-dev libcsv-dev python3 curl openssl nginx-light valgrind chromium"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# The browser tests need Node.js (any >= 18) and Debian's Chromium.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs npm"
 [ -z "$missing" ] && exit 0
 echo "keystile: installing missing packages:$missing"
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,8 +1,10 @@
 #!/bin/sh
 # Runs every test suite and ends with one line "N passed, M failed".
 # BUILD selects the build folder (build, or build/san for SANITIZE=1).
-# Suites: the C unit tests (build/tests/test_*), then the HTTP tests
-# (tests/http/run.py) against the real binary. Each prints its own
+# Suites: the C unit tests (build/tests/test_*; test_store_pg starts its own
+# PostgreSQL cluster), then the HTTP tests (tests/http/run.py) against the
+# real binary, then the same HTTP tests and the multi-node tests against
+# PostgreSQL (tests/pg/run.py, one private cluster). Each prints its own
 # "suite: N passed, M failed" line; this script adds them up.
 set -u
 BUILD=${BUILD:-build}
@@ -52,7 +54,16 @@ for t in "$BUILD"/fuzz-replay/fuzz_*; do
     run_suite "$name (corpus replay)" "$t" "fuzz/corpus/${name#fuzz_}"
 done
 KEYSTILE_BIN="$ROOT/$BUILD/keystile" run_suite "http" python3 tests/http/run.py
+KEYSTILE_BIN="$ROOT/$BUILD/keystile" run_suite "postgresql (http + multinode)" python3 tests/pg/run.py
 [ -f tests/cli/run.py ] && KEYSTILE_BIN="$ROOT/$BUILD/keystile" run_suite "cli" python3 tests/cli/run.py
+# Browser tests: playwright-core from npm (installed here if missing) driving Debian's Chromium.
+if [ -f tests/browser/run.mjs ]; then
+    if [ ! -d tests/browser/node_modules/playwright-core ]; then
+        (cd tests/browser && npm ci --silent --no-audit --no-fund >/dev/null 2>&1)
+    fi
+    KEYSTILE_BIN="$ROOT/$BUILD/keystile" KEYSTILE_DOCS_SCREENSHOT=${KEYSTILE_DOCS_SCREENSHOT:-0} \
+        run_suite "browser" node tests/browser/run.mjs
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

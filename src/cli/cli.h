@@ -18,8 +18,11 @@ int ks_cli_serve(int argc, char **argv);
 int ks_cli_account(int argc, char **argv);
 int ks_cli_signing_key(int argc, char **argv);
 
-/* Opens the store at db and loads (or creates) the secret: secret_file, or
- * db + ".secret" when NULL. Returns the store, NULL after printing why. */
+/* Opens the store at db (a SQLite path or a postgresql:// URI) and loads the
+ * secret: secret_file, or db + ".secret" when NULL (created when missing).
+ * With PostgreSQL secret_file is required and must exist, and its
+ * fingerprint must match the one the database recorded first. Returns the
+ * store, NULL after printing why. */
 ks_store *ks_cli_open_store(const char *db, const char *secret_file, ks_secret *secret);
 
 #endif

@@ -22,10 +22,13 @@ static void account_usage(FILE *out)
             "roles and one key holding the Owner role, and prints once, as JSON:\n"
             "  {\"account\": NAME, \"key\": \"kst-NAME-...\", \"token\": \"kstt_...\"}\n"
             "Store the token now: it is never shown again. Works offline on the database;\n"
-            "a running server sees the new account after its next restart.\n"
+            "a running server sees the new account after its next restart (with PostgreSQL,\n"
+            "every running node sees it within a second).\n"
             "\n"
-            "  --db PATH           SQLite database file (default keystile.db)\n"
-            "  --secret-file PATH  server secret (default PATH.secret beside the database)\n");
+            "  --db PATH|URI       SQLite database file (default keystile.db), or a\n"
+            "                      postgresql:// URI shared by several nodes\n"
+            "  --secret-file PATH  server secret (default PATH.secret beside a SQLite database;\n"
+            "                      required with PostgreSQL: the same file on every node)\n");
 }
 
 int ks_cli_account(int argc, char **argv)

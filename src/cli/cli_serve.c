@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "http/server.h"
 #include "log/log.h"
+#include "service/change_feed.h"
 #include "service/login_keys.h"
 #include "service/service.h"
 
@@ -32,9 +33,12 @@ static void serve_usage(FILE *out)
             "\n"
             "Serves the Keystile HTTP API (see docs/API.md) and the web admin at /.\n"
             "\n"
-            "  --db PATH               SQLite database file (default keystile.db; created if missing)\n"
+            "  --db PATH|URI           SQLite database file (default keystile.db; created if missing),\n"
+            "                          or a postgresql:// URI: several nodes share one database and\n"
+            "                          follow each other's writes (within a second)\n"
             "  --listen HOST:PORT      address to listen on (default 127.0.0.1:8080)\n"
-            "  --secret-file PATH      32-byte server secret, mode 0600 (default PATH.secret)\n"
+            "  --secret-file PATH      32-byte server secret, mode 0600 (default PATH.secret;\n"
+            "                          required with PostgreSQL: the same file on every node)\n"
             "  --threads N             HTTP worker threads (default: one per core)\n"
             "  --connection-limit N    most connections at once (default 1024)\n"
             "  --idle-timeout SECONDS  close a connection idle this long, including one that\n"
@@ -179,15 +183,17 @@ static int run(serve_settings *s)
         free(key);
         return KS_EXIT_FAIL;
     }
+    char db_shown[1024]; /* the database, without a password, for messages */
+    ks_store_location_redact(s->db, db_shown, sizeof db_shown);
     ks_service svc;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = ks_service_init(&svc, store, &secret, 1);
     sodium_memzero(&secret, sizeof secret);
-    if (rc == KS_OK && (rc = ks_login_keys_load(&svc)) != KS_OK)
+    if (rc == KS_OK && ((rc = ks_login_keys_load(&svc)) != KS_OK || (rc = ks_change_feed_start(&svc)) != KS_OK))
         ks_service_close(&svc);
     if (rc != KS_OK) {
-        fprintf(stderr, "keystile: cannot load keys from %s: %s\n", s->db, ks_error_info(rc)->message);
+        fprintf(stderr, "keystile: cannot load keys from %s: %s\n", db_shown, ks_error_info(rc)->message);
         store->ops->close(store);
         free(cert);
         free(key);
@@ -209,7 +215,8 @@ static int run(serve_settings *s)
         free(key);
         return KS_EXIT_FAIL;
     }
-    ks_log("info", "listening", "{s:s, s:s, s:b}", "address", s->server.listen, "db", s->db, "tls", cert != NULL);
+    ks_log("info", "listening", "{s:s, s:s, s:s, s:b}", "address", s->server.listen, "db", db_shown,
+           "store", store->ops->backend, "tls", cert != NULL);
     int sig = 0;
     sigwait(&stop_signals, &sig);
     ks_log("info", "stopping", "{s:i}", "signal", sig);

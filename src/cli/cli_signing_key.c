@@ -21,10 +21,13 @@ static void signing_usage(FILE *out)
             "Retires the Ed25519 key that signs login tokens (POST /api/v1/login) and makes a\n"
             "new one. Tokens signed by the old key stay valid until they expire (6 h), and its\n"
             "public key stays in /.well-known/jwks.json until then. Running servers switch to\n"
-            "the new key within 30 seconds. Prints the new key id (kid).\n"
+            "the new key within 30 seconds (with PostgreSQL, within a second). Prints the new\n"
+            "key id (kid).\n"
             "\n"
-            "  --db PATH           SQLite database file (default keystile.db)\n"
-            "  --secret-file PATH  server secret (default PATH.secret beside the database)\n");
+            "  --db PATH|URI       SQLite database file (default keystile.db), or a\n"
+            "                      postgresql:// URI shared by several nodes\n"
+            "  --secret-file PATH  server secret (default PATH.secret beside a SQLite database;\n"
+            "                      required with PostgreSQL: the same file on every node)\n");
 }
 
 int ks_cli_signing_key(int argc, char **argv)

@@ -16,8 +16,10 @@ const char KS_HELP_INTRO[] =
     "Keystile on every request whether a key and token are valid, and for which resources.\n\n"
     "keystile serve runs the HTTP API and keystile account create sets up an account, both on the "
     "database directly: --db PATH, a SQLite file (default keystile.db). The server secret that keys "
-    "the token hashes lives in PATH.secret (created 0600) unless --secret-file is given. The other "
-    "commands are clients of the HTTP API, for admins and their automation.";
+    "the token hashes lives in PATH.secret (created 0600) unless --secret-file is given. With "
+    "--db postgresql://..., several nodes share one PostgreSQL database and each enforces the "
+    "others' writes within a second; --secret-file is then required (the same file on every "
+    "node). The other commands are clients of the HTTP API, for admins and their automation.";
 
 const char KS_HELP_CLIENT[] =
     "The client commands (keys, settings, roles, external, verify) call the server at "

@@ -91,6 +91,14 @@ int ks_jwt_verify(const char *jwt, size_t len, const ks_signing_key *keys, size_
     memset(claims, 0, sizeof *claims);
     if (len == 0 || len > KS_JWT_MAX)
         return KS_ERR_UNAUTHENTICATED;
+    /* Only the base64url alphabet and dots: libsodium 1.0.18 decodes bytes
+     * 0x80-0xFF like '_', which would give one token many spellings. */
+    for (size_t i = 0; i < len; i++) {
+        char c = jwt[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return KS_ERR_UNAUTHENTICATED;
+    }
     const char *dot1 = memchr(jwt, '.', len);
     const char *dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - jwt)) : NULL;
     if (!dot1 || !dot2)

@@ -51,7 +51,7 @@ void ks_api_settings_put(ks_http_request *req)
     int has_months = ks_json_get_int(req, body, "token_duration_months", &months);
     if (has_months < 0)
         goto out;
-    if (has_months && !ks_token_duration_valid((int)months)) {
+    if (has_months && (months < 0 || months > 12 || !ks_token_duration_valid((int)months))) {
         ks_http_error(req, KS_ERR_INVALID, "Field 'token_duration_months' must be 3 or 6.");
         goto out;
     }

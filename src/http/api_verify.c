@@ -3,17 +3,34 @@
  * GET /metrics (Prometheus text).
  * 200 {valid:true,...} with X-Keystile-Key / X-Keystile-Account headers,
  * 401 {valid:false, reason} for bad credentials, 403 for forbidden.
+ *
+ * The 200 body is assembled from bytes: the key id and account names are
+ * restricted to [a-z0-9-] (no escaping needed) and the roles/resources part
+ * was rendered by jansson when the index entry's role set was built (see
+ * index/key_index.h), so no JSON is built per request. Only a Bearer login
+ * token goes through auth.c and jansson, as every management credential does.
  */
+#include "http/api_verify.h"
 #include "http/api.h"
 #include "http/auth.h"
 #include "http/key_json.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "metrics/metrics.h"
+#include "service/change_feed.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 void ks_api_healthz(ks_http_request *req)
 {
-    ks_http_json(req, 200, json_pack("{s:s}", "status", "ok"));
+    /* Degraded is still 200: this node keeps verifying from memory. */
+    if (ks_change_feed_degraded(req->svc))
+        ks_http_json(req, 200, json_pack("{s:s, s:s}", "status", "degraded", "storage", "unavailable"));
+    else
+        ks_http_json(req, 200, json_pack("{s:s}", "status", "ok"));
 }
 
 void ks_api_metrics(ks_http_request *req)
@@ -31,20 +48,169 @@ void ks_api_metrics(ks_http_request *req)
     req->res.content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
+const char *ks_api_verify_failure_body(ks_verify_reason reason)
+{
+    static const char *const BODIES[] = {
+        "{\"valid\":false,\"reason\":\"ok\"}",
+        "{\"valid\":false,\"reason\":\"missing_credentials\"}",
+        "{\"valid\":false,\"reason\":\"malformed_token\"}",
+        "{\"valid\":false,\"reason\":\"unknown_key\"}",
+        "{\"valid\":false,\"reason\":\"invalid_token\"}",
+        "{\"valid\":false,\"reason\":\"inactive\"}",
+        "{\"valid\":false,\"reason\":\"expired\"}",
+        "{\"valid\":false,\"reason\":\"forbidden\"}",
+    };
+    return (unsigned)reason < sizeof BODIES / sizeof *BODIES ? BODIES[reason] : BODIES[KS_VERIFY_INVALID_TOKEN];
+}
+
+static char *put(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
+}
+#define PUT_LITERAL(p, s) put((p), (s), sizeof(s) - 1)
+
+/* Writes the 200 body for what the checks found (inside the read section). */
+static int render_ok(const ks_verify_found *f, char *buf, size_t cap, ks_verify_answer *out)
+{
+    size_t key_len, home_len, target_len;
+    const char *home = ks_index_account_name(f->key->account, &home_len);
+    const char *target = ks_index_account_name(f->target, &target_len);
+    key_len = f->key->key_len;
+    const char *slot = f->slot == KS_SLOT_OLD ? "old" : "current";
+    const char *outdated = f->outdated ? "true" : "false";
+    size_t need = sizeof "{\"valid\":true,\"key\":\"\",\"account\":\"\",\"target_account\":\"\",\"token\":\"\","
+                         ",\"outdated\":}" + key_len + home_len + target_len + strlen(slot) +
+                  f->view->json_len + strlen(outdated);
+    char *p = buf;
+    if (need > cap) {
+        if (!(out->heap = malloc(need)))
+            return KS_ERR_NOMEM;
+        p = out->heap;
+    }
+    out->body = p;
+    p = PUT_LITERAL(p, "{\"valid\":true,\"key\":\"");
+    p = put(p, f->key->key_id, key_len);
+    p = PUT_LITERAL(p, "\",\"account\":\"");
+    p = put(p, home, home_len);
+    p = PUT_LITERAL(p, "\",\"target_account\":\"");
+    p = put(p, target, target_len);
+    p = PUT_LITERAL(p, "\",\"token\":\"");
+    p = put(p, slot, strlen(slot));
+    p = PUT_LITERAL(p, "\",");
+    p = put(p, f->view->json, f->view->json_len);
+    p = PUT_LITERAL(p, ",\"outdated\":");
+    p = put(p, outdated, strlen(outdated));
+    p = PUT_LITERAL(p, "}");
+    out->body_len = (size_t)(p - out->body);
+    memcpy(out->key_id, f->key->key_id, key_len);
+    out->key_id[key_len] = '\0';
+    memcpy(out->account, home, home_len);
+    out->account[home_len] = '\0';
+    return KS_OK;
+}
+
+/* The check and the rendering for one key + token credential. */
+static void answer_credential(ks_http_request *req, const ks_verify_request *vreq, char *buf, size_t cap,
+                              ks_verify_answer *out)
+{
+    ks_index *idx = req->svc->index;
+    if (ks_index_read_lock(idx) != 0) {
+        out->status = 500;
+        return;
+    }
+    ks_verify_found found;
+    ks_verify_token_in(idx, &req->svc->secret, vreq, ks_clock_now(), &found);
+    out->reason = found.reason;
+    if (found.reason == KS_VERIFY_OK && render_ok(&found, buf, cap, out) != KS_OK)
+        out->status = 500;
+    ks_index_read_unlock(idx);
+    if (out->status != 500)
+        out->status = out->reason == KS_VERIFY_OK ? 200 : out->reason == KS_VERIFY_FORBIDDEN ? 403 : 401;
+}
+
+void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify_answer *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *authz = ks_http_header_get(req, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (authz && strncasecmp(authz, "Bearer ", 7) == 0)
+        return; /* status 0: the handler checks login tokens */
+    const char *target = ks_http_param_get(req, "account");
+    const char *resource = ks_http_param_get(req, "resource");
+    ks_verify_request vreq = {NULL, NULL, 0, target && *target ? target : NULL,
+                              resource && *resource ? resource : NULL};
+    double t0 = ks_metrics_now();
+    /* As ks_credentials_read: both API headers, else HTTP Basic. */
+    const char *key = ks_http_header_get(req, "X-API-Key");
+    const char *token = ks_http_header_get(req, "X-API-Token");
+    if (key && token) {
+        vreq.key = key;
+        vreq.token = token;
+        vreq.token_len = strnlen(token, KS_TOKEN_LEN + 1);
+        answer_credential(req, &vreq, buf, cap, out);
+    } else {
+        char *pass = NULL;
+        char *user = MHD_basic_auth_get_username_password(req->conn, &pass);
+        if (user && pass) {
+            vreq.key = user;
+            vreq.token = pass;
+            vreq.token_len = strnlen(pass, KS_TOKEN_LEN + 1);
+        }
+        answer_credential(req, &vreq, buf, cap, out);
+        if (pass) {
+            sodium_memzero(pass, strlen(pass));
+            MHD_free(pass);
+        }
+        if (user)
+            MHD_free(user);
+    }
+    if (out->status != 500)
+        ks_metrics_verify(out->reason, ks_metrics_now() - t0);
+}
+
+/* The generic handler: a Bearer login token here, any credential when the
+ * route is called other than through the server's hot path. */
 void ks_api_verify(ks_http_request *req)
 {
+    char buf[1024];
+    ks_verify_answer a;
+    ks_api_verify_answer(req, buf, sizeof buf, &a);
+    if (a.status == 500) {
+        ks_http_error(req, KS_ERR_NOMEM, NULL);
+        return;
+    }
+    if (a.status != 0) {
+        const char *body = a.status == 200 ? a.body : ks_api_verify_failure_body(a.reason);
+        size_t len = a.status == 200 ? a.body_len : strlen(body);
+        if (!(req->res.raw = malloc(len ? len : 1))) {
+            free(a.heap);
+            ks_http_error(req, KS_ERR_NOMEM, NULL);
+            return;
+        }
+        memcpy(req->res.raw, body, len);
+        req->res.raw_len = len;
+        req->res.status = a.status;
+        req->res.content_type = "application/json";
+        free(a.heap);
+        if (a.status == 200) {
+            ks_http_header(req, "X-Keystile-Key", a.key_id);
+            ks_http_header(req, "X-Keystile-Account", a.account);
+        } else if (a.status == 401) {
+            ks_http_header(req, "WWW-Authenticate", "Basic realm=\"keystile\"");
+        }
+        return;
+    }
     const char *target = ks_http_param_get(req, "account");
     const char *resource = ks_http_param_get(req, "resource");
     ks_verify_result res;
     double t0 = ks_metrics_now();
     int rc = ks_http_verify_credentials(req, target && *target ? target : NULL,
                                         resource && *resource ? resource : NULL, &res);
-    if (rc == KS_OK)
-        ks_metrics_verify(res.reason, ks_metrics_now() - t0);
     if (rc != KS_OK) {
         ks_http_error(req, rc, NULL);
         return;
     }
+    ks_metrics_verify(res.reason, ks_metrics_now() - t0);
     if (res.reason == KS_VERIFY_OK) {
         ks_http_json(req, 200, json_pack("{s:b, s:s, s:s, s:s, s:s, s:o, s:o, s:b}",
                                          "valid", 1, "key", res.key_id, "account", res.account,

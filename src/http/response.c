@@ -1,6 +1,7 @@
 /* response.c - building responses: JSON bodies, API errors, headers. */
 #include "http/http.h"
 #include "core/error.h"
+#include "core/roles.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -15,14 +16,39 @@ void ks_http_json(ks_http_request *req, int status, json_t *body)
     req->res.body = body;
 }
 
+/* Replaces every byte that is not part of valid UTF-8 by '?', in place: a
+ * message may quote client input, and jansson refuses invalid UTF-8 (a
+ * message cut inside a character would leave the error without a body). */
+static void utf8_sanitize(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        size_t n = *p < 0x80 ? 1 : (*p >= 0xC2 && *p <= 0xDF) ? 2 : (*p & 0xF0) == 0xE0 ? 3
+                 : (*p >= 0xF0 && *p <= 0xF4) ? 4 : 0;
+        char one[5] = {0};
+        size_t i = 0;
+        for (; n && i < n && p[i]; i++)
+            one[i] = (char)p[i];
+        if (n == 0 || i < n || ks_utf8_length(one) != 1) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
 void ks_http_error(ks_http_request *req, int err, const char *message)
 {
     const ks_error_info_t *info = ks_error_info(err);
-    json_t *body = json_pack("{s:{s:s, s:s}}", "error", "code", info->code, "message",
-                             message ? message : info->message);
+    char text[512];
+    snprintf(text, sizeof text, "%s", message ? message : info->message);
+    utf8_sanitize(text);
+    json_t *body = json_pack("{s:{s:s, s:s}}", "error", "code", info->code, "message", text);
     ks_http_json(req, info->http_status, body);
+    /* A Bearer challenge: a Basic one would make browsers (the web admin's
+     * fetches) pop up their own login box; curl and gateways need none. */
     if (err == KS_ERR_UNAUTHENTICATED || err == KS_ERR_EXPIRED)
-        ks_http_header(req, "WWW-Authenticate", "Basic realm=\"keystile\"");
+        ks_http_header(req, "WWW-Authenticate", "Bearer realm=\"keystile\"");
 }
 
 void ks_http_errorf(ks_http_request *req, int err, const char *fmt, ...)

@@ -1,21 +1,38 @@
 /*
- * server.c - libmicrohttpd glue: per-connection request state, body
- * accumulation with the 64 KiB limit, URI splitting, dispatch to the router,
- * sending the response and the access log.
+ * server.c - libmicrohttpd glue: per-connection state, body accumulation
+ * with the 64 KiB limit, URI splitting, dispatch to the router, sending the
+ * response and the access log.
  *
  * The raw URI is taken from the URI log callback, before libmicrohttpd
  * unescapes it, so that an encoded "/" inside a path segment (a role name)
  * stays inside its segment; each segment and query value is then unescaped
  * with MHD_http_unescape. The response is queued only once the request is
  * complete (see DESIGN.md: queueing on the first call costs keep-alive).
+ *
+ * Threads: the MHD worker threads (one per core) answer verify, /healthz,
+ * /metrics and the static files themselves. Every other route may wait for
+ * the store (a durable write waits for fsync), so its connection is
+ * suspended and the request handed to a small pool of management threads;
+ * the pool resumes the connection when the response is ready and the worker
+ * sends it. A slow write therefore never stalls the verifies that share its
+ * worker thread.
+ *
+ * Verify answers come from api_verify.h without the generic response path:
+ * 401/403 answers are MHD responses made once at start and shared; a 200
+ * body is written into the connection's buffer and sent from there.
+ * Per-connection state is made when the connection opens and reused by its
+ * requests, so a keep-alive verify allocates nothing of ours.
  */
 #include "http/server.h"
+#include "http/api.h"
+#include "http/api_verify.h"
 #include "http/http.h"
 #include "core/error.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
 
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,36 +41,98 @@
 #include <time.h>
 #include <unistd.h>
 
+#define POOL_THREADS 16      /* management threads: most wait on the disk (group commit) */
+#define URI_INLINE 512       /* longer request targets are copied to the heap */
+#define VERIFY_BODY_INLINE 1024
+
+enum { PHASE_READING = 0, PHASE_QUEUED, PHASE_DONE };
+
+typedef struct conn_state {
+    struct conn_state *next_job; /* in the pool's queue */
+    struct MHD_Connection *conn;
+    /* the request in progress (reset by request_reset) */
+    char *uri;                   /* raw request target, NULL when over the limit */
+    int uri_too_long;
+    int started;                 /* the handler has seen the headers */
+    int phase;                   /* PHASE_*: handed to the pool, answered by it */
+    char *body;
+    size_t body_len;
+    int body_too_large;
+    char *verify_heap;           /* a verify body too large for verify_body */
+    struct timespec t0;
+    ks_http_request req;
+    /* buffers kept across the connection's requests */
+    char uri_inline[URI_INLINE];
+    char verify_body[VERIFY_BODY_INLINE];
+} conn_state;
+
 struct ks_server {
     struct MHD_Daemon *daemon;
     ks_service *svc;
     int access_log; /* KS_ACCESS_LOG_* */
     const char *public_url;
     int tls;
+    struct MHD_Response *verify_fail[KS_VERIFY_FORBIDDEN + 1]; /* shared 401/403 answers */
+    pthread_t pool[POOL_THREADS];
+    int n_pool;
+    pthread_mutex_t pool_lock;
+    pthread_cond_t pool_wake;
+    conn_state *jobs_head, *jobs_tail;
+    int pool_stopping;
 };
 
-typedef struct {
-    char *uri;          /* raw request target, NULL when over the limit */
-    int uri_too_long;
-    int started;        /* the handler has seen the headers */
-    char *body;
-    size_t body_len;
-    int body_too_large;
-    struct timespec t0;
-} conn_state;
+/* Frees what the request in progress holds; the connection's buffers stay. */
+static void request_reset(conn_state *st)
+{
+    if (st->uri != st->uri_inline)
+        free(st->uri);
+    free(st->body);
+    free(st->verify_heap);
+    ks_http_response_free(&st->req.res);
+    st->uri = NULL;
+    st->uri_too_long = 0;
+    st->started = 0;
+    st->phase = PHASE_READING;
+    st->body = NULL;
+    st->body_len = 0;
+    st->body_too_large = 0;
+    st->verify_heap = NULL;
+    memset(&st->req, 0, sizeof st->req);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(conn_state)); /* NULL: on_uri drops the connection */
+    } else if (*socket_context) {
+        request_reset(*socket_context);
+        free(*socket_context);
+        *socket_context = NULL;
+    }
+}
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     (void)cls;
-    (void)conn;
-    conn_state *st = calloc(1, sizeof *st);
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_state *st = info ? info->socket_context : NULL;
     if (!st)
         return NULL;
+    request_reset(st);
+    st->conn = conn;
     clock_gettime(CLOCK_MONOTONIC, &st->t0);
-    if (strlen(uri) > KS_HTTP_URL_MAX)
+    size_t len = strlen(uri);
+    if (len > KS_HTTP_URL_MAX) {
         st->uri_too_long = 1;
-    else
-        st->uri = strdup(uri);
+    } else if (len < URI_INLINE) {
+        memcpy(st->uri_inline, uri, len + 1);
+        st->uri = st->uri_inline;
+    } else {
+        st->uri = strdup(uri); /* NULL: answered 414 like an over-long one */
+    }
     return st;
 }
 
@@ -64,17 +143,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     (void)toe;
     conn_state *st = *con_cls;
-    if (!st)
-        return;
-    free(st->uri);
-    free(st->body);
-    free(st);
+    if (st)
+        request_reset(st);
     *con_cls = NULL;
-}
-
-static const char *route_for_log(const ks_http_request *req)
-{
-    return req->route ? req->route : "unmatched";
 }
 
 static int is_hot_route(const char *route)
@@ -83,16 +154,25 @@ static int is_hot_route(const char *route)
                      strcmp(route, "/metrics") == 0);
 }
 
-static void log_request(const ks_server *srv, const ks_http_request *req, const conn_state *st)
+static void log_request(const ks_server *srv, const char *method, const char *route, int status,
+                        const conn_state *st)
 {
     if (srv->access_log == KS_ACCESS_LOG_NONE ||
-        (srv->access_log == KS_ACCESS_LOG_MANAGEMENT && is_hot_route(req->route)))
+        (srv->access_log == KS_ACCESS_LOG_MANAGEMENT && is_hot_route(route)))
         return;
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - st->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - st->t0.tv_nsec) / 1e6;
-    ks_log("info", "request", "{s:s, s:s, s:i, s:f}", "method", req->method, "route", route_for_log(req),
-           "status", req->res.status, "ms", ms);
+    ks_log("info", "request", "{s:s, s:s, s:i, s:f}", "method", method, "route", route ? route : "unmatched",
+           "status", status, "ms", ms);
+}
+
+static void add_common_headers(struct MHD_Response *r, const char *content_type)
+{
+    if (content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 }
 
 /* Turns req->res into a libmicrohttpd response and queues it. */
@@ -100,6 +180,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, ks_http_reques
 {
     ks_http_response *res = &req->res;
     struct MHD_Response *r;
+    const char *content_type = NULL;
     if (res->body) {
         char *text = json_dumps(res->body, JSON_COMPACT);
         if (!text)
@@ -107,26 +188,71 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, ks_http_reques
         json_free_t json_free_fn;
         json_get_alloc_funcs(NULL, &json_free_fn);
         r = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, json_free_fn);
-        if (r)
-            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-        else
+        if (!r)
             json_free_fn(text);
+        content_type = "application/json";
     } else if (res->raw) {
         r = MHD_create_response_from_buffer(res->raw_len, res->raw, MHD_RESPMEM_MUST_COPY);
-        if (r && res->content_type)
-            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+        content_type = res->content_type;
     } else {
         r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     }
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    add_common_headers(r, content_type);
     for (size_t i = 0; i < res->n_headers; i++)
         MHD_add_response_header(r, res->header_names[i], res->header_values[i]);
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
     return ok;
+}
+
+/* Sends the response the handler (or the pool) left in st->req. */
+static enum MHD_Result send_generic(ks_server *srv, struct MHD_Connection *conn, conn_state *st)
+{
+    ks_http_request *req = &st->req;
+    if (req->res.status == 0)
+        ks_http_error(req, KS_ERR_INTERNAL, NULL);
+    enum MHD_Result ok = send_response(conn, req);
+    ks_metrics_http(req->route, req->res.status);
+    log_request(srv, req->method, req->route, req->res.status, st);
+    ks_http_response_free(&req->res);
+    return ok;
+}
+
+/* The verify hot path. 0 when the request needs the generic handler (a
+ * Bearer login token), else 1 with the result of queueing in *ok. */
+static int send_verify(ks_server *srv, struct MHD_Connection *conn, conn_state *st, const char *route,
+                       enum MHD_Result *ok)
+{
+    ks_verify_answer a;
+    ks_api_verify_answer(&st->req, st->verify_body, sizeof st->verify_body, &a);
+    if (a.status == 0)
+        return 0;
+    st->req.route = route;
+    if (a.status == 500) {
+        ks_http_error(&st->req, KS_ERR_NOMEM, NULL);
+        *ok = send_generic(srv, conn, st);
+        return 1;
+    }
+    if (a.status == 200) {
+        st->verify_heap = a.heap; /* freed when the request completes, after sending */
+        struct MHD_Response *r = MHD_create_response_from_buffer(a.body_len, (void *)a.body, MHD_RESPMEM_PERSISTENT);
+        if (!r) {
+            *ok = MHD_NO;
+            return 1;
+        }
+        add_common_headers(r, "application/json");
+        MHD_add_response_header(r, "X-Keystile-Key", a.key_id);
+        MHD_add_response_header(r, "X-Keystile-Account", a.account);
+        *ok = MHD_queue_response(conn, 200, r);
+        MHD_destroy_response(r);
+    } else {
+        *ok = MHD_queue_response(conn, (unsigned)a.status, srv->verify_fail[a.reason]);
+    }
+    ks_metrics_http(route, a.status);
+    log_request(srv, st->req.method, route, a.status, st);
+    return 1;
 }
 
 static int content_type_ok(const char *ct)
@@ -137,38 +263,92 @@ static int content_type_ok(const char *ct)
     return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* Handlers that answer from memory and run on the worker thread. */
+static int runs_on_worker(ks_http_handler h)
+{
+    return !h || h == ks_api_verify || h == ks_api_healthz || h == ks_api_metrics;
+}
+
+/* Hands st's request to the management pool (the connection is suspended
+ * until the pool resumes it). 0 when the pool is stopping: run it here. */
+static int pool_submit(ks_server *srv, conn_state *st)
+{
+    pthread_mutex_lock(&srv->pool_lock);
+    if (srv->pool_stopping || srv->n_pool == 0) {
+        pthread_mutex_unlock(&srv->pool_lock);
+        return 0;
+    }
+    MHD_suspend_connection(st->conn);
+    st->phase = PHASE_QUEUED;
+    st->next_job = NULL;
+    if (srv->jobs_tail)
+        srv->jobs_tail->next_job = st;
+    else
+        srv->jobs_head = st;
+    srv->jobs_tail = st;
+    pthread_cond_signal(&srv->pool_wake);
+    pthread_mutex_unlock(&srv->pool_lock);
+    return 1;
+}
+
+static void *pool_main(void *arg)
+{
+    ks_server *srv = arg;
+    pthread_mutex_lock(&srv->pool_lock);
+    for (;;) {
+        while (!srv->jobs_head && !srv->pool_stopping)
+            pthread_cond_wait(&srv->pool_wake, &srv->pool_lock);
+        conn_state *st = srv->jobs_head;
+        if (!st)
+            break; /* stopping, and the queue is empty */
+        srv->jobs_head = st->next_job;
+        if (!srv->jobs_head)
+            srv->jobs_tail = NULL;
+        pthread_mutex_unlock(&srv->pool_lock);
+        ks_http_route(&st->req);
+        st->phase = PHASE_DONE;
+        MHD_resume_connection(st->conn); /* st belongs to the worker again */
+        pthread_mutex_lock(&srv->pool_lock);
+    }
+    pthread_mutex_unlock(&srv->pool_lock);
+    return NULL;
+}
+
 static enum MHD_Result finish_request(ks_server *srv, struct MHD_Connection *conn, const char *method,
                                       conn_state *st)
 {
-    ks_http_request req = {0};
-    req.server = srv;
-    req.svc = srv->svc;
-    req.conn = conn;
-    req.method = method;
-    req.server_public_url = srv->public_url;
-    req.tls = srv->tls;
-    req.body = st->body ? st->body : "";
-    req.body_len = st->body_len;
+    ks_http_request *req = &st->req;
+    req->server = srv;
+    req->svc = srv->svc;
+    req->conn = conn;
+    req->method = method;
+    req->server_public_url = srv->public_url;
+    req->tls = srv->tls;
+    req->body = st->body ? st->body : "";
+    req->body_len = st->body_len;
     int rc;
     if (st->uri_too_long || !st->uri)
-        ks_http_json(&req, 414, json_pack("{s:{s:s,s:s}}", "error", "code", "invalid_request",
-                                          "message", "The URL is longer than 8 KiB."));
+        ks_http_json(req, 414, json_pack("{s:{s:s,s:s}}", "error", "code", "invalid_request",
+                                         "message", "The URL is longer than 8 KiB."));
     else if (st->body_too_large)
-        ks_http_error(&req, KS_ERR_TOO_LARGE, NULL);
-    else if ((rc = ks_http_parse_target(&req, st->uri)) != KS_OK)
-        ks_http_error(&req, rc, rc == KS_ERR_INVALID ? "The URL is not valid (bad escape or too many parameters)." : NULL);
-    else if (req.body_len > 0 &&
+        ks_http_error(req, KS_ERR_TOO_LARGE, NULL);
+    else if ((rc = ks_http_parse_target(req, st->uri)) != KS_OK)
+        ks_http_error(req, rc, rc == KS_ERR_INVALID ? "The URL is not valid (bad escape or too many parameters)." : NULL);
+    else if (req->body_len > 0 &&
              !content_type_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
-        ks_http_error(&req, KS_ERR_MEDIA_TYPE, NULL);
-    else
-        ks_http_route(&req);
-    if (req.res.status == 0)
-        ks_http_error(&req, KS_ERR_INTERNAL, NULL);
-    enum MHD_Result ok = send_response(conn, &req);
-    ks_metrics_http(req.route, req.res.status);
-    log_request(srv, &req, st);
-    ks_http_response_free(&req.res);
-    return ok;
+        ks_http_error(req, KS_ERR_MEDIA_TYPE, NULL);
+    else {
+        const char *route = NULL;
+        char allow[KS_HTTP_ALLOW_MAX];
+        ks_http_handler handler = ks_http_route_find(req, &route, allow);
+        enum MHD_Result ok;
+        if (handler == ks_api_verify && send_verify(srv, conn, st, route, &ok))
+            return ok;
+        if (!runs_on_worker(handler) && pool_submit(srv, st))
+            return MHD_YES;
+        ks_http_route(req);
+    }
+    return send_generic(srv, conn, st);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -179,7 +359,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     conn_state *st = *con_cls;
     if (!st)
-        return MHD_NO; /* out of memory in on_uri: drop the connection */
+        return MHD_NO; /* out of memory in on_connection: drop the connection */
+    if (st->phase == PHASE_DONE)
+        return send_generic(cls, conn, st); /* resumed by the pool */
+    if (st->phase == PHASE_QUEUED)
+        return MHD_YES;
     if (!st->started) {
         st->started = 1;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -234,6 +418,41 @@ static int parse_listen(const char *listen, struct sockaddr_storage *addr, sockl
     return 0;
 }
 
+/* The shared 401/403 verify answers; 0 or -1 when out of memory. */
+static int verify_answers_make(ks_server *srv)
+{
+    for (int r = KS_VERIFY_MISSING_CREDENTIALS; r <= KS_VERIFY_FORBIDDEN; r++) {
+        const char *body = ks_api_verify_failure_body((ks_verify_reason)r);
+        struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+            return -1;
+        add_common_headers(resp, "application/json");
+        if (r != KS_VERIFY_FORBIDDEN)
+            MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"keystile\"");
+        srv->verify_fail[r] = resp;
+    }
+    return 0;
+}
+
+/* Stops the management pool once its queue is empty (every suspended
+ * connection resumed), and frees what the server made; not the daemon. */
+static void server_free(ks_server *srv)
+{
+    pthread_mutex_lock(&srv->pool_lock);
+    srv->pool_stopping = 1;
+    pthread_cond_broadcast(&srv->pool_wake);
+    pthread_mutex_unlock(&srv->pool_lock);
+    for (int i = 0; i < srv->n_pool; i++)
+        pthread_join(srv->pool[i], NULL);
+    srv->n_pool = 0;
+    for (size_t i = 0; i < sizeof srv->verify_fail / sizeof *srv->verify_fail; i++)
+        if (srv->verify_fail[i])
+            MHD_destroy_response(srv->verify_fail[i]);
+    pthread_mutex_destroy(&srv->pool_lock);
+    pthread_cond_destroy(&srv->pool_wake);
+    free(srv);
+}
+
 ks_server *ks_server_start(ks_service *svc, const ks_server_options *opts, char *err, size_t errlen)
 {
     struct sockaddr_storage addr;
@@ -248,10 +467,20 @@ ks_server *ks_server_start(ks_service *svc, const ks_server_options *opts, char 
     srv->svc = svc;
     srv->access_log = opts->access_log;
     srv->public_url = opts->public_url;
+    pthread_mutex_init(&srv->pool_lock, NULL);
+    pthread_cond_init(&srv->pool_wake, NULL);
+    if (verify_answers_make(srv) != 0) {
+        snprintf(err, errlen, "out of memory");
+        server_free(srv);
+        return NULL;
+    }
+    for (; srv->n_pool < POOL_THREADS; srv->n_pool++)
+        if (pthread_create(&srv->pool[srv->n_pool], NULL, pool_main, srv) != 0)
+            break; /* fewer threads; with none, management calls run on the workers */
     ks_http_json_use_wiping_allocator();
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = (unsigned)(opts->threads > 0 ? opts->threads : (cores > 0 ? cores : 1));
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     /* HTTPS through libmicrohttpd's GnuTLS support, when a certificate is given. */
@@ -263,7 +492,7 @@ ks_server *ks_server_start(ks_service *svc, const ks_server_options *opts, char 
     if (opts->tls_cert_pem && opts->tls_key_pem) {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
             snprintf(err, errlen, "this libmicrohttpd has no TLS support");
-            free(srv);
+            server_free(srv);
             return NULL;
         }
         flags |= MHD_USE_TLS;
@@ -280,12 +509,13 @@ ks_server *ks_server_start(ks_service *svc, const ks_server_options *opts, char 
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
         MHD_OPTION_ARRAY, tls_opts,
         MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, errlen, "cannot listen on %s (address in use or not allowed?)", opts->listen);
-        free(srv);
+        server_free(srv);
         return NULL;
     }
     (void)addr_len;
@@ -304,6 +534,17 @@ void ks_server_stop(ks_server *srv, int grace_ms)
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    MHD_stop_daemon(srv->daemon);
-    free(srv);
+    /* MHD must not be stopped with suspended connections: let the pool
+     * finish (and resume) every request it holds first; requests arriving
+     * meanwhile run on the workers. */
+    struct MHD_Daemon *daemon = srv->daemon;
+    pthread_mutex_lock(&srv->pool_lock);
+    srv->pool_stopping = 1;
+    pthread_cond_broadcast(&srv->pool_wake);
+    pthread_mutex_unlock(&srv->pool_lock);
+    for (int i = 0; i < srv->n_pool; i++)
+        pthread_join(srv->pool[i], NULL);
+    srv->n_pool = 0;
+    MHD_stop_daemon(daemon);
+    server_free(srv);
 }

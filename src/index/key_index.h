@@ -1,17 +1,36 @@
 /*
- * key_index.h - the in-memory verify index: key id -> {status, token hashes,
- * roles}, and account -> {settings, roles -> resources}.
+ * key_index.h - the in-memory verify index: key id -> {status, token hashes
+ * and expiry instants, roles}, and account -> {settings, roles -> resources}.
  *
  * Built from the store at start and kept current by the service after each
- * committed write, so verify never touches the disk. Readers take a shared
- * lock for the few hundred nanoseconds a verify needs; writers build the new
- * entry outside the lock and only swap pointers under the exclusive lock, so a
- * reader sees a key before or after a write, never half of it. The lock
- * prefers writers, so a stream of verifies cannot starve a revocation.
+ * committed write, so verify never touches the disk.
  *
- * Last use: a successful verify stores the time in the entry (an atomic, no
- * lock upgrade); ks_index_collect_last_used gathers what changed since the
- * previous call for the service to flush in one store transaction.
+ * Readers never wait and never write shared memory: ks_index_read_lock is an
+ * epoch-based read section (index/epoch.h), not a lock. Writers (serialised
+ * by a mutex inside the index) build a new immutable entry, publish it with
+ * one atomic pointer store and retire the old one, which is freed once no
+ * reader can hold it. So a reader sees a key before or after a write, never
+ * half of it, and a stream of verifies cannot delay a revocation.
+ *
+ * Keys live in an open-addressing table of entry pointers (linear probing,
+ * tombstones for removals); growing builds a new table and swaps it in.
+ *
+ * Roles: keys with the same role names in the same account share one role
+ * set, whose view (the names, the sorted union of their resources, and that
+ * grant already rendered as JSON by jansson) is rebuilt when the account's
+ * roles change, so verify copies bytes instead of building JSON.
+ *
+ * Durations: each token's expiry instant is computed when the entry is built,
+ * for the duration the home account had then (entry->months); a change of the
+ * account's duration rebuilds the account's entries. A reader that meets an
+ * entry built for another duration computes the instant itself.
+ *
+ * Last use: a successful verify stores the time in the entry (an atomic, only
+ * written when it moves forward); ks_index_collect_last_used gathers what
+ * changed since the previous call for the service to flush in one store
+ * transaction.
+ *
+ * Memory per key: one entry (216 bytes) and 8 to 16 bytes of table slot.
  */
 #ifndef KS_INDEX_KEY_INDEX_H
 #define KS_INDEX_KEY_INDEX_H
@@ -23,34 +42,59 @@
 
 typedef struct ks_index ks_index;
 
-typedef struct ks_index_role {
-    char *name;
-    ks_strlist resources;
-} ks_index_role;
-
-typedef struct ks_index_account {
-    struct ks_index_account *next; /* hash chain */
-    char name[KS_ACCOUNT_MAX + 1];
-    ks_settings settings;
-    ks_index_role *roles;
+/* The grant a role set gives, rendered once; immutable after publication. */
+typedef struct {
+    const char *json;                 /* "\"roles\":[...],\"resources\":[...]" */
+    size_t json_len;
+    const char *const *roles;         /* role names, in the key's order */
     size_t n_roles;
-} ks_index_account;
+    const char *const *resources;     /* sorted (strcmp), unique */
+    size_t n_resources;
+} ks_index_view;
+
+/* Role names shared by keys of one account; its view follows role edits. */
+typedef struct ks_index_roleset ks_index_roleset;
+const ks_index_view *ks_index_roleset_view(const ks_index_roleset *rs);
+
+/* An account. Never freed while the index lives; readers use the name and
+ * the settings only (the rest is the writers'). */
+typedef struct ks_index_account ks_index_account;
+const char *ks_index_account_name(const ks_index_account *a, size_t *len);
+/* 0 when the account is not (yet) known to the index, else 1 and *out. */
+int ks_index_account_settings(const ks_index_account *a, ks_settings *out);
+
+typedef struct {
+    ks_digest hash;        /* keyed hash of the token */
+    int64_t created_at;
+    int64_t expires_at;    /* created_at + the entry's `months` */
+} ks_index_token;
+
+typedef struct {
+    const ks_index_account *account;   /* the granting account */
+    const ks_index_roleset *roles;     /* role names there */
+    int active;
+} ks_index_grant;
 
 typedef struct ks_index_key {
-    struct ks_index_key *next;   /* hash chain */
+    /* what every verify reads first, in the first cache lines */
+    uint8_t key_len;
+    uint8_t present;                    /* bit 0: current token, bit 1: old */
+    uint8_t active;                     /* ks_key_status */
+    uint8_t months;                     /* duration the expiry instants use */
+    uint32_t n_grants;
+    const ks_index_account *account;    /* home account */
+    const ks_index_roleset *roles;      /* role names in the home account */
     char key_id[KS_KEY_ID_MAX + 1];
-    char account[KS_ACCOUNT_MAX + 1];
-    int active;
-    ks_token_slots slots;        /* hashes and creation times; last_used below */
-    _Atomic int64_t last_used[2];    /* per slot: newest successful verify */
-    _Atomic int64_t last_flushed[2]; /* per slot: what the store has */
-    ks_strlist roles;            /* role names in the home account */
-    ks_grant *grants;            /* external grants (copies) */
-    size_t n_grants;
+    _Atomic int64_t last_used[2];       /* per slot: newest successful verify */
+    ks_index_token tokens[2];           /* [KS_SLOT_CURRENT], [KS_SLOT_OLD] */
+    /* then the rarer parts */
+    _Atomic int64_t last_flushed[2];    /* per slot: what the store has */
+    const ks_index_grant *grants;       /* external grants, NULL when none */
 } ks_index_key;
 
 /* New empty index; NULL when out of memory. */
 ks_index *ks_index_new(void);
+/* Frees everything; no reader or writer may be active. */
 void ks_index_free(ks_index *idx);
 
 /* Fills the index from the store (load_all). KS_OK or the store's error. */
@@ -60,28 +104,41 @@ int ks_index_load(ks_index *idx, ks_store *store);
  * with_keys all its keys too (needed after a role rename). */
 int ks_index_reload_account(ks_index *idx, ks_store *store, const char *account, int with_keys);
 
-/* Inserts or replaces an account / a key (copies the record). KS_OK or NOMEM. */
+/* Inserts or replaces an account / a key (copies the record). KS_OK or
+ * NOMEM (then the index is unchanged). A changed duration rebuilds the
+ * account's keys. */
 int ks_index_put_account(ks_index *idx, const char *account, const ks_settings *settings,
                          const ks_role *roles, size_t n_roles);
 int ks_index_put_key(ks_index *idx, const ks_key *key);
 void ks_index_remove_key(ks_index *idx, const char *key_id);
 
-/* Reading: hold the shared lock around find calls and any use of what they
- * return; never call a put/remove while holding it. */
-void ks_index_read_lock(ks_index *idx);
+/* Reading: hold a read section around find calls and any use of what they
+ * return (entries, accounts' names, role sets and views); sections nest and
+ * never block. Lock returns -1 when out of memory (a thread's first section
+ * allocates its record): then do not read and do not unlock. */
+int ks_index_read_lock(ks_index *idx);
 void ks_index_read_unlock(ks_index *idx);
-const ks_index_key *ks_index_find_key(const ks_index *idx, const char *key_id);
-const ks_index_account *ks_index_find_account(const ks_index *idx, const char *account);
-const ks_index_role *ks_index_find_role(const ks_index_account *acct, const char *role);
+/* key_id of key_len bytes (no NUL needed); NULL when absent. */
+const ks_index_key *ks_index_find_key(const ks_index *idx, const char *key_id, size_t key_len);
+/* The same in two steps, so the caller can overlap the memory fetches with
+ * other work: the key's bucket hash (and a prefetch of its table slot), then
+ * the lookup with that hash. Both inside one read section. */
+uint64_t ks_index_key_prefetch(const ks_index *idx, const char *key_id, size_t key_len);
+const ks_index_key *ks_index_find_key_hashed(const ks_index *idx, const char *key_id, size_t key_len,
+                                             uint64_t hash);
 
-/* Records a successful verify of `slot` at `now` (call under the read lock). */
+/* The expiry instant of slot `slot` of key for the home account's current
+ * duration `months` (precomputed unless the duration just changed). */
+int64_t ks_index_token_expiry(const ks_index_key *key, int slot, int months);
+
+/* Records a successful verify of `slot` at `now` (inside a read section). */
 void ks_index_touch(const ks_index_key *key, ks_slot slot, int64_t now);
 
 /* Collects the last-used times not yet flushed into a new array (*out, free
- * it) and marks them flushed. KS_OK or NOMEM. */
+ * it) and marks them flushed; also frees retired memory. KS_OK or NOMEM. */
 int ks_index_collect_last_used(ks_index *idx, ks_last_used **out, size_t *n);
 
-/* Number of keys, total and active (for /healthz and metrics). */
+/* Number of keys, total and active (for /healthz and metrics); O(1). */
 void ks_index_count(ks_index *idx, size_t *total, size_t *active);
 
 #endif

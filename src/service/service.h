@@ -19,6 +19,7 @@
 #include "store/store.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 typedef struct {
     ks_store *store;
@@ -34,6 +35,15 @@ typedef struct {
     struct ks_signing_key_s *signing_keys; /* login token keys (login_keys.c) */
     size_t n_signing_keys;
     pthread_rwlock_t signing_lock;
+    struct ks_change_feed *feed; /* follower of other nodes' writes (change_feed.c), or NULL */
+    int64_t feed_seq;       /* newest change-log seq the index reflects */
+    atomic_int storage_down; /* the follower cannot reach the store (/healthz: degraded) */
+    /* Group commit of token-slot writes (service.c slots_change): writes that
+     * arrive while one batch syncs form the next batch, one fsync for all. */
+    pthread_mutex_t group_lock;
+    pthread_cond_t group_done;
+    struct ks_slot_write *group_head, *group_tail; /* waiting writes */
+    int group_leader;       /* a thread is running a batch */
 } ks_service;
 
 /* Who acts: the caller's key id (audit actor), and the account it acts in. */
@@ -43,9 +53,11 @@ typedef struct {
 } ks_actor;
 
 /* Sets up the service over an open store. With with_index, loads the verify
- * index from the store. KS_OK or the store's error. */
+ * index from the store (noting first the change-log head, from which
+ * ks_change_feed_start follows). KS_OK or the store's error. */
 int ks_service_init(ks_service *svc, ks_store *store, const ks_secret *secret, int with_index);
-/* Stops the flusher (flushing once more), frees the index; the store stays open. */
+/* Stops the change feed and the flusher (flushing once more), frees the
+ * index; the store stays open. */
 void ks_service_close(ks_service *svc);
 
 /* Starts the thread that flushes last-used times every interval_ms. */

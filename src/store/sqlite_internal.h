@@ -73,6 +73,8 @@ typedef struct {
     pthread_mutex_t lock;          /* one caller at a time on the connection */
     sqlite3_stmt *stmts[Q_COUNT];  /* prepared lazily, kept until close */
     double tx_started;             /* ks_metrics_now() at BEGIN, for the write histogram */
+    int batch;                     /* inside batch_begin/batch_end: writes are savepoints */
+    int in_op;                     /* a write's savepoint is open (batch only) */
 } sq_store;
 
 /* The cached statement for q, reset and with bindings cleared; NULL on error. */
@@ -128,6 +130,11 @@ int sq_key_delete(ks_store *base, const char *account, const char *key_id,
 int sq_key_apply_slots(ks_store *base, const char *account, const char *key_id, ks_slot_op op,
                        const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit);
 int sq_last_used_flush(ks_store *base, const ks_last_used *items, size_t n);
+/* Group commit (sqlite_import.c): see batch_begin in store.h. */
+int sq_batch_begin(ks_store *base);
+int sq_batch_end(ks_store *base, int commit);
+/* Bulk import (sqlite_import.c). */
+int sq_key_import(ks_store *base, const ks_key *keys, size_t n, const ks_audit_entry *audit);
 
 /* External grant operations (sqlite_external.c). */
 int sq_external_list(ks_store *base, const char *account, ks_key **out, size_t *n);
@@ -154,6 +161,12 @@ int sq_share_create(ks_store *base, const ks_digest *id_hash, const char *key_id
 int sq_share_take(ks_store *base, const ks_digest *id_hash, int64_t now, char key_id[KS_KEY_ID_MAX + 1],
                   unsigned char sealed[KS_SEALED_MAX], size_t *sealed_len);
 int sq_share_purge(ks_store *base, int64_t before);
+
+/* The change feed: none with SQLite (sqlite_changes.c). */
+int sq_changes_head(ks_store *base, int64_t *seq);
+int sq_changes_since(ks_store *base, int64_t after, ks_change *out, size_t max, size_t *n);
+int sq_changes_wait(ks_store *base, int timeout_ms, int wake_fd);
+int sq_changes_compact(ks_store *base);
 
 /* Runs a one-statement write as its own transaction (the statement is
  * prepared and bound by the caller, under s->lock). */

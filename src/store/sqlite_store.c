@@ -137,14 +137,33 @@ static int exec_sql(sq_store *s, const char *sql)
     return sq_error(rc);
 }
 
+/* Inside a batch (sq_batch_begin) a write is a savepoint of the batch's
+ * transaction: its commit releases the savepoint, its rollback undoes it
+ * alone, and the batch's COMMIT makes them durable together. */
 int sq_begin(sq_store *s)
 {
+    if (s->batch) {
+        if (sqlite3_get_autocommit(s->db))
+            return KS_ERR_STORAGE; /* SQLite rolled the batch back after an I/O error */
+        int rc = exec_sql(s, "SAVEPOINT ks_write");
+        s->in_op = rc == KS_OK;
+        return rc;
+    }
     s->tx_started = ks_metrics_now();
     return exec_sql(s, "BEGIN IMMEDIATE");
 }
 
 int sq_commit(sq_store *s)
 {
+    if (s->batch) {
+        int rc = exec_sql(s, "RELEASE ks_write");
+        if (rc != KS_OK) {
+            sq_rollback(s);
+            return rc == KS_ERR_NOMEM ? rc : KS_ERR_STORAGE;
+        }
+        s->in_op = 0;
+        return KS_OK;
+    }
     int rc = exec_sql(s, "COMMIT");
     ks_metrics_store_write(ks_metrics_now() - s->tx_started);
     if (rc != KS_OK) {
@@ -156,6 +175,12 @@ int sq_commit(sq_store *s)
 
 void sq_rollback(sq_store *s)
 {
+    if (s->batch) {
+        if (s->in_op && !sqlite3_get_autocommit(s->db))
+            sqlite3_exec(s->db, "ROLLBACK TO ks_write; RELEASE ks_write", NULL, NULL, NULL);
+        s->in_op = 0;
+        return;
+    }
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -702,6 +727,15 @@ static const ks_store_ops SQLITE_OPS = {
     .load_all = sq_load_all,
     .load_account = sq_load_account,
     .last_used_flush = sq_last_used_flush,
+    .change_feed = 0,
+    .changes_head = sq_changes_head,
+    .changes_since = sq_changes_since,
+    .changes_wait = sq_changes_wait,
+    .changes_compact = sq_changes_compact,
+    .secret_check = NULL, /* the secret file lives beside the database */
+    .key_import = sq_key_import,
+    .batch_begin = sq_batch_begin,
+    .batch_end = sq_batch_end,
 };
 
 ks_store *ks_store_sqlite_open(const char *path, char *err, size_t errlen)
@@ -712,7 +746,13 @@ ks_store *ks_store_sqlite_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     s->base.ops = &SQLITE_OPS;
-    pthread_mutex_init(&s->lock, NULL);
+    /* Recursive: a batch (sq_batch_begin) holds the lock across the writes
+     * it makes, each of which takes it again. */
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&s->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
     int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                              SQLITE_OPEN_FULLMUTEX, NULL);
     if (rc != SQLITE_OK) {

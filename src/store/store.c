@@ -5,13 +5,54 @@
 #include <stdlib.h>
 #include <string.h>
 
+int ks_store_location_is_pg(const char *location)
+{
+    return strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0;
+}
+
 ks_store *ks_store_open(const char *location, char *err, size_t errlen)
 {
-    if (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0) {
-        snprintf(err, errlen, "the PostgreSQL store is not built into this version; use a file path");
-        return NULL;
-    }
+    if (ks_store_location_is_pg(location))
+        return ks_store_pg_open(location, err, errlen);
     return ks_store_sqlite_open(location, err, errlen);
+}
+
+void ks_store_location_redact(const char *location, char *out, size_t outlen)
+{
+    if (outlen == 0)
+        return;
+    out[0] = '\0';
+    if (!ks_store_location_is_pg(location)) {
+        snprintf(out, outlen, "%s", location);
+        return;
+    }
+    /* user:password@host (the authority ends at the first '/' or '?'), and a
+     * password=... query parameter: both become ***. */
+    const char *auth = strstr(location, "://") + 3;
+    size_t auth_len = strcspn(auth, "/?");
+    const char *at = memchr(auth, '@', auth_len);
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    size_t o = 0;
+    for (const char *p = location; *p && o + 1 < outlen;) {
+        if (colon && p == colon + 1) {
+            o += (size_t)snprintf(out + o, outlen - o, "***");
+            p = at;
+            continue;
+        }
+        if (p > auth + auth_len && strncmp(p, "password=", 9) == 0 && (p[-1] == '?' || p[-1] == '&')) {
+            o += (size_t)snprintf(out + o, outlen - o, "password=***");
+            p += 9 + strcspn(p + 9, "&");
+            continue;
+        }
+        out[o++] = *p++;
+    }
+    out[o < outlen ? o : outlen - 1] = '\0';
+}
+
+void ks_store_secret_fingerprint(const ks_secret *secret, ks_digest *out)
+{
+    static const char TEXT[] = "keystile secret fingerprint v1";
+    ks_token_hash(secret, TEXT, sizeof TEXT - 1, out);
 }
 
 void ks_key_page_free(ks_key_page *p)

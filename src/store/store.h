@@ -1,10 +1,11 @@
 /*
  * store.h - the store interface: durable records behind Keystile.
  *
- * One interface (a table of function pointers), several backends: SQLite
- * (store_sqlite.c, the embedded default) and, later, PostgreSQL. Every write
- * is one transaction that also appends its audit entry: it either happens
- * whole and durably (acknowledged writes survive a crash) or not at all.
+ * One interface (a table of function pointers), two backends: SQLite
+ * (sqlite_*.c, the embedded default) and PostgreSQL (pg_*.c, several nodes on
+ * one database). Every write is one transaction that also appends its audit
+ * entry (and, with PostgreSQL, a change-log row): it either happens whole and
+ * durably (acknowledged writes survive a crash) or not at all.
  * Token-slot writes load the slots, apply core/token_slots.h and write them
  * back inside that transaction, so the renewal rules live in the core only.
  *
@@ -59,6 +60,22 @@ typedef struct {
     int64_t last_used_at;
 } ks_last_used;
 
+/* A row of the change log (see change_feed in ks_store_ops): what a node
+ * reloads into its verify index after another node's write. */
+typedef enum {
+    KS_CHANGE_KEY = 1,          /* one key (home account, key id): reload it, or drop it when gone */
+    KS_CHANGE_ACCOUNT = 2,      /* an account's settings and roles */
+    KS_CHANGE_ACCOUNT_KEYS = 3, /* an account and every key of it (new account, role rename) */
+    KS_CHANGE_SIGNING_KEYS = 4, /* the login token signing keys */
+} ks_change_kind;
+
+typedef struct {
+    int64_t seq;                      /* commit order: a larger seq committed later */
+    int kind;                         /* ks_change_kind */
+    char account[KS_ACCOUNT_MAX + 1]; /* "" for KS_CHANGE_SIGNING_KEYS */
+    char key_id[KS_KEY_ID_MAX + 1];   /* "" unless KS_CHANGE_KEY */
+} ks_change;
+
 #define KS_SEALED_MAX 160 /* nonce + secretbox of a signing key or a token */
 
 typedef struct {
@@ -71,7 +88,7 @@ typedef struct {
 } ks_stored_signing_key;
 
 typedef struct {
-    const char *backend; /* "sqlite" */
+    const char *backend; /* "sqlite" or "postgresql" */
     void (*close)(ks_store *s);
 
     /* Accounts and settings. account_create makes the account, its built-in
@@ -152,18 +169,78 @@ typedef struct {
 
     /* Batch of last-used times (one transaction; a later time never goes back). */
     int (*last_used_flush)(ks_store *s, const ks_last_used *items, size_t n);
+
+    /* Change feed, for several nodes on one database. With change_feed set,
+     * every write that changes what verify or login sees (keys, grants,
+     * roles, settings, accounts, signing keys) appends a ks_change in its
+     * own transaction, and seqs are handed out in commit order, so a reader
+     * that has seen seq N has seen every change up to N. changes_head gives
+     * the newest seq (0 when none); changes_since copies at most max changes
+     * with seq > after, oldest first, into out; changes_wait blocks until a
+     * new change is announced, wake_fd (-1 = none) is readable, or timeout_ms
+     * passed (KS_OK in all three cases; KS_ERR_STORAGE when the database is
+     * out of reach, after having waited); changes_compact deletes rows that
+     * a newer row for the same thing makes useless (reloading is idempotent).
+     * With change_feed 0 (SQLite: one process owns the file) these report
+     * nothing: head 0, no changes, and wait only waits. */
+    int change_feed;
+    int (*changes_head)(ks_store *s, int64_t *seq);
+    int (*changes_since)(ks_store *s, int64_t after, ks_change *out, size_t max, size_t *n);
+    int (*changes_wait)(ks_store *s, int timeout_ms, int wake_fd);
+    int (*changes_compact)(ks_store *s);
+
+    /* The fingerprint of the server secret (see ks_store_secret_fingerprint):
+     * the first call records it, later ones compare it; KS_ERR_INVALID when
+     * the database was set up with another secret (every node of a cluster
+     * must use the same secret file). NULL when the backend keeps its secret
+     * beside the database (SQLite). */
+    int (*secret_check)(ks_store *s, const ks_digest *fingerprint);
+
+    /* Bulk import, for tools and benchmarks (bench/seed.c): inserts n new
+     * keys with their tokens and home roles (grants are not imported) in one
+     * transaction, with one audit entry for the whole batch (audit may be
+     * NULL). All or nothing: KS_ERR_NAME_TAKEN when a key id exists,
+     * KS_ERR_INVALID for an unknown role, KS_ERR_NOT_FOUND for an unknown
+     * account. NULL when the backend has no bulk path. */
+    int (*key_import)(ks_store *s, const ks_key *keys, size_t n, const ks_audit_entry *audit);
+
+    /* Group commit (NULL when the backend has none): between batch_begin and
+     * batch_end, the writes this thread makes share one transaction, each
+     * still all or nothing on its own (a write that fails leaves no trace
+     * and the others go on). batch_end(s, 1) then makes every write of the
+     * batch durable at once, with one sync, or none of them: KS_OK or
+     * KS_ERR_STORAGE; batch_end(s, 0) drops them all. Other threads' calls
+     * wait meanwhile, and nothing of the batch is visible to them before it
+     * is durable. */
+    int (*batch_begin)(ks_store *s);
+    int (*batch_end)(ks_store *s, int commit);
 } ks_store_ops;
 
 struct ks_store {
     const ks_store_ops *ops;
 };
 
-/* Opens the store named by `location` (a file path: SQLite), creating and
- * migrating the schema as needed. NULL on failure with a reason in err. */
+/* Opens the store named by `location` (a file path: SQLite; a postgresql://
+ * or postgres:// URI: PostgreSQL), creating and migrating the schema as
+ * needed. NULL on failure with a reason in err (never a password). */
 ks_store *ks_store_open(const char *location, char *err, size_t errlen);
 
-/* The SQLite backend (store_sqlite.c). */
+/* 1 when location names a PostgreSQL database (postgresql:// or postgres://). */
+int ks_store_location_is_pg(const char *location);
+
+/* location with the password of a URI replaced by "***", for logs. */
+void ks_store_location_redact(const char *location, char *out, size_t outlen);
+
+/* The fingerprint secret_check records: BLAKE2b keyed with the secret of a
+ * fixed text, so it tells secrets apart without revealing them. */
+void ks_store_secret_fingerprint(const ks_secret *secret, ks_digest *out);
+
+/* The SQLite backend (sqlite_*.c). */
 ks_store *ks_store_sqlite_open(const char *path, char *err, size_t errlen);
+
+/* The PostgreSQL backend (pg_*.c): uri is a libpq connection URI. Runs the
+ * schema migrations under an advisory lock, so nodes may start together. */
+ks_store *ks_store_pg_open(const char *uri, char *err, size_t errlen);
 
 void ks_audit_records_free(ks_audit_record *items, size_t n);
 void ks_keys_free(ks_key *items, size_t n);

@@ -1,10 +1,15 @@
-/* verify.c - credential check against the in-memory index (see verify.h). */
+/*
+ * verify.c - credential check against the in-memory index (see verify.h).
+ *
+ * ks_verify_found_in is the whole decision and touches nothing but the
+ * index: no lock, no allocation, no calendar arithmetic (expiry instants are
+ * precomputed in the entry). ks_verify and ks_verify_key_id wrap it for the
+ * management calls and copy what it found into a ks_verify_result.
+ */
 #include "verify/verify.h"
 #include "core/error.h"
-#include "core/token_age.h"
 
 #include <sodium.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,85 +28,178 @@ void ks_verify_result_free(ks_verify_result *r)
     ks_strlist_free(&r->resources);
 }
 
-static int compare_strings(const void *a, const void *b)
+ks_verify_reason ks_verify_precheck(const ks_verify_request *req, size_t *key_len)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    if (!req->key || !*req->key || !req->token || req->token_len == 0)
+        return KS_VERIFY_MISSING_CREDENTIALS;
+    if (ks_token_check_format(req->token, req->token_len) != KS_OK)
+        return KS_VERIFY_MALFORMED_TOKEN;
+    *key_len = strnlen(req->key, KS_KEY_ID_MAX + 1);
+    if (*key_len > KS_KEY_ID_MAX || ks_key_id_parse(req->key, NULL) != KS_OK)
+        return KS_VERIFY_UNKNOWN_KEY;
+    return KS_VERIFY_OK;
 }
 
-/* Copies the roles and the union of their resources (sorted, unique). */
-static int collect_grant(const ks_index_account *acct, const ks_strlist *roles, ks_verify_result *out)
+/* Which slot holds a token with digest d: both present slots are compared
+ * in constant time whatever the outcome (as ks_slots_match). */
+static ks_slot slot_match(const ks_index_key *key, const ks_digest *d)
 {
-    for (size_t i = 0; i < roles->count; i++) {
-        if (ks_strlist_add(&out->roles, roles->items[i]) != KS_OK)
-            return KS_ERR_NOMEM;
-        const ks_index_role *role = ks_index_find_role(acct, roles->items[i]);
-        for (size_t j = 0; role && j < role->resources.count; j++)
-            if (!ks_strlist_contains(&out->resources, role->resources.items[j]) &&
-                ks_strlist_add(&out->resources, role->resources.items[j]) != KS_OK)
-                return KS_ERR_NOMEM;
+    int is_current = (key->present & 1) & ks_digest_equal(&key->tokens[0].hash, d);
+    int is_old = ((key->present >> 1) & 1) & ks_digest_equal(&key->tokens[1].hash, d);
+    if (is_current)
+        return KS_SLOT_CURRENT;
+    return is_old ? KS_SLOT_OLD : KS_SLOT_NONE;
+}
+
+/* 1 when the sorted list holds s. */
+static int sorted_contains(const char *const *items, size_t n, const char *s)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(items[mid], s);
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    if (out->resources.count > 1)
-        qsort(out->resources.items, out->resources.count, sizeof *out->resources.items, compare_strings);
-    return KS_OK;
+    return 0;
 }
 
-/* The checks that need the index; called under its read lock. */
-static int verify_locked(ks_index *idx, const ks_digest *digest, const ks_verify_request *req,
-                         int64_t now, ks_verify_result *out)
+/* The checks from the lookup on, for the entry `key` (NULL: unknown). */
+static void decide(const ks_index_key *key, const ks_digest *digest, const char *target,
+                   const char *resource, int64_t now, ks_verify_found *out)
 {
-    const ks_index_key *key = ks_index_find_key(idx, req->key);
     if (!key) {
         out->reason = KS_VERIFY_UNKNOWN_KEY;
-        return KS_OK;
+        return;
     }
-    /* digest NULL: the caller proved the identity otherwise (a session). */
-    ks_slot slot = digest ? ks_slots_match(&key->slots, digest) : KS_SLOT_CURRENT;
+    out->key = key;
+    ks_slot slot = digest ? slot_match(key, digest) : KS_SLOT_CURRENT;
     if (slot == KS_SLOT_NONE) {
         out->reason = KS_VERIFY_INVALID_TOKEN;
-        return KS_OK;
+        return;
     }
-    snprintf(out->account, sizeof out->account, "%s", key->account);
     out->slot = slot;
     if (!key->active) {
         out->reason = KS_VERIFY_INACTIVE;
-        return KS_OK;
+        return;
     }
-    const ks_index_account *home = ks_index_find_account(idx, key->account);
-    const ks_token *token = slot == KS_SLOT_OLD ? &key->slots.old : &key->slots.current;
-    int months = home ? home->settings.token_duration_months : 3;
-    out->outdated = ks_token_outdated(token->created_at, months, now);
-    if (out->outdated && home && home->settings.enforce_duration) {
+    ks_settings home;
+    int home_known = ks_index_account_settings(key->account, &home);
+    out->outdated = now > ks_index_token_expiry(key, slot, home.token_duration_months);
+    if (out->outdated && home.enforce_duration) {
         out->reason = KS_VERIFY_EXPIRED;
-        return KS_OK;
+        return;
     }
-    const char *target = req->target ? req->target : key->account;
-    snprintf(out->target_account, sizeof out->target_account, "%s", target);
+    out->reason = KS_VERIFY_FORBIDDEN;
     /* At home the key's own roles count; elsewhere only an active external grant's. */
-    const ks_strlist *roles = NULL;
-    const ks_index_account *acct = NULL;
-    if (strcmp(target, key->account) == 0) {
-        roles = &key->roles;
-        acct = home;
+    size_t home_len;
+    const char *home_name = ks_index_account_name(key->account, &home_len);
+    const ks_index_roleset *roles = NULL;
+    if (!target || (strncmp(target, home_name, home_len) == 0 && target[home_len] == '\0')) {
+        out->target = key->account;
+        roles = home_known ? key->roles : NULL;
     } else {
-        for (size_t i = 0; i < key->n_grants && !roles; i++)
-            if (key->grants[i].active && strcmp(key->grants[i].account, target) == 0)
-                roles = &key->grants[i].roles;
-        acct = roles ? ks_index_find_account(idx, target) : NULL;
+        for (uint32_t i = 0; i < key->n_grants && !roles; i++) {
+            const ks_index_grant *g = &key->grants[i];
+            size_t len;
+            const char *name = ks_index_account_name(g->account, &len);
+            ks_settings unused;
+            if (g->active && strncmp(target, name, len) == 0 && target[len] == '\0' &&
+                ks_index_account_settings(g->account, &unused)) {
+                out->target = g->account;
+                roles = g->roles;
+            }
+        }
     }
-    if (!roles || !acct) {
-        out->reason = KS_VERIFY_FORBIDDEN;
-        return KS_OK;
-    }
-    if (collect_grant(acct, roles, out) != KS_OK)
-        return KS_ERR_NOMEM;
-    if (req->resource && !ks_strlist_contains(&out->resources, req->resource)) {
-        out->reason = KS_VERIFY_FORBIDDEN;
-        return KS_OK;
-    }
+    if (!roles)
+        return;
+    out->view = ks_index_roleset_view(roles);
+    if (resource && !sorted_contains(out->view->resources, out->view->n_resources, resource))
+        return;
     out->reason = KS_VERIFY_OK;
     if (digest)
         ks_index_touch(key, slot, now);
+}
+
+void ks_verify_found_in(ks_index *idx, const char *key_id, size_t key_len, const ks_digest *digest,
+                        const char *target, const char *resource, int64_t now, ks_verify_found *out)
+{
+    memset(out, 0, sizeof *out);
+    out->slot = KS_SLOT_NONE;
+    decide(ks_index_find_key(idx, key_id, key_len), digest, target, resource, now, out);
+}
+
+void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_request *req, int64_t now,
+                        ks_verify_found *out)
+{
+    memset(out, 0, sizeof *out);
+    out->slot = KS_SLOT_NONE;
+    /* Start fetching the key's table slot, then its entry, so the memory
+     * waits overlap the format check and the keyed hash. */
+    size_t key_len = req->key ? strnlen(req->key, KS_KEY_ID_MAX + 1) : 0;
+    uint64_t h = 0;
+    if (key_len > 0 && key_len <= KS_KEY_ID_MAX)
+        h = ks_index_key_prefetch(idx, req->key, key_len);
+    if ((out->reason = ks_verify_precheck(req, &key_len)) != KS_VERIFY_OK)
+        return;
+    const ks_index_key *key = ks_index_find_key_hashed(idx, req->key, key_len, h);
+    if (key)
+        for (size_t off = 0; off < sizeof *key; off += 64)
+            __builtin_prefetch((const char *)key + off);
+    ks_digest digest;
+    ks_token_hash(secret, req->token, req->token_len, &digest);
+    decide(key, &digest, req->target, req->resource, now, out);
+    sodium_memzero(&digest, sizeof digest);
+}
+
+/* Copies what the checks found into the caller's result. */
+static int result_fill(const ks_verify_found *f, const char *target, ks_verify_result *out)
+{
+    out->reason = f->reason;
+    out->slot = f->slot;
+    out->outdated = f->outdated;
+    if (!f->key || f->reason == KS_VERIFY_INVALID_TOKEN)
+        return KS_OK;
+    size_t len;
+    const char *home = ks_index_account_name(f->key->account, &len);
+    memcpy(out->account, home, len);
+    out->account[len] = '\0';
+    if (f->reason == KS_VERIFY_INACTIVE || f->reason == KS_VERIFY_EXPIRED)
+        return KS_OK;
+    const char *t = target ? target : out->account;
+    size_t tlen = strnlen(t, KS_ACCOUNT_MAX);
+    memcpy(out->target_account, t, tlen);
+    out->target_account[tlen] = '\0';
+    if (!f->view)
+        return KS_OK;
+    for (size_t i = 0; i < f->view->n_roles; i++)
+        if (ks_strlist_add(&out->roles, f->view->roles[i]) != KS_OK)
+            return KS_ERR_NOMEM;
+    for (size_t i = 0; i < f->view->n_resources; i++)
+        if (ks_strlist_add(&out->resources, f->view->resources[i]) != KS_OK)
+            return KS_ERR_NOMEM;
     return KS_OK;
+}
+
+/* The lookup and what follows, copied into *out; KS_OK or NOMEM. */
+static int verify_copy(ks_index *idx, const char *key_id, size_t key_len, const ks_digest *digest,
+                       const char *target, const char *resource, int64_t now, ks_verify_result *out)
+{
+    memcpy(out->key_id, key_id, key_len);
+    out->key_id[key_len] = '\0';
+    if (ks_index_read_lock(idx) != 0)
+        return KS_ERR_NOMEM;
+    ks_verify_found found;
+    ks_verify_found_in(idx, key_id, key_len, digest, target, resource, now, &found);
+    int rc = result_fill(&found, target, out);
+    ks_index_read_unlock(idx);
+    if (rc != KS_OK)
+        ks_verify_result_free(out);
+    return rc;
 }
 
 int ks_verify(ks_index *idx, const ks_secret *secret, const ks_verify_request *req, int64_t now,
@@ -109,25 +207,23 @@ int ks_verify(ks_index *idx, const ks_secret *secret, const ks_verify_request *r
 {
     memset(out, 0, sizeof *out);
     out->slot = KS_SLOT_NONE;
-    if (!req->key || !*req->key || !req->token || req->token_len == 0) {
-        out->reason = KS_VERIFY_MISSING_CREDENTIALS;
-        return KS_OK;
+    if (ks_index_read_lock(idx) != 0)
+        return KS_ERR_NOMEM;
+    ks_verify_found found;
+    ks_verify_token_in(idx, secret, req, now, &found);
+    int rc = KS_OK;
+    /* As before the lookup: the key id is reported once it has the key format. */
+    if (found.key ||
+        (found.reason == KS_VERIFY_UNKNOWN_KEY && strnlen(req->key, KS_KEY_ID_MAX + 1) <= KS_KEY_ID_MAX &&
+         ks_key_id_parse(req->key, NULL) == KS_OK)) {
+        size_t len = strnlen(req->key, KS_KEY_ID_MAX);
+        memcpy(out->key_id, req->key, len);
+        out->key_id[len] = '\0';
+        rc = result_fill(&found, req->target, out);
+    } else {
+        out->reason = found.reason;
     }
-    if (ks_token_check_format(req->token, req->token_len) != KS_OK) {
-        out->reason = KS_VERIFY_MALFORMED_TOKEN;
-        return KS_OK;
-    }
-    if (strnlen(req->key, KS_KEY_ID_MAX + 1) > KS_KEY_ID_MAX || ks_key_id_parse(req->key, NULL) != KS_OK) {
-        out->reason = KS_VERIFY_UNKNOWN_KEY;
-        return KS_OK;
-    }
-    snprintf(out->key_id, sizeof out->key_id, "%s", req->key);
-    ks_digest digest;
-    ks_token_hash(secret, req->token, req->token_len, &digest);
-    ks_index_read_lock(idx);
-    int rc = verify_locked(idx, &digest, req, now, out);
     ks_index_read_unlock(idx);
-    sodium_memzero(&digest, sizeof digest);
     if (rc != KS_OK)
         ks_verify_result_free(out);
     return rc;
@@ -142,12 +238,5 @@ int ks_verify_key_id(ks_index *idx, const char *key_id, const char *target, cons
         out->reason = KS_VERIFY_UNKNOWN_KEY;
         return KS_OK;
     }
-    snprintf(out->key_id, sizeof out->key_id, "%s", key_id);
-    ks_verify_request req = {key_id, NULL, 0, target, resource};
-    ks_index_read_lock(idx);
-    int rc = verify_locked(idx, NULL, &req, now, out);
-    ks_index_read_unlock(idx);
-    if (rc != KS_OK)
-        ks_verify_result_free(out);
-    return rc;
+    return verify_copy(idx, key_id, strlen(key_id), NULL, target, resource, now, out);
 }

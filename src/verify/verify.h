@@ -63,6 +63,39 @@ int ks_verify(ks_index *idx, const ks_secret *secret, const ks_verify_request *r
 int ks_verify_key_id(ks_index *idx, const char *key_id, const char *target, const char *resource,
                      int64_t now, ks_verify_result *out);
 
+/* What ks_verify_found saw, pointing into the index: valid only inside the
+ * read section it was made in. Fields are set as far as the checks got. */
+typedef struct {
+    ks_verify_reason reason;
+    const ks_index_key *key;          /* from INVALID_TOKEN on */
+    ks_slot slot;                     /* from INACTIVE on */
+    int outdated;                     /* from EXPIRED on */
+    const ks_index_account *target;   /* from FORBIDDEN on; NULL when no grant */
+    const ks_index_view *view;        /* the grant there, NULL when no grant */
+} ks_verify_found;
+
+/* The hot path: ks_verify without copying or allocating anything. Call it
+ * between ks_index_read_lock and ks_index_read_unlock and use *out before
+ * unlocking. `digest` is the token's keyed hash (ks_token_hash), computed by
+ * the caller before entering the section; NULL means a session (no token
+ * compared, no last use recorded). Only the lookup and later checks run
+ * here: check the credential's presence and format first with
+ * ks_verify_precheck. */
+void ks_verify_found_in(ks_index *idx, const char *key_id, size_t key_len, const ks_digest *digest,
+                        const char *target, const char *resource, int64_t now, ks_verify_found *out);
+
+/* The hot path for a key + token: every check of ks_verify, in order,
+ * without copying or allocating; the keyed hash is computed here while the
+ * key's entry is fetched from memory. Call it inside a read section of idx
+ * and use *out before leaving it. */
+void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_request *req, int64_t now,
+                        ks_verify_found *out);
+
+/* The checks before any lookup: missing_credentials, malformed_token,
+ * unknown_key for a key id that is not in key format. KS_VERIFY_OK when the
+ * request may go on to the lookup; sets *key_len. */
+ks_verify_reason ks_verify_precheck(const ks_verify_request *req, size_t *key_len);
+
 void ks_verify_result_free(ks_verify_result *r);
 
 /* "missing_credentials", "malformed_token", ... ("ok" for KS_VERIFY_OK). */

@@ -3,6 +3,10 @@
 Python 3 standard library only. A `Server` runs the real binary
 (env KEYSTILE_BIN, default <repo>/build/keystile) on a free loopback port with a
 database in a fresh temporary directory; `request()` is a tiny HTTP client.
+
+With KEYSTILE_TEST_DB_URL set to a PostgreSQL base URI (postgresql://user@host:port/,
+see tests/pg/run.py), each Server gets a fresh PostgreSQL database instead (dropped
+by cleanup()) and a secret file of its own, passed as --secret-file.
 """
 import atexit
 import base64
@@ -31,6 +35,25 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 BIN = os.environ.get("KEYSTILE_BIN") or os.path.join(ROOT, "build", "keystile")
 
 API = "/api/v1"
+
+# PostgreSQL instead of SQLite: the base URI of a cluster (tests/pg/run.py).
+PG_URL = os.environ.get("KEYSTILE_TEST_DB_URL") or None
+PG_BIN = os.environ.get("PG_BIN") or "/usr/lib/postgresql/15/bin"
+
+
+def pg_admin(sql, db="postgres"):
+    """Runs one SQL command on the KEYSTILE_TEST_DB_URL cluster (psql)."""
+    subprocess.run([os.path.join(PG_BIN, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                    "-c", sql, PG_URL + db], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.PIPE, timeout=60)
+
+
+# KEYSTILE_VALGRIND=1 runs every server under valgrind (make test-valgrind):
+# memory errors and definite/indirect leaks then fail the test class.
+VALGRIND = (["valgrind", "--quiet", "--leak-check=full", "--show-leak-kinds=definite,indirect",
+             "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99"]
+            if os.environ.get("KEYSTILE_VALGRIND") == "1" else [])
+START_TIMEOUT = 60 if VALGRIND else 10
 
 MANAGEMENT_RESOURCES = [
     "view-api-keys",
@@ -263,9 +286,10 @@ except ValueError:  # not the main thread
     pass
 
 
-def create_account(db, name, bin_path=BIN):
+def create_account(db, name, bin_path=BIN, secret_file=None):
     """`keystile account create NAME --db DB` -> {"account","key","token"}."""
-    p = subprocess.run([bin_path, "account", "create", name, "--db", db],
+    extra = ["--secret-file", secret_file] if secret_file else []
+    p = subprocess.run([bin_path, "account", "create", name, "--db", db] + extra,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
     if p.returncode != 0:
         raise RuntimeError("account create %s failed (exit %d): %s" % (
@@ -287,6 +311,15 @@ class Server:
         self.dir = tempfile.mkdtemp(prefix="keystile-http-")
         self.db = os.path.join(self.dir, "k.db")
         self.secret_file = self.db + ".secret"
+        self.pg_db = None
+        if PG_URL:
+            self.pg_db = "ks_" + uuid.uuid4().hex[:12]
+            pg_admin("CREATE DATABASE " + self.pg_db)
+            self.db = PG_URL + self.pg_db
+            self.secret_file = os.path.join(self.dir, "secret")
+            fd = os.open(self.secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.write(fd, os.urandom(32))
+            os.close(fd)
         self.log_path = os.path.join(self.dir, "server.log")
         self.port = None
         self.proc = None
@@ -320,7 +353,8 @@ class Server:
         return self.accounts[self.account]["token"]
 
     def add_account(self, name):
-        info = create_account(self.db, name)
+        info = create_account(self.db, name,
+                              secret_file=self.secret_file if self.pg_db else None)
         self.accounts[name] = info
         self.issued_tokens.append(info["token"])
         return info
@@ -330,14 +364,16 @@ class Server:
             self.args = list(extra_args)
         assert self.proc is None, "server already running"
         self.port = free_port()
-        cmd = [BIN, "serve", "--db", self.db, "--listen",
+        cmd = VALGRIND + [BIN, "serve", "--db", self.db, "--listen",
                "127.0.0.1:%d" % self.port] + self.args
+        if self.pg_db:
+            cmd += ["--secret-file", self.secret_file]
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, cwd=self.dir)
         with _LIVE_LOCK:
             _LIVE.add(self)
-        deadline = time.time() + 10
+        deadline = time.time() + START_TIMEOUT
         last = None
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -353,7 +389,7 @@ class Server:
                 last = e
             time.sleep(0.05)
         self.kill9()
-        raise RuntimeError("server not healthy within 10 s (%r); log:\n%s" % (
+        raise RuntimeError("server not healthy within %d s (%r); log:\n%s" % (START_TIMEOUT,
             last, self.log_tail()))
 
     def _reap(self):
@@ -371,7 +407,7 @@ class Server:
             return None
         self.proc.send_signal(signal.SIGTERM)
         try:
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=START_TIMEOUT)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=10)
@@ -393,6 +429,12 @@ class Server:
         if self.proc is not None:
             self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+        if self.pg_db:
+            try:
+                pg_admin("DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.pg_db)
+            except Exception:
+                pass  # the cluster may be gone already
+            self.pg_db = None
 
     def sanitizer_reports(self):
         """Excerpt of ASan/UBSan/LSan reports in the server log, or ''."""
@@ -406,6 +448,10 @@ class Server:
             i = log.find(marker)
             if i >= 0:
                 return log[max(0, i - 200):i + 3000]
+        m = re.search(r"==\d+== (Invalid |Conditional jump|Use of uninitialised|Syscall param|"
+                      r"Mismatched free|Source and destination overlap|.*(definitely|indirectly) lost)", log)
+        if m:
+            return log[max(0, m.start() - 200):m.start() + 3000]
         return ""
 
     def log_tail(self, n=4000):

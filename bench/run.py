@@ -1,0 +1,424 @@
+#!/usr/bin/env python3
+"""Keystile benchmarks (issue #5): `make bench`, or python3 bench/run.py [options].
+
+Seeds a store with N keys through the bulk import (bench/seed), starts
+`keystile serve` and nginx (`location / { return 204; }`, one worker) on
+loopback, drives both with the same wrk client and Lua script, and prints
+each figure next to its baseline and target; the Markdown table goes to
+bench/RESULTS.md (--out). Everything lives in a fresh temporary directory
+(credentials included) that is removed at the end; every process started
+runs under `timeout`, so it stops even if this script is killed.
+
+Python 3 standard library only; needs wrk and nginx (Debian wrk, nginx-light).
+"""
+import argparse
+import atexit
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PROCS = []          # (name, Popen) still to stop
+TMP = None
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+def cleanup():
+    for name, p in reversed(PROCS):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    PROCS.clear()
+    if TMP and not os.environ.get("KEYSTILE_BENCH_KEEP"):
+        shutil.rmtree(TMP, ignore_errors=True)
+
+
+def on_signal(signum, frame):
+    cleanup()
+    sys.exit(128 + signum)
+
+
+def free_port():
+    """A loopback port nobody listens on (keystile binds with SO_REUSEPORT,
+    so a server already on the port would silently share the traffic)."""
+    for _ in range(50):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        probe = socket.socket()
+        probe.settimeout(0.2)
+        try:
+            probe.connect(("127.0.0.1", port))
+        except OSError:
+            return port
+        finally:
+            probe.close()
+    raise RuntimeError("no free port")
+
+
+def child_pid(pid):
+    """The process `timeout` started."""
+    for _ in range(100):
+        try:
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                kids = f.read().split()
+            if kids:
+                return int(kids[0])
+        except OSError:
+            pass
+        time.sleep(0.02)
+    return pid
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def wait_http(port, path, deadline_s):
+    end = time.time() + deadline_s
+    while time.time() < end:
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=1)
+            s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())
+            if s.recv(64).startswith(b"HTTP/1.1 2"):
+                s.close()
+                return True
+            s.close()
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+class Server:
+    def __init__(self, name, cmd, port, health, limit_s, log_path):
+        self.name, self.port = name, port
+        self.log_path = log_path
+        self.t0 = time.time()
+        self.log = open(log_path, "wb")
+        self.proc = subprocess.Popen(["timeout", "--signal=TERM", str(limit_s)] + cmd,
+                                     stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        PROCS.append((name, self.proc))
+        self.pid = child_pid(self.proc.pid)
+        if not wait_http(port, health, 120):
+            raise RuntimeError("%s did not start; log %s" % (name, log_path))
+        self.ready_s = time.time() - self.t0
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def start_keystile(args, db, tag):
+    port = free_port()
+    cmd = [args.bin, "serve", "--db", db, "--listen", "127.0.0.1:%d" % port, "--access-log", "none"]
+    return Server("keystile-" + tag, cmd, port, "/healthz", args.limit, os.path.join(TMP, "keystile-%s.log" % tag))
+
+
+def start_nginx(args):
+    port = free_port()
+    d = os.path.join(TMP, "nginx")
+    os.makedirs(d, exist_ok=True)
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write("""worker_processes 1;
+daemon off;
+pid %(d)s/nginx.pid;
+error_log %(d)s/error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path %(d)s/body;
+    proxy_temp_path %(d)s/proxy;
+    fastcgi_temp_path %(d)s/fastcgi;
+    uwsgi_temp_path %(d)s/uwsgi;
+    scgi_temp_path %(d)s/scgi;
+    server {
+        listen 127.0.0.1:%(port)d;
+        location / { return 204; }
+    }
+}
+""" % {"d": d, "port": port})
+    return Server("nginx", ["nginx", "-c", conf, "-p", d], port, "/", args.limit, os.path.join(d, "stdout.log"))
+
+
+def wrk(args, port, script, script_args, threads=1, conns=32, duration=None):
+    duration = duration or args.duration
+    cmd = ["timeout", str(duration + 60), "wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % duration,
+           "-s", os.path.join(HERE, script), "http://127.0.0.1:%d/" % port, "--"] + [str(a) for a in script_args]
+    env = dict(os.environ, KS_BENCH_DIR=HERE)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=duration + 90)
+    out = p.stdout.decode("utf-8", "replace")
+    m = re.search(r"^KSBENCH (\{.*\})$", out, re.M)
+    if p.returncode != 0 or not m:
+        raise RuntimeError("wrk failed (%d): %s %s" % (p.returncode, out, p.stderr.decode()))
+    return json.loads(m.group(1))
+
+
+def wrk_background(args, port, script, script_args, duration, threads=1):
+    """wrk with one connection per thread, in the background."""
+    cmd = ["timeout", str(duration + 60), "wrk", "-t%d" % threads, "-c%d" % threads, "-d%ds" % duration,
+           "-s", os.path.join(HERE, script), "http://127.0.0.1:%d/" % port, "--"] + [str(a) for a in script_args]
+    env = dict(os.environ, KS_BENCH_DIR=HERE, KS_BENCH_THREADS=str(threads))
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    PROCS.append(("wrk", p))
+    return p
+
+
+def wrk_result(p):
+    out, err = p.communicate(timeout=300)
+    out = out.decode("utf-8", "replace")
+    m = re.search(r"^KSBENCH (\{.*\})$", out, re.M)
+    if not m:
+        raise RuntimeError("wrk failed: %s %s" % (out, err.decode()))
+    return json.loads(m.group(1))
+
+
+def machine():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": model, "kernel": platform.release(),
+            "load_before": "%.2f %.2f %.2f" % os.getloadavg()}
+
+
+def run(args):
+    global TMP
+    TMP = tempfile.mkdtemp(prefix="keystile-bench-")
+    os.chmod(TMP, 0o700)
+    r = {"machine": machine(), "keys": args.keys, "duration": args.duration}
+    log("machine: %(nproc)s x %(cpu)s, kernel %(kernel)s, load %(load_before)s" % r["machine"])
+
+    # ---- stores
+    big, empty = os.path.join(TMP, "big.db"), os.path.join(TMP, "empty.db")
+    log("seeding %d keys ..." % args.keys)
+    t = time.time()
+    out = subprocess.run(["timeout", str(args.limit), args.seed, big, str(args.keys), TMP, str(args.sample)],
+                         stdout=subprocess.PIPE, check=True).stdout
+    r["seed"] = json.loads(out.decode().strip().splitlines()[-1])
+    empty_dir = os.path.join(TMP, "empty")
+    os.makedirs(empty_dir)
+    subprocess.run(["timeout", "60", args.seed, empty, "0", empty_dir, "0"], stdout=subprocess.DEVNULL, check=True)
+    log("seeded in %.1f s" % (time.time() - t))
+    creds = os.path.join(TMP, "creds.txt")
+    with open(os.path.join(TMP, "owner.txt")) as f:
+        owner_key, owner_token = f.read().split()
+    sample = r["seed"]["sample"]
+    # Disjoint parts of the sample: verified keys, one part per round of checked
+    # renewals (a part is walked around again when it runs out), renew-only.
+    verify_last = int(sample * 0.7)
+    part = max(10, int(sample * 0.05))
+    check_ranges = [(verify_last + 1 + i * part, verify_last + (i + 1) * part) for i in range(args.rounds)]
+    renew_first = verify_last + args.rounds * part + 1
+    if renew_first > sample:
+        raise RuntimeError("--sample too small for %d rounds" % args.rounds)
+
+    # ---- in-process
+    log("in-process verify ...")
+    out = subprocess.run(["timeout", str(args.limit), args.inproc, big, creds, str(args.calls)],
+                         stdout=subprocess.PIPE, check=True).stdout
+    r["inproc"] = json.loads(out.decode().strip().splitlines()[-1])
+
+    # ---- start: load time and memory
+    log("memory and start time ...")
+    s0 = start_keystile(args, empty, "empty")
+    time.sleep(1)
+    r["rss_empty_kb"] = rss_kb(s0.pid)
+    s0.stop()
+    ks = start_keystile(args, big, "big")
+    time.sleep(1)
+    r["rss_big_kb"] = rss_kb(ks.pid)
+    r["ready_s"] = ks.ready_s
+    with open(ks.log_path, "rb") as f:
+        m = re.search(rb'"msg":"index loaded".*?"ms":([0-9.]+)', f.read())
+    r["load_ms"] = float(m.group(1)) if m else None
+    ng = start_nginx(args)
+    verify_args = [creds, 1, verify_last]
+
+    # ---- throughput, interleaved
+    log("throughput (%d rounds of %d s each) ..." % (args.rounds, args.duration))
+    wrk(args, ks.port, "verify.lua", verify_args, duration=2)  # warm-up
+    wrk(args, ng.port, "verify.lua", verify_args, duration=2)
+    r["ks_rps"], r["ng_rps"] = [], []
+    for _ in range(args.rounds):
+        r["ng_rps"].append(wrk(args, ng.port, "verify.lua", verify_args)["rps"])
+        res = wrk(args, ks.port, "verify.lua", verify_args)
+        if res["status_errors"] or res["errors"]:
+            raise RuntimeError("verify answered errors: %r" % res)
+        r["ks_rps"].append(res["rps"])
+    ks_peak, ng_peak = statistics.median(r["ks_rps"]), statistics.median(r["ng_rps"])
+
+    # ---- latency at half of the peak
+    rate = int(ks_peak / 2)
+    log("latency at %d req/s ..." % rate)
+    r["lat_rate"] = rate
+    r["ks_lat"] = wrk(args, ks.port, "verify_paced.lua", verify_args + [rate], conns=64)
+    r["ng_lat"] = wrk(args, ng.port, "verify_paced.lua", verify_args + [rate], conns=64)
+
+    # ---- renewals under load
+    log("verify with %d renewals/s ..." % args.renew_rate)
+    r["idle_rps"], r["busy_rps"], r["checks"] = [], [], []
+    for i in range(args.rounds):
+        r["idle_rps"].append(wrk(args, ks.port, "verify.lua", verify_args)["rps"])
+        first, last = check_ranges[i]
+        bg = wrk_background(args, ks.port, "renew_check.lua",
+                            [owner_key, owner_token, creds, first, last, args.renew_rate], args.duration + 2,
+                            threads=8)
+        time.sleep(1)
+        res = wrk(args, ks.port, "verify.lua", verify_args)
+        if res["status_errors"] or res["errors"]:
+            raise RuntimeError("verify answered errors under renewals: %r" % res)
+        r["busy_rps"].append(res["rps"])
+        r["checks"].append(wrk_result(bg))
+
+    # ---- durable renewals
+    log("durable renewals ...")
+    r["renew"] = wrk(args, ks.port, "renew.lua", [owner_key, owner_token, creds, renew_first, sample], conns=16)
+    r["rss_big_after_kb"] = rss_kb(ks.pid)
+    ng.stop()
+    ks.stop()
+    r["load_after"] = "%.2f %.2f %.2f" % os.getloadavg()
+    return r
+
+
+def verdict(ok):
+    return "met" if ok else "**not met**"
+
+
+def table(r, cmdline):
+    m = r["machine"]
+    ks_peak, ng_peak = statistics.median(r["ks_rps"]), statistics.median(r["ng_rps"])
+    ratio = ks_peak / ng_peak
+    lat_p99_ms = r["ks_lat"]["p99_us"] / 1000
+    inproc = r["inproc"]
+    per_key = (r["rss_big_kb"] - r["rss_empty_kb"]) * 1024 / r["keys"] if r["keys"] else 0
+    idle, busy = statistics.median(r["idle_rps"]), statistics.median(r["busy_rps"])
+    checks = r["checks"]
+    renewals = sum(c["renewals"] for c in checks)
+    failures = sum(c["renew_failed"] + c["new_token_failed"] + c["old_token_failed"] for c in checks)
+    renew_rate = statistics.median(c["renewals_per_s"] for c in checks)
+    durable = r["renew"]["rps"] if not r["renew"]["status_errors"] else 0
+    load_s = (r["load_ms"] or 0) / 1000
+    rows = [
+        ("GET /api/v1/verify, %s keys, wrk -t1 -c32" % "{:,}".format(r["keys"]),
+         "%.0f req/s (ratio **%.2f**)" % (ks_peak, ratio),
+         "nginx `return 204`, 1 worker: %.0f req/s" % ng_peak, ">= 1.00 x nginx", verdict(ratio >= 1.0)),
+        ("p99 latency at half the peak (%d req/s, 64 conns)" % r["lat_rate"],
+         "%.3f ms (p50 %.3f, p99.9 %.3f; achieved %.0f req/s)" % (
+             lat_p99_ms, r["ks_lat"]["p50_us"] / 1000, r["ks_lat"]["p999_us"] / 1000, r["ks_lat"]["rps"]),
+         "nginx at the same rate: p99 %.3f ms" % (r["ng_lat"]["p99_us"] / 1000), "< 1 ms",
+         verdict(lat_p99_ms < 1.0 and r["ks_lat"]["rps"] >= 0.95 * r["lat_rate"])),
+        ("in-process verify (core + index), median of %s calls" % "{:,}".format(inproc["calls"]),
+         "%.2f us (p99 %.2f us)" % (inproc["verify_median_ns"] / 1000, inproc["verify_p99_ns"] / 1000),
+         "keyed BLAKE2b of a token alone: %.2f us" % (inproc["hash_median_ns"] / 1000), "<= 1 us",
+         verdict(inproc["verify_median_ns"] <= 1000)),
+        ("index load at start, SQLite", "%.2f s (healthy after %.2f s)" % (load_s, r["ready_s"]), "-",
+         "<= 3 s", verdict(r["load_ms"] is not None and load_s <= 3.0)),
+        ("resident memory per key (VmRSS)", "%.0f bytes" % per_key,
+         "empty server %.1f MiB; loaded %.1f MiB (%.1f MiB after the runs)" % (
+             r["rss_empty_kb"] / 1024, r["rss_big_kb"] / 1024, r["rss_big_after_kb"] / 1024),
+         "<= 300 bytes", verdict(per_key <= 300)),
+        ("verify throughput with %d renewals/s running" % r["renew_rate"],
+         "%.0f req/s (**%.2f** x idle); %d renewals at %.0f/s, %d not visible to the next verify" % (
+             busy, busy / idle, renewals, renew_rate, failures),
+         "idle, same run: %.0f req/s" % idle, ">= 0.90 x idle, 0 not visible",
+         verdict(busy >= 0.9 * idle and failures == 0 and renew_rate >= 0.95 * r["renew_rate"])),
+        ("durable renewals (synchronous=FULL), wrk -t1 -c16", "%.0f /s (p99 %.1f ms)" % (
+            r["renew"]["rps"], r["renew"]["p99_us"] / 1000), "-", ">= 1000 /s", verdict(durable >= 1000)),
+    ]
+    lines = [
+        "# Keystile benchmark results",
+        "",
+        "Machine: %s x %s, Linux %s; load average before %s, after %s." % (
+            m["nproc"], m["cpu"], m["kernel"], m["load_before"], r["load_after"]),
+        "Command: `%s` (%d s per run, %d interleaved rounds; medians)." % (cmdline, r["duration"], len(r["ks_rps"])),
+        "",
+        "| figure | Keystile | baseline | target | |",
+        "|---|---|---|---|---|",
+    ]
+    lines += ["| %s |" % " | ".join(row) for row in rows]
+    lines += [
+        "",
+        "Rounds, req/s: Keystile %s; nginx %s; idle %s; with renewals %s." % (
+            ", ".join("%.0f" % x for x in r["ks_rps"]), ", ".join("%.0f" % x for x in r["ng_rps"]),
+            ", ".join("%.0f" % x for x in r["idle_rps"]), ", ".join("%.0f" % x for x in r["busy_rps"])),
+        "Seeding %s keys through the bulk import took %.1f s. Before issue #5 (1 key, same client): "
+        "about 120k req/s against nginx's 210k (ratio 0.57)." % ("{:,}".format(r["keys"]), r["seed"]["seconds"]),
+        "",
+        "How each figure is taken: see bench/README.md.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default="build", help="build folder (default build)")
+    ap.add_argument("--keys", type=int, default=1000000)
+    ap.add_argument("--sample", type=int, default=100000, help="credentials the clients rotate over")
+    ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--calls", type=int, default=2000000, help="in-process verify calls")
+    ap.add_argument("--renew-rate", type=int, default=200)
+    ap.add_argument("--limit", type=int, default=1200, help="seconds any server may live")
+    ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"), help="Markdown table ('-' = none)")
+    args = ap.parse_args()
+    build = os.path.join(ROOT, args.build)
+    args.bin = os.path.join(build, "keystile")
+    args.seed = os.path.join(build, "bench", "seed")
+    args.inproc = os.path.join(build, "bench", "verify_inproc")
+    for tool in ("wrk", "nginx", "timeout"):
+        if not shutil.which(tool):
+            sys.exit("bench: %s is not installed (apt-get install wrk nginx-light)" % tool)
+    atexit.register(cleanup)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    r = run(args)
+    r["renew_rate"] = args.renew_rate
+    cmdline = "make bench" if args.out == os.path.join(HERE, "RESULTS.md") else " ".join(sys.argv)
+    text = table(r, cmdline)
+    print(text)
+    if args.out != "-":
+        with open(args.out, "w") as f:
+            f.write(text)
+        log("wrote " + args.out)
+    with open(os.path.join(TMP, "raw.json"), "w") as f:
+        json.dump(r, f)
+
+
+if __name__ == "__main__":
+    main()

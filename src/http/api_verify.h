@@ -1,0 +1,34 @@
+/*
+ * api_verify.h - the verify answer without the generic response machinery,
+ * for the server's hot path (server.c): no JSON library, no allocation
+ * unless the body outgrows the caller's buffer.
+ *
+ * The answer to a credential in X-API-Key / X-API-Token or HTTP Basic is
+ * computed here; a Bearer login token is left to the ks_api_verify handler
+ * (status 0), which answers every kind. Both give byte-identical bodies.
+ */
+#ifndef KS_HTTP_API_VERIFY_H
+#define KS_HTTP_API_VERIFY_H
+
+#include "http/http.h"
+#include "verify/verify.h"
+
+typedef struct {
+    int status;                       /* 200, 401, 403; 500 out of memory; 0: use the handler */
+    ks_verify_reason reason;
+    const char *body;                 /* 200: the body (in buf, or in heap) */
+    size_t body_len;
+    char *heap;                       /* a body too large for buf (free it), else NULL */
+    char key_id[KS_KEY_ID_MAX + 1];   /* 200: X-Keystile-Key */
+    char account[KS_ACCOUNT_MAX + 1]; /* 200: X-Keystile-Account */
+} ks_verify_answer;
+
+/* Checks req's credential for its account= and resource= parameters and
+ * fills *out; records the verify metrics (not the HTTP ones). buf (cap
+ * bytes) holds a 200 body when it fits. */
+void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify_answer *out);
+
+/* The body of a failed verify: {"valid":false,"reason":"..."}. */
+const char *ks_api_verify_failure_body(ks_verify_reason reason);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * change_feed.h - the follower of the store's change log: how one node
+ * learns of the writes of the others sharing its PostgreSQL database.
+ *
+ * A thread per node: it asks the store for changes past the last one it
+ * applied (changes_since: the poll of the change sequence is the truth),
+ * reloads what each names into the verify index (a key, an account, its
+ * keys, the login signing keys) under the service's write lock, then waits
+ * for the database's notification of a new change (LISTEN/NOTIFY, the
+ * wake-up) or at most KS_FEED_POLL_MS, so a lost notification costs well
+ * under a second. Own writes come back too: reloading is idempotent, and it
+ * repairs the index after a write whose commit outcome a broken connection
+ * hid.
+ *
+ * When the store cannot be reached the node is degraded: verify keeps
+ * answering from memory, /healthz says so (ks_change_feed_degraded), writes
+ * fail with KS_ERR_STORAGE; the follower keeps trying, and when the database
+ * is back it catches up from where it stopped. With a store without a feed
+ * (SQLite) nothing starts and the node is never degraded.
+ */
+#ifndef KS_SERVICE_CHANGE_FEED_H
+#define KS_SERVICE_CHANGE_FEED_H
+
+#include "service/service.h"
+
+#define KS_FEED_POLL_MS 400            /* longest wait between two polls */
+#define KS_FEED_COMPACT_SECONDS 600    /* how often a node compacts the change log */
+
+/* Starts the follower thread when the store has a change feed (else does
+ * nothing). Call after ks_service_init with an index. KS_OK or
+ * KS_ERR_INTERNAL (no thread). */
+int ks_change_feed_start(ks_service *svc);
+
+/* Stops and joins the follower (no-op when none runs). */
+void ks_change_feed_stop(ks_service *svc);
+
+/* Applies every change committed so far (the follower's step; also usable
+ * without the thread). KS_OK, or the store's error (the changes not applied
+ * are retried by the next call). */
+int ks_change_feed_catch_up(ks_service *svc);
+
+/* 1 while the follower cannot reach the store. */
+int ks_change_feed_degraded(const ks_service *svc);
+
+#endif

@@ -1,0 +1,439 @@
+/*
+ * pg_accounts.c - accounts, settings, roles, the audit log and the verify
+ * index load in the PostgreSQL backend. Every write is one transaction with
+ * its audit entry and change-log row (pg_internal.h); loads read one
+ * REPEATABLE READ snapshot, so the index never mixes two moments.
+ */
+#include "store/pg_internal.h"
+#include "core/error.h"
+#include "core/roles.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOAD_PAGE 2000 /* keys per page of the index load */
+
+static int role_insert_tx(pg_store *s, const char *account, const char *name,
+                          const char *const *resources, size_t n, int builtin)
+{
+    pg_params p = {0};
+    pg_text(&p, account);
+    pg_text(&p, name);
+    pg_int(&p, builtin);
+    int rc = pg_run(s, P_ROLE_INSERT, &p);
+    for (size_t i = 0; rc == KS_OK && i < n; i++) {
+        pg_params q = {0};
+        pg_text(&q, account);
+        pg_text(&q, name);
+        pg_int(&q, (int64_t)i);
+        pg_text(&q, resources[i]);
+        rc = pg_run(s, P_ROLE_RESOURCE_INSERT, &q);
+    }
+    return rc;
+}
+
+int pg_account_create(ks_store *base, const char *account, const ks_settings *settings,
+                      const ks_key *owner, const ks_audit_entry *audit)
+{
+    pg_store *s = (pg_store *)base;
+    int rc = pg_begin(s, 0);
+    if (rc != KS_OK)
+        return rc;
+    pg_params p = {0};
+    pg_text(&p, account);
+    pg_int(&p, settings->token_duration_months);
+    pg_int(&p, settings->enforce_duration);
+    pg_int(&p, owner ? owner->created_at : (audit ? audit->at : 0));
+    rc = pg_run(s, P_ACCOUNT_INSERT, &p);
+    size_t n_builtin;
+    const ks_builtin_role *builtin = ks_builtin_roles(&n_builtin);
+    for (size_t i = 0; rc == KS_OK && i < n_builtin; i++)
+        rc = role_insert_tx(s, account, builtin[i].name, builtin[i].resources, builtin[i].n_resources, 1);
+    if (rc == KS_OK && owner)
+        rc = pg_key_insert_tx(s, owner);
+    if (rc == KS_OK)
+        rc = pg_audit_insert(s, audit);
+    if (rc == KS_OK)
+        rc = pg_change(s, KS_CHANGE_ACCOUNT_KEYS, account, NULL);
+    return pg_end(s, rc);
+}
+
+int pg_settings_get_tx(pg_store *s, const char *account, ks_settings *out)
+{
+    pg_params p = {0};
+    pg_text(&p, account);
+    int rc;
+    PGresult *r = pg_exec(s, P_ACCOUNT_GET, &p, &rc);
+    if (!r)
+        return rc;
+    if (PQntuples(r) == 1) {
+        out->token_duration_months = (int)pg_get_int(r, 0, 0);
+        out->enforce_duration = (int)pg_get_int(r, 0, 1);
+    } else {
+        rc = KS_ERR_NOT_FOUND;
+    }
+    PQclear(r);
+    return rc;
+}
+
+int pg_settings_get(ks_store *base, const char *account, ks_settings *out)
+{
+    pg_store *s = (pg_store *)base;
+    int rc = pg_begin(s, 1);
+    return rc == KS_OK ? pg_end(s, pg_settings_get_tx(s, account, out)) : rc;
+}
+
+int pg_settings_put(ks_store *base, const char *account, const ks_settings *settings,
+                    const ks_audit_entry *audit)
+{
+    pg_store *s = (pg_store *)base;
+    int rc = pg_begin(s, 0);
+    if (rc != KS_OK)
+        return rc;
+    pg_params p = {0};
+    pg_text(&p, account);
+    pg_int(&p, settings->token_duration_months);
+    pg_int(&p, settings->enforce_duration);
+    PGresult *r = pg_exec(s, P_ACCOUNT_PUT, &p, &rc);
+    if (r && pg_changed(r) == 0)
+        rc = KS_ERR_NOT_FOUND;
+    PQclear(r);
+    if (rc == KS_OK)
+        rc = pg_audit_insert(s, audit);
+    if (rc == KS_OK)
+        rc = pg_change(s, KS_CHANGE_ACCOUNT, account, NULL);
+    return pg_end(s, rc);
+}
+
+/* ---- roles ---- */
+
+int pg_role_list_tx(pg_store *s, const char *account, ks_role **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    pg_params p = {0};
+    pg_text(&p, account);
+    int rc;
+    PGresult *r = pg_exec(s, P_ROLE_LIST, &p, &rc);
+    if (!r)
+        return rc;
+    int rows = PQntuples(r);
+    ks_role *roles = calloc(rows ? (size_t)rows : 1, sizeof *roles);
+    size_t count = 0;
+    if (!roles)
+        rc = KS_ERR_NOMEM;
+    /* One row per (role, resource), roles in order: a new name starts a role. */
+    for (int i = 0; rc == KS_OK && i < rows; i++) {
+        const char *name = PQgetvalue(r, i, 0);
+        if (count == 0 || strcmp(roles[count - 1].name, name) != 0) {
+            ks_role *role = &roles[count++];
+            role->builtin = (int)pg_get_int(r, i, 1);
+            if (!(role->name = strdup(name))) {
+                rc = KS_ERR_NOMEM;
+                break;
+            }
+        }
+        if (!PQgetisnull(r, i, 2))
+            rc = ks_strlist_add(&roles[count - 1].resources, PQgetvalue(r, i, 2));
+    }
+    PQclear(r);
+    if (rc != KS_OK) {
+        ks_roles_free(roles, count);
+        return rc;
+    }
+    *out = roles;
+    *n = count;
+    return KS_OK;
+}
+
+int pg_role_list(ks_store *base, const char *account, ks_role **out, size_t *n)
+{
+    pg_store *s = (pg_store *)base;
+    *out = NULL;
+    *n = 0;
+    int rc = pg_begin(s, 1);
+    return rc == KS_OK ? pg_end(s, pg_role_list_tx(s, account, out, n)) : rc;
+}
+
+/* KS_OK when the role exists and is not built-in (and locks its row);
+ * KS_ERR_NOT_FOUND or KS_ERR_BUILTIN_ROLE otherwise. */
+static int role_lock_editable(pg_store *s, const char *account, const char *name)
+{
+    pg_params p = {0};
+    pg_text(&p, account);
+    pg_text(&p, name);
+    int rc;
+    PGresult *r = pg_exec(s, P_ROLE_LOCK, &p, &rc);
+    if (!r)
+        return rc;
+    rc = PQntuples(r) == 0 ? KS_ERR_NOT_FOUND : pg_get_int(r, 0, 0) ? KS_ERR_BUILTIN_ROLE : KS_OK;
+    PQclear(r);
+    return rc;
+}
+
+static int role_resources_write(pg_store *s, const char *account, const char *role, const ks_strlist *res)
+{
+    pg_params p = {0};
+    pg_text(&p, account);
+    pg_text(&p, role);
+    int rc = pg_run(s, P_ROLE_RESOURCES_DELETE, &p);
+    for (size_t i = 0; rc == KS_OK && i < res->count; i++) {
+        pg_params q = {0};
+        pg_text(&q, account);
+        pg_text(&q, role);
+        pg_int(&q, (int64_t)i);
+        pg_text(&q, res->items[i]);
+        rc = pg_run(s, P_ROLE_RESOURCE_INSERT, &q);
+    }
+    return rc;
+}
+
+int pg_role_create(ks_store *base, const char *account, const ks_role *role, const ks_audit_entry *audit)
+{
+    pg_store *s = (pg_store *)base;
+    int rc = pg_begin(s, 0);
+    if (rc != KS_OK)
+        return rc;
+    rc = role_insert_tx(s, account, role->name, (const char *const *)role->resources.items,
+                        role->resources.count, 0);
+    if (rc == KS_OK)
+        rc = pg_audit_insert(s, audit);
+    if (rc == KS_OK)
+        rc = pg_change(s, KS_CHANGE_ACCOUNT, account, NULL);
+    return pg_end(s, rc);
+}
+
+int pg_role_update(ks_store *base, const char *account, const char *name, const char *new_name,
+                   const ks_strlist *resources, const ks_audit_entry *audit)
+{
+    pg_store *s = (pg_store *)base;
+    int rc = pg_begin(s, 0);
+    if (rc != KS_OK)
+        return rc;
+    const char *final_name = name;
+    int renamed = new_name && strcmp(new_name, name) != 0;
+    rc = role_lock_editable(s, account, name);
+    if (rc == KS_OK && renamed) {
+        pg_params p = {0};
+        pg_text(&p, account);
+        pg_text(&p, name);
+        pg_text(&p, new_name);
+        rc = pg_run(s, P_ROLE_RENAME, &p);
+        if (rc == KS_ERR_NOT_FOUND || rc == KS_ERR_INVALID)
+            rc = KS_ERR_NAME_TAKEN; /* any constraint, as in SQLite */
+        final_name = new_name;
+    }
+    if (rc == KS_OK && resources)
+        rc = role_resources_write(s, account, final_name, resources);
+    if (rc == KS_OK)
+        rc = pg_audit_insert(s, audit);
+    /* A rename moves the role on every key that holds it. */
+    if (rc == KS_OK)
+        rc = pg_change(s, renamed ? KS_CHANGE_ACCOUNT_KEYS : KS_CHANGE_ACCOUNT, account, NULL);
+    return pg_end(s, rc);
+}
+
+int pg_role_delete(ks_store *base, const char *account, const char *name, const ks_audit_entry *audit)
+{
+    pg_store *s = (pg_store *)base;
+    int rc = pg_begin(s, 0);
+    if (rc != KS_OK)
+        return rc;
+    pg_params p = {0};
+    pg_text(&p, account);
+    pg_text(&p, name);
+    rc = role_lock_editable(s, account, name);
+    if (rc == KS_OK) {
+        PGresult *r = pg_exec(s, P_ROLE_IN_USE, &p, &rc);
+        if (r && PQntuples(r) > 0)
+            rc = KS_ERR_ROLE_IN_USE;
+        PQclear(r);
+    }
+    if (rc == KS_OK && (rc = pg_run(s, P_ROLE_DELETE, &p)) == KS_ERR_NOT_FOUND)
+        rc = KS_ERR_ROLE_IN_USE; /* a key took the role meanwhile: ON DELETE RESTRICT */
+    if (rc == KS_OK)
+        rc = pg_audit_insert(s, audit);
+    if (rc == KS_OK)
+        rc = pg_change(s, KS_CHANGE_ACCOUNT, account, NULL);
+    return pg_end(s, rc);
+}
+
+/* ---- audit ---- */
+
+int pg_audit_list(ks_store *base, const char *account, int limit, ks_audit_record **out, size_t *n)
+{
+    pg_store *s = (pg_store *)base;
+    *out = NULL;
+    *n = 0;
+    if (limit <= 0)
+        return KS_ERR_INVALID;
+    int rc = pg_begin(s, 1);
+    if (rc != KS_OK)
+        return rc;
+    pg_params p = {0};
+    pg_text(&p, account);
+    pg_int(&p, limit);
+    PGresult *r = pg_exec(s, P_AUDIT_LIST, &p, &rc);
+    int rows = r ? PQntuples(r) : 0;
+    ks_audit_record *items = calloc(rows ? (size_t)rows : 1, sizeof *items);
+    if (!items && rc == KS_OK)
+        rc = KS_ERR_NOMEM;
+    size_t count = 0;
+    for (int i = 0; rc == KS_OK && i < rows; i++) {
+        ks_audit_record *a = &items[count++];
+        a->id = pg_get_int(r, i, 0);
+        a->at = pg_get_int(r, i, 1);
+        a->actor = pg_get_strdup(r, i, 2);
+        a->action = pg_get_strdup(r, i, 3);
+        a->target = pg_get_strdup(r, i, 4);
+        a->detail = pg_get_strdup(r, i, 5);
+        if (!a->actor || !a->action || !a->target || !a->detail)
+            rc = KS_ERR_NOMEM;
+    }
+    PQclear(r);
+    rc = pg_end(s, rc);
+    if (rc != KS_OK) {
+        ks_audit_records_free(items, count);
+        return rc;
+    }
+    *out = items;
+    *n = count;
+    return KS_OK;
+}
+
+/* ---- loading the index ---- */
+
+static int load_one_account(pg_store *s, const char *account, const ks_store_loader *loader)
+{
+    ks_settings settings;
+    ks_role *roles = NULL;
+    size_t n = 0;
+    int rc = pg_settings_get_tx(s, account, &settings);
+    if (rc == KS_OK)
+        rc = pg_role_list_tx(s, account, &roles, &n);
+    if (rc == KS_OK && loader->on_account)
+        rc = loader->on_account(loader->ctx, account, &settings, roles, n);
+    ks_roles_free(roles, n);
+    return rc;
+}
+
+int pg_load_account(ks_store *base, const char *account, const ks_store_loader *loader)
+{
+    pg_store *s = (pg_store *)base;
+    int rc = pg_begin(s, 1);
+    if (rc != KS_OK)
+        return rc;
+    rc = load_one_account(s, account, loader);
+    if (rc == KS_OK && loader->on_key)
+        rc = pg_load_keys(s, account, loader);
+    return pg_end(s, rc);
+}
+
+int pg_load_all(ks_store *base, const ks_store_loader *loader)
+{
+    pg_store *s = (pg_store *)base;
+    int rc = pg_begin(s, 1);
+    if (rc != KS_OK)
+        return rc;
+    PGresult *r = pg_exec(s, P_ACCOUNT_LIST, NULL, &rc);
+    for (int i = 0; rc == KS_OK && i < PQntuples(r); i++)
+        rc = load_one_account(s, PQgetvalue(r, i, 0), loader);
+    PQclear(r);
+    if (rc == KS_OK)
+        rc = pg_load_keys(s, NULL, loader);
+    return pg_end(s, rc);
+}
+
+/* The rows of one page of the load, walked together in key seq order. */
+typedef struct {
+    PGresult *keys, *tokens, *roles, *grants;
+    int t, r, g; /* next row of each */
+} load_page;
+
+static void token_from_row(const PGresult *r, int row, int col_hash, ks_token *t)
+{
+    size_t len;
+    memset(t, 0, sizeof *t);
+    if (pg_get_bytes(r, row, col_hash, t->hash.bytes, KS_DIGEST_LEN, &len) == 0 && len == KS_DIGEST_LEN)
+        t->present = 1;
+    t->created_at = pg_get_int(r, row, col_hash + 1);
+    t->last_used_at = pg_get_int(r, row, col_hash + 2);
+}
+
+/* Builds key row i of the page (tokens, grants, roles) and hands it over. */
+static int load_page_key(load_page *pg, int i, const ks_store_loader *loader)
+{
+    ks_key key = {0};
+    key.seq = pg_get_int(pg->keys, i, 0);
+    pg_get_str(pg->keys, i, 1, key.key_id, sizeof key.key_id);
+    pg_get_str(pg->keys, i, 2, key.account, sizeof key.account);
+    key.active = (int)pg_get_int(pg->keys, i, 4);
+    key.created_at = pg_get_int(pg->keys, i, 5);
+    int rc = (key.name = pg_get_strdup(pg->keys, i, 3)) ? KS_OK : KS_ERR_NOMEM;
+    for (; pg->t < PQntuples(pg->tokens) && pg_get_int(pg->tokens, pg->t, 0) <= key.seq; pg->t++)
+        if (pg_get_int(pg->tokens, pg->t, 0) == key.seq)
+            token_from_row(pg->tokens, pg->t, 2,
+                           pg_get_int(pg->tokens, pg->t, 1) == 0 ? &key.slots.current : &key.slots.old);
+    for (; rc == KS_OK && pg->g < PQntuples(pg->grants) && pg_get_int(pg->grants, pg->g, 0) <= key.seq; pg->g++) {
+        if (pg_get_int(pg->grants, pg->g, 0) != key.seq)
+            continue;
+        ks_grant *g = ks_key_add_grant(&key, PQgetvalue(pg->grants, pg->g, 1));
+        if (!g) {
+            rc = KS_ERR_NOMEM;
+            break;
+        }
+        g->active = (int)pg_get_int(pg->grants, pg->g, 2);
+        g->created_at = pg_get_int(pg->grants, pg->g, 3);
+    }
+    for (; rc == KS_OK && pg->r < PQntuples(pg->roles) && pg_get_int(pg->roles, pg->r, 0) <= key.seq; pg->r++) {
+        if (pg_get_int(pg->roles, pg->r, 0) != key.seq)
+            continue;
+        const char *in = PQgetvalue(pg->roles, pg->r, 1), *role = PQgetvalue(pg->roles, pg->r, 2);
+        ks_grant *g = (ks_grant *)ks_key_grant(&key, in);
+        if (strcmp(in, key.account) == 0)
+            rc = ks_strlist_add(&key.roles, role);
+        else if (g)
+            rc = ks_strlist_add(&g->roles, role);
+    }
+    if (rc == KS_OK && loader->on_key)
+        rc = loader->on_key(loader->ctx, &key);
+    ks_key_free(&key);
+    return rc;
+}
+
+/* Keys in pages of LOAD_PAGE: each page is four queries (keys, then the
+ * tokens, roles and grants of that seq range), merged in one pass. */
+int pg_load_keys(pg_store *s, const char *account, const ks_store_loader *loader)
+{
+    int64_t after = 0;
+    int rc = KS_OK;
+    for (;;) {
+        load_page pg = {0};
+        pg_params p = {0};
+        pg_text(&p, account);
+        pg_int(&p, after);
+        pg_int(&p, LOAD_PAGE);
+        if (!(pg.keys = pg_exec(s, P_LOAD_KEYS, &p, &rc)))
+            return rc;
+        int n = PQntuples(pg.keys);
+        if (n > 0) {
+            pg_params q = {0};
+            pg_text(&q, account);
+            pg_int(&q, after);
+            pg_int(&q, pg_get_int(pg.keys, n - 1, 0));
+            if ((pg.tokens = pg_exec(s, P_LOAD_TOKENS, &q, &rc)) &&
+                (pg.roles = pg_exec(s, P_LOAD_KEY_ROLES, &q, &rc)) &&
+                (pg.grants = pg_exec(s, P_LOAD_GRANTS, &q, &rc)))
+                for (int i = 0; rc == KS_OK && i < n; i++)
+                    rc = load_page_key(&pg, i, loader);
+            after = pg_get_int(pg.keys, n - 1, 0);
+        }
+        PQclear(pg.keys);
+        PQclear(pg.tokens);
+        PQclear(pg.roles);
+        PQclear(pg.grants);
+        if (rc != KS_OK || n < LOAD_PAGE)
+            return rc;
+    }
+}

@@ -1,0 +1,371 @@
+/*
+ * pg_keys.c - the key operations of the PostgreSQL backend: insert, read,
+ * list, update, delete, token-slot transitions and last-used batches.
+ *
+ * A write locks the key's row first (SELECT ... FOR UPDATE), so two nodes
+ * acting on one key take turns: the second sees the first one's result (a
+ * renewal racing a renewal gets old_token_exists, not a lost token).
+ */
+#include "store/pg_internal.h"
+#include "core/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int pg_key_seq(pg_store *s, const char *account, const char *key_id, int lock, int64_t *seq)
+{
+    pg_params p = {0};
+    pg_text(&p, key_id);
+    pg_text(&p, account);
+    int rc;
+    PGresult *r = pg_exec(s, lock ? P_KEY_LOCK : P_KEY_SEQ, &p, &rc);
+    if (!r)
+        return rc;
+    if (PQntuples(r) == 1)
+        *seq = pg_get_int(r, 0, 0);
+    else
+        rc = KS_ERR_NOT_FOUND;
+    PQclear(r);
+    return rc;
+}
+
+static void token_from_row(const PGresult *r, int row, ks_token *t)
+{
+    size_t len;
+    memset(t, 0, sizeof *t);
+    if (pg_get_bytes(r, row, 1, t->hash.bytes, KS_DIGEST_LEN, &len) == 0 && len == KS_DIGEST_LEN)
+        t->present = 1;
+    t->created_at = pg_get_int(r, row, 2);
+    t->last_used_at = pg_get_int(r, row, 3);
+}
+
+/* Fills the slots, roles, grants and grant roles of the key with this seq. */
+static int key_fill(pg_store *s, int64_t seq, ks_key *out)
+{
+    memset(&out->slots, 0, sizeof out->slots);
+    pg_params p = {0};
+    pg_int(&p, seq);
+    int rc;
+    PGresult *r = pg_exec(s, P_TOKENS_OF, &p, &rc);
+    if (!r)
+        return rc;
+    for (int i = 0; i < PQntuples(r); i++)
+        token_from_row(r, i, pg_get_int(r, i, 0) == 0 ? &out->slots.current : &out->slots.old);
+    PQclear(r);
+    if (!(r = pg_exec(s, P_GRANTS_OF, &p, &rc)))
+        return rc;
+    for (int i = 0; rc == KS_OK && i < PQntuples(r); i++) {
+        ks_grant *g = ks_key_add_grant(out, PQgetvalue(r, i, 0));
+        if (!g) {
+            rc = KS_ERR_NOMEM;
+            break;
+        }
+        g->active = (int)pg_get_int(r, i, 1);
+        g->created_at = pg_get_int(r, i, 2);
+    }
+    PQclear(r);
+    if (rc != KS_OK || !(r = pg_exec(s, P_KEY_ROLES_ALL, &p, &rc)))
+        return rc;
+    for (int i = 0; rc == KS_OK && i < PQntuples(r); i++) {
+        const char *in = PQgetvalue(r, i, 0), *role = PQgetvalue(r, i, 1);
+        ks_grant *g = (ks_grant *)ks_key_grant(out, in);
+        if (strcmp(in, out->account) == 0)
+            rc = ks_strlist_add(&out->roles, role);
+        else if (g)
+            rc = ks_strlist_add(&g->roles, role);
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* Reads the key columns of a P_KEY_GET / P_KEY_LIST row. */
+static int key_from_row(const PGresult *r, int row, ks_key *k)
+{
+    memset(k, 0, sizeof *k);
+    k->seq = pg_get_int(r, row, 0);
+    pg_get_str(r, row, 1, k->key_id, sizeof k->key_id);
+    pg_get_str(r, row, 2, k->account, sizeof k->account);
+    k->active = (int)pg_get_int(r, row, 4);
+    k->created_at = pg_get_int(r, row, 5);
+    return (k->name = pg_get_strdup(r, row, 3)) ? KS_OK : KS_ERR_NOMEM;
+}
+
+int pg_key_read_seq(pg_store *s, int64_t seq, ks_key *out)
+{
+    pg_params p = {0};
+    pg_int(&p, seq);
+    int rc;
+    memset(out, 0, sizeof *out);
+    PGresult *r = pg_exec(s, P_KEY_GET, &p, &rc);
+    if (r)
+        rc = PQntuples(r) == 1 ? key_from_row(r, 0, out) : KS_ERR_NOT_FOUND;
+    PQclear(r);
+    if (rc == KS_OK)
+        rc = key_fill(s, seq, out);
+    if (rc != KS_OK)
+        ks_key_free(out);
+    return rc;
+}
+
+int pg_roles_exist(pg_store *s, const char *account, const ks_strlist *roles)
+{
+    for (size_t i = 0; i < roles->count; i++) {
+        pg_params p = {0};
+        pg_text(&p, account);
+        pg_text(&p, roles->items[i]);
+        int rc;
+        PGresult *r = pg_exec(s, P_ROLE_GET, &p, &rc);
+        if (!r)
+            return rc;
+        rc = PQntuples(r) == 0 ? KS_ERR_INVALID : KS_OK;
+        PQclear(r);
+        if (rc != KS_OK)
+            return rc;
+    }
+    return KS_OK;
+}
+
+int pg_key_roles_write(pg_store *s, int64_t seq, const char *account, const ks_strlist *roles)
+{
+    pg_params p = {0};
+    pg_int(&p, seq);
+    pg_text(&p, account);
+    int rc = pg_run(s, P_KEY_ROLES_DELETE, &p);
+    for (size_t i = 0; rc == KS_OK && i < roles->count; i++) {
+        pg_params q = {0};
+        pg_int(&q, seq);
+        pg_text(&q, account);
+        pg_text(&q, roles->items[i]);
+        pg_int(&q, (int64_t)i);
+        /* A role deleted since pg_roles_exist fails the foreign key. */
+        if ((rc = pg_run(s, P_KEY_ROLE_INSERT, &q)) == KS_ERR_NOT_FOUND)
+            rc = KS_ERR_INVALID;
+    }
+    return rc;
+}
+
+static int token_write(pg_store *s, int64_t seq, int slot, const ks_token *t)
+{
+    pg_params p = {0};
+    pg_int(&p, seq);
+    pg_int(&p, slot);
+    if (!t->present)
+        return pg_run(s, P_TOKEN_DELETE, &p);
+    pg_bytes(&p, t->hash.bytes, KS_DIGEST_LEN);
+    pg_int(&p, t->created_at);
+    if (t->last_used_at)
+        pg_int(&p, t->last_used_at);
+    else
+        pg_text(&p, NULL);
+    return pg_run(s, P_TOKEN_UPSERT, &p);
+}
+
+static int tokens_write(pg_store *s, int64_t seq, const ks_token_slots *slots)
+{
+    int rc = token_write(s, seq, 0, &slots->current);
+    return rc == KS_OK ? token_write(s, seq, 1, &slots->old) : rc;
+}
+
+int pg_key_insert_tx(pg_store *s, const ks_key *key)
+{
+    int rc = pg_roles_exist(s, key->account, &key->roles);
+    if (rc != KS_OK)
+        return rc;
+    pg_params p = {0};
+    pg_text(&p, key->key_id);
+    pg_text(&p, key->account);
+    pg_text(&p, key->name);
+    pg_int(&p, key->active);
+    pg_int(&p, key->created_at);
+    PGresult *r = pg_exec(s, P_KEY_INSERT, &p, &rc);
+    if (!r)
+        return rc; /* NAME_TAKEN: an id collision, the caller makes a new id */
+    int64_t seq = pg_get_int(r, 0, 0);
+    PQclear(r);
+    rc = tokens_write(s, seq, &key->slots);
+    return rc == KS_OK ? pg_key_roles_write(s, seq, key->account, &key->roles) : rc;
+}
+
+int pg_key_insert(ks_store *base, const ks_key *key, const ks_audit_entry *audit)
+{
+    pg_store *s = (pg_store *)base;
+    int rc = pg_begin(s, 0);
+    if (rc != KS_OK)
+        return rc;
+    rc = pg_key_insert_tx(s, key);
+    if (rc == KS_OK)
+        rc = pg_audit_insert(s, audit);
+    if (rc == KS_OK)
+        rc = pg_change(s, KS_CHANGE_KEY, key->account, key->key_id);
+    return pg_end(s, rc);
+}
+
+int pg_key_get(ks_store *base, const char *account, const char *key_id, ks_key *out)
+{
+    pg_store *s = (pg_store *)base;
+    memset(out, 0, sizeof *out);
+    int64_t seq;
+    int rc = pg_begin(s, 1);
+    if (rc != KS_OK)
+        return rc;
+    if ((rc = pg_key_seq(s, account, key_id, 0, &seq)) == KS_OK)
+        rc = pg_key_read_seq(s, seq, out);
+    rc = pg_end(s, rc);
+    if (rc != KS_OK)
+        ks_key_free(out);
+    return rc;
+}
+
+int pg_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_key_page *out)
+{
+    pg_store *s = (pg_store *)base;
+    memset(out, 0, sizeof *out);
+    int limit = f->limit < 1 ? 1 : f->limit;
+    ks_key *items = calloc((size_t)limit + 1, sizeof *items);
+    if (!items)
+        return KS_ERR_NOMEM;
+    size_t n = 0;
+    int rc = pg_begin(s, 1);
+    if (rc != KS_OK) {
+        free(items);
+        return rc;
+    }
+    pg_params p = {0};
+    pg_text(&p, account);
+    pg_int(&p, f->before_seq > 0 ? f->before_seq : INT64_MAX);
+    pg_text(&p, f->q && *f->q ? f->q : NULL);
+    pg_int(&p, f->status);
+    pg_int(&p, f->outdated);
+    pg_int(&p, f->now);
+    pg_int(&p, limit + 1); /* one more tells whether a next page exists */
+    PGresult *r = pg_exec(s, P_KEY_LIST, &p, &rc);
+    for (int i = 0; rc == KS_OK && i < PQntuples(r); i++)
+        rc = key_from_row(r, i, &items[n++]);
+    PQclear(r);
+    for (size_t i = 0; rc == KS_OK && i < n; i++)
+        rc = key_fill(s, items[i].seq, &items[i]);
+    rc = pg_end(s, rc);
+    out->items = items;
+    out->count = n;
+    if (rc != KS_OK) {
+        ks_key_page_free(out);
+        return rc;
+    }
+    if (n > (size_t)limit) {
+        ks_key_free(&items[limit]);
+        out->count = (size_t)limit;
+        out->next_seq = items[limit - 1].seq;
+    }
+    return KS_OK;
+}
+
+int pg_key_update(ks_store *base, const char *account, const char *key_id,
+                  const ks_key_patch *patch, const ks_audit_entry *audit)
+{
+    pg_store *s = (pg_store *)base;
+    int64_t seq;
+    int rc = pg_begin(s, 0);
+    if (rc != KS_OK)
+        return rc;
+    rc = pg_key_seq(s, account, key_id, 1, &seq);
+    if (rc == KS_OK && patch->name) {
+        pg_params p = {0};
+        pg_int(&p, seq);
+        pg_text(&p, patch->name);
+        rc = pg_run(s, P_KEY_SET_NAME, &p);
+    }
+    if (rc == KS_OK && patch->status >= 0) {
+        pg_params p = {0};
+        pg_int(&p, seq);
+        pg_int(&p, patch->status);
+        rc = pg_run(s, P_KEY_SET_ACTIVE, &p);
+    }
+    if (rc == KS_OK && patch->roles && (rc = pg_roles_exist(s, account, patch->roles)) == KS_OK)
+        rc = pg_key_roles_write(s, seq, account, patch->roles);
+    if (rc == KS_OK)
+        rc = pg_audit_insert(s, audit);
+    if (rc == KS_OK)
+        rc = pg_change(s, KS_CHANGE_KEY, account, key_id);
+    return pg_end(s, rc);
+}
+
+int pg_key_delete(ks_store *base, const char *account, const char *key_id, const ks_audit_entry *audit)
+{
+    pg_store *s = (pg_store *)base;
+    int64_t seq;
+    int rc = pg_begin(s, 0);
+    if (rc != KS_OK)
+        return rc;
+    if ((rc = pg_key_seq(s, account, key_id, 1, &seq)) == KS_OK) {
+        pg_params p = {0};
+        pg_int(&p, seq);
+        rc = pg_run(s, P_KEY_DELETE, &p);
+    }
+    if (rc == KS_OK)
+        rc = pg_audit_insert(s, audit);
+    if (rc == KS_OK)
+        rc = pg_change(s, KS_CHANGE_KEY, account, key_id);
+    return pg_end(s, rc);
+}
+
+int pg_key_apply_slots(ks_store *base, const char *account, const char *key_id, ks_slot_op op,
+                       const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit)
+{
+    pg_store *s = (pg_store *)base;
+    int64_t seq;
+    ks_key key = {0};
+    snprintf(key.account, sizeof key.account, "%s", account);
+    int rc = pg_begin(s, 0);
+    if (rc != KS_OK)
+        return rc;
+    if ((rc = pg_key_seq(s, account, key_id, 1, &seq)) == KS_OK)
+        rc = key_fill(s, seq, &key);
+    /* The renewal rules are the core's: load, apply, write back. */
+    if (rc == KS_OK)
+        rc = ks_slots_apply(&key.slots, op, new_hash, now);
+    if (rc == KS_OK)
+        rc = tokens_write(s, seq, &key.slots);
+    if (rc == KS_OK)
+        rc = pg_audit_insert(s, audit);
+    if (rc == KS_OK)
+        rc = pg_change(s, KS_CHANGE_KEY, account, key_id);
+    rc = pg_end(s, rc);
+    ks_key_free(&key);
+    return rc;
+}
+
+static int last_used_cmp(const void *a, const void *b)
+{
+    const ks_last_used *x = a, *y = b;
+    int c = strcmp(x->key_id, y->key_id);
+    return c ? c : memcmp(x->hash.bytes, y->hash.bytes, KS_DIGEST_LEN);
+}
+
+/* Rows are updated in (key id, hash) order, so two nodes flushing at once
+ * lock them in the same order and cannot deadlock. No change-log row: the
+ * verify index does not depend on last use. */
+int pg_last_used_flush(ks_store *base, const ks_last_used *items, size_t n)
+{
+    pg_store *s = (pg_store *)base;
+    if (n == 0)
+        return KS_OK;
+    ks_last_used *sorted = malloc(n * sizeof *sorted);
+    if (!sorted)
+        return KS_ERR_NOMEM;
+    memcpy(sorted, items, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, last_used_cmp);
+    int rc = pg_begin(s, 0);
+    if (rc == KS_OK) {
+        for (size_t i = 0; rc == KS_OK && i < n; i++) {
+            pg_params p = {0};
+            pg_text(&p, sorted[i].key_id);
+            pg_bytes(&p, sorted[i].hash.bytes, KS_DIGEST_LEN);
+            pg_int(&p, sorted[i].last_used_at);
+            rc = pg_run(s, P_TOKEN_LAST_USED, &p);
+        }
+        rc = pg_end(s, rc);
+    }
+    free(sorted);
+    return rc;
+}

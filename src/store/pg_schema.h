@@ -1,0 +1,130 @@
+/*
+ * pg_schema.h - the PostgreSQL schema as an ordered list of migrations.
+ *
+ * Migration i brings the database from keystile_schema.version i to i + 1.
+ * The store applies the missing ones at open in one transaction that first
+ * takes an advisory lock, so nodes starting together migrate once, one after
+ * the other (DDL is transactional in PostgreSQL). Never edit a migration that
+ * has shipped: append a new one.
+ *
+ * The tables mirror the SQLite schema (sqlite_schema.h): times are Unix
+ * seconds in bigint, digests bytea. Added: `changes`, the change log that
+ * nodes follow (a trigger NOTIFYs keystile_changes on every insert), and
+ * `cluster`, which records the server secret's fingerprint.
+ */
+#ifndef KS_STORE_PG_SCHEMA_H
+#define KS_STORE_PG_SCHEMA_H
+
+/* Lock ids (pg_advisory_xact_lock(KS_PG_LOCK_CLASS, n)). */
+#define KS_PG_LOCK_CLASS 1801812339 /* "keys" */
+#define KS_PG_LOCK_MIGRATE 1
+#define KS_PG_LOCK_CHANGES 2
+
+static const char *const KS_PG_MIGRATIONS[] = {
+    /* 0 -> 1: everything of SQLite's schema version 4, the change log and
+     * the secret fingerprint. */
+    "CREATE FUNCTION ks_expires_at(created_at bigint, months int) RETURNS bigint"
+    "  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS"
+    "  $$ SELECT extract(epoch FROM (to_timestamp(created_at) AT TIME ZONE 'UTC')"
+    "     + make_interval(months => months))::bigint $$;"
+    "CREATE TABLE accounts("
+    "  name text PRIMARY KEY,"
+    "  token_duration_months int NOT NULL DEFAULT 3 CHECK (token_duration_months IN (3, 6)),"
+    "  enforce_duration int NOT NULL DEFAULT 0,"
+    "  created_at bigint NOT NULL);"
+    "CREATE TABLE roles("
+    "  account text NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,"
+    "  name text NOT NULL,"
+    "  builtin int NOT NULL DEFAULT 0,"
+    "  created_seq bigint GENERATED ALWAYS AS IDENTITY,"
+    "  PRIMARY KEY (account, name));"
+    "CREATE TABLE role_resources("
+    "  account text NOT NULL,"
+    "  role text NOT NULL,"
+    "  pos int NOT NULL,"
+    "  resource text NOT NULL,"
+    "  PRIMARY KEY (account, role, pos),"
+    "  FOREIGN KEY (account, role) REFERENCES roles(account, name)"
+    "    ON UPDATE CASCADE ON DELETE CASCADE);"
+    "CREATE TABLE keys("
+    "  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    "  key_id text NOT NULL UNIQUE,"
+    "  account text NOT NULL REFERENCES accounts(name),"
+    "  name text NOT NULL,"
+    "  active int NOT NULL,"
+    "  created_at bigint NOT NULL);"
+    "CREATE INDEX keys_by_account ON keys(account, seq);"
+    "CREATE TABLE tokens("
+    "  key_seq bigint NOT NULL REFERENCES keys(seq) ON DELETE CASCADE,"
+    "  slot int NOT NULL CHECK (slot IN (0, 1)),"
+    "  hash bytea NOT NULL,"
+    "  created_at bigint NOT NULL,"
+    "  last_used_at bigint,"
+    "  PRIMARY KEY (key_seq, slot));"
+    "CREATE TABLE key_roles("
+    "  key_seq bigint NOT NULL REFERENCES keys(seq) ON DELETE CASCADE,"
+    "  account text NOT NULL,"
+    "  role text NOT NULL,"
+    "  pos int NOT NULL,"
+    "  PRIMARY KEY (key_seq, account, role),"
+    "  FOREIGN KEY (account, role) REFERENCES roles(account, name)"
+    "    ON UPDATE CASCADE ON DELETE RESTRICT);"
+    "CREATE INDEX key_roles_by_role ON key_roles(account, role);"
+    "CREATE TABLE audit("
+    "  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    "  account text NOT NULL,"
+    "  at bigint NOT NULL,"
+    "  actor text NOT NULL,"
+    "  action text NOT NULL,"
+    "  target text NOT NULL,"
+    "  detail text NOT NULL);"
+    "CREATE INDEX audit_by_account ON audit(account, id);"
+    "CREATE TABLE external_grants("
+    "  key_seq bigint NOT NULL REFERENCES keys(seq) ON DELETE CASCADE,"
+    "  account text NOT NULL REFERENCES accounts(name),"
+    "  active int NOT NULL,"
+    "  created_at bigint NOT NULL,"
+    "  seq bigint GENERATED ALWAYS AS IDENTITY,"
+    "  PRIMARY KEY (key_seq, account));"
+    "CREATE INDEX external_grants_by_account ON external_grants(account, seq);"
+    "CREATE TABLE sessions("
+    "  hash bytea PRIMARY KEY,"
+    "  key_id text NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,"
+    "  created_at bigint NOT NULL,"
+    "  last_seen_at bigint NOT NULL);"
+    "CREATE INDEX sessions_by_key ON sessions(key_id);"
+    "CREATE INDEX sessions_by_last_seen ON sessions(last_seen_at);"
+    "CREATE TABLE signing_keys("
+    "  kid text PRIMARY KEY,"
+    "  public_key bytea NOT NULL,"
+    "  sealed_secret bytea NOT NULL,"
+    "  created_at bigint NOT NULL,"
+    "  retired_at bigint);"
+    "CREATE TABLE share_links("
+    "  id_hash bytea PRIMARY KEY,"
+    "  key_id text NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,"
+    "  sealed_token bytea,"
+    "  created_at bigint NOT NULL,"
+    "  expires_at bigint NOT NULL,"
+    "  revealed_at bigint);"
+    "CREATE INDEX share_links_by_expiry ON share_links(expires_at);"
+    "CREATE INDEX share_links_by_key ON share_links(key_id);"
+    "CREATE TABLE changes("
+    "  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    "  kind smallint NOT NULL,"
+    "  account text NOT NULL DEFAULT '',"
+    "  key_id text NOT NULL DEFAULT '',"
+    "  at timestamptz NOT NULL DEFAULT now());"
+    "CREATE INDEX changes_by_subject ON changes(kind, account, key_id, seq);"
+    "CREATE FUNCTION ks_changes_notify() RETURNS trigger LANGUAGE plpgsql AS"
+    "  $$ BEGIN PERFORM pg_notify('keystile_changes', ''); RETURN NULL; END $$;"
+    "CREATE TRIGGER changes_notify AFTER INSERT ON changes"
+    "  FOR EACH STATEMENT EXECUTE FUNCTION ks_changes_notify();"
+    "CREATE TABLE cluster("
+    "  id int PRIMARY KEY CHECK (id = 1),"
+    "  secret_fingerprint bytea NOT NULL);",
+};
+
+#define KS_PG_SCHEMA_VERSION ((int)(sizeof KS_PG_MIGRATIONS / sizeof *KS_PG_MIGRATIONS))
+
+#endif

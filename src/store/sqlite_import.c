@@ -1,0 +1,61 @@
+/*
+ * sqlite_import.c - writes of the SQLite backend that share one
+ * transaction: the bulk key import (store.h key_import: one transaction,
+ * hence one fsync, for a whole batch, with the rows key_insert writes; meant
+ * for seeding, see bench/seed.c), and group commit (batch_begin/batch_end:
+ * the writes in between are savepoints, see sq_begin, made durable by one
+ * COMMIT).
+ */
+#include "store/sqlite_internal.h"
+#include "core/error.h"
+
+int sq_key_import(ks_store *base, const ks_key *keys, size_t n, const ks_audit_entry *audit)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = sq_begin(s);
+    if (rc == KS_OK) {
+        for (size_t i = 0; rc == KS_OK && i < n; i++)
+            rc = sq_key_insert_tx(s, &keys[i]);
+        if (rc == KS_OK)
+            rc = sq_audit_insert(s, audit);
+        if (rc == KS_OK)
+            rc = sq_commit(s);
+        else
+            sq_rollback(s);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int sq_batch_begin(ks_store *base)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock); /* held until sq_batch_end */
+    int rc = sq_begin(s); /* BEGIN IMMEDIATE: not in batch mode yet */
+    if (rc != KS_OK) {
+        pthread_mutex_unlock(&s->lock);
+        return rc;
+    }
+    s->batch = 1;
+    s->in_op = 0;
+    return KS_OK;
+}
+
+int sq_batch_end(ks_store *base, int commit)
+{
+    sq_store *s = (sq_store *)base;
+    s->batch = 0;
+    int rc = KS_OK;
+    if (sqlite3_get_autocommit(s->db)) {
+        rc = KS_ERR_STORAGE; /* the transaction was rolled back under us (I/O error) */
+    } else if (!commit) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    } else {
+        rc = sq_commit(s);
+        if (rc != KS_OK && rc != KS_ERR_NOMEM)
+            rc = KS_ERR_STORAGE;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}

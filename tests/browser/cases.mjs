@@ -1,0 +1,777 @@
+// cases.mjs - the browser test cases. Elements are found by role and
+// accessible name, as issue #4 names them; effects are checked through the
+// HTTP API (verify, GET key, settings, external keys).
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  ROOT, Server, acct, call, createAccount, randomTag, verify,
+} from './harness.mjs';
+
+const CSV_HEADER = 'key,name,type,roles,status,created_at,outdated,current_token_created_at,old_token_created_at,last_used_at';
+const RESTRICTED = 'User Administrator - RESTRICTED';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls fn until it returns a truthy value (or throws the last assertion error). */
+async function eventually(fn, timeout = 5000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== false) return v;
+      last = new Error('condition stayed false');
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw last;
+    await sleep(50);
+  }
+}
+
+// ---- page helpers ----------------------------------------------------------------
+
+function button(scope, name) {
+  return scope.getByRole('button', { name, exact: true });
+}
+
+async function signIn(t, cred = t.acme) {
+  const { page } = t;
+  await page.goto(`${t.base}/`);
+  await page.getByLabel('API key', { exact: true }).fill(cred.key);
+  await page.getByLabel('API token', { exact: true }).fill(cred.token);
+  await button(page, 'Sign in').click();
+  await page.getByRole('heading', { name: 'API Keys', level: 1 }).waitFor();
+  await waitForList(t);
+}
+
+/** Waits until the Generated table has loaded (its count line is filled in). */
+async function waitForList(t) {
+  await eventually(async () => (await t.page.locator('#generated-count').textContent()).trim() !== '');
+}
+
+function row(t, key) {
+  return t.page.getByRole('row').filter({ hasText: key });
+}
+
+async function openRowMenu(t, key) {
+  await button(t.page, `Actions for ${key}`).click();
+  const menu = t.page.getByRole('menu');
+  await menu.waitFor();
+  return menu;
+}
+
+async function menuAction(t, key, item) {
+  const menu = await openRowMenu(t, key);
+  await menu.getByRole('menuitem', { name: item, exact: true }).click();
+  const dialog = t.page.getByRole('dialog');
+  return dialog;
+}
+
+async function menuItems(t, key) {
+  const menu = await openRowMenu(t, key);
+  const names = (await menu.getByRole('menuitem').allTextContents()).map((s) => s.trim());
+  await t.page.keyboard.press('Escape');
+  await menu.waitFor({ state: 'detached' });
+  return names;
+}
+
+async function dialogGone(t) {
+  await t.page.getByRole('dialog').waitFor({ state: 'detached' });
+}
+
+/** The token shown in an open dialog. */
+async function shownToken(dialog) {
+  const el = dialog.getByText(/^kstt_[0-9A-Za-z]{49}$/);
+  await el.waitFor();
+  return (await el.textContent()).trim();
+}
+
+// ---- API helpers ---------------------------------------------------------------------
+
+async function createKey(t, name, roles = []) {
+  const r = await call(t.base, 'POST', acct('acme', 'keys'), { cred: t.acme, body: { name, roles } });
+  assert.equal(r.status, 201, r.text);
+  return { key: r.data.key, token: r.data.token };
+}
+
+async function getKey(t, key) {
+  return call(t.base, 'GET', acct('acme', 'keys', key), { cred: t.acme });
+}
+
+async function sessionCookie(t) {
+  const cookies = await t.context.cookies(t.base);
+  const c = cookies.find((x) => x.name === 'keystile_session');
+  assert.ok(c, 'a session cookie is set');
+  assert.ok(c.httpOnly, 'the session cookie is HttpOnly');
+  return `${c.name}=${c.value}`;
+}
+
+async function assertVerifies(t, key, token, slot) {
+  const r = await verify(t.base, key, token);
+  assert.equal(r.status, 200, `verify ${slot}: ${r.text}`);
+  assert.equal(r.data.token, slot);
+}
+
+async function assertRefused(t, key, token, reason) {
+  const r = await verify(t.base, key, token);
+  assert.equal(r.status, 401, r.text);
+  assert.equal(r.data.reason, reason);
+}
+
+/** The DOM no longer holds the token anywhere (text, attributes, input values). */
+async function assertTokenGone(t, token) {
+  const html = await t.page.content();
+  assert.ok(!html.includes(token), 'the token is still in the page');
+  const inValues = await t.page.evaluate((tok) => [...document.querySelectorAll('input, textarea')].some((i) => i.value.includes(tok)), token);
+  assert.ok(!inValues, 'the token is still in a field');
+}
+
+// ---- cases ------------------------------------------------------------------------------
+
+export function registerCases(test) {
+  test('sign-in: wrong credentials get one message, right ones show the account', async (t) => {
+    const { page } = t;
+    await page.goto(`${t.base}/`);
+    const key = page.getByLabel('API key', { exact: true });
+    const token = page.getByLabel('API token', { exact: true });
+    const alert = page.getByRole('alert').filter({ hasText: /sign-in failed/i });
+
+    // Right key, wrong token (a well-formed token of another key).
+    await key.fill(t.acme.key);
+    await token.fill(t.other.token);
+    await button(page, 'Sign in').click();
+    await alert.waitFor();
+    const wrongToken = (await alert.textContent()).trim();
+    await t.shot('signin-wrong-credentials');
+
+    // Unknown key, right token: the very same message.
+    await key.fill('kst-acme-aaaaaaaaaa');
+    await token.fill(t.acme.token);
+    await button(page, 'Sign in').click();
+    await eventually(async () => (await button(page, 'Sign in').isEnabled()));
+    await alert.waitFor();
+    assert.equal((await alert.textContent()).trim(), wrongToken);
+    assert.doesNotMatch(wrongToken, /unknown|invalid_token|token is wrong|key is wrong/i);
+
+    await key.fill(t.acme.key);
+    await token.fill(t.acme.token);
+    await button(page, 'Sign in').click();
+    await page.getByRole('heading', { name: 'API Keys', level: 1 }).waitFor();
+    await waitForList(t);
+    assert.equal((await page.locator('#who-account').textContent()).trim(), 'acme');
+    assert.equal((await page.locator('#who-key').textContent()).trim(), t.acme.key);
+    assert.ok(await button(page, 'Sign out').isVisible());
+    for (const name of ['Generated', 'External', 'Settings']) {
+      assert.ok(await page.getByRole('tab', { name, exact: true }).isVisible(), `tab ${name}`);
+    }
+    assert.ok(await page.getByRole('searchbox', { name: 'Search' }).isVisible());
+    assert.ok(await button(page, 'Export').isVisible());
+
+    // The token is in no field, no storage, no script-visible cookie, not in the URL.
+    assert.equal(await page.locator('#signin-token').inputValue(), '');
+    const stored = await page.evaluate(() => ({
+      local: localStorage.length, session: sessionStorage.length, cookie: document.cookie, url: location.href,
+    }));
+    assert.deepEqual({ local: stored.local, session: stored.session, cookie: stored.cookie }, { local: 0, session: 0, cookie: '' });
+    assert.ok(!stored.url.includes(t.acme.token) && !stored.url.includes(t.acme.key), stored.url);
+    await assertTokenGone(t, t.acme.token);
+
+    // A reload keeps the session (GET /api/v1/session).
+    await page.reload();
+    await page.getByRole('heading', { name: 'API Keys', level: 1 }).waitFor();
+    await waitForList(t);
+    assert.ok(await row(t, t.acme.key).isVisible(), 'the Owner key is listed');
+    await t.shot('signed-in');
+  });
+
+  test('sign-in: a key without management roles is refused with a clear message', async (t) => {
+    const plain = await createKey(t, `No roles ${randomTag()}`);
+    const { page } = t;
+    await page.goto(`${t.base}/`);
+    await page.getByLabel('API key', { exact: true }).fill(plain.key);
+    await page.getByLabel('API token', { exact: true }).fill(plain.token);
+    await button(page, 'Sign in').click();
+    await page.getByRole('alert').filter({ hasText: /no permission to manage keys/i }).waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'API Keys' }).count(), 0);
+  });
+
+  test('a key that can only view keys sees disabled actions', async (t) => {
+    const role = `Viewer ${randomTag()}`;
+    const made = await call(t.base, 'POST', acct('acme', 'roles'), { cred: t.acme, body: { name: role, resources: ['view-api-keys'] } });
+    assert.equal(made.status, 201, made.text);
+    const viewer = await createKey(t, `Viewer key ${randomTag()}`, [role]);
+    await signIn(t, viewer);
+    assert.ok(await button(t.page, '+ Generate Key').isDisabled());
+    const menu = await openRowMenu(t, viewer.key);
+    for (const item of ['Edit', 'Renew Token', 'Deactivate', 'Delete Key']) {
+      assert.equal(await menu.getByRole('menuitem', { name: item, exact: true }).getAttribute('aria-disabled'), 'true', item);
+    }
+    await t.page.keyboard.press('Escape');
+    await t.page.getByRole('tab', { name: 'Settings', exact: true }).click();
+    await t.page.getByText(/can see these settings but not change them/).waitFor();
+    assert.ok(await button(t.page, 'Apply').isDisabled());
+  });
+
+  test('a session whose key is deactivated returns to sign-in with a message', async (t) => {
+    const admin = await createKey(t, `Short-lived admin ${randomTag()}`, ['Owner']);
+    await signIn(t, admin);
+    const off = await call(t.base, 'PATCH', acct('acme', 'keys', admin.key), { cred: t.acme, body: { status: 'inactive' } });
+    assert.equal(off.status, 200, off.text);
+    await button(t.page, '+ Generate Key').click();
+    await t.page.getByRole('alert').filter({ hasText: /session has ended/i }).waitFor();
+    await button(t.page, 'Sign in').waitFor();
+    assert.equal(await t.page.getByRole('dialog').count(), 0);
+  });
+
+  test('generate: token shown once with Copy; Close removes it from the page', async (t) => {
+    const { page } = t;
+    const name = `Generated ${randomTag()}`;
+    await signIn(t);
+    await button(page, '+ Generate Key').click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+
+    // The name is required: nothing is created without it.
+    await button(dialog, 'Generate').click();
+    await dialog.getByRole('alert').filter({ hasText: /key identification/i }).waitFor();
+    assert.ok(await dialog.isVisible());
+
+    await dialog.getByLabel('Key identification').fill(name);
+    await dialog.getByRole('checkbox', { name: RESTRICTED, exact: true }).check();
+    await t.shot('generate-form');
+    await button(dialog, 'Generate').click();
+    const token = await shownToken(dialog);
+    const keyId = (await dialog.getByText(/^kst-acme-[a-z2-7]{10}$/).textContent()).trim();
+
+    await button(dialog, 'Copy').click();
+    await dialog.getByText('Copied to the clipboard').waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), token);
+    await t.shot('generate-token-shown');
+
+    // The one-time share link hands over the same token (once).
+    const link = (await dialog.getByText(/\/share\/[^/\s]+$/).textContent()).trim();
+    await button(dialog, 'Copy link').click();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), link);
+    const shareId = link.split('/share/')[1];
+    const revealed = await call(t.base, 'POST', `/share/${encodeURIComponent(shareId)}/reveal`);
+    assert.equal(revealed.status, 200, revealed.text);
+    assert.deepEqual({ key: revealed.data.key, token: revealed.data.token }, { key: keyId, token });
+
+    await assertVerifies(t, keyId, token, 'current');
+    const k = await getKey(t, keyId);
+    assert.equal(k.status, 200);
+    assert.equal(k.data.name, name);
+    assert.deepEqual(k.data.roles, [RESTRICTED]);
+
+    await button(dialog, 'Close').click();
+    await dialogGone(t);
+    await assertTokenGone(t, token);
+    assert.ok(!(await page.content()).includes(shareId), 'the share link is still in the page');
+    await page.evaluate(() => navigator.clipboard.writeText(''));
+    const r = row(t, keyId);
+    await r.waitFor();
+    assert.match(await r.textContent(), new RegExp(name));
+    assert.match(await r.textContent(), /Active/);
+    await assertTokenGone(t, token);
+  });
+
+  test('renew: renews at once; closing keeps both tokens (Later); Delete Old Token ends the old one', async (t) => {
+    const { page } = t;
+    const { key, token: oldToken } = await createKey(t, `Renew later ${randomTag()}`);
+    await signIn(t);
+    assert.deepEqual(await menuItems(t, key), ['Edit', 'Renew Token', 'Deactivate', 'Delete Key']);
+
+    const dialog = await menuAction(t, key, 'Renew Token');
+    const newToken = await shownToken(dialog);
+    assert.notEqual(newToken, oldToken);
+    const group = dialog.getByRole('radiogroup', { name: 'Delete Old Token' });
+    assert.ok(await group.getByRole('radio', { name: 'Later', exact: true }).isChecked());
+    assert.ok(!(await group.getByRole('radio', { name: 'Now', exact: true }).isChecked()));
+    assert.ok(await button(dialog, 'Copy').isVisible());
+    assert.ok(await button(dialog, 'Complete').isVisible());
+    await t.shot('renew-dialog');
+
+    // Renewed before any choice: both tokens already verify.
+    await assertVerifies(t, key, newToken, 'current');
+    await assertVerifies(t, key, oldToken, 'old');
+
+    // Escape = Later: both stay valid; the row says an old token is pending.
+    await page.keyboard.press('Escape');
+    await dialogGone(t);
+    await assertTokenGone(t, newToken);
+    await assertVerifies(t, key, newToken, 'current');
+    await assertVerifies(t, key, oldToken, 'old');
+    await row(t, key).getByText('Pending deletion - Old token').waitFor();
+    const ages = await row(t, key).getByRole('cell').nth(3).textContent();
+    assert.match(ages, /Current.*Old/s, `both token ages are shown: ${ages}`);
+    await t.shot('renew-pending-old-token');
+    assert.deepEqual(await menuItems(t, key),
+      ['Edit', 'Renew Token', 'Delete Old Token', 'Undo Renewal', 'Deactivate', 'Delete Key']);
+
+    // A second renewal while the old token exists: the API's 409, readable.
+    const again = await menuAction(t, key, 'Renew Token');
+    await again.getByRole('alert').filter({ hasText: /already has an old token/i }).waitFor();
+    await t.shot('renew-error-old-token-exists');
+    await button(again, 'Close').click();
+    await dialogGone(t);
+
+    // Delete Old Token: a warning and a Delete button.
+    const del = await menuAction(t, key, 'Delete Old Token');
+    await del.getByText(/will fail at once/).waitFor();
+    await t.shot('delete-old-token-confirm');
+    await button(del, 'Delete').click();
+    await dialogGone(t);
+    await assertRefused(t, key, oldToken, 'invalid_token');
+    await assertVerifies(t, key, newToken, 'current');
+    await row(t, key).getByText('Pending deletion - Old token').waitFor({ state: 'detached' });
+    await page.getByRole('status').getByText(/old token of .* deleted/i).waitFor();
+  });
+
+  test('renew: Now then Complete deletes the old token at once', async (t) => {
+    const { page } = t;
+    const { key, token: oldToken } = await createKey(t, `Renew now ${randomTag()}`);
+    await signIn(t);
+    const dialog = await menuAction(t, key, 'Renew Token');
+    const newToken = await shownToken(dialog);
+    await dialog.getByRole('radiogroup', { name: 'Delete Old Token' }).getByRole('radio', { name: 'Now', exact: true }).check();
+    await button(dialog, 'Complete').click();
+    await dialogGone(t);
+    await assertRefused(t, key, oldToken, 'invalid_token');
+    await assertVerifies(t, key, newToken, 'current');
+    const k = await getKey(t, key);
+    assert.deepEqual(k.data.tokens.map((x) => x.slot), ['current']);
+    await assertTokenGone(t, newToken);
+    await page.getByRole('status').getByText(/renewed; the old token was deleted/i).waitFor();
+  });
+
+  test('renew: leaving the page before choosing keeps both tokens', async (t) => {
+    const { key, token: oldToken } = await createKey(t, `Renew reload ${randomTag()}`);
+    await signIn(t);
+    const dialog = await menuAction(t, key, 'Renew Token');
+    const newToken = await shownToken(dialog);
+    await t.page.reload();
+    await waitForList(t);
+    await assertVerifies(t, key, newToken, 'current');
+    await assertVerifies(t, key, oldToken, 'old');
+    await row(t, key).getByText('Pending deletion - Old token').waitFor();
+    await assertTokenGone(t, newToken);
+  });
+
+  test('undo renewal: the newer token stops working, the old one is current again', async (t) => {
+    const { key, token: oldToken } = await createKey(t, `Undo ${randomTag()}`);
+    const renewed = await call(t.base, 'POST', acct('acme', 'keys', key, 'renew'), { cred: t.acme });
+    assert.equal(renewed.status, 200, renewed.text);
+    const newToken = renewed.data.token;
+    await signIn(t);
+    await row(t, key).getByText('Pending deletion - Old token').waitFor();
+    const dialog = await menuAction(t, key, 'Undo Renewal');
+    await t.shot('undo-renewal-confirm');
+    await button(dialog, 'Undo').click();
+    await dialogGone(t);
+    await assertRefused(t, key, newToken, 'invalid_token');
+    await assertVerifies(t, key, oldToken, 'current');
+    await row(t, key).getByText('Pending deletion - Old token').waitFor({ state: 'detached' });
+    await t.page.getByRole('status').getByText(/renewal of .* undone/i).waitFor();
+  });
+
+  test('deactivate and activate', async (t) => {
+    const { key, token } = await createKey(t, `Toggle ${randomTag()}`);
+    await signIn(t);
+    const dialog = await menuAction(t, key, 'Deactivate');
+    await t.shot('deactivate-confirm');
+    await button(dialog, 'Deactivate').click();
+    await dialogGone(t);
+    await assertRefused(t, key, token, 'inactive');
+    await row(t, key).getByText('Inactive', { exact: true }).waitFor();
+    await t.page.getByRole('status').getByText(`Key ${key} deactivated.`).waitFor();
+    assert.ok((await menuItems(t, key)).includes('Activate'));
+
+    const menu = await openRowMenu(t, key);
+    await menu.getByRole('menuitem', { name: 'Activate', exact: true }).click();
+    await row(t, key).getByText('Active', { exact: true }).waitFor();
+    await assertVerifies(t, key, token, 'current');
+    await t.page.getByRole('status').getByText(`Key ${key} activated.`).waitFor();
+  });
+
+  test('delete key: the checkbox enables Delete; the key is gone', async (t) => {
+    const { key, token } = await createKey(t, `Doomed ${randomTag()}`);
+    await signIn(t);
+    const dialog = await menuAction(t, key, 'Delete Key');
+    const del = button(dialog, 'Delete');
+    assert.ok(await del.isDisabled(), 'Delete starts disabled');
+    await dialog.getByRole('checkbox', { name: 'I understand that this action cannot be undone' }).check();
+    assert.ok(await del.isEnabled(), 'the checkbox enables Delete');
+    await t.shot('delete-key-confirm');
+    await del.click();
+    await dialogGone(t);
+    await row(t, key).waitFor({ state: 'detached' });
+    assert.equal((await getKey(t, key)).status, 404);
+    await assertRefused(t, key, token, 'unknown_key');
+    await t.page.getByRole('status').getByText(/deleted/i).waitFor();
+  });
+
+  test('edit: name and roles are saved', async (t) => {
+    const { key } = await createKey(t, `Before ${randomTag()}`);
+    const newName = `After ${randomTag()}`;
+    await signIn(t);
+    const dialog = await menuAction(t, key, 'Edit');
+    await dialog.getByLabel('Key identification').fill(newName);
+    await dialog.getByRole('checkbox', { name: 'Owner', exact: true }).check();
+    await t.shot('edit-dialog');
+    await button(dialog, 'Save').click();
+    await dialogGone(t);
+    const k = await getKey(t, key);
+    assert.equal(k.data.name, newName);
+    assert.deepEqual(k.data.roles, ['Owner']);
+    await row(t, key).getByText(newName).waitFor();
+    await t.page.getByRole('status').getByText(/saved/i).waitFor();
+  });
+
+  test('search matches name or key as you type', async (t) => {
+    const { page } = t;
+    const tag = randomTag();
+    const alpha = await createKey(t, `Search alpha ${tag}`);
+    const beta = await createKey(t, `Search beta ${tag}`);
+    await signIn(t);
+    const search = page.getByRole('searchbox', { name: 'Search' });
+
+    await search.pressSequentially(`ALPHA ${tag}`, { delay: 20 });
+    await row(t, beta.key).waitFor({ state: 'detached' });
+    await row(t, alpha.key).waitFor();
+    assert.equal(await page.getByRole('table').getByRole('row').count(), 2, 'header row and one key');
+    await t.shot('search-by-name');
+
+    await search.fill('');
+    await search.pressSequentially(beta.key.slice(-6), { delay: 20 });
+    await row(t, alpha.key).waitFor({ state: 'detached' });
+    await row(t, beta.key).waitFor();
+
+    await search.fill(`nothing-like-this-${tag}`);
+    await page.getByText(`No keys match “nothing-like-this-${tag}”`).waitFor();
+    await t.shot('search-empty');
+    await button(page, 'Clear search').click();
+    await row(t, alpha.key).waitFor();
+    await row(t, beta.key).waitFor();
+  });
+
+  test('settings: Apply saves token duration and enforcement', async (t) => {
+    const { page } = t;
+    try {
+      await signIn(t);
+      await page.getByRole('tab', { name: 'Settings', exact: true }).click();
+      const three = page.getByRole('radio', { name: '3 months (recommended)', exact: true });
+      const six = page.getByRole('radio', { name: '6 months', exact: true });
+      const enforce = page.getByRole('checkbox', { name: 'Enforce the token duration' });
+      await eventually(async () => (await three.isChecked()) || (await six.isChecked()));
+      await six.check();
+      await enforce.check();
+      await button(page, 'Apply').click();
+      await page.getByRole('status').getByText(/settings applied/i).waitFor();
+      let s = await call(t.base, 'GET', acct('acme', 'settings'), { cred: t.acme });
+      assert.deepEqual(s.data, { token_duration_months: 6, enforce_duration: true });
+      await t.shot('settings-applied');
+
+      await page.reload();
+      await page.getByRole('tab', { name: 'Settings', exact: true }).click();
+      await eventually(async () => six.isChecked());
+      assert.ok(await enforce.isChecked());
+
+      await three.check();
+      await enforce.uncheck();
+      await button(page, 'Apply').click();
+      await eventually(async () => {
+        s = await call(t.base, 'GET', acct('acme', 'settings'), { cred: t.acme });
+        return s.data.token_duration_months === 3 && s.data.enforce_duration === false;
+      });
+    } finally {
+      await call(t.base, 'PUT', acct('acme', 'settings'), {
+        cred: t.acme, body: { token_duration_months: 3, enforce_duration: false },
+      });
+    }
+  });
+
+  test('external keys: add (with readable errors), edit, remove', async (t) => {
+    const { page } = t;
+    const otherKey = t.other.key;
+    // Independent of order: start without a grant for other's key.
+    await call(t.base, 'DELETE', acct('acme', 'external-keys', otherKey), { cred: t.acme });
+    await signIn(t);
+    await page.getByRole('tab', { name: 'External', exact: true }).click();
+    const list = await call(t.base, 'GET', acct('acme', 'external-keys'), { cred: t.acme });
+    if (list.data.items.length === 0) {
+      await page.getByText('No external keys', { exact: true }).waitFor();
+      await t.shot('external-empty');
+    }
+
+    await button(page, 'Add Key').click();
+    const dialog = page.getByRole('dialog');
+    const field = dialog.getByLabel('External key identification');
+    await field.fill('kst-other-zzzzzzzzzz');
+    await button(dialog, 'Add').click();
+    await dialog.getByRole('alert').filter({ hasText: /no key kst-other-zzzzzzzzzz exists/i }).waitFor();
+    await t.shot('external-add-unknown');
+    const firstError = await dialog.getByRole('alert').textContent();
+    await field.fill(t.acme.key);
+    await button(dialog, 'Add').click();
+    const ownKeyError = await eventually(async () => {
+      const text = await dialog.getByRole('alert').textContent();
+      return text !== firstError && text.trim() !== '' && text;
+    });
+    assert.doesNotMatch(ownKeyError, /HTTP \d+/, 'the API message, not a status code');
+
+    await field.fill(otherKey);
+    await dialog.getByRole('checkbox', { name: RESTRICTED, exact: true }).check();
+    await button(dialog, 'Add').click();
+    await dialogGone(t);
+    const r = row(t, otherKey);
+    await r.waitFor();
+    assert.match(await r.getByRole('rowheader').textContent(), /Account\s*other/);
+    assert.match(await r.textContent(), /Active/);
+    await t.shot('external-added');
+    let v = await verify(t.base, otherKey, t.other.token, 'acme');
+    assert.equal(v.status, 200, v.text);
+    assert.deepEqual(v.data.roles, [RESTRICTED]);
+
+    const edit = await menuAction(t, otherKey, 'Edit');
+    await edit.getByRole('checkbox', { name: RESTRICTED, exact: true }).uncheck();
+    await edit.getByRole('checkbox', { name: 'Owner', exact: true }).check();
+    await button(edit, 'Save').click();
+    await dialogGone(t);
+    const ext = await call(t.base, 'GET', acct('acme', 'external-keys'), { cred: t.acme });
+    assert.deepEqual(ext.data.items.find((i) => i.key === otherKey).roles, ['Owner']);
+    await r.getByRole('list', { name: 'Roles' }).getByText('Owner', { exact: true }).waitFor();
+
+    const remove = await menuAction(t, otherKey, 'Remove');
+    await button(remove, 'Remove').click();
+    await dialogGone(t);
+    await r.waitFor({ state: 'detached' });
+    v = await verify(t.base, otherKey, t.other.token, 'acme');
+    assert.equal(v.status, 403, v.text);
+    await page.getByRole('status').getByText(/removed/i).waitFor();
+  });
+
+  test('export: CSV and XLSX downloads', async (t) => {
+    const { page } = t;
+    await signIn(t);
+    const exportAs = async (format) => {
+      await button(page, 'Export').click();
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('menu').getByRole('menuitem', { name: format, exact: true }).click(),
+      ]);
+      return { name: download.suggestedFilename(), data: fs.readFileSync(await download.path()) };
+    };
+    const csv = await exportAs('CSV');
+    assert.match(csv.name, /\.csv$/);
+    const text = csv.data.toString('utf8').replace(/^\uFEFF/, '');
+    assert.equal(text.split(/\r?\n/)[0], CSV_HEADER);
+    assert.ok(text.includes(t.acme.key), 'the Owner key is in the export');
+    await page.getByRole('status').getByText(/export downloaded/i).waitFor();
+
+    const xlsx = await exportAs('XLSX');
+    assert.match(xlsx.name, /\.xlsx$/);
+    assert.equal(xlsx.data.subarray(0, 2).toString('latin1'), 'PK', 'an XLSX (zip) file');
+  });
+
+  test('sign-out ends the session', async (t) => {
+    const { page } = t;
+    await signIn(t);
+    const cookie = await sessionCookie(t);
+    await button(page, 'Sign out').click();
+    await button(page, 'Sign in').waitFor();
+    await page.getByRole('status').getByText('Signed out.').waitFor();
+    await t.shot('signed-out');
+    const r = await call(t.base, 'GET', '/api/v1/session', { headers: { Cookie: cookie } });
+    assert.equal(r.status, 401, r.text);
+    await page.reload();
+    await button(page, 'Sign in').waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'API Keys' }).count(), 0);
+  });
+
+  test('CSRF: the session cookie without X-CSRF-Token is refused', async (t) => {
+    const { page } = t;
+    await signIn(t);
+    const cookie = await sessionCookie(t);
+    const keysPath = acct('acme', 'keys');
+    let r = await call(t.base, 'GET', keysPath, { headers: { Cookie: cookie } });
+    assert.equal(r.status, 403, r.text);
+    r = await call(t.base, 'POST', keysPath, { headers: { Cookie: cookie }, body: { name: 'csrf attempt' } });
+    assert.equal(r.status, 403, r.text);
+    r = await call(t.base, 'GET', keysPath, { headers: { Cookie: cookie, 'X-CSRF-Token': 'x'.repeat(43) } });
+    assert.equal(r.status, 403, r.text);
+    // From the page itself too: a same-origin fetch without the header.
+    const inPage = await page.evaluate((p) => fetch(p, { credentials: 'same-origin' }).then((x) => x.status), keysPath);
+    assert.equal(inPage, 403);
+    // With the session's CSRF value it works.
+    const session = await call(t.base, 'GET', '/api/v1/session', { headers: { Cookie: cookie } });
+    r = await call(t.base, 'GET', keysPath, { headers: { Cookie: cookie, 'X-CSRF-Token': session.data.csrf } });
+    assert.equal(r.status, 200, r.text);
+  });
+
+  test('keyboard: Enter opens, arrows move, Escape closes dialogs and menus', async (t) => {
+    const { page } = t;
+    const { key } = await createKey(t, `Keyboard ${randomTag()}`);
+    await signIn(t);
+    const focusedName = () => page.evaluate(() => {
+      const el = document.activeElement;
+      return el ? (el.getAttribute('aria-label') || el.textContent || '').trim() : '';
+    });
+
+    // The Generate dialog: Enter opens it, Escape closes it, focus returns.
+    await button(page, '+ Generate Key').focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.labels?.[0]?.textContent.replace('*', '').trim()), 'Key identification');
+    await page.keyboard.press('Escape');
+    await dialogGone(t);
+    await eventually(async () => (await focusedName()) === '+ Generate Key');
+
+    // A row menu: Enter opens on the first item, arrows move, Escape closes.
+    await button(page, `Actions for ${key}`).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('menu').waitFor();
+    assert.equal(await focusedName(), 'Edit');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await focusedName(), 'Renew Token');
+    await page.keyboard.press('End');
+    assert.equal(await focusedName(), 'Delete Key');
+    await page.keyboard.press('Escape');
+    await page.getByRole('menu').waitFor({ state: 'detached' });
+    assert.equal(await focusedName(), `Actions for ${key}`);
+
+    // Delete Key from the keyboard, then Escape: the dialog closes, the key stays.
+    await page.keyboard.press('Enter');
+    await page.getByRole('menu').waitFor();
+    await page.keyboard.press('End');
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    assert.equal(await dialog.getByRole('heading').textContent(), 'Delete key?');
+    await page.keyboard.press('Escape');
+    await dialogGone(t);
+    assert.equal((await getKey(t, key)).status, 200);
+    await eventually(async () => (await focusedName()) === `Actions for ${key}`);
+
+    // Edit from the keyboard: type, Tab to a role, Space, Enter saves.
+    await page.keyboard.press('Enter');
+    await page.getByRole('menu').waitFor();
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type('Typed name');
+    await page.keyboard.press('Enter');
+    await dialogGone(t);
+    assert.equal((await getKey(t, key)).data.name, 'Typed name');
+
+    // Tabs: arrow keys move between them.
+    await page.getByRole('tab', { name: 'Generated', exact: true }).focus();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getByRole('tab', { name: 'External', exact: true }).getAttribute('aria-selected'), 'true');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getByRole('tab', { name: 'Settings', exact: true }).getAttribute('aria-selected'), 'true');
+    assert.ok(await button(page, 'Apply').isVisible());
+  });
+
+  test('renewal alerts: orange and red icons beside old keys (screenshot)', async (t) => {
+    // A second server on its own database: keys made with the clock moved back
+    // 200, 120 and 40 days are that old when the server runs on today's clock.
+    const db = path.join(t.dir, 'alerts.db');
+    const owner = createAccount('acme', db);
+    const server = new Server(db, 'alerts-server');
+    const post = (p, body) => call(server.base, 'POST', acct('acme', ...p), { cred: owner, body });
+    const made = {};
+    try {
+      await server.start(['--clock-offset-days', '-200']);
+      await t.allowOrigin(server.base);
+      for (const [name, resources] of [['Orders read', ['orders.read']], ['Catalog write', ['catalog.write', 'catalog.read']]]) {
+        assert.equal((await post(['roles'], { name, resources })).status, 201);
+      }
+      made.legacy = (await post(['keys'], { name: 'Legacy ERP connector', roles: ['Orders read', 'Catalog write'] })).data;
+      await server.stop();
+      await server.start(['--clock-offset-days', '-120']);
+      made.market = (await post(['keys'], { name: 'Marketplace feed', roles: ['Orders read'] })).data;
+      await server.stop();
+      await server.start(['--clock-offset-days', '-40']);
+      made.warehouse = (await post(['keys'], { name: 'Warehouse sync', roles: ['Orders read', 'Catalog write'] })).data;
+      await server.stop();
+      await server.start();
+      await t.allowOrigin(server.base);
+      assert.equal((await post(['keys', made.warehouse.key, 'renew'])).status, 200);
+      made.partner = (await post(['keys'], { name: 'Partner portal', roles: ['Catalog write'] })).data;
+      made.reports = (await post(['keys'], { name: 'Reporting (read only)', roles: ['Orders read'] })).data;
+      const off = await call(server.base, 'PATCH', acct('acme', 'keys', made.reports.key), { cred: owner, body: { status: 'inactive' } });
+      assert.equal(off.status, 200, off.text);
+
+      await signIn({ ...t, base: server.base }, owner);
+      const alertIn = (key, name) => row(t, key).getByRole('img', { name, exact: true });
+      await alertIn(made.legacy.key, 'Renewal highly recommended').waitFor();
+      await alertIn(made.market.key, 'Renewal recommended').waitFor();
+      assert.equal(await alertIn(made.market.key, 'Renewal highly recommended').count(), 0);
+      for (const k of [made.warehouse, made.partner, made.reports]) {
+        assert.equal(await row(t, k.key).getByRole('img', { name: /^Renewal/ }).count(), 0, k.name);
+      }
+      const legacyAges = await row(t, made.legacy.key).getByRole('cell').nth(3).textContent();
+      assert.match(legacyAges, /\b(199|200|201) days\b/, legacyAges);
+      const warehouseRow = row(t, made.warehouse.key);
+      await warehouseRow.getByText('Pending deletion - Old token').waitFor();
+      assert.match(await warehouseRow.textContent(), /Old\s*(39|40|41) days/);
+      // The colours: orange and red.
+      const colour = (key) => row(t, key).locator('.alert-icon').evaluate((el) => getComputedStyle(el).color);
+      assert.notEqual(await colour(made.legacy.key), await colour(made.market.key));
+
+      await t.page.mouse.move(0, 0);
+      await t.page.evaluate(() => document.getElementById('toasts').replaceChildren()); // the sign-in toast
+      if (process.env.KEYSTILE_DOCS_SCREENSHOT !== '0') { // =0 leaves the committed picture alone
+        await t.page.screenshot({ path: path.join(ROOT, 'docs', 'screenshot-generated.png') });
+      }
+      await t.shot('generated-tab-alerts');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('page headers and markup: strict CSP, nosniff, no framing, no inline code', async (t) => {
+    for (const p of ['/', '/index.html', '/app.js', '/style.css']) {
+      const r = await call(t.base, 'GET', p);
+      assert.equal(r.status, 200, p);
+      assert.equal(r.headers.get('x-content-type-options'), 'nosniff', p);
+      if (p.endsWith('/') || p.endsWith('.html')) {
+        assert.match(r.headers.get('content-security-policy') || '', /default-src 'self'/);
+        assert.equal(r.headers.get('x-frame-options'), 'DENY');
+      }
+    }
+    const html = (await call(t.base, 'GET', '/')).text;
+    assert.doesNotMatch(html, /\sstyle\s*=/i, 'no style attributes');
+    assert.doesNotMatch(html, /<style/i, 'no <style> elements');
+    assert.doesNotMatch(html, /<script(?![^>]*\ssrc=)[^>]*>/i, 'no inline scripts');
+    assert.doesNotMatch(html, /\son[a-z]+\s*=/i, 'no inline event handlers');
+    assert.doesNotMatch(html, /https?:\/\//i, 'no other hosts');
+    // The page works under that policy: watchers fail the case on any CSP report.
+    await signIn(t);
+    await button(t.page, '+ Generate Key').click();
+    await t.page.getByRole('dialog').waitFor();
+    await t.page.keyboard.press('Escape');
+    await dialogGone(t);
+  });
+
+  test('a 401 does not ask the browser for HTTP Basic credentials', async (t) => {
+    // The page calls GET /api/v1/session on every load and POST /api/v1/session
+    // with wrong credentials: a `WWW-Authenticate: Basic` answer makes
+    // browsers pop up their own login box over the page.
+    const problems = [];
+    const r1 = await call(t.base, 'GET', '/api/v1/session');
+    assert.equal(r1.status, 401);
+    if (/^\s*basic/i.test(r1.headers.get('www-authenticate') || '')) {
+      problems.push(`GET /api/v1/session (no cookie) → 401 with "WWW-Authenticate: ${r1.headers.get('www-authenticate')}"`);
+    }
+    const r2 = await call(t.base, 'POST', '/api/v1/session', { cred: { key: t.acme.key, token: t.other.token } });
+    assert.equal(r2.status, 401);
+    if (/^\s*basic/i.test(r2.headers.get('www-authenticate') || '')) {
+      problems.push(`POST /api/v1/session (wrong token) → 401 with "WWW-Authenticate: ${r2.headers.get('www-authenticate')}"`);
+    }
+    assert.deepEqual(problems, []);
+  });
+}

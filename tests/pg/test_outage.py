@@ -1,0 +1,95 @@
+"""The database stopped and started again under load (run by tests/pg/run.py).
+
+While PostgreSQL is down, both nodes keep answering verify from memory, say
+"degraded" in /healthz, and fail writes at once with 503 storage_unavailable;
+when it is back they reconnect by themselves, writes work again and the
+change feed carries them across nodes. The cluster is always started again,
+also when an assertion fails.
+"""
+import threading
+import time
+import unittest
+
+import pgcluster
+from harness import acct
+from test_nodes import ENFORCE_WITHIN, NodesCase, until, verify
+
+
+class TestDatabaseOutage(NodesCase):
+
+    def healthz(self, node):
+        r = node.request("GET", "/healthz")
+        self.assertStatus(r, 200)  # degraded is still 200: the node serves verify
+        return r.data.get("status")
+
+    def start_load(self, creds):
+        """Threads verifying creds on A and B until stopped; counts answers."""
+        stats = {"ok": 0, "bad": [], "stop": False}
+        lock = threading.Lock()
+
+        def loop(node, cred):
+            while not stats["stop"]:
+                r = verify(node, *cred)
+                with lock:
+                    if r.status == 200:
+                        stats["ok"] += 1
+                    else:
+                        stats["bad"].append(r)
+                time.sleep(0.002)
+        threads = [threading.Thread(target=loop, args=(n, c))
+                   for n in (self.server, self.b) for c in creds]
+        for t in threads:
+            t.start()
+        return stats, threads
+
+    def test_stop_and_restart_under_load(self):
+        cluster = pgcluster.Cluster()
+        keys = [self.create_key() for _ in range(2)]
+        creds = [(k["key"], k["token"]) for k in keys]
+        victim = self.create_key()
+        for c in creds + [(victim["key"], victim["token"])]:
+            self.assert_accepted_on_b(c)
+        self.assertEqual(self.healthz(self.server), "ok")
+        stats, threads = self.start_load(creds)
+        try:
+            cluster.stop()
+            try:
+                for node in (self.server, self.b):
+                    status, took = until(lambda: self.healthz(node) == "degraded", 3)
+                    self.assertTrue(status, "/healthz never said degraded")
+                    self.assertLess(took, 1.5)
+                for node in (self.server, self.b):
+                    for i in range(3):
+                        t0 = time.time()
+                        r = node.request("POST", acct(self.A, "keys"), body={"name": "during outage"},
+                                         key=self.server.key, token=self.server.token)
+                        self.assertError(r, 503, "storage_unavailable")
+                        self.assertLess(time.time() - t0, 1.0, "a write took long to fail")
+                    r = node.request("PATCH", acct(self.A, "keys", victim["key"]), body={"status": "inactive"},
+                                     key=self.server.key, token=self.server.token)
+                    self.assertError(r, 503, "storage_unavailable")
+                time.sleep(0.5)  # verify load keeps running against the cut-off nodes
+                with_db_down = stats["ok"]
+            finally:
+                cluster.start()
+            # Both recover by themselves.
+            for node in (self.server, self.b):
+                status, took = until(lambda: self.healthz(node) == "ok", 6)
+                self.assertTrue(status, "/healthz never went back to ok")
+            r, took = until(lambda: self.call("PATCH", acct(self.A, "keys", victim["key"]),
+                                              {"status": "inactive"}).status == 200, 5)
+            self.assertTrue(r, "writes never worked again")
+            self.assertLess(took, 3.0)
+            self.assert_refused_on_b((victim["key"], victim["token"]), 401, "inactive")
+        finally:
+            stats["stop"] = True
+            for t in threads:
+                t.join()
+        self.assertEqual(stats["bad"], [], "verify failed during the outage")
+        self.assertGreater(with_db_down, 0)
+        self.assertGreater(stats["ok"], with_db_down)
+        self.assertLess(ENFORCE_WITHIN, 1.01)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,44 @@
+// format.js - dates and token ages as people read them.
+
+const DAY = 86400000;
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
+});
+
+function parse(iso) {
+  if (!iso) return null;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+export function formatDate(iso) {
+  const d = parse(iso);
+  return d ? dateFormat.format(d) : '—';
+}
+
+export function formatDateTime(iso) {
+  const d = parse(iso);
+  return d ? dateTimeFormat.format(d) : '—';
+}
+
+/** Age of a token created at `iso`, e.g. "Less than a day", "1 day", "47 days". */
+export function formatAge(iso, now = Date.now()) {
+  const d = parse(iso);
+  if (!d) return '—';
+  const days = Math.max(0, Math.floor((now - d.getTime()) / DAY));
+  if (days === 0) return 'Less than a day';
+  if (days === 1) return '1 day';
+  return `${days} days`;
+}
+
+/** Whole days from `iso` to now (negative in the future). */
+export function daysSince(iso, now = Date.now()) {
+  const d = parse(iso);
+  return d ? Math.floor((now - d.getTime()) / DAY) : 0;
+}
+
+export function plural(n, one, many) {
+  return `${n} ${n === 1 ? one : many}`;
+}

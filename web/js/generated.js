@@ -1,0 +1,441 @@
+// generated.js - the Generated tab: the keys of this account, generating a
+// key (its token shown once), and every row action: edit, renew (with the
+// choice of deleting the old token later or now), delete old token, undo
+// renewal, deactivate/activate, delete.
+
+import * as api from './api.js';
+import { h, newId } from './dom.js';
+import { confirmDialog, openDialog, roleChecklist, shareLinkBox, textField, tokenBox } from './dialogs.js';
+import { failure, success } from './feedback.js';
+import { formatAge, formatDate, formatDateTime, plural } from './format.js';
+import { closeMenuWithin, menuButton } from './menu.js';
+import {
+  can, emptyState, getRoles, kebabButton, missingHint, RES, renewalAlert, roleChips, state, statusBadge,
+} from './state.js';
+
+const el = {};
+let keys = [];
+let loadSeq = 0;
+
+export function initGenerated() {
+  el.body = document.getElementById('generated-body');
+  el.table = document.getElementById('generated-table');
+  el.empty = document.getElementById('generated-empty');
+  el.count = document.getElementById('generated-count');
+  el.generate = document.getElementById('generate-button');
+  el.generate.addEventListener('click', () => openGenerate(el.generate));
+}
+
+export function resetGenerated() {
+  keys = [];
+  loadSeq += 1;
+  el.body.replaceChildren();
+  el.count.textContent = '';
+  el.empty.hidden = true;
+}
+
+export function applyPermissions() {
+  el.generate.disabled = !can(RES.editKeys);
+  el.generate.title = can(RES.editKeys) ? '' : missingHint(RES.editKeys);
+}
+
+/** Reloads the list for the current search; answers that arrive late are dropped. */
+export async function refreshGenerated() {
+  const seq = ++loadSeq;
+  const query = state.query;
+  el.table.setAttribute('aria-busy', 'true');
+  try {
+    const items = await api.listKeys(query);
+    if (seq !== loadSeq) return;
+    keys = items;
+    render(query);
+  } catch (err) {
+    if (seq !== loadSeq) return;
+    keys = [];
+    el.body.replaceChildren();
+    el.count.textContent = '';
+    emptyState(el.empty, {
+      title: 'The keys could not be loaded',
+      text: err.message,
+      action: { label: 'Try again', onClick: () => refreshGenerated() },
+    });
+  } finally {
+    if (seq === loadSeq) el.table.removeAttribute('aria-busy');
+  }
+}
+
+function render(query) {
+  // Keep keyboard focus on the same row across the re-render.
+  const active = document.activeElement;
+  const focusedRow = active && el.body.contains(active) ? active.closest('tr') : null;
+  const focusedKey = focusedRow ? focusedRow.dataset.key : null;
+  closeMenuWithin(el.body);
+  el.body.replaceChildren(...keys.map(renderRow));
+  if (focusedKey) focusRowButton(focusedKey, el.generate.disabled ? document.getElementById('search') : el.generate);
+  el.table.hidden = keys.length === 0;
+  if (keys.length === 0) {
+    if (query) {
+      emptyState(el.empty, {
+        title: `No keys match “${query}”`,
+        text: 'Search looks at key names and key identifiers. Try fewer letters, or clear the search.',
+        action: { label: 'Clear search', onClick: clearSearch },
+      });
+    } else {
+      emptyState(el.empty, {
+        title: 'No keys yet',
+        text: can(RES.editKeys)
+          ? 'Use + Generate Key to create a key for each integration that calls your APIs. Its token is shown once, when you generate it.'
+          : 'Keys generated in this account will be listed here. Your key cannot generate keys (its roles lack edit-api-keys).',
+      });
+    }
+  } else {
+    el.empty.hidden = true;
+  }
+  const n = keys.length;
+  el.count.textContent = query ? `${plural(n, 'key', 'keys')} matching “${query}”` : plural(n, 'key', 'keys');
+}
+
+function clearSearch() {
+  const search = document.getElementById('search');
+  search.value = '';
+  search.dispatchEvent(new Event('input', { bubbles: true }));
+  search.focus();
+}
+
+const AGE_CLASS = { recommended: 'age-recommended', highly_recommended: 'age-high' };
+
+function tokenLine(token, labelled, alert) {
+  const created = formatDateTime(token.created_at);
+  const expires = formatDate(token.expires_at);
+  const old = token.slot === 'old';
+  return h('li', { class: ['token-age', old && 'token-age-old'], title: `Created ${created}; duration ends ${expires}` },
+    labelled ? h('span', { class: 'slot', text: old ? 'Old' : 'Current' }) : null,
+    h('span', { class: ['age', !old && AGE_CLASS[alert]], text: formatAge(token.created_at) }),
+    old ? h('span', { class: 'badge badge-pending', text: 'Pending deletion - Old token' }) : null);
+}
+
+function renderRow(key) {
+  const tokens = key.tokens || [];
+  const hasOld = tokens.some((t) => t.slot === 'old');
+  const kebab = kebabButton(key.key);
+  menuButton(kebab, () => rowActions(key));
+  return h('tr', { dataset: { key: key.key }, class: key.status !== 'active' ? 'row-inactive' : null },
+    h('th', { scope: 'row', class: 'cell-key' },
+      h('div', { class: 'key-line' }, h('code', { class: 'key-id', text: key.key }), renewalAlert(key.renewal_alert)),
+      h('div', { class: 'key-name', text: key.name })),
+    h('td', { class: 'cell-roles' }, roleChips(key.roles)),
+    h('td', { class: 'cell-date' }, h('time', { datetime: key.created_at, text: formatDate(key.created_at) })),
+    h('td', { class: 'cell-status' }, statusBadge(key.status)),
+    h('td', { class: 'cell-tokens' }, h('ul', { class: 'token-ages' }, tokens.map((t) => tokenLine(t, hasOld, key.renewal_alert)))),
+    h('td', { class: 'cell-actions' }, h('div', { class: 'menu-anchor' }, kebab)));
+}
+
+function rowActions(key) {
+  const hasOld = (key.tokens || []).some((t) => t.slot === 'old');
+  const edit = can(RES.editKeys);
+  const renew = can(RES.renew);
+  const items = [
+    { label: 'Edit', onSelect: (btn) => openEdit(key, btn), disabled: !edit, hint: missingHint(RES.editKeys) },
+    { label: 'Renew Token', onSelect: (btn) => openRenew(key, btn), disabled: !renew, hint: missingHint(RES.renew) },
+  ];
+  if (hasOld) {
+    items.push(
+      { label: 'Delete Old Token', onSelect: (btn) => openDeleteOld(key, btn), disabled: !renew, hint: missingHint(RES.renew) },
+      { label: 'Undo Renewal', onSelect: (btn) => openUndo(key, btn), disabled: !renew, hint: missingHint(RES.renew) });
+  }
+  if (key.status === 'active') {
+    items.push({ label: 'Deactivate', onSelect: (btn) => openDeactivate(key, btn), disabled: !edit, hint: missingHint(RES.editKeys) });
+  } else {
+    items.push({ label: 'Activate', onSelect: (btn) => activate(key, btn), disabled: !edit, hint: missingHint(RES.editKeys) });
+  }
+  items.push({ separator: true },
+    { label: 'Delete Key', danger: true, onSelect: (btn) => openDeleteKey(key, btn), disabled: !edit, hint: missingHint(RES.editKeys) });
+  return items;
+}
+
+/** A key as people name it in messages: its id and, in quotes, its name. */
+function keyLabel(key) {
+  return key.name ? `${key.key} (“${key.name}”)` : key.key;
+}
+
+/** After an error that says the list is stale (404, 409), reload it. */
+async function withRefreshOnConflict(fn) {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err.status === 404 || err.status === 409) refreshGenerated();
+    throw err;
+  }
+}
+
+// ---- generate ---------------------------------------------------------------
+
+async function openGenerate(returnFocus) {
+  let roles;
+  try {
+    roles = await getRoles(true);
+  } catch (err) {
+    failure(`Cannot open the form: ${err.message}`, err);
+    return;
+  }
+  const name = textField({
+    label: 'Key identification', required: true, maxlength: 100,
+    hint: 'A name that says who or what uses this key, e.g. “ERP sync” or “Marketplace feed”.',
+  });
+  const checklist = roleChecklist(roles, []);
+  openDialog({
+    title: 'Generate key',
+    content: [name.field, checklist],
+    returnFocus,
+    actions: [
+      { label: 'Cancel' },
+      {
+        label: 'Generate', kind: 'primary', submit: true,
+        onClick: async (ctl) => {
+          const value = name.input.value.trim();
+          if (!value) {
+            name.input.setAttribute('aria-invalid', 'true');
+            ctl.setError('Enter a key identification: a name that says who or what uses this key.');
+            name.input.focus();
+            return;
+          }
+          name.input.removeAttribute('aria-invalid');
+          const created = await ctl.run(() => api.createKey(value, checklist.selectedRoles()));
+          if (!created) return;
+          showCreated(ctl, created);
+          refreshGenerated();
+          success(`Key ${created.key} generated.`);
+        },
+      },
+    ],
+  });
+}
+
+function showCreated(ctl, created) {
+  ctl.setTitle('Key generated');
+  const box = tokenBox(created.token, 'API token');
+  const link = shareLinkBox(created.share_url);
+  created.token = null; // the only copies are now the dialog's text, wiped on close
+  created.share_url = null;
+  ctl.setBody(
+    h('p', { class: 'dialog-intro' }, 'The key ', h('strong', { text: created.name }), ' is ready.'),
+    h('dl', { class: 'facts' },
+      h('dt', { text: 'API key' }), h('dd', {}, h('code', { class: 'key-id', text: created.key }))),
+    box,
+    h('div', { class: 'callout callout-warning' },
+      h('p', { text: 'Copy the token now and hand it to the integration. It is shown only this once: Keystile keeps only a hash of it.' })),
+    link);
+  ctl.setActions([{ label: 'Close', kind: 'primary' }]);
+  box.querySelector('button').focus();
+}
+
+// ---- edit -------------------------------------------------------------------
+
+async function openEdit(key, returnFocus) {
+  let roles;
+  try {
+    roles = await getRoles(true);
+  } catch (err) {
+    failure(`Cannot open the form: ${err.message}`, err);
+    return;
+  }
+  const name = textField({ label: 'Key identification', value: key.name, required: true, maxlength: 100 });
+  const checklist = roleChecklist(roles, key.roles);
+  openDialog({
+    title: `Edit ${key.key}`,
+    content: [name.field, checklist],
+    returnFocus,
+    actions: [
+      { label: 'Cancel' },
+      {
+        label: 'Save', kind: 'primary', submit: true,
+        onClick: async (ctl) => {
+          const value = name.input.value.trim();
+          if (!value) {
+            name.input.setAttribute('aria-invalid', 'true');
+            ctl.setError('Enter a key identification.');
+            name.input.focus();
+            return;
+          }
+          const fields = { roles: checklist.selectedRoles() };
+          if (value !== key.name) fields.name = value;
+          const updated = await ctl.run(() => withRefreshOnConflict(() => api.updateKey(key.key, fields)));
+          if (!updated) return;
+          ctl.close();
+          refreshGenerated();
+          success(`Changes to ${key.key} saved.`);
+        },
+      },
+    ],
+  });
+}
+
+// ---- renew ------------------------------------------------------------------
+
+/**
+ * Renews at once (no body: the old token is kept, "Later"), then shows the new
+ * token and asks whether to delete the old one now. Closing the dialog in any
+ * way before Complete leaves both tokens valid.
+ */
+async function openRenew(key, returnFocus) {
+  let renewed = false;
+  let completed = false;
+  const ctl = openDialog({
+    title: 'Renew token',
+    content: [h('p', { class: 'dialog-intro', 'aria-live': 'polite' }, 'Renewing the token of ', h('code', { text: key.key }), '…')],
+    returnFocus,
+    actions: [{ label: 'Close' }],
+    onClose: () => {
+      if (renewed) {
+        refreshGenerated();
+        if (!completed) success(`Token of ${key.key} renewed. The old token keeps working until you delete it.`);
+      }
+    },
+  });
+  const result = await ctl.run(() => withRefreshOnConflict(() => api.renewKey(key.key)));
+  if (!result) {
+    ctl.setTitle('Token not renewed');
+    ctl.setBody(h('p', { class: 'dialog-intro' }, 'The token of ', h('code', { text: key.key }), ' was not renewed; both of its tokens are unchanged.'));
+    return;
+  }
+  renewed = true;
+  if (!ctl.dialog.open) { // closed while the request ran (e.g. sign-out)
+    result.token = null;
+    return;
+  }
+  const box = tokenBox(result.token, 'New API token');
+  const link = shareLinkBox(result.share_url);
+  result.token = null;
+  result.share_url = null;
+
+  const groupLabel = newId('delete-old');
+  const later = h('input', { type: 'radio', name: groupLabel, value: 'later', checked: true, id: newId('later'), 'aria-describedby': `${groupLabel}-later-hint` });
+  const now = h('input', { type: 'radio', name: groupLabel, value: 'now', id: newId('now'), 'aria-describedby': `${groupLabel}-now-hint` });
+  const group = h('div', { role: 'radiogroup', class: 'choice-group', 'aria-labelledby': groupLabel },
+    h('div', { class: 'group-label', id: groupLabel, text: 'Delete Old Token' }),
+    h('div', { class: 'choice-block' },
+      h('label', { class: 'choice', for: later.id }, later, h('span', { text: 'Later' })),
+      h('p', { class: 'choice-hint', id: `${groupLabel}-later-hint`, text: 'Both tokens keep working until you delete the old one (Actions → Delete Old Token) or undo the renewal. Best while integrations switch over.' })),
+    h('div', { class: 'choice-block' },
+      h('label', { class: 'choice', for: now.id }, now, h('span', { text: 'Now' })),
+      h('p', { class: 'choice-hint', id: `${groupLabel}-now-hint`, text: 'The old token stops working immediately. Only choose this if nothing uses it any more.' })));
+
+  ctl.setTitle(`Token renewed`);
+  ctl.setBody(
+    h('p', { class: 'dialog-intro' }, 'A new token was created for ', h('code', { text: key.key }),
+      key.name ? ` (${key.name})` : '', '. Copy it now: it is shown only once.'),
+    box,
+    link,
+    group);
+  ctl.setActions([{
+    label: 'Complete', kind: 'primary', submit: true,
+    onClick: async (c) => {
+      if (now.checked) {
+        let ok = false;
+        await c.run(async () => {
+          await api.deleteOldToken(key.key);
+          ok = true;
+        });
+        if (!ok) return;
+        completed = true;
+        success(`Token of ${key.key} renewed; the old token was deleted.`);
+      } else {
+        completed = true;
+        success(`Token of ${key.key} renewed. The old token keeps working until you delete it.`);
+      }
+      c.close();
+    },
+  }]);
+  box.querySelector('button').focus();
+}
+
+// ---- confirmations ------------------------------------------------------------
+
+function openDeleteOld(key, returnFocus) {
+  confirmDialog({
+    title: 'Delete old token?',
+    message: `The old token of ${keyLabel(key)} will be deleted; only the current token will work.`,
+    warning: 'Integrations still using the old token will fail at once. This cannot be undone, and Undo Renewal will no longer be possible.',
+    confirmLabel: 'Delete',
+    danger: true,
+    returnFocus,
+    action: () => withRefreshOnConflict(() => api.deleteOldToken(key.key)),
+    done: () => {
+      refreshGenerated();
+      success(`Old token of ${key.key} deleted.`);
+    },
+  });
+}
+
+function openUndo(key, returnFocus) {
+  confirmDialog({
+    title: 'Undo renewal?',
+    message: `The old token of ${keyLabel(key)} becomes the current token again.`,
+    warning: 'The newer token stops working at once.',
+    confirmLabel: 'Undo',
+    returnFocus,
+    action: () => withRefreshOnConflict(() => api.undoRenewal(key.key)),
+    done: () => {
+      refreshGenerated();
+      success(`Renewal of ${key.key} undone: the previous token is current again.`);
+    },
+  });
+}
+
+/** A warning when the action hits the key this page is signed in with. */
+function selfWarning(key) {
+  return state.session && key.key === state.session.key
+    ? 'This is the key you are signed in with: this page will sign you out.'
+    : undefined;
+}
+
+function openDeactivate(key, returnFocus) {
+  confirmDialog({
+    title: 'Deactivate key?',
+    message: `${keyLabel(key)} will stop working: neither of its tokens will be accepted until you activate it again. Its tokens are kept.`,
+    warning: selfWarning(key),
+    confirmLabel: 'Deactivate',
+    danger: true,
+    returnFocus,
+    action: () => withRefreshOnConflict(() => api.updateKey(key.key, { status: 'inactive' })),
+    done: () => {
+      refreshGenerated();
+      success(`Key ${key.key} deactivated.`);
+    },
+  });
+}
+
+async function activate(key) {
+  try {
+    await withRefreshOnConflict(() => api.updateKey(key.key, { status: 'active' }));
+    success(`Key ${key.key} activated.`);
+  } catch (err) {
+    failure(`Could not activate ${key.key}: ${err.message}`, err);
+  }
+  await refreshGenerated();
+}
+
+function openDeleteKey(key, returnFocus) {
+  confirmDialog({
+    title: 'Delete key?',
+    message: `${keyLabel(key)} and its tokens will be deleted. Integrations using it stop working at once.`,
+    warning: selfWarning(key),
+    confirmCheck: 'I understand that this action cannot be undone',
+    confirmLabel: 'Delete',
+    danger: true,
+    returnFocus,
+    action: () => withRefreshOnConflict(() => api.deleteKey(key.key)),
+    done: () => {
+      refreshGenerated();
+      success(`Key ${key.key} deleted.`);
+    },
+  });
+}
+
+/** After a re-render, put focus back on the (new) kebab button of a row. */
+function focusRowButton(keyId, fallback) {
+  const row = [...el.body.rows].find((r) => r.dataset.key === keyId);
+  const btn = row && row.querySelector('.kebab');
+  if (btn) btn.focus();
+  else if (fallback && fallback.isConnected) fallback.focus();
+}
