@@ -18,28 +18,11 @@
 
 void ks_api_login(ks_http_request *req)
 {
-    ks_credentials cred;
-    ks_credentials_read(req, &cred);
-    if (!cred.present) {
-        ks_http_error(req, KS_ERR_UNAUTHENTICATED, "Send X-API-Key and X-API-Token (or HTTP Basic key:token).");
-        return;
-    }
-    ks_verify_request vreq = {cred.key, cred.token, cred.token_len, NULL, NULL};
     ks_verify_result vr;
-    int rc = ks_verify(req->svc->index, &req->svc->secret, &vreq, ks_clock_now(), &vr);
-    ks_credentials_wipe(&cred);
-    if (rc != KS_OK) {
-        ks_http_error(req, rc, NULL);
-        return;
-    }
-    if (vr.reason == KS_VERIFY_EXPIRED)
-        ks_http_error(req, KS_ERR_EXPIRED, NULL);
-    else if (vr.reason != KS_VERIFY_OK)
-        ks_http_error(req, KS_ERR_UNAUTHENTICATED, NULL);
-    else {
+    if (ks_http_check_key_and_token(req, &vr)) {
         char *jwt = NULL;
         int64_t expires_at = 0;
-        rc = ks_login_issue(req->svc, vr.key_id, vr.account, &vr.roles, &jwt, &expires_at);
+        int rc = ks_login_issue(req->svc, vr.key_id, vr.account, &vr.roles, &jwt, &expires_at);
         if (rc == KS_OK) {
             ks_http_json(req, 200, json_pack("{s:s, s:o}", "token", jwt, "expires_at", ks_time_to_json(expires_at)));
             req->res.secret_body = 1;

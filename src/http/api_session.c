@@ -38,24 +38,10 @@ static void set_cookie(ks_http_request *req, const char *value, int max_age)
 
 void ks_api_session_create(ks_http_request *req)
 {
-    ks_credentials cred;
-    ks_credentials_read(req, &cred);
-    if (!cred.present) {
-        ks_http_error(req, KS_ERR_UNAUTHENTICATED, "Send X-API-Key and X-API-Token to sign in.");
-        return;
-    }
-    ks_verify_request vreq = {cred.key, cred.token, cred.token_len, NULL, NULL};
     ks_verify_result vr;
-    int rc = ks_verify(req->svc->index, &req->svc->secret, &vreq, ks_clock_now(), &vr);
-    ks_credentials_wipe(&cred);
-    if (rc != KS_OK) {
-        ks_http_error(req, rc, NULL);
-        return;
-    }
-    if (vr.reason == KS_VERIFY_EXPIRED)
-        ks_http_error(req, KS_ERR_EXPIRED, NULL);
-    else if (vr.reason != KS_VERIFY_OK)
-        ks_http_error(req, KS_ERR_UNAUTHENTICATED, "Wrong API key or API token.");
+    int rc;
+    if (!ks_http_check_key_and_token(req, &vr))
+        ; /* the error is set */
     else if (!has_management_resource(&vr.resources))
         ks_http_error(req, KS_ERR_FORBIDDEN, "This key has no management permission in its account.");
     else {

@@ -81,6 +81,27 @@ int ks_http_verify_credentials(ks_http_request *req, const char *target, const c
     return rc;
 }
 
+int ks_http_check_key_and_token(ks_http_request *req, ks_verify_result *out)
+{
+    ks_credentials cred;
+    ks_credentials_read(req, &cred);
+    memset(out, 0, sizeof *out);
+    if (!cred.present) {
+        ks_http_error(req, KS_ERR_UNAUTHENTICATED, "Send X-API-Key and X-API-Token (or HTTP Basic key:token).");
+        return 0;
+    }
+    ks_verify_request vreq = {cred.key, cred.token, cred.token_len, NULL, NULL};
+    int rc = ks_verify(req->svc->index, &req->svc->secret, &vreq, ks_clock_now(), out);
+    ks_credentials_wipe(&cred);
+    if (rc != KS_OK)
+        ks_http_error(req, rc, NULL);
+    else if (out->reason == KS_VERIFY_EXPIRED)
+        ks_http_error(req, KS_ERR_EXPIRED, NULL);
+    else if (out->reason != KS_VERIFY_OK)
+        ks_http_error(req, KS_ERR_UNAUTHENTICATED, "Wrong API key or API token.");
+    return rc == KS_OK && out->reason == KS_VERIFY_OK;
+}
+
 int ks_http_has_credentials(const ks_http_request *req)
 {
     const char *authz = ks_http_header_get(req, MHD_HTTP_HEADER_AUTHORIZATION);

@@ -37,6 +37,12 @@ int ks_http_verify_credentials(ks_http_request *req, const char *target, const c
 /* 1 when the request carries an Authorization header or both API headers. */
 int ks_http_has_credentials(const ks_http_request *req);
 
+/* For the exchanges that take a key and token only (login, web sign-in):
+ * checks them in the key's home account. Returns 1 with *out filled, or 0
+ * after setting 401 (`expired` for an outdated token the account enforces)
+ * or the error; free *out with ks_verify_result_free either way. */
+int ks_http_check_key_and_token(ks_http_request *req, ks_verify_result *out);
+
 /* Authenticates the caller and checks that its key holds `resource` (or
  * `alt_resource`, may be NULL) in `account`. On success fills *who's actor
  * (pointing into result) and returns 1; otherwise sets the 401/403 response
