@@ -413,8 +413,14 @@ def main():
     text = table(r, cmdline)
     print(text)
     if args.out != "-":
+        # Sections other runs added below the table ("## ..." headings) stay.
+        kept = ""
+        if os.path.exists(args.out):
+            with open(args.out) as f:
+                m = re.search(r"^## .*", f.read(), re.M | re.S)
+            kept = "\n" + m.group(0) if m else ""
         with open(args.out, "w") as f:
-            f.write(text)
+            f.write(text + kept)
         log("wrote " + args.out)
     with open(os.path.join(TMP, "raw.json"), "w") as f:
         json.dump(r, f)
