@@ -6,9 +6,11 @@
 #define KS_CLI_CLI_H
 
 #include "core/secret.h"
+#include "service/service.h"
 #include "store/store.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define KS_EXIT_OK 0
 #define KS_EXIT_FAIL 1
@@ -24,5 +26,15 @@ int ks_cli_signing_key(int argc, char **argv);
  * fingerprint must match the one the database recorded first. Returns the
  * store, NULL after printing why. */
 ks_store *ks_cli_open_store(const char *db, const char *secret_file, ks_secret *secret);
+
+/* The offline commands (account create, signing-key rotate): --db, --secret-file
+ * and --help, then the positional words. Returns -1 to go on (optind at the first
+ * word), or the exit code after printing usage with `usage`. */
+int ks_cli_parse_offline(int argc, char **argv, void (*usage)(FILE *out), const char **db,
+                         const char **secret_file);
+
+/* Opens the store and an index-less service on it for an offline command.
+ * 0, or -1 after printing why (nothing is left open). */
+int ks_cli_open_offline(const char *db, const char *secret_file, ks_store **store, ks_service *svc);
 
 #endif

@@ -33,23 +33,10 @@ static void account_usage(FILE *out)
 
 int ks_cli_account(int argc, char **argv)
 {
-    static const struct option OPTS[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"secret-file", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *db = "keystile.db", *secret_file = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", OPTS, NULL)) != -1) {
-        switch (c) {
-        case 'd': db = optarg; break;
-        case 's': secret_file = optarg; break;
-        case 'h': account_usage(stdout); return KS_EXIT_OK;
-        default: account_usage(stderr); return KS_EXIT_USAGE;
-        }
-    }
+    int rc = ks_cli_parse_offline(argc, argv, account_usage, &db, &secret_file);
+    if (rc >= 0)
+        return rc;
     if (argc - optind != 2 || strcmp(argv[optind], "create") != 0) {
         account_usage(stderr);
         return KS_EXIT_USAGE;
@@ -59,17 +46,13 @@ int ks_cli_account(int argc, char **argv)
         fprintf(stderr, "keystile: invalid account name '%s': use 1-40 of a-z 0-9 -, starting with a letter\n", name);
         return KS_EXIT_USAGE;
     }
-    ks_secret secret;
-    ks_store *store = ks_cli_open_store(db, secret_file, &secret);
-    if (!store)
-        return KS_EXIT_FAIL;
+    ks_store *store;
     ks_service svc;
-    int rc = ks_service_init(&svc, store, &secret, 0);
-    sodium_memzero(&secret, sizeof secret);
+    if (ks_cli_open_offline(db, secret_file, &store, &svc) != 0)
+        return KS_EXIT_FAIL;
     ks_key owner = {0};
     char token[KS_TOKEN_LEN + 1];
-    if (rc == KS_OK)
-        rc = ks_service_account_create(&svc, name, "cli", &owner, token);
+    rc = ks_service_account_create(&svc, name, "cli", &owner, token);
     if (rc == KS_OK) {
         printf("{\"account\":\"%s\",\"key\":\"%s\",\"token\":\"%s\"}\n", name, owner.key_id, token);
         fflush(stdout);

@@ -1,5 +1,6 @@
 /* cli_common.c - helpers shared by subcommands. */
 #include "cli/cli.h"
+#include <getopt.h>
 #include "core/error.h"
 
 #include <sodium.h>
@@ -51,4 +52,43 @@ ks_store *ks_cli_open_store(const char *db, const char *secret_file, ks_secret *
         }
     }
     return store;
+}
+
+int ks_cli_parse_offline(int argc, char **argv, void (*usage)(FILE *out), const char **db,
+                         const char **secret_file)
+{
+    static const struct option OPTS[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"secret-file", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", OPTS, NULL)) != -1) {
+        switch (c) {
+        case 'd': *db = optarg; break;
+        case 's': *secret_file = optarg; break;
+        case 'h': usage(stdout); return KS_EXIT_OK;
+        default: usage(stderr); return KS_EXIT_USAGE;
+        }
+    }
+    return -1;
+}
+
+int ks_cli_open_offline(const char *db, const char *secret_file, ks_store **store, ks_service *svc)
+{
+    ks_secret secret;
+    *store = ks_cli_open_store(db, secret_file, &secret);
+    if (!*store)
+        return -1;
+    int rc = ks_service_init(svc, *store, &secret, 0);
+    sodium_memzero(&secret, sizeof secret);
+    if (rc != KS_OK) {
+        fprintf(stderr, "keystile: cannot use the database %s: %s\n", db, ks_error_info(rc)->message);
+        ks_service_close(svc);
+        (*store)->ops->close(*store);
+        return -1;
+    }
+    return 0;
 }

@@ -32,37 +32,20 @@ static void signing_usage(FILE *out)
 
 int ks_cli_signing_key(int argc, char **argv)
 {
-    static const struct option OPTS[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"secret-file", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *db = "keystile.db", *secret_file = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", OPTS, NULL)) != -1) {
-        switch (c) {
-        case 'd': db = optarg; break;
-        case 's': secret_file = optarg; break;
-        case 'h': signing_usage(stdout); return KS_EXIT_OK;
-        default: signing_usage(stderr); return KS_EXIT_USAGE;
-        }
-    }
+    int rc = ks_cli_parse_offline(argc, argv, signing_usage, &db, &secret_file);
+    if (rc >= 0)
+        return rc;
     if (argc - optind != 1 || strcmp(argv[optind], "rotate") != 0) {
         signing_usage(stderr);
         return KS_EXIT_USAGE;
     }
-    ks_secret secret;
-    ks_store *store = ks_cli_open_store(db, secret_file, &secret);
-    if (!store)
-        return KS_EXIT_FAIL;
+    ks_store *store;
     ks_service svc;
-    int rc = ks_service_init(&svc, store, &secret, 0);
-    sodium_memzero(&secret, sizeof secret);
+    if (ks_cli_open_offline(db, secret_file, &store, &svc) != 0)
+        return KS_EXIT_FAIL;
     char kid[KS_JWT_KID_LEN + 1] = "";
-    if (rc == KS_OK)
-        rc = ks_login_keys_rotate(&svc, kid);
+    rc = ks_login_keys_rotate(&svc, kid);
     if (rc == KS_OK)
         printf("{\"kid\":\"%s\"}\n", kid);
     else
