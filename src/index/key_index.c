@@ -657,7 +657,6 @@ int ks_index_collect_last_used(ks_index *idx, ks_last_used **out, size_t *n)
                 u->key_id[k->key_len] = '\0';
                 u->hash = k->tokens[i].hash;
                 u->last_used_at = used;
-                atomic_store(&k->last_flushed[i], used);
             }
         }
         ks_index_read_unlock(idx);
@@ -674,6 +673,56 @@ int ks_index_collect_last_used(ks_index *idx, ks_last_used **out, size_t *n)
     *out = items;
     *n = count;
     return rc;
+}
+
+/* Raises *at to `seen` atomically (only ever forward). */
+static void atomic_raise(_Atomic int64_t *at, int64_t seen)
+{
+    int64_t cur = atomic_load_explicit(at, memory_order_relaxed);
+    while (cur < seen && !atomic_compare_exchange_weak_explicit(at, &cur, seen, memory_order_relaxed,
+                                                                memory_order_relaxed))
+        ;
+}
+
+/* The index slot of `k` holding the token with `hash`, or -1. */
+static int slot_of_hash(const ks_index_key *k, const ks_digest *hash)
+{
+    for (int i = 0; i < 2; i++)
+        if ((k->present >> i) & 1 && ks_digest_equal(&k->tokens[i].hash, hash))
+            return i;
+    return -1;
+}
+
+void ks_index_mark_flushed(ks_index *idx, const ks_last_used *items, size_t n)
+{
+    if (n == 0 || ks_index_read_lock(idx) != 0)
+        return; /* not marked: the next flush writes them again */
+    for (size_t u = 0; u < n; u++) {
+        const ks_index_key *k = ks_index_find_key(idx, items[u].key_id, strlen(items[u].key_id));
+        int i = k ? slot_of_hash(k, &items[u].hash) : -1;
+        if (i >= 0)
+            atomic_raise(&((ks_index_key *)k)->last_flushed[i], items[u].last_used_at);
+    }
+    ks_index_read_unlock(idx);
+}
+
+void ks_index_merge_last_used(ks_index *idx, ks_key *keys, size_t n)
+{
+    if (n == 0 || ks_index_read_lock(idx) != 0)
+        return; /* the store's times are at most one flush interval behind */
+    for (size_t u = 0; u < n; u++) {
+        const ks_index_key *k = ks_index_find_key(idx, keys[u].key_id, strlen(keys[u].key_id));
+        ks_token *slots[2] = {&keys[u].slots.current, keys[u].slots.old.present ? &keys[u].slots.old : NULL};
+        for (int s = 0; k && s < 2; s++) {
+            int i = slots[s] ? slot_of_hash(k, &slots[s]->hash) : -1;
+            if (i < 0)
+                continue;
+            int64_t seen = atomic_load_explicit(&((ks_index_key *)k)->last_used[i], memory_order_relaxed);
+            if (seen > slots[s]->last_used_at)
+                slots[s]->last_used_at = seen;
+        }
+    }
+    ks_index_read_unlock(idx);
 }
 
 void ks_index_count(ks_index *idx, size_t *total, size_t *active)

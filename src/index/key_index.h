@@ -135,8 +135,20 @@ int64_t ks_index_token_expiry(const ks_index_key *key, int slot, int months);
 void ks_index_touch(const ks_index_key *key, ks_slot slot, int64_t now);
 
 /* Collects the last-used times not yet flushed into a new array (*out, free
- * it) and marks them flushed; also frees retired memory. KS_OK or NOMEM. */
+ * it); also frees retired memory. KS_OK or NOMEM. Nothing is marked: once
+ * the store has them, ks_index_mark_flushed does, so a failed flush loses
+ * nothing and the next one writes them again. */
 int ks_index_collect_last_used(ks_index *idx, ks_last_used **out, size_t *n);
+
+/* Marks items (from ks_index_collect_last_used) as written to the store.
+ * Entries replaced or deleted since are skipped (a replacement carries the
+ * mark over by token hash). Out of memory: nothing marked. */
+void ks_index_mark_flushed(ks_index *idx, const ks_last_used *items, size_t n);
+
+/* Raises the last_used_at of each token of keys (read from the store) to
+ * what this node's index has seen, matched by token hash, so reads show
+ * verifies not flushed yet. Keys not in the index are left as they are. */
+void ks_index_merge_last_used(ks_index *idx, ks_key *keys, size_t n);
 
 /* Number of keys, total and active (for /healthz and metrics); O(1). */
 void ks_index_count(ks_index *idx, size_t *total, size_t *active);

@@ -86,9 +86,12 @@ int ks_service_flush_last_used(ks_service *svc)
     /* In slices of a few thousand rows, each its own short transaction: a
      * renewal waiting for the store lock then waits for one slice, not for
      * a flush of every token used in the last interval. */
-    for (size_t done = 0; rc == KS_OK && done < n; done += FLUSH_SLICE)
-        rc = svc->store->ops->last_used_flush(svc->store, items + done,
-                                              n - done < FLUSH_SLICE ? n - done : FLUSH_SLICE);
+    for (size_t done = 0; rc == KS_OK && done < n; done += FLUSH_SLICE) {
+        size_t slice = n - done < FLUSH_SLICE ? n - done : FLUSH_SLICE;
+        rc = svc->store->ops->last_used_flush(svc->store, items + done, slice);
+        if (rc == KS_OK)
+            ks_index_mark_flushed(svc->index, items + done, slice);
+    }
     free(items);
     return rc;
 }
@@ -176,9 +179,11 @@ static int index_refresh_key(ks_service *svc, const char *account, const char *k
     int rc = svc->store->ops->key_get(svc->store, account, key_id, &key);
     if (rc == KS_OK && svc->index)
         rc = ks_index_put_key(svc->index, &key);
-    if (rc == KS_OK && out)
+    if (rc == KS_OK && out) {
         *out = key;
-    else
+        if (svc->index)
+            ks_index_merge_last_used(svc->index, out, 1);
+    } else
         ks_key_free(&key);
     return rc;
 }
@@ -279,13 +284,19 @@ int ks_service_key_create(ks_service *svc, const ks_actor *who, const char *name
 
 int ks_service_key_get(ks_service *svc, const char *account, const char *key_id, ks_key *out)
 {
-    return svc->store->ops->key_get(svc->store, account, key_id, out);
+    int rc = svc->store->ops->key_get(svc->store, account, key_id, out);
+    if (rc == KS_OK && svc->index)
+        ks_index_merge_last_used(svc->index, out, 1);
+    return rc;
 }
 
 int ks_service_key_list(ks_service *svc, const char *account, const ks_key_filter *filter,
                         ks_key_page *out)
 {
-    return svc->store->ops->key_list(svc->store, account, filter, out);
+    int rc = svc->store->ops->key_list(svc->store, account, filter, out);
+    if (rc == KS_OK && svc->index)
+        ks_index_merge_last_used(svc->index, out->items, out->count);
+    return rc;
 }
 
 int ks_service_key_update(ks_service *svc, const ks_actor *who, const char *key_id,
@@ -509,7 +520,10 @@ int ks_service_role_delete(ks_service *svc, const ks_actor *who, const char *nam
 
 int ks_service_external_list(ks_service *svc, const char *account, ks_key **out, size_t *n)
 {
-    return svc->store->ops->external_list(svc->store, account, out, n);
+    int rc = svc->store->ops->external_list(svc->store, account, out, n);
+    if (rc == KS_OK && svc->index)
+        ks_index_merge_last_used(svc->index, *out, *n);
+    return rc;
 }
 
 /* Re-reads a key after a change to one of its grants (under write_lock). */

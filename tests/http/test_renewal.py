@@ -1,9 +1,10 @@
 """Token slots: renew later/now, delete old token, undo renewal,
 deactivate/activate, last_used_at."""
+import subprocess
 import time
 import unittest
 
-from harness import KeystileCase, acct, make_token, parse_time, typo, wait_until
+from harness import BIN, KeystileCase, Server, acct, make_token, parse_time, typo, wait_until
 
 
 class TestRenewal(KeystileCase):
@@ -262,6 +263,41 @@ class TestLastUsed(KeystileCase):
         time.sleep(max(0.0, started + 5.5 - time.time()))
         self.assertIsNone(self.get_key(idle["key"])["tokens"][0]["last_used_at"],
                           "failed verifies set last_used_at")
+
+    def test_last_used_at_shown_at_once(self):
+        """This server's reads merge what its verifies saw, before any flush."""
+        k = self.create_key()
+        self.assertVerifyOK(self.verify(k["key"], k["token"]), k["key"], "current")
+        got = self.get_key(k["key"])["tokens"][0]["last_used_at"]
+        self.assertIsNotNone(got, "GET key does not show a verify made just before")
+        listed = [i for i in self.list_all({"q": k["key"]}) if i["key"] == k["key"]]
+        self.assertEqual(listed[0]["tokens"][0]["last_used_at"], got)
+        # a renewal answers with the time too (the token moved to the old slot)
+        n = self.renew(k["key"], "later")
+        self.assertEqual([t["last_used_at"] for t in n["tokens"]], [None, got])
+
+
+class TestLastUsedFlush(KeystileCase):
+    """The periodic flush writes last-used times without a clean stop."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(accounts=cls.ACCOUNTS, extra_args=["--last-used-flush", "1"])
+
+    def test_flushed_before_a_crash(self):
+        k = self.create_key()
+        self.assertVerifyOK(self.verify(k["key"], k["token"]), k["key"], "current")
+        got = self.get_key(k["key"])["tokens"][0]["last_used_at"]
+        time.sleep(2.5)  # two flush intervals
+        self.server.kill9()
+        self.server.start()
+        self.assertEqual(self.get_key(k["key"])["tokens"][0]["last_used_at"], got)
+
+    def test_bad_interval_refused(self):
+        r = subprocess.run([BIN, "serve", "--last-used-flush", "0"], capture_output=True, text=True,
+                           timeout=10)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--last-used-flush must be an integer from 1 to 3600", r.stderr)
 
 
 if __name__ == "__main__":
