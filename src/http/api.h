@@ -28,6 +28,8 @@ void ks_api_share_reveal(ks_http_request *req);
 
 /* Makes a one-time share link for a new token; writes its URL into out. */
 int ks_http_share_url(ks_http_request *req, const char *key_id, const char *token, char *out, size_t cap);
+/* The URL of the share link with id `id` (made already), into out. */
+void ks_http_share_url_of(ks_http_request *req, const char *id, char *out, size_t cap);
 
 void ks_api_keys_list(ks_http_request *req);
 void ks_api_keys_create(ks_http_request *req);

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/roles.h"
+#include "service/share_links.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -31,8 +32,11 @@ static int authorize(ks_http_request *req, const char *resource, ks_verify_resul
     return ok;
 }
 
-/* Sends `status` with the key object (and the new token, once). */
-static void respond_key(ks_http_request *req, int status, const ks_key *key, const char *token)
+/* Sends `status` with the key object (and the new token, once, with a
+ * share link: share_id when the service made it already, "" when it could
+ * not, NULL to make it here). */
+static void respond_key(ks_http_request *req, int status, const ks_key *key, const char *token,
+                        const char *share_id)
 {
     ks_settings settings;
     int rc = ks_service_settings_get(req->svc, path_account(req), &settings);
@@ -44,7 +48,9 @@ static void respond_key(ks_http_request *req, int status, const ks_key *key, con
     if (obj && token) {
         char url[512];
         json_object_set_new(obj, "token", json_string(token));
-        if (ks_http_share_url(req, key->key_id, token, url, sizeof url) == KS_OK)
+        if (share_id && *share_id)
+            ks_http_share_url_of(req, share_id, url, sizeof url);
+        if ((share_id && *share_id) || (!share_id && ks_http_share_url(req, key->key_id, token, url, sizeof url) == KS_OK))
             json_object_set_new(obj, "share_url", json_string(url));
         else
             json_object_set_new(obj, "share_url", json_null()); /* the token itself was made: still answer */
@@ -159,7 +165,7 @@ void ks_api_keys_create(ks_http_request *req)
     char token[KS_TOKEN_LEN + 1];
     int rc = ks_service_key_create(req->svc, &who, name, &roles, &key, token);
     if (rc == KS_OK)
-        respond_key(req, 201, &key, token);
+        respond_key(req, 201, &key, token, NULL);
     else
         ks_http_error(req, rc, NULL);
     sodium_memzero(token, sizeof token);
@@ -178,7 +184,7 @@ void ks_api_keys_show(ks_http_request *req)
         ks_key key = {0};
         int rc = ks_service_key_get(req->svc, who.account, path_key(req), &key);
         if (rc == KS_OK)
-            respond_key(req, 200, &key, NULL);
+            respond_key(req, 200, &key, NULL, NULL);
         else
             ks_http_error(req, rc, rc == KS_ERR_NOT_FOUND ? "No such key in this account." : NULL);
         ks_key_free(&key);
@@ -215,7 +221,7 @@ void ks_api_keys_update(ks_http_request *req)
     ks_key key = {0};
     int rc = ks_service_key_update(req->svc, &who, path_key(req), &patch, &key);
     if (rc == KS_OK)
-        respond_key(req, 200, &key, NULL);
+        respond_key(req, 200, &key, NULL, NULL);
     else
         ks_http_error(req, rc, rc == KS_ERR_NOT_FOUND ? "No such key in this account." : NULL);
     ks_key_free(&key);
@@ -251,13 +257,14 @@ void ks_api_keys_renew(ks_http_request *req)
         ks_json_get_enum(req, body, "delete_old", MODES, &mode) < 0)
         goto out;
     ks_key key = {0};
-    char token[KS_TOKEN_LEN + 1];
-    int rc = ks_service_key_renew(req->svc, &who, path_key(req), (ks_delete_old)mode, &key, token);
+    char token[KS_TOKEN_LEN + 1], share_id[KS_SHARE_ID_MAX];
+    int rc = ks_service_key_renew(req->svc, &who, path_key(req), (ks_delete_old)mode, &key, token, share_id);
     if (rc == KS_OK)
-        respond_key(req, 200, &key, token);
+        respond_key(req, 200, &key, token, share_id);
     else
         ks_http_error(req, rc, rc == KS_ERR_NOT_FOUND ? "No such key in this account." : NULL);
     sodium_memzero(token, sizeof token);
+    sodium_memzero(share_id, sizeof share_id);
     ks_key_free(&key);
 out:
     json_decref(body);
@@ -274,7 +281,7 @@ static void slot_action(ks_http_request *req,
         ks_key key = {0};
         int rc = action(req->svc, &who, path_key(req), &key);
         if (rc == KS_OK)
-            respond_key(req, 200, &key, NULL);
+            respond_key(req, 200, &key, NULL, NULL);
         else
             ks_http_error(req, rc, rc == KS_ERR_NOT_FOUND ? "No such key in this account." : NULL);
         ks_key_free(&key);

@@ -104,12 +104,17 @@ int ks_http_share_url(ks_http_request *req, const char *key_id, const char *toke
     int rc = ks_share_create(req->svc, key_id, token, id);
     if (rc != KS_OK)
         return rc;
+    ks_http_share_url_of(req, id, out, cap);
+    sodium_memzero(id, sizeof id);
+    return KS_OK;
+}
+
+void ks_http_share_url_of(ks_http_request *req, const char *id, char *out, size_t cap)
+{
     const char *base = req->server_public_url;
     const char *host = ks_http_header_get(req, MHD_HTTP_HEADER_HOST);
     if (base && *base)
         snprintf(out, cap, "%s/share/%s", base, id);
     else
         snprintf(out, cap, "%s://%s/share/%s", req->tls ? "https" : "http", host ? host : "127.0.0.1", id);
-    sodium_memzero(id, sizeof id);
-    return KS_OK;
 }

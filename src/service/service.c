@@ -10,6 +10,7 @@
 #include "log/log.h"
 #include "service/change_feed.h"
 #include "service/login_keys.h"
+#include "service/share_links.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -341,7 +342,9 @@ typedef struct ks_slot_write {
     const ks_digest *new_hash;
     ks_audit_entry audit;
     ks_key *out;
+    const ks_share_record *share; /* a link to write with it, or NULL */
     int rc;
+    int share_rc;               /* of writing `share` */
     int done;                   /* under group_lock: rc and out are final */
     struct ks_slot_write *next;
 } ks_slot_write;
@@ -356,10 +359,14 @@ static void slot_batch_run(ks_service *svc, ks_slot_write *batch)
 {
     ks_store *st = svc->store;
     pthread_mutex_lock(&svc->write_lock);
-    int grouped = batch->next && st->ops->batch_begin && st->ops->batch_begin(st) == KS_OK;
-    for (ks_slot_write *w = batch; w; w = w->next)
+    /* A batch also when alone with a share link: one commit for both. */
+    int grouped = (batch->next || batch->share) && st->ops->batch_begin && st->ops->batch_begin(st) == KS_OK;
+    for (ks_slot_write *w = batch; w; w = w->next) {
         w->rc = st->ops->key_apply_slots(st, w->who->account, w->key_id, w->op, w->new_hash, w->audit.at,
                                          &w->audit);
+        if (w->rc == KS_OK && w->share)
+            w->share_rc = ks_share_store(svc, w->key_id, w->share);
+    }
     if (grouped) {
         int rc = st->ops->batch_end(st, 1);
         for (ks_slot_write *w = batch; rc != KS_OK && w; w = w->next)
@@ -377,9 +384,10 @@ static void slot_batch_run(ks_service *svc, ks_slot_write *batch)
  * batch while the next ones queue up behind it. */
 static int slots_change(ks_service *svc, const ks_actor *who, const char *key_id, ks_slot_op op,
                         const ks_digest *new_hash, const char *action, const char *detail,
-                        ks_key *out)
+                        ks_key *out, const ks_share_record *share, int *share_rc)
 {
-    ks_slot_write w = {who, key_id, op, new_hash, audit_of(who, action, key_id, detail), out, KS_OK, 0, NULL};
+    ks_slot_write w = {who, key_id, op, new_hash, audit_of(who, action, key_id, detail), out, share,
+                       KS_OK, KS_OK, 0, NULL};
     pthread_mutex_lock(&svc->group_lock);
     if (svc->group_tail)
         svc->group_tail->next = &w;
@@ -410,31 +418,42 @@ static int slots_change(ks_service *svc, const ks_actor *who, const char *key_id
         pthread_cond_broadcast(&svc->group_done);
     }
     pthread_mutex_unlock(&svc->group_lock);
+    if (share_rc)
+        *share_rc = w.share_rc;
     return w.rc;
 }
 
 int ks_service_key_renew(ks_service *svc, const ks_actor *who, const char *key_id,
-                         ks_delete_old mode, ks_key *out, char *token_out)
+                         ks_delete_old mode, ks_key *out, char *token_out, char *share_id_out)
 {
     ks_digest hash;
+    ks_share_record share;
+    int share_rc = KS_ERR_INTERNAL;
     token_new(svc, token_out, &hash);
+    int with_share = share_id_out && ks_share_seal(svc, token_out, share_id_out, &share) == KS_OK;
     const char *detail = mode == KS_DELETE_OLD_NOW ? "{\"delete_old\":\"now\"}" : "{\"delete_old\":\"later\"}";
     int rc = slots_change(svc, who, key_id,
                           mode == KS_DELETE_OLD_NOW ? KS_SLOT_OP_RENEW_NOW : KS_SLOT_OP_RENEW_LATER,
-                          &hash, "key.renew", detail, out);
+                          &hash, "key.renew", detail, out, with_share ? &share : NULL, &share_rc);
     if (rc != KS_OK)
         sodium_memzero(token_out, KS_TOKEN_LEN + 1);
+    if (share_id_out && (rc != KS_OK || !with_share || share_rc != KS_OK))
+        sodium_memzero(share_id_out, KS_SHARE_ID_MAX); /* "": no link */
+    if (with_share)
+        ks_share_record_wipe(&share);
     return rc;
 }
 
 int ks_service_key_delete_old(ks_service *svc, const ks_actor *who, const char *key_id, ks_key *out)
 {
-    return slots_change(svc, who, key_id, KS_SLOT_OP_DELETE_OLD, NULL, "key.delete_old_token", NULL, out);
+    return slots_change(svc, who, key_id, KS_SLOT_OP_DELETE_OLD, NULL, "key.delete_old_token", NULL, out, NULL,
+                        NULL);
 }
 
 int ks_service_key_undo_renewal(ks_service *svc, const ks_actor *who, const char *key_id, ks_key *out)
 {
-    return slots_change(svc, who, key_id, KS_SLOT_OP_UNDO_RENEWAL, NULL, "key.undo_renewal", NULL, out);
+    return slots_change(svc, who, key_id, KS_SLOT_OP_UNDO_RENEWAL, NULL, "key.undo_renewal", NULL, out, NULL,
+                        NULL);
 }
 
 /* ---- settings ---- */

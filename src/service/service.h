@@ -44,6 +44,7 @@ typedef struct {
     pthread_cond_t group_done;
     struct ks_slot_write *group_head, *group_tail; /* waiting writes */
     int group_leader;       /* a thread is running a batch */
+    _Atomic int64_t share_purged_at; /* last purge of dead share links */
 } ks_service;
 
 /* Who acts: the caller's key id (audit actor), and the account it acts in. */
@@ -76,8 +77,11 @@ int ks_service_key_list(ks_service *svc, const char *account, const ks_key_filte
 int ks_service_key_update(ks_service *svc, const ks_actor *who, const char *key_id,
                           const ks_key_patch *patch, ks_key *out);
 int ks_service_key_delete(ks_service *svc, const ks_actor *who, const char *key_id);
+/* Renews; token_out gets the new token. With share_id_out (KS_SHARE_ID_MAX
+ * bytes, see share_links.h), a one-time link to it is written in the same
+ * transaction and its id put there; "" when only the link failed. */
 int ks_service_key_renew(ks_service *svc, const ks_actor *who, const char *key_id,
-                         ks_delete_old mode, ks_key *out, char *token_out);
+                         ks_delete_old mode, ks_key *out, char *token_out, char *share_id_out);
 int ks_service_key_delete_old(ks_service *svc, const ks_actor *who, const char *key_id, ks_key *out);
 int ks_service_key_undo_renewal(ks_service *svc, const ks_actor *who, const char *key_id, ks_key *out);
 

@@ -16,8 +16,27 @@
 #define KS_SHARE_LIFETIME (24 * 3600)
 #define KS_SHARE_TOMBSTONE (7 * 24 * 3600) /* how long a dead link still says "gone" */
 
-/* Makes a link for key_id's token; id_out receives the link id. */
+/* A link ready to store: the keyed hash of its id and the sealed token. */
+typedef struct {
+    ks_digest id_hash;
+    unsigned char sealed[KS_SEALED_MAX];
+    size_t sealed_len;
+    int64_t created_at, expires_at;
+} ks_share_record;
+
+/* Makes a new link id (id_out) and the record that stores `token` under it;
+ * nothing is written. KS_OK, or KS_ERR_INVALID for an over-long token. */
+int ks_share_seal(const ks_service *svc, const char *token, char id_out[KS_SHARE_ID_MAX], ks_share_record *rec);
+
+/* Writes rec for key_id through the store (inside the caller's batch, if
+ * any); on the way, at most once a minute, drops links dead for a week. */
+int ks_share_store(ks_service *svc, const char *key_id, const ks_share_record *rec);
+
+/* Both: makes and writes a link for key_id's token; id_out gets the id. */
 int ks_share_create(ks_service *svc, const char *key_id, const char *token, char id_out[KS_SHARE_ID_MAX]);
+
+/* Wipes a record (it holds the token, sealed). */
+void ks_share_record_wipe(ks_share_record *rec);
 
 /* Reveals once: fills key_out and token_out (wipe it after use).
  * KS_ERR_NOT_FOUND for an unknown id, KS_ERR_GONE when used or expired. */

@@ -163,6 +163,23 @@ class TestShareLinks(KeystileCase):
         r = self.server.request("POST", path + "/reveal")
         self.assertEqual(r.data["token"], d["token"])
 
+    def test_renew_link_is_durable_with_the_renewal(self):
+        # written in the renewal's own commit: acknowledged means both survive
+        k = self.create_key()
+        d = self.renew(k["key"], "now")
+        self.server.kill9()
+        self.server.start()
+        self.assertVerifyOK(self.verify(k["key"], d["token"]), k["key"], "current")
+        path = urllib.parse.urlsplit(d["share_url"]).path
+        r = self.server.request("POST", path + "/reveal")
+        self.assertStatus(r, 200)
+        self.assertEqual(r.data, {"key": k["key"], "token": d["token"]})
+        # a refused renewal makes no token and no link
+        self.renew(k["key"], "later")
+        r = self.call("POST", acct(self.A, "keys", k["key"], "renew"), {"delete_old": "later"})
+        self.assertError(r, 409, "old_token_exists")
+        self.assertNotIn("share_url", r.data)
+
     def test_unknown_and_expired_links(self):
         self.assertError(self.server.request("POST", "/share/nope/reveal"), 404, "not_found")
         k = self.create_key()
