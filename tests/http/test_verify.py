@@ -1,7 +1,9 @@
 """Verify: success body and headers, every failure reason, resources, accounts."""
+import http.client
+import json
 import unittest
 
-from harness import (API, KeystileCase, MANAGEMENT_RESOURCES, OWNER, USER_ADMIN,
+from harness import (API, KeystileCase, MANAGEMENT_RESOURCES, acct, OWNER, USER_ADMIN,
                      USER_ADMIN_RESOURCES, make_token, typo, uid)
 
 
@@ -183,6 +185,44 @@ class TestVerify(KeystileCase):
         self.assertVerifyOK(r, k["key"])
         self.assertVerifyFail(self.verify(k["key"], k["token"], resource="axb"), 403,
                               "forbidden")
+
+class TestVerifyKeepAlive(KeystileCase):
+    """One connection verifying one credential gets its previous answer
+    again (the server reuses the response); it must never be a stale one."""
+
+    def test_repeated_answers_follow_every_change(self):
+        k, other = self.create_key(), self.create_key()
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+
+        def verify(key, token):
+            conn.request("GET", API + "/verify", headers={"X-API-Key": key, "X-API-Token": token})
+            r = conn.getresponse()
+            body = json.loads(r.read())
+            return r.status, body, r.getheader("X-Keystile-Key"), r.getheader("Cache-Control")
+
+        try:
+            first = verify(k["key"], k["token"])
+            self.assertEqual(first[0], 200)
+            self.assertEqual(verify(k["key"], k["token"]), first)
+            self.assertEqual(first[2:], (k["key"], "no-store"))
+            n = self.renew(k["key"], "later")
+            st, body, hdr, _ = verify(k["key"], k["token"])
+            self.assertEqual((st, body["token"], hdr), (200, "old", k["key"]))
+            st, body, hdr, _ = verify(k["key"], n["token"])
+            self.assertEqual((st, body["token"], hdr), (200, "current", k["key"]))
+            st, body, hdr, _ = verify(other["key"], other["token"])
+            self.assertEqual((st, body["key"], hdr), (200, other["key"], other["key"]))
+            self.patch_key(k["key"], {"status": "inactive"})
+            st, body, _, _ = verify(k["key"], n["token"])
+            self.assertEqual((st, body["reason"]), (401, "inactive"))
+            self.patch_key(k["key"], {"status": "active"})
+            self.assertEqual(verify(k["key"], n["token"])[0], 200)
+            self.assertStatus(self.call("DELETE", acct(self.A, "keys", k["key"])), 204)
+            st, body, _, _ = verify(k["key"], n["token"])
+            self.assertEqual((st, body["reason"]), (401, "unknown_key"))
+        finally:
+            conn.close()
+
 
 if __name__ == "__main__":
     unittest.main()
