@@ -64,6 +64,10 @@ typedef enum {
     Q_SHARE_GET,
     Q_SHARE_BURN,
     Q_SHARE_PURGE,
+    Q_TX_BEGIN,       /* transaction control, prepared once like the rest */
+    Q_TX_COMMIT,
+    Q_TX_SAVEPOINT,
+    Q_TX_RELEASE,
     Q_COUNT
 } sq_query;
 
