@@ -123,7 +123,7 @@ uninstall:
 # Benchmarks (bench/README.md): never part of `make test`. Builds the seeding
 # and in-process tools against the library, then runs bench/run.py, which
 # starts and stops its own servers and writes bench/RESULTS.md.
-BENCH_BIN := $(BUILD)/bench/seed $(BUILD)/bench/verify_inproc
+BENCH_BIN := $(BUILD)/bench/seed $(BUILD)/bench/verify_inproc $(BUILD)/bench/mhd_floor
 .PHONY: bench bench-bins
 bench: deps
 	@$(MAKE) --no-print-directory all bench-bins
