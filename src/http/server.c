@@ -21,10 +21,8 @@
  * 401/403 answers are MHD responses made once at start and shared; a 200
  * body is written into the connection's buffer and sent from there.
  * Per-connection state is made when the connection opens and reused by its
- * requests, so a keep-alive verify allocates nothing of ours; a connection
- * whose verify answer repeats (one credential) sends its previous 200
- * response again instead of building one (a response and its five headers
- * cost about as much as the check itself).
+ * requests, so a keep-alive verify allocates nothing of ours; its 200
+ * response object is reused too (see verify_ok_response).
  */
 #include "http/server.h"
 #include "http/api.h"
@@ -67,11 +65,13 @@ typedef struct conn_state {
     /* buffers kept across the connection's requests */
     char uri_inline[URI_INLINE];
     char verify_body[VERIFY_BODY_INLINE];
-    /* the last 200 verify answer, sent again while its body repeats (a
-     * keep-alive client checking one credential); it points at verify_ok_body */
+    /* the connection's 200 verify response, reused (see verify_ok_response);
+     * its body is verify_ok_body, its two Keystile headers the copies here */
     struct MHD_Response *verify_ok;
     size_t verify_ok_len;
     char verify_ok_body[VERIFY_BODY_INLINE];
+    char verify_ok_key[KS_KEY_ID_MAX + 1];
+    char verify_ok_account[KS_ACCOUNT_MAX + 1];
 } conn_state;
 
 struct ks_server {
@@ -231,15 +231,41 @@ static enum MHD_Result send_generic(ks_server *srv, struct MHD_Connection *conn,
     return ok;
 }
 
-/* The 200 answer with a's body: the connection's previous one when the
- * body is the same, else a new one, kept for next time when it fits (the
- * previous response is sent by now: requests on a connection go one at a
- * time). *owned: the caller destroys it after queueing. NULL: no memory. */
+/* Sets header `name` of r from *have to want (kept in *have). 0 when a
+ * header could not be changed: then r must not be used again. */
+static int header_swap(struct MHD_Response *r, const char *name, char *have, size_t cap, const char *want)
+{
+    if (strcmp(have, want) == 0)
+        return 1;
+    if (MHD_del_response_header(r, name, have) != MHD_YES || MHD_add_response_header(r, name, want) != MHD_YES)
+        return 0;
+    snprintf(have, cap, "%s", want);
+    return 1;
+}
+
+/* The 200 answer with a's body. A connection keeps one response object:
+ * building one with its five headers costs about as much as the check
+ * itself. The same body again: sent as it is (a client checking one
+ * credential). Another body of the same length (another key of the same
+ * shape): the bytes are rewritten in place (the response sends them from
+ * verify_ok_body and its Content-Length stays right) and the Keystile
+ * headers swapped when they differ. That is safe because requests on a
+ * connection go one at a time: the previous answer is sent by now. Else a
+ * new response, kept for next time when it fits. *owned: the caller
+ * destroys it after queueing. NULL when out of memory. */
 static struct MHD_Response *verify_ok_response(conn_state *st, const ks_verify_answer *a, int *owned)
 {
     *owned = 0;
-    if (st->verify_ok && st->verify_ok_len == a->body_len && memcmp(st->verify_ok_body, a->body, a->body_len) == 0)
-        return st->verify_ok;
+    if (st->verify_ok && st->verify_ok_len == a->body_len) {
+        if (memcmp(st->verify_ok_body, a->body, a->body_len) == 0)
+            return st->verify_ok;
+        if (header_swap(st->verify_ok, "X-Keystile-Key", st->verify_ok_key, sizeof st->verify_ok_key, a->key_id) &&
+            header_swap(st->verify_ok, "X-Keystile-Account", st->verify_ok_account, sizeof st->verify_ok_account,
+                        a->account)) {
+            memcpy(st->verify_ok_body, a->body, a->body_len);
+            return st->verify_ok;
+        }
+    }
     const char *body = a->body;
     int keep = a->body_len <= sizeof st->verify_ok_body;
     if (keep) {
@@ -258,6 +284,8 @@ static struct MHD_Response *verify_ok_response(conn_state *st, const ks_verify_a
     if (keep) {
         st->verify_ok = r;
         st->verify_ok_len = a->body_len;
+        snprintf(st->verify_ok_key, sizeof st->verify_ok_key, "%s", a->key_id);
+        snprintf(st->verify_ok_account, sizeof st->verify_ok_account, "%s", a->account);
     } else {
         *owned = 1;
     }

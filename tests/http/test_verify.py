@@ -187,8 +187,11 @@ class TestVerify(KeystileCase):
                               "forbidden")
 
 class TestVerifyKeepAlive(KeystileCase):
-    """One connection verifying one credential gets its previous answer
-    again (the server reuses the response); it must never be a stale one."""
+    """A connection's 200 response object is reused: as it is for the same
+    answer, rewritten for another of the same length. It must never show
+    a stale body or header."""
+
+    ACCOUNTS = ("acme", "zeta")  # names of one length: same-length bodies
 
     def test_repeated_answers_follow_every_change(self):
         k, other = self.create_key(), self.create_key()
@@ -212,6 +215,18 @@ class TestVerifyKeepAlive(KeystileCase):
             self.assertEqual((st, body["token"], hdr), (200, "current", k["key"]))
             st, body, hdr, _ = verify(other["key"], other["token"])
             self.assertEqual((st, body["key"], hdr), (200, other["key"], other["key"]))
+            # a key of the other account, same body length: both headers change
+            z = self.server.accounts["zeta"]
+            zk = self.create_key(cred=(z["key"], z["token"]), account="zeta")
+            conn.request("GET", API + "/verify", headers={"X-API-Key": zk["key"], "X-API-Token": zk["token"]})
+            r = conn.getresponse()
+            body = json.loads(r.read())
+            self.assertEqual((r.status, body["key"], body["account"]), (200, zk["key"], "zeta"))
+            self.assertEqual((r.getheader("X-Keystile-Key"), r.getheader("X-Keystile-Account")),
+                             (zk["key"], "zeta"))
+            self.assertEqual(len(r.getheaders()), len(set(h.lower() for h, _ in r.getheaders())))
+            st, body, hdr, _ = verify(other["key"], other["token"])
+            self.assertEqual((st, body["account"], hdr), (200, "acme", other["key"]))
             self.patch_key(k["key"], {"status": "inactive"})
             st, body, _, _ = verify(k["key"], n["token"])
             self.assertEqual((st, body["reason"]), (401, "inactive"))
