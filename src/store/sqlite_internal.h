@@ -96,6 +96,13 @@ int sq_begin(sq_store *s);
 int sq_commit(sq_store *s);
 void sq_rollback(sq_store *s);
 
+/* Runs fn(s, arg) inside one write transaction under s->lock: commits when
+ * it returns KS_OK, rolls back otherwise; returns fn's code, sq_begin's when
+ * the transaction cannot start (fn is not called), or the commit's
+ * (KS_ERR_STORAGE, or KS_ERR_NOMEM) when that fails. Inside a group-commit
+ * batch it is a savepoint of the batch, as sq_begin/sq_commit already are. */
+int sq_write_tx(sq_store *s, int (*fn)(sq_store *s, void *arg), void *arg);
+
 /* Runs a statement that returns no row; KS_OK or an error code. */
 int sq_exec_stmt(sqlite3_stmt *st);
 

@@ -204,6 +204,25 @@ void sq_rollback(sq_store *s)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* Takes s->lock (recursive: a batch already holds it), begins, runs fn and
+ * commits when it returns KS_OK, else rolls back. A failed begin returns its
+ * code without calling fn; a failed commit has rolled back already. */
+int sq_write_tx(sq_store *s, int (*fn)(sq_store *, void *), void *arg)
+{
+    pthread_mutex_lock(&s->lock);
+    int rc = sq_begin(s);
+    if (rc != KS_OK)
+        goto out;
+    rc = fn(s, arg);
+    if (rc == KS_OK)
+        rc = sq_commit(s);
+    else
+        sq_rollback(s);
+out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
 int sq_exec_stmt(sqlite3_stmt *st)
 {
     if (!st)
@@ -320,46 +339,55 @@ static int role_insert_tx(sq_store *s, const char *account, const char *name,
     return KS_OK;
 }
 
+struct account_args {
+    const char *account;
+    const ks_settings *settings;
+    const ks_key *owner;           /* account_create: NULL for no owner key */
+    const ks_audit_entry *audit;
+};
+
+/* Q_ACCOUNT_INSERT or Q_ACCOUNT_PUT with the account and its settings bound
+ * (?1..?3); NULL when the statement cannot be prepared. */
+static sqlite3_stmt *account_stmt(sq_store *s, sq_query q, const struct account_args *a)
+{
+    sqlite3_stmt *st = sq_stmt(s, q);
+    if (st) {
+        sqlite3_bind_text(st, 1, a->account, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, a->settings->token_duration_months);
+        sqlite3_bind_int(st, 3, a->settings->enforce_duration);
+    }
+    return st;
+}
+
+/* The rows of sq_account_create; the first error stops them (sq_write_tx
+ * rolls back): NAME_TAKEN for an existing account. */
+static int account_create_in_tx(sq_store *s, void *arg)
+{
+    const struct account_args *a = arg;
+    sqlite3_stmt *st = account_stmt(s, Q_ACCOUNT_INSERT, a);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_int64(st, 4, a->owner ? a->owner->created_at : (a->audit ? a->audit->at : 0));
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        return sq_insert_error(step);
+    size_t n_builtin;
+    const ks_builtin_role *builtin = ks_builtin_roles(&n_builtin);
+    int rc = KS_OK;
+    for (size_t i = 0; rc == KS_OK && i < n_builtin; i++)
+        rc = role_insert_tx(s, a->account, builtin[i].name, builtin[i].resources,
+                            builtin[i].n_resources, 1);
+    if (rc == KS_OK && a->owner)
+        rc = sq_key_insert_tx(s, a->owner);
+    return rc == KS_OK ? sq_audit_insert(s, a->audit) : rc;
+}
+
 static int sq_account_create(ks_store *base, const char *account, const ks_settings *settings,
                              const ks_key *owner, const ks_audit_entry *audit)
 {
-    sq_store *s = (sq_store *)base;
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
-    if (rc != KS_OK)
-        goto out;
-    sqlite3_stmt *st = sq_stmt(s, Q_ACCOUNT_INSERT);
-    if (!st) {
-        rc = KS_ERR_INTERNAL;
-        goto fail;
-    }
-    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, settings->token_duration_months);
-    sqlite3_bind_int(st, 3, settings->enforce_duration);
-    sqlite3_bind_int64(st, 4, owner ? owner->created_at : (audit ? audit->at : 0));
-    int src = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (src != SQLITE_DONE) {
-        rc = sq_insert_error(src);
-        goto fail;
-    }
-    size_t n_builtin;
-    const ks_builtin_role *builtin = ks_builtin_roles(&n_builtin);
-    for (size_t i = 0; i < n_builtin; i++)
-        if ((rc = role_insert_tx(s, account, builtin[i].name, builtin[i].resources,
-                                 builtin[i].n_resources, 1)) != KS_OK)
-            goto fail;
-    if (owner && (rc = sq_key_insert_tx(s, owner)) != KS_OK)
-        goto fail;
-    if ((rc = sq_audit_insert(s, audit)) != KS_OK)
-        goto fail;
-    rc = sq_commit(s);
-    goto out;
-fail:
-    sq_rollback(s);
-out:
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    struct account_args a = {account, settings, owner, audit};
+    return sq_write_tx((sq_store *)base, account_create_in_tx, &a);
 }
 
 static int settings_get_locked(sq_store *s, const char *account, ks_settings *out)
@@ -386,40 +414,27 @@ static int sq_settings_get(ks_store *base, const char *account, ks_settings *out
     return rc;
 }
 
+/* The update of sq_settings_put: INVALID for a duration the CHECK refuses,
+ * NOT_FOUND for an unknown account. */
+static int settings_put_in_tx(sq_store *s, void *arg)
+{
+    const struct account_args *a = arg;
+    sqlite3_stmt *st = account_stmt(s, Q_ACCOUNT_PUT, a);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    int rc = sq_exec_stmt(st);
+    if (rc != KS_OK)
+        return rc == KS_ERR_INTERNAL ? KS_ERR_INVALID : rc; /* the CHECK on token_duration_months */
+    if (sqlite3_changes(s->db) == 0)
+        return KS_ERR_NOT_FOUND;
+    return sq_audit_insert(s, a->audit);
+}
+
 static int sq_settings_put(ks_store *base, const char *account, const ks_settings *settings,
                            const ks_audit_entry *audit)
 {
-    sq_store *s = (sq_store *)base;
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
-    if (rc != KS_OK)
-        goto out;
-    sqlite3_stmt *st = sq_stmt(s, Q_ACCOUNT_PUT);
-    if (!st) {
-        rc = KS_ERR_INTERNAL;
-        goto fail;
-    }
-    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, settings->token_duration_months);
-    sqlite3_bind_int(st, 3, settings->enforce_duration);
-    if ((rc = sq_exec_stmt(st)) != KS_OK) {
-        if (rc == KS_ERR_INTERNAL)
-            rc = KS_ERR_INVALID; /* the CHECK on token_duration_months */
-        goto fail;
-    }
-    if (sqlite3_changes(s->db) == 0) {
-        rc = KS_ERR_NOT_FOUND;
-        goto fail;
-    }
-    if ((rc = sq_audit_insert(s, audit)) != KS_OK)
-        goto fail;
-    rc = sq_commit(s);
-    goto out;
-fail:
-    sq_rollback(s);
-out:
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    struct account_args a = {account, settings, NULL, audit};
+    return sq_write_tx((sq_store *)base, settings_put_in_tx, &a);
 }
 
 /* ---- roles ---- */
@@ -526,94 +541,100 @@ static int role_resources_write(sq_store *s, const char *account, const char *ro
     return rc;
 }
 
+struct role_args {
+    const char *account;
+    const char *name;              /* the role written, renamed or deleted */
+    const ks_strlist *resources;   /* create: its resources; update: NULL keeps them */
+    const char *new_name;          /* update: NULL or the same name keeps it */
+    const ks_audit_entry *audit;
+};
+
+/* The rows of sq_role_create: NAME_TAKEN for an existing role. */
+static int role_create_in_tx(sq_store *s, void *arg)
+{
+    const struct role_args *a = arg;
+    int rc = role_insert_tx(s, a->account, a->name, (const char *const *)a->resources->items,
+                            a->resources->count, 0);
+    return rc == KS_OK ? sq_audit_insert(s, a->audit) : rc;
+}
+
 static int sq_role_create(ks_store *base, const char *account, const ks_role *role,
                           const ks_audit_entry *audit)
 {
-    sq_store *s = (sq_store *)base;
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
-    if (rc == KS_OK) {
-        rc = role_insert_tx(s, account, role->name, (const char *const *)role->resources.items,
-                            role->resources.count, 0);
-        if (rc == KS_OK)
-            rc = sq_audit_insert(s, audit);
-        if (rc == KS_OK)
-            rc = sq_commit(s);
-        else
-            sq_rollback(s);
+    struct role_args a = {account, role->name, &role->resources, NULL, audit};
+    return sq_write_tx((sq_store *)base, role_create_in_tx, &a);
+}
+
+/* The writes of sq_role_update: NOT_FOUND / BUILTIN_ROLE when the role may
+ * not be edited, NAME_TAKEN when new_name exists. */
+static int role_update_in_tx(sq_store *s, void *arg)
+{
+    const struct role_args *a = arg;
+    int rc = role_check_editable(s, a->account, a->name);
+    if (rc != KS_OK)
+        return rc;
+    const char *final_name = a->name;
+    if (a->new_name && strcmp(a->new_name, a->name) != 0) {
+        sqlite3_stmt *st = sq_stmt(s, Q_ROLE_RENAME);
+        if (!st)
+            return KS_ERR_INTERNAL;
+        sqlite3_bind_text(st, 1, a->account, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, a->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, a->new_name, -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        sqlite3_reset(st);
+        if ((step & 0xff) == SQLITE_CONSTRAINT)
+            return KS_ERR_NAME_TAKEN;
+        if ((rc = sq_error(step)) != KS_OK)
+            return rc;
+        final_name = a->new_name;
     }
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    if (a->resources && (rc = role_resources_write(s, a->account, final_name, a->resources)) != KS_OK)
+        return rc;
+    return sq_audit_insert(s, a->audit);
 }
 
 static int sq_role_update(ks_store *base, const char *account, const char *name,
                           const char *new_name, const ks_strlist *resources,
                           const ks_audit_entry *audit)
 {
-    sq_store *s = (sq_store *)base;
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
+    struct role_args a = {account, name, resources, new_name, audit};
+    return sq_write_tx((sq_store *)base, role_update_in_tx, &a);
+}
+
+/* The delete of sq_role_delete: NOT_FOUND / BUILTIN_ROLE as for an update,
+ * ROLE_IN_USE while a key (or grant) holds the role. */
+static int role_delete_in_tx(sq_store *s, void *arg)
+{
+    const struct role_args *a = arg;
+    int rc = role_check_editable(s, a->account, a->name);
     if (rc != KS_OK)
-        goto out;
-    if ((rc = role_check_editable(s, account, name)) != KS_OK)
-        goto fail;
-    const char *final_name = name;
-    if (new_name && strcmp(new_name, name) != 0) {
-        sqlite3_stmt *st = sq_stmt(s, Q_ROLE_RENAME);
-        if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
-        sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, new_name, -1, SQLITE_STATIC);
-        int step = sqlite3_step(st);
-        sqlite3_reset(st);
-        if ((step & 0xff) == SQLITE_CONSTRAINT) { rc = KS_ERR_NAME_TAKEN; goto fail; }
-        if ((rc = sq_error(step)) != KS_OK)
-            goto fail;
-        final_name = new_name;
-    }
-    if (resources && (rc = role_resources_write(s, account, final_name, resources)) != KS_OK)
-        goto fail;
-    if ((rc = sq_audit_insert(s, audit)) != KS_OK)
-        goto fail;
-    rc = sq_commit(s);
-    goto out;
-fail:
-    sq_rollback(s);
-out:
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+        return rc;
+    sqlite3_stmt *st = sq_stmt(s, Q_ROLE_IN_USE);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, a->account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->name, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step == SQLITE_ROW)
+        return KS_ERR_ROLE_IN_USE;
+    if (step != SQLITE_DONE)
+        return sq_error(step);
+    if (!(st = sq_stmt(s, Q_ROLE_DELETE)))
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, a->account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->name, -1, SQLITE_STATIC);
+    if ((rc = sq_exec_stmt(st)) != KS_OK)
+        return rc;
+    return sq_audit_insert(s, a->audit);
 }
 
 static int sq_role_delete(ks_store *base, const char *account, const char *name,
                           const ks_audit_entry *audit)
 {
-    sq_store *s = (sq_store *)base;
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
-    if (rc != KS_OK)
-        goto out;
-    if ((rc = role_check_editable(s, account, name)) != KS_OK)
-        goto fail;
-    sqlite3_stmt *st = sq_stmt(s, Q_ROLE_IN_USE);
-    if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
-    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step == SQLITE_ROW) { rc = KS_ERR_ROLE_IN_USE; goto fail; }
-    if (step != SQLITE_DONE) { rc = sq_error(step); goto fail; }
-    if (!(st = sq_stmt(s, Q_ROLE_DELETE))) { rc = KS_ERR_INTERNAL; goto fail; }
-    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    if ((rc = sq_exec_stmt(st)) != KS_OK || (rc = sq_audit_insert(s, audit)) != KS_OK)
-        goto fail;
-    rc = sq_commit(s);
-    goto out;
-fail:
-    sq_rollback(s);
-out:
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    struct role_args a = {account, name, NULL, NULL, audit};
+    return sq_write_tx((sq_store *)base, role_delete_in_tx, &a);
 }
 
 /* ---- audit ---- */
