@@ -179,8 +179,8 @@ int sq_changes_since(ks_store *base, int64_t after, ks_change *out, size_t max, 
 int sq_changes_wait(ks_store *base, int timeout_ms, int wake_fd);
 int sq_changes_compact(ks_store *base);
 
-/* Runs a one-statement write as its own transaction (the statement is
- * prepared and bound by the caller, under s->lock). */
+/* Runs a one-statement write as its own transaction, through sq_write_tx
+ * (the statement is prepared and bound by the caller, under s->lock). */
 int sq_write_one(sq_store *s, sqlite3_stmt *st);
 
 /* Reads the key row with this seq, tokens, roles and grants included. */
