@@ -147,6 +147,23 @@ int sq_batch_end(ks_store *base, int commit);
 /* Bulk import (sqlite_import.c). */
 int sq_key_import(ks_store *base, const ks_key *keys, size_t n, const ks_audit_entry *audit);
 
+/* Role operations (sqlite_roles.c). */
+/* Inserts a role and its resources in the caller's transaction:
+ * NAME_TAKEN for an existing name, NOT_FOUND for an unknown account. */
+int sq_role_insert_tx(sq_store *s, const char *account, const char *name,
+                      const char *const *resources, size_t n, int builtin);
+/* The roles of account with their resources (caller holds s->lock); the
+ * caller frees *out with ks_roles_free. Nothing is returned on error. */
+int sq_role_list_locked(sq_store *s, const char *account, ks_role **out, size_t *n);
+int sq_role_list(ks_store *base, const char *account, ks_role **out, size_t *n);
+int sq_role_create(ks_store *base, const char *account, const ks_role *role,
+                   const ks_audit_entry *audit);
+int sq_role_update(ks_store *base, const char *account, const char *name,
+                   const char *new_name, const ks_strlist *resources,
+                   const ks_audit_entry *audit);
+int sq_role_delete(ks_store *base, const char *account, const char *name,
+                   const ks_audit_entry *audit);
+
 /* External grant operations (sqlite_external.c). */
 int sq_external_list(ks_store *base, const char *account, ks_key **out, size_t *n);
 int sq_external_add(ks_store *base, const char *account, const char *key_id, const ks_strlist *roles,
