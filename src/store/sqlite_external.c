@@ -92,109 +92,113 @@ out:
     return KS_OK;
 }
 
+/* The arguments of the grant writes, for sq_write_tx. */
+struct grant_args {
+    const char *account;           /* the granting account */
+    const char *key_id;
+    const ks_strlist *roles;       /* add: the roles; update: NULL keeps them */
+    int64_t now;                   /* add */
+    int status;                    /* update: 0/1, or < 0 to keep it */
+    const ks_audit_entry *audit;
+};
+
+/* The rows of sq_external_add: NOT_FOUND for an unknown key or account,
+ * INVALID for the key's own account or an unknown role, NAME_TAKEN when
+ * the grant exists. */
+static int external_add_in_tx(sq_store *s, void *arg)
+{
+    const struct grant_args *a = arg;
+    int64_t seq;
+    char home[KS_ACCOUNT_MAX + 1];
+    int rc = key_home(s, a->key_id, &seq, home);
+    if (rc != KS_OK)
+        return rc;
+    if (strcmp(home, a->account) == 0)
+        return KS_ERR_INVALID;
+    if ((rc = grant_exists(s, seq, a->account)) == KS_OK)
+        return KS_ERR_NAME_TAKEN;
+    if (rc != KS_ERR_NOT_FOUND || (rc = sq_roles_exist(s, a->account, a->roles)) != KS_OK)
+        return rc;
+    sqlite3_stmt *st = sq_stmt(s, Q_GRANT_INSERT);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_text(st, 2, a->account, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, a->now);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        return sq_insert_error(step); /* NOT_FOUND: no such granting account */
+    if ((rc = sq_key_roles_write(s, seq, a->account, a->roles)) != KS_OK)
+        return rc;
+    return sq_audit_insert(s, a->audit);
+}
+
 int sq_external_add(ks_store *base, const char *account, const char *key_id, const ks_strlist *roles,
                     int64_t now, const ks_audit_entry *audit)
 {
-    sq_store *s = (sq_store *)base;
+    struct grant_args a = {.account = account, .key_id = key_id, .roles = roles, .now = now,
+                           .audit = audit};
+    return sq_write_tx((sq_store *)base, external_add_in_tx, &a);
+}
+
+/* The updates of sq_external_update: NOT_FOUND when the key holds no grant
+ * in account, INVALID for an unknown role. */
+static int external_update_in_tx(sq_store *s, void *arg)
+{
+    const struct grant_args *a = arg;
     int64_t seq;
-    char home[KS_ACCOUNT_MAX + 1];
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
+    int rc = granted_seq(s, a->account, a->key_id, &seq);
     if (rc != KS_OK)
-        goto out;
-    if ((rc = key_home(s, key_id, &seq, home)) != KS_OK)
-        goto fail;
-    if (strcmp(home, account) == 0) {
-        rc = KS_ERR_INVALID;
-        goto fail;
+        return rc;
+    if (a->roles && ((rc = sq_roles_exist(s, a->account, a->roles)) != KS_OK ||
+                     (rc = sq_key_roles_write(s, seq, a->account, a->roles)) != KS_OK))
+        return rc;
+    if (a->status >= 0) {
+        sqlite3_stmt *st = sq_stmt(s, Q_GRANT_SET_ACTIVE);
+        if (!st)
+            return KS_ERR_INTERNAL;
+        sqlite3_bind_int64(st, 1, seq);
+        sqlite3_bind_text(st, 2, a->account, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, a->status);
+        if ((rc = sq_exec_stmt(st)) != KS_OK)
+            return rc;
     }
-    if ((rc = grant_exists(s, seq, account)) == KS_OK) {
-        rc = KS_ERR_NAME_TAKEN;
-        goto fail;
-    }
-    if (rc != KS_ERR_NOT_FOUND || (rc = sq_roles_exist(s, account, roles)) != KS_OK)
-        goto fail;
-    sqlite3_stmt *st = sq_stmt(s, Q_GRANT_INSERT);
-    if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE) {
-        rc = sq_insert_error(step); /* NOT_FOUND: no such granting account */
-        goto fail;
-    }
-    if ((rc = sq_key_roles_write(s, seq, account, roles)) != KS_OK ||
-        (rc = sq_audit_insert(s, audit)) != KS_OK)
-        goto fail;
-    rc = sq_commit(s);
-    goto out;
-fail:
-    sq_rollback(s);
-out:
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    return sq_audit_insert(s, a->audit);
 }
 
 int sq_external_update(ks_store *base, const char *account, const char *key_id,
                        const ks_strlist *roles, int status, const ks_audit_entry *audit)
 {
-    sq_store *s = (sq_store *)base;
+    struct grant_args a = {.account = account, .key_id = key_id, .roles = roles, .status = status,
+                           .audit = audit};
+    return sq_write_tx((sq_store *)base, external_update_in_tx, &a);
+}
+
+/* The deletes of sq_external_remove (the grant's roles, then the grant):
+ * NOT_FOUND when the key holds no grant in account. */
+static int external_remove_in_tx(sq_store *s, void *arg)
+{
+    const struct grant_args *a = arg;
     int64_t seq;
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
-    if (rc != KS_OK)
-        goto out;
-    if ((rc = granted_seq(s, account, key_id, &seq)) != KS_OK)
-        goto fail;
-    if (roles && ((rc = sq_roles_exist(s, account, roles)) != KS_OK ||
-                  (rc = sq_key_roles_write(s, seq, account, roles)) != KS_OK))
-        goto fail;
-    if (status >= 0) {
-        sqlite3_stmt *st = sq_stmt(s, Q_GRANT_SET_ACTIVE);
-        if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
-        sqlite3_bind_int64(st, 1, seq);
-        sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, status);
-        if ((rc = sq_exec_stmt(st)) != KS_OK)
-            goto fail;
-    }
-    if ((rc = sq_audit_insert(s, audit)) != KS_OK)
-        goto fail;
-    rc = sq_commit(s);
-    goto out;
-fail:
-    sq_rollback(s);
-out:
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    ks_strlist none = {0};
+    int rc;
+    if ((rc = granted_seq(s, a->account, a->key_id, &seq)) != KS_OK ||
+        (rc = sq_key_roles_write(s, seq, a->account, &none)) != KS_OK)
+        return rc;
+    sqlite3_stmt *st = sq_stmt(s, Q_GRANT_DELETE);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_text(st, 2, a->account, -1, SQLITE_STATIC);
+    if ((rc = sq_exec_stmt(st)) != KS_OK)
+        return rc;
+    return sq_audit_insert(s, a->audit);
 }
 
 int sq_external_remove(ks_store *base, const char *account, const char *key_id,
                        const ks_audit_entry *audit)
 {
-    sq_store *s = (sq_store *)base;
-    int64_t seq;
-    ks_strlist none = {0};
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
-    if (rc != KS_OK)
-        goto out;
-    if ((rc = granted_seq(s, account, key_id, &seq)) != KS_OK ||
-        (rc = sq_key_roles_write(s, seq, account, &none)) != KS_OK)
-        goto fail;
-    sqlite3_stmt *st = sq_stmt(s, Q_GRANT_DELETE);
-    if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
-    if ((rc = sq_exec_stmt(st)) != KS_OK || (rc = sq_audit_insert(s, audit)) != KS_OK)
-        goto fail;
-    rc = sq_commit(s);
-    goto out;
-fail:
-    sq_rollback(s);
-out:
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    struct grant_args a = {.account = account, .key_id = key_id, .audit = audit};
+    return sq_write_tx((sq_store *)base, external_remove_in_tx, &a);
 }

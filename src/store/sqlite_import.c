@@ -9,23 +9,27 @@
 #include "store/sqlite_internal.h"
 #include "core/error.h"
 
+struct import_args {
+    const ks_key *keys;
+    size_t n;
+    const ks_audit_entry *audit;
+};
+
+/* The rows of sq_key_import; the first key that fails (as sq_key_insert
+ * would) stops the import and its code is returned. */
+static int key_import_in_tx(sq_store *s, void *arg)
+{
+    const struct import_args *a = arg;
+    int rc = KS_OK;
+    for (size_t i = 0; rc == KS_OK && i < a->n; i++)
+        rc = sq_key_insert_tx(s, &a->keys[i]);
+    return rc == KS_OK ? sq_audit_insert(s, a->audit) : rc;
+}
+
 int sq_key_import(ks_store *base, const ks_key *keys, size_t n, const ks_audit_entry *audit)
 {
-    sq_store *s = (sq_store *)base;
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
-    if (rc == KS_OK) {
-        for (size_t i = 0; rc == KS_OK && i < n; i++)
-            rc = sq_key_insert_tx(s, &keys[i]);
-        if (rc == KS_OK)
-            rc = sq_audit_insert(s, audit);
-        if (rc == KS_OK)
-            rc = sq_commit(s);
-        else
-            sq_rollback(s);
-    }
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    struct import_args a = {keys, n, audit};
+    return sq_write_tx((sq_store *)base, key_import_in_tx, &a);
 }
 
 int sq_batch_begin(ks_store *base)

@@ -96,6 +96,13 @@ int sq_begin(sq_store *s);
 int sq_commit(sq_store *s);
 void sq_rollback(sq_store *s);
 
+/* Runs fn(s, arg) inside one write transaction under s->lock: commits when
+ * it returns KS_OK, rolls back otherwise; returns fn's code, sq_begin's when
+ * the transaction cannot start (fn is not called), or the commit's
+ * (KS_ERR_STORAGE, or KS_ERR_NOMEM) when that fails. Inside a group-commit
+ * batch it is a savepoint of the batch, as sq_begin/sq_commit already are. */
+int sq_write_tx(sq_store *s, int (*fn)(sq_store *s, void *arg), void *arg);
+
 /* Runs a statement that returns no row; KS_OK or an error code. */
 int sq_exec_stmt(sqlite3_stmt *st);
 
@@ -140,6 +147,23 @@ int sq_batch_end(ks_store *base, int commit);
 /* Bulk import (sqlite_import.c). */
 int sq_key_import(ks_store *base, const ks_key *keys, size_t n, const ks_audit_entry *audit);
 
+/* Role operations (sqlite_roles.c). */
+/* Inserts a role and its resources in the caller's transaction:
+ * NAME_TAKEN for an existing name, NOT_FOUND for an unknown account. */
+int sq_role_insert_tx(sq_store *s, const char *account, const char *name,
+                      const char *const *resources, size_t n, int builtin);
+/* The roles of account with their resources (caller holds s->lock); the
+ * caller frees *out with ks_roles_free. Nothing is returned on error. */
+int sq_role_list_locked(sq_store *s, const char *account, ks_role **out, size_t *n);
+int sq_role_list(ks_store *base, const char *account, ks_role **out, size_t *n);
+int sq_role_create(ks_store *base, const char *account, const ks_role *role,
+                   const ks_audit_entry *audit);
+int sq_role_update(ks_store *base, const char *account, const char *name,
+                   const char *new_name, const ks_strlist *resources,
+                   const ks_audit_entry *audit);
+int sq_role_delete(ks_store *base, const char *account, const char *name,
+                   const ks_audit_entry *audit);
+
 /* External grant operations (sqlite_external.c). */
 int sq_external_list(ks_store *base, const char *account, ks_key **out, size_t *n);
 int sq_external_add(ks_store *base, const char *account, const char *key_id, const ks_strlist *roles,
@@ -172,8 +196,8 @@ int sq_changes_since(ks_store *base, int64_t after, ks_change *out, size_t max, 
 int sq_changes_wait(ks_store *base, int timeout_ms, int wake_fd);
 int sq_changes_compact(ks_store *base);
 
-/* Runs a one-statement write as its own transaction (the statement is
- * prepared and bound by the caller, under s->lock). */
+/* Runs a one-statement write as its own transaction, through sq_write_tx
+ * (the statement is prepared and bound by the caller, under s->lock). */
 int sq_write_one(sq_store *s, sqlite3_stmt *st);
 
 /* Reads the key row with this seq, tokens, roles and grants included. */

@@ -194,22 +194,31 @@ int sq_key_insert_tx(sq_store *s, const ks_key *key)
     return rc == KS_OK ? sq_key_roles_write(s, seq, key->account, &key->roles) : rc;
 }
 
+/* The arguments of the key writes, for sq_write_tx. */
+struct key_args {
+    const char *account;
+    const char *key_id;
+    const ks_key *key;             /* insert */
+    const ks_key_patch *patch;     /* update */
+    ks_slot_op op;                 /* apply_slots: op, new_hash, now */
+    const ks_digest *new_hash;
+    int64_t now;
+    const ks_audit_entry *audit;
+};
+
+/* The rows of sq_key_insert: INVALID for an unknown role, NAME_TAKEN for
+ * an id collision, NOT_FOUND for an unknown account. */
+static int key_insert_in_tx(sq_store *s, void *arg)
+{
+    const struct key_args *a = arg;
+    int rc = sq_key_insert_tx(s, a->key);
+    return rc == KS_OK ? sq_audit_insert(s, a->audit) : rc;
+}
+
 int sq_key_insert(ks_store *base, const ks_key *key, const ks_audit_entry *audit)
 {
-    sq_store *s = (sq_store *)base;
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
-    if (rc == KS_OK) {
-        rc = sq_key_insert_tx(s, key);
-        if (rc == KS_OK)
-            rc = sq_audit_insert(s, audit);
-        if (rc == KS_OK)
-            rc = sq_commit(s);
-        else
-            sq_rollback(s);
-    }
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    struct key_args a = {.key = key, .audit = audit};
+    return sq_write_tx((sq_store *)base, key_insert_in_tx, &a);
 }
 
 int sq_key_read_seq(sq_store *s, int64_t seq, ks_key *out)
@@ -293,125 +302,128 @@ out:
     return KS_OK;
 }
 
+/* The updates of sq_key_update: NOT_FOUND for an unknown key, INVALID for
+ * an unknown role. */
+static int key_update_in_tx(sq_store *s, void *arg)
+{
+    const struct key_args *a = arg;
+    int64_t seq;
+    int rc = sq_key_seq(s, a->account, a->key_id, &seq);
+    if (rc != KS_OK)
+        return rc;
+    if (a->patch->name) {
+        sqlite3_stmt *st = sq_stmt(s, Q_KEY_SET_NAME);
+        if (!st)
+            return KS_ERR_INTERNAL;
+        sqlite3_bind_int64(st, 1, seq);
+        sqlite3_bind_text(st, 2, a->patch->name, -1, SQLITE_STATIC);
+        if ((rc = sq_exec_stmt(st)) != KS_OK)
+            return rc;
+    }
+    if (a->patch->status >= 0) {
+        sqlite3_stmt *st = sq_stmt(s, Q_KEY_SET_ACTIVE);
+        if (!st)
+            return KS_ERR_INTERNAL;
+        sqlite3_bind_int64(st, 1, seq);
+        sqlite3_bind_int(st, 2, a->patch->status);
+        if ((rc = sq_exec_stmt(st)) != KS_OK)
+            return rc;
+    }
+    if (a->patch->roles && ((rc = sq_roles_exist(s, a->account, a->patch->roles)) != KS_OK ||
+                            (rc = sq_key_roles_write(s, seq, a->account, a->patch->roles)) != KS_OK))
+        return rc;
+    return sq_audit_insert(s, a->audit);
+}
+
 int sq_key_update(ks_store *base, const char *account, const char *key_id,
                   const ks_key_patch *patch, const ks_audit_entry *audit)
 {
-    sq_store *s = (sq_store *)base;
+    struct key_args a = {.account = account, .key_id = key_id, .patch = patch, .audit = audit};
+    return sq_write_tx((sq_store *)base, key_update_in_tx, &a);
+}
+
+/* The delete of sq_key_delete: NOT_FOUND for an unknown key. */
+static int key_delete_in_tx(sq_store *s, void *arg)
+{
+    const struct key_args *a = arg;
     int64_t seq;
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
+    int rc = sq_key_seq(s, a->account, a->key_id, &seq);
     if (rc != KS_OK)
-        goto out;
-    if ((rc = sq_key_seq(s, account, key_id, &seq)) != KS_OK)
-        goto fail;
-    if (patch->name) {
-        sqlite3_stmt *st = sq_stmt(s, Q_KEY_SET_NAME);
-        if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
-        sqlite3_bind_int64(st, 1, seq);
-        sqlite3_bind_text(st, 2, patch->name, -1, SQLITE_STATIC);
-        if ((rc = sq_exec_stmt(st)) != KS_OK)
-            goto fail;
-    }
-    if (patch->status >= 0) {
-        sqlite3_stmt *st = sq_stmt(s, Q_KEY_SET_ACTIVE);
-        if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
-        sqlite3_bind_int64(st, 1, seq);
-        sqlite3_bind_int(st, 2, patch->status);
-        if ((rc = sq_exec_stmt(st)) != KS_OK)
-            goto fail;
-    }
-    if (patch->roles) {
-        if ((rc = sq_roles_exist(s, account, patch->roles)) != KS_OK ||
-            (rc = sq_key_roles_write(s, seq, account, patch->roles)) != KS_OK)
-            goto fail;
-    }
-    if ((rc = sq_audit_insert(s, audit)) != KS_OK)
-        goto fail;
-    rc = sq_commit(s);
-    goto out;
-fail:
-    sq_rollback(s);
-out:
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+        return rc;
+    sqlite3_stmt *st = sq_stmt(s, Q_KEY_DELETE);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, seq);
+    if ((rc = sq_exec_stmt(st)) != KS_OK)
+        return rc;
+    return sq_audit_insert(s, a->audit);
 }
 
 int sq_key_delete(ks_store *base, const char *account, const char *key_id,
                   const ks_audit_entry *audit)
 {
-    sq_store *s = (sq_store *)base;
+    struct key_args a = {.account = account, .key_id = key_id, .audit = audit};
+    return sq_write_tx((sq_store *)base, key_delete_in_tx, &a);
+}
+
+/* The slot transition of sq_key_apply_slots: NOT_FOUND for an unknown key,
+ * else ks_slots_apply's refusal. Frees the key it loaded either way. */
+static int key_apply_slots_in_tx(sq_store *s, void *arg)
+{
+    const struct key_args *a = arg;
     int64_t seq;
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
-    if (rc != KS_OK)
+    ks_key key = {0};
+    snprintf(key.account, sizeof key.account, "%s", a->account);
+    int rc;
+    if ((rc = sq_key_seq(s, a->account, a->key_id, &seq)) != KS_OK ||
+        (rc = sq_key_fill(s, seq, &key)) != KS_OK)
         goto out;
-    if ((rc = sq_key_seq(s, account, key_id, &seq)) != KS_OK)
-        goto fail;
-    sqlite3_stmt *st = sq_stmt(s, Q_KEY_DELETE);
-    if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
-    sqlite3_bind_int64(st, 1, seq);
-    if ((rc = sq_exec_stmt(st)) != KS_OK || (rc = sq_audit_insert(s, audit)) != KS_OK)
-        goto fail;
-    rc = sq_commit(s);
-    goto out;
-fail:
-    sq_rollback(s);
+    /* The renewal rules are the core's: load, apply, write back. */
+    if ((rc = ks_slots_apply(&key.slots, a->op, a->new_hash, a->now)) != KS_OK)
+        goto out;
+    if ((rc = sq_tokens_write(s, seq, &key.slots)) == KS_OK)
+        rc = sq_audit_insert(s, a->audit);
 out:
-    pthread_mutex_unlock(&s->lock);
+    ks_key_free(&key);
     return rc;
 }
 
 int sq_key_apply_slots(ks_store *base, const char *account, const char *key_id, ks_slot_op op,
                        const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit)
 {
-    sq_store *s = (sq_store *)base;
-    int64_t seq;
-    ks_key key = {0};
-    snprintf(key.account, sizeof key.account, "%s", account);
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
-    if (rc != KS_OK)
-        goto out;
-    if ((rc = sq_key_seq(s, account, key_id, &seq)) != KS_OK ||
-        (rc = sq_key_fill(s, seq, &key)) != KS_OK)
-        goto fail;
-    /* The renewal rules are the core's: load, apply, write back. */
-    if ((rc = ks_slots_apply(&key.slots, op, new_hash, now)) != KS_OK)
-        goto fail;
-    if ((rc = sq_tokens_write(s, seq, &key.slots)) != KS_OK ||
-        (rc = sq_audit_insert(s, audit)) != KS_OK)
-        goto fail;
-    rc = sq_commit(s);
-    goto out;
-fail:
-    sq_rollback(s);
-out:
-    pthread_mutex_unlock(&s->lock);
-    ks_key_free(&key);
+    struct key_args a = {.account = account, .key_id = key_id, .op = op, .new_hash = new_hash,
+                         .now = now, .audit = audit};
+    return sq_write_tx((sq_store *)base, key_apply_slots_in_tx, &a);
+}
+
+struct last_used_args {
+    const ks_last_used *items;
+    size_t n;
+};
+
+/* The updates of sq_last_used_flush; the first error stops them. */
+static int last_used_flush_in_tx(sq_store *s, void *arg)
+{
+    const struct last_used_args *a = arg;
+    int rc = KS_OK;
+    for (size_t i = 0; rc == KS_OK && i < a->n; i++) {
+        sqlite3_stmt *st = sq_stmt(s, Q_TOKEN_LAST_USED);
+        if (!st)
+            return KS_ERR_INTERNAL;
+        sqlite3_bind_text(st, 1, a->items[i].key_id, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, a->items[i].hash.bytes, KS_DIGEST_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, a->items[i].last_used_at);
+        rc = sq_exec_stmt(st);
+    }
     return rc;
 }
 
 int sq_last_used_flush(ks_store *base, const ks_last_used *items, size_t n)
 {
-    sq_store *s = (sq_store *)base;
     if (n == 0)
         return KS_OK;
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
-    for (size_t i = 0; rc == KS_OK && i < n; i++) {
-        sqlite3_stmt *st = sq_stmt(s, Q_TOKEN_LAST_USED);
-        if (!st) { rc = KS_ERR_INTERNAL; break; }
-        sqlite3_bind_text(st, 1, items[i].key_id, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 2, items[i].hash.bytes, KS_DIGEST_LEN, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, items[i].last_used_at);
-        rc = sq_exec_stmt(st);
-    }
-    if (rc == KS_OK)
-        rc = sq_commit(s);
-    else
-        sq_rollback(s);
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    struct last_used_args a = {items, n};
+    return sq_write_tx((sq_store *)base, last_used_flush_in_tx, &a);
 }
 
 /* Walks keys, tokens and key roles ordered by key seq in one merge pass, so

@@ -110,46 +110,52 @@ int sq_share_create(ks_store *base, const ks_digest *id_hash, const char *key_id
     return rc;
 }
 
-int sq_share_take(ks_store *base, const ks_digest *id_hash, int64_t now, char key_id[KS_KEY_ID_MAX + 1],
-                  unsigned char sealed[KS_SEALED_MAX], size_t *sealed_len)
+struct share_take_args {
+    const ks_digest *id_hash;
+    int64_t now;
+    char *key_id;                  /* out: KS_KEY_ID_MAX + 1 bytes */
+    unsigned char *sealed;         /* out: KS_SEALED_MAX bytes, sealed_len of them used */
+    size_t *sealed_len;
+};
+
+/* Reads the link and burns it (tombstone) in sq_share_take's transaction:
+ * NOT_FOUND for an unknown link, GONE for a revealed or expired one. */
+static int share_take_in_tx(sq_store *s, void *arg)
 {
-    sq_store *s = (sq_store *)base;
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
-    if (rc != KS_OK)
-        goto out;
+    const struct share_take_args *a = arg;
     sqlite3_stmt *st = sq_stmt(s, Q_SHARE_GET);
-    if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
-    sqlite3_bind_blob(st, 1, id_hash->bytes, KS_DIGEST_LEN, SQLITE_STATIC);
-    int step = sqlite3_step(st);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_blob(st, 1, a->id_hash->bytes, KS_DIGEST_LEN, SQLITE_STATIC);
+    int rc = KS_OK, step = sqlite3_step(st);
     if (step == SQLITE_DONE)
         rc = KS_ERR_NOT_FOUND;
     else if (step != SQLITE_ROW)
         rc = sq_error(step);
-    else if (sqlite3_column_type(st, 1) == SQLITE_NULL || sqlite3_column_int64(st, 2) <= now ||
+    else if (sqlite3_column_type(st, 1) == SQLITE_NULL || sqlite3_column_int64(st, 2) <= a->now ||
              sqlite3_column_bytes(st, 1) > KS_SEALED_MAX)
         rc = KS_ERR_GONE;
     else {
         const char *k = (const char *)sqlite3_column_text(st, 0);
-        snprintf(key_id, KS_KEY_ID_MAX + 1, "%s", k ? k : "");
-        *sealed_len = (size_t)sqlite3_column_bytes(st, 1);
-        memcpy(sealed, sqlite3_column_blob(st, 1), *sealed_len);
+        snprintf(a->key_id, KS_KEY_ID_MAX + 1, "%s", k ? k : "");
+        *a->sealed_len = (size_t)sqlite3_column_bytes(st, 1);
+        memcpy(a->sealed, sqlite3_column_blob(st, 1), *a->sealed_len);
     }
     sqlite3_reset(st);
     if (rc != KS_OK)
-        goto fail;
-    if (!(st = sq_stmt(s, Q_SHARE_BURN))) { rc = KS_ERR_INTERNAL; goto fail; }
-    sqlite3_bind_blob(st, 1, id_hash->bytes, KS_DIGEST_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, now);
-    if ((rc = sq_exec_stmt(st)) != KS_OK)
-        goto fail;
-    rc = sq_commit(s);
-    goto out;
-fail:
-    sq_rollback(s);
-out:
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+        return rc;
+    if (!(st = sq_stmt(s, Q_SHARE_BURN)))
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_blob(st, 1, a->id_hash->bytes, KS_DIGEST_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, a->now);
+    return sq_exec_stmt(st);
+}
+
+int sq_share_take(ks_store *base, const ks_digest *id_hash, int64_t now, char key_id[KS_KEY_ID_MAX + 1],
+                  unsigned char sealed[KS_SEALED_MAX], size_t *sealed_len)
+{
+    struct share_take_args a = {id_hash, now, key_id, sealed, sealed_len};
+    return sq_write_tx((sq_store *)base, share_take_in_tx, &a);
 }
 
 int sq_share_purge(ks_store *base, int64_t before)

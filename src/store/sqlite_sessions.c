@@ -4,18 +4,19 @@
 
 #include <stdio.h>
 
-int sq_write_one(sq_store *s, sqlite3_stmt *st)
+/* Steps sq_write_one's statement: NOT_FOUND for a missing key, NAME_TAKEN
+ * for a duplicate (sq_insert_error). */
+static int write_one_in_tx(sq_store *s, void *arg)
 {
-    int rc = sq_begin(s);
-    if (rc != KS_OK)
-        return rc;
+    sqlite3_stmt *st = arg;
     int step = sqlite3_step(st);
     sqlite3_reset(st);
-    if (step != SQLITE_DONE) {
-        sq_rollback(s);
-        return sq_insert_error(step); /* NOT_FOUND for a missing key, NAME_TAKEN for a duplicate */
-    }
-    return sq_commit(s);
+    return step == SQLITE_DONE ? KS_OK : sq_insert_error(step);
+}
+
+int sq_write_one(sq_store *s, sqlite3_stmt *st)
+{
+    return sq_write_tx(s, write_one_in_tx, st);
 }
 
 int sq_session_create(ks_store *base, const ks_digest *hash, const char *key_id, int64_t now)

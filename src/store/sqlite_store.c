@@ -1,7 +1,7 @@
 /*
  * sqlite_store.c - the SQLite backend of store.h: opening, schema migrations,
- * transactions, accounts, settings, roles, audit and the index load.
- * Key operations are in sqlite_keys.c.
+ * transactions, accounts, settings, audit and the index load.
+ * Key operations are in sqlite_keys.c, roles in sqlite_roles.c.
  *
  * Durability: WAL journal with synchronous=FULL, so a COMMIT that returned
  * is on disk; foreign keys on; every statement prepared with bound values.
@@ -204,6 +204,25 @@ void sq_rollback(sq_store *s)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* Takes s->lock (recursive: a batch already holds it), begins, runs fn and
+ * commits when it returns KS_OK, else rolls back. A failed begin returns its
+ * code without calling fn; a failed commit has rolled back already. */
+int sq_write_tx(sq_store *s, int (*fn)(sq_store *, void *), void *arg)
+{
+    pthread_mutex_lock(&s->lock);
+    int rc = sq_begin(s);
+    if (rc != KS_OK)
+        goto out;
+    rc = fn(s, arg);
+    if (rc == KS_OK)
+        rc = sq_commit(s);
+    else
+        sq_rollback(s);
+out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
 int sq_exec_stmt(sqlite3_stmt *st)
 {
     if (!st)
@@ -293,73 +312,55 @@ static void sq_close(ks_store *base)
 
 /* ---- accounts and settings ---- */
 
-static int role_insert_tx(sq_store *s, const char *account, const char *name,
-                          const char *const *resources, size_t n, int builtin)
+struct account_args {
+    const char *account;
+    const ks_settings *settings;
+    const ks_key *owner;           /* account_create: NULL for no owner key */
+    const ks_audit_entry *audit;
+};
+
+/* Q_ACCOUNT_INSERT or Q_ACCOUNT_PUT with the account and its settings bound
+ * (?1..?3); NULL when the statement cannot be prepared. */
+static sqlite3_stmt *account_stmt(sq_store *s, sq_query q, const struct account_args *a)
 {
-    sqlite3_stmt *st = sq_stmt(s, Q_ROLE_INSERT);
+    sqlite3_stmt *st = sq_stmt(s, q);
+    if (st) {
+        sqlite3_bind_text(st, 1, a->account, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, a->settings->token_duration_months);
+        sqlite3_bind_int(st, 3, a->settings->enforce_duration);
+    }
+    return st;
+}
+
+/* The rows of sq_account_create; the first error stops them (sq_write_tx
+ * rolls back): NAME_TAKEN for an existing account. */
+static int account_create_in_tx(sq_store *s, void *arg)
+{
+    const struct account_args *a = arg;
+    sqlite3_stmt *st = account_stmt(s, Q_ACCOUNT_INSERT, a);
     if (!st)
         return KS_ERR_INTERNAL;
-    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, builtin);
-    int rc = sqlite3_step(st);
+    sqlite3_bind_int64(st, 4, a->owner ? a->owner->created_at : (a->audit ? a->audit->at : 0));
+    int step = sqlite3_step(st);
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return sq_insert_error(rc);
-    for (size_t i = 0; i < n; i++) {
-        st = sq_stmt(s, Q_ROLE_RESOURCE_INSERT);
-        if (!st)
-            return KS_ERR_INTERNAL;
-        sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)i);
-        sqlite3_bind_text(st, 4, resources[i], -1, SQLITE_STATIC);
-        if ((rc = sq_exec_stmt(st)) != KS_OK)
-            return rc;
-    }
-    return KS_OK;
+    if (step != SQLITE_DONE)
+        return sq_insert_error(step);
+    size_t n_builtin;
+    const ks_builtin_role *builtin = ks_builtin_roles(&n_builtin);
+    int rc = KS_OK;
+    for (size_t i = 0; rc == KS_OK && i < n_builtin; i++)
+        rc = sq_role_insert_tx(s, a->account, builtin[i].name, builtin[i].resources,
+                               builtin[i].n_resources, 1);
+    if (rc == KS_OK && a->owner)
+        rc = sq_key_insert_tx(s, a->owner);
+    return rc == KS_OK ? sq_audit_insert(s, a->audit) : rc;
 }
 
 static int sq_account_create(ks_store *base, const char *account, const ks_settings *settings,
                              const ks_key *owner, const ks_audit_entry *audit)
 {
-    sq_store *s = (sq_store *)base;
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
-    if (rc != KS_OK)
-        goto out;
-    sqlite3_stmt *st = sq_stmt(s, Q_ACCOUNT_INSERT);
-    if (!st) {
-        rc = KS_ERR_INTERNAL;
-        goto fail;
-    }
-    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, settings->token_duration_months);
-    sqlite3_bind_int(st, 3, settings->enforce_duration);
-    sqlite3_bind_int64(st, 4, owner ? owner->created_at : (audit ? audit->at : 0));
-    int src = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (src != SQLITE_DONE) {
-        rc = sq_insert_error(src);
-        goto fail;
-    }
-    size_t n_builtin;
-    const ks_builtin_role *builtin = ks_builtin_roles(&n_builtin);
-    for (size_t i = 0; i < n_builtin; i++)
-        if ((rc = role_insert_tx(s, account, builtin[i].name, builtin[i].resources,
-                                 builtin[i].n_resources, 1)) != KS_OK)
-            goto fail;
-    if (owner && (rc = sq_key_insert_tx(s, owner)) != KS_OK)
-        goto fail;
-    if ((rc = sq_audit_insert(s, audit)) != KS_OK)
-        goto fail;
-    rc = sq_commit(s);
-    goto out;
-fail:
-    sq_rollback(s);
-out:
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    struct account_args a = {account, settings, owner, audit};
+    return sq_write_tx((sq_store *)base, account_create_in_tx, &a);
 }
 
 static int settings_get_locked(sq_store *s, const char *account, ks_settings *out)
@@ -386,234 +387,27 @@ static int sq_settings_get(ks_store *base, const char *account, ks_settings *out
     return rc;
 }
 
+/* The update of sq_settings_put: INVALID for a duration the CHECK refuses,
+ * NOT_FOUND for an unknown account. */
+static int settings_put_in_tx(sq_store *s, void *arg)
+{
+    const struct account_args *a = arg;
+    sqlite3_stmt *st = account_stmt(s, Q_ACCOUNT_PUT, a);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    int rc = sq_exec_stmt(st);
+    if (rc != KS_OK)
+        return rc == KS_ERR_INTERNAL ? KS_ERR_INVALID : rc; /* the CHECK on token_duration_months */
+    if (sqlite3_changes(s->db) == 0)
+        return KS_ERR_NOT_FOUND;
+    return sq_audit_insert(s, a->audit);
+}
+
 static int sq_settings_put(ks_store *base, const char *account, const ks_settings *settings,
                            const ks_audit_entry *audit)
 {
-    sq_store *s = (sq_store *)base;
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
-    if (rc != KS_OK)
-        goto out;
-    sqlite3_stmt *st = sq_stmt(s, Q_ACCOUNT_PUT);
-    if (!st) {
-        rc = KS_ERR_INTERNAL;
-        goto fail;
-    }
-    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, settings->token_duration_months);
-    sqlite3_bind_int(st, 3, settings->enforce_duration);
-    if ((rc = sq_exec_stmt(st)) != KS_OK) {
-        if (rc == KS_ERR_INTERNAL)
-            rc = KS_ERR_INVALID; /* the CHECK on token_duration_months */
-        goto fail;
-    }
-    if (sqlite3_changes(s->db) == 0) {
-        rc = KS_ERR_NOT_FOUND;
-        goto fail;
-    }
-    if ((rc = sq_audit_insert(s, audit)) != KS_OK)
-        goto fail;
-    rc = sq_commit(s);
-    goto out;
-fail:
-    sq_rollback(s);
-out:
-    pthread_mutex_unlock(&s->lock);
-    return rc;
-}
-
-/* ---- roles ---- */
-
-static int role_resources_read(sq_store *s, const char *account, const char *role, ks_strlist *out)
-{
-    sqlite3_stmt *st = sq_stmt(s, Q_ROLE_RESOURCES_OF);
-    if (!st)
-        return KS_ERR_INTERNAL;
-    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (ks_strlist_add(out, (const char *)sqlite3_column_text(st, 0)) != KS_OK) {
-            sqlite3_reset(st);
-            return KS_ERR_NOMEM;
-        }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? KS_OK : sq_error(rc);
-}
-
-static int role_list_locked(sq_store *s, const char *account, ks_role **out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    size_t cap = 0;
-    ks_role *roles = NULL;
-    sqlite3_stmt *st = sq_stmt(s, Q_ROLE_LIST);
-    if (!st)
-        return KS_ERR_INTERNAL;
-    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-    int rc = KS_OK, step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            ks_role *grown = realloc(roles, cap * sizeof *grown);
-            if (!grown) { rc = KS_ERR_NOMEM; break; }
-            roles = grown;
-        }
-        ks_role *r = &roles[(*n)++];
-        memset(r, 0, sizeof *r);
-        r->builtin = sqlite3_column_int(st, 1);
-        if (!(r->name = sq_column_strdup(st, 0))) { rc = KS_ERR_NOMEM; break; }
-    }
-    if (rc == KS_OK && step != SQLITE_ROW && step != SQLITE_DONE)
-        rc = sq_error(step);
-    sqlite3_reset(st);
-    /* Resources in a second pass: the role statement must be reset first. */
-    for (size_t i = 0; rc == KS_OK && i < *n; i++)
-        rc = role_resources_read(s, account, roles[i].name, &roles[i].resources);
-    if (rc != KS_OK) {
-        ks_roles_free(roles, *n);
-        *n = 0;
-        return rc;
-    }
-    *out = roles;
-    return KS_OK;
-}
-
-static int sq_role_list(ks_store *base, const char *account, ks_role **out, size_t *n)
-{
-    sq_store *s = (sq_store *)base;
-    pthread_mutex_lock(&s->lock);
-    int rc = role_list_locked(s, account, out, n);
-    pthread_mutex_unlock(&s->lock);
-    return rc;
-}
-
-/* KS_OK when role exists and is not built-in; NOT_FOUND or BUILTIN_ROLE else. */
-static int role_check_editable(sq_store *s, const char *account, const char *name)
-{
-    sqlite3_stmt *st = sq_stmt(s, Q_ROLE_GET);
-    if (!st)
-        return KS_ERR_INTERNAL;
-    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    int builtin = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_reset(st);
-    if (step == SQLITE_DONE)
-        return KS_ERR_NOT_FOUND;
-    if (step != SQLITE_ROW)
-        return sq_error(step);
-    return builtin ? KS_ERR_BUILTIN_ROLE : KS_OK;
-}
-
-static int role_resources_write(sq_store *s, const char *account, const char *role, const ks_strlist *res)
-{
-    sqlite3_stmt *st = sq_stmt(s, Q_ROLE_RESOURCES_DELETE);
-    if (!st)
-        return KS_ERR_INTERNAL;
-    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
-    int rc = sq_exec_stmt(st);
-    for (size_t i = 0; rc == KS_OK && i < res->count; i++) {
-        if (!(st = sq_stmt(s, Q_ROLE_RESOURCE_INSERT)))
-            return KS_ERR_INTERNAL;
-        sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)i);
-        sqlite3_bind_text(st, 4, res->items[i], -1, SQLITE_STATIC);
-        rc = sq_exec_stmt(st);
-    }
-    return rc;
-}
-
-static int sq_role_create(ks_store *base, const char *account, const ks_role *role,
-                          const ks_audit_entry *audit)
-{
-    sq_store *s = (sq_store *)base;
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
-    if (rc == KS_OK) {
-        rc = role_insert_tx(s, account, role->name, (const char *const *)role->resources.items,
-                            role->resources.count, 0);
-        if (rc == KS_OK)
-            rc = sq_audit_insert(s, audit);
-        if (rc == KS_OK)
-            rc = sq_commit(s);
-        else
-            sq_rollback(s);
-    }
-    pthread_mutex_unlock(&s->lock);
-    return rc;
-}
-
-static int sq_role_update(ks_store *base, const char *account, const char *name,
-                          const char *new_name, const ks_strlist *resources,
-                          const ks_audit_entry *audit)
-{
-    sq_store *s = (sq_store *)base;
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
-    if (rc != KS_OK)
-        goto out;
-    if ((rc = role_check_editable(s, account, name)) != KS_OK)
-        goto fail;
-    const char *final_name = name;
-    if (new_name && strcmp(new_name, name) != 0) {
-        sqlite3_stmt *st = sq_stmt(s, Q_ROLE_RENAME);
-        if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
-        sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, new_name, -1, SQLITE_STATIC);
-        int step = sqlite3_step(st);
-        sqlite3_reset(st);
-        if ((step & 0xff) == SQLITE_CONSTRAINT) { rc = KS_ERR_NAME_TAKEN; goto fail; }
-        if ((rc = sq_error(step)) != KS_OK)
-            goto fail;
-        final_name = new_name;
-    }
-    if (resources && (rc = role_resources_write(s, account, final_name, resources)) != KS_OK)
-        goto fail;
-    if ((rc = sq_audit_insert(s, audit)) != KS_OK)
-        goto fail;
-    rc = sq_commit(s);
-    goto out;
-fail:
-    sq_rollback(s);
-out:
-    pthread_mutex_unlock(&s->lock);
-    return rc;
-}
-
-static int sq_role_delete(ks_store *base, const char *account, const char *name,
-                          const ks_audit_entry *audit)
-{
-    sq_store *s = (sq_store *)base;
-    pthread_mutex_lock(&s->lock);
-    int rc = sq_begin(s);
-    if (rc != KS_OK)
-        goto out;
-    if ((rc = role_check_editable(s, account, name)) != KS_OK)
-        goto fail;
-    sqlite3_stmt *st = sq_stmt(s, Q_ROLE_IN_USE);
-    if (!st) { rc = KS_ERR_INTERNAL; goto fail; }
-    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step == SQLITE_ROW) { rc = KS_ERR_ROLE_IN_USE; goto fail; }
-    if (step != SQLITE_DONE) { rc = sq_error(step); goto fail; }
-    if (!(st = sq_stmt(s, Q_ROLE_DELETE))) { rc = KS_ERR_INTERNAL; goto fail; }
-    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    if ((rc = sq_exec_stmt(st)) != KS_OK || (rc = sq_audit_insert(s, audit)) != KS_OK)
-        goto fail;
-    rc = sq_commit(s);
-    goto out;
-fail:
-    sq_rollback(s);
-out:
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    struct account_args a = {account, settings, NULL, audit};
+    return sq_write_tx((sq_store *)base, settings_put_in_tx, &a);
 }
 
 /* ---- audit ---- */
@@ -671,7 +465,7 @@ static int load_one_account(sq_store *s, const char *account, const ks_store_loa
     size_t n = 0;
     int rc = settings_get_locked(s, account, &settings);
     if (rc == KS_OK)
-        rc = role_list_locked(s, account, &roles, &n);
+        rc = sq_role_list_locked(s, account, &roles, &n);
     if (rc == KS_OK && loader->on_account)
         rc = loader->on_account(loader->ctx, account, &settings, roles, n);
     ks_roles_free(roles, n);
