@@ -54,7 +54,7 @@ static void serve_usage(FILE *out)
             "                          written to the database (default 60 with SQLite, 2 with\n"
             "                          PostgreSQL, whose other nodes read them there). This\n"
             "                          server's answers always show the latest; a clean stop\n"
-            "                          writes them all, a crash loses at most this long of them\n"
+            "                          writes them all, a crash loses the last 1.5 intervals'\n"
             "  --config FILE           read settings from FILE: lines `key = value` with the\n"
             "                          long option names above, e.g. `listen = 0.0.0.0:8080`\n"
             "  --clock-offset-days N   TESTS ONLY: move the server's clock N days ahead, to test\n"

@@ -63,8 +63,12 @@ void ks_service_close(ks_service *svc);
 
 /* Starts the thread that flushes last-used times every interval_ms. */
 int ks_service_start_flusher(ks_service *svc, int interval_ms);
-/* Flushes last-used times now. */
-int ks_service_flush_last_used(ks_service *svc);
+/* Writes the last-used times not in the store yet, in slices of 4096 rows,
+ * each its own transaction; with spread_ms > 0 the slices are spaced over
+ * about that long (at once if the service stops meanwhile). The first
+ * failed slice ends it with its code; what was not written is written by
+ * the next call. */
+int ks_service_flush_last_used(ks_service *svc, int spread_ms);
 
 int ks_service_account_create(ks_service *svc, const char *account, const char *actor,
                               ks_key *owner_out, char *token_out);
