@@ -370,6 +370,7 @@ typedef struct ks_slot_write {
     const ks_digest *new_hash;
     ks_audit_entry audit;
     ks_key *out;
+    ks_key after;               /* the key as the store has it after the write */
     const ks_share_record *share; /* a link to write with it, or NULL */
     int rc;
     int share_rc;               /* of writing `share` */
@@ -391,7 +392,7 @@ static void slot_batch_run(ks_service *svc, ks_slot_write *batch)
     int grouped = (batch->next || batch->share) && st->ops->batch_begin && st->ops->batch_begin(st) == KS_OK;
     for (ks_slot_write *w = batch; w; w = w->next) {
         w->rc = st->ops->key_apply_slots(st, w->who->account, w->key_id, w->op, w->new_hash, w->audit.at,
-                                         &w->audit);
+                                         &w->audit, &w->after);
         if (w->rc == KS_OK && w->share)
             w->share_rc = ks_share_store(svc, w->key_id, w->share);
     }
@@ -401,9 +402,19 @@ static void slot_batch_run(ks_service *svc, ks_slot_write *batch)
             if (w->rc == KS_OK)
                 w->rc = rc;
     }
-    for (ks_slot_write *w = batch; w; w = w->next)
-        if (w->rc == KS_OK)
-            w->rc = index_refresh_key(svc, w->who->account, w->key_id, w->out);
+    /* The store read each key back in its transaction: that is what the
+     * index and the caller get, with no second read. */
+    for (ks_slot_write *w = batch; w; w = w->next) {
+        if (w->rc == KS_OK && svc->index)
+            w->rc = ks_index_put_key(svc->index, &w->after);
+        if (w->rc == KS_OK && w->out) {
+            if (svc->index)
+                ks_index_merge_last_used(svc->index, &w->after, 1);
+            *w->out = w->after;
+        } else {
+            ks_key_free(&w->after);
+        }
+    }
     pthread_mutex_unlock(&svc->write_lock);
 }
 
@@ -414,8 +425,9 @@ static int slots_change(ks_service *svc, const ks_actor *who, const char *key_id
                         const ks_digest *new_hash, const char *action, const char *detail,
                         ks_key *out, const ks_share_record *share, int *share_rc)
 {
-    ks_slot_write w = {who, key_id, op, new_hash, audit_of(who, action, key_id, detail), out, share,
-                       KS_OK, KS_OK, 0, NULL};
+    ks_slot_write w = {.who = who, .key_id = key_id, .op = op, .new_hash = new_hash,
+                       .audit = audit_of(who, action, key_id, detail), .out = out, .share = share,
+                       .rc = KS_OK, .share_rc = KS_OK};
     pthread_mutex_lock(&svc->group_lock);
     if (svc->group_tail)
         svc->group_tail->next = &w;

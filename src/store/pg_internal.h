@@ -195,7 +195,7 @@ int pg_key_update(ks_store *base, const char *account, const char *key_id,
                   const ks_key_patch *patch, const ks_audit_entry *audit);
 int pg_key_delete(ks_store *base, const char *account, const char *key_id, const ks_audit_entry *audit);
 int pg_key_apply_slots(ks_store *base, const char *account, const char *key_id, ks_slot_op op,
-                       const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit);
+                       const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit, ks_key *out);
 int pg_last_used_flush(ks_store *base, const ks_last_used *items, size_t n);
 
 /* External grants (pg_external.c). */

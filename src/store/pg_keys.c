@@ -310,17 +310,16 @@ int pg_key_delete(ks_store *base, const char *account, const char *key_id, const
 }
 
 int pg_key_apply_slots(ks_store *base, const char *account, const char *key_id, ks_slot_op op,
-                       const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit)
+                       const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit, ks_key *out)
 {
     pg_store *s = (pg_store *)base;
     int64_t seq;
     ks_key key = {0};
-    snprintf(key.account, sizeof key.account, "%s", account);
     int rc = pg_begin(s, 0);
     if (rc != KS_OK)
         return rc;
     if ((rc = pg_key_seq(s, account, key_id, 1, &seq)) == KS_OK)
-        rc = key_fill(s, seq, &key);
+        rc = pg_key_read_seq(s, seq, &key); /* frees what it read on failure */
     /* The renewal rules are the core's: load, apply, write back. */
     if (rc == KS_OK)
         rc = ks_slots_apply(&key.slots, op, new_hash, now);
@@ -331,7 +330,10 @@ int pg_key_apply_slots(ks_store *base, const char *account, const char *key_id, 
     if (rc == KS_OK)
         rc = pg_change(s, KS_CHANGE_KEY, account, key_id);
     rc = pg_end(s, rc);
-    ks_key_free(&key);
+    if (rc == KS_OK && out)
+        *out = key;
+    else
+        ks_key_free(&key);
     return rc;
 }
 

@@ -139,7 +139,7 @@ int sq_key_update(ks_store *base, const char *account, const char *key_id,
 int sq_key_delete(ks_store *base, const char *account, const char *key_id,
                   const ks_audit_entry *audit);
 int sq_key_apply_slots(ks_store *base, const char *account, const char *key_id, ks_slot_op op,
-                       const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit);
+                       const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit, ks_key *out);
 int sq_last_used_flush(ks_store *base, const ks_last_used *items, size_t n);
 /* Group commit (sqlite_import.c): see batch_begin in store.h. */
 int sq_batch_begin(ks_store *base);

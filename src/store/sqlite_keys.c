@@ -204,6 +204,7 @@ struct key_args {
     const ks_digest *new_hash;
     int64_t now;
     const ks_audit_entry *audit;
+    ks_key *out;                   /* apply_slots: the key after, or NULL */
 };
 
 /* The rows of sq_key_insert: INVALID for an unknown role, NAME_TAKEN for
@@ -367,33 +368,41 @@ int sq_key_delete(ks_store *base, const char *account, const char *key_id,
 }
 
 /* The slot transition of sq_key_apply_slots: NOT_FOUND for an unknown key,
- * else ks_slots_apply's refusal. Frees the key it loaded either way. */
+ * else ks_slots_apply's refusal. The key it loaded goes to a->out on
+ * success (a commit failure after that is the caller's to free), else it is
+ * freed. */
 static int key_apply_slots_in_tx(sq_store *s, void *arg)
 {
     const struct key_args *a = arg;
     int64_t seq;
     ks_key key = {0};
-    snprintf(key.account, sizeof key.account, "%s", a->account);
     int rc;
     if ((rc = sq_key_seq(s, a->account, a->key_id, &seq)) != KS_OK ||
-        (rc = sq_key_fill(s, seq, &key)) != KS_OK)
-        goto out;
+        (rc = sq_key_read_seq(s, seq, &key)) != KS_OK)
+        return rc; /* sq_key_read_seq freed what it read */
     /* The renewal rules are the core's: load, apply, write back. */
-    if ((rc = ks_slots_apply(&key.slots, a->op, a->new_hash, a->now)) != KS_OK)
-        goto out;
-    if ((rc = sq_tokens_write(s, seq, &key.slots)) == KS_OK)
+    if ((rc = ks_slots_apply(&key.slots, a->op, a->new_hash, a->now)) == KS_OK &&
+        (rc = sq_tokens_write(s, seq, &key.slots)) == KS_OK)
         rc = sq_audit_insert(s, a->audit);
-out:
-    ks_key_free(&key);
+    if (rc == KS_OK && a->out)
+        *a->out = key;
+    else
+        ks_key_free(&key);
     return rc;
 }
 
 int sq_key_apply_slots(ks_store *base, const char *account, const char *key_id, ks_slot_op op,
-                       const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit)
+                       const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit, ks_key *out)
 {
+    ks_key after = {0};
     struct key_args a = {.account = account, .key_id = key_id, .op = op, .new_hash = new_hash,
-                         .now = now, .audit = audit};
-    return sq_write_tx((sq_store *)base, key_apply_slots_in_tx, &a);
+                         .now = now, .audit = audit, .out = out ? &after : NULL};
+    int rc = sq_write_tx((sq_store *)base, key_apply_slots_in_tx, &a);
+    if (rc == KS_OK && out)
+        *out = after;
+    else
+        ks_key_free(&after); /* the commit failed after the read */
+    return rc;
 }
 
 struct last_used_args {

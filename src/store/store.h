@@ -108,8 +108,14 @@ typedef struct {
                       const ks_key_patch *patch, const ks_audit_entry *audit);
     int (*key_delete)(ks_store *s, const char *account, const char *key_id,
                       const ks_audit_entry *audit);
+    /* key_apply_slots: one token-slot transition (core/token_slots rules),
+     * read, applied and written in one transaction. With out (may be NULL),
+     * success also gives the key as it is after the change, read in that
+     * transaction, so the caller need not read it again; free it with
+     * ks_key_free. */
     int (*key_apply_slots)(ks_store *s, const char *account, const char *key_id, ks_slot_op op,
-                           const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit);
+                           const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit,
+                           ks_key *out);
 
     /* Roles (built-in ones included in lists, flagged builtin). role_update
      * renames (new_name, NULL = keep) and/or replaces resources (NULL = keep). */

@@ -304,7 +304,7 @@ static void test_key_list_outdated(void)
     ks_digest nd = tok(kid("acme", 1), 1);
     a = aud("acme", "key.renew", kid("acme", 1));
     ASSERT_EQ_INT(S->ops->key_apply_slots(S, "acme", kid("acme", 1), KS_SLOT_OP_RENEW_LATER, &nd,
-                                          exp6, &a), KS_OK);
+                                          exp6, &a, NULL), KS_OK);
     ASSERT_EQ_INT(count_all("acme", NULL, -1, 1, exp6 + 1), 1);
     list_all("acme", filter(NULL, -1, 1, exp6 + 1, 50), l);
     ASSERT_EQ_INT(l->n, 1);

@@ -366,13 +366,36 @@ void conf_set_status(const char *account, const char *key_id, int status)
     ASSERT_EQ_INT(conf_store->ops->key_update(conf_store, account, key_id, &p, &a), KS_OK);
 }
 
+static int token_same(const ks_token *a, const ks_token *b)
+{
+    return a->present == b->present && memcmp(a->hash.bytes, b->hash.bytes, KS_DIGEST_LEN) == 0 &&
+           a->created_at == b->created_at && a->last_used_at == b->last_used_at;
+}
+
 int conf_apply(const char *account, const char *id, ks_slot_op op, const ks_digest *h,
                int64_t now)
 {
     static const char *const NAMES[] = {"key.renew", "key.renew", "key.delete_old_token",
                                         "key.undo_renewal"};
     ks_audit_entry a = conf_aud(account, NAMES[op], id);
-    return conf_store->ops->key_apply_slots(conf_store, account, id, op, h, now, &a);
+    ks_key after = {0}, read = {0};
+    int rc = conf_store->ops->key_apply_slots(conf_store, account, id, op, h, now, &a, &after);
+    if (rc == KS_OK) {
+        /* what the write gives back is what a read sees afterwards */
+        int got = conf_store->ops->key_get(conf_store, account, id, &read);
+        int same = got == KS_OK && strcmp(after.key_id, read.key_id) == 0 &&
+                   strcmp(after.account, read.account) == 0 && strcmp(after.name, read.name) == 0 &&
+                   after.active == read.active && after.created_at == read.created_at &&
+                   token_same(&after.slots.current, &read.slots.current) &&
+                   token_same(&after.slots.old, &read.slots.old) &&
+                   after.roles.count == read.roles.count && after.n_grants == read.n_grants;
+        for (size_t i = 0; same && i < after.roles.count; i++)
+            same = strcmp(after.roles.items[i], read.roles.items[i]) == 0;
+        ks_key_free(&after);
+        ks_key_free(&read);
+        ASSERT(same);
+    }
+    return rc;
 }
 
 int conf_create_role(const char *account, const char *name, const char *const *resources)

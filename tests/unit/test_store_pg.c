@@ -336,7 +336,7 @@ static void test_change_log_kinds(void)
     ASSERT_EQ_INT(set_active(s, "beta", 1, 0), KS_OK);
     ks_audit_entry a = audit("beta", "x");
     ks_digest d = digest(77);
-    ASSERT_EQ_INT(s->ops->key_apply_slots(s, "beta", key_id_of("beta", 1), KS_SLOT_OP_RENEW_LATER, &d, 1736942500, &a), KS_OK);
+    ASSERT_EQ_INT(s->ops->key_apply_slots(s, "beta", key_id_of("beta", 1), KS_SLOT_OP_RENEW_LATER, &d, 1736942500, &a, NULL), KS_OK);
     ks_settings st = {6, 1};
     ASSERT_EQ_INT(s->ops->settings_put(s, "acme", &st, &a), KS_OK);
     ks_role role = {.name = "Reader", .resources = {0}, .builtin = 0};
@@ -492,7 +492,7 @@ static void *renew_thread(void *arg)
     ks_digest d = digest(r->gen);
     ks_audit_entry a = audit("acme", "key.renew");
     r->rc = r->s->ops->key_apply_slots(r->s, "acme", key_id_of("acme", 1), KS_SLOT_OP_RENEW_LATER, &d,
-                                       1736942400 + r->gen, &a);
+                                       1736942400 + r->gen, &a, NULL);
     return NULL;
 }
 
@@ -514,7 +514,7 @@ static void test_concurrent_renewals_two_nodes(void)
         ASSERT(r[0].rc == KS_ERR_OLD_TOKEN_EXISTS || r[1].rc == KS_ERR_OLD_TOKEN_EXISTS);
         ks_audit_entry a = audit("acme", "key.delete_old_token");
         ASSERT_EQ_INT(ST[0]->ops->key_apply_slots(ST[0], "acme", key_id_of("acme", 1), KS_SLOT_OP_DELETE_OLD,
-                                                  NULL, 1736942400, &a), KS_OK);
+                                                  NULL, 1736942400, &a, NULL), KS_OK);
     }
 }
 

@@ -157,7 +157,7 @@ static void test_reopen_keeps_data(void)
     ASSERT_EQ_INT(S->ops->account_create(S, "acme", &st, &owner, &a), KS_OK);
     a = audit("acme", "key.renew", owner.key_id);
     ASSERT_EQ_INT(S->ops->key_apply_slots(S, "acme", owner.key_id, KS_SLOT_OP_RENEW_LATER, &d2,
-                                          1736942500, &a), KS_OK);
+                                          1736942500, &a, NULL), KS_OK);
     char *res[] = {(char *)"orders.read"};
     ks_role reader = {(char *)"Reader", {res, 1}, 0};
     a = audit("acme", "role.create", "Reader");
