@@ -137,9 +137,11 @@ class Server:
         self.log.close()
 
 
-def start_keystile(args, db, tag):
+def start_keystile(args, db, tag, threads=None):
     port = free_port()
     cmd = [args.bin, "serve", "--db", db, "--listen", "127.0.0.1:%d" % port, "--access-log", "none"]
+    if threads:
+        cmd += ["--threads", str(threads)]
     return Server("keystile-" + tag, cmd, port, "/healthz", args.limit, os.path.join(TMP, "keystile-%s.log" % tag))
 
 
@@ -173,7 +175,7 @@ http {
 def start_floor(args):
     """libmicrohttpd with an empty handler and keystile serve's options."""
     port = free_port()
-    cmd = [args.floor, str(port), str(os.cpu_count() or 1), str(args.limit)]
+    cmd = [args.floor, str(port), str(args.threads), str(args.limit)]
     return Server("mhd-floor", cmd, port, "/", args.limit, os.path.join(TMP, "mhd-floor.log"))
 
 
@@ -262,11 +264,11 @@ def run(args):
 
     # ---- start: load time and memory
     log("memory and start time ...")
-    s0 = start_keystile(args, empty, "empty")
+    s0 = start_keystile(args, empty, "empty", args.threads)
     time.sleep(1)
     r["rss_empty_kb"] = rss_kb(s0.pid)
     s0.stop()
-    ks = start_keystile(args, big, "big")
+    ks = start_keystile(args, big, "big", args.threads)
     time.sleep(1)
     r["rss_big_kb"] = rss_kb(ks.pid)
     r["ready_s"] = ks.ready_s
@@ -320,8 +322,18 @@ def run(args):
     log("durable renewals ...")
     r["renew"] = wrk(args, ks.port, "renew.lua", [owner_key, owner_token, creds, renew_first, sample], conns=16)
     r["rss_big_after_kb"] = rss_kb(ks.pid)
-    ng.stop()
     ks.stop()
+
+    # ---- throughput again with serve's default threads (one per core)
+    log("throughput with the default threads ...")
+    kd = start_keystile(args, big, "default")
+    wrk(args, kd.port, "verify.lua", verify_args, duration=2)
+    r["kd_rps"], r["ng2_rps"] = [], []
+    for _ in range(args.rounds):
+        r["ng2_rps"].append(wrk(args, ng.port, "verify.lua", verify_args)["rps"])
+        r["kd_rps"].append(wrk(args, kd.port, "verify.lua", verify_args)["rps"])
+    kd.stop()
+    ng.stop()
     r["load_after"] = "%.2f %.2f %.2f" % os.getloadavg()
     return r
 
@@ -356,6 +368,10 @@ def table(r, cmdline):
         ("the HTTP library's ceiling: libmicrohttpd, empty handler (bench/mhd_floor.c)",
          "%.0f req/s (%.2f x nginx)" % (fl_peak, fl_peak / ng_peak), "same options and threads as keystile serve",
          "-", "-"),
+        ("the same verify with serve's default threads (one per core: %d)" % (os.cpu_count() or 1),
+         "%.0f req/s (ratio %.2f)" % (statistics.median(r["kd_rps"]),
+                                      statistics.median(r["kd_rps"]) / statistics.median(r["ng2_rps"])),
+         "nginx, rounds alternating with these: %.0f req/s" % statistics.median(r["ng2_rps"]), "-", "-"),
         ("p99 latency at half the peak (%d req/s, 64 conns)" % r["lat_rate"],
          "%.3f ms (p50 %.3f, p99.9 %.3f; achieved %.0f req/s)" % (
              lat_p99_ms, r["ks_lat"]["p50_us"] / 1000, r["ks_lat"]["p999_us"] / 1000, r["ks_lat"]["rps"]),
@@ -386,7 +402,8 @@ def table(r, cmdline):
         "",
         "Machine: %s x %s, Linux %s; load average before %s, after %s." % (
             m["nproc"], m["cpu"], m["kernel"], m["load_before"], r["load_after"]),
-        "Command: `%s` (%d s per run, %d interleaved rounds; medians)." % (cmdline, r["duration"], len(r["ks_rps"])),
+        "Command: `%s` (%d s per run, %d interleaved rounds; medians). `keystile serve --threads %d`, as "
+        "nginx runs one worker, unless a row says otherwise." % (cmdline, r["duration"], len(r["ks_rps"]), r["threads"]),
         "",
         "| figure | Keystile | baseline | target | |",
         "|---|---|---|---|---|",
@@ -416,6 +433,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--calls", type=int, default=2000000, help="in-process verify calls")
     ap.add_argument("--renew-rate", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="keystile serve --threads for the main figures (default 1, as nginx's one worker; "
+                         "the default threads are measured in a row of their own)")
     ap.add_argument("--limit", type=int, default=1200, help="seconds any server may live")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"), help="Markdown table ('-' = none)")
     args = ap.parse_args()
@@ -432,6 +452,7 @@ def main():
     signal.signal(signal.SIGINT, on_signal)
     r = run(args)
     r["renew_rate"] = args.renew_rate
+    r["threads"] = args.threads
     cmdline = "make bench" if args.out == os.path.join(HERE, "RESULTS.md") else " ".join(sys.argv)
     text = table(r, cmdline)
     print(text)
