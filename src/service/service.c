@@ -201,20 +201,29 @@ static ks_audit_entry audit_of(const ks_actor *who, const char *action, const ch
     return a;
 }
 
+/* After a write that read `key` back from the store (rc: how that went):
+ * puts it into the index, then hands it to out, with this node's last-used
+ * times, or frees it. Returns rc, or the index's NOMEM (under write_lock). */
+static int index_publish_key(ks_service *svc, ks_key *key, int rc, ks_key *out)
+{
+    if (rc == KS_OK && svc->index)
+        rc = ks_index_put_key(svc->index, key);
+    if (rc == KS_OK && out) {
+        *out = *key;
+        if (svc->index)
+            ks_index_merge_last_used(svc->index, out, 1);
+    } else {
+        ks_key_free(key);
+    }
+    return rc;
+}
+
 /* Re-reads a key after a write and puts it into the index (under write_lock). */
 static int index_refresh_key(ks_service *svc, const char *account, const char *key_id, ks_key *out)
 {
     ks_key key = {0};
     int rc = svc->store->ops->key_get(svc->store, account, key_id, &key);
-    if (rc == KS_OK && svc->index)
-        rc = ks_index_put_key(svc->index, &key);
-    if (rc == KS_OK && out) {
-        *out = key;
-        if (svc->index)
-            ks_index_merge_last_used(svc->index, out, 1);
-    } else
-        ks_key_free(&key);
-    return rc;
+    return index_publish_key(svc, &key, rc, out);
 }
 
 static int index_refresh_account(ks_service *svc, const char *account, int with_keys)
@@ -404,17 +413,8 @@ static void slot_batch_run(ks_service *svc, ks_slot_write *batch)
     }
     /* The store read each key back in its transaction: that is what the
      * index and the caller get, with no second read. */
-    for (ks_slot_write *w = batch; w; w = w->next) {
-        if (w->rc == KS_OK && svc->index)
-            w->rc = ks_index_put_key(svc->index, &w->after);
-        if (w->rc == KS_OK && w->out) {
-            if (svc->index)
-                ks_index_merge_last_used(svc->index, &w->after, 1);
-            *w->out = w->after;
-        } else {
-            ks_key_free(&w->after);
-        }
-    }
+    for (ks_slot_write *w = batch; w; w = w->next)
+        w->rc = index_publish_key(svc, &w->after, w->rc, w->out);
     pthread_mutex_unlock(&svc->write_lock);
 }
 
