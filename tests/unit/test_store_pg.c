@@ -507,10 +507,12 @@ static void test_concurrent_renewals_two_nodes(void)
         renew_arg r[2] = {{ST[0], -1, 100 + 2 * round}, {ST[1], -1, 101 + 2 * round}};
         pthread_t t[2];
         for (int i = 0; i < 2; i++)
-            pthread_create(&t[i], NULL, renew_thread, &r[i]);
+            ASSERT_EQ_INT(pthread_create(&t[i], NULL, renew_thread, &r[i]), 0);
         for (int i = 0; i < 2; i++)
             pthread_join(t[i], NULL);
-        ASSERT((r[0].rc == KS_OK) != (r[1].rc == KS_OK));
+        if ((r[0].rc == KS_OK) == (r[1].rc == KS_OK))
+            UNIT_FAIL("round %d: node results %d and %d, want one KS_OK and one OLD_TOKEN_EXISTS", round,
+                      r[0].rc, r[1].rc);
         ASSERT(r[0].rc == KS_ERR_OLD_TOKEN_EXISTS || r[1].rc == KS_ERR_OLD_TOKEN_EXISTS);
         ks_audit_entry a = audit("acme", "key.delete_old_token");
         ASSERT_EQ_INT(ST[0]->ops->key_apply_slots(ST[0], "acme", key_id_of("acme", 1), KS_SLOT_OP_DELETE_OLD,
