@@ -61,6 +61,9 @@ struct ks_index {
 
 /* ---- retiring ---- */
 
+static void entry_free(void *p);
+static void entry_hand_over_last_used(ks_index *idx, const ks_index_key *old);
+
 void ks_index_retire_(ks_index *idx, void *p, void (*free_fn)(void *))
 {
     if (!p)
@@ -100,6 +103,8 @@ static void retire_flush(ks_index *idx)
                 break;
             safe_up_to = tag;
         }
+        if (idx->retired[done].free_fn == entry_free)
+            entry_hand_over_last_used(idx, idx->retired[done].ptr);
         idx->retired[done].free_fn(idx->retired[done].ptr);
         done++;
     }
@@ -691,6 +696,25 @@ static int slot_of_hash(const ks_index_key *k, const ks_digest *hash)
         if ((k->present >> i) & 1 && ks_digest_equal(&k->tokens[i].hash, hash))
             return i;
     return -1;
+}
+
+/* A replaced entry, now that no reader holds it: a verify that found it
+ * just before the replacement may have touched it after carry_last_used
+ * copied its times; the key's current entry gets those too (by token
+ * hash). Under write_lock, as every retire_flush. */
+static void entry_hand_over_last_used(ks_index *idx, const ks_index_key *old)
+{
+    const key_table *t = atomic_load_explicit(&idx->keys, memory_order_relaxed);
+    int found;
+    size_t i = table_probe(idx, t, old->key_id, old->key_len, &found);
+    if (!found)
+        return; /* deleted since */
+    ks_index_key *cur = atomic_load_explicit(&((key_table *)t)->slots[i], memory_order_relaxed);
+    for (int j = 0; j < 2; j++) {
+        int k = (old->present >> j) & 1 ? slot_of_hash(cur, &old->tokens[j].hash) : -1;
+        if (k >= 0)
+            atomic_raise(&cur->last_used[k], atomic_load(&((ks_index_key *)old)->last_used[j]));
+    }
 }
 
 void ks_index_mark_flushed(ks_index *idx, const ks_last_used *items, size_t n)

@@ -1,7 +1,8 @@
 /*
  * test_key_index.c - the index's last-used bookkeeping: what a flush
  * collects, that only a successful store write marks it flushed, and that
- * reads merge times not flushed yet, matched by token hash across renewals.
+ * reads merge times not flushed yet, matched by token hash across renewals,
+ * and a verify that touches an entry just replaced is not lost.
  * (Verify answers against the index are covered by the HTTP load test.)
  */
 #include "unit.h"
@@ -163,10 +164,41 @@ static void test_merge_raises_by_hash(void)
     ks_key_free(&unknown);
 }
 
+static void test_touch_on_a_replaced_entry_is_handed_over(void)
+{
+    ks_key key = key_make(KEY_A, 1, 0), same = key_make(KEY_A, 1, 0);
+    ks_index *idx = index_with(&key, 1);
+    /* a verify finds the entry, a write replaces it, then the verify touches */
+    ASSERT_EQ_INT(ks_index_read_lock(idx), 0);
+    const ks_index_key *found = ks_index_find_key(idx, KEY_A, strlen(KEY_A));
+    ASSERT(found);
+    ASSERT_EQ_INT(ks_index_put_key(idx, &same), KS_OK);
+    ks_index_touch(found, KS_SLOT_CURRENT, 9000);
+    ks_index_read_unlock(idx);
+
+    ks_key read = key_make(KEY_A, 1, 0);
+    ks_index_merge_last_used(idx, &read, 1);
+    ASSERT_EQ_INT(read.slots.current.last_used_at, 0); /* still on the old entry */
+    ks_last_used *items = NULL;
+    collect(idx, &items); /* frees what no reader holds: hands its times over */
+    free(items);
+    ks_index_merge_last_used(idx, &read, 1);
+    ASSERT_EQ_INT(read.slots.current.last_used_at, 9000);
+    ASSERT_EQ_INT(collect(idx, &items), 1);
+    ASSERT_EQ_INT(items[0].last_used_at, 9000);
+    free(items);
+
+    ks_index_free(idx);
+    ks_key_free(&key);
+    ks_key_free(&same);
+    ks_key_free(&read);
+}
+
 int main(void)
 {
     RUN(test_collect_waits_for_mark);
     RUN(test_mark_after_renewal_follows_hash);
     RUN(test_merge_raises_by_hash);
+    RUN(test_touch_on_a_replaced_entry_is_handed_over);
     return unit_report("key index");
 }
