@@ -316,21 +316,37 @@ static ks_index_key *entry_clone(ks_index *idx, const ks_index_key *e, int month
     return c;
 }
 
-/* Carries last-used times over to `fresh` from the entry it replaces, by
- * token hash (a renewal moves the current token to the old slot). */
-static void carry_last_used(ks_index_key *fresh, ks_index_key *old)
+/* Raises *at to `seen` atomically (only ever forward). */
+static void atomic_raise(_Atomic int64_t *at, int64_t seen)
 {
+    int64_t cur = atomic_load_explicit(at, memory_order_relaxed);
+    while (cur < seen && !atomic_compare_exchange_weak_explicit(at, &cur, seen, memory_order_relaxed,
+                                                                memory_order_relaxed))
+        ;
+}
+
+/* The index slot of `k` holding the token with `hash`, or -1. */
+static int slot_of_hash(const ks_index_key *k, const ks_digest *hash)
+{
+    for (int i = 0; i < 2; i++)
+        if ((k->present >> i) & 1 && ks_digest_equal(&k->tokens[i].hash, hash))
+            return i;
+    return -1;
+}
+
+/* Raises `to`'s last-used times to those `from` has for the same tokens
+ * (matched by hash: a renewal moves the current token to the old slot);
+ * with flushed, `to` also takes `from`'s flushed marks. */
+static void last_used_pass_on(ks_index_key *to, const ks_index_key *from, int flushed)
+{
+    ks_index_key *src = (ks_index_key *)from; /* only its atomics are read */
     for (int i = 0; i < 2; i++) {
-        if (!((fresh->present >> i) & 1))
+        int j = (to->present >> i) & 1 ? slot_of_hash(from, &to->tokens[i].hash) : -1;
+        if (j < 0)
             continue;
-        for (int j = 0; j < 2; j++) {
-            if ((old->present >> j) & 1 && ks_digest_equal(&fresh->tokens[i].hash, &old->tokens[j].hash)) {
-                int64_t seen = atomic_load(&old->last_used[j]);
-                if (seen > atomic_load(&fresh->last_used[i]))
-                    atomic_store(&fresh->last_used[i], seen);
-                atomic_store(&fresh->last_flushed[i], atomic_load(&old->last_flushed[j]));
-            }
-        }
+        atomic_raise(&to->last_used[i], atomic_load(&src->last_used[j]));
+        if (flushed)
+            atomic_store(&to->last_flushed[i], atomic_load(&src->last_flushed[j]));
     }
 }
 
@@ -406,7 +422,7 @@ static int table_put(ks_index *idx, ks_index_key *e)
     size_t i = table_probe(idx, t, e->key_id, e->key_len, &found);
     if (found) {
         ks_index_key *old = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
-        carry_last_used(e, old);
+        last_used_pass_on(e, old, 1); /* e is not published yet */
         atomic_store_explicit(&t->slots[i], e, memory_order_release);
         atomic_fetch_add(&idx->n_active, (size_t)e->active - (size_t)old->active);
         entry_release(idx, old);
@@ -680,27 +696,9 @@ int ks_index_collect_last_used(ks_index *idx, ks_last_used **out, size_t *n)
     return rc;
 }
 
-/* Raises *at to `seen` atomically (only ever forward). */
-static void atomic_raise(_Atomic int64_t *at, int64_t seen)
-{
-    int64_t cur = atomic_load_explicit(at, memory_order_relaxed);
-    while (cur < seen && !atomic_compare_exchange_weak_explicit(at, &cur, seen, memory_order_relaxed,
-                                                                memory_order_relaxed))
-        ;
-}
-
-/* The index slot of `k` holding the token with `hash`, or -1. */
-static int slot_of_hash(const ks_index_key *k, const ks_digest *hash)
-{
-    for (int i = 0; i < 2; i++)
-        if ((k->present >> i) & 1 && ks_digest_equal(&k->tokens[i].hash, hash))
-            return i;
-    return -1;
-}
-
 /* A replaced entry, now that no reader holds it: a verify that found it
- * just before the replacement may have touched it after carry_last_used
- * copied its times; the key's current entry gets those too (by token
+ * just before the replacement may have touched it after table_put passed
+ * its times on; the key's current entry gets those too (by token
  * hash). Under write_lock, as every retire_flush. */
 static void entry_hand_over_last_used(ks_index *idx, const ks_index_key *old)
 {
@@ -709,12 +707,7 @@ static void entry_hand_over_last_used(ks_index *idx, const ks_index_key *old)
     size_t i = table_probe(idx, t, old->key_id, old->key_len, &found);
     if (!found)
         return; /* deleted since */
-    ks_index_key *cur = atomic_load_explicit(&((key_table *)t)->slots[i], memory_order_relaxed);
-    for (int j = 0; j < 2; j++) {
-        int k = (old->present >> j) & 1 ? slot_of_hash(cur, &old->tokens[j].hash) : -1;
-        if (k >= 0)
-            atomic_raise(&cur->last_used[k], atomic_load(&((ks_index_key *)old)->last_used[j]));
-    }
+    last_used_pass_on(atomic_load_explicit(&((key_table *)t)->slots[i], memory_order_relaxed), old, 0);
 }
 
 void ks_index_mark_flushed(ks_index *idx, const ks_last_used *items, size_t n)
