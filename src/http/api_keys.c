@@ -48,9 +48,14 @@ static void respond_key(ks_http_request *req, int status, const ks_key *key, con
     if (obj && token) {
         char url[512];
         json_object_set_new(obj, "token", json_string(token));
-        if (share_id && *share_id)
-            ks_http_share_url_of(req, share_id, url, sizeof url);
-        if ((share_id && *share_id) || (!share_id && ks_http_share_url(req, key->key_id, token, url, sizeof url) == KS_OK))
+        int linked;
+        if (share_id) {
+            if ((linked = *share_id != '\0'))
+                ks_http_share_url_of(req, share_id, url, sizeof url);
+        } else {
+            linked = ks_http_share_url(req, key->key_id, token, url, sizeof url) == KS_OK;
+        }
+        if (linked)
             json_object_set_new(obj, "share_url", json_string(url));
         else
             json_object_set_new(obj, "share_url", json_null()); /* the token itself was made: still answer */
