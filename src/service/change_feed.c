@@ -1,5 +1,6 @@
 /* change_feed.c - the change-log follower (see change_feed.h). */
 #include "service/change_feed.h"
+#include "metrics/metrics.h"
 #include "core/error.h"
 #include "log/log.h"
 #include "service/login_keys.h"
@@ -19,13 +20,6 @@ struct ks_change_feed {
     int wake[2];        /* a byte in wake[1] ends the current wait */
     atomic_int stop;
 };
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Reloads what change c names (under the write lock, like a local write). */
 static int apply(ks_service *svc, const ks_change *c)
@@ -113,15 +107,15 @@ static void *feed_main(void *arg)
     struct ks_change_feed *f = arg;
     ks_service *svc = f->svc;
     ks_store *store = svc->store;
-    double next_compact = now_seconds() + KS_FEED_COMPACT_SECONDS;
+    double next_compact = ks_metrics_now() + KS_FEED_COMPACT_SECONDS;
     while (!atomic_load(&f->stop)) {
         int rc = ks_change_feed_catch_up(svc);
         set_degraded(svc, rc == KS_ERR_STORAGE, rc);
         if (rc != KS_OK && rc != KS_ERR_STORAGE)
             ks_log("warn", "change feed: cannot apply a change; will retry", "{s:s, s:I}", "error",
                    ks_error_info(rc)->code, "seq", (json_int_t)svc->feed_seq);
-        if (rc == KS_OK && now_seconds() >= next_compact) {
-            next_compact = now_seconds() + KS_FEED_COMPACT_SECONDS;
+        if (rc == KS_OK && ks_metrics_now() >= next_compact) {
+            next_compact = ks_metrics_now() + KS_FEED_COMPACT_SECONDS;
             if (store->ops->changes_compact(store) != KS_OK)
                 ks_log("warn", "change feed: compaction failed; will retry", NULL);
         }

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/roles.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
 #include "service/change_feed.h"
 #include "service/login_keys.h"
 #include "service/share_links.h"
@@ -124,14 +125,7 @@ int ks_service_flush_last_used(ks_service *svc, int spread_ms)
     return rc;
 }
 
-static int64_t monotonic_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-#define SIGNING_KEYS_RELOAD_MS 30000
+#define SIGNING_KEYS_RELOAD_S 30.0
 
 static void *flusher_main(void *arg)
 {
@@ -144,20 +138,21 @@ static void *flusher_main(void *arg)
     /* Last-used times every interval, their slices spread over half of it,
      * so each reaches the store within 1.5 intervals; signing keys rotated
      * by another process (the CLI, another node) every 30 s. */
-    int64_t next_flush = monotonic_ms() + svc->flush_interval_ms;
-    int64_t next_keys = monotonic_ms() + SIGNING_KEYS_RELOAD_MS;
+    double interval = svc->flush_interval_ms / 1000.0, now = ks_metrics_now(); /* monotonic */
+    double next_flush = now + interval, next_keys = now + SIGNING_KEYS_RELOAD_S;
     for (;;) {
-        int64_t due = next_flush < next_keys ? next_flush : next_keys, now = monotonic_ms();
-        if (flusher_wait(svc, due > now ? (long)(due - now) : 0))
+        double due = next_flush < next_keys ? next_flush : next_keys;
+        now = ks_metrics_now();
+        if (flusher_wait(svc, due > now ? (long)((due - now) * 1000.0) + 1 : 0))
             break;
-        now = monotonic_ms();
+        now = ks_metrics_now();
         if (now >= next_flush) {
-            next_flush = now + svc->flush_interval_ms;
+            next_flush = now + interval;
             if (ks_service_flush_last_used(svc, svc->flush_interval_ms / 2) != KS_OK)
                 ks_log("warn", "last_used flush failed; will retry", NULL);
         }
         if (now >= next_keys) {
-            next_keys = now + SIGNING_KEYS_RELOAD_MS;
+            next_keys = now + SIGNING_KEYS_RELOAD_S;
             ks_login_keys_load(svc);
         }
     }
