@@ -81,9 +81,11 @@ const ks_group_doc KS_GROUPS[] = {
      "renewal alert, and if the account enforces the duration, the token fails with expired."},
     {"roles", "manage roles, the named sets of resources that keys hold",
      "Resources are strings such as orders.read. The built-in management resources are "
-     "view-api-keys, edit-api-keys, renew-api-token, edit-api-keys-settings, edit-roles and "
-     "view-audit-log. Every account has the built-in roles Owner (all of them) and "
-     "User Administrator - RESTRICTED (the four *-api-* ones), which cannot be changed."},
+     "view-api-keys, edit-api-keys, renew-api-token, edit-api-keys-settings, edit-roles, "
+     "view-audit-log, edit-users and edit-webhooks. Every account has the built-in roles Owner "
+     "(all of them) and User Administrator - RESTRICTED (the four *-api-* ones and edit-users), "
+     "which cannot be changed. Nobody may put a management resource it lacks into a role, or "
+     "edit or delete a role holding one."},
     {"external", "grant roles in this account to keys of other accounts",
      "An external key is a key of another account that this account granted roles to. Its home "
      "account keeps its tokens and its own status; this account controls only the grant: which "

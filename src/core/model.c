@@ -95,5 +95,7 @@ void ks_audit_record_free(ks_audit_record *r)
     free(r->action);
     free(r->target);
     free(r->detail);
+    free(r->via);
+    free(r->address);
     memset(r, 0, sizeof *r);
 }

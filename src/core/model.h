@@ -77,12 +77,16 @@ typedef struct {
     const char *action; /* e.g. "key.renew" */
     const char *target; /* key id, role name or account */
     const char *detail; /* a JSON object as text; never a token */
+    const char *via;    /* how the actor authenticated: "token", "session", "login",
+                           "oidc", "system"; NULL = "system" */
+    const char *address; /* the client address, NULL = none (the command line) */
 } ks_audit_entry;
 
 typedef struct {
     int64_t id;
     int64_t at;
     char *actor, *action, *target, *detail;
+    char *via, *address; /* NULL when not recorded */
 } ks_audit_record;
 void ks_audit_record_free(ks_audit_record *r);
 

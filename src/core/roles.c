@@ -3,17 +3,32 @@
 
 #include <string.h>
 
+/* Every management resource: Owner holds them all. */
 static const char *const OWNER_RESOURCES[] = {
-    KS_RES_VIEW_KEYS, KS_RES_EDIT_KEYS, KS_RES_RENEW_TOKEN,
-    KS_RES_EDIT_SETTINGS, KS_RES_EDIT_ROLES, KS_RES_VIEW_AUDIT,
+    KS_RES_VIEW_KEYS, KS_RES_EDIT_KEYS, KS_RES_RENEW_TOKEN, KS_RES_EDIT_SETTINGS,
+    KS_RES_EDIT_ROLES, KS_RES_VIEW_AUDIT, KS_RES_EDIT_USERS, KS_RES_EDIT_WEBHOOKS,
 };
 static const char *const USER_ADMIN_RESOURCES[] = {
-    KS_RES_VIEW_KEYS, KS_RES_EDIT_KEYS, KS_RES_RENEW_TOKEN, KS_RES_EDIT_SETTINGS,
+    KS_RES_VIEW_KEYS, KS_RES_EDIT_KEYS, KS_RES_RENEW_TOKEN, KS_RES_EDIT_SETTINGS, KS_RES_EDIT_USERS,
 };
 static const ks_builtin_role BUILTIN_ROLES[] = {
     {KS_ROLE_OWNER, OWNER_RESOURCES, sizeof OWNER_RESOURCES / sizeof *OWNER_RESOURCES},
     {KS_ROLE_USER_ADMIN, USER_ADMIN_RESOURCES, sizeof USER_ADMIN_RESOURCES / sizeof *USER_ADMIN_RESOURCES},
 };
+
+const char *const *ks_management_resources(size_t *n)
+{
+    *n = sizeof OWNER_RESOURCES / sizeof *OWNER_RESOURCES;
+    return OWNER_RESOURCES;
+}
+
+int ks_resource_is_management(const char *resource)
+{
+    for (size_t i = 0; i < sizeof OWNER_RESOURCES / sizeof *OWNER_RESOURCES; i++)
+        if (strcmp(OWNER_RESOURCES[i], resource) == 0)
+            return 1;
+    return 0;
+}
 
 const ks_builtin_role *ks_builtin_roles(size_t *n)
 {

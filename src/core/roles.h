@@ -3,7 +3,9 @@
  *
  * A role is a named set of resources per account. Every account has two
  * built-in roles that cannot be edited or deleted: "Owner" (every management
- * resource) and "User Administrator - RESTRICTED" (the four *-api-* ones).
+ * resource) and "User Administrator - RESTRICTED" (the four *-api-* ones and
+ * edit-users). Management resources are the built-in ones above; every other
+ * resource (orders.read ...) is an API permission of the account.
  */
 #ifndef KS_CORE_ROLES_H
 #define KS_CORE_ROLES_H
@@ -16,6 +18,8 @@
 #define KS_RES_EDIT_SETTINGS "edit-api-keys-settings"
 #define KS_RES_EDIT_ROLES "edit-roles"
 #define KS_RES_VIEW_AUDIT "view-audit-log"
+#define KS_RES_EDIT_USERS "edit-users"
+#define KS_RES_EDIT_WEBHOOKS "edit-webhooks"
 
 #define KS_ROLE_OWNER "Owner"
 #define KS_ROLE_USER_ADMIN "User Administrator - RESTRICTED"
@@ -30,6 +34,12 @@ typedef struct {
     const char *const *resources;
     size_t n_resources;
 } ks_builtin_role;
+
+/* The management resources, in a fixed order; *n receives their count. */
+const char *const *ks_management_resources(size_t *n);
+
+/* 1 when `resource` is a management resource (delegation bounds these). */
+int ks_resource_is_management(const char *resource);
 
 /* The built-in roles; *n receives their count. */
 const ks_builtin_role *ks_builtin_roles(size_t *n);

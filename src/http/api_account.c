@@ -63,7 +63,7 @@ void ks_api_settings_put(ks_http_request *req)
         goto out;
     }
     s.token_duration_months = (int)months;
-    ks_actor who = {vr.key_id, path_account(req)};
+    ks_actor who = {.actor = vr.key_id, .account = path_account(req)};
     rc = ks_service_settings_put(req->svc, &who, &s);
     if (rc == KS_OK)
         ks_http_json(req, 200, settings_json(&s));

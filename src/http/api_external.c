@@ -94,7 +94,7 @@ void ks_api_external_add(ks_http_request *req)
     }
     if (ks_json_get_string_array(req, body, "roles", KS_KEY_ROLES_MAX, ks_role_name_valid, "role name", &roles) < 0)
         goto out;
-    ks_actor who = {vr.key_id, path_account(req)};
+    ks_actor who = {.actor = vr.key_id, .account = path_account(req)};
     ks_key key = {0};
     int rc = ks_service_external_add(req->svc, &who, key_id, &roles, &key);
     if (rc == KS_OK)
@@ -130,7 +130,7 @@ void ks_api_external_update(ks_http_request *req)
         ks_http_error(req, KS_ERR_INVALID, "Send at least one of the fields 'roles', 'status'.");
         goto out;
     }
-    ks_actor who = {vr.key_id, path_account(req)};
+    ks_actor who = {.actor = vr.key_id, .account = path_account(req)};
     ks_key key = {0};
     int rc = ks_service_external_update(req->svc, &who, req->segments[5], has_roles ? &roles : NULL,
                                         has_status ? status : -1, &key);
@@ -149,7 +149,7 @@ void ks_api_external_remove(ks_http_request *req)
 {
     ks_verify_result vr;
     if (ks_http_authorize(req, path_account(req), KS_RES_EDIT_KEYS, NULL, &vr)) {
-        ks_actor who = {vr.key_id, path_account(req)};
+        ks_actor who = {.actor = vr.key_id, .account = path_account(req)};
         int rc = ks_service_external_remove(req->svc, &who, req->segments[5]);
         if (rc == KS_OK)
             ks_http_json(req, 204, NULL);

@@ -78,7 +78,7 @@ void ks_api_roles_create(ks_http_request *req)
                                  "resource (letters, digits and . _ : / * -, at most 128)", &role.resources) < 0)
         goto out;
     role.name = (char *)name;
-    ks_actor who = {vr.key_id, path_account(req)};
+    ks_actor who = {.actor = vr.key_id, .account = path_account(req)};
     int rc = ks_service_role_create(req->svc, &who, &role);
     if (rc == KS_OK)
         respond_role(req, 201, name);
@@ -115,7 +115,7 @@ void ks_api_roles_update(ks_http_request *req)
         ks_http_error(req, KS_ERR_INVALID, "Send at least one of the fields 'name', 'resources'.");
         goto out;
     }
-    ks_actor who = {vr.key_id, path_account(req)};
+    ks_actor who = {.actor = vr.key_id, .account = path_account(req)};
     int rc = ks_service_role_update(req->svc, &who, path_role(req), has_name ? new_name : NULL,
                                     has_res ? &resources : NULL);
     if (rc == KS_OK)
@@ -132,7 +132,7 @@ void ks_api_roles_delete(ks_http_request *req)
 {
     ks_verify_result vr;
     if (ks_http_authorize(req, path_account(req), KS_RES_EDIT_ROLES, NULL, &vr)) {
-        ks_actor who = {vr.key_id, path_account(req)};
+        ks_actor who = {.actor = vr.key_id, .account = path_account(req)};
         int rc = ks_service_role_delete(req->svc, &who, path_role(req));
         if (rc == KS_OK)
             ks_http_json(req, 204, NULL);

@@ -193,6 +193,8 @@ static ks_audit_entry audit_of(const ks_actor *who, const char *action, const ch
     a.action = action;
     a.target = target;
     a.detail = detail ? detail : "{}";
+    a.via = who->via ? who->via : "system";
+    a.address = who->address;
     return a;
 }
 
@@ -260,7 +262,7 @@ int ks_service_account_create(ks_service *svc, const char *account, const char *
     token_new(svc, token_out, &hash);
     ks_slots_init(&owner.slots, &hash, now);
     ks_key_id_generate(account, owner.key_id);
-    ks_actor who = {actor, account};
+    ks_actor who = {.actor = actor, .account = account};
     ks_audit_entry audit = audit_of(&who, "account.create", account, NULL);
     ks_settings defaults = KS_SETTINGS_DEFAULT;
     pthread_mutex_lock(&svc->write_lock);

@@ -47,10 +47,14 @@ typedef struct {
     _Atomic int64_t share_purged_at; /* last purge of dead share links */
 } ks_service;
 
-/* Who acts: the caller's key id (audit actor), and the account it acts in. */
+/* Who acts: the caller's key id (audit actor), the account it acts in, how
+ * it authenticated (audit "via", NULL = "system") and from where (NULL = no
+ * network address, the command line). */
 typedef struct {
     const char *actor;
     const char *account;
+    const char *via;
+    const char *address;
 } ks_actor;
 
 /* Sets up the service over an open store. With with_index, loads the verify

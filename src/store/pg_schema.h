@@ -123,6 +123,20 @@ static const char *const KS_PG_MIGRATIONS[] = {
     "CREATE TABLE cluster("
     "  id int PRIMARY KEY CHECK (id = 1),"
     "  secret_fingerprint bytea NOT NULL);",
+
+    /* 1 -> 2: the built-in roles gain edit-users (both) and edit-webhooks
+     * (Owner), as core/roles.c defines them now (built-ins cannot be
+     * edited, so their rows are exactly the old lists). */
+    "INSERT INTO role_resources(account, role, pos, resource)"
+    "  SELECT account, name, 6, 'edit-users' FROM roles WHERE builtin = 1 AND name = 'Owner'"
+    "  ON CONFLICT DO NOTHING;"
+    "INSERT INTO role_resources(account, role, pos, resource)"
+    "  SELECT account, name, 7, 'edit-webhooks' FROM roles WHERE builtin = 1 AND name = 'Owner'"
+    "  ON CONFLICT DO NOTHING;"
+    "INSERT INTO role_resources(account, role, pos, resource)"
+    "  SELECT account, name, 4, 'edit-users' FROM roles"
+    "  WHERE builtin = 1 AND name = 'User Administrator - RESTRICTED'"
+    "  ON CONFLICT DO NOTHING;",
 };
 
 #define KS_PG_SCHEMA_VERSION ((int)(sizeof KS_PG_MIGRATIONS / sizeof *KS_PG_MIGRATIONS))

@@ -99,6 +99,20 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "  expires_at INTEGER NOT NULL,"
     "  revealed_at INTEGER);"
     "CREATE INDEX share_links_by_expiry ON share_links(expires_at);",
+
+    /* 4 -> 5: the built-in roles gain edit-users (both) and edit-webhooks
+     * (Owner), as core/roles.c defines them now (built-ins cannot be
+     * edited, so their rows are exactly the old lists). */
+    "INSERT INTO role_resources(account, role, pos, resource)"
+    "  SELECT account, name, 6, 'edit-users' FROM roles WHERE builtin = 1 AND name = 'Owner'"
+    "  ON CONFLICT DO NOTHING;"
+    "INSERT INTO role_resources(account, role, pos, resource)"
+    "  SELECT account, name, 7, 'edit-webhooks' FROM roles WHERE builtin = 1 AND name = 'Owner'"
+    "  ON CONFLICT DO NOTHING;"
+    "INSERT INTO role_resources(account, role, pos, resource)"
+    "  SELECT account, name, 4, 'edit-users' FROM roles"
+    "  WHERE builtin = 1 AND name = 'User Administrator - RESTRICTED'"
+    "  ON CONFLICT DO NOTHING;",
 };
 
 #define KS_SQLITE_SCHEMA_VERSION ((int)(sizeof KS_SQLITE_MIGRATIONS / sizeof *KS_SQLITE_MIGRATIONS))

@@ -62,11 +62,13 @@ MANAGEMENT_RESOURCES = [
     "edit-api-keys-settings",
     "edit-roles",
     "view-audit-log",
+    "edit-users",
+    "edit-webhooks",
 ]
 OWNER = "Owner"
 USER_ADMIN = "User Administrator - RESTRICTED"
 USER_ADMIN_RESOURCES = ["view-api-keys", "edit-api-keys", "renew-api-token",
-                        "edit-api-keys-settings"]
+                        "edit-api-keys-settings", "edit-users"]
 
 KEY_FIELDS = {"key", "name", "type", "roles", "status", "created_at", "outdated",
               "renewal_alert", "tokens"}

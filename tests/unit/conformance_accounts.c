@@ -27,9 +27,10 @@ static void test_account_create(void)
     ASSERT(owner->builtin);
     ASSERT(admin->builtin);
     ASSERT_SET(&owner->resources, R("view-api-keys", "edit-api-keys", "renew-api-token",
-                                    "edit-api-keys-settings", "edit-roles", "view-audit-log"));
+                                    "edit-api-keys-settings", "edit-roles", "view-audit-log",
+                                    "edit-users", "edit-webhooks"));
     ASSERT_SET(&admin->resources,
-               R("view-api-keys", "edit-api-keys", "renew-api-token", "edit-api-keys-settings"));
+               R("view-api-keys", "edit-api-keys", "renew-api-token", "edit-api-keys-settings", "edit-users"));
 
     /* The owner key reads back whole. */
     ks_key *k = must_get_key("acme", kid("acme", 0));
@@ -233,8 +234,8 @@ static void test_role_create_name_taken(void)
     role_set *roles = get_roles("acme", NULL);
     ASSERT_EQ_INT(roles->n, 3);
     ASSERT_SET(&find_role(roles, "Reader")->resources, R("orders.read"));
-    ASSERT_EQ_INT(find_role(roles, "Owner")->resources.count, 6);
-    ASSERT_EQ_INT(find_role(roles, "User Administrator - RESTRICTED")->resources.count, 4);
+    ASSERT_EQ_INT(find_role(roles, "Owner")->resources.count, 8);
+    ASSERT_EQ_INT(find_role(roles, "User Administrator - RESTRICTED")->resources.count, 5);
     ASSERT(!ks_strlist_contains(&find_role(roles, "Owner")->resources, "x"));
 }
 
@@ -328,9 +329,9 @@ static void test_role_update_errors_change_nothing(void)
     ASSERT_SET(&find_role(roles, "Writer")->resources, R("orders.write"));
     ASSERT_SET(&find_role(roles, "Owner")->resources,
                R("view-api-keys", "edit-api-keys", "renew-api-token", "edit-api-keys-settings",
-                 "edit-roles", "view-audit-log"));
+                 "edit-roles", "view-audit-log", "edit-users", "edit-webhooks"));
     ASSERT_SET(&find_role(roles, "User Administrator - RESTRICTED")->resources,
-               R("view-api-keys", "edit-api-keys", "renew-api-token", "edit-api-keys-settings"));
+               R("view-api-keys", "edit-api-keys", "renew-api-token", "edit-api-keys-settings", "edit-users"));
     ASSERT_SET(&must_get_key("acme", kid("acme", 1))->roles, R("Reader"));
 }
 

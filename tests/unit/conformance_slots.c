@@ -173,11 +173,11 @@ static void check_loaded_acme(const collector *c)
     ASSERT_EQ_INT(acme->settings.enforce_duration, 0);
     ASSERT_EQ_INT(acme->n_roles, 3);
     ASSERT(loaded_role(acme, "Owner") && loaded_role(acme, "Owner")->builtin);
-    ASSERT_EQ_INT(loaded_role(acme, "Owner")->resources.count, 6);
+    ASSERT_EQ_INT(loaded_role(acme, "Owner")->resources.count, 8);
     const ks_role *ua = loaded_role(acme, "User Administrator - RESTRICTED");
     ASSERT(ua && ua->builtin);
     ASSERT_SET(&ua->resources,
-               R("view-api-keys", "edit-api-keys", "renew-api-token", "edit-api-keys-settings"));
+               R("view-api-keys", "edit-api-keys", "renew-api-token", "edit-api-keys-settings", "edit-users"));
     const ks_role *reader = loaded_role(acme, "Reader");
     ASSERT(reader && !reader->builtin);
     ASSERT_SET(&reader->resources, R("orders.read", "orders.list"));

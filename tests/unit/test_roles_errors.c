@@ -37,15 +37,26 @@ static void test_builtin_roles(void)
     const ks_builtin_role *admin = find_builtin("User Administrator - RESTRICTED");
     ASSERT(owner && admin);
     static const char *const ALL[] = {"view-api-keys", "edit-api-keys", "renew-api-token",
-                                      "edit-api-keys-settings", "edit-roles", "view-audit-log"};
-    ASSERT_EQ_INT(owner->n_resources, 6);
-    for (size_t i = 0; i < 6; i++)
+                                      "edit-api-keys-settings", "edit-users", "edit-roles",
+                                      "view-audit-log", "edit-webhooks"};
+    ASSERT_EQ_INT(owner->n_resources, 8);
+    for (size_t i = 0; i < 8; i++)
         ASSERT(role_has(owner, ALL[i]));
-    ASSERT_EQ_INT(admin->n_resources, 4);
-    for (size_t i = 0; i < 4; i++)
+    ASSERT_EQ_INT(admin->n_resources, 5);
+    for (size_t i = 0; i < 5; i++)
         ASSERT(role_has(admin, ALL[i]));
     ASSERT(!role_has(admin, "edit-roles"));
     ASSERT(!role_has(admin, "view-audit-log"));
+    ASSERT(!role_has(admin, "edit-webhooks"));
+    /* Every resource of a built-in role is a management resource, and the
+     * management resources are exactly Owner's. */
+    size_t n_mgmt = 0;
+    ks_management_resources(&n_mgmt);
+    ASSERT_EQ_INT(n_mgmt, owner->n_resources);
+    for (size_t i = 0; i < 8; i++)
+        ASSERT(ks_resource_is_management(ALL[i]));
+    ASSERT(!ks_resource_is_management("orders.read"));
+    ASSERT(!ks_resource_is_management("edit-api-keys2"));
     /* No duplicates (the counts above would otherwise hide a missing one). */
     for (size_t i = 0; i < owner->n_resources; i++)
         for (size_t j = i + 1; j < owner->n_resources; j++)

@@ -17,6 +17,7 @@
 
 #include "core/error.h"
 #include "core/roles.h"
+#include "store/pg_schema.h"
 #include "service/change_feed.h"
 #include "service/login_keys.h"
 #include "service/service.h"
@@ -229,7 +230,7 @@ static void test_store_open_picks_pg(void)
     fresh(1);
     ASSERT_EQ_STR(ST[0]->ops->backend, "postgresql");
     ASSERT(ST[0]->ops->change_feed);
-    ASSERT_EQ_INT(admin_value("SELECT version FROM keystile_schema"), 1);
+    ASSERT_EQ_INT(admin_value("SELECT version FROM keystile_schema"), KS_PG_SCHEMA_VERSION);
     ASSERT_EQ_INT(admin_value("SELECT count(*) FROM keystile_schema"), 1);
 }
 
@@ -320,7 +321,7 @@ static void test_concurrent_migrations(void)
     }
     ASSERT_EQ_INT(ok, 6);
     ASSERT_EQ_INT(admin_value("SELECT count(*) FROM keystile_schema"), 1);
-    ASSERT_EQ_INT(admin_value("SELECT version FROM keystile_schema"), 1);
+    ASSERT_EQ_INT(admin_value("SELECT version FROM keystile_schema"), KS_PG_SCHEMA_VERSION);
 }
 
 static void test_change_log_kinds(void)
@@ -623,7 +624,7 @@ static void test_feed_catch_up_applies_other_nodes_writes(void)
     ASSERT(counts_are(1, 0, 0));
     ASSERT_EQ_INT(ks_change_feed_catch_up(b), KS_OK);
     ASSERT(counts_are(1, 1, 1));
-    ks_actor who = {"cli", "acme"};
+    ks_actor who = {.actor = "cli", .account = "acme"};
     ASSERT_EQ_INT(ks_service_key_create(a, &who, "second", NULL, &k2, token), KS_OK);
     ks_key_patch off = {NULL, NULL, KS_KEY_INACTIVE};
     ks_key upd = {0};
@@ -662,7 +663,7 @@ static void test_feed_thread_follows_with_and_without_notify(void)
     wait_counts(1, 1, 1, 2.0); /* by the first poll, or the wake-up once listening */
     ASSERT(counts_are(1, 1, 1));
     usleep(100 * 1000);        /* the follower is LISTENing by now */
-    ks_actor who = {"cli", "acme"};
+    ks_actor who = {.actor = "cli", .account = "acme"};
     ASSERT_EQ_INT(ks_service_key_create(a, &who, "loud", NULL, &k, token), KS_OK);
     ks_key_free(&k);
     double took = wait_counts(1, 2, 2, 2.0);
@@ -698,7 +699,7 @@ static void test_feed_degraded_while_database_away(void)
     ASSERT(ks_change_feed_degraded(b));
     ASSERT(now_s() - t0 < 1.5);
     ASSERT(counts_are(1, 1, 1)); /* the index is kept */
-    ks_actor who = {"cli", "acme"};
+    ks_actor who = {.actor = "cli", .account = "acme"};
     ASSERT_EQ_INT(ks_service_key_create(a, &who, "down", NULL, &k, token), KS_ERR_STORAGE);
     ks_key_free(&k);
     ASSERT_EQ_INT(cluster("restart", 0), 0);
