@@ -21,6 +21,7 @@ static const ks_error_info_t ERROR_TABLE[] = {
     [-KS_ERR_INTERNAL] = {500, "internal", "Internal error."},
     [-KS_ERR_STORAGE] = {503, "storage_unavailable", "The store cannot take writes right now; verify keeps working."},
     [-KS_ERR_NOMEM] = {500, "internal", "Internal error."},
+    [-KS_ERR_LAST_OWNER] = {409, "last_owner", "This is the account's last active key holding Owner: give Owner to another active key first."},
 };
 
 const ks_error_info_t *ks_error_info(int err)

@@ -28,6 +28,7 @@ typedef enum {
     KS_ERR_INTERNAL = -16,        /* 500 internal */
     KS_ERR_STORAGE = -17,         /* 503 storage_unavailable */
     KS_ERR_NOMEM = -18,           /* 500 internal: out of memory */
+    KS_ERR_LAST_OWNER = -19,      /* 409 last_owner */
 } ks_err;
 
 typedef struct {

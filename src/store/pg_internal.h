@@ -48,6 +48,8 @@ typedef enum {
     P_KEY_SET_NAME,
     P_KEY_SET_ACTIVE,
     P_KEY_DELETE,
+    P_OWNER_COUNT,
+    P_ACCOUNT_LOCK,
     P_KEY_ROLES_DELETE,
     P_KEY_ROLE_INSERT,
     P_KEY_ROLES_ALL,

@@ -260,15 +260,54 @@ int pg_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_
     return KS_OK;
 }
 
+/* Active keys of `account` holding Owner at home, into *n. */
+static int owner_count(pg_store *s, const char *account, int64_t *n)
+{
+    pg_params p = {0};
+    pg_text(&p, account);
+    int rc;
+    PGresult *r = pg_exec(s, P_OWNER_COUNT, &p, &rc);
+    if (!r)
+        return rc;
+    *n = PQntuples(r) == 1 ? pg_get_int(r, 0, 0) : 0;
+    PQclear(r);
+    return KS_OK;
+}
+
+/* Before a change that may take Owner away: locks the account's row, so two
+ * nodes removing two Owners at once cannot both see the other one stay,
+ * and counts the active Owner keys into *before. */
+static int owner_guard_begin(pg_store *s, const char *account, int64_t *before)
+{
+    pg_params p = {0};
+    pg_text(&p, account);
+    int rc = pg_run(s, P_ACCOUNT_LOCK, &p);
+    return rc == KS_OK ? owner_count(s, account, before) : rc;
+}
+
+/* After the change: KS_ERR_LAST_OWNER when it took the last one away. */
+static int owner_guard_end(pg_store *s, const char *account, int64_t before)
+{
+    int64_t after = 0;
+    int rc = owner_count(s, account, &after);
+    if (rc != KS_OK)
+        return rc;
+    return before > 0 && after == 0 ? KS_ERR_LAST_OWNER : KS_OK;
+}
+
 int pg_key_update(ks_store *base, const char *account, const char *key_id,
                   const ks_key_patch *patch, const ks_audit_entry *audit)
 {
     pg_store *s = (pg_store *)base;
-    int64_t seq;
+    int64_t seq, owners = 0;
+    int guard = patch->status >= 0 || patch->roles != NULL;
     int rc = pg_begin(s, 0);
     if (rc != KS_OK)
         return rc;
-    rc = pg_key_seq(s, account, key_id, 1, &seq);
+    if (guard)
+        rc = owner_guard_begin(s, account, &owners);
+    if (rc == KS_OK)
+        rc = pg_key_seq(s, account, key_id, 1, &seq);
     if (rc == KS_OK && patch->name) {
         pg_params p = {0};
         pg_int(&p, seq);
@@ -283,6 +322,8 @@ int pg_key_update(ks_store *base, const char *account, const char *key_id,
     }
     if (rc == KS_OK && patch->roles && (rc = pg_roles_exist(s, account, patch->roles)) == KS_OK)
         rc = pg_key_roles_write(s, seq, account, patch->roles);
+    if (rc == KS_OK && guard)
+        rc = owner_guard_end(s, account, owners);
     if (rc == KS_OK)
         rc = pg_audit_insert(s, audit);
     if (rc == KS_OK)
@@ -293,15 +334,18 @@ int pg_key_update(ks_store *base, const char *account, const char *key_id,
 int pg_key_delete(ks_store *base, const char *account, const char *key_id, const ks_audit_entry *audit)
 {
     pg_store *s = (pg_store *)base;
-    int64_t seq;
+    int64_t seq, owners = 0;
     int rc = pg_begin(s, 0);
     if (rc != KS_OK)
         return rc;
-    if ((rc = pg_key_seq(s, account, key_id, 1, &seq)) == KS_OK) {
+    if ((rc = owner_guard_begin(s, account, &owners)) == KS_OK &&
+        (rc = pg_key_seq(s, account, key_id, 1, &seq)) == KS_OK) {
         pg_params p = {0};
         pg_int(&p, seq);
         rc = pg_run(s, P_KEY_DELETE, &p);
     }
+    if (rc == KS_OK)
+        rc = owner_guard_end(s, account, owners);
     if (rc == KS_OK)
         rc = pg_audit_insert(s, audit);
     if (rc == KS_OK)

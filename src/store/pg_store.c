@@ -64,6 +64,11 @@ static const char *const SQL[P_COUNT] = {
     [P_KEY_SET_NAME] = "UPDATE keys SET name = $2 WHERE seq = $1",
     [P_KEY_SET_ACTIVE] = "UPDATE keys SET active = $2 WHERE seq = $1",
     [P_KEY_DELETE] = "DELETE FROM keys WHERE seq = $1",
+    [P_OWNER_COUNT] = "SELECT count(*) FROM keys k JOIN key_roles kr ON kr.key_seq = k.seq AND kr.account = k.account"
+                      " WHERE k.account = $1 AND k.active = 1 AND kr.role = 'Owner'",
+    /* Serialises the writes that may take the account's last Owner away
+     * (NO KEY UPDATE: inserts that reference the account still go on). */
+    [P_ACCOUNT_LOCK] = "SELECT 1 FROM accounts WHERE name = $1 FOR NO KEY UPDATE",
     [P_KEY_ROLES_DELETE] = "DELETE FROM key_roles WHERE key_seq = $1 AND account = $2",
     [P_KEY_ROLE_INSERT] = "INSERT INTO key_roles(key_seq, account, role, pos) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
     [P_KEY_ROLES_ALL] = "SELECT account, role FROM key_roles WHERE key_seq = $1 ORDER BY account, pos",

@@ -33,6 +33,7 @@ typedef enum {
     Q_KEY_SET_NAME,
     Q_KEY_SET_ACTIVE,
     Q_KEY_DELETE,
+    Q_OWNER_COUNT,
     Q_KEY_ROLES_DELETE,
     Q_KEY_ROLE_INSERT,
     Q_KEY_ROLES_OF,

@@ -303,13 +303,39 @@ out:
     return KS_OK;
 }
 
+/* Active keys of `account` holding Owner at home, into *n. */
+static int owner_count(sq_store *s, const char *account, int64_t *n)
+{
+    sqlite3_stmt *st = sq_stmt(s, Q_OWNER_COUNT);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    *n = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return step == SQLITE_ROW ? KS_OK : sq_error(step);
+}
+
+/* After a change inside the transaction: KS_ERR_LAST_OWNER when it took
+ * the account's last active Owner key away (there were `before`). */
+static int owner_kept(sq_store *s, const char *account, int64_t before)
+{
+    int64_t after = 0;
+    int rc = owner_count(s, account, &after);
+    if (rc != KS_OK)
+        return rc;
+    return before > 0 && after == 0 ? KS_ERR_LAST_OWNER : KS_OK;
+}
+
 /* The updates of sq_key_update: NOT_FOUND for an unknown key, INVALID for
- * an unknown role. */
+ * an unknown role, LAST_OWNER when it would leave no active Owner key. */
 static int key_update_in_tx(sq_store *s, void *arg)
 {
     const struct key_args *a = arg;
-    int64_t seq;
+    int64_t seq, owners = 0;
     int rc = sq_key_seq(s, a->account, a->key_id, &seq);
+    if (rc == KS_OK && (a->patch->status >= 0 || a->patch->roles))
+        rc = owner_count(s, a->account, &owners);
     if (rc != KS_OK)
         return rc;
     if (a->patch->name) {
@@ -333,6 +359,8 @@ static int key_update_in_tx(sq_store *s, void *arg)
     if (a->patch->roles && ((rc = sq_roles_exist(s, a->account, a->patch->roles)) != KS_OK ||
                             (rc = sq_key_roles_write(s, seq, a->account, a->patch->roles)) != KS_OK))
         return rc;
+    if ((a->patch->status >= 0 || a->patch->roles) && (rc = owner_kept(s, a->account, owners)) != KS_OK)
+        return rc;
     return sq_audit_insert(s, a->audit);
 }
 
@@ -343,19 +371,22 @@ int sq_key_update(ks_store *base, const char *account, const char *key_id,
     return sq_write_tx((sq_store *)base, key_update_in_tx, &a);
 }
 
-/* The delete of sq_key_delete: NOT_FOUND for an unknown key. */
+/* The delete of sq_key_delete: NOT_FOUND for an unknown key, LAST_OWNER
+ * for the account's last active Owner key. */
 static int key_delete_in_tx(sq_store *s, void *arg)
 {
     const struct key_args *a = arg;
-    int64_t seq;
+    int64_t seq, owners = 0;
     int rc = sq_key_seq(s, a->account, a->key_id, &seq);
+    if (rc == KS_OK)
+        rc = owner_count(s, a->account, &owners);
     if (rc != KS_OK)
         return rc;
     sqlite3_stmt *st = sq_stmt(s, Q_KEY_DELETE);
     if (!st)
         return KS_ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, seq);
-    if ((rc = sq_exec_stmt(st)) != KS_OK)
+    if ((rc = sq_exec_stmt(st)) != KS_OK || (rc = owner_kept(s, a->account, owners)) != KS_OK)
         return rc;
     return sq_audit_insert(s, a->audit);
 }

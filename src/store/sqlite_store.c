@@ -50,6 +50,8 @@ static const char *const SQL[Q_COUNT] = {
     [Q_KEY_SET_NAME] = "UPDATE keys SET name = ?2 WHERE seq = ?1",
     [Q_KEY_SET_ACTIVE] = "UPDATE keys SET active = ?2 WHERE seq = ?1",
     [Q_KEY_DELETE] = "DELETE FROM keys WHERE seq = ?1",
+    [Q_OWNER_COUNT] = "SELECT count(*) FROM keys k JOIN key_roles kr ON kr.key_seq = k.seq AND kr.account = k.account"
+                      " WHERE k.account = ?1 AND k.active = 1 AND kr.role = 'Owner'",
     [Q_KEY_ROLES_DELETE] = "DELETE FROM key_roles WHERE key_seq = ?1 AND account = ?2",
     [Q_KEY_ROLE_INSERT] = "INSERT OR IGNORE INTO key_roles(key_seq, account, role, pos) VALUES (?1, ?2, ?3, ?4)",
     [Q_KEY_ROLES_OF] = "SELECT role FROM key_roles WHERE key_seq = ?1 AND account = ?2 ORDER BY pos",

@@ -99,7 +99,11 @@ typedef struct {
     int (*settings_put)(ks_store *s, const char *account, const ks_settings *settings,
                         const ks_audit_entry *audit);
 
-    /* Keys. key_insert fills nothing back; seq is assigned by the store. */
+    /* Keys. key_insert fills nothing back; seq is assigned by the store.
+     * key_update (of status or roles) and key_delete refuse, with
+     * KS_ERR_LAST_OWNER and no change, to leave an account that had an
+     * active key holding Owner at home with none (checked in the write's
+     * transaction; PostgreSQL serialises these writes per account). */
     int (*key_insert)(ks_store *s, const ks_key *key, const ks_audit_entry *audit);
     int (*key_get)(ks_store *s, const char *account, const char *key_id, ks_key *out);
     int (*key_list)(ks_store *s, const char *account, const ks_key_filter *filter,

@@ -462,6 +462,62 @@ static void test_key_delete(void)
     ASSERT_EQ_INT(k->slots.current.last_used_at, 0);
 }
 
+/* An account keeps an active key holding Owner at home: deleting,
+ * deactivating or taking Owner from the last one is refused, changes
+ * nothing and leaves no audit entry; external grants do not count. */
+static void test_last_owner(void)
+{
+    ASSERT_EQ_INT(make_account("acme", 3, 0), KS_OK);
+    ASSERT_EQ_INT(make_account("beta", 3, 0), KS_OK);
+    const char *owner = kid("acme", 0);
+    ASSERT_EQ_INT(put_key("acme", 1, "plain", R0, T0), KS_OK);
+    size_t before = audit_count("acme");
+    ks_audit_entry a = aud("acme", "key.delete", owner);
+    ASSERT_EQ_INT(S->ops->key_delete(S, "acme", owner, &a), KS_ERR_LAST_OWNER);
+    ks_key_patch off = {NULL, NULL, KS_KEY_INACTIVE};
+    a = aud("acme", "key.update", owner);
+    ASSERT_EQ_INT(S->ops->key_update(S, "acme", owner, &off, &a), KS_ERR_LAST_OWNER);
+    ks_strlist none = slist(R0);
+    ks_key_patch drop = {"renamed", &none, -1};
+    a = aud("acme", "key.update", owner);
+    ASSERT_EQ_INT(S->ops->key_update(S, "acme", owner, &drop, &a), KS_ERR_LAST_OWNER);
+    ASSERT_EQ_INT(audit_count("acme"), before);
+    ks_key *k = must_get_key("acme", owner);
+    ASSERT_EQ_INT(k->active, KS_KEY_ACTIVE);
+    ASSERT_EQ_STR(k->name, "Owner key");
+    ASSERT_SET(&k->roles, R("Owner"));
+    /* Other changes of the last Owner key go on. */
+    ks_key_patch rename = {"still owner", NULL, -1};
+    a = aud("acme", "key.update", owner);
+    ASSERT_EQ_INT(S->ops->key_update(S, "acme", owner, &rename, &a), KS_OK);
+    ks_strlist owner_role = slist(R("Owner"));
+    ks_key_patch same = {NULL, &owner_role, KS_KEY_ACTIVE};
+    a = aud("acme", "key.update", owner);
+    ASSERT_EQ_INT(S->ops->key_update(S, "acme", owner, &same, &a), KS_OK);
+
+    /* An external key holding Owner here does not count. */
+    ks_strlist ext_roles = slist(R("Owner"));
+    a = aud("acme", "external.add", kid("beta", 0));
+    ASSERT_EQ_INT(S->ops->external_add(S, "acme", kid("beta", 0), &ext_roles, T0, &a), KS_OK);
+    a = aud("acme", "key.delete", owner);
+    ASSERT_EQ_INT(S->ops->key_delete(S, "acme", owner, &a), KS_ERR_LAST_OWNER);
+
+    /* With a second active Owner key, the first may go; then the second is the last. */
+    ASSERT_EQ_INT(put_key("acme", 2, "second owner", R("Owner"), T0), KS_OK);
+    a = aud("acme", "key.update", owner);
+    ASSERT_EQ_INT(S->ops->key_update(S, "acme", owner, &off, &a), KS_OK);
+    a = aud("acme", "key.update", kid("acme", 2));
+    ASSERT_EQ_INT(S->ops->key_update(S, "acme", kid("acme", 2), &off, &a), KS_ERR_LAST_OWNER);
+    a = aud("acme", "key.delete", owner);
+    ASSERT_EQ_INT(S->ops->key_delete(S, "acme", owner, &a), KS_OK); /* inactive: not counted */
+    a = aud("acme", "key.delete", kid("acme", 2));
+    ASSERT_EQ_INT(S->ops->key_delete(S, "acme", kid("acme", 2), &a), KS_ERR_LAST_OWNER);
+    must_get_key("acme", kid("acme", 2));
+    /* Keys without Owner are not guarded. */
+    a = aud("acme", "key.delete", kid("acme", 1));
+    ASSERT_EQ_INT(S->ops->key_delete(S, "acme", kid("acme", 1), &a), KS_OK);
+}
+
 const conf_test conf_tests_keys[] = {
     CONF_TEST(test_key_insert_get),
     CONF_TEST(test_key_get_not_found),
@@ -475,5 +531,6 @@ const conf_test conf_tests_keys[] = {
     CONF_TEST(test_key_update),
     CONF_TEST(test_key_update_errors_change_nothing),
     CONF_TEST(test_key_delete),
+    CONF_TEST(test_last_owner),
     {NULL, NULL},
 };

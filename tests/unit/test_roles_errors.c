@@ -214,6 +214,7 @@ static void test_error_table(void)
         {KS_ERR_INTERNAL, 500, "internal"},
         {KS_ERR_STORAGE, 503, "storage_unavailable"},
         {KS_ERR_NOMEM, 500, "internal"},
+        {KS_ERR_LAST_OWNER, 409, "last_owner"},
     };
     for (size_t i = 0; i < sizeof ROWS / sizeof *ROWS; i++) {
         const ks_error_info_t *e = ks_error_info(ROWS[i].err);
@@ -224,7 +225,7 @@ static void test_error_table(void)
         ASSERT(e->message && e->message[0]);
     }
     /* Unknown codes map to 500 internal. */
-    static const int UNKNOWN[] = {-19, -100, -1000, 1, 42, -2147483647};
+    static const int UNKNOWN[] = {-20, -100, -1000, 1, 42, -2147483647};
     for (size_t i = 0; i < sizeof UNKNOWN / sizeof *UNKNOWN; i++) {
         const ks_error_info_t *e = ks_error_info(UNKNOWN[i]);
         ASSERT(e != NULL);
