@@ -89,19 +89,21 @@ static ks_http_handler check_routes(ks_http_request *req, const char **pattern, 
     const char *own = req->method;
     unsigned routable = 0;
     for (size_t i = 0; i < N_METHODS; i++) {
-        const char *p = NULL;
         char a[KS_HTTP_ALLOW_MAX];
         req->method = METHODS[i];
-        if (ks_http_route_find(req, &p, a)) {
-            check_pattern(p, req);
+        const ks_route *r = ks_http_route_find(req, a);
+        if (r) {
+            check_pattern(r->pattern, req);
+            FUZZ_CHECK(r->rule.access != KS_ACCESS_UNSET, "route %s %s has no access rule", r->method, r->pattern);
             routable |= 1u << i;
         } else {
             FUZZ_CHECK(!(allow_set(a) & (1u << i)), "%s not found but allowed ('%s')", METHODS[i], a);
         }
     }
     req->method = own;
-    *pattern = NULL;
-    ks_http_handler h = ks_http_route_find(req, pattern, allow);
+    const ks_route *found = ks_http_route_find(req, allow);
+    ks_http_handler h = found ? found->handler : NULL;
+    *pattern = found ? found->pattern : NULL;
     const char *mapped = strcmp(own, "HEAD") == 0 ? "GET" : own;
     int mi = method_index(mapped, strlen(mapped));
     FUZZ_CHECK(!h || mi >= 0, "route found for unknown method '%s'", own);

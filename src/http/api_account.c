@@ -1,7 +1,7 @@
 /*
  * api_account.c - /api/v1/accounts/{a}/settings (GET: view-api-keys or
  * edit-api-keys-settings; PUT: edit-api-keys-settings) and /audit
- * (view-audit-log).
+ * (view-audit-log). The router authorises each call (router.c).
  */
 #include "http/api.h"
 #include "http/auth.h"
@@ -21,25 +21,19 @@ static json_t *settings_json(const ks_settings *s)
 
 void ks_api_settings_get(ks_http_request *req)
 {
-    ks_verify_result vr;
-    if (ks_http_authorize(req, path_account(req), KS_RES_VIEW_KEYS, KS_RES_EDIT_SETTINGS, &vr)) {
-        ks_settings s;
-        int rc = ks_service_settings_get(req->svc, path_account(req), &s);
-        if (rc == KS_OK)
-            ks_http_json(req, 200, settings_json(&s));
-        else
-            ks_http_error(req, rc, NULL);
-    }
-    ks_verify_result_free(&vr);
+    ks_settings s;
+    int rc = ks_service_settings_get(req->svc, path_account(req), &s);
+    if (rc == KS_OK)
+        ks_http_json(req, 200, settings_json(&s));
+    else
+        ks_http_error(req, rc, NULL);
 }
 
 void ks_api_settings_put(ks_http_request *req)
 {
     static const char *const FIELDS[] = {"token_duration_months", "enforce_duration", NULL};
-    ks_verify_result vr;
-    json_t *body = NULL;
-    if (!ks_http_authorize(req, path_account(req), KS_RES_EDIT_SETTINGS, NULL, &vr) ||
-        !(body = ks_json_body_parse(req, FIELDS, 0)))
+    json_t *body = ks_json_body_parse(req, FIELDS, 0);
+    if (!body)
         goto out;
     ks_settings s;
     int rc = ks_service_settings_get(req->svc, path_account(req), &s);
@@ -63,23 +57,19 @@ void ks_api_settings_put(ks_http_request *req)
         goto out;
     }
     s.token_duration_months = (int)months;
-    ks_actor who = {.actor = vr.key_id, .account = path_account(req)};
-    rc = ks_service_settings_put(req->svc, &who, &s);
+    rc = ks_service_settings_put(req->svc, &req->who, &s);
     if (rc == KS_OK)
         ks_http_json(req, 200, settings_json(&s));
     else
         ks_http_error(req, rc, NULL);
 out:
     json_decref(body);
-    ks_verify_result_free(&vr);
 }
 
 void ks_api_audit_list(ks_http_request *req)
 {
-    ks_verify_result vr;
     long limit;
-    if (ks_http_authorize(req, path_account(req), KS_RES_VIEW_AUDIT, NULL, &vr) &&
-        ks_http_param_int(req, "limit", 1, 500, 50, &limit) == 0) {
+    if (ks_http_param_int(req, "limit", 1, 500, 50, &limit) == 0) {
         ks_audit_record *items = NULL;
         size_t n = 0;
         int rc = ks_service_audit_list(req->svc, path_account(req), (int)limit, &items, &n);
@@ -98,5 +88,4 @@ void ks_api_audit_list(ks_http_request *req)
         }
         ks_audit_records_free(items, n);
     }
-    ks_verify_result_free(&vr);
 }

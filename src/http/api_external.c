@@ -1,7 +1,8 @@
 /*
  * api_external.c - /api/v1/accounts/{a}/external-keys: keys of other accounts
  * granted roles here. List needs view-api-keys; add, edit, remove need
- * edit-api-keys. The key's home account keeps owning its tokens and status.
+ * edit-api-keys (the router authorises each call: router.c, authorize.c).
+ * The key's home account keeps owning its tokens and status.
  */
 #include "http/api.h"
 #include "http/auth.h"
@@ -48,36 +49,30 @@ static void external_error(ks_http_request *req, int rc)
 
 void ks_api_external_list(ks_http_request *req)
 {
-    ks_verify_result vr;
-    if (ks_http_authorize(req, path_account(req), KS_RES_VIEW_KEYS, NULL, &vr)) {
-        ks_key *keys = NULL;
-        size_t n = 0;
-        int64_t now = ks_clock_now();
-        int rc = ks_service_external_list(req->svc, path_account(req), &keys, &n);
-        if (rc == KS_OK) {
-            json_t *items = json_array();
-            for (size_t i = 0; items && i < n; i++) {
-                json_t *obj = external_json(req, &keys[i], now);
-                if (obj)
-                    json_array_append_new(items, obj);
-            }
-            ks_http_json(req, 200, json_pack("{s:o}", "items", items));
-        } else {
-            ks_http_error(req, rc, NULL);
+    ks_key *keys = NULL;
+    size_t n = 0;
+    int64_t now = ks_clock_now();
+    int rc = ks_service_external_list(req->svc, path_account(req), &keys, &n);
+    if (rc == KS_OK) {
+        json_t *items = json_array();
+        for (size_t i = 0; items && i < n; i++) {
+            json_t *obj = external_json(req, &keys[i], now);
+            if (obj)
+                json_array_append_new(items, obj);
         }
-        ks_keys_free(keys, n);
+        ks_http_json(req, 200, json_pack("{s:o}", "items", items));
+    } else {
+        ks_http_error(req, rc, NULL);
     }
-    ks_verify_result_free(&vr);
+    ks_keys_free(keys, n);
 }
 
 void ks_api_external_add(ks_http_request *req)
 {
     static const char *const FIELDS[] = {"key", "roles", NULL};
-    ks_verify_result vr;
     ks_strlist roles = {0};
-    json_t *body = NULL;
-    if (!ks_http_authorize(req, path_account(req), KS_RES_EDIT_KEYS, NULL, &vr) ||
-        !(body = ks_json_body_parse(req, FIELDS, 0)))
+    json_t *body = ks_json_body_parse(req, FIELDS, 0);
+    if (!body)
         goto out;
     const char *key_id = NULL;
     char home[KS_ACCOUNT_MAX + 1];
@@ -94,9 +89,8 @@ void ks_api_external_add(ks_http_request *req)
     }
     if (ks_json_get_string_array(req, body, "roles", KS_KEY_ROLES_MAX, ks_role_name_valid, "role name", &roles) < 0)
         goto out;
-    ks_actor who = {.actor = vr.key_id, .account = path_account(req)};
     ks_key key = {0};
-    int rc = ks_service_external_add(req->svc, &who, key_id, &roles, &key);
+    int rc = ks_service_external_add(req->svc, &req->who, key_id, &roles, &key);
     if (rc == KS_OK)
         respond_external(req, 201, &key);
     else if (rc == KS_ERR_NOT_FOUND)
@@ -107,18 +101,15 @@ void ks_api_external_add(ks_http_request *req)
 out:
     json_decref(body);
     ks_strlist_free(&roles);
-    ks_verify_result_free(&vr);
 }
 
 void ks_api_external_update(ks_http_request *req)
 {
     static const char *const FIELDS[] = {"roles", "status", NULL};
     static const char *const STATUS[] = {"inactive", "active", NULL};
-    ks_verify_result vr;
     ks_strlist roles = {0};
-    json_t *body = NULL;
-    if (!ks_http_authorize(req, path_account(req), KS_RES_EDIT_KEYS, NULL, &vr) ||
-        !(body = ks_json_body_parse(req, FIELDS, 0)))
+    json_t *body = ks_json_body_parse(req, FIELDS, 0);
+    if (!body)
         goto out;
     int status = -1;
     int has_status = ks_json_get_enum(req, body, "status", STATUS, &status);
@@ -130,9 +121,8 @@ void ks_api_external_update(ks_http_request *req)
         ks_http_error(req, KS_ERR_INVALID, "Send at least one of the fields 'roles', 'status'.");
         goto out;
     }
-    ks_actor who = {.actor = vr.key_id, .account = path_account(req)};
     ks_key key = {0};
-    int rc = ks_service_external_update(req->svc, &who, req->segments[5], has_roles ? &roles : NULL,
+    int rc = ks_service_external_update(req->svc, &req->who, req->segments[5], has_roles ? &roles : NULL,
                                         has_status ? status : -1, &key);
     if (rc == KS_OK)
         respond_external(req, 200, &key);
@@ -142,19 +132,13 @@ void ks_api_external_update(ks_http_request *req)
 out:
     json_decref(body);
     ks_strlist_free(&roles);
-    ks_verify_result_free(&vr);
 }
 
 void ks_api_external_remove(ks_http_request *req)
 {
-    ks_verify_result vr;
-    if (ks_http_authorize(req, path_account(req), KS_RES_EDIT_KEYS, NULL, &vr)) {
-        ks_actor who = {.actor = vr.key_id, .account = path_account(req)};
-        int rc = ks_service_external_remove(req->svc, &who, req->segments[5]);
-        if (rc == KS_OK)
-            ks_http_json(req, 204, NULL);
-        else
-            external_error(req, rc);
-    }
-    ks_verify_result_free(&vr);
+    int rc = ks_service_external_remove(req->svc, &req->who, req->segments[5]);
+    if (rc == KS_OK)
+        ks_http_json(req, 204, NULL);
+    else
+        external_error(req, rc);
 }

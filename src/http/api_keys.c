@@ -1,8 +1,9 @@
 /*
  * api_keys.c - /api/v1/accounts/{a}/keys...: list, create, show, edit, delete,
- * renew, delete old token, undo renewal. Each checks its resource, decodes
- * and validates its input (400 naming the field), calls the service and
- * renders the key object of API.md.
+ * renew, delete old token, undo renewal. The router authorises each call
+ * (router.c, authorize.c); each handler decodes and validates its input
+ * (400 naming the field), calls the service and renders the key object of
+ * API.md.
  */
 #include "http/api.h"
 #include "http/auth.h"
@@ -22,15 +23,6 @@
 
 static const char *path_account(const ks_http_request *req) { return req->segments[3]; }
 static const char *path_key(const ks_http_request *req) { return req->segments[5]; }
-
-/* Authorises the caller for `resource` in the path's account; fills who. */
-static int authorize(ks_http_request *req, const char *resource, ks_verify_result *vr, ks_actor *who)
-{
-    int ok = ks_http_authorize(req, path_account(req), resource, NULL, vr);
-    who->actor = vr->key_id;
-    who->account = path_account(req);
-    return ok;
-}
 
 /* Sends `status` with the key object (and the new token, once, with a
  * share link: share_id when the service made it already, "" when it could
@@ -95,10 +87,6 @@ static int roles_exist(ks_http_request *req, const ks_strlist *roles)
 
 void ks_api_keys_list(ks_http_request *req)
 {
-    ks_verify_result vr;
-    ks_actor who;
-    if (!authorize(req, KS_RES_VIEW_KEYS, &vr, &who))
-        goto out;
     static const char *const STATUS[] = {"inactive", "active", NULL};
     static const char *const BOOL[] = {"false", "true", NULL};
     ks_key_filter f = {0};
@@ -106,16 +94,16 @@ void ks_api_keys_list(ks_http_request *req)
     const char *q = ks_http_param_get(req, "q");
     f.status = ks_http_param_enum(req, "status", STATUS, -1);
     if (f.status == -2)
-        goto out;
+        return;
     f.outdated = ks_http_param_enum(req, "outdated", BOOL, -1);
     if (f.outdated == -2 || ks_http_param_int(req, "limit", 1, 500, 50, &limit) != 0)
-        goto out;
+        return;
     const char *c = ks_http_param_get(req, "cursor");
     if (c && *c && ks_http_param_int(req, "cursor", 1, 0x7fffffffffffffffL, 0, &cursor) != 0)
-        goto out;
+        return;
     if (q && ks_utf8_length(q) > SEARCH_MAX) {
         ks_http_errorf(req, KS_ERR_INVALID, "Parameter 'q' must be at most %d characters.", SEARCH_MAX);
-        goto out;
+        return;
     }
     f.q = q;
     f.limit = (int)limit;
@@ -123,12 +111,12 @@ void ks_api_keys_list(ks_http_request *req)
     f.now = ks_clock_now();
     ks_settings settings;
     ks_key_page page = {0};
-    int rc = ks_service_settings_get(req->svc, who.account, &settings);
+    int rc = ks_service_settings_get(req->svc, path_account(req), &settings);
     if (rc == KS_OK)
-        rc = ks_service_key_list(req->svc, who.account, &f, &page);
+        rc = ks_service_key_list(req->svc, path_account(req), &f, &page);
     if (rc != KS_OK) {
         ks_http_error(req, rc, NULL);
-        goto out;
+        return;
     }
     json_t *items = json_array();
     for (size_t i = 0; items && i < page.count; i++)
@@ -142,18 +130,14 @@ void ks_api_keys_list(ks_http_request *req)
     }
     ks_http_json(req, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
     ks_key_page_free(&page);
-out:
-    ks_verify_result_free(&vr);
 }
 
 void ks_api_keys_create(ks_http_request *req)
 {
     static const char *const FIELDS[] = {"name", "roles", NULL};
-    ks_verify_result vr;
-    ks_actor who;
     ks_strlist roles = {0};
-    json_t *body = NULL;
-    if (!authorize(req, KS_RES_EDIT_KEYS, &vr, &who) || !(body = ks_json_body_parse(req, FIELDS, 0)))
+    json_t *body = ks_json_body_parse(req, FIELDS, 0);
+    if (!body)
         goto out;
     const char *name = NULL;
     int has_name = ks_json_get_text(req, body, "name", 1, KEY_NAME_MAX, &name);
@@ -168,7 +152,7 @@ void ks_api_keys_create(ks_http_request *req)
         goto out;
     ks_key key = {0};
     char token[KS_TOKEN_LEN + 1];
-    int rc = ks_service_key_create(req->svc, &who, name, &roles, &key, token);
+    int rc = ks_service_key_create(req->svc, &req->who, name, &roles, &key, token);
     if (rc == KS_OK)
         respond_key(req, 201, &key, token, NULL);
     else
@@ -178,34 +162,26 @@ void ks_api_keys_create(ks_http_request *req)
 out:
     json_decref(body);
     ks_strlist_free(&roles);
-    ks_verify_result_free(&vr);
 }
 
 void ks_api_keys_show(ks_http_request *req)
 {
-    ks_verify_result vr;
-    ks_actor who;
-    if (authorize(req, KS_RES_VIEW_KEYS, &vr, &who)) {
-        ks_key key = {0};
-        int rc = ks_service_key_get(req->svc, who.account, path_key(req), &key);
-        if (rc == KS_OK)
-            respond_key(req, 200, &key, NULL, NULL);
-        else
-            ks_http_error(req, rc, rc == KS_ERR_NOT_FOUND ? "No such key in this account." : NULL);
-        ks_key_free(&key);
-    }
-    ks_verify_result_free(&vr);
+    ks_key key = {0};
+    int rc = ks_service_key_get(req->svc, path_account(req), path_key(req), &key);
+    if (rc == KS_OK)
+        respond_key(req, 200, &key, NULL, NULL);
+    else
+        ks_http_error(req, rc, rc == KS_ERR_NOT_FOUND ? "No such key in this account." : NULL);
+    ks_key_free(&key);
 }
 
 void ks_api_keys_update(ks_http_request *req)
 {
     static const char *const FIELDS[] = {"name", "roles", "status", NULL};
     static const char *const STATUS[] = {"inactive", "active", NULL};
-    ks_verify_result vr;
-    ks_actor who;
     ks_strlist roles = {0};
-    json_t *body = NULL;
-    if (!authorize(req, KS_RES_EDIT_KEYS, &vr, &who) || !(body = ks_json_body_parse(req, FIELDS, 0)))
+    json_t *body = ks_json_body_parse(req, FIELDS, 0);
+    if (!body)
         goto out;
     ks_key_patch patch = {NULL, NULL, -1};
     int has_name = ks_json_get_text(req, body, "name", 1, KEY_NAME_MAX, &patch.name);
@@ -224,7 +200,7 @@ void ks_api_keys_update(ks_http_request *req)
         patch.roles = &roles;
     }
     ks_key key = {0};
-    int rc = ks_service_key_update(req->svc, &who, path_key(req), &patch, &key);
+    int rc = ks_service_key_update(req->svc, &req->who, path_key(req), &patch, &key);
     if (rc == KS_OK)
         respond_key(req, 200, &key, NULL, NULL);
     else
@@ -233,37 +209,28 @@ void ks_api_keys_update(ks_http_request *req)
 out:
     json_decref(body);
     ks_strlist_free(&roles);
-    ks_verify_result_free(&vr);
 }
 
 void ks_api_keys_delete(ks_http_request *req)
 {
-    ks_verify_result vr;
-    ks_actor who;
-    if (authorize(req, KS_RES_EDIT_KEYS, &vr, &who)) {
-        int rc = ks_service_key_delete(req->svc, &who, path_key(req));
-        if (rc == KS_OK)
-            ks_http_json(req, 204, NULL);
-        else
-            ks_http_error(req, rc, rc == KS_ERR_NOT_FOUND ? "No such key in this account." : NULL);
-    }
-    ks_verify_result_free(&vr);
+    int rc = ks_service_key_delete(req->svc, &req->who, path_key(req));
+    if (rc == KS_OK)
+        ks_http_json(req, 204, NULL);
+    else
+        ks_http_error(req, rc, rc == KS_ERR_NOT_FOUND ? "No such key in this account." : NULL);
 }
 
 void ks_api_keys_renew(ks_http_request *req)
 {
     static const char *const FIELDS[] = {"delete_old", NULL};
     static const char *const MODES[] = {"later", "now", NULL};
-    ks_verify_result vr;
-    ks_actor who;
-    json_t *body = NULL;
+    json_t *body = ks_json_body_parse(req, FIELDS, 1);
     int mode = KS_DELETE_OLD_LATER;
-    if (!authorize(req, KS_RES_RENEW_TOKEN, &vr, &who) || !(body = ks_json_body_parse(req, FIELDS, 1)) ||
-        ks_json_get_enum(req, body, "delete_old", MODES, &mode) < 0)
+    if (!body || ks_json_get_enum(req, body, "delete_old", MODES, &mode) < 0)
         goto out;
     ks_key key = {0};
     char token[KS_TOKEN_LEN + 1], share_id[KS_SHARE_ID_MAX];
-    int rc = ks_service_key_renew(req->svc, &who, path_key(req), (ks_delete_old)mode, &key, token, share_id);
+    int rc = ks_service_key_renew(req->svc, &req->who, path_key(req), (ks_delete_old)mode, &key, token, share_id);
     if (rc == KS_OK)
         respond_key(req, 200, &key, token, share_id);
     else
@@ -273,25 +240,19 @@ void ks_api_keys_renew(ks_http_request *req)
     ks_key_free(&key);
 out:
     json_decref(body);
-    ks_verify_result_free(&vr);
 }
 
 /* Delete old token and undo renewal: same shape, different transition. */
 static void slot_action(ks_http_request *req,
                         int (*action)(ks_service *, const ks_actor *, const char *, ks_key *))
 {
-    ks_verify_result vr;
-    ks_actor who;
-    if (authorize(req, KS_RES_RENEW_TOKEN, &vr, &who)) {
-        ks_key key = {0};
-        int rc = action(req->svc, &who, path_key(req), &key);
-        if (rc == KS_OK)
-            respond_key(req, 200, &key, NULL, NULL);
-        else
-            ks_http_error(req, rc, rc == KS_ERR_NOT_FOUND ? "No such key in this account." : NULL);
-        ks_key_free(&key);
-    }
-    ks_verify_result_free(&vr);
+    ks_key key = {0};
+    int rc = action(req->svc, &req->who, path_key(req), &key);
+    if (rc == KS_OK)
+        respond_key(req, 200, &key, NULL, NULL);
+    else
+        ks_http_error(req, rc, rc == KS_ERR_NOT_FOUND ? "No such key in this account." : NULL);
+    ks_key_free(&key);
 }
 
 void ks_api_keys_delete_old_token(ks_http_request *req)

@@ -1,6 +1,7 @@
 /*
  * api_roles.c - /api/v1/accounts/{a}/roles: list (view-api-keys or
  * edit-roles), create, edit (rename and/or resources), delete (edit-roles).
+ * The router authorises each call (router.c, authorize.c).
  */
 #include "http/api.h"
 #include "http/auth.h"
@@ -39,32 +40,26 @@ static int role_error(ks_http_request *req, int rc)
 
 void ks_api_roles_list(ks_http_request *req)
 {
-    ks_verify_result vr;
-    if (ks_http_authorize(req, path_account(req), KS_RES_VIEW_KEYS, KS_RES_EDIT_ROLES, &vr)) {
-        ks_role *roles = NULL;
-        size_t n = 0;
-        int rc = ks_service_role_list(req->svc, path_account(req), &roles, &n);
-        if (rc == KS_OK) {
-            json_t *items = json_array();
-            for (size_t i = 0; items && i < n; i++)
-                json_array_append_new(items, ks_role_to_json(&roles[i]));
-            ks_http_json(req, 200, json_pack("{s:o}", "items", items));
-        } else {
-            role_error(req, rc);
-        }
-        ks_roles_free(roles, n);
+    ks_role *roles = NULL;
+    size_t n = 0;
+    int rc = ks_service_role_list(req->svc, path_account(req), &roles, &n);
+    if (rc == KS_OK) {
+        json_t *items = json_array();
+        for (size_t i = 0; items && i < n; i++)
+            json_array_append_new(items, ks_role_to_json(&roles[i]));
+        ks_http_json(req, 200, json_pack("{s:o}", "items", items));
+    } else {
+        role_error(req, rc);
     }
-    ks_verify_result_free(&vr);
+    ks_roles_free(roles, n);
 }
 
 void ks_api_roles_create(ks_http_request *req)
 {
     static const char *const FIELDS[] = {"name", "resources", NULL};
-    ks_verify_result vr;
     ks_role role = {0};
-    json_t *body = NULL;
-    if (!ks_http_authorize(req, path_account(req), KS_RES_EDIT_ROLES, NULL, &vr) ||
-        !(body = ks_json_body_parse(req, FIELDS, 0)))
+    json_t *body = ks_json_body_parse(req, FIELDS, 0);
+    if (!body)
         goto out;
     const char *name = NULL;
     int has_name = ks_json_get_string(req, body, "name", 1, KS_ROLE_NAME_MAX, &name);
@@ -78,8 +73,7 @@ void ks_api_roles_create(ks_http_request *req)
                                  "resource (letters, digits and . _ : / * -, at most 128)", &role.resources) < 0)
         goto out;
     role.name = (char *)name;
-    ks_actor who = {.actor = vr.key_id, .account = path_account(req)};
-    int rc = ks_service_role_create(req->svc, &who, &role);
+    int rc = ks_service_role_create(req->svc, &req->who, &role);
     if (rc == KS_OK)
         respond_role(req, 201, name);
     else
@@ -87,17 +81,14 @@ void ks_api_roles_create(ks_http_request *req)
 out:
     ks_strlist_free(&role.resources);
     json_decref(body);
-    ks_verify_result_free(&vr);
 }
 
 void ks_api_roles_update(ks_http_request *req)
 {
     static const char *const FIELDS[] = {"name", "resources", NULL};
-    ks_verify_result vr;
     ks_strlist resources = {0};
-    json_t *body = NULL;
-    if (!ks_http_authorize(req, path_account(req), KS_RES_EDIT_ROLES, NULL, &vr) ||
-        !(body = ks_json_body_parse(req, FIELDS, 0)))
+    json_t *body = ks_json_body_parse(req, FIELDS, 0);
+    if (!body)
         goto out;
     const char *new_name = NULL;
     int has_name = ks_json_get_string(req, body, "name", 1, KS_ROLE_NAME_MAX, &new_name);
@@ -115,8 +106,7 @@ void ks_api_roles_update(ks_http_request *req)
         ks_http_error(req, KS_ERR_INVALID, "Send at least one of the fields 'name', 'resources'.");
         goto out;
     }
-    ks_actor who = {.actor = vr.key_id, .account = path_account(req)};
-    int rc = ks_service_role_update(req->svc, &who, path_role(req), has_name ? new_name : NULL,
+    int rc = ks_service_role_update(req->svc, &req->who, path_role(req), has_name ? new_name : NULL,
                                     has_res ? &resources : NULL);
     if (rc == KS_OK)
         respond_role(req, 200, has_name ? new_name : path_role(req));
@@ -125,19 +115,13 @@ void ks_api_roles_update(ks_http_request *req)
 out:
     ks_strlist_free(&resources);
     json_decref(body);
-    ks_verify_result_free(&vr);
 }
 
 void ks_api_roles_delete(ks_http_request *req)
 {
-    ks_verify_result vr;
-    if (ks_http_authorize(req, path_account(req), KS_RES_EDIT_ROLES, NULL, &vr)) {
-        ks_actor who = {.actor = vr.key_id, .account = path_account(req)};
-        int rc = ks_service_role_delete(req->svc, &who, path_role(req));
-        if (rc == KS_OK)
-            ks_http_json(req, 204, NULL);
-        else
-            role_error(req, rc);
-    }
-    ks_verify_result_free(&vr);
+    int rc = ks_service_role_delete(req->svc, &req->who, path_role(req));
+    if (rc == KS_OK)
+        ks_http_json(req, 204, NULL);
+    else
+        role_error(req, rc);
 }

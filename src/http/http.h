@@ -11,6 +11,7 @@
 #define KS_HTTP_HTTP_H
 
 #include "service/service.h"
+#include "verify/verify.h"
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -55,11 +56,53 @@ typedef struct {
     const char *route;                  /* route pattern, for logs and metrics */
     const char *server_public_url;      /* --public-url, for links; NULL = from Host */
     int tls;                            /* served over HTTPS */
+    /* Set by the router before a management handler runs (authorize.c): the
+     * caller as verify saw it in the path's account (freed after the
+     * handler), and the actor that its audit entries name. */
+    ks_verify_result caller;
+    ks_actor who;
     ks_http_response res;
 } ks_http_request;
 
 /* A route handler: fills req->res. Errors go through ks_http_error(). */
 typedef void (*ks_http_handler)(ks_http_request *req);
+
+/* Who may call a route. Every route has a rule (a test fails otherwise):
+ * PUBLIC routes check what they need themselves (verify, sign-in, share
+ * links); MANAGEMENT routes (/api/v1/accounts/{a}/...) are authorised by
+ * the router before their handler runs: the caller needs `resource` (or
+ * `alt_resource`) in account {a}, and then every delegation check in
+ * `checks` (API.md "Delegation"). */
+typedef enum {
+    KS_ACCESS_UNSET = 0,  /* no rule: refused, and the route table test fails */
+    KS_ACCESS_PUBLIC,
+    KS_ACCESS_MANAGEMENT,
+} ks_route_access;
+
+enum {
+    /* What the request gives: its management resources must be the caller's. */
+    KS_CHECK_GRANTS_ROLES = 1 << 0,     /* body "roles": role names of the account */
+    KS_CHECK_GRANTS_RESOURCES = 1 << 1, /* body "resources": a role's resources */
+    /* What the request acts on (path segment 5): its authority in the
+     * account must be a subset of the caller's. */
+    KS_CHECK_TARGET_KEY = 1 << 2,       /* a generated key of the account */
+    KS_CHECK_TARGET_GRANT = 1 << 3,     /* an external key's grant here */
+    KS_CHECK_TARGET_ROLE = 1 << 4,      /* a role of the account */
+};
+
+typedef struct {
+    ks_route_access access;
+    const char *resource;      /* MANAGEMENT: needed in the path's account */
+    const char *alt_resource;  /* or this one; NULL = none */
+    unsigned checks;           /* KS_CHECK_* */
+} ks_route_rule;
+
+typedef struct {
+    const char *method;
+    const char *pattern;       /* "*" matches one non-empty segment */
+    ks_http_handler handler;
+    ks_route_rule rule;
+} ks_route;
 
 /* ---- response.c ---- */
 /* Sets a JSON response (steals `body`). */
@@ -78,12 +121,22 @@ void ks_http_json_use_wiping_allocator(void);
 
 /* ---- router.c ---- */
 #define KS_HTTP_ALLOW_MAX 64
-/* The handler for req's method and segments (setting *pattern), or NULL with
- * the methods the path does allow in `allow` ("" when no route matches). */
-ks_http_handler ks_http_route_find(const ks_http_request *req, const char **pattern,
-                                   char allow[KS_HTTP_ALLOW_MAX]);
-/* Runs the handler for req's method and path, or sets 404 / 405. */
+/* The route table (for tests and tools); *n receives its length. */
+const ks_route *ks_http_routes(size_t *n);
+/* The route for req's method and segments, or NULL with the methods the
+ * path does allow in `allow` ("" when no route matches). */
+const ks_route *ks_http_route_find(const ks_http_request *req, char allow[KS_HTTP_ALLOW_MAX]);
+/* Runs the route for req's method and path (authorised by its rule first),
+ * or sets 404 / 405. */
 void ks_http_route(ks_http_request *req);
+
+/* ---- authorize.c ---- */
+/* Applies `rule` to req: for a MANAGEMENT route authenticates the caller,
+ * checks the route's resource in the path's account and every delegation
+ * check of the rule, filling req->caller and req->who. 1 when the handler
+ * may run; else 0 with the 401 / 403 (naming the first missing resource) or
+ * store error set, and nothing changed. */
+int ks_http_route_authorize(ks_http_request *req, const ks_route_rule *rule);
 
 /* ---- request helpers (request.c) ---- */
 /* Splits the raw request target (modified in place, must outlive req) into

@@ -1,52 +1,68 @@
 /*
- * router.c - the route table: method + path pattern -> handler. A pattern
- * segment "*" matches any one non-empty segment. A path that matches with
+ * router.c - the route table: method + path pattern -> handler, and who
+ * may call it (the rule, applied by authorize.c before the handler runs). A
+ * pattern segment "*" matches any one non-empty segment. A path that matches with
  * another method gets 405 with an Allow header; no match at all gets 404.
  */
 #include "http/api.h"
 #include "core/error.h"
+#include "core/roles.h"
 
 #include <string.h>
 
-typedef struct {
-    const char *method;
-    const char *pattern;
-    ks_http_handler handler;
-} route;
+/* Rules: PUBLIC, or MANAGEMENT needing a resource (or either of two) and
+ * the delegation checks of API.md; see ks_route_rule in http.h. */
+#define PUBLIC {KS_ACCESS_PUBLIC, NULL, NULL, 0}
+#define NEEDS(res, checks) {KS_ACCESS_MANAGEMENT, res, NULL, checks}
+#define NEEDS_EITHER(res, alt) {KS_ACCESS_MANAGEMENT, res, alt, 0}
 
-static const route ROUTES[] = {
-    {"GET", "/healthz", ks_api_healthz},
-    {"GET", "/metrics", ks_api_metrics},
-    {"GET", "/api/v1/verify", ks_api_verify},
-    {"POST", "/api/v1/verify", ks_api_verify},
-    {"POST", "/api/v1/login", ks_api_login},
-    {"GET", "/.well-known/jwks.json", ks_api_jwks},
-    {"GET", "/share/*", ks_api_share_page},
-    {"POST", "/share/*/reveal", ks_api_share_reveal},
-    {"POST", "/api/v1/session", ks_api_session_create},
-    {"GET", "/api/v1/session", ks_api_session_show},
-    {"DELETE", "/api/v1/session", ks_api_session_delete},
-    {"GET", "/api/v1/accounts/*/keys", ks_api_keys_list},
-    {"POST", "/api/v1/accounts/*/keys", ks_api_keys_create},
-    {"GET", "/api/v1/accounts/*/keys/export", ks_api_keys_export}, /* before keys/{key} */
-    {"GET", "/api/v1/accounts/*/keys/*", ks_api_keys_show},
-    {"PATCH", "/api/v1/accounts/*/keys/*", ks_api_keys_update},
-    {"DELETE", "/api/v1/accounts/*/keys/*", ks_api_keys_delete},
-    {"POST", "/api/v1/accounts/*/keys/*/renew", ks_api_keys_renew},
-    {"DELETE", "/api/v1/accounts/*/keys/*/old-token", ks_api_keys_delete_old_token},
-    {"POST", "/api/v1/accounts/*/keys/*/undo-renewal", ks_api_keys_undo_renewal},
-    {"GET", "/api/v1/accounts/*/external-keys", ks_api_external_list},
-    {"POST", "/api/v1/accounts/*/external-keys", ks_api_external_add},
-    {"PATCH", "/api/v1/accounts/*/external-keys/*", ks_api_external_update},
-    {"DELETE", "/api/v1/accounts/*/external-keys/*", ks_api_external_remove},
-    {"GET", "/api/v1/accounts/*/settings", ks_api_settings_get},
-    {"PUT", "/api/v1/accounts/*/settings", ks_api_settings_put},
-    {"GET", "/api/v1/accounts/*/roles", ks_api_roles_list},
-    {"POST", "/api/v1/accounts/*/roles", ks_api_roles_create},
-    {"PATCH", "/api/v1/accounts/*/roles/*", ks_api_roles_update},
-    {"DELETE", "/api/v1/accounts/*/roles/*", ks_api_roles_delete},
-    {"GET", "/api/v1/accounts/*/audit", ks_api_audit_list},
+static const ks_route ROUTES[] = {
+    {"GET", "/healthz", ks_api_healthz, PUBLIC},
+    {"GET", "/metrics", ks_api_metrics, PUBLIC},
+    {"GET", "/api/v1/verify", ks_api_verify, PUBLIC},
+    {"POST", "/api/v1/verify", ks_api_verify, PUBLIC},
+    {"POST", "/api/v1/login", ks_api_login, PUBLIC},
+    {"GET", "/.well-known/jwks.json", ks_api_jwks, PUBLIC},
+    {"GET", "/share/*", ks_api_share_page, PUBLIC},
+    {"POST", "/share/*/reveal", ks_api_share_reveal, PUBLIC},
+    {"POST", "/api/v1/session", ks_api_session_create, PUBLIC},
+    {"GET", "/api/v1/session", ks_api_session_show, PUBLIC},
+    {"DELETE", "/api/v1/session", ks_api_session_delete, PUBLIC},
+    {"GET", "/api/v1/accounts/*/keys", ks_api_keys_list, NEEDS(KS_RES_VIEW_KEYS, 0)},
+    {"POST", "/api/v1/accounts/*/keys", ks_api_keys_create, NEEDS(KS_RES_EDIT_KEYS, KS_CHECK_GRANTS_ROLES)},
+    /* before keys/{key} */
+    {"GET", "/api/v1/accounts/*/keys/export", ks_api_keys_export, NEEDS(KS_RES_VIEW_KEYS, 0)},
+    {"GET", "/api/v1/accounts/*/keys/*", ks_api_keys_show, NEEDS(KS_RES_VIEW_KEYS, 0)},
+    {"PATCH", "/api/v1/accounts/*/keys/*", ks_api_keys_update,
+     NEEDS(KS_RES_EDIT_KEYS, KS_CHECK_TARGET_KEY | KS_CHECK_GRANTS_ROLES)},
+    {"DELETE", "/api/v1/accounts/*/keys/*", ks_api_keys_delete, NEEDS(KS_RES_EDIT_KEYS, KS_CHECK_TARGET_KEY)},
+    {"POST", "/api/v1/accounts/*/keys/*/renew", ks_api_keys_renew, NEEDS(KS_RES_RENEW_TOKEN, KS_CHECK_TARGET_KEY)},
+    {"DELETE", "/api/v1/accounts/*/keys/*/old-token", ks_api_keys_delete_old_token,
+     NEEDS(KS_RES_RENEW_TOKEN, KS_CHECK_TARGET_KEY)},
+    {"POST", "/api/v1/accounts/*/keys/*/undo-renewal", ks_api_keys_undo_renewal,
+     NEEDS(KS_RES_RENEW_TOKEN, KS_CHECK_TARGET_KEY)},
+    {"GET", "/api/v1/accounts/*/external-keys", ks_api_external_list, NEEDS(KS_RES_VIEW_KEYS, 0)},
+    {"POST", "/api/v1/accounts/*/external-keys", ks_api_external_add,
+     NEEDS(KS_RES_EDIT_KEYS, KS_CHECK_GRANTS_ROLES)},
+    {"PATCH", "/api/v1/accounts/*/external-keys/*", ks_api_external_update,
+     NEEDS(KS_RES_EDIT_KEYS, KS_CHECK_TARGET_GRANT | KS_CHECK_GRANTS_ROLES)},
+    {"DELETE", "/api/v1/accounts/*/external-keys/*", ks_api_external_remove,
+     NEEDS(KS_RES_EDIT_KEYS, KS_CHECK_TARGET_GRANT)},
+    {"GET", "/api/v1/accounts/*/settings", ks_api_settings_get, NEEDS_EITHER(KS_RES_VIEW_KEYS, KS_RES_EDIT_SETTINGS)},
+    {"PUT", "/api/v1/accounts/*/settings", ks_api_settings_put, NEEDS(KS_RES_EDIT_SETTINGS, 0)},
+    {"GET", "/api/v1/accounts/*/roles", ks_api_roles_list, NEEDS_EITHER(KS_RES_VIEW_KEYS, KS_RES_EDIT_ROLES)},
+    {"POST", "/api/v1/accounts/*/roles", ks_api_roles_create, NEEDS(KS_RES_EDIT_ROLES, KS_CHECK_GRANTS_RESOURCES)},
+    {"PATCH", "/api/v1/accounts/*/roles/*", ks_api_roles_update,
+     NEEDS(KS_RES_EDIT_ROLES, KS_CHECK_TARGET_ROLE | KS_CHECK_GRANTS_RESOURCES)},
+    {"DELETE", "/api/v1/accounts/*/roles/*", ks_api_roles_delete, NEEDS(KS_RES_EDIT_ROLES, KS_CHECK_TARGET_ROLE)},
+    {"GET", "/api/v1/accounts/*/audit", ks_api_audit_list, NEEDS(KS_RES_VIEW_AUDIT, 0)},
 };
+
+const ks_route *ks_http_routes(size_t *n)
+{
+    *n = sizeof ROUTES / sizeof *ROUTES;
+    return ROUTES;
+}
 
 static int pattern_matches(const char *pattern, const ks_http_request *req)
 {
@@ -69,18 +85,15 @@ static int pattern_matches(const char *pattern, const ks_http_request *req)
     return i == req->n_segments;
 }
 
-ks_http_handler ks_http_route_find(const ks_http_request *req, const char **pattern,
-                                   char allow[KS_HTTP_ALLOW_MAX])
+const ks_route *ks_http_route_find(const ks_http_request *req, char allow[KS_HTTP_ALLOW_MAX])
 {
     const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
     allow[0] = '\0';
     for (size_t i = 0; i < sizeof ROUTES / sizeof *ROUTES; i++) {
         if (!pattern_matches(ROUTES[i].pattern, req))
             continue;
-        if (strcmp(ROUTES[i].method, method) == 0) {
-            *pattern = ROUTES[i].pattern;
-            return ROUTES[i].handler;
-        }
+        if (strcmp(ROUTES[i].method, method) == 0)
+            return &ROUTES[i];
         if (!strstr(allow, ROUTES[i].method)) {
             strncat(allow, *allow ? ", " : "", KS_HTTP_ALLOW_MAX - strlen(allow) - 1);
             strncat(allow, ROUTES[i].method, KS_HTTP_ALLOW_MAX - strlen(allow) - 1);
@@ -93,9 +106,12 @@ void ks_http_route(ks_http_request *req)
 {
     const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
     char allow[KS_HTTP_ALLOW_MAX];
-    ks_http_handler handler = ks_http_route_find(req, &req->route, allow);
-    if (handler) {
-        handler(req);
+    const ks_route *route = ks_http_route_find(req, allow);
+    if (route) {
+        req->route = route->pattern;
+        if (ks_http_route_authorize(req, &route->rule))
+            route->handler(req);
+        ks_verify_result_free(&req->caller);
         return;
     }
     if (!*allow && strcmp(method, "GET") == 0 &&

@@ -409,9 +409,10 @@ static enum MHD_Result finish_request(ks_server *srv, struct MHD_Connection *con
              !content_type_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
         ks_http_error(req, KS_ERR_MEDIA_TYPE, NULL);
     else {
-        const char *route = NULL;
         char allow[KS_HTTP_ALLOW_MAX];
-        ks_http_handler handler = ks_http_route_find(req, &route, allow);
+        const ks_route *found = ks_http_route_find(req, allow);
+        ks_http_handler handler = found ? found->handler : NULL;
+        const char *route = found ? found->pattern : NULL;
         enum MHD_Result ok;
         if (handler == ks_api_verify && send_verify(srv, conn, st, route, &ok))
             return ok;

@@ -29,7 +29,7 @@ def router_routes():
     m = re.search(r"\bROUTES\s*\[\s*\]\s*=\s*\{(.*?)\n\s*\};", text, re.S)
     if not m:
         raise AssertionError("no ROUTES[] table found in %s" % ROUTER_C)
-    rows = re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"(/[^"]*)"\s*,\s*[A-Za-z_]\w*\s*\}', m.group(1))
+    rows = re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"(/[^"]*)"\s*,\s*[A-Za-z_]\w*\s*,', m.group(1))
     if not rows:
         raise AssertionError("the ROUTES[] table of %s has no rows" % ROUTER_C)
     return {(meth, pat) for meth, pat in rows if meth != "HEAD"}

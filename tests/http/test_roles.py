@@ -21,7 +21,7 @@ class TestRoles(KeystileCase):
         self.assertEqual(set(o), {"name", "resources", "builtin"})
         self.assertIs(o["builtin"], True)
         self.assertEqual(sorted(o["resources"]), sorted(MANAGEMENT_RESOURCES))
-        self.assertEqual(len(o["resources"]), 6)
+        self.assertEqual(len(o["resources"]), 8)
         u = roles[USER_ADMIN]
         self.assertIs(u["builtin"], True)
         self.assertEqual(sorted(u["resources"]), sorted(USER_ADMIN_RESOURCES))
