@@ -12,20 +12,11 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/roles.h"
+#include "service/authority.h"
 #include "service/sessions.h"
 
 #include <sodium.h>
 #include <stdio.h>
-
-static int has_management_resource(const ks_strlist *resources)
-{
-    static const char *const MANAGEMENT[] = {KS_RES_VIEW_KEYS, KS_RES_EDIT_KEYS, KS_RES_RENEW_TOKEN,
-                                             KS_RES_EDIT_SETTINGS, KS_RES_EDIT_ROLES, KS_RES_VIEW_AUDIT};
-    for (size_t i = 0; i < sizeof MANAGEMENT / sizeof *MANAGEMENT; i++)
-        if (ks_strlist_contains(resources, MANAGEMENT[i]))
-            return 1;
-    return 0;
-}
 
 static void set_cookie(ks_http_request *req, const char *value, int max_age)
 {
@@ -42,7 +33,7 @@ void ks_api_session_create(ks_http_request *req)
     int rc;
     if (!ks_http_check_key_and_token(req, &vr))
         ; /* the error is set */
-    else if (!has_management_resource(&vr.resources))
+    else if (ks_authority_of_resources(&vr.resources) == 0) /* no management authority */
         ks_http_error(req, KS_ERR_FORBIDDEN, "This key has no management permission in its account.");
     else {
         char cookie[KS_SESSION_TEXT_MAX], csrf[KS_SESSION_TEXT_MAX];
@@ -86,6 +77,8 @@ void ks_api_session_show(ks_http_request *req)
 
 void ks_api_session_delete(ks_http_request *req)
 {
+    if (ks_http_refuse_cross_site(req))
+        return;
     const char *cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, KS_SESSION_COOKIE);
     char key_id[KS_KEY_ID_MAX + 1], csrf[KS_SESSION_TEXT_MAX];
     int rc = cookie ? ks_session_resolve(req->svc, cookie, ks_clock_now(), key_id, csrf) : KS_ERR_UNAUTHENTICATED;

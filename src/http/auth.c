@@ -134,11 +134,24 @@ static int authenticate_session(ks_http_request *req, const char *cookie, const 
     return KS_OK;
 }
 
+int ks_http_refuse_cross_site(ks_http_request *req)
+{
+    const char *site = ks_http_header_get(req, "Sec-Fetch-Site");
+    if (!site || strcasecmp(site, "cross-site") != 0 ||
+        !MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, KS_SESSION_COOKIE))
+        return 0;
+    ks_http_error(req, KS_ERR_FORBIDDEN, "Cross-site requests are refused when they carry the session cookie.");
+    return 1;
+}
+
 int ks_http_authorize(ks_http_request *req, const char *account, const char *resource,
                       const char *alt_resource, ks_verify_result *result)
 {
     const char *cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, KS_SESSION_COOKIE);
     int rc;
+    memset(result, 0, sizeof *result);
+    if (ks_http_refuse_cross_site(req))
+        return 0;
     if (ks_http_has_credentials(req)) {
         rc = ks_http_verify_credentials(req, account, NULL, result);
     } else if (cookie) {

@@ -43,6 +43,12 @@ int ks_http_has_credentials(const ks_http_request *req);
  * or the error; free *out with ks_verify_result_free either way. */
 int ks_http_check_key_and_token(ks_http_request *req, ks_verify_result *out);
 
+/* 1 (after setting 403) when the request carries the web admin's session
+ * cookie and the browser says it comes from another site
+ * (Sec-Fetch-Site: cross-site): refused whatever its credentials, so a
+ * page elsewhere cannot ride on a signed-in admin's cookie. */
+int ks_http_refuse_cross_site(ks_http_request *req);
+
 /* Authenticates the caller and checks that its key holds `resource` (or
  * `alt_resource`, may be NULL) in `account`. On success fills *who's actor
  * (pointing into result) and returns 1; otherwise sets the 401/403 response
