@@ -14,8 +14,12 @@ import {
 import {
   applyExternalPermissions, initExternal, refreshExternal, renderExternal, resetExternal,
 } from './js/external.js';
-import { initSettings, loadSettings, resetSettings } from './js/settings.js';
-import { RES, can, resetState, state } from './js/state.js';
+import {
+  applySettingsPermissions, initSettings, loadSettings, resetSettings,
+} from './js/settings.js';
+import {
+  RES, can, onAuthorityChange, reloadAuthority, resetState, state,
+} from './js/state.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -145,6 +149,23 @@ api.setSessionLostHandler((err) => {
   const why = err.code === 'expired' ? err.message : 'Your session has ended. Sign in again to continue.';
   clearErrors();
   showSignin(why);
+});
+
+// A change was refused (403): the page's picture of what this key may do was
+// stale (its roles changed, or a key got more powerful). The refusal itself is
+// shown where the action started, with the API's message; here the page asks
+// again and offers only what is now allowed.
+api.setForbiddenHandler(() => {
+  if (!views.app.hidden) reloadAuthority();
+});
+
+onAuthorityChange(() => {
+  if (views.app.hidden) return;
+  applyPermissions();
+  applyExternalPermissions();
+  applySettingsPermissions();
+  refreshGenerated();
+  refreshExternal();
 });
 
 // ---- tabs ---------------------------------------------------------------------
