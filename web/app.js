@@ -15,6 +15,9 @@ import {
   applyExternalPermissions, initExternal, refreshExternal, renderExternal, resetExternal,
 } from './js/external.js';
 import {
+  applyRolesPermissions, initRoles, refreshRoles, renderRoles, resetRoles,
+} from './js/roles.js';
+import {
   applySettingsPermissions, initSettings, loadSettings, resetSettings,
 } from './js/settings.js';
 import {
@@ -65,6 +68,7 @@ function showSignin(message) {
   resetState();
   resetGenerated();
   resetExternal();
+  resetRoles();
   resetSettings();
   document.title = 'Sign in · Keystile';
   showView('signin');
@@ -116,6 +120,7 @@ function enterApp(info, fresh) {
   showView('app');
   applyPermissions();
   applyExternalPermissions();
+  applyRolesPermissions();
   selectTab('generated', false);
   refreshGenerated();
   refreshExternal();
@@ -163,9 +168,11 @@ onAuthorityChange(() => {
   if (views.app.hidden) return;
   applyPermissions();
   applyExternalPermissions();
+  applyRolesPermissions();
   applySettingsPermissions();
   refreshGenerated();
   refreshExternal();
+  renderRoles(); // reloadAuthority has just fetched them
 });
 
 // ---- tabs ---------------------------------------------------------------------
@@ -183,6 +190,7 @@ function selectTab(name, focus = true) {
   }
   closeMenu();
   if (name === 'external') refreshExternal();
+  if (name === 'roles') refreshRoles();
   if (name === 'settings') loadSettings();
 }
 
@@ -214,6 +222,7 @@ searchInput.addEventListener('input', () => {
     state.query = q;
     refreshGenerated();
     renderExternal();
+    renderRoles();
   }, 150);
 });
 
@@ -254,6 +263,7 @@ menuButton(exportButton, () => [
 
 initGenerated();
 initExternal();
+initRoles();
 initSettings(() => refreshGenerated());
 
 // Restore the signed-in state after a reload (the cookie is HttpOnly, so ask the server).

@@ -170,6 +170,11 @@ export async function listRoles() {
   return data.items;
 }
 
+export const createRole = (name, resources) => request('POST', accountPath('roles'), { body: { name, resources } });
+/** fields: name (a rename) and/or resources. */
+export const updateRole = (name, fields) => request('PATCH', accountPath('roles', name), { body: fields });
+export const deleteRole = (name) => request('DELETE', accountPath('roles', name));
+
 export const getSettings = () => request('GET', accountPath('settings'));
 export const putSettings = (settings) => request('PUT', accountPath('settings'), { body: settings });
 
