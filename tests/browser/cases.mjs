@@ -687,6 +687,97 @@ export function registerCases(test) {
     await page.getByRole('status').getByText(/removed/i).waitFor();
   });
 
+  test('roles: create, edit, delete; a role in use or built-in is refused with the reason', async (t) => {
+    const { page } = t;
+    const tag = randomTag();
+    const name = `Catalog ${tag}`;
+    await signIn(t);
+    await page.getByRole('tab', { name: 'Roles', exact: true }).click();
+    await row(t, 'Owner').first().waitFor();
+
+    // Built-in roles: nothing to do, and the menu says why.
+    let menu = await openRowMenu(t, 'Owner');
+    await menu.getByText('Built-in roles cannot be edited or deleted.').waitFor();
+    assert.equal(await menu.getByRole('menuitem', { name: 'Edit', exact: true }).getAttribute('aria-disabled'), 'true');
+    await page.keyboard.press('Escape');
+
+    await button(page, '+ New Role').click();
+    let dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Role name').fill(name);
+    await dialog.getByRole('checkbox', { name: 'view-api-keys', exact: true }).check();
+    await dialog.getByLabel('API permissions').fill('catalog.read, catalog.write');
+    await t.shot('roles-new');
+    await button(dialog, 'Create').click();
+    await dialogGone(t);
+    await row(t, name).waitFor();
+    let roles = (await call(t.base, 'GET', acct('acme', 'roles'), { cred: t.acme })).data.items;
+    assert.deepEqual(roles.find((r) => r.name === name).resources.sort(), ['catalog.read', 'catalog.write', 'view-api-keys']);
+
+    dialog = await menuAction(t, name, 'Edit');
+    await dialog.getByRole('checkbox', { name: 'view-api-keys', exact: true }).uncheck();
+    await dialog.getByLabel('API permissions').fill('catalog.read');
+    await button(dialog, 'Save').click();
+    await dialogGone(t);
+    roles = (await call(t.base, 'GET', acct('acme', 'roles'), { cred: t.acme })).data.items;
+    assert.deepEqual(roles.find((r) => r.name === name).resources, ['catalog.read']);
+    await t.shot('roles-list');
+
+    // In use by a key: the API's 409 message, in the dialog.
+    const holder = await createKey(t, `Holds ${name}`, [name]);
+    dialog = await menuAction(t, name, 'Delete Role');
+    await button(dialog, 'Delete').click();
+    const refusal = dialog.getByRole('alert');
+    await refusal.waitFor();
+    assert.doesNotMatch(await refusal.textContent(), /HTTP \d+/);
+    await page.keyboard.press('Escape');
+    await dialogGone(t);
+    assert.equal((await call(t.base, 'DELETE', acct('acme', 'keys', holder.key), { cred: t.acme })).status, 204);
+
+    dialog = await menuAction(t, name, 'Delete Role');
+    await button(dialog, 'Delete').click();
+    await dialogGone(t);
+    await row(t, name).waitFor({ state: 'detached' });
+    roles = (await call(t.base, 'GET', acct('acme', 'roles'), { cred: t.acme })).data.items;
+    assert.ok(!roles.some((r) => r.name === name));
+  });
+
+  test('roles: a role admin cannot put in, edit or delete what it does not hold', async (t) => {
+    const { page } = t;
+    const tag = randomTag();
+    const post = (p, body) => call(t.base, 'POST', acct('acme', ...p), { cred: t.acme, body });
+    const roleAdmin = `Role admin ${tag}`;
+    const hooks = `Hooks ${tag}`;
+    const plain = `Plain ${tag}`;
+    assert.equal((await post(['roles'], { name: roleAdmin, resources: ['view-api-keys', 'edit-roles'] })).status, 201);
+    assert.equal((await post(['roles'], { name: hooks, resources: ['edit-webhooks', 'hooks.read'] })).status, 201);
+    assert.equal((await post(['roles'], { name: plain, resources: ['orders.read'] })).status, 201);
+    const admin = await createKey(t, `Role admin key ${tag}`, [roleAdmin]);
+    await signIn(t, admin);
+    await page.getByRole('tab', { name: 'Roles', exact: true }).click();
+    await row(t, hooks).waitFor();
+
+    let menu = await openRowMenu(t, hooks);
+    const why = 'This role gives edit-webhooks, which you do not hold.';
+    await menu.getByText(why, { exact: true }).waitFor();
+    for (const item of ['Edit', 'Delete Role']) {
+      const mi = menu.getByRole('menuitem', { name: item, exact: true });
+      assert.equal(await mi.getAttribute('aria-disabled'), 'true', item);
+      assert.equal(await mi.getAttribute('title'), why, item);
+    }
+    await page.keyboard.press('Escape');
+    menu = await openRowMenu(t, plain);
+    assert.equal(await menu.getByRole('menuitem', { name: 'Edit', exact: true }).getAttribute('aria-disabled'), null);
+    await page.keyboard.press('Escape');
+
+    await button(page, '+ New Role').click();
+    const dialog = page.getByRole('dialog');
+    assert.ok(await dialog.getByRole('checkbox', { name: 'edit-webhooks', exact: true }).isDisabled());
+    assert.ok(await dialog.getByRole('checkbox', { name: 'edit-roles', exact: true }).isEnabled());
+    await t.shot('roles-new-restricted');
+    await page.keyboard.press('Escape');
+    await dialogGone(t);
+  });
+
   test('export: CSV and XLSX downloads', async (t) => {
     const { page } = t;
     await signIn(t);
@@ -804,6 +895,8 @@ export function registerCases(test) {
     await page.getByRole('tab', { name: 'Generated', exact: true }).focus();
     await page.keyboard.press('ArrowRight');
     assert.equal(await page.getByRole('tab', { name: 'External', exact: true }).getAttribute('aria-selected'), 'true');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getByRole('tab', { name: 'Roles', exact: true }).getAttribute('aria-selected'), 'true');
     await page.keyboard.press('ArrowRight');
     assert.equal(await page.getByRole('tab', { name: 'Settings', exact: true }).getAttribute('aria-selected'), 'true');
     assert.ok(await button(page, 'Apply').isVisible());
