@@ -14,8 +14,15 @@ import {
 import {
   applyExternalPermissions, initExternal, refreshExternal, renderExternal, resetExternal,
 } from './js/external.js';
-import { initSettings, loadSettings, resetSettings } from './js/settings.js';
-import { RES, can, resetState, state } from './js/state.js';
+import {
+  applyRolesPermissions, initRoles, refreshRoles, renderRoles, resetRoles,
+} from './js/roles.js';
+import {
+  applySettingsPermissions, initSettings, loadSettings, resetSettings,
+} from './js/settings.js';
+import {
+  RES, can, onAuthorityChange, reloadAuthority, resetState, state,
+} from './js/state.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -61,6 +68,7 @@ function showSignin(message) {
   resetState();
   resetGenerated();
   resetExternal();
+  resetRoles();
   resetSettings();
   document.title = 'Sign in · Keystile';
   showView('signin');
@@ -112,6 +120,7 @@ function enterApp(info, fresh) {
   showView('app');
   applyPermissions();
   applyExternalPermissions();
+  applyRolesPermissions();
   selectTab('generated', false);
   refreshGenerated();
   refreshExternal();
@@ -147,6 +156,25 @@ api.setSessionLostHandler((err) => {
   showSignin(why);
 });
 
+// A change was refused (403): the page's picture of what this key may do was
+// stale (its roles changed, or a key got more powerful). The refusal itself is
+// shown where the action started, with the API's message; here the page asks
+// again and offers only what is now allowed.
+api.setForbiddenHandler(() => {
+  if (!views.app.hidden) reloadAuthority();
+});
+
+onAuthorityChange(() => {
+  if (views.app.hidden) return;
+  applyPermissions();
+  applyExternalPermissions();
+  applyRolesPermissions();
+  applySettingsPermissions();
+  refreshGenerated();
+  refreshExternal();
+  renderRoles(); // reloadAuthority has just fetched them
+});
+
 // ---- tabs ---------------------------------------------------------------------
 
 const tabs = [...document.querySelectorAll('[role=tab]')];
@@ -162,6 +190,7 @@ function selectTab(name, focus = true) {
   }
   closeMenu();
   if (name === 'external') refreshExternal();
+  if (name === 'roles') refreshRoles();
   if (name === 'settings') loadSettings();
 }
 
@@ -193,6 +222,7 @@ searchInput.addEventListener('input', () => {
     state.query = q;
     refreshGenerated();
     renderExternal();
+    renderRoles();
   }, 150);
 });
 
@@ -233,6 +263,7 @@ menuButton(exportButton, () => [
 
 initGenerated();
 initExternal();
+initRoles();
 initSettings(() => refreshGenerated());
 
 // Restore the signed-in state after a reload (the cookie is HttpOnly, so ask the server).

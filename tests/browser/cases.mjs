@@ -229,6 +229,137 @@ export function registerCases(test) {
     assert.equal(await t.page.getByRole('dialog').count(), 0);
   });
 
+  test('delegation: a RESTRICTED admin is offered only what it may grant and act on', async (t) => {
+    const { page } = t;
+    const tag = randomTag();
+    const apiOnly = `API only ${tag}`;
+    const post = (p, body) => call(t.base, 'POST', acct('acme', ...p), { cred: t.acme, body });
+    assert.equal((await post(['roles'], { name: apiOnly, resources: ['orders.read'] })).status, 201);
+    const admin = await createKey(t, `Restricted admin ${tag}`, [RESTRICTED]);
+    const OWNER_HINT = 'This key holds edit-roles, which you do not.';
+    // An Owner grant to the other account's key, for the External tab.
+    await call(t.base, 'DELETE', acct('acme', 'external-keys', t.other.key), { cred: t.acme });
+    assert.equal((await post(['external-keys'], { key: t.other.key, roles: ['Owner'] })).status, 201);
+    try {
+      await signIn(t, admin);
+
+      // (a) Generate: Owner is shown but not offered, and says why; the API-only role is.
+      await button(page, '+ Generate Key').click();
+      let dialog = page.getByRole('dialog');
+      await dialog.waitFor();
+      const owner = dialog.getByRole('checkbox', { name: 'Owner', exact: true });
+      assert.ok(await owner.isDisabled(), 'Owner cannot be granted');
+      assert.match(await dialog.locator('label', { has: page.getByRole('checkbox', { name: 'Owner', exact: true }) }).getAttribute('title'), /Owner: it gives edit-roles, which you do not hold/);
+      assert.match(await owner.evaluate((el) => el.labels[0].querySelector(`#${el.getAttribute('aria-describedby')}`).textContent), /edit-roles/);
+      assert.ok(await dialog.getByRole('checkbox', { name: apiOnly, exact: true }).isEnabled(), 'an API-only role can be granted');
+      assert.ok(await dialog.getByRole('checkbox', { name: RESTRICTED, exact: true }).isEnabled(), 'its own role can be granted');
+      await dialog.getByText(/cannot be granted from it/).waitFor();
+      await t.shot('delegation-generate-roles');
+      await dialog.getByLabel('Key identification').fill(`Made by restricted ${tag}`);
+      await dialog.getByRole('checkbox', { name: apiOnly, exact: true }).check();
+      await button(dialog, 'Generate').click();
+      await shownToken(dialog);
+      await button(dialog, 'Close').click();
+      await dialogGone(t);
+
+      // (b) The Owner key's actions are disabled, each with the reason, and the menu says it once.
+      let menu = await openRowMenu(t, t.acme.key);
+      await menu.getByText(OWNER_HINT, { exact: true }).waitFor();
+      for (const item of ['Edit', 'Renew Token', 'Deactivate', 'Delete Key']) {
+        const mi = menu.getByRole('menuitem', { name: item, exact: true });
+        assert.equal(await mi.getAttribute('aria-disabled'), 'true', item);
+        assert.equal(await mi.getAttribute('title'), OWNER_HINT, item);
+      }
+      await t.shot('delegation-owner-row-menu');
+      await menu.getByRole('menuitem', { name: 'Delete Key', exact: true }).click({ force: true });
+      assert.equal(await page.getByRole('dialog').count(), 0, 'a disabled action opens nothing');
+      await page.keyboard.press('Escape');
+      // Its own key (and weaker ones) stay actionable.
+      menu = await openRowMenu(t, admin.key);
+      assert.equal(await menu.getByRole('menuitem', { name: 'Edit', exact: true }).getAttribute('aria-disabled'), null);
+      await page.keyboard.press('Escape');
+
+      // The same on the External tab: an Owner grant cannot be edited or removed.
+      await page.getByRole('tab', { name: 'External', exact: true }).click();
+      menu = await openRowMenu(t, t.other.key);
+      for (const item of ['Edit', 'Remove']) {
+        const mi = menu.getByRole('menuitem', { name: item, exact: true });
+        assert.equal(await mi.getAttribute('aria-disabled'), 'true', item);
+        assert.equal(await mi.getAttribute('title'), OWNER_HINT, item);
+      }
+      await page.keyboard.press('Escape');
+      await button(page, 'Add Key').click();
+      dialog = page.getByRole('dialog');
+      assert.ok(await dialog.getByRole('checkbox', { name: 'Owner', exact: true }).isDisabled());
+      assert.ok(await dialog.getByRole('checkbox', { name: apiOnly, exact: true }).isEnabled());
+      await page.keyboard.press('Escape');
+      await dialogGone(t);
+      await page.getByRole('tab', { name: 'Generated', exact: true }).click();
+
+      // (c) A real refusal: the key loses edit-api-keys while the page still offers
+      // Generate; the API's message is shown, and the page then stops offering it.
+      const viewer = `Viewer ${tag}`;
+      assert.equal((await post(['roles'], { name: viewer, resources: ['view-api-keys'] })).status, 201);
+      const demoted = await call(t.base, 'PATCH', acct('acme', 'keys', admin.key), { cred: t.acme, body: { roles: [viewer] } });
+      assert.equal(demoted.status, 200, demoted.text);
+      await button(page, '+ Generate Key').click();
+      dialog = page.getByRole('dialog');
+      await dialog.getByLabel('Key identification').fill(`Refused ${tag}`);
+      await button(dialog, 'Generate').click();
+      const refusal = dialog.getByRole('alert').filter({ hasText: /edit-api-keys/ });
+      await refusal.waitFor();
+      await t.shot('delegation-refused');
+      assert.doesNotMatch(await refusal.textContent(), /HTTP \d+/, 'the API message, not a status code');
+      await page.keyboard.press('Escape');
+      await dialogGone(t);
+      await eventually(async () => button(page, '+ Generate Key').isDisabled());
+      const listed = await call(t.base, 'GET', `${acct('acme', 'keys')}?q=${encodeURIComponent(`Refused ${tag}`)}`, { cred: t.acme });
+      assert.deepEqual(listed.data.items, [], 'the refused call made nothing');
+    } finally {
+      await call(t.base, 'DELETE', acct('acme', 'external-keys', t.other.key), { cred: t.acme });
+    }
+  });
+
+  test('a refused row action shows the API message (activate, deactivate)', async (t) => {
+    const { page } = t;
+    const { key } = await createKey(t, `Refused toggle ${randomTag()}`);
+    const off = await call(t.base, 'PATCH', acct('acme', 'keys', key), { cred: t.acme, body: { status: 'inactive' } });
+    assert.equal(off.status, 200, off.text);
+    await signIn(t);
+    // What a server that enforces delegation answers; one call only.
+    const message = 'This key holds edit-webhooks, which the caller lacks (test refusal).';
+    let intercepted = 0;
+    await page.route(`**${acct('acme', 'keys', key)}`, async (route) => {
+      if (route.request().method() !== 'PATCH') return route.fallback();
+      intercepted += 1;
+      return route.fulfill({
+        status: intercepted === 1 ? 403 : 409,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: intercepted === 1
+          ? { code: 'forbidden', message }
+          : { code: 'last_owner', message: 'The account keeps at least one active Owner key (test refusal).' } }),
+      });
+    });
+    const menu = await openRowMenu(t, key);
+    await menu.getByRole('menuitem', { name: 'Activate', exact: true }).click();
+    await page.getByRole('alert').getByText(message, { exact: false }).waitFor();
+    await t.shot('refused-activate');
+    assert.equal((await getKey(t, key)).data.status, 'inactive');
+    await page.unroute(`**${acct('acme', 'keys', key)}`);
+    // A 409 (last_owner) in a confirmation dialog: the API's message, in the dialog.
+    await page.route(`**${acct('acme', 'keys', key)}`, (route) => (route.request().method() === 'PATCH'
+      ? route.fulfill({ status: 409, contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'last_owner', message: 'The account keeps at least one active Owner key (test refusal).' } }) })
+      : route.fallback()));
+    await call(t.base, 'PATCH', acct('acme', 'keys', key), { cred: t.acme, body: { status: 'active' } });
+    await page.reload();
+    await waitForList(t);
+    const dialog = await menuAction(t, key, 'Deactivate');
+    await button(dialog, 'Deactivate').click();
+    await dialog.getByRole('alert').filter({ hasText: 'at least one active Owner key (test refusal)' }).waitFor();
+    assert.equal((await getKey(t, key)).data.status, 'active');
+  });
+
   test('generate: token shown once with Copy; Close removes it from the page', async (t) => {
     const { page } = t;
     const name = `Generated ${randomTag()}`;
@@ -556,6 +687,97 @@ export function registerCases(test) {
     await page.getByRole('status').getByText(/removed/i).waitFor();
   });
 
+  test('roles: create, edit, delete; a role in use or built-in is refused with the reason', async (t) => {
+    const { page } = t;
+    const tag = randomTag();
+    const name = `Catalog ${tag}`;
+    await signIn(t);
+    await page.getByRole('tab', { name: 'Roles', exact: true }).click();
+    await row(t, 'Owner').first().waitFor();
+
+    // Built-in roles: nothing to do, and the menu says why.
+    let menu = await openRowMenu(t, 'Owner');
+    await menu.getByText('Built-in roles cannot be edited or deleted.').waitFor();
+    assert.equal(await menu.getByRole('menuitem', { name: 'Edit', exact: true }).getAttribute('aria-disabled'), 'true');
+    await page.keyboard.press('Escape');
+
+    await button(page, '+ New Role').click();
+    let dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Role name').fill(name);
+    await dialog.getByRole('checkbox', { name: 'view-api-keys', exact: true }).check();
+    await dialog.getByLabel('API permissions').fill('catalog.read, catalog.write');
+    await t.shot('roles-new');
+    await button(dialog, 'Create').click();
+    await dialogGone(t);
+    await row(t, name).waitFor();
+    let roles = (await call(t.base, 'GET', acct('acme', 'roles'), { cred: t.acme })).data.items;
+    assert.deepEqual(roles.find((r) => r.name === name).resources.sort(), ['catalog.read', 'catalog.write', 'view-api-keys']);
+
+    dialog = await menuAction(t, name, 'Edit');
+    await dialog.getByRole('checkbox', { name: 'view-api-keys', exact: true }).uncheck();
+    await dialog.getByLabel('API permissions').fill('catalog.read');
+    await button(dialog, 'Save').click();
+    await dialogGone(t);
+    roles = (await call(t.base, 'GET', acct('acme', 'roles'), { cred: t.acme })).data.items;
+    assert.deepEqual(roles.find((r) => r.name === name).resources, ['catalog.read']);
+    await t.shot('roles-list');
+
+    // In use by a key: the API's 409 message, in the dialog.
+    const holder = await createKey(t, `Holds ${name}`, [name]);
+    dialog = await menuAction(t, name, 'Delete Role');
+    await button(dialog, 'Delete').click();
+    const refusal = dialog.getByRole('alert');
+    await refusal.waitFor();
+    assert.doesNotMatch(await refusal.textContent(), /HTTP \d+/);
+    await page.keyboard.press('Escape');
+    await dialogGone(t);
+    assert.equal((await call(t.base, 'DELETE', acct('acme', 'keys', holder.key), { cred: t.acme })).status, 204);
+
+    dialog = await menuAction(t, name, 'Delete Role');
+    await button(dialog, 'Delete').click();
+    await dialogGone(t);
+    await row(t, name).waitFor({ state: 'detached' });
+    roles = (await call(t.base, 'GET', acct('acme', 'roles'), { cred: t.acme })).data.items;
+    assert.ok(!roles.some((r) => r.name === name));
+  });
+
+  test('roles: a role admin cannot put in, edit or delete what it does not hold', async (t) => {
+    const { page } = t;
+    const tag = randomTag();
+    const post = (p, body) => call(t.base, 'POST', acct('acme', ...p), { cred: t.acme, body });
+    const roleAdmin = `Role admin ${tag}`;
+    const hooks = `Hooks ${tag}`;
+    const plain = `Plain ${tag}`;
+    assert.equal((await post(['roles'], { name: roleAdmin, resources: ['view-api-keys', 'edit-roles'] })).status, 201);
+    assert.equal((await post(['roles'], { name: hooks, resources: ['edit-webhooks', 'hooks.read'] })).status, 201);
+    assert.equal((await post(['roles'], { name: plain, resources: ['orders.read'] })).status, 201);
+    const admin = await createKey(t, `Role admin key ${tag}`, [roleAdmin]);
+    await signIn(t, admin);
+    await page.getByRole('tab', { name: 'Roles', exact: true }).click();
+    await row(t, hooks).waitFor();
+
+    let menu = await openRowMenu(t, hooks);
+    const why = 'This role gives edit-webhooks, which you do not hold.';
+    await menu.getByText(why, { exact: true }).waitFor();
+    for (const item of ['Edit', 'Delete Role']) {
+      const mi = menu.getByRole('menuitem', { name: item, exact: true });
+      assert.equal(await mi.getAttribute('aria-disabled'), 'true', item);
+      assert.equal(await mi.getAttribute('title'), why, item);
+    }
+    await page.keyboard.press('Escape');
+    menu = await openRowMenu(t, plain);
+    assert.equal(await menu.getByRole('menuitem', { name: 'Edit', exact: true }).getAttribute('aria-disabled'), null);
+    await page.keyboard.press('Escape');
+
+    await button(page, '+ New Role').click();
+    const dialog = page.getByRole('dialog');
+    assert.ok(await dialog.getByRole('checkbox', { name: 'edit-webhooks', exact: true }).isDisabled());
+    assert.ok(await dialog.getByRole('checkbox', { name: 'edit-roles', exact: true }).isEnabled());
+    await t.shot('roles-new-restricted');
+    await page.keyboard.press('Escape');
+    await dialogGone(t);
+  });
+
   test('export: CSV and XLSX downloads', async (t) => {
     const { page } = t;
     await signIn(t);
@@ -673,6 +895,8 @@ export function registerCases(test) {
     await page.getByRole('tab', { name: 'Generated', exact: true }).focus();
     await page.keyboard.press('ArrowRight');
     assert.equal(await page.getByRole('tab', { name: 'External', exact: true }).getAttribute('aria-selected'), 'true');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getByRole('tab', { name: 'Roles', exact: true }).getAttribute('aria-selected'), 'true');
     await page.keyboard.press('ArrowRight');
     assert.equal(await page.getByRole('tab', { name: 'Settings', exact: true }).getAttribute('aria-selected'), 'true');
     assert.ok(await button(page, 'Apply').isVisible());

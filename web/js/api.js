@@ -9,6 +9,7 @@
 let csrf = null;
 let account = null;
 let onSessionLost = null;
+let onForbidden = null;
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -31,6 +32,15 @@ export function currentAccount() {
 /** Called when a management call answers 401: the session ended (expired, signed out elsewhere). */
 export function setSessionLostHandler(fn) {
   onSessionLost = fn;
+}
+
+/**
+ * Called when a change (any method but GET) answers 403: what the page offers was
+ * based on a stale picture of the signed-in key's authority. The caller still
+ * gets the error, with the API's message, to show where the action was started.
+ */
+export function setForbiddenHandler(fn) {
+  onForbidden = fn;
 }
 
 const enc = encodeURIComponent;
@@ -97,6 +107,7 @@ export async function request(method, path, options = {}) {
       err.sessionLost = true; // the page is back at sign-in; callers need not report it again
       onSessionLost(err);
     }
+    if (res.status === 403 && method !== 'GET' && !options.session && onForbidden) onForbidden(err);
     throw err;
   }
   return data;
@@ -158,6 +169,11 @@ export async function listRoles() {
   const data = await request('GET', accountPath('roles'));
   return data.items;
 }
+
+export const createRole = (name, resources) => request('POST', accountPath('roles'), { body: { name, resources } });
+/** fields: name (a rename) and/or resources. */
+export const updateRole = (name, fields) => request('PATCH', accountPath('roles', name), { body: fields });
+export const deleteRole = (name) => request('DELETE', accountPath('roles', name));
 
 export const getSettings = () => request('GET', accountPath('settings'));
 export const putSettings = (settings) => request('PUT', accountPath('settings'), { body: settings });

@@ -284,16 +284,34 @@ function secretBox(value, { label, copyLabel, hint = null, className = 'token-bo
     hint ? h('p', { class: 'field-hint', text: hint }) : null);
 }
 
-/** A set of role checkboxes (one per role of the account). */
-export function roleChecklist(roles, selected = [], legend = 'Roles') {
+/**
+ * A set of role checkboxes (one per role of the account).
+ * options.legend: the fieldset's legend.
+ * options.lock(role): null when the role may be chosen, else {reason, note}: the
+ *   box is shown disabled (kept as it was, so an edit never drops a role by
+ *   itself), `reason` is its tooltip and description, `note` a short visible
+ *   text. Locked roles stay listed so people see what exists and why they
+ *   cannot hand it on, rather than wondering where it went.
+ */
+export function roleChecklist(roles, selected = [], { legend = 'Roles', lock = () => null } = {}) {
   const chosen = new Set(selected);
+  let anyLocked = false;
   const boxes = roles.map((role) => {
     const id = newId('role');
-    const input = h('input', { type: 'checkbox', id, value: role.name, checked: chosen.has(role.name) });
-    const hint = role.resources && role.resources.length ? role.resources.join(', ') : 'No resources';
-    return h('label', { class: 'choice role-choice', for: id, title: hint },
-      input, h('span', { class: 'role-choice-name', text: role.name }),
-      role.builtin ? h('span', { class: 'tag tag-muted', 'aria-hidden': 'true', text: 'built-in' }) : null);
+    const locked = lock(role);
+    const noteId = locked ? newId('role-lock') : null;
+    if (locked) anyLocked = true;
+    const input = h('input', {
+      type: 'checkbox', id, value: role.name, checked: chosen.has(role.name),
+      disabled: !!locked, 'aria-describedby': noteId,
+    });
+    const resources = role.resources && role.resources.length ? role.resources.join(', ') : 'No resources';
+    return h('label', { class: ['choice', 'role-choice', locked && 'role-choice-locked'], for: id,
+      title: locked ? `${locked.reason}\n${resources}` : resources },
+    input, h('span', { class: 'role-choice-name', text: role.name }),
+    role.builtin ? h('span', { class: 'tag tag-muted', 'aria-hidden': 'true', text: 'built-in' }) : null,
+    // Out of the name (aria-hidden), into the description (aria-describedby).
+    locked ? h('span', { class: 'role-lock-note', id: noteId, 'aria-hidden': 'true', text: locked.note }) : null);
   });
   // Roles that the key holds but the account no longer lists are kept visible.
   for (const name of selected) {
@@ -304,6 +322,7 @@ export function roleChecklist(roles, selected = [], legend = 'Roles') {
     }
   }
   const fieldset = h('fieldset', { class: 'fieldset' }, h('legend', { text: legend }),
+    anyLocked ? h('p', { class: 'field-hint', text: 'Roles that give management permissions your key does not hold cannot be granted from it.' }) : null,
     boxes.length ? h('div', { class: 'role-grid' }, boxes)
       : h('p', { class: 'muted', text: 'This account has no roles yet.' }));
   fieldset.selectedRoles = () => [...fieldset.querySelectorAll('input[type=checkbox]:checked')].map((i) => i.value);

@@ -9,7 +9,8 @@ import { failure, success } from './feedback.js';
 import { formatDate, plural } from './format.js';
 import { closeMenuWithin, menuButton } from './menu.js';
 import {
-  can, emptyState, getRoles, kebabButton, missingHint, RES, renewalAlert, roleChips, state, statusBadge,
+  actionState, can, emptyState, getRoles, grantLock, kebabButton, keyBlockedReason, missingHint, RES, renewalAlert,
+  roleChips, state, statusBadge,
 } from './state.js';
 
 const el = {};
@@ -44,7 +45,8 @@ export async function refreshExternal() {
   const seq = ++loadSeq;
   el.table.setAttribute('aria-busy', 'true');
   try {
-    const list = await api.listExternal();
+    // The roles come along: a grant's actions depend on what its roles give.
+    const [list] = await Promise.all([api.listExternal(), getRoles(true).catch(() => null)]);
     if (seq !== loadSeq) return;
     items = list;
     loaded = true;
@@ -107,11 +109,7 @@ export function renderExternal() {
 
 function renderRow(item) {
   const kebab = kebabButton(item.key);
-  menuButton(kebab, () => [
-    { label: 'Edit', onSelect: (btn) => openEdit(item, btn), disabled: !can(RES.editKeys), hint: missingHint(RES.editKeys) },
-    { separator: true },
-    { label: 'Remove', danger: true, onSelect: (btn) => openRemove(item, btn), disabled: !can(RES.editKeys), hint: missingHint(RES.editKeys) },
-  ]);
+  menuButton(kebab, () => grantActions(item));
   return h('tr', { dataset: { key: item.key }, class: item.status !== 'active' ? 'row-inactive' : null },
     h('th', { scope: 'row', class: 'cell-key' },
       h('div', { class: 'key-line' }, h('code', { class: 'key-id', text: item.key }), renewalAlert(item.renewal_alert)),
@@ -123,6 +121,21 @@ function renderRow(item) {
     h('td', { class: 'cell-status' }, statusBadge(item.status),
       item.home_status === 'inactive' ? h('div', { class: 'cell-note', text: `Deactivated by ${item.account}` }) : null),
     h('td', { class: 'cell-actions' }, h('div', { class: 'menu-anchor' }, kebab)));
+}
+
+/**
+ * The row menu: Edit and Remove need edit-api-keys and that the grant's roles
+ * here give nothing the signed-in key lacks (else disabled, saying why).
+ */
+function grantActions(item) {
+  const blocked = keyBlockedReason(item.roles);
+  const edit = actionState(RES.editKeys, blocked);
+  return [
+    blocked ? { note: blocked } : null,
+    { label: 'Edit', onSelect: (btn) => openEdit(item, btn), ...edit },
+    { separator: true },
+    { label: 'Remove', danger: true, onSelect: (btn) => openRemove(item, btn), ...edit },
+  ].filter(Boolean);
 }
 
 async function rolesOrFail() {
@@ -142,7 +155,7 @@ async function openAdd(returnFocus) {
     placeholder: 'kst-otheraccount-xxxxxxxxxx',
     hint: 'The API key (not the token) of a key of another account. Its owner keeps managing its tokens.',
   });
-  const checklist = roleChecklist(roles, [], 'Roles in this account');
+  const checklist = roleChecklist(roles, [], { legend: 'Roles in this account', lock: grantLock });
   openDialog({
     title: 'Add external key',
     content: [keyField.field, checklist],
@@ -183,7 +196,7 @@ async function openAdd(returnFocus) {
 async function openEdit(item, returnFocus) {
   const roles = await rolesOrFail();
   if (!roles) return;
-  const checklist = roleChecklist(roles, item.roles, 'Roles in this account');
+  const checklist = roleChecklist(roles, item.roles, { legend: 'Roles in this account', lock: grantLock });
   const activeId = newId('active');
   const active = h('input', { type: 'checkbox', id: activeId, checked: item.status === 'active' });
   openDialog({

@@ -10,7 +10,8 @@ import { failure, success } from './feedback.js';
 import { formatAge, formatDate, formatDateTime, plural } from './format.js';
 import { closeMenuWithin, menuButton } from './menu.js';
 import {
-  can, emptyState, getRoles, kebabButton, missingHint, RES, renewalAlert, roleChips, state, statusBadge,
+  actionState, can, emptyState, getRoles, grantLock, kebabButton, keyBlockedReason, missingHint, reloadAuthority,
+  RES, renewalAlert, roleChips, state, statusBadge,
 } from './state.js';
 
 const el = {};
@@ -45,7 +46,8 @@ export async function refreshGenerated() {
   const query = state.query;
   el.table.setAttribute('aria-busy', 'true');
   try {
-    const items = await api.listKeys(query);
+    // The roles come along: a row's actions depend on what its roles give.
+    const [items] = await Promise.all([api.listKeys(query), getRoles(true).catch(() => null)]);
     if (seq !== loadSeq) return;
     keys = items;
     render(query);
@@ -130,27 +132,39 @@ function renderRow(key) {
     h('td', { class: 'cell-actions' }, h('div', { class: 'menu-anchor' }, kebab)));
 }
 
+/**
+ * The row menu. An action is offered when the signed-in key holds its route's
+ * resource and the key's authority here is within its own; otherwise it is
+ * disabled, its tooltip says why, and a note atop the menu says it once for all.
+ */
 function rowActions(key) {
   const hasOld = (key.tokens || []).some((t) => t.slot === 'old');
-  const edit = can(RES.editKeys);
-  const renew = can(RES.renew);
-  const items = [
-    { label: 'Edit', onSelect: (btn) => openEdit(key, btn), disabled: !edit, hint: missingHint(RES.editKeys) },
-    { label: 'Renew Token', onSelect: (btn) => openRenew(key, btn), disabled: !renew, hint: missingHint(RES.renew) },
-  ];
+  const blocked = keyBlockedReason(key.roles);
+  const edit = actionState(RES.editKeys, blocked);
+  const renew = actionState(RES.renew, blocked);
+  const items = [];
+  if (blocked) items.push({ note: blocked });
+  items.push(
+    { label: 'Edit', onSelect: (btn) => openEdit(key, btn), ...edit },
+    { label: 'Renew Token', onSelect: (btn) => openRenew(key, btn), ...renew });
   if (hasOld) {
     items.push(
-      { label: 'Delete Old Token', onSelect: (btn) => openDeleteOld(key, btn), disabled: !renew, hint: missingHint(RES.renew) },
-      { label: 'Undo Renewal', onSelect: (btn) => openUndo(key, btn), disabled: !renew, hint: missingHint(RES.renew) });
+      { label: 'Delete Old Token', onSelect: (btn) => openDeleteOld(key, btn), ...renew },
+      { label: 'Undo Renewal', onSelect: (btn) => openUndo(key, btn), ...renew });
   }
   if (key.status === 'active') {
-    items.push({ label: 'Deactivate', onSelect: (btn) => openDeactivate(key, btn), disabled: !edit, hint: missingHint(RES.editKeys) });
+    items.push({ label: 'Deactivate', onSelect: (btn) => openDeactivate(key, btn), ...edit });
   } else {
-    items.push({ label: 'Activate', onSelect: (btn) => activate(key, btn), disabled: !edit, hint: missingHint(RES.editKeys) });
+    items.push({ label: 'Activate', onSelect: (btn) => activate(key, btn), ...edit });
   }
   items.push({ separator: true },
-    { label: 'Delete Key', danger: true, onSelect: (btn) => openDeleteKey(key, btn), disabled: !edit, hint: missingHint(RES.editKeys) });
+    { label: 'Delete Key', danger: true, onSelect: (btn) => openDeleteKey(key, btn), ...edit });
   return items;
+}
+
+/** After a change to the key this page is signed in with, learn again what it may do. */
+function afterChangeTo(key) {
+  if (state.session && key.key === state.session.key) reloadAuthority();
 }
 
 /** A key as people name it in messages: its id and, in quotes, its name. */
@@ -182,7 +196,7 @@ async function openGenerate(returnFocus) {
     label: 'Key identification', required: true, maxlength: 100,
     hint: 'A name that says who or what uses this key, e.g. “ERP sync” or “Marketplace feed”.',
   });
-  const checklist = roleChecklist(roles, []);
+  const checklist = roleChecklist(roles, [], { lock: grantLock });
   openDialog({
     title: 'Generate key',
     content: [name.field, checklist],
@@ -240,7 +254,7 @@ async function openEdit(key, returnFocus) {
     return;
   }
   const name = textField({ label: 'Key identification', value: key.name, required: true, maxlength: 100 });
-  const checklist = roleChecklist(roles, key.roles);
+  const checklist = roleChecklist(roles, key.roles, { lock: grantLock });
   openDialog({
     title: `Edit ${key.key}`,
     content: [name.field, checklist],
@@ -263,6 +277,7 @@ async function openEdit(key, returnFocus) {
           if (!updated) return;
           ctl.close();
           refreshGenerated();
+          afterChangeTo(key);
           success(`Changes to ${key.key} saved.`);
         },
       },
@@ -409,6 +424,7 @@ async function activate(key) {
   try {
     await withRefreshOnConflict(() => api.updateKey(key.key, { status: 'active' }));
     success(`Key ${key.key} activated.`);
+    afterChangeTo(key);
   } catch (err) {
     failure(`Could not activate ${key.key}: ${err.message}`, err);
   }

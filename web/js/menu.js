@@ -30,7 +30,9 @@ export function isMenuOpen(button) {
 
 /**
  * Wires a menu button. items() returns [{label, onSelect, danger, disabled, hint}] each
- * time the menu opens (so it reflects the current state of the key).
+ * time the menu opens (so it reflects the current state of the key); {separator: true}
+ * draws a line and {note: 'text'} a line of text that describes the menu (say, why its
+ * actions are disabled) without being an item.
  */
 export function menuButton(button, items) {
   if (!button.id) button.id = newId('menu-button');
@@ -56,6 +58,12 @@ function openMenu(button, items, focusWhich) {
   for (const item of items) {
     if (item.separator) {
       menu.append(h('div', { class: 'menu-separator', role: 'separator' }));
+      continue;
+    }
+    if (item.note) {
+      const noteId = newId('menu-note');
+      menu.append(h('p', { class: 'menu-note', id: noteId, role: 'none', text: item.note }));
+      menu.setAttribute('aria-describedby', noteId);
       continue;
     }
     const el = h('button', {

@@ -57,12 +57,17 @@ export function resetSettings() {
   showError('');
 }
 
-export async function loadSettings() {
-  const seq = ++loadSeq;
+/** Enables the form when the signed-in key may change the settings, else says why not. */
+export function applySettingsPermissions() {
   const editable = can(RES.editSettings);
   for (const input of [...el.radios, el.enforce, el.apply]) input.disabled = !editable;
   el.note.hidden = editable;
   el.note.textContent = editable ? '' : `You can see these settings but not change them. ${missingHint(RES.editSettings)}`;
+}
+
+export async function loadSettings() {
+  const seq = ++loadSeq;
+  applySettingsPermissions();
   try {
     const settings = await api.getSettings();
     if (seq !== loadSeq) return;

@@ -11,12 +11,22 @@ export const state = {
   settings: null,
 };
 
+/**
+ * The management resources, in the order the API names them (and so the order
+ * in which "the first missing one" is told). Every other resource (orders.read...)
+ * is an API permission of the account and limits no one here.
+ */
 export const RES = {
   viewKeys: 'view-api-keys',
   editKeys: 'edit-api-keys',
   renew: 'renew-api-token',
   editSettings: 'edit-api-keys-settings',
+  editRoles: 'edit-roles',
+  viewAudit: 'view-audit-log',
+  editUsers: 'edit-users',
+  editWebhooks: 'edit-webhooks',
 };
+export const MANAGEMENT = Object.values(RES);
 
 /** Whether the signed-in key holds a resource (the server checks again on every call). */
 export function can(resource) {
@@ -26,6 +36,91 @@ export function can(resource) {
 
 export function missingHint(resource) {
   return `Your key's roles do not include ${resource}.`;
+}
+
+// ---- authority: nobody grants or acts on more than it holds -----------------------
+//
+// The signed-in key's authority is the management resources of its roles (the
+// session's resources). A role is grantable when every management resource it
+// gives is held; a key or grant may be acted on when the management resources
+// of its roles here are all held. Both are only what the page offers: the
+// server refuses the rest with 403 forbidden whatever this page shows.
+
+/** Management resources that `resources` give and the signed-in key lacks, in API order. */
+function missingOf(resources) {
+  if (!state.session || !state.session.resources) return []; // unknown: let the server decide
+  const given = new Set(resources || []);
+  return MANAGEMENT.filter((r) => given.has(r) && !can(r));
+}
+
+/** The role objects of the cached list named in `names` (unknown names are skipped). */
+function rolesNamed(names) {
+  const roles = state.roles || [];
+  return (names || []).map((n) => roles.find((r) => r.name === n)).filter(Boolean);
+}
+
+/** The first management resource a role gives that the signed-in key lacks, or null. */
+export function roleMissing(role) {
+  return missingOf(role.resources)[0] || null;
+}
+
+/**
+ * For the role checkboxes: null when the signed-in key may grant the role, else
+ * {reason, note}: a sentence naming the first resource it lacks, and a short label.
+ */
+export function grantLock(role) {
+  const missing = roleMissing(role);
+  return missing ? { reason: `You cannot grant ${role.name}: it gives ${missing}, which you do not hold.`, note: `Needs ${missing}` } : null;
+}
+
+/** Why a role cannot be edited or deleted by the signed-in key, or null when it can. */
+export function roleEditBlockedReason(role) {
+  const missing = roleMissing(role);
+  return missing ? `This role gives ${missing}, which you do not hold.` : null;
+}
+
+/**
+ * Why the signed-in key may not act on a key or grant holding the roles `names`
+ * in this account (a sentence naming the first resource it lacks), or null.
+ */
+export function keyBlockedReason(names) {
+  const missing = missingOf(rolesNamed(names).flatMap((r) => r.resources || []))[0];
+  return missing ? `This key holds ${missing}, which you do not.` : null;
+}
+
+/**
+ * A row action's state: disabled with the reason when the signed-in key lacks
+ * the route's resource, else when the target is more powerful, else enabled.
+ */
+export function actionState(resource, blocked) {
+  if (!can(resource)) return { disabled: true, hint: missingHint(resource) };
+  if (blocked) return { disabled: true, hint: blocked };
+  return { disabled: false, hint: null };
+}
+
+const authorityListeners = [];
+
+/** fn() runs after the signed-in key's resources or the role list changed. */
+export function onAuthorityChange(fn) {
+  authorityListeners.push(fn);
+}
+
+/**
+ * Asks the server again what the signed-in key holds (GET /api/v1/session) and
+ * for the roles, then lets every view re-apply what it offers. Called after a
+ * refusal (403: this page's picture was stale) and after a change to the
+ * signed-in key itself. Failures are left to the next call to report.
+ */
+export async function reloadAuthority() {
+  if (!state.session) return;
+  try {
+    const [info] = await Promise.all([api.loadSession(), getRoles(true).catch(() => null)]);
+    if (!state.session || info.key !== state.session.key) return;
+    state.session.resources = info.resources || null;
+  } catch {
+    return;
+  }
+  for (const fn of authorityListeners) fn();
 }
 
 export async function getRoles(force = false) {

@@ -1,0 +1,226 @@
+// roles.js - the Roles tab: the roles of this account and what each gives.
+// A role gives management resources (what a key may do here, RES in state.js)
+// and API permissions (orders.read...: what an integration may call). Creating
+// or editing one may only put in management resources the signed-in key holds;
+// a role giving one it lacks cannot be edited or deleted from it. Built-in
+// roles cannot be changed at all. The server checks all of it again.
+
+import * as api from './api.js';
+import { h, newId } from './dom.js';
+import { confirmDialog, openDialog, textField } from './dialogs.js';
+import { success } from './feedback.js';
+import { plural } from './format.js';
+import { closeMenuWithin, menuButton } from './menu.js';
+import {
+  actionState, can, emptyState, getRoles, kebabButton, MANAGEMENT, missingHint, reloadAuthority, RES,
+  roleEditBlockedReason, state,
+} from './state.js';
+
+const el = {};
+let loadSeq = 0;
+
+export function initRoles() {
+  el.body = document.getElementById('roles-body');
+  el.table = document.getElementById('roles-table');
+  el.empty = document.getElementById('roles-empty');
+  el.count = document.getElementById('roles-count');
+  el.add = document.getElementById('add-role-button');
+  el.add.addEventListener('click', () => openRoleDialog(null, el.add));
+}
+
+export function resetRoles() {
+  loadSeq += 1;
+  el.body.replaceChildren();
+  el.count.textContent = '';
+  el.empty.hidden = true;
+}
+
+export function applyRolesPermissions() {
+  el.add.disabled = !can(RES.editRoles);
+  el.add.title = can(RES.editRoles) ? '' : missingHint(RES.editRoles);
+}
+
+export async function refreshRoles() {
+  const seq = ++loadSeq;
+  el.table.setAttribute('aria-busy', 'true');
+  try {
+    await getRoles(true);
+    if (seq !== loadSeq) return;
+    renderRoles();
+  } catch (err) {
+    if (seq !== loadSeq) return;
+    el.body.replaceChildren();
+    el.table.hidden = true;
+    el.count.textContent = '';
+    emptyState(el.empty, {
+      title: 'The roles could not be loaded',
+      text: err.message,
+      action: { label: 'Try again', onClick: () => refreshRoles() },
+    });
+  } finally {
+    if (seq === loadSeq) el.table.removeAttribute('aria-busy');
+  }
+}
+
+function matches(role, q) {
+  if (!q) return true;
+  const needle = q.toLowerCase();
+  return [role.name, ...(role.resources || [])].some((v) => v.toLowerCase().includes(needle));
+}
+
+/** Renders the cached role list (state.roles, shared with the key dialogs), filtered by the search box. */
+export function renderRoles() {
+  if (!state.roles) return;
+  const query = state.query;
+  const shown = state.roles.filter((r) => matches(r, query));
+  const active = document.activeElement;
+  const focusedRow = active && el.body.contains(active) ? active.closest('tr') : null;
+  const focusedName = focusedRow ? focusedRow.dataset.role : null;
+  closeMenuWithin(el.body);
+  el.body.replaceChildren(...shown.map(renderRow));
+  if (focusedName !== null) {
+    const row = [...el.body.rows].find((r) => r.dataset.role === focusedName);
+    (row ? row.querySelector('.kebab') : el.add).focus();
+  }
+  el.table.hidden = shown.length === 0;
+  if (shown.length === 0) {
+    emptyState(el.empty, query
+      ? { title: `No roles match “${query}”`, text: 'Search looks at role names and their resources.' }
+      : { title: 'No roles', text: 'Use + New Role to name a set of resources that keys can be given.' });
+  } else {
+    el.empty.hidden = true;
+  }
+  const n = shown.length;
+  el.count.textContent = query ? `${plural(n, 'role', 'roles')} matching “${query}”` : plural(n, 'role', 'roles');
+}
+
+/** Resources as two chip lists: management first, then API permissions. */
+function resourceCell(resources) {
+  const management = MANAGEMENT.filter((r) => resources.includes(r));
+  const other = resources.filter((r) => !MANAGEMENT.includes(r));
+  if (!management.length && !other.length) return h('span', { class: 'muted', text: 'No resources' });
+  return h('div', { class: 'resource-lists' },
+    management.length ? h('ul', { class: 'chips', 'aria-label': 'Management resources' },
+      management.map((r) => h('li', { class: ['chip', 'chip-management'], text: r }))) : null,
+    other.length ? h('ul', { class: 'chips', 'aria-label': 'API permissions' },
+      other.map((r) => h('li', { class: 'chip', text: r }))) : null);
+}
+
+function renderRow(role) {
+  const kebab = kebabButton(role.name);
+  menuButton(kebab, () => roleActions(role));
+  return h('tr', { dataset: { role: role.name } },
+    h('th', { scope: 'row', class: 'cell-key' },
+      h('div', { class: 'key-line' }, h('span', { class: 'role-name', text: role.name }),
+        role.builtin ? h('span', { class: 'tag tag-muted', text: 'built-in' }) : null)),
+    h('td', { class: 'cell-roles' }, resourceCell(role.resources || [])),
+    h('td', { class: 'cell-actions' }, h('div', { class: 'menu-anchor' }, kebab)));
+}
+
+/**
+ * Why a role's Edit and Delete are not offered: built-in, the route's resource
+ * (edit-roles) missing, or the role giving a management resource the signed-in
+ * key lacks. The reason is each item's tooltip and, once, a note atop the menu.
+ */
+function roleActions(role) {
+  const blocked = role.builtin ? 'Built-in roles cannot be edited or deleted.' : roleEditBlockedReason(role);
+  const edit = actionState(RES.editRoles, blocked);
+  return [
+    blocked ? { note: blocked } : null,
+    { label: 'Edit', onSelect: (btn) => openRoleDialog(role, btn), ...edit },
+    { separator: true },
+    { label: 'Delete Role', danger: true, onSelect: (btn) => openDelete(role, btn), ...edit },
+  ].filter(Boolean);
+}
+
+/** After any change to a role: it may change what the signed-in key holds, and every list. */
+function afterChange() {
+  reloadAuthority();
+}
+
+/** A 404 or 409 says the list is stale (deleted, renamed, still in use): reload it. */
+async function withRefreshOnConflict(fn) {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err.status === 404 || err.status === 409) refreshRoles();
+    throw err;
+  }
+}
+
+/**
+ * The create/edit form: the name, one checkbox per management resource
+ * (those the signed-in key lacks shown disabled, kept as they are), and the
+ * API permissions as a list separated by spaces or commas.
+ */
+function openRoleDialog(role, returnFocus) {
+  const resources = role ? role.resources || [] : [];
+  const name = textField({ label: 'Role name', value: role ? role.name : '', required: true, maxlength: 100 });
+  const boxes = MANAGEMENT.map((r) => {
+    const id = newId('res');
+    const held = can(r);
+    const noteId = held ? null : newId('res-lock');
+    const input = h('input', { type: 'checkbox', id, value: r, checked: resources.includes(r), disabled: !held, 'aria-describedby': noteId });
+    const reason = `You cannot put ${r} into a role: your key does not hold it.`;
+    return h('label', { class: ['choice', 'role-choice', !held && 'role-choice-locked'], for: id, title: held ? null : reason },
+      input, h('span', { class: 'role-choice-name mono', text: r }),
+      held ? null : h('span', { class: 'role-lock-note', id: noteId, 'aria-hidden': 'true', text: 'You do not hold it' }));
+  });
+  const management = h('fieldset', { class: 'fieldset' }, h('legend', { text: 'Management resources' }),
+    h('p', { class: 'field-hint', text: 'What keys with this role may do in this web admin and the management API. Only resources your key holds can be given.' }),
+    h('div', { class: 'role-grid' }, boxes));
+  const other = textField({
+    label: 'API permissions', mono: true, maxlength: 13000,
+    value: resources.filter((r) => !MANAGEMENT.includes(r)).join(' '),
+    placeholder: 'orders.read orders.write',
+    hint: 'The resources your APIs check with verify, separated by spaces or commas.',
+  });
+  openDialog({
+    title: role ? `Edit ${role.name}` : 'New role',
+    content: [name.field, management, other.field],
+    returnFocus,
+    actions: [
+      { label: 'Cancel' },
+      {
+        label: role ? 'Save' : 'Create', kind: 'primary', submit: true,
+        onClick: async (ctl) => {
+          const value = name.input.value.trim();
+          if (!value) {
+            name.input.setAttribute('aria-invalid', 'true');
+            ctl.setError('Enter a role name.');
+            name.input.focus();
+            return;
+          }
+          name.input.removeAttribute('aria-invalid');
+          const chosen = [
+            ...[...management.querySelectorAll('input:checked')].map((i) => i.value),
+            ...other.input.value.split(/[\s,]+/).filter(Boolean),
+          ];
+          const fields = { resources: [...new Set(chosen)] };
+          if (!role || value !== role.name) fields.name = value;
+          const saved = await ctl.run(() => withRefreshOnConflict(() => (role ? api.updateRole(role.name, fields)
+            : api.createRole(fields.name, fields.resources))));
+          if (!saved) return;
+          ctl.close();
+          afterChange();
+          success(role ? `Changes to role ${value} saved.` : `Role ${value} created.`);
+        },
+      },
+    ],
+  });
+}
+
+function openDelete(role, returnFocus) {
+  confirmDialog({
+    title: 'Delete role?',
+    message: `The role ${role.name} will be deleted. A role that a key or an external key still holds cannot be deleted.`,
+    confirmLabel: 'Delete',
+    danger: true,
+    returnFocus,
+    action: () => withRefreshOnConflict(() => api.deleteRole(role.name)),
+    done: () => {
+      afterChange();
+      success(`Role ${role.name} deleted.`);
+    },
+  });
+}
