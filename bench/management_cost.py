@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""What one management call costs the server, for two builds side by side.
+
+    python3 bench/management_cost.py BASELINE_BIN [CANDIDATE_BIN] [--calls N]
+
+Starts each `keystile serve` on a free loopback port in its own temporary
+directory (SQLite, a fresh account), makes the same management calls over one
+keep-alive connection, and prints for each kind of call the server's CPU per
+call (utime + stime of the server process over the calls, from /proc, divided
+by the number of calls) and the client-side latency, then the ratio
+candidate / baseline. A benchmark, not a test: nothing is asserted. Servers
+run under `timeout` and are stopped at the end; the temporary directories are
+removed.
+"""
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK  # utime, stime
+
+
+class Server:
+    def __init__(self, binary):
+        self.dir = tempfile.mkdtemp(prefix="ks-mgmt-bench-")
+        os.chmod(self.dir, 0o700)
+        db = os.path.join(self.dir, "k.db")
+        out = subprocess.run([binary, "account", "create", "bench", "--db", db], check=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=30)
+        self.owner = json.loads(out.stdout.decode().strip().splitlines()[-1])
+        self.port = free_port()
+        self.proc = subprocess.Popen(["timeout", "600", binary, "serve", "--db", db, "--listen",
+                                      "127.0.0.1:%d" % self.port, "--access-log", "none"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while True:
+            try:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                if self.call("GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        # timeout(1) is the parent: the server is its only child.
+        kids = open("/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)).read().split()
+        self.pid = int(kids[0])
+
+    def call(self, method, path, body=None):
+        headers = {"X-API-Key": self.owner["key"], "X-API-Token": self.owner["token"]}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        self.conn.request(method, path, body=data, headers=headers)
+        r = self.conn.getresponse()
+        raw = r.read()
+        return r.status, (json.loads(raw) if raw else None)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def measure(srv, calls):
+    """{kind: (cpu_us_per_call, wall_us_per_call)} for each kind of call."""
+    base = "/api/v1/accounts/bench"
+    role = "bench role %d" % time.monotonic_ns()
+    status, _ = srv.call("POST", base + "/roles", {"name": role, "resources": ["orders.read"]})
+    assert status == 201, status
+    status, key = srv.call("POST", base + "/keys", {"name": "target", "roles": [role]})
+    assert status == 201, status
+    target = key["key"]
+    kinds = {
+        # a read: only the route's resource is checked
+        "show key": lambda i: ("GET", base + "/keys/" + target, None, 200),
+        # the target's authority and the roles given are checked too
+        "edit key roles": lambda i: ("PATCH", base + "/keys/" + target, {"roles": [role]}, 200),
+        # the target's authority
+        "renew later + delete old": None,
+    }
+    out = {}
+    for name, build in kinds.items():
+        t0, c0 = time.perf_counter(), cpu_seconds(srv.pid)
+        n = 0
+        for i in range(calls):
+            if build is None:
+                st1, _ = srv.call("POST", base + "/keys/%s/renew" % target, {"delete_old": "later"})
+                st2, _ = srv.call("DELETE", base + "/keys/%s/old-token" % target)
+                assert (st1, st2) == (200, 200), (st1, st2)
+                n += 2
+                continue
+            method, path, body, want = build(i)
+            st, _ = srv.call(method, path, body)
+            assert st == want, (name, st)
+            n += 1
+        wall, cpu = time.perf_counter() - t0, cpu_seconds(srv.pid) - c0
+        out[name] = (cpu / n * 1e6, wall / n * 1e6)
+    return out
+
+
+def main(argv):
+    calls = 2000
+    if "--calls" in argv:
+        i = argv.index("--calls")
+        calls = int(argv[i + 1])
+        del argv[i:i + 2]
+    if len(argv) < 2 or argv[1] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 2
+    bins = argv[1:3] if len(argv) > 2 else [argv[1], os.path.join(ROOT, "build", "keystile")]
+    results = []
+    for b in bins:
+        srv = Server(b)
+        try:
+            measure(srv, calls // 10)  # warm up
+            results.append(measure(srv, calls))
+        finally:
+            srv.stop()
+    print("management call cost, %d calls each, SQLite, one keep-alive connection" % calls)
+    print("%-26s %14s %14s %14s %14s %8s" % ("call", "base cpu us", "base wall us", "cand cpu us",
+                                               "cand wall us", "cpu x"))
+    for kind in results[0]:
+        b, c = results[0][kind], results[-1][kind]
+        print("%-26s %14.1f %14.1f %14.1f %14.1f %8.2f" % (kind, b[0], b[1], c[0], c[1], c[0] / b[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
