@@ -22,7 +22,7 @@ const char KS_HELP_INTRO[] =
     "node). The other commands are clients of the HTTP API, for admins and their automation.";
 
 const char KS_HELP_CLIENT[] =
-    "The client commands (keys, settings, roles, external, verify) call the server at "
+    "The client commands (keys, settings, roles, external, audit, verify) call the server at "
     "$KEYSTILE_URL with the credential in $KEYSTILE_KEY and $KEYSTILE_TOKEN; --url, --key and "
     "--token override them. The account managed is the credential key's own account, read from "
     "the key id kst-ACCOUNT-xxxxxxxxxx, unless --account names another one (where the key must "
@@ -90,6 +90,11 @@ const ks_group_doc KS_GROUPS[] = {
      "An external key is a key of another account that this account granted roles to. Its home "
      "account keeps its tokens and its own status; this account controls only the grant: which "
      "roles the key holds here and whether the grant is active."},
+    {"audit", "read the account's audit log",
+     "Every change to keys, roles, settings and external keys is audited, and so are web sign-ins, "
+     "login tokens issued, share links revealed and failed authentications of management calls. "
+     "An entry says who (actor), what (action, target, detail), how the actor authenticated (via) and "
+     "from which client address; it never holds a token."},
     {"verify", "check a key and token the way a gateway does",
      "The call gateways make on every request of an integration."},
     {NULL, NULL, NULL},
@@ -170,6 +175,19 @@ static const ks_opt_doc EXTERNAL_ADD_OPTS[] = {
 static const ks_opt_doc EXTERNAL_EDIT_OPTS[] = {
     {"role", "ROLE", KS_OPT_REPEAT, "Replace the granted roles by these; repeat for several."},
     {"status", "active|inactive", 0, "Switch the grant on or off; the key's home account is not affected."},
+    {NULL, NULL, 0, NULL},
+};
+
+static const ks_opt_doc AUDIT_LIST_OPTS[] = {
+    {"actor", "KEY", 0,
+     "Only entries by this actor, exact match: a key id, or cli, system, unknown (a failed "
+     "authentication whose credential named no key) or anonymous (a share link revealed)."},
+    {"action", "ACTION", 0, "Only entries of this action, exact match, e.g. key.renew or auth.failed."},
+    {"limit", "N", 0, "Print at most N entries, the newest (default: every matching entry)."},
+    {"page-size", "N", 0, "Entries fetched per request, 1-500 (default 100)."},
+    {"cursor", "CURSOR", 0,
+     "Start after this position: the next_cursor printed by an earlier --json --limit listing "
+     "with the same filters."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -355,6 +373,29 @@ const ks_cmd_doc KS_COMMANDS[] = {
      "home account. Asks for confirmation on a terminal; pass --yes in scripts. Needs edit-api-keys.",
      NULL, CLIENT | KS_WITH_YES, "keystile external remove kst-partner-a2b3c4d5e6 --yes\n",
      ks_cmd_external_remove},
+
+    {"audit", "list", NULL, "[--actor KEY] [--action ACTION] [--limit N] [OPTIONS]",
+     "list the account's audit entries, newest first",
+     "Prints a table with the columns AT, ACTOR, ACTION, TARGET, VIA (token, session, login, oidc "
+     "or system), ADDRESS (the client's IP address, - for the command line) and DETAIL (what "
+     "changed, as JSON; - when nothing more).\n\n"
+     "The actions are account.create, key.create, key.update, key.delete, key.renew, "
+     "key.delete_old_token, key.undo_renewal, role.create, role.update, role.delete, "
+     "settings.update, external.add, external.update, external.remove, and the events "
+     "session.create (web sign-in), login.issue (login token issued), share.reveal (one-time "
+     "link revealed) and auth.failed (a credential failed a management call here; detail gives "
+     "the reason).\n\n"
+     "It follows the API's next_cursor and prints every matching entry unless --limit is given. "
+     "With --json it prints {\"items\": [...], \"next_cursor\": ...}: the entries fetched and the "
+     "cursor to continue after the last one (null at the end). Needs the view-audit-log resource.",
+     AUDIT_LIST_OPTS, CLIENT,
+     "# the whole log of the account\n"
+     "keystile audit list\n"
+     "# the 20 newest failed authentications\n"
+     "keystile audit list --action auth.failed --limit 20\n"
+     "# what one key did, as JSON\n"
+     "keystile audit list --actor kst-acme-k3v7q2m7xa --json\n",
+     ks_cmd_audit_list},
 
     {"verify", NULL, NULL, "[--resource RESOURCE] [--account ACCOUNT] [OPTIONS]",
      "check a key and token the way a gateway does",

@@ -11,6 +11,9 @@
 #include "core/roles.h"
 #include "core/token_age.h"
 
+#include <stdio.h>
+#include <string.h>
+
 static const char *path_account(const ks_http_request *req) { return req->segments[3]; }
 
 static json_t *settings_json(const ks_settings *s)
@@ -66,26 +69,64 @@ out:
     json_decref(body);
 }
 
+#define AUDIT_FILTER_MAX 256 /* bytes of actor= and action= */
+
+/* A string, or JSON null for NULL (fields not recorded on older entries). */
+static json_t *string_or_null(const char *v)
+{
+    return v ? json_string(v) : json_null();
+}
+
+static json_t *audit_entry_json(const ks_audit_record *r)
+{
+    json_t *detail = json_loads(r->detail, 0, NULL);
+    return json_pack("{s:o, s:s, s:s, s:s, s:o, s:o, s:o}", "at", ks_time_to_json(r->at), "actor", r->actor,
+                     "action", r->action, "target", r->target, "detail", detail ? detail : json_object(),
+                     "via", string_or_null(r->via), "address", string_or_null(r->address));
+}
+
+/* An optional exact-match filter parameter ("" = none): 0, or -1 after a 400. */
+static int audit_filter_param(ks_http_request *req, const char *name, const char **out)
+{
+    const char *v = ks_http_param_get(req, name);
+    *out = v && *v ? v : NULL;
+    if (*out && strlen(*out) > AUDIT_FILTER_MAX) {
+        ks_http_errorf(req, KS_ERR_INVALID, "Parameter '%s' must be at most %d bytes.", name, AUDIT_FILTER_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+/* GET .../audit?limit=&cursor=&actor=&action=: one page, newest first, and
+ * the cursor of the next one (null on the last page), as the key list. */
 void ks_api_audit_list(ks_http_request *req)
 {
-    long limit;
-    if (ks_http_param_int(req, "limit", 1, 500, 50, &limit) == 0) {
-        ks_audit_record *items = NULL;
-        size_t n = 0;
-        int rc = ks_service_audit_list(req->svc, path_account(req), (int)limit, &items, &n);
-        if (rc == KS_OK) {
-            json_t *arr = json_array();
-            for (size_t i = 0; arr && i < n; i++) {
-                json_t *detail = json_loads(items[i].detail, 0, NULL);
-                json_array_append_new(arr, json_pack("{s:o, s:s, s:s, s:s, s:o}", "at", ks_time_to_json(items[i].at),
-                                                     "actor", items[i].actor, "action", items[i].action,
-                                                     "target", items[i].target,
-                                                     "detail", detail ? detail : json_object()));
-            }
-            ks_http_json(req, 200, json_pack("{s:o}", "items", arr));
-        } else {
-            ks_http_error(req, rc, NULL);
-        }
-        ks_audit_records_free(items, n);
+    ks_audit_filter f = {0};
+    long limit, cursor = 0;
+    if (ks_http_param_int(req, "limit", 1, KS_AUDIT_PAGE_MAX, 50, &limit) != 0)
+        return;
+    const char *c = ks_http_param_get(req, "cursor");
+    if ((c && *c && ks_http_param_int(req, "cursor", 1, 0x7fffffffffffffffL, 0, &cursor) != 0) ||
+        audit_filter_param(req, "actor", &f.actor) != 0 || audit_filter_param(req, "action", &f.action) != 0)
+        return;
+    f.limit = (int)limit;
+    f.before_id = cursor;
+    ks_audit_page page = {0};
+    int rc = ks_service_audit_list(req->svc, path_account(req), &f, &page);
+    if (rc != KS_OK) {
+        ks_http_error(req, rc, NULL);
+        return;
     }
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < page.count; i++)
+        json_array_append_new(items, audit_entry_json(&page.items[i]));
+    json_t *next = json_null();
+    if (page.next_id) {
+        char buf[24];
+        snprintf(buf, sizeof buf, "%lld", (long long)page.next_id);
+        json_decref(next);
+        next = json_string(buf);
+    }
+    ks_http_json(req, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
+    ks_audit_page_free(&page);
 }

@@ -23,6 +23,8 @@ void ks_api_login(ks_http_request *req)
         char *jwt = NULL;
         int64_t expires_at = 0;
         int rc = ks_login_issue(req->svc, vr.key_id, vr.account, &vr.roles, &jwt, &expires_at);
+        if (rc == KS_OK)
+            ks_http_audit_event(req, vr.key_id, vr.account, "login.issue", vr.key_id);
         if (rc == KS_OK) {
             ks_http_json(req, 200, json_pack("{s:s, s:o}", "token", jwt, "expires_at", ks_time_to_json(expires_at)));
             req->res.secret_body = 1;

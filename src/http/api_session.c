@@ -38,6 +38,8 @@ void ks_api_session_create(ks_http_request *req)
     else {
         char cookie[KS_SESSION_TEXT_MAX], csrf[KS_SESSION_TEXT_MAX];
         rc = ks_session_create(req->svc, vr.key_id, cookie, csrf);
+        if (rc == KS_OK)
+            ks_http_audit_event(req, vr.key_id, vr.account, "session.create", vr.key_id);
         if (rc == KS_OK) {
             ks_http_json(req, 201, json_pack("{s:s, s:s, s:s}", "csrf", csrf, "key", vr.key_id,
                                              "account", vr.account));

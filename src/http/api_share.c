@@ -87,6 +87,9 @@ void ks_api_share_reveal(ks_http_request *req)
 {
     char key[KS_KEY_ID_MAX + 1], token[KS_TOKEN_LEN + 1];
     int rc = ks_share_reveal(req->svc, req->segments[1], key, token);
+    char account[KS_ACCOUNT_MAX + 1];
+    if (rc == KS_OK && ks_key_id_parse(key, account) == KS_OK) /* the link's holder has no identity */
+        ks_http_audit_event(req, "anonymous", account, "share.reveal", key);
     if (rc == KS_OK) {
         ks_http_json(req, 200, json_pack("{s:s, s:s}", "key", key, "token", token));
         req->res.secret_body = 1;

@@ -2,6 +2,7 @@
 #include "http/auth.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "log/log.h"
 #include "service/login_keys.h"
 #include "service/sessions.h"
 
@@ -70,7 +71,10 @@ int ks_http_verify_credentials(ks_http_request *req, const char *target, const c
             return KS_OK;
         }
         /* A valid signature is not enough: the key must still be active now. */
-        return ks_verify_key_id(req->svc->index, claims.sub, target, resource, now, out);
+        int rc = ks_verify_key_id(req->svc->index, claims.sub, target, resource, now, out);
+        if (rc == KS_OK && out->reason == KS_VERIFY_OK)
+            req->auth_via = "login";
+        return rc;
     }
     ks_credentials cred;
     ks_credentials_read(req, &cred);
@@ -78,6 +82,8 @@ int ks_http_verify_credentials(ks_http_request *req, const char *target, const c
                               cred.token_len, target, resource};
     int rc = ks_verify(req->svc->index, &req->svc->secret, &vreq, now, out);
     ks_credentials_wipe(&cred);
+    if (rc == KS_OK && out->reason == KS_VERIFY_OK)
+        req->auth_via = "token";
     return rc;
 }
 
@@ -99,6 +105,8 @@ int ks_http_check_key_and_token(ks_http_request *req, ks_verify_result *out)
         ks_http_error(req, KS_ERR_EXPIRED, NULL);
     else if (out->reason != KS_VERIFY_OK)
         ks_http_error(req, KS_ERR_UNAUTHENTICATED, "Wrong API key or API token.");
+    else
+        req->auth_via = "token";
     return rc == KS_OK && out->reason == KS_VERIFY_OK;
 }
 
@@ -106,6 +114,39 @@ int ks_http_has_credentials(const ks_http_request *req)
 {
     const char *authz = ks_http_header_get(req, MHD_HTTP_HEADER_AUTHORIZATION);
     return authz || (ks_http_header_get(req, "X-API-Key") && ks_http_header_get(req, "X-API-Token"));
+}
+
+/* Audits a presented credential that failed to authenticate a management
+ * call (auth.failed) in `account`, when that account exists: actor the
+ * claimed key id when it has the key format, else "unknown"; target the
+ * account; via the kind of credential; detail {"reason": reason}. Never a token or a header
+ * value other than a well-formed key id. A failure to write is logged. */
+static void audit_auth_failure(ks_http_request *req, const char *account, const ks_verify_result *result,
+                               const char *reason)
+{
+    char claimed[KS_KEY_ID_MAX + 1] = "";
+    const char *authz = ks_http_header_get(req, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *via = authz && strncasecmp(authz, "Bearer ", 7) == 0 ? "login"
+                      : ks_http_has_credentials(req)                  ? "token"
+                                                                       : "session";
+    if (result && result->key_id[0] && ks_key_id_parse(result->key_id, NULL) == KS_OK) {
+        snprintf(claimed, sizeof claimed, "%s", result->key_id);
+    } else if (strcmp(via, "token") == 0) {
+        ks_credentials cred;
+        ks_credentials_read(req, &cred);
+        if (cred.key[0] && strlen(cred.key) <= KS_KEY_ID_MAX && ks_key_id_parse(cred.key, NULL) == KS_OK)
+            snprintf(claimed, sizeof claimed, "%s", cred.key);
+        ks_credentials_wipe(&cred);
+    }
+    const char *actor = claimed[0] ? claimed : "unknown";
+    char detail[64]; /* reason is a fixed lower-case name: no escaping needed */
+    snprintf(detail, sizeof detail, "{\"reason\":\"%s\"}", reason);
+    ks_actor who;
+    ks_http_actor_init(req, &who, actor, account);
+    who.via = via;
+    int rc = ks_service_audit_event(req->svc, &who, "auth.failed", account, detail);
+    if (rc != KS_OK && rc != KS_ERR_NOT_FOUND)
+        ks_log("warn", "audit of a failed authentication not written", NULL);
 }
 
 /* Web admin path: the session cookie plus a matching X-CSRF-Token header.
@@ -117,6 +158,8 @@ static int authenticate_session(ks_http_request *req, const char *cookie, const 
     memset(result, 0, sizeof *result);
     int64_t now = ks_clock_now();
     int rc = ks_session_resolve(req->svc, cookie, now, key_id, csrf);
+    if (rc == KS_ERR_UNAUTHENTICATED)
+        audit_auth_failure(req, account, NULL, "session_ended");
     if (rc != KS_OK) {
         ks_http_error(req, rc, rc == KS_ERR_UNAUTHENTICATED ? "The session has ended; sign in again." : NULL);
         return -1;
@@ -131,6 +174,8 @@ static int authenticate_session(ks_http_request *req, const char *cookie, const 
         ks_http_error(req, rc, NULL);
         return -1;
     }
+    if (result->reason == KS_VERIFY_OK)
+        req->auth_via = "session";
     return KS_OK;
 }
 
@@ -171,12 +216,14 @@ int ks_http_authorize(ks_http_request *req, const char *account, const char *res
     case KS_VERIFY_OK:
         break;
     case KS_VERIFY_EXPIRED:
+        audit_auth_failure(req, account, result, ks_verify_reason_name(result->reason));
         ks_http_error(req, KS_ERR_EXPIRED, NULL);
         return 0;
     case KS_VERIFY_FORBIDDEN:
         ks_http_error(req, KS_ERR_FORBIDDEN, NULL);
         return 0;
     default: /* one message for every bad credential: no hint which half was wrong */
+        audit_auth_failure(req, account, result, ks_verify_reason_name(result->reason));
         ks_http_error(req, KS_ERR_UNAUTHENTICATED, NULL);
         return 0;
     }

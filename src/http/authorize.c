@@ -115,7 +115,7 @@ int ks_http_route_authorize(ks_http_request *req, const ks_route_rule *rule)
     const char *account = path_account(req);
     if (!ks_http_authorize(req, account, rule->resource, rule->alt_resource, &req->caller))
         return 0;
-    req->who = (ks_actor){.actor = req->caller.key_id, .account = account};
+    ks_http_actor_init(req, &req->who, req->caller.key_id, account);
     unsigned checks = rule->checks;
     if (!checks)
         return 1;

@@ -22,6 +22,7 @@
 #define KS_HTTP_SEGMENTS_MAX 16
 #define KS_HTTP_PARAMS_MAX 32
 #define KS_HTTP_HEADERS_MAX 4
+#define KS_HTTP_ADDRESS_MAX 46 /* INET6_ADDRSTRLEN */
 
 typedef struct ks_server ks_server;
 
@@ -61,6 +62,10 @@ typedef struct {
      * handler), and the actor that its audit entries name. */
     ks_verify_result caller;
     ks_actor who;
+    const char *auth_via;               /* how the caller authenticated (set by auth.c):
+                                           "token", "session" or "login"; NULL = not yet */
+    char client_address[KS_HTTP_ADDRESS_MAX]; /* peer address without port; "" until
+                                           ks_http_client_address() read it */
     ks_http_response res;
 } ks_http_request;
 
@@ -150,6 +155,22 @@ const char *ks_http_param_get(const ks_http_request *req, const char *name);
 const char *ks_http_header_get(const ks_http_request *req, const char *name);
 /* Integer query parameter in [min, max], def when absent. 0 ok, -1 after a 400. */
 int ks_http_param_int(ks_http_request *req, const char *name, long min, long max, long def, long *out);
+/* The connection's peer address as text (IPv4, or IPv6; an IPv4-mapped
+ * IPv6 address is shown as IPv4), without the port; read once into
+ * req->client_address. "" when unknown (no connection, a Unix socket). */
+const char *ks_http_client_address(ks_http_request *req);
+/* Fills *who for a management action: actor and account as given, via and
+ * address from the request (req->auth_via, NULL = "system"; the client
+ * address, NULL when unknown). who points into req: use it while req lives.
+ * The router fills req->who with it (authorize.c); public routes that audit
+ * (sign-in, login, share links) call it, or ks_http_audit_event, themselves. */
+void ks_http_actor_init(ks_http_request *req, ks_actor *who, const char *actor, const char *account);
+/* Audits an event that changes nothing else (ks_service_audit_event) with
+ * detail {}, actor and account as given and via and address from req;
+ * skipped when the account does not exist, logged when the write fails
+ * (the request goes on either way). */
+void ks_http_audit_event(ks_http_request *req, const char *actor, const char *account, const char *action,
+                         const char *target);
 /* Query parameter that must be one of `choices` (NULL-terminated): index, or
  * def when absent; -2 after a 400. */
 int ks_http_param_enum(ks_http_request *req, const char *name, const char *const *choices, int def);

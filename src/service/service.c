@@ -639,8 +639,19 @@ int ks_service_external_remove(ks_service *svc, const ks_actor *who, const char 
     return rc;
 }
 
-int ks_service_audit_list(ks_service *svc, const char *account, int limit,
-                          ks_audit_record **out, size_t *n)
+/* ---- audit ---- */
+
+int ks_service_audit_list(ks_service *svc, const char *account, const ks_audit_filter *filter,
+                          ks_audit_page *out)
 {
-    return svc->store->ops->audit_list(svc->store, account, limit, out, n);
+    return svc->store->ops->audit_list(svc->store, account, filter, out);
+}
+
+int ks_service_audit_event(ks_service *svc, const ks_actor *who, const char *action,
+                           const char *target, const char *detail)
+{
+    if (!who->account || !ks_account_name_valid(who->account))
+        return KS_ERR_NOT_FOUND;
+    ks_audit_entry audit = audit_of(who, action, target, detail);
+    return svc->store->ops->audit_append(svc->store, &audit);
 }

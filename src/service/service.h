@@ -110,7 +110,17 @@ int ks_service_external_update(ks_service *svc, const ks_actor *who, const char 
                                const ks_strlist *roles, int status, ks_key *out);
 int ks_service_external_remove(ks_service *svc, const ks_actor *who, const char *key_id);
 
-int ks_service_audit_list(ks_service *svc, const char *account, int limit,
-                          ks_audit_record **out, size_t *n);
+/* The account's audit entries matching filter, newest first (see
+ * audit_list in store.h; free out with ks_audit_page_free). */
+int ks_service_audit_list(ks_service *svc, const char *account, const ks_audit_filter *filter,
+                          ks_audit_page *out);
+
+/* Audits an event that changes nothing else (a sign-in, a login-token
+ * issue, a share-link reveal, a failed authentication) in who->account,
+ * with who's actor, via and address, at the clock's now. detail is a JSON
+ * object as text (NULL = {}), never a token. KS_OK, KS_ERR_NOT_FOUND when
+ * the account does not exist (nothing is written), or the store's error. */
+int ks_service_audit_event(ks_service *svc, const ks_actor *who, const char *action,
+                           const char *target, const char *detail);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * pg_accounts.c - accounts, settings, roles, the audit log and the verify
+ * pg_accounts.c - accounts, settings, roles and the verify
  * index load in the PostgreSQL backend. Every write is one transaction with
  * its audit entry and change-log row (pg_internal.h); loads read one
  * REPEATABLE READ snapshot, so the index never mixes two moments.
@@ -257,49 +257,6 @@ int pg_role_delete(ks_store *base, const char *account, const char *name, const 
     if (rc == KS_OK)
         rc = pg_change(s, KS_CHANGE_ACCOUNT, account, NULL);
     return pg_end(s, rc);
-}
-
-/* ---- audit ---- */
-
-int pg_audit_list(ks_store *base, const char *account, int limit, ks_audit_record **out, size_t *n)
-{
-    pg_store *s = (pg_store *)base;
-    *out = NULL;
-    *n = 0;
-    if (limit <= 0)
-        return KS_ERR_INVALID;
-    int rc = pg_begin(s, 1);
-    if (rc != KS_OK)
-        return rc;
-    pg_params p = {0};
-    pg_text(&p, account);
-    pg_int(&p, limit);
-    PGresult *r = pg_exec(s, P_AUDIT_LIST, &p, &rc);
-    int rows = r ? PQntuples(r) : 0;
-    ks_audit_record *items = calloc(rows ? (size_t)rows : 1, sizeof *items);
-    if (!items && rc == KS_OK)
-        rc = KS_ERR_NOMEM;
-    size_t count = 0;
-    for (int i = 0; rc == KS_OK && i < rows; i++) {
-        ks_audit_record *a = &items[count++];
-        a->id = pg_get_int(r, i, 0);
-        a->at = pg_get_int(r, i, 1);
-        a->actor = pg_get_strdup(r, i, 2);
-        a->action = pg_get_strdup(r, i, 3);
-        a->target = pg_get_strdup(r, i, 4);
-        a->detail = pg_get_strdup(r, i, 5);
-        if (!a->actor || !a->action || !a->target || !a->detail)
-            rc = KS_ERR_NOMEM;
-    }
-    PQclear(r);
-    rc = pg_end(s, rc);
-    if (rc != KS_OK) {
-        ks_audit_records_free(items, count);
-        return rc;
-    }
-    *out = items;
-    *n = count;
-    return KS_OK;
 }
 
 /* ---- loading the index ---- */

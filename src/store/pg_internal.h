@@ -144,6 +144,11 @@ int pg_end(pg_store *s, int rc);
 /* Appends the audit entry (in the caller's transaction; NULL = none). */
 int pg_audit_insert(pg_store *s, const ks_audit_entry *audit);
 
+/* The audit log (pg_audit.c). */
+int pg_audit_list(ks_store *base, const char *account, const ks_audit_filter *filter,
+                  ks_audit_page *out);
+int pg_audit_append(ks_store *base, const ks_audit_entry *audit);
+
 /* Appends a change-log row: takes the change-order lock first (held until
  * commit, so seqs are handed out in commit order), so call it last in the
  * transaction, just before pg_end. account / key_id NULL = "". */
@@ -185,7 +190,6 @@ int pg_role_create(ks_store *base, const char *account, const ks_role *role, con
 int pg_role_update(ks_store *base, const char *account, const char *name, const char *new_name,
                    const ks_strlist *resources, const ks_audit_entry *audit);
 int pg_role_delete(ks_store *base, const char *account, const char *name, const ks_audit_entry *audit);
-int pg_audit_list(ks_store *base, const char *account, int limit, ks_audit_record **out, size_t *n);
 int pg_load_all(ks_store *base, const ks_store_loader *loader);
 int pg_load_account(ks_store *base, const char *account, const ks_store_loader *loader);
 

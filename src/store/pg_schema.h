@@ -137,6 +137,10 @@ static const char *const KS_PG_MIGRATIONS[] = {
     "  SELECT account, name, 4, 'edit-users' FROM roles"
     "  WHERE builtin = 1 AND name = 'User Administrator - RESTRICTED'"
     "  ON CONFLICT DO NOTHING;",
+
+    /* 2 -> 3: audit entries record how the actor authenticated and from
+     * which client address (NULL on older entries: not recorded). */
+    "ALTER TABLE audit ADD COLUMN via text, ADD COLUMN address text;",
 };
 
 #define KS_PG_SCHEMA_VERSION ((int)(sizeof KS_PG_MIGRATIONS / sizeof *KS_PG_MIGRATIONS))

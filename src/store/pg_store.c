@@ -2,7 +2,7 @@
  * pg_store.c - the PostgreSQL backend of store.h: the statement table,
  * connecting and reconnecting, transactions, errors, schema migrations and
  * the ops table. The operations live in pg_accounts.c, pg_keys.c,
- * pg_external.c, pg_secrets.c and pg_changes.c.
+ * pg_external.c, pg_secrets.c, pg_changes.c and pg_audit.c.
  *
  * Durability is the server's (synchronous_commit as configured there); an
  * acknowledged write is committed. Isolation: READ COMMITTED, with the rows a
@@ -30,7 +30,8 @@
                              " OR " col " IN (SELECT key_seq FROM external_grants WHERE account = $1))"
 
 static const char *const SQL[P_COUNT] = {
-    [P_AUDIT_INSERT] = "INSERT INTO audit(account, at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    [P_AUDIT_INSERT] = "INSERT INTO audit(account, at, actor, action, target, detail, via, address)"
+                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     [P_CHANGE_LOCK] = "SELECT pg_advisory_xact_lock(" STR(KS_PG_LOCK_CLASS) ", " STR(KS_PG_LOCK_CHANGES) ")",
     [P_CHANGE_INSERT] = "INSERT INTO changes(kind, account, key_id) VALUES ($1, $2, $3)",
     [P_ACCOUNT_INSERT] = "INSERT INTO accounts(name, token_duration_months, enforce_duration, created_at) VALUES ($1, $2, $3, $4)",
@@ -107,7 +108,9 @@ static const char *const SQL[P_COUNT] = {
     [P_SHARE_GET] = "SELECT key_id, sealed_token, expires_at, revealed_at FROM share_links WHERE id_hash = $1 FOR UPDATE",
     [P_SHARE_BURN] = "UPDATE share_links SET sealed_token = NULL, revealed_at = $2 WHERE id_hash = $1",
     [P_SHARE_PURGE] = "DELETE FROM share_links WHERE expires_at < $1",
-    [P_AUDIT_LIST] = "SELECT id, at, actor, action, target, detail FROM audit WHERE account = $1 ORDER BY id DESC LIMIT $2::int",
+    [P_AUDIT_LIST] = "SELECT id, at, actor, action, target, detail, via, address FROM audit"
+                     " WHERE account = $1 AND id < $2::bigint AND ($3::text IS NULL OR actor = $3)"
+                     " AND ($4::text IS NULL OR action = $4) ORDER BY id DESC LIMIT $5::int",
     [P_CHANGES_HEAD] = "SELECT COALESCE(max(seq), 0) FROM changes",
     [P_CHANGES_SINCE] = "SELECT seq, kind, account, key_id FROM changes WHERE seq > $1::bigint ORDER BY seq LIMIT $2::int",
     [P_CHANGES_COMPACT] = "DELETE FROM changes c WHERE EXISTS (SELECT 1 FROM changes n WHERE n.kind = c.kind"
@@ -362,20 +365,6 @@ int pg_end(pg_store *s, int rc)
     return rc;
 }
 
-int pg_audit_insert(pg_store *s, const ks_audit_entry *a)
-{
-    if (!a)
-        return KS_OK;
-    pg_params p = {0};
-    pg_text(&p, a->account);
-    pg_int(&p, a->at);
-    pg_text(&p, a->actor);
-    pg_text(&p, a->action);
-    pg_text(&p, a->target);
-    pg_text(&p, a->detail ? a->detail : "{}");
-    return pg_run(s, P_AUDIT_INSERT, &p);
-}
-
 int pg_change(pg_store *s, ks_change_kind kind, const char *account, const char *key_id)
 {
     int rc = pg_run(s, P_CHANGE_LOCK, NULL);
@@ -489,6 +478,7 @@ static const ks_store_ops PG_OPS = {
     .share_take = pg_share_take,
     .share_purge = pg_share_purge,
     .audit_list = pg_audit_list,
+    .audit_append = pg_audit_append,
     .load_all = pg_load_all,
     .load_account = pg_load_account,
     .last_used_flush = pg_last_used_flush,

@@ -110,6 +110,11 @@ int sq_exec_stmt(sqlite3_stmt *st);
 /* Appends the audit entry (in the caller's transaction). */
 int sq_audit_insert(sq_store *s, const ks_audit_entry *audit);
 
+/* The audit log (sqlite_audit.c). */
+int sq_audit_list(ks_store *base, const char *account, const ks_audit_filter *filter,
+                  ks_audit_page *out);
+int sq_audit_append(ks_store *base, const ks_audit_entry *audit);
+
 /* strdup of a text column ("" when NULL); NULL only on out of memory. */
 char *sq_column_strdup(sqlite3_stmt *st, int col);
 

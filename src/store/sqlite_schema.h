@@ -113,6 +113,11 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "  SELECT account, name, 4, 'edit-users' FROM roles"
     "  WHERE builtin = 1 AND name = 'User Administrator - RESTRICTED'"
     "  ON CONFLICT DO NOTHING;",
+
+    /* 5 -> 6: audit entries record how the actor authenticated and from
+     * which client address (NULL on older entries: not recorded). */
+    "ALTER TABLE audit ADD COLUMN via TEXT;"
+    "ALTER TABLE audit ADD COLUMN address TEXT;",
 };
 
 #define KS_SQLITE_SCHEMA_VERSION ((int)(sizeof KS_SQLITE_MIGRATIONS / sizeof *KS_SQLITE_MIGRATIONS))

@@ -1,7 +1,8 @@
 /*
  * sqlite_store.c - the SQLite backend of store.h: opening, schema migrations,
- * transactions, accounts, settings, audit and the index load.
- * Key operations are in sqlite_keys.c, roles in sqlite_roles.c.
+ * transactions, accounts, settings and the index load.
+ * Key operations are in sqlite_keys.c, roles in sqlite_roles.c, the audit
+ * log in sqlite_audit.c.
  *
  * Durability: WAL journal with synchronous=FULL, so a COMMIT that returned
  * is on disk; foreign keys on; every statement prepared with bound values.
@@ -20,7 +21,8 @@
 #include <string.h>
 
 static const char *const SQL[Q_COUNT] = {
-    [Q_AUDIT_INSERT] = "INSERT INTO audit(account, at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_AUDIT_INSERT] = "INSERT INTO audit(account, at, actor, action, target, detail, via, address)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [Q_ACCOUNT_INSERT] = "INSERT INTO accounts(name, token_duration_months, enforce_duration, created_at) VALUES (?1, ?2, ?3, ?4)",
     [Q_ACCOUNT_GET] = "SELECT token_duration_months, enforce_duration FROM accounts WHERE name = ?1",
     [Q_ACCOUNT_PUT] = "UPDATE accounts SET token_duration_months = ?2, enforce_duration = ?3 WHERE name = ?1",
@@ -90,7 +92,9 @@ static const char *const SQL[Q_COUNT] = {
     [Q_SHARE_BURN] = "UPDATE share_links SET sealed_token = NULL, revealed_at = ?2 WHERE id_hash = ?1",
     [Q_SHARE_PURGE] = "DELETE FROM share_links WHERE expires_at < ?1",
     [Q_EXTERNAL_LIST] = "SELECT key_seq FROM external_grants WHERE account = ?1 ORDER BY seq DESC",
-    [Q_AUDIT_LIST] = "SELECT id, at, actor, action, target, detail FROM audit WHERE account = ?1 ORDER BY id DESC LIMIT ?2",
+    [Q_AUDIT_LIST] = "SELECT id, at, actor, action, target, detail, via, address FROM audit"
+                     " WHERE account = ?1 AND id < ?2 AND (?3 IS NULL OR actor = ?3) AND (?4 IS NULL OR action = ?4)"
+                     " ORDER BY id DESC LIMIT ?5",
     [Q_TX_BEGIN] = "BEGIN IMMEDIATE",
     [Q_TX_COMMIT] = "COMMIT",
     [Q_TX_SAVEPOINT] = "SAVEPOINT ks_write",
@@ -238,22 +242,6 @@ char *sq_column_strdup(sqlite3_stmt *st, int col)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
     return strdup(t ? (const char *)t : "");
-}
-
-int sq_audit_insert(sq_store *s, const ks_audit_entry *a)
-{
-    if (!a)
-        return KS_OK;
-    sqlite3_stmt *st = sq_stmt(s, Q_AUDIT_INSERT);
-    if (!st)
-        return KS_ERR_INTERNAL;
-    sqlite3_bind_text(st, 1, a->account, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, a->at);
-    sqlite3_bind_text(st, 3, a->actor, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, a->action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, a->target, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, a->detail ? a->detail : "{}", -1, SQLITE_STATIC);
-    return sq_exec_stmt(st);
 }
 
 /* SQL function ks_expires_at(created_at, months): the core's calendar rule. */
@@ -412,52 +400,6 @@ static int sq_settings_put(ks_store *base, const char *account, const ks_setting
     return sq_write_tx((sq_store *)base, settings_put_in_tx, &a);
 }
 
-/* ---- audit ---- */
-
-static int sq_audit_list(ks_store *base, const char *account, int limit, ks_audit_record **out,
-                         size_t *n)
-{
-    sq_store *s = (sq_store *)base;
-    *out = NULL;
-    *n = 0;
-    if (limit <= 0)
-        return KS_ERR_INVALID; /* SQLite reads a negative LIMIT as "no limit" */
-    ks_audit_record *items = calloc((size_t)limit, sizeof *items);
-    if (!items)
-        return KS_ERR_NOMEM;
-    pthread_mutex_lock(&s->lock);
-    int rc = KS_OK, step = SQLITE_DONE;
-    sqlite3_stmt *st = sq_stmt(s, Q_AUDIT_LIST);
-    if (!st)
-        rc = KS_ERR_INTERNAL;
-    else {
-        sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, limit);
-        while (rc == KS_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-            ks_audit_record *r = &items[(*n)++];
-            r->id = sqlite3_column_int64(st, 0);
-            r->at = sqlite3_column_int64(st, 1);
-            r->actor = sq_column_strdup(st, 2);
-            r->action = sq_column_strdup(st, 3);
-            r->target = sq_column_strdup(st, 4);
-            r->detail = sq_column_strdup(st, 5);
-            if (!r->actor || !r->action || !r->target || !r->detail)
-                rc = KS_ERR_NOMEM;
-        }
-        if (rc == KS_OK && step != SQLITE_DONE)
-            rc = sq_error(step);
-        sqlite3_reset(st);
-    }
-    pthread_mutex_unlock(&s->lock);
-    if (rc != KS_OK) {
-        ks_audit_records_free(items, *n);
-        *n = 0;
-        return rc;
-    }
-    *out = items;
-    return KS_OK;
-}
-
 /* ---- loading the index ---- */
 
 static int load_one_account(sq_store *s, const char *account, const ks_store_loader *loader)
@@ -539,6 +481,7 @@ static const ks_store_ops SQLITE_OPS = {
     .share_take = sq_share_take,
     .share_purge = sq_share_purge,
     .audit_list = sq_audit_list,
+    .audit_append = sq_audit_append,
     .load_all = sq_load_all,
     .load_account = sq_load_account,
     .last_used_flush = sq_last_used_flush,

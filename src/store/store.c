@@ -77,6 +77,12 @@ void ks_audit_records_free(ks_audit_record *items, size_t n)
     free(items);
 }
 
+void ks_audit_page_free(ks_audit_page *p)
+{
+    ks_audit_records_free(p->items, p->count);
+    memset(p, 0, sizeof *p);
+}
+
 void ks_roles_free(ks_role *items, size_t n)
 {
     for (size_t i = 0; i < n; i++)

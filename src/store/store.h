@@ -38,6 +38,22 @@ typedef struct {
 } ks_key_page;
 void ks_key_page_free(ks_key_page *p);
 
+#define KS_AUDIT_PAGE_MAX 500
+
+typedef struct {
+    int64_t before_id;  /* only entries with id below this; 0 = from the newest */
+    const char *actor;  /* exact actor, NULL = any */
+    const char *action; /* exact action, NULL = any */
+    int limit;          /* 1..KS_AUDIT_PAGE_MAX */
+} ks_audit_filter;
+
+typedef struct {
+    ks_audit_record *items; /* newest first */
+    size_t count;
+    int64_t next_id;        /* before_id for the next page, 0 when this is the last */
+} ks_audit_page;
+void ks_audit_page_free(ks_audit_page *p);
+
 typedef struct {
     const char *name;         /* NULL = unchanged */
     const ks_strlist *roles;  /* NULL = unchanged */
@@ -169,9 +185,14 @@ typedef struct {
                       char key_id[KS_KEY_ID_MAX + 1], unsigned char sealed[KS_SEALED_MAX], size_t *sealed_len);
     int (*share_purge)(ks_store *s, int64_t before);
 
-    /* Audit, newest first, at most `limit`. */
-    int (*audit_list)(ks_store *s, const char *account, int limit, ks_audit_record **out,
-                      size_t *n);
+    /* Audit. audit_list gives the account's entries matching the filter,
+     * newest first (KS_ERR_INVALID for a limit outside 1..500; an unknown
+     * account has no entries). audit_append writes one standalone entry,
+     * for an event that changes nothing else (a sign-in, a failed
+     * authentication): KS_ERR_NOT_FOUND when audit->account does not exist. */
+    int (*audit_list)(ks_store *s, const char *account, const ks_audit_filter *filter,
+                      ks_audit_page *out);
+    int (*audit_append)(ks_store *s, const ks_audit_entry *audit);
 
     /* Everything, for building the verify index at start; or one account. */
     int (*load_all)(ks_store *s, const ks_store_loader *loader);

@@ -13,6 +13,7 @@ COMMANDS = {
     "settings": ["get", "set"],
     "roles": ["list", "create", "edit", "delete"],
     "external": ["list", "add", "edit", "remove"],
+    "audit": ["list"],
 }
 
 

@@ -75,7 +75,7 @@ KEY_FIELDS = {"key", "name", "type", "roles", "status", "created_at", "outdated"
 TOKEN_FIELDS = {"slot", "created_at", "expires_at", "last_used_at"}
 VERIFY_OK_FIELDS = {"valid", "key", "account", "target_account", "token", "roles",
                     "resources", "outdated"}
-AUDIT_FIELDS = {"at", "actor", "action", "target", "detail"}
+AUDIT_FIELDS = {"at", "actor", "action", "target", "detail", "via", "address"}
 
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 KEY_RE = r"kst-%s-[a-z2-7]{10}"

@@ -216,12 +216,30 @@ audit_set *conf_get_audit(const char *account, int limit)
     audit_set *a = calloc(1, sizeof *a);
     if (!a)
         UNIT_FAIL("out of memory in test");
-    int rc = conf_store->ops->audit_list(conf_store, account, limit, &a->items, &a->n);
-    if (rc != KS_OK) {
-        a->items = NULL;
-        a->n = 0;
-    }
     conf_defer(a, audit_set_free);
+    /* More than a page: walk the cursor, a page of at most 500 at a time. */
+    ks_audit_filter f = {0};
+    int rc = KS_OK;
+    while (rc == KS_OK && a->n < (size_t)limit) {
+        size_t want = (size_t)limit - a->n;
+        f.limit = want > KS_AUDIT_PAGE_MAX ? KS_AUDIT_PAGE_MAX : (int)want;
+        ks_audit_page page = {0};
+        rc = conf_store->ops->audit_list(conf_store, account, &f, &page);
+        if (rc != KS_OK)
+            break;
+        ks_audit_record *grown = realloc(a->items, (a->n + page.count + 1) * sizeof *grown);
+        if (!grown) {
+            ks_audit_page_free(&page);
+            UNIT_FAIL("out of memory in test");
+        }
+        a->items = grown;
+        memcpy(a->items + a->n, page.items, page.count * sizeof *page.items);
+        a->n += page.count;
+        free(page.items); /* the records moved to a->items */
+        if (!page.next_id)
+            break;
+        f.before_id = page.next_id;
+    }
     if (rc != KS_OK)
         UNIT_FAIL("audit_list(%s, %d) = %d", account, limit, rc);
     return a;

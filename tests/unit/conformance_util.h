@@ -59,6 +59,7 @@ extern const conf_test conf_tests_keys[];     /* conformance_keys.c */
 extern const conf_test conf_tests_slots[];    /* conformance_slots.c */
 extern const conf_test conf_tests_external[]; /* conformance_external.c */
 extern const conf_test conf_tests_sessions[]; /* conformance_sessions.c */
+extern const conf_test conf_tests_audit[];    /* conformance_audit.c */
 
 extern ks_store *conf_store;     /* the store of the running test */
 extern int64_t conf_audit_clock; /* `at` of the last audit entry made, less T0 */
@@ -117,7 +118,8 @@ typedef struct {
     ks_audit_record *items;
     size_t n;
 } audit_set;
-/* audit_list, or the test fails; freed after the test. */
+/* The newest `limit` entries by audit_list (paging through as needed), or
+ * the test fails; freed after the test. */
 audit_set *conf_get_audit(const char *account, int limit);
 size_t conf_audit_count(const char *account);
 /* The newest audit entry of account is (action, target) and the count grew by one. */

@@ -247,6 +247,30 @@ static void test_newer_schema_refused(void)
     ASSERT(strstr(err, "newer") != NULL);
 }
 
+/* A version 2 database (audit without via and address) migrates to 3: its
+ * old entries read back with both NULL, new ones record them. */
+static void test_migration_2_to_3_audit_via_address(void)
+{
+    fresh(1);
+    ASSERT_EQ_INT(make_account(ST[0], "acme"), KS_OK);
+    close_stores();
+    ASSERT_EQ_INT(admin("", "ALTER TABLE audit DROP COLUMN via, DROP COLUMN address;"
+                            "UPDATE keystile_schema SET version = 2"), 0);
+    ST[0] = open_uri();
+    ASSERT_EQ_INT(admin_value("SELECT version FROM keystile_schema"), 3);
+    ks_audit_entry a = audit("acme", "session.create");
+    a.via = "login";
+    a.address = "::1";
+    ASSERT_EQ_INT(ST[0]->ops->audit_append(ST[0], &a), KS_OK);
+    ks_audit_filter f = {.limit = 10};
+    ks_audit_page p = {0};
+    ASSERT_EQ_INT(ST[0]->ops->audit_list(ST[0], "acme", &f, &p), KS_OK);
+    int ok = p.count == 2 && strcmp(p.items[0].via, "login") == 0 && strcmp(p.items[0].address, "::1") == 0 &&
+             !p.items[1].via && !p.items[1].address && strcmp(p.items[1].action, "account.create") == 0;
+    ks_audit_page_free(&p);
+    ASSERT(ok);
+}
+
 static void test_unreachable_database_refused(void)
 {
     char uri[192], err[256] = "";
@@ -731,6 +755,8 @@ static int run_tests(void)
     RUN(test_store_open_picks_pg);
     close_stores();
     RUN(test_newer_schema_refused);
+    close_stores();
+    RUN(test_migration_2_to_3_audit_via_address);
     close_stores();
     RUN(test_unreachable_database_refused);
     RUN(test_redact_location);

@@ -187,10 +187,11 @@ static void test_reopen_keeps_data(void)
     ASSERT_EQ_INT(S->ops->role_list(S, "acme", &rl, &n), KS_OK);
     ks_roles_free(rl, n);
     ASSERT_EQ_INT(n, 3);
-    ks_audit_record *ar = NULL;
-    ASSERT_EQ_INT(S->ops->audit_list(S, "acme", 10, &ar, &n), KS_OK);
-    int newest_ok = n == 3 && strcmp(ar[0].action, "role.create") == 0;
-    ks_audit_records_free(ar, n);
+    ks_audit_filter af = {.limit = 10};
+    ks_audit_page ap = {0};
+    ASSERT_EQ_INT(S->ops->audit_list(S, "acme", &af, &ap), KS_OK);
+    int newest_ok = ap.count == 3 && strcmp(ap.items[0].action, "role.create") == 0;
+    ks_audit_page_free(&ap);
     ASSERT(newest_ok);
     close_store();
 }
@@ -214,6 +215,36 @@ static void test_user_version_set(void)
     char v2[32];
     ASSERT(query_text(PATH, "PRAGMA user_version", v2, sizeof v2));
     ASSERT_EQ_STR(v2, v);
+}
+
+/* A version 5 file (audit without via and address) migrates to 6: its old
+ * entries read back with both NULL, new ones record them. */
+static void test_migration_5_to_6_audit_via_address(void)
+{
+    fresh();
+    ks_settings st = {3, 0};
+    ks_audit_entry a = audit("acme", "account.create", "acme");
+    ASSERT_EQ_INT(S->ops->account_create(S, "acme", &st, NULL, &a), KS_OK);
+    close_store();
+    ASSERT_EQ_INT(exec_sql(PATH, "ALTER TABLE audit DROP COLUMN via; ALTER TABLE audit DROP COLUMN address;"
+                                 "PRAGMA user_version = 5"), SQLITE_OK);
+    S = open_path(PATH);
+    char v[32];
+    ASSERT(query_text(PATH, "PRAGMA user_version", v, sizeof v));
+    ASSERT_EQ_STR(v, "6");
+    a = audit("acme", "session.create", "kst-acme-abcdefghij");
+    a.via = "token";
+    a.address = "127.0.0.1";
+    ASSERT_EQ_INT(S->ops->audit_append(S, &a), KS_OK);
+    ks_audit_filter f = {.limit = 10};
+    ks_audit_page p = {0};
+    ASSERT_EQ_INT(S->ops->audit_list(S, "acme", &f, &p), KS_OK);
+    int ok = p.count == 2 && strcmp(p.items[0].via, "token") == 0 &&
+             strcmp(p.items[0].address, "127.0.0.1") == 0 && !p.items[1].via && !p.items[1].address &&
+             strcmp(p.items[1].action, "account.create") == 0;
+    ks_audit_page_free(&p);
+    ASSERT(ok);
+    close_store();
 }
 
 static void test_journal_mode_wal(void)
@@ -298,6 +329,7 @@ int main(void)
     close_store();
     RUN(test_user_version_set);
     close_store();
+    RUN(test_migration_5_to_6_audit_via_address);
     RUN(test_journal_mode_wal);
     close_store();
     RUN(test_newer_schema_refused);

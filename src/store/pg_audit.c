@@ -1,0 +1,112 @@
+/*
+ * pg_audit.c - the audit log of the PostgreSQL backend (store.h): the entry
+ * every write appends in its own transaction, standalone entries, and the
+ * paged, filtered list. The same shape as sqlite_audit.c.
+ *
+ * Entries are never changed or deleted. `via` and `address` are NULL on
+ * entries written before schema version 3 (and `address` for the command
+ * line); the list hands NULL back as NULL. Audit rows change nothing that
+ * verify sees, so they append no change-log row.
+ */
+#include "store/pg_internal.h"
+#include "core/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int pg_audit_insert(pg_store *s, const ks_audit_entry *a)
+{
+    if (!a)
+        return KS_OK;
+    pg_params p = {0};
+    pg_text(&p, a->account);
+    pg_int(&p, a->at);
+    pg_text(&p, a->actor);
+    pg_text(&p, a->action);
+    pg_text(&p, a->target);
+    pg_text(&p, a->detail ? a->detail : "{}");
+    pg_text(&p, a->via ? a->via : "system");
+    pg_text(&p, a->address); /* NULL: SQL NULL */
+    return pg_run(s, P_AUDIT_INSERT, &p);
+}
+
+int pg_audit_append(ks_store *base, const ks_audit_entry *audit)
+{
+    pg_store *s = (pg_store *)base;
+    if (!audit)
+        return KS_ERR_INVALID;
+    int rc = pg_begin(s, 0);
+    if (rc != KS_OK)
+        return rc;
+    ks_settings unused;
+    rc = pg_settings_get_tx(s, audit->account, &unused); /* KS_ERR_NOT_FOUND: no such account */
+    if (rc == KS_OK)
+        rc = pg_audit_insert(s, audit);
+    return pg_end(s, rc);
+}
+
+/* A text column, or NULL for SQL NULL; *nomem set when the copy failed. */
+static char *get_strdup_or_null(const PGresult *r, int row, int col, int *nomem)
+{
+    if (PQgetisnull(r, row, col))
+        return NULL;
+    char *v = pg_get_strdup(r, row, col);
+    if (!v)
+        *nomem = 1;
+    return v;
+}
+
+/* Reads row i of r into a; KS_OK or KS_ERR_NOMEM. */
+static int record_from_row(const PGresult *r, int i, ks_audit_record *a)
+{
+    int nomem = 0;
+    a->id = pg_get_int(r, i, 0);
+    a->at = pg_get_int(r, i, 1);
+    a->actor = pg_get_strdup(r, i, 2);
+    a->action = pg_get_strdup(r, i, 3);
+    a->target = pg_get_strdup(r, i, 4);
+    a->detail = pg_get_strdup(r, i, 5);
+    a->via = get_strdup_or_null(r, i, 6, &nomem);
+    a->address = get_strdup_or_null(r, i, 7, &nomem);
+    return nomem || !a->actor || !a->action || !a->target || !a->detail ? KS_ERR_NOMEM : KS_OK;
+}
+
+int pg_audit_list(ks_store *base, const char *account, const ks_audit_filter *f, ks_audit_page *out)
+{
+    pg_store *s = (pg_store *)base;
+    memset(out, 0, sizeof *out);
+    if (f->limit < 1 || f->limit > KS_AUDIT_PAGE_MAX || f->before_id < 0)
+        return KS_ERR_INVALID;
+    int limit = f->limit;
+    int rc = pg_begin(s, 1);
+    if (rc != KS_OK)
+        return rc;
+    pg_params p = {0};
+    pg_text(&p, account);
+    pg_int(&p, f->before_id > 0 ? f->before_id : INT64_MAX);
+    pg_text(&p, f->actor);
+    pg_text(&p, f->action);
+    pg_int(&p, limit + 1); /* one more tells whether a next page exists */
+    PGresult *r = pg_exec(s, P_AUDIT_LIST, &p, &rc);
+    int rows = r ? PQntuples(r) : 0;
+    ks_audit_record *items = calloc((size_t)rows + 1, sizeof *items);
+    if (!items && rc == KS_OK)
+        rc = KS_ERR_NOMEM;
+    size_t n = 0;
+    for (int i = 0; rc == KS_OK && i < rows; i++)
+        rc = record_from_row(r, i, &items[n++]);
+    PQclear(r);
+    rc = pg_end(s, rc);
+    out->items = items;
+    out->count = n;
+    if (rc != KS_OK) {
+        ks_audit_page_free(out);
+        return rc;
+    }
+    if (n > (size_t)limit) {
+        ks_audit_record_free(&items[limit]);
+        out->count = (size_t)limit;
+        out->next_id = items[limit - 1].id;
+    }
+    return KS_OK;
+}
