@@ -16,8 +16,10 @@
  */
 #include "http/auth.h"
 #include "core/error.h"
+#include "log/log.h"
 #include "service/authority.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *path_account(const ks_http_request *req) { return req->segments[3]; }
@@ -39,12 +41,29 @@ static int body_strings(const ks_http_request *req, const char *field, ks_strlis
     return rc;
 }
 
-/* 403 naming `missing`, which `what` holds and the caller lacks. */
+/* Audits a 403 given to an authenticated caller: action "access.denied",
+ * target the key or role in the path (else the account), detail the route
+ * and the first resource missing. Best effort: a failed write is logged. */
+static void audit_denied(ks_http_request *req, const char *missing)
+{
+    char detail[256];
+    snprintf(detail, sizeof detail, "{\"method\":\"%s\",\"missing\":\"%s\",\"route\":\"%s\"}",
+             req->method, missing, req->route ? req->route : "");
+    ks_actor who;
+    ks_http_actor_init(req, &who, req->caller.key_id, path_account(req));
+    const char *target = req->n_segments > 5 ? path_target(req) : path_account(req);
+    int rc = ks_service_audit_event(req->svc, &who, "access.denied", target, detail);
+    if (rc != KS_OK && rc != KS_ERR_NOT_FOUND)
+        ks_log("warn", "audit entry not written", "{s:s}", "action", "access.denied");
+}
+
+/* 403 naming `missing`, which `what` holds and the caller lacks; audited. */
 static int refuse(ks_http_request *req, const char *what, const char *missing)
 {
     ks_http_errorf(req, KS_ERR_FORBIDDEN,
                    "%s holds the resource '%s', which your credential lacks in account '%s'.", what,
                    missing, path_account(req));
+    audit_denied(req, missing);
     return 0;
 }
 
@@ -113,8 +132,13 @@ int ks_http_route_authorize(ks_http_request *req, const ks_route_rule *rule)
         return 0;
     }
     const char *account = path_account(req);
-    if (!ks_http_authorize(req, account, rule->resource, rule->alt_resource, &req->caller))
+    if (!ks_http_authorize(req, account, rule->resource, rule->alt_resource, &req->caller)) {
+        /* Authenticated, but without the route's resource (or any grant)
+         * in the account: audited like the delegation refusals below. */
+        if (req->res.status == 403 && req->caller.key_id[0])
+            audit_denied(req, rule->resource);
         return 0;
+    }
     ks_http_actor_init(req, &req->who, req->caller.key_id, account);
     unsigned checks = rule->checks;
     if (!checks)

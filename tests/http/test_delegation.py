@@ -109,6 +109,24 @@ class TestEscalation(KeystileCase):
         self.assertEqual(self.get_key(owner_key)["status"], "active")
         self.assertVerifyOK(self.verify(owner_key, owner_token), owner_key)
 
+        # Every refusal is audited, naming who, where from and what was missing.
+        denied = [e for e in self.audit() if e["action"] == "access.denied"]
+        self.assertEqual(len(denied), 7, denied)
+        for e in denied:
+            self.assertEqual(e["actor"], admin["key"], e)
+            self.assertEqual(e["via"], "token", e)
+            self.assertEqual(e["address"], "127.0.0.1", e)
+            self.assertEqual(e["detail"]["missing"], "edit-roles", e)
+        renew = [e for e in denied if e["detail"]["route"].endswith("/renew")]
+        self.assertEqual([e["target"] for e in renew], [owner_key])
+        # A key lacking the route's own resource is audited too.
+        reader = self.create_key(roles=[self.create_role(["view-api-keys"])])
+        r = self.call("DELETE", acct(self.A, "keys", owner_key), cred=(reader["key"], reader["token"]))
+        self.assertError(r, 403, "forbidden", field="edit-api-keys")
+        e = self.audit(limit=1)[0]
+        self.assertEqual((e["action"], e["actor"], e["target"], e["detail"]["missing"]),
+                         ("access.denied", reader["key"], owner_key, "edit-api-keys"))
+
         # What it holds itself it may still hand on, and API resources are free.
         api_role = self.create_role(["orders.read", "orders.write"])
         r = self.call("POST", acct(self.A, "keys"), {"name": "erp", "roles": [USER_ADMIN, api_role]},
