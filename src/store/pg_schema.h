@@ -137,6 +137,14 @@ static const char *const KS_PG_MIGRATIONS[] = {
     "  SELECT account, name, 4, 'edit-users' FROM roles"
     "  WHERE builtin = 1 AND name = 'User Administrator - RESTRICTED'"
     "  ON CONFLICT DO NOTHING;",
+
+    /* 2 -> 3 (renumber at merge: append after every other migration): a
+     * web admin session is bound to the API token that signed in, by that
+     * token's keyed hash, and ends when the token stops verifying. Earlier
+     * sessions name no token, so they end here (sign in again). */
+    "DELETE FROM sessions;"
+    "ALTER TABLE sessions ADD COLUMN token_hash bytea NOT NULL;"
+    "CREATE INDEX sessions_by_created ON sessions(created_at);",
 };
 
 #define KS_PG_SCHEMA_VERSION ((int)(sizeof KS_PG_MIGRATIONS / sizeof *KS_PG_MIGRATIONS))

@@ -353,7 +353,7 @@ static void test_change_log_kinds(void)
     ASSERT_EQ_INT(s->ops->signing_key_add(s, &sk), KS_OK);
     /* No change: sessions, last use, failed writes. */
     ks_digest sh = digest(500);
-    ASSERT_EQ_INT(s->ops->session_create(s, &sh, key_id_of("beta", 1), 1736942700), KS_OK);
+    ASSERT_EQ_INT(s->ops->session_create(s, &sh, key_id_of("beta", 1), &d, 1736942700), KS_OK);
     ks_last_used lu = {.hash = d, .last_used_at = 1736942800};
     snprintf(lu.key_id, sizeof lu.key_id, "%s", key_id_of("beta", 1));
     ASSERT_EQ_INT(s->ops->last_used_flush(s, &lu, 1), KS_OK);
