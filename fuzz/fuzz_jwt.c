@@ -12,10 +12,11 @@
  *     token is nothing but base64url and dots (only our own tokens pass);
  *  2. as claims: the input split at NUL bytes gives sub, account and roles;
  *     when ks_jwt_sign succeeds, the token verifies under either key set
- *     holding its key, with the same sub and account, iat = now and
- *     exp = now + 6 h, exactly when sub and account fit their maximum
- *     lengths; it fails at exp, with only the other key, and with the right
- *     kid but another public key;
+ *     holding its key, with the same sub, account and token fingerprint,
+ *     iat = now and exp = now + 6 h, exactly when sub and account fit their
+ *     maximum lengths; it fails at exp, with only the other key, with the
+ *     right kid but another public key, more than 60 s before its iat, and
+ *     once its key has been retired for 6 h;
  *  3. as edits of that signed token: each (position, byte) pair of the
  *     input is applied alone, then all together, plus truncation at each
  *     chosen position; whenever the result differs from the token, verify
@@ -101,7 +102,11 @@ static void check_signed(const char *sub, const char *account, const ks_strlist 
                          size_t size)
 {
     char *jwt = NULL;
-    if (ks_jwt_sign(&keys[0], sub, account, roles, NOW, &jwt) != KS_OK)
+    ks_digest token_hash;
+    char fp[KS_JWT_FP_LEN + 1];
+    crypto_generichash(token_hash.bytes, sizeof token_hash.bytes, data, size, NULL, 0);
+    ks_jwt_token_fingerprint(&token_hash, fp);
+    if (ks_jwt_sign(&keys[0], sub, account, roles, fp, NOW, &jwt) != KS_OK)
         return; /* jansson refuses strings that are not UTF-8 */
     size_t len = strlen(jwt);
     ks_jwt_claims c;
@@ -110,7 +115,8 @@ static void check_signed(const char *sub, const char *account, const ks_strlist 
     FUZZ_CHECK((rc == KS_OK) == fits, "signed token verify rc %d (sub %zu, account %zu bytes)", rc, strlen(sub),
                strlen(account));
     if (rc == KS_OK) {
-        FUZZ_CHECK(strcmp(c.sub, sub) == 0 && strcmp(c.account, account) == 0, "claims changed");
+        FUZZ_CHECK(strcmp(c.sub, sub) == 0 && strcmp(c.account, account) == 0 && strcmp(c.token_fp, fp) == 0,
+                   "claims changed");
         FUZZ_CHECK(c.iat == NOW && c.exp == NOW + KS_JWT_LIFETIME, "iat %lld exp %lld", (long long)c.iat,
                    (long long)c.exp);
         FUZZ_CHECK(verify(jwt, len, keys, 1, NOW + KS_JWT_LIFETIME - 1, &c) == KS_OK, "fails just before exp");
@@ -118,6 +124,11 @@ static void check_signed(const char *sub, const char *account, const ks_strlist 
     FUZZ_CHECK(verify(jwt, len, keys, 2, NOW + KS_JWT_LIFETIME, &c) != KS_OK, "verifies at exp");
     FUZZ_CHECK(verify(jwt, len, &keys[1], 1, NOW, &c) != KS_OK, "verifies with the other key only");
     FUZZ_CHECK(verify(jwt, len, &impostor, 1, NOW, &c) != KS_OK, "verifies with a forged kid");
+    FUZZ_CHECK(verify(jwt, len, keys, 2, NOW - KS_JWT_MAX_SKEW - 1, &c) != KS_OK, "verifies before its iat");
+    ks_signing_key retired = keys[0];
+    retired.retired_at = NOW - KS_JWT_LIFETIME;
+    FUZZ_CHECK(verify(jwt, len, &retired, 1, NOW, &c) != KS_OK, "verifies 6 h after its key retired");
+    sodium_memzero(&retired, sizeof retired);
 
     char *edited = malloc(len + 1);
     if (!edited)

@@ -8,6 +8,19 @@
 #include <string.h>
 
 #define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
+#define FP_BYTES 16
+/* The BLAKE2b key of token fingerprints: only separates them from every
+ * other hash of a token digest (the digest itself is keyed with the secret). */
+static const char FP_DOMAIN[] = "keystile login token binding v1";
+
+void ks_jwt_token_fingerprint(const ks_digest *token_hash, char out[KS_JWT_FP_LEN + 1])
+{
+    unsigned char fp[FP_BYTES];
+    crypto_generichash(fp, sizeof fp, token_hash->bytes, KS_DIGEST_LEN, (const unsigned char *)FP_DOMAIN,
+                       sizeof FP_DOMAIN - 1);
+    sodium_bin2base64(out, KS_JWT_FP_LEN + 1, fp, sizeof fp, B64);
+    sodium_memzero(fp, sizeof fp);
+}
 
 void ks_signing_key_generate(ks_signing_key *key, int64_t now)
 {
@@ -37,7 +50,7 @@ static char *encode_json(json_t *obj)
 }
 
 int ks_jwt_sign(const ks_signing_key *key, const char *key_id, const char *account,
-                const ks_strlist *roles, int64_t now, char **out)
+                const ks_strlist *roles, const char *token_fp, int64_t now, char **out)
 {
     unsigned char jti_raw[16];
     char jti[33];
@@ -47,9 +60,10 @@ int ks_jwt_sign(const ks_signing_key *key, const char *key_id, const char *accou
     for (size_t i = 0; role_arr && i < roles->count; i++)
         json_array_append_new(role_arr, json_string(roles->items[i]));
     char *header = encode_json(json_pack("{s:s, s:s, s:s}", "alg", "EdDSA", "typ", "JWT", "kid", key->kid));
-    char *payload = encode_json(json_pack("{s:s, s:s, s:o, s:I, s:I, s:s}", "sub", key_id, "account", account,
+    char *payload = encode_json(json_pack("{s:s, s:s, s:o, s:I, s:I, s:s, s:s}", "sub", key_id, "account", account,
                                           "roles", role_arr, "iat", (json_int_t)now,
-                                          "exp", (json_int_t)(now + KS_JWT_LIFETIME), "jti", jti));
+                                          "exp", (json_int_t)(now + KS_JWT_LIFETIME), "jti", jti,
+                                          "tfp", token_fp));
     int rc = KS_ERR_NOMEM;
     if (header && payload) {
         size_t signed_len = strlen(header) + 1 + strlen(payload);
@@ -118,21 +132,27 @@ int ks_jwt_verify(const char *jwt, size_t len, const ks_signing_key *keys, size_
     for (size_t i = 0; kid && i < n_keys && !key; i++)
         if (strcmp(keys[i].kid, kid) == 0)
             key = &keys[i];
+    /* A retired key verifies nothing once every token it signed has expired. */
     if (!header || !payload || !alg || strcmp(alg, "EdDSA") != 0 || !key ||
+        (key->retired_at != 0 && now - KS_JWT_LIFETIME >= key->retired_at) ||
         crypto_sign_verify_detached(sig, (const unsigned char *)jwt, (size_t)(dot2 - jwt), key->public_key) != 0)
         goto out;
     const char *sub = json_string_value(json_object_get(payload, "sub"));
     const char *account = json_string_value(json_object_get(payload, "account"));
+    const char *tfp = json_string_value(json_object_get(payload, "tfp"));
     json_t *exp = json_object_get(payload, "exp"), *iat = json_object_get(payload, "iat");
-    if (!sub || !account || !json_is_integer(exp) || !json_is_integer(iat) ||
-        strlen(sub) > KS_KEY_ID_MAX || strlen(account) > KS_ACCOUNT_MAX)
+    if (!sub || !account || !tfp || !json_is_integer(exp) || !json_is_integer(iat) ||
+        strlen(sub) > KS_KEY_ID_MAX || strlen(account) > KS_ACCOUNT_MAX || strlen(tfp) != KS_JWT_FP_LEN)
         goto out;
     claims->exp = json_integer_value(exp);
     claims->iat = json_integer_value(iat);
-    if (now >= claims->exp)
+    /* exp > now by then, so exp - KS_JWT_LIFETIME cannot overflow (iat - exp could). */
+    if (claims->iat >= claims->exp || claims->iat > now + KS_JWT_MAX_SKEW || now >= claims->exp ||
+        claims->iat < claims->exp - KS_JWT_LIFETIME)
         goto out;
     snprintf(claims->sub, sizeof claims->sub, "%s", sub);
     snprintf(claims->account, sizeof claims->account, "%s", account);
+    memcpy(claims->token_fp, tfp, KS_JWT_FP_LEN + 1);
     rc = KS_OK;
 out:
     json_decref(header);

@@ -4,6 +4,8 @@
  * `Authorization: Bearer`; GET /.well-known/jwks.json: the public keys, so
  * gateways can check login tokens offline (they then accept a token of a
  * deactivated key until it expires; Keystile itself refuses it at once).
+ * A login token is bound to the token that logged in (login_keys.h): it
+ * works in Keystile only while that token verifies.
  */
 #include "http/api.h"
 #include "http/auth.h"
@@ -19,10 +21,11 @@
 void ks_api_login(ks_http_request *req)
 {
     ks_verify_result vr;
-    if (ks_http_check_key_and_token(req, &vr)) {
+    ks_digest token_hash;
+    if (ks_http_check_key_and_token_hash(req, &vr, &token_hash)) {
         char *jwt = NULL;
         int64_t expires_at = 0;
-        int rc = ks_login_issue(req->svc, vr.key_id, vr.account, &vr.roles, &jwt, &expires_at);
+        int rc = ks_login_issue(req->svc, vr.key_id, vr.account, &vr.roles, &token_hash, &jwt, &expires_at);
         if (rc == KS_OK)
             ks_http_audit_event(req, vr.key_id, vr.account, "login.issue", vr.key_id);
         if (rc == KS_OK) {
@@ -34,6 +37,7 @@ void ks_api_login(ks_http_request *req)
             ks_http_error(req, rc, NULL);
         }
     }
+    sodium_memzero(&token_hash, sizeof token_hash);
     ks_verify_result_free(&vr);
 }
 

@@ -2,7 +2,8 @@
  * api_session.c - /api/v1/session: sign-in of the web admin.
  *   POST   with X-API-Key / X-API-Token: 201 {"csrf","key","account"} and an
  *          HttpOnly, SameSite=Strict session cookie (the key needs at least
- *          one management resource in its home account).
+ *          one management resource in its home account). The session is
+ *          bound to that token and lasts at most 12 h, 1 h idle (sessions.h).
  *   GET    with the cookie: 200 {"csrf","key","account","resources"}.
  *   DELETE with the cookie and X-CSRF-Token: 204, cookie cleared.
  */
@@ -30,65 +31,62 @@ static void set_cookie(ks_http_request *req, const char *value, int max_age)
 void ks_api_session_create(ks_http_request *req)
 {
     ks_verify_result vr;
+    ks_digest token_hash;
     int rc;
-    if (!ks_http_check_key_and_token(req, &vr))
+    if (!ks_http_check_key_and_token_hash(req, &vr, &token_hash))
         ; /* the error is set */
     else if (ks_authority_of_resources(&vr.resources) == 0) /* no management authority */
         ks_http_error(req, KS_ERR_FORBIDDEN, "This key has no management permission in its account.");
     else {
         char cookie[KS_SESSION_TEXT_MAX], csrf[KS_SESSION_TEXT_MAX];
-        rc = ks_session_create(req->svc, vr.key_id, cookie, csrf);
+        rc = ks_session_create(req->svc, vr.key_id, &token_hash, ks_clock_now(), cookie, csrf);
         if (rc == KS_OK)
             ks_http_audit_event(req, vr.key_id, vr.account, "session.create", vr.key_id);
         if (rc == KS_OK) {
             ks_http_json(req, 201, json_pack("{s:s, s:s, s:s}", "csrf", csrf, "key", vr.key_id,
                                              "account", vr.account));
-            set_cookie(req, cookie, KS_SESSION_IDLE_SECONDS);
+            set_cookie(req, cookie, KS_SESSION_MAX_SECONDS); /* idle expiry is the server's */
         } else {
             ks_http_error(req, rc == KS_ERR_NOT_FOUND ? KS_ERR_UNAUTHENTICATED : rc, NULL);
         }
         sodium_memzero(cookie, sizeof cookie);
         sodium_memzero(csrf, sizeof csrf);
     }
+    sodium_memzero(&token_hash, sizeof token_hash);
     ks_verify_result_free(&vr);
 }
 
 void ks_api_session_show(ks_http_request *req)
 {
     const char *cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, KS_SESSION_COOKIE);
-    char key_id[KS_KEY_ID_MAX + 1], csrf[KS_SESSION_TEXT_MAX];
-    int64_t now = ks_clock_now();
-    int rc = cookie ? ks_session_resolve(req->svc, cookie, now, key_id, csrf) : KS_ERR_UNAUTHENTICATED;
-    if (rc != KS_OK) {
-        ks_http_error(req, rc, rc == KS_ERR_UNAUTHENTICATED ? "Not signed in." : NULL);
-        return;
-    }
+    ks_session session;
     ks_verify_result vr;
-    if ((rc = ks_verify_key_id(req->svc->index, key_id, NULL, NULL, now, &vr)) != KS_OK)
-        ks_http_error(req, rc, NULL);
+    int rc = ks_session_resolve(req->svc, cookie, NULL, ks_clock_now(), &session, &vr);
+    if (rc != KS_OK)
+        ks_http_error(req, rc, rc == KS_ERR_UNAUTHENTICATED ? "Not signed in." : NULL);
     else if (vr.reason == KS_VERIFY_EXPIRED)
         ks_http_error(req, KS_ERR_EXPIRED, NULL);
     else if (vr.reason != KS_VERIFY_OK)
-        ks_http_error(req, KS_ERR_UNAUTHENTICATED, "The key of this session is no longer valid; sign in again.");
+        ks_http_error(req, KS_ERR_UNAUTHENTICATED, "The token of this session is no longer valid; sign in again.");
     else
-        ks_http_json(req, 200, json_pack("{s:s, s:s, s:s, s:o}", "csrf", csrf, "key", vr.key_id,
+        ks_http_json(req, 200, json_pack("{s:s, s:s, s:s, s:o}", "csrf", session.csrf, "key", vr.key_id,
                                          "account", vr.account, "resources", ks_strlist_to_json(&vr.resources)));
-    sodium_memzero(csrf, sizeof csrf);
+    sodium_memzero(&session, sizeof session);
     ks_verify_result_free(&vr);
 }
 
+/* Signing out needs the session and its CSRF token, not a token that still
+ * verifies: ending a session is always allowed. */
 void ks_api_session_delete(ks_http_request *req)
 {
     if (ks_http_refuse_cross_site(req))
         return;
     const char *cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, KS_SESSION_COOKIE);
-    char key_id[KS_KEY_ID_MAX + 1], csrf[KS_SESSION_TEXT_MAX];
-    int rc = cookie ? ks_session_resolve(req->svc, cookie, ks_clock_now(), key_id, csrf) : KS_ERR_UNAUTHENTICATED;
-    if (rc != KS_OK) {
+    ks_session session;
+    int rc = ks_session_lookup(req->svc, cookie, ks_clock_now(), &session);
+    if (rc != KS_OK)
         ks_http_error(req, rc, rc == KS_ERR_UNAUTHENTICATED ? "Not signed in." : NULL);
-        return;
-    }
-    if (!ks_session_csrf_ok(csrf, ks_http_header_get(req, "X-CSRF-Token")))
+    else if (!ks_session_csrf_ok(session.csrf, ks_http_header_get(req, "X-CSRF-Token")))
         ks_http_error(req, KS_ERR_FORBIDDEN, "Missing or wrong X-CSRF-Token header for this session.");
     else if ((rc = ks_session_end(req->svc, cookie)) != KS_OK)
         ks_http_error(req, rc, NULL);
@@ -96,5 +94,5 @@ void ks_api_session_delete(ks_http_request *req)
         ks_http_json(req, 204, NULL);
         set_cookie(req, "", 0);
     }
-    sodium_memzero(csrf, sizeof csrf);
+    sodium_memzero(&session, sizeof session);
 }

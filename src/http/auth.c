@@ -62,16 +62,8 @@ int ks_http_verify_credentials(ks_http_request *req, const char *target, const c
     int64_t now = ks_clock_now();
     const char *authz = ks_http_header_get(req, MHD_HTTP_HEADER_AUTHORIZATION);
     if (authz && strncasecmp(authz, "Bearer ", 7) == 0) {
-        const char *jwt = authz + 7;
-        ks_jwt_claims claims;
-        if (ks_login_check(req->svc, jwt, strnlen(jwt, KS_JWT_MAX + 1), &claims) != KS_OK) {
-            memset(out, 0, sizeof *out);
-            out->slot = KS_SLOT_NONE;
-            out->reason = KS_VERIFY_INVALID_TOKEN;
-            return KS_OK;
-        }
-        /* A valid signature is not enough: the key must still be active now. */
-        int rc = ks_verify_key_id(req->svc->index, claims.sub, target, resource, now, out);
+        const char *jwt = authz + 7; /* accepted only while its token verifies */
+        int rc = ks_login_resolve(req->svc, jwt, strnlen(jwt, KS_JWT_MAX + 1), target, resource, now, out);
         if (rc == KS_OK && out->reason == KS_VERIFY_OK)
             req->auth_via = "login";
         return rc;
@@ -89,6 +81,11 @@ int ks_http_verify_credentials(ks_http_request *req, const char *target, const c
 
 int ks_http_check_key_and_token(ks_http_request *req, ks_verify_result *out)
 {
+    return ks_http_check_key_and_token_hash(req, out, NULL);
+}
+
+int ks_http_check_key_and_token_hash(ks_http_request *req, ks_verify_result *out, ks_digest *token_hash)
+{
     ks_credentials cred;
     ks_credentials_read(req, &cred);
     memset(out, 0, sizeof *out);
@@ -98,6 +95,8 @@ int ks_http_check_key_and_token(ks_http_request *req, ks_verify_result *out)
     }
     ks_verify_request vreq = {cred.key, cred.token, cred.token_len, NULL, NULL};
     int rc = ks_verify(req->svc->index, &req->svc->secret, &vreq, ks_clock_now(), out);
+    if (token_hash)
+        ks_token_hash(&req->svc->secret, cred.token, cred.token_len, token_hash);
     ks_credentials_wipe(&cred);
     if (rc != KS_OK)
         ks_http_error(req, rc, NULL);
@@ -154,29 +153,25 @@ static void audit_auth_failure(ks_http_request *req, const char *account, const 
 static int authenticate_session(ks_http_request *req, const char *cookie, const char *account,
                                 ks_verify_result *result)
 {
-    char key_id[KS_KEY_ID_MAX + 1], csrf[KS_SESSION_TEXT_MAX];
-    memset(result, 0, sizeof *result);
-    int64_t now = ks_clock_now();
-    int rc = ks_session_resolve(req->svc, cookie, now, key_id, csrf);
+    ks_session session;
+    int rc = ks_session_resolve(req->svc, cookie, account, ks_clock_now(), &session, result);
+    int csrf_ok = rc == KS_OK && ks_session_csrf_ok(session.csrf, ks_http_header_get(req, "X-CSRF-Token"));
+    sodium_memzero(&session, sizeof session);
     if (rc == KS_ERR_UNAUTHENTICATED)
         audit_auth_failure(req, account, NULL, "session_ended");
     if (rc != KS_OK) {
+        ks_verify_result_free(result);
         ks_http_error(req, rc, rc == KS_ERR_UNAUTHENTICATED ? "The session has ended; sign in again." : NULL);
         return -1;
     }
-    int csrf_ok = ks_session_csrf_ok(csrf, ks_http_header_get(req, "X-CSRF-Token"));
-    sodium_memzero(csrf, sizeof csrf);
     if (!csrf_ok) {
+        ks_verify_result_free(result);
         ks_http_error(req, KS_ERR_FORBIDDEN, "Missing or wrong X-CSRF-Token header for this session.");
-        return -1;
-    }
-    if ((rc = ks_verify_key_id(req->svc->index, key_id, account, NULL, now, result)) != KS_OK) {
-        ks_http_error(req, rc, NULL);
         return -1;
     }
     if (result->reason == KS_VERIFY_OK)
         req->auth_via = "session";
-    return KS_OK;
+    return KS_OK; /* the token's verdict is in *result: the caller judges it */
 }
 
 int ks_http_refuse_cross_site(ks_http_request *req)

@@ -42,6 +42,10 @@ int ks_http_has_credentials(const ks_http_request *req);
  * after setting 401 (`expired` for an outdated token the account enforces)
  * or the error; free *out with ks_verify_result_free either way. */
 int ks_http_check_key_and_token(ks_http_request *req, ks_verify_result *out);
+/* The same; when it returns 1, *token_hash holds the keyed hash of the
+ * token presented (wipe it after use), for what is bound to that token: a
+ * web session, a login token. */
+int ks_http_check_key_and_token_hash(ks_http_request *req, ks_verify_result *out, ks_digest *token_hash);
 
 /* 1 (after setting 403) when the request carries the web admin's session
  * cookie and the browser says it comes from another site

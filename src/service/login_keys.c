@@ -125,27 +125,48 @@ int ks_login_keys_rotate(ks_service *svc, char new_kid[KS_JWT_KID_LEN + 1])
 }
 
 int ks_login_issue(ks_service *svc, const char *key_id, const char *account, const ks_strlist *roles,
-                   char **jwt, int64_t *expires_at)
+                   const ks_digest *token_hash, char **jwt, int64_t *expires_at)
 {
     int64_t now = ks_clock_now();
     int rc = KS_ERR_INTERNAL;
+    char fp[KS_JWT_FP_LEN + 1];
+    ks_jwt_token_fingerprint(token_hash, fp);
     pthread_rwlock_rdlock(&svc->signing_lock);
     const ks_signing_key *signer = NULL;
     for (size_t i = 0; i < svc->n_signing_keys; i++) /* the newest active key signs */
         if (svc->signing_keys[i].retired_at == 0)
             signer = &svc->signing_keys[i];
     if (signer)
-        rc = ks_jwt_sign(signer, key_id, account, roles, now, jwt);
+        rc = ks_jwt_sign(signer, key_id, account, roles, fp, now, jwt);
     pthread_rwlock_unlock(&svc->signing_lock);
+    sodium_memzero(fp, sizeof fp);
     *expires_at = now + KS_JWT_LIFETIME;
     return rc;
 }
 
-int ks_login_check(ks_service *svc, const char *jwt, size_t len, ks_jwt_claims *claims)
+int ks_login_check(ks_service *svc, const char *jwt, size_t len, int64_t now, ks_jwt_claims *claims)
 {
     pthread_rwlock_rdlock(&svc->signing_lock);
-    int rc = ks_jwt_verify(jwt, len, svc->signing_keys, svc->n_signing_keys, ks_clock_now(), claims);
+    int rc = ks_jwt_verify(jwt, len, svc->signing_keys, svc->n_signing_keys, now, claims);
     pthread_rwlock_unlock(&svc->signing_lock);
+    return rc;
+}
+
+int ks_login_resolve(ks_service *svc, const char *jwt, size_t len, const char *target, const char *resource,
+                     int64_t now, ks_verify_result *out)
+{
+    ks_jwt_claims claims;
+    memset(out, 0, sizeof *out);
+    out->slot = KS_SLOT_NONE;
+    if (ks_login_check(svc, jwt, len, now, &claims) != KS_OK) {
+        out->reason = KS_VERIFY_INVALID_TOKEN;
+        return KS_OK;
+    }
+    /* A valid signature is not enough: the token that logged in must still
+     * verify now, as the key's own checks say. */
+    ks_token_binding binding = {.token_hash = NULL, .token_fp = claims.token_fp};
+    int rc = ks_verify_bound(svc->index, claims.sub, &binding, target, resource, now, out);
+    sodium_memzero(&claims, sizeof claims);
     return rc;
 }
 

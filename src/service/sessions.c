@@ -25,8 +25,8 @@ static void cookie_hash(const ks_service *svc, const char *cookie, ks_digest *ou
     ks_token_hash(&svc->secret, cookie, strlen(cookie), out);
 }
 
-int ks_session_create(ks_service *svc, const char *key_id, char cookie_out[KS_SESSION_TEXT_MAX],
-                      char csrf_out[KS_SESSION_TEXT_MAX])
+int ks_session_create(ks_service *svc, const char *key_id, const ks_digest *token_hash, int64_t now,
+                      char cookie_out[KS_SESSION_TEXT_MAX], char csrf_out[KS_SESSION_TEXT_MAX])
 {
     unsigned char rnd[SESSION_RANDOM_BYTES];
     randombytes_buf(rnd, sizeof rnd);
@@ -34,10 +34,9 @@ int ks_session_create(ks_service *svc, const char *key_id, char cookie_out[KS_SE
     sodium_memzero(rnd, sizeof rnd);
     ks_digest hash;
     cookie_hash(svc, cookie_out, &hash);
-    int64_t now = ks_clock_now();
-    /* Sign-ins are rare: purge sessions idle past their expiry on the way. */
-    svc->store->ops->session_purge(svc->store, now - KS_SESSION_IDLE_SECONDS);
-    int rc = svc->store->ops->session_create(svc->store, &hash, key_id, now);
+    /* Sign-ins are rare: purge sessions past their limits on the way. */
+    svc->store->ops->session_purge(svc->store, now - KS_SESSION_IDLE_SECONDS, now - KS_SESSION_MAX_SECONDS);
+    int rc = svc->store->ops->session_create(svc->store, &hash, key_id, token_hash, now);
     if (rc != KS_OK) {
         sodium_memzero(cookie_out, KS_SESSION_TEXT_MAX);
         return rc;
@@ -46,27 +45,45 @@ int ks_session_create(ks_service *svc, const char *key_id, char cookie_out[KS_SE
     return KS_OK;
 }
 
-int ks_session_resolve(ks_service *svc, const char *cookie, int64_t now,
-                       char key_id_out[KS_KEY_ID_MAX + 1], char csrf_out[KS_SESSION_TEXT_MAX])
+int ks_session_lookup(ks_service *svc, const char *cookie, int64_t now, ks_session *out)
 {
+    memset(out, 0, sizeof *out);
     if (!cookie || strlen(cookie) >= KS_SESSION_TEXT_MAX)
         return KS_ERR_UNAUTHENTICATED;
     ks_digest hash;
-    int64_t last_seen = 0;
+    ks_session_record rec;
     cookie_hash(svc, cookie, &hash);
-    int rc = svc->store->ops->session_get(svc->store, &hash, key_id_out, &last_seen);
+    int rc = svc->store->ops->session_get(svc->store, &hash, &rec);
     if (rc == KS_ERR_NOT_FOUND)
         return KS_ERR_UNAUTHENTICATED;
     if (rc != KS_OK)
         return rc;
-    if (now - last_seen > KS_SESSION_IDLE_SECONDS) {
+    /* Ended by age or by idleness: gone for good. A clock behind the
+     * sign-in (another node's, a moved test clock) is no reason to end it. */
+    if (now - rec.last_seen_at > KS_SESSION_IDLE_SECONDS || now - rec.created_at >= KS_SESSION_MAX_SECONDS) {
         svc->store->ops->session_delete(svc->store, &hash);
+        sodium_memzero(&rec, sizeof rec);
         return KS_ERR_UNAUTHENTICATED;
     }
-    if (now - last_seen > TOUCH_EVERY_SECONDS)
+    if (now - rec.last_seen_at > TOUCH_EVERY_SECONDS)
         svc->store->ops->session_touch(svc->store, &hash, now); /* best effort */
-    csrf_of(svc, cookie, csrf_out);
+    memcpy(out->key_id, rec.key_id, sizeof out->key_id);
+    out->token_hash = rec.token_hash;
+    sodium_memzero(&rec, sizeof rec);
+    csrf_of(svc, cookie, out->csrf);
     return KS_OK;
+}
+
+int ks_session_resolve(ks_service *svc, const char *cookie, const char *target, int64_t now, ks_session *out,
+                       ks_verify_result *vr)
+{
+    memset(vr, 0, sizeof *vr);
+    vr->slot = KS_SLOT_NONE;
+    int rc = ks_session_lookup(svc, cookie, now, out);
+    if (rc != KS_OK)
+        return rc;
+    ks_token_binding binding = {.token_hash = &out->token_hash, .token_fp = NULL};
+    return ks_verify_bound(svc->index, out->key_id, &binding, target, NULL, now, vr);
 }
 
 int ks_session_end(ks_service *svc, const char *cookie)

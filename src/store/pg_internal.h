@@ -214,11 +214,12 @@ int pg_external_remove(ks_store *base, const char *account, const char *key_id,
                        const ks_audit_entry *audit);
 
 /* Sessions, signing keys, share links, the secret fingerprint (pg_secrets.c). */
-int pg_session_create(ks_store *base, const ks_digest *hash, const char *key_id, int64_t now);
-int pg_session_get(ks_store *base, const ks_digest *hash, char key_id[KS_KEY_ID_MAX + 1], int64_t *last_seen_at);
+int pg_session_create(ks_store *base, const ks_digest *hash, const char *key_id, const ks_digest *token_hash,
+                      int64_t now);
+int pg_session_get(ks_store *base, const ks_digest *hash, ks_session_record *out);
 int pg_session_touch(ks_store *base, const ks_digest *hash, int64_t now);
 int pg_session_delete(ks_store *base, const ks_digest *hash);
-int pg_session_purge(ks_store *base, int64_t before);
+int pg_session_purge(ks_store *base, int64_t idle_before, int64_t created_before);
 int pg_signing_key_list(ks_store *base, ks_stored_signing_key **out, size_t *n);
 int pg_signing_key_add(ks_store *base, const ks_stored_signing_key *key);
 int pg_signing_key_retire(ks_store *base, const char *kid, int64_t at);

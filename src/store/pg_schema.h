@@ -141,6 +141,14 @@ static const char *const KS_PG_MIGRATIONS[] = {
     /* 2 -> 3: audit entries record how the actor authenticated and from
      * which client address (NULL on older entries: not recorded). */
     "ALTER TABLE audit ADD COLUMN via text, ADD COLUMN address text;",
+
+    /* 3 -> 4: a
+     * web admin session is bound to the API token that signed in, by that
+     * token's keyed hash, and ends when the token stops verifying. Earlier
+     * sessions name no token, so they end here (sign in again). */
+    "DELETE FROM sessions;"
+    "ALTER TABLE sessions ADD COLUMN token_hash bytea NOT NULL;"
+    "CREATE INDEX sessions_by_created ON sessions(created_at);",
 };
 
 #define KS_PG_SCHEMA_VERSION ((int)(sizeof KS_PG_MIGRATIONS / sizeof *KS_PG_MIGRATIONS))

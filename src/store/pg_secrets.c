@@ -26,27 +26,35 @@ static int write_one(pg_store *s, pg_query q, const pg_params *p, int change)
     return pg_end(s, rc);
 }
 
-int pg_session_create(ks_store *base, const ks_digest *hash, const char *key_id, int64_t now)
+int pg_session_create(ks_store *base, const ks_digest *hash, const char *key_id, const ks_digest *token_hash,
+                      int64_t now)
 {
     pg_params p = {0};
     pg_bytes(&p, hash->bytes, KS_DIGEST_LEN);
     pg_text(&p, key_id);
     pg_int(&p, now);
+    pg_bytes(&p, token_hash->bytes, KS_DIGEST_LEN);
     return write_one((pg_store *)base, P_SESSION_INSERT, &p, 0);
 }
 
-int pg_session_get(ks_store *base, const ks_digest *hash, char key_id[KS_KEY_ID_MAX + 1], int64_t *last_seen_at)
+int pg_session_get(ks_store *base, const ks_digest *hash, ks_session_record *out)
 {
     pg_store *s = (pg_store *)base;
+    memset(out, 0, sizeof *out);
     int rc = pg_begin(s, 1);
     if (rc != KS_OK)
         return rc;
     pg_params p = {0};
     pg_bytes(&p, hash->bytes, KS_DIGEST_LEN);
     PGresult *r = pg_exec(s, P_SESSION_GET, &p, &rc);
+    size_t th_len = 0;
     if (r && PQntuples(r) == 1) {
-        pg_get_str(r, 0, 0, key_id, KS_KEY_ID_MAX + 1);
-        *last_seen_at = pg_get_int(r, 0, 1);
+        pg_get_str(r, 0, 0, out->key_id, sizeof out->key_id);
+        out->last_seen_at = pg_get_int(r, 0, 1);
+        out->created_at = pg_get_int(r, 0, 2);
+        /* A session from before tokens were recorded binds to nothing. */
+        if (pg_get_bytes(r, 0, 3, out->token_hash.bytes, KS_DIGEST_LEN, &th_len) != 0 || th_len != KS_DIGEST_LEN)
+            rc = KS_ERR_NOT_FOUND;
     } else if (r) {
         rc = KS_ERR_NOT_FOUND;
     }
@@ -69,10 +77,11 @@ int pg_session_delete(ks_store *base, const ks_digest *hash)
     return write_one((pg_store *)base, P_SESSION_DELETE, &p, 0);
 }
 
-int pg_session_purge(ks_store *base, int64_t before)
+int pg_session_purge(ks_store *base, int64_t idle_before, int64_t created_before)
 {
     pg_params p = {0};
-    pg_int(&p, before);
+    pg_int(&p, idle_before);
+    pg_int(&p, created_before);
     return write_one((pg_store *)base, P_SESSION_PURGE, &p, 0);
 }
 

@@ -180,11 +180,12 @@ int sq_external_remove(ks_store *base, const char *account, const char *key_id,
                        const ks_audit_entry *audit);
 
 /* Session operations (sqlite_sessions.c). */
-int sq_session_create(ks_store *base, const ks_digest *hash, const char *key_id, int64_t now);
-int sq_session_get(ks_store *base, const ks_digest *hash, char key_id[KS_KEY_ID_MAX + 1], int64_t *last_seen_at);
+int sq_session_create(ks_store *base, const ks_digest *hash, const char *key_id, const ks_digest *token_hash,
+                      int64_t now);
+int sq_session_get(ks_store *base, const ks_digest *hash, ks_session_record *out);
 int sq_session_touch(ks_store *base, const ks_digest *hash, int64_t now);
 int sq_session_delete(ks_store *base, const ks_digest *hash);
-int sq_session_purge(ks_store *base, int64_t before);
+int sq_session_purge(ks_store *base, int64_t idle_before, int64_t created_before);
 
 /* Signing keys and share links (sqlite_secrets.c). */
 int sq_signing_key_list(ks_store *base, ks_stored_signing_key **out, size_t *n);

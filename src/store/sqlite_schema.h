@@ -118,6 +118,15 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
      * which client address (NULL on older entries: not recorded). */
     "ALTER TABLE audit ADD COLUMN via TEXT;"
     "ALTER TABLE audit ADD COLUMN address TEXT;",
+
+    /* 6 -> 7: a
+     * web admin session is bound to the API token that signed in, by that
+     * token's keyed hash, and ends when the token stops verifying. Earlier
+     * sessions name no token, so they end here (sign in again). */
+    "DELETE FROM sessions;"
+    "ALTER TABLE sessions ADD COLUMN token_hash BLOB;"
+    "CREATE INDEX sessions_by_last_seen ON sessions(last_seen_at);"
+    "CREATE INDEX sessions_by_created ON sessions(created_at);",
 };
 
 #define KS_SQLITE_SCHEMA_VERSION ((int)(sizeof KS_SQLITE_MIGRATIONS / sizeof *KS_SQLITE_MIGRATIONS))

@@ -92,6 +92,14 @@ typedef struct {
     char key_id[KS_KEY_ID_MAX + 1];   /* "" unless KS_CHANGE_KEY */
 } ks_change;
 
+/* A web admin session as stored (session_get). */
+typedef struct {
+    char key_id[KS_KEY_ID_MAX + 1];
+    ks_digest token_hash;   /* keyed hash of the API token that signed in */
+    int64_t created_at;     /* sign-in */
+    int64_t last_seen_at;
+} ks_session_record;
+
 #define KS_SEALED_MAX 160 /* nonce + secretbox of a signing key or a token */
 
 typedef struct {
@@ -161,15 +169,19 @@ typedef struct {
     int (*external_remove)(ks_store *s, const char *account, const char *key_id,
                            const ks_audit_entry *audit);
 
-    /* Web admin sessions, by the keyed hash of the session cookie.
-     * session_get gives KS_ERR_NOT_FOUND for an unknown hash; session_touch
-     * sets last_seen_at; session_purge removes sessions idle since `before`. */
-    int (*session_create)(ks_store *s, const ks_digest *hash, const char *key_id, int64_t now);
-    int (*session_get)(ks_store *s, const ks_digest *hash, char key_id[KS_KEY_ID_MAX + 1],
-                       int64_t *last_seen_at);
+    /* Web admin sessions, by the keyed hash of the session cookie, each
+     * with the keyed hash of the API token that signed in (the same digest
+     * the key's token slot holds; never a plaintext). session_create gives
+     * KS_ERR_NOT_FOUND for an unknown key; session_get KS_ERR_NOT_FOUND for
+     * an unknown hash (and for a session stored without a token hash);
+     * session_touch sets last_seen_at; session_purge removes the sessions
+     * last seen before idle_before or created before created_before. */
+    int (*session_create)(ks_store *s, const ks_digest *hash, const char *key_id, const ks_digest *token_hash,
+                          int64_t now);
+    int (*session_get)(ks_store *s, const ks_digest *hash, ks_session_record *out);
     int (*session_touch)(ks_store *s, const ks_digest *hash, int64_t now);
     int (*session_delete)(ks_store *s, const ks_digest *hash);
-    int (*session_purge)(ks_store *s, int64_t before);
+    int (*session_purge)(ks_store *s, int64_t idle_before, int64_t created_before);
 
     /* Login token signing keys, oldest first. */
     int (*signing_key_list)(ks_store *s, ks_stored_signing_key **out, size_t *n);

@@ -5,6 +5,8 @@
  * index: no lock, no allocation, no calendar arithmetic (expiry instants are
  * precomputed in the entry). ks_verify and ks_verify_key_id wrap it for the
  * management calls and copy what it found into a ks_verify_result.
+ * ks_verify_bound_in is the same decision for a session or login token:
+ * only the slot is found another way (by the token it was made with).
  */
 #include "verify/verify.h"
 #include "core/error.h"
@@ -68,16 +70,17 @@ static int sorted_contains(const char *const *items, size_t n, const char *s)
     return 0;
 }
 
-/* The checks from the lookup on, for the entry `key` (NULL: unknown). */
-static void decide(const ks_index_key *key, const ks_digest *digest, const char *target,
-                   const char *resource, int64_t now, ks_verify_found *out)
+/* The checks from the lookup on, for the entry `key` (NULL: unknown) whose
+ * token in `slot` was presented (KS_SLOT_NONE: none matched). With touch,
+ * a success is recorded as the slot's last use. */
+static inline void decide_slot(const ks_index_key *key, ks_slot slot, int touch, const char *target,
+                               const char *resource, int64_t now, ks_verify_found *out)
 {
     if (!key) {
         out->reason = KS_VERIFY_UNKNOWN_KEY;
         return;
     }
     out->key = key;
-    ks_slot slot = digest ? slot_match(key, digest) : KS_SLOT_CURRENT;
     if (slot == KS_SLOT_NONE) {
         out->reason = KS_VERIFY_INVALID_TOKEN;
         return;
@@ -121,8 +124,47 @@ static void decide(const ks_index_key *key, const ks_digest *digest, const char 
     if (resource && !sorted_contains(out->view->resources, out->view->n_resources, resource))
         return;
     out->reason = KS_VERIFY_OK;
-    if (digest)
+    if (touch)
         ks_index_touch(key, slot, now);
+}
+
+/* decide_slot for a token of keyed hash `digest` (NULL: a session of old,
+ * taken as the current token, and no last use recorded). */
+static inline void decide(const ks_index_key *key, const ks_digest *digest, const char *target,
+                          const char *resource, int64_t now, ks_verify_found *out)
+{
+    ks_slot slot = !key ? KS_SLOT_NONE : digest ? slot_match(key, digest) : KS_SLOT_CURRENT;
+    decide_slot(key, slot, digest != NULL, target, resource, now, out);
+}
+
+/* Which slot holds the token with fingerprint fp (KS_JWT_FP_LEN chars): as
+ * slot_match, both present slots compared in constant time. */
+static ks_slot slot_match_fingerprint(const ks_index_key *key, const char *fp)
+{
+    int match[2];
+    for (int i = 0; i < 2; i++) {
+        char mine[KS_JWT_FP_LEN + 1];
+        ks_jwt_token_fingerprint(&key->tokens[i].hash, mine);
+        match[i] = ((key->present >> i) & 1) & (sodium_memcmp(mine, fp, KS_JWT_FP_LEN) == 0);
+        sodium_memzero(mine, sizeof mine);
+    }
+    if (match[0])
+        return KS_SLOT_CURRENT;
+    return match[1] ? KS_SLOT_OLD : KS_SLOT_NONE;
+}
+
+void ks_verify_bound_in(ks_index *idx, const char *key_id, size_t key_len, const ks_token_binding *binding,
+                        const char *target, const char *resource, int64_t now, ks_verify_found *out)
+{
+    memset(out, 0, sizeof *out);
+    out->slot = KS_SLOT_NONE;
+    const ks_index_key *key = ks_index_find_key(idx, key_id, key_len);
+    ks_slot slot = KS_SLOT_NONE;
+    if (key && binding->token_hash)
+        slot = slot_match(key, binding->token_hash);
+    else if (key && binding->token_fp && strnlen(binding->token_fp, KS_JWT_FP_LEN + 1) == KS_JWT_FP_LEN)
+        slot = slot_match_fingerprint(key, binding->token_fp);
+    decide_slot(key, slot, 0, target, resource, now, out);
 }
 
 void ks_verify_found_in(ks_index *idx, const char *key_id, size_t key_len, const ks_digest *digest,
@@ -185,8 +227,9 @@ static int result_fill(const ks_verify_found *f, const char *target, ks_verify_r
     return KS_OK;
 }
 
-/* The lookup and what follows, copied into *out; KS_OK or NOMEM. */
-static int verify_copy(ks_index *idx, const char *key_id, size_t key_len, const ks_digest *digest,
+/* The lookup and what follows (for the token of binding, or with none as
+ * ks_verify_found_in without a digest), copied into *out; KS_OK or NOMEM. */
+static int verify_copy(ks_index *idx, const char *key_id, size_t key_len, const ks_token_binding *binding,
                        const char *target, const char *resource, int64_t now, ks_verify_result *out)
 {
     memcpy(out->key_id, key_id, key_len);
@@ -194,7 +237,10 @@ static int verify_copy(ks_index *idx, const char *key_id, size_t key_len, const 
     if (ks_index_read_lock(idx) != 0)
         return KS_ERR_NOMEM;
     ks_verify_found found;
-    ks_verify_found_in(idx, key_id, key_len, digest, target, resource, now, &found);
+    if (binding)
+        ks_verify_bound_in(idx, key_id, key_len, binding, target, resource, now, &found);
+    else
+        ks_verify_found_in(idx, key_id, key_len, NULL, target, resource, now, &found);
     int rc = result_fill(&found, target, out);
     ks_index_read_unlock(idx);
     if (rc != KS_OK)
@@ -239,4 +285,16 @@ int ks_verify_key_id(ks_index *idx, const char *key_id, const char *target, cons
         return KS_OK;
     }
     return verify_copy(idx, key_id, strlen(key_id), NULL, target, resource, now, out);
+}
+
+int ks_verify_bound(ks_index *idx, const char *key_id, const ks_token_binding *binding, const char *target,
+                    const char *resource, int64_t now, ks_verify_result *out)
+{
+    memset(out, 0, sizeof *out);
+    out->slot = KS_SLOT_NONE;
+    if (!key_id || ks_key_id_parse(key_id, NULL) != KS_OK) {
+        out->reason = KS_VERIFY_UNKNOWN_KEY;
+        return KS_OK;
+    }
+    return verify_copy(idx, key_id, strlen(key_id), binding, target, resource, now, out);
 }

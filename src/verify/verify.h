@@ -17,6 +17,7 @@
 #ifndef KS_VERIFY_VERIFY_H
 #define KS_VERIFY_VERIFY_H
 
+#include "core/jwt.h"
 #include "core/model.h"
 #include "core/secret.h"
 #include "index/key_index.h"
@@ -57,11 +58,30 @@ typedef struct {
 int ks_verify(ks_index *idx, const ks_secret *secret, const ks_verify_request *req, int64_t now,
               ks_verify_result *out);
 
-/* The same checks for a key whose holder was authenticated another way (a
- * web admin session): no token is compared; the current token's age counts
- * for `expired`. */
+/* The same checks for a key whose holder was authenticated another way: no
+ * token is compared; the current token's age counts for `expired`. Web
+ * admin sessions and login tokens use ks_verify_bound instead. */
 int ks_verify_key_id(ks_index *idx, const char *key_id, const char *target, const char *resource,
                      int64_t now, ks_verify_result *out);
+
+/* The API token a web admin session or a login token was made with. Exactly
+ * one of the two is set; with neither, nothing matches. */
+typedef struct {
+    const ks_digest *token_hash; /* a session: the token's keyed hash (ks_token_hash) */
+    const char *token_fp;        /* a login token: ks_jwt_token_fingerprint of it
+                                    (KS_JWT_FP_LEN chars) */
+} ks_token_binding;
+
+/* The checks of ks_verify for key_id as if its holder presented the token
+ * of `binding`, so a session or login token works exactly while that token
+ * verifies: invalid_token once it left the key's slots (renew now, undo
+ * renewal, delete old token), inactive, expired (its own age), unknown_key,
+ * forbidden as for the token. Both present slots are compared in constant
+ * time. No last use is recorded (only verify calls count). KS_OK or
+ * KS_ERR_NOMEM, as ks_verify; free *out with ks_verify_result_free. */
+__attribute__((warn_unused_result))
+int ks_verify_bound(ks_index *idx, const char *key_id, const ks_token_binding *binding, const char *target,
+                    const char *resource, int64_t now, ks_verify_result *out);
 
 /* What ks_verify_found saw, pointing into the index: valid only inside the
  * read section it was made in. Fields are set as far as the checks got. */
@@ -82,6 +102,11 @@ typedef struct {
  * here: check the credential's presence and format first with
  * ks_verify_precheck. */
 void ks_verify_found_in(ks_index *idx, const char *key_id, size_t key_len, const ks_digest *digest,
+                        const char *target, const char *resource, int64_t now, ks_verify_found *out);
+
+/* ks_verify_bound without copying: inside a read section, as
+ * ks_verify_found_in. */
+void ks_verify_bound_in(ks_index *idx, const char *key_id, size_t key_len, const ks_token_binding *binding,
                         const char *target, const char *resource, int64_t now, ks_verify_found *out);
 
 /* The hot path for a key + token: every check of ks_verify, in order,

@@ -137,6 +137,28 @@ class TestSigningKeyRotation(LoginCase):
             self.assertStatus(self.server.request("GET", API + "/verify", headers=self.bearer(jwt)), 200)
 
 
+class TestRetiredSigningKey(LoginCase):
+    """Its own server: it rotates and moves the clock."""
+
+    def test_retired_key_leaves_jwks_after_6_hours(self):
+        self.server.stop()
+        try:
+            p = subprocess.run([BIN, "signing-key", "rotate", "--db", self.server.db,
+                                "--secret-file", self.server.secret_file],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        finally:
+            self.server.start()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        new_kid = json.loads(p.stdout)["kid"]
+        self.assertGreater(len(self.server.request("GET", "/.well-known/jwks.json").data["keys"]), 1)
+        self.server.restart(["--clock-offset-days", "1"])  # a day after the retirement
+        try:
+            kids = [k["kid"] for k in self.server.request("GET", "/.well-known/jwks.json").data["keys"]]
+            self.assertEqual(kids, [new_kid])
+        finally:
+            self.server.restart([])
+
+
 class TestShareLinks(KeystileCase):
 
     def test_share_url_reveals_once(self):

@@ -31,7 +31,7 @@ class TestSession(KeystileCase):
         self.assertIn("httponly", attrs)
         self.assertIn("samesite=strict", attrs)
         self.assertIn("path=/", attrs)
-        self.assertIn("max-age=28800", attrs)
+        self.assertIn("max-age=43200", attrs)  # 12 h: the longest a session can live
         self.assertNotIn(token, r.raw.decode())
 
     def test_csrf_required_for_management_calls(self):

@@ -3,8 +3,9 @@
  * the keyed hash of the session cookie (session_create / get / touch /
  * delete / purge).
  *
- * Session hashes are sess(n), digests no token of any key has. Sessions
- * take no audit entry: none of these calls may write one.
+ * Session hashes are sess(n), digests no token of any key has; each
+ * session is bound to the token hash bound(n). Sessions take no audit
+ * entry: none of these calls may write one.
  */
 #include <stdlib.h>
 
@@ -15,10 +16,15 @@ static ks_digest sess(int n)
     return tok("session", n);
 }
 
+static ks_digest bound(int n)
+{
+    return tok("signed-in-with", n);
+}
+
 static int sess_create(int n, const char *key_id, int64_t now)
 {
-    ks_digest h = sess(n);
-    return S->ops->session_create(S, &h, key_id, now);
+    ks_digest h = sess(n), t = bound(n);
+    return S->ops->session_create(S, &h, key_id, &t, now);
 }
 
 static int sess_touch(int n, int64_t now)
@@ -33,32 +39,40 @@ static int sess_delete(int n)
     return S->ops->session_delete(S, &h);
 }
 
-/* session_get into key_id / *last_seen (both cleared first). */
-static int sess_get(int n, char key_id[KS_KEY_ID_MAX + 1], int64_t *last_seen)
+/* session_get into *rec (poisoned first, so a field left unset shows). */
+static int sess_get(int n, ks_session_record *rec)
 {
     ks_digest h = sess(n);
-    memset(key_id, 0, KS_KEY_ID_MAX + 1);
-    *last_seen = 0;
-    return S->ops->session_get(S, &h, key_id, last_seen);
+    memset(rec, 0x5A, sizeof *rec);
+    return S->ops->session_get(S, &h, rec);
 }
 
-/* Session n exists for key_id, last seen at `seen`. */
-static void expect_session(int n, const char *key_id, int64_t seen)
+/* Session n exists for key_id, bound to bound(n), made at `made`, last seen
+ * at `seen`. */
+static void expect_session_made(int n, const char *key_id, int64_t made, int64_t seen)
 {
-    char got[KS_KEY_ID_MAX + 1];
-    int64_t last = 0;
-    int rc = sess_get(n, got, &last);
+    ks_session_record rec;
+    int rc = sess_get(n, &rec);
     if (rc != KS_OK)
         UNIT_FAIL("session_get(sess(%d)) = %d, want KS_OK", n, rc);
-    ASSERT_EQ_STR(got, key_id);
-    ASSERT_EQ_INT(last, seen);
+    ASSERT_EQ_STR(rec.key_id, key_id);
+    ASSERT_EQ_INT(rec.last_seen_at, seen);
+    if (made >= 0)
+        ASSERT_EQ_INT(rec.created_at, made);
+    ks_digest want = bound(n);
+    ASSERT(ks_digest_equal(&rec.token_hash, &want));
+}
+
+/* The same when its creation time does not matter here. */
+static void expect_session(int n, const char *key_id, int64_t seen)
+{
+    expect_session_made(n, key_id, -1, seen);
 }
 
 static void expect_no_session(int n)
 {
-    char got[KS_KEY_ID_MAX + 1];
-    int64_t last = 0;
-    int rc = sess_get(n, got, &last);
+    ks_session_record rec;
+    int rc = sess_get(n, &rec);
     if (rc != KS_ERR_NOT_FOUND)
         UNIT_FAIL("session_get(sess(%d)) = %d, want KS_ERR_NOT_FOUND (%d)", n, rc,
                   KS_ERR_NOT_FOUND);
@@ -83,7 +97,7 @@ static void test_session_create_get(void)
     expect_no_session(1);
 
     ASSERT_EQ_INT(sess_create(1, a1, T0 + 10), KS_OK);
-    expect_session(1, a1, T0 + 10); /* last seen: when it was made */
+    expect_session_made(1, a1, T0 + 10, T0 + 10); /* last seen: when it was made */
     /* More sessions of one key, and of other keys and accounts. */
     ASSERT_EQ_INT(sess_create(2, a1, T0 + 20), KS_OK);
     ASSERT_EQ_INT(sess_create(3, kid("acme", 0), T0 + 30), KS_OK);
@@ -95,10 +109,10 @@ static void test_session_create_get(void)
 
     /* Unknown hashes, a token hash of the key included. */
     expect_no_session(99);
-    ks_digest t = tok(a1, 0);
-    char got[KS_KEY_ID_MAX + 1];
-    int64_t last;
-    ASSERT_EQ_INT(S->ops->session_get(S, &t, got, &last), KS_ERR_NOT_FOUND);
+    ks_digest t = tok(a1, 0), b1 = bound(1);
+    ks_session_record rec;
+    ASSERT_EQ_INT(S->ops->session_get(S, &t, &rec), KS_ERR_NOT_FOUND);
+    ASSERT_EQ_INT(S->ops->session_get(S, &b1, &rec), KS_ERR_NOT_FOUND); /* nor the token it is bound to */
 
     /* No audit, and the keys are as they were. */
     ASSERT_EQ_INT(audit_count("acme"), audits);
@@ -125,7 +139,7 @@ static void test_session_touch(void)
     ASSERT_EQ_INT(sess_create(2, a2, T0 + 20), KS_OK);
 
     ASSERT_EQ_INT(sess_touch(1, T0 + 500), KS_OK);
-    expect_session(1, a1, T0 + 500);
+    expect_session_made(1, a1, T0 + 10, T0 + 500); /* the sign-in time stays */
     expect_session(2, a2, T0 + 20); /* only that session */
     ASSERT_EQ_INT(sess_touch(1, T0 + 900), KS_OK);
     expect_session(1, a1, T0 + 900);
@@ -195,7 +209,7 @@ static void test_session_purge(void)
 {
     sess_fixture();
     const char *a1 = kid("acme", 1), *a2 = kid("acme", 2);
-    ASSERT_EQ_INT(S->ops->session_purge(S, T0 + 1000), KS_OK); /* nothing to purge */
+    ASSERT_EQ_INT(S->ops->session_purge(S, T0 + 1000, T0 - 1000), KS_OK); /* nothing to purge */
 
     const int64_t cut = T0 + 200;
     ASSERT_EQ_INT(sess_create(1, a1, T0 + 100), KS_OK);  /* idle since before: goes */
@@ -209,7 +223,7 @@ static void test_session_purge(void)
     ASSERT_EQ_INT(sess_touch(7, cut + 1), KS_OK);
     size_t audits = audit_count("acme");
 
-    ASSERT_EQ_INT(S->ops->session_purge(S, cut), KS_OK);
+    ASSERT_EQ_INT(S->ops->session_purge(S, cut, T0 - 1000), KS_OK);
     expect_no_session(1);
     expect_session(2, a1, T0 + 250);
     expect_session(3, a2, T0 + 300);
@@ -218,7 +232,7 @@ static void test_session_purge(void)
     expect_no_session(6);
     expect_session(7, a1, cut + 1);
     /* Purging with an earlier cutoff removes nothing more. */
-    ASSERT_EQ_INT(S->ops->session_purge(S, T0), KS_OK);
+    ASSERT_EQ_INT(S->ops->session_purge(S, T0, T0 - 1000), KS_OK);
     expect_session(2, a1, T0 + 250);
     expect_session(4, a2, cut);
     /* The keys stay, and nothing was audited. */
@@ -227,9 +241,35 @@ static void test_session_purge(void)
     ASSERT_EQ_INT(audit_count("acme"), audits);
 
     /* A cutoff after everything empties the table. */
-    ASSERT_EQ_INT(S->ops->session_purge(S, T0 + 10000), KS_OK);
+    ASSERT_EQ_INT(S->ops->session_purge(S, T0 + 10000, T0 - 1000), KS_OK);
     for (int n = 1; n <= 7; n++)
         expect_no_session(n);
+}
+
+/* The other cutoff: sessions made before created_before go, however
+ * recently they were used (the 12 h limit). */
+static void test_session_purge_by_age(void)
+{
+    sess_fixture();
+    const char *a1 = kid("acme", 1), *a2 = kid("acme", 2);
+    const int64_t cut = T0 + 200;
+    ASSERT_EQ_INT(sess_create(1, a1, cut - 1), KS_OK);   /* made a second before: goes */
+    ASSERT_EQ_INT(sess_touch(1, T0 + 900), KS_OK);       /* even though seen late */
+    ASSERT_EQ_INT(sess_create(2, a1, cut), KS_OK);       /* made at the cutoff: stays */
+    ASSERT_EQ_INT(sess_create(3, a2, T0 + 300), KS_OK);  /* made after: stays */
+    ASSERT_EQ_INT(sess_create(4, a2, T0 + 100), KS_OK);  /* made before, never seen again: goes */
+
+    ASSERT_EQ_INT(S->ops->session_purge(S, T0 - 1000, cut), KS_OK);
+    expect_no_session(1);
+    expect_session_made(2, a1, cut, cut);
+    expect_session_made(3, a2, T0 + 300, T0 + 300);
+    expect_no_session(4);
+    /* Both cutoffs at once: either one ends a session. */
+    ASSERT_EQ_INT(sess_create(5, a2, T0 + 400), KS_OK);
+    ASSERT_EQ_INT(S->ops->session_purge(S, T0 + 350, T0 + 250), KS_OK);
+    expect_no_session(2);                             /* made before T0 + 250 */
+    expect_no_session(3);                             /* idle since before T0 + 350 */
+    expect_session_made(5, a2, T0 + 400, T0 + 400);
 }
 
 const conf_test conf_tests_sessions[] = {
@@ -239,5 +279,6 @@ const conf_test conf_tests_sessions[] = {
     CONF_TEST(test_session_delete),
     CONF_TEST(test_session_key_delete),
     CONF_TEST(test_session_purge),
+    CONF_TEST(test_session_purge_by_age),
     {NULL, NULL},
 };
