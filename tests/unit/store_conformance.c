@@ -16,6 +16,8 @@ static int conf_passed, conf_failed;
 
 static void run_one(const conf_test *t)
 {
+    if (!unit_selected(t->name))
+        return; /* KS_UNIT_ONLY names other tests */
     conf_audit_clock = 0;
     S = conf_open(conf_ctx);
     if (!S) {

@@ -150,9 +150,12 @@ static void fresh(int n)
         ST[i] = open_uri();
 }
 
+/* Per-thread buffers: renewal threads call this at once, and in a shared one
+ * a digit already made 'a' was made 0x92, a key id that is not UTF-8 (22021,
+ * KS_ERR_INVALID on both nodes). */
 static const char *key_id_of(const char *account, int n)
 {
-    static char ids[8][KS_KEY_ID_MAX + 1];
+    static _Thread_local char ids[8][KS_KEY_ID_MAX + 1];
     char *id = ids[n % 8];
     snprintf(id, KS_KEY_ID_MAX + 1, "kst-%s-%010d", account, n);
     for (char *p = id + strlen(id) - 10; *p; p++)

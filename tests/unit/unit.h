@@ -8,6 +8,12 @@
  * test (the others still run). unit_report prints "N passed, M failed" and
  * returns the exit code (1 when anything failed).
  *
+ * KS_UNIT_ONLY=name[,name...] runs only the tests of those names (RUN's
+ * function name, or a conformance test's name), e.g. to loop one flaky test:
+ *   KS_UNIT_ONLY=test_concurrent_renewals_two_nodes build/tests/test_store_pg
+ * Unselected tests are not counted; a selection that matched nothing fails
+ * in unit_report, so a typo cannot pass.
+ *
  * A suite spread over several files (the store conformance suite, see
  * conformance_util.h) defines UNIT_JMP to its one shared jmp_buf before
  * including this header: a failed ASSERT in any of its files then ends the
@@ -20,7 +26,27 @@
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* 1 when the test `name` is to run: KS_UNIT_ONLY unset or empty, or one of
+ * its comma-separated names equal to name. */
+static inline int unit_selected(const char *name)
+{
+    const char *only = getenv("KS_UNIT_ONLY");
+    if (!only || !*only)
+        return 1;
+    size_t n = strlen(name);
+    for (const char *p = only; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, name, n) == 0)
+            return 1;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
 
 #ifndef UNIT_JMP
 static int unit_passed, unit_failed;
@@ -53,6 +79,8 @@ static jmp_buf unit_jmp;
 #ifdef UNIT_OWN_STATE
 #define RUN(fn)                                                         \
     do {                                                                \
+        if (!unit_selected(#fn))                                        \
+            break;                                                      \
         if (setjmp(unit_jmp) == 0) {                                    \
             fn();                                                       \
             unit_passed++;                                              \
@@ -64,6 +92,11 @@ static jmp_buf unit_jmp;
 
 static inline int unit_report(const char *suite)
 {
+    const char *only = getenv("KS_UNIT_ONLY");
+    if (only && *only && unit_passed + unit_failed == 0) {
+        printf("%s: KS_UNIT_ONLY=%s matched no test: 0 passed, 1 failed\n", suite, only);
+        return 1;
+    }
     printf("%s: %d passed, %d failed\n", suite, unit_passed, unit_failed);
     return unit_failed ? 1 : 0;
 }
