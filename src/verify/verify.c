@@ -3,7 +3,7 @@
  *
  * ks_verify_found_in is the whole decision and touches nothing but the
  * index: no lock, no allocation, no calendar arithmetic (expiry instants are
- * precomputed in the entry). ks_verify and ks_verify_key_id wrap it for the
+ * precomputed in the entry). ks_verify and ks_verify_bound wrap it for the
  * management calls and copy what it found into a ks_verify_result.
  * ks_verify_bound_in is the same decision for a session or login token:
  * only the slot is found another way (by the token it was made with).
@@ -128,12 +128,12 @@ static inline void decide_slot(const ks_index_key *key, ks_slot slot, int touch,
         ks_index_touch(key, slot, now);
 }
 
-/* decide_slot for a token of keyed hash `digest` (NULL: a session of old,
- * taken as the current token, and no last use recorded). */
+/* decide_slot for a token of keyed hash `digest` (NULL matches no token:
+ * nothing is accepted without one). */
 static inline void decide(const ks_index_key *key, const ks_digest *digest, const char *target,
                           const char *resource, int64_t now, ks_verify_found *out)
 {
-    ks_slot slot = !key ? KS_SLOT_NONE : digest ? slot_match(key, digest) : KS_SLOT_CURRENT;
+    ks_slot slot = key && digest ? slot_match(key, digest) : KS_SLOT_NONE;
     decide_slot(key, slot, digest != NULL, target, resource, now, out);
 }
 
@@ -227,8 +227,8 @@ static int result_fill(const ks_verify_found *f, const char *target, ks_verify_r
     return KS_OK;
 }
 
-/* The lookup and what follows (for the token of binding, or with none as
- * ks_verify_found_in without a digest), copied into *out; KS_OK or NOMEM. */
+/* The lookup and what follows for the token of binding, copied into *out;
+ * KS_OK or NOMEM. */
 static int verify_copy(ks_index *idx, const char *key_id, size_t key_len, const ks_token_binding *binding,
                        const char *target, const char *resource, int64_t now, ks_verify_result *out)
 {
@@ -237,10 +237,7 @@ static int verify_copy(ks_index *idx, const char *key_id, size_t key_len, const 
     if (ks_index_read_lock(idx) != 0)
         return KS_ERR_NOMEM;
     ks_verify_found found;
-    if (binding)
-        ks_verify_bound_in(idx, key_id, key_len, binding, target, resource, now, &found);
-    else
-        ks_verify_found_in(idx, key_id, key_len, NULL, target, resource, now, &found);
+    ks_verify_bound_in(idx, key_id, key_len, binding, target, resource, now, &found);
     int rc = result_fill(&found, target, out);
     ks_index_read_unlock(idx);
     if (rc != KS_OK)
@@ -273,18 +270,6 @@ int ks_verify(ks_index *idx, const ks_secret *secret, const ks_verify_request *r
     if (rc != KS_OK)
         ks_verify_result_free(out);
     return rc;
-}
-
-int ks_verify_key_id(ks_index *idx, const char *key_id, const char *target, const char *resource,
-                     int64_t now, ks_verify_result *out)
-{
-    memset(out, 0, sizeof *out);
-    out->slot = KS_SLOT_NONE;
-    if (!key_id || ks_key_id_parse(key_id, NULL) != KS_OK) {
-        out->reason = KS_VERIFY_UNKNOWN_KEY;
-        return KS_OK;
-    }
-    return verify_copy(idx, key_id, strlen(key_id), NULL, target, resource, now, out);
 }
 
 int ks_verify_bound(ks_index *idx, const char *key_id, const ks_token_binding *binding, const char *target,

@@ -58,12 +58,6 @@ typedef struct {
 int ks_verify(ks_index *idx, const ks_secret *secret, const ks_verify_request *req, int64_t now,
               ks_verify_result *out);
 
-/* The same checks for a key whose holder was authenticated another way: no
- * token is compared; the current token's age counts for `expired`. Web
- * admin sessions and login tokens use ks_verify_bound instead. */
-int ks_verify_key_id(ks_index *idx, const char *key_id, const char *target, const char *resource,
-                     int64_t now, ks_verify_result *out);
-
 /* The API token a web admin session or a login token was made with. Exactly
  * one of the two is set; with neither, nothing matches. */
 typedef struct {
@@ -97,8 +91,8 @@ typedef struct {
 /* The hot path: ks_verify without copying or allocating anything. Call it
  * between ks_index_read_lock and ks_index_read_unlock and use *out before
  * unlocking. `digest` is the token's keyed hash (ks_token_hash), computed by
- * the caller before entering the section; NULL means a session (no token
- * compared, no last use recorded). Only the lookup and later checks run
+ * the caller before entering the section; NULL matches no token
+ * (invalid_token): sessions and login tokens use ks_verify_bound_in. Only the lookup and later checks run
  * here: check the credential's presence and format first with
  * ks_verify_precheck. */
 void ks_verify_found_in(ks_index *idx, const char *key_id, size_t key_len, const ks_digest *digest,
