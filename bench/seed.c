@@ -94,7 +94,7 @@ int main(int argc, char **argv)
     static char *RESOURCES[] = {"invoices.read", "orders.read", "orders.write"};
     static char *ROLES[] = {"integration"};
     ks_role role = {"integration", {RESOURCES, 3}, 0};
-    ks_actor who = {"bench", "bench"};
+    ks_actor who = {.actor = "bench", .account = "bench"};
     if (rc == KS_OK)
         rc = ks_service_role_create(&svc, &who, &role);
     if (rc != KS_OK) {
