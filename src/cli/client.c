@@ -465,6 +465,38 @@ int ks_client_list(ks_client *c, const char *path, const char *start, long limit
     return 0;
 }
 
+int ks_client_list_print(ks_client *c, const ks_args *a, ks_strbuf *path, long limit, long page_size,
+                         ks_table *table, void (*add_row)(ks_table *, const json_t *), const char *noun)
+{
+    json_t *items = NULL, *next = NULL;
+    int rc;
+    if (path->failed) {
+        fprintf(stderr, "keystile: request too long\n");
+        rc = KS_EXIT_FAIL;
+    } else {
+        rc = ks_client_list(c, path->data, ks_args_value(a, "cursor"), limit, page_size, &items, &next);
+    }
+    ks_strbuf_free(path);
+    if (rc == 0 && c->json) {
+        json_t *doc = json_pack("{s:O, s:O}", "items", items, "next_cursor", next);
+        rc = doc ? ks_print_json(doc) : KS_EXIT_FAIL;
+        json_decref(doc);
+    } else if (rc == 0) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(items, i, item)
+            add_row(table, item);
+        rc = ks_table_print(table, stdout) == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
+        if (rc == KS_EXIT_OK && json_is_string(next))
+            fprintf(stderr, "keystile: showing the first %zu %s; more exist (drop --limit to see all)\n",
+                    json_array_size(items), noun);
+    }
+    ks_table_free(table);
+    json_decref(items);
+    json_decref(next);
+    return rc;
+}
+
 int ks_print_json(const json_t *v)
 {
     if (json_dumpf(v, stdout, JSON_INDENT(2)) != 0 || fputc('\n', stdout) == EOF) {

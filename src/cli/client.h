@@ -116,6 +116,16 @@ json_t *ks_client_call_item(ks_client *c, const char *method, const char *collec
 int ks_client_list(ks_client *c, const char *path, const char *start, long limit, long page_size,
                    json_t **items, json_t **next);
 
+struct ks_table;
+/* The rest of a list command once its path is built: walks the list with
+ * ks_client_list from --cursor (limit items at most, 0: all; page_size per
+ * request), then prints {"items","next_cursor"} with --json, else `table`
+ * with one row per item by add_row, and a note on stderr when --limit left
+ * `noun` (e.g. "keys") out. Frees path and table. Returns an exit code. */
+int ks_client_list_print(ks_client *c, const ks_args *a, ks_strbuf *path, long limit, long page_size,
+                         struct ks_table *table, void (*add_row)(struct ks_table *, const json_t *),
+                         const char *noun);
+
 /* Prints v as indented JSON and a newline on stdout. Returns 0 or KS_EXIT_FAIL. */
 int ks_print_json(const json_t *v);
 

@@ -57,33 +57,6 @@ int ks_cmd_audit_list(ks_client *c, const ks_args *a)
     ks_client_path_item(c, &path, "audit", NULL);
     ks_client_path_query(c, &path, "actor", ks_args_value(a, "actor"));
     ks_client_path_query(c, &path, "action", ks_args_value(a, "action"));
-    json_t *items = NULL, *next = NULL;
-    if (path.failed) {
-        fprintf(stderr, "keystile: request too long\n");
-        rc = KS_EXIT_FAIL;
-    } else {
-        rc = ks_client_list(c, path.data, ks_args_value(a, "cursor"), limit, page_size, &items, &next);
-    }
-    ks_strbuf_free(&path);
-    if (rc != 0)
-        return rc;
-    if (c->json) {
-        json_t *doc = json_pack("{s:O, s:O}", "items", items, "next_cursor", next);
-        rc = doc ? ks_print_json(doc) : KS_EXIT_FAIL;
-        json_decref(doc);
-    } else {
-        ks_table *t = ks_table_new(7, AUDIT_HEADERS);
-        size_t i;
-        json_t *entry;
-        json_array_foreach(items, i, entry)
-            audit_table_add(t, entry);
-        rc = ks_table_print(t, stdout) == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
-        ks_table_free(t);
-        if (rc == KS_EXIT_OK && json_is_string(next))
-            fprintf(stderr, "keystile: showing the newest %zu entries; more exist (drop --limit to see all)\n",
-                    json_array_size(items));
-    }
-    json_decref(items);
-    json_decref(next);
-    return rc;
+    return ks_client_list_print(c, a, &path, limit, page_size, ks_table_new(7, AUDIT_HEADERS), audit_table_add,
+                                "entries");
 }

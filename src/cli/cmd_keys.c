@@ -34,35 +34,7 @@ int ks_cmd_keys_list(ks_client *c, const ks_args *a)
     ks_client_path_query(c, &path, "q", ks_args_value(a, "q"));
     ks_client_path_query(c, &path, "status", status >= 0 ? STATUS[status] : NULL);
     ks_client_path_query(c, &path, "outdated", outdated >= 0 ? BOOL[outdated] : NULL);
-    json_t *items = NULL, *next = NULL;
-    if (path.failed) {
-        fprintf(stderr, "keystile: request too long\n");
-        rc = KS_EXIT_FAIL;
-    } else {
-        rc = ks_client_list(c, path.data, ks_args_value(a, "cursor"), limit, page_size, &items, &next);
-    }
-    ks_strbuf_free(&path);
-    if (rc != 0)
-        return rc;
-    if (c->json) {
-        json_t *doc = json_pack("{s:O, s:O}", "items", items, "next_cursor", next);
-        rc = doc ? ks_print_json(doc) : KS_EXIT_FAIL;
-        json_decref(doc);
-    } else {
-        ks_table *t = ks_keys_table_new();
-        size_t i;
-        json_t *key;
-        json_array_foreach(items, i, key)
-            ks_keys_table_add(t, key);
-        rc = ks_table_print(t, stdout) == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
-        ks_table_free(t);
-        if (rc == KS_EXIT_OK && json_is_string(next))
-            fprintf(stderr, "keystile: showing the first %zu keys; more exist (drop --limit to see all)\n",
-                    json_array_size(items));
-    }
-    json_decref(items);
-    json_decref(next);
-    return rc;
+    return ks_client_list_print(c, a, &path, limit, page_size, ks_keys_table_new(), ks_keys_table_add, "keys");
 }
 
 static json_t *key_call(ks_client *c, const char *method, const char *key, const char *suffix,

@@ -133,8 +133,9 @@ static void audit_auth_failure(ks_http_request *req, const char *account, const 
     } else if (strcmp(via, "token") == 0) {
         ks_credentials cred;
         ks_credentials_read(req, &cred);
-        if (cred.key[0] && strlen(cred.key) <= KS_KEY_ID_MAX && ks_key_id_parse(cred.key, NULL) == KS_OK)
-            snprintf(claimed, sizeof claimed, "%s", cred.key);
+        size_t n = strnlen(cred.key, sizeof cred.key);
+        if (n > 0 && n <= KS_KEY_ID_MAX && ks_key_id_parse(cred.key, NULL) == KS_OK)
+            memcpy(claimed, cred.key, n + 1);
         ks_credentials_wipe(&cred);
     }
     const char *actor = claimed[0] ? claimed : "unknown";
