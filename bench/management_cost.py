@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """What one management call costs the server, for two builds side by side.
 
-    python3 bench/management_cost.py BASELINE_BIN [CANDIDATE_BIN] [--calls N]
+    python3 bench/management_cost.py BASELINE_BIN [CANDIDATE_BIN] [--calls N] [--callgrind]
 
 Starts each `keystile serve` on a free loopback port in its own temporary
 directory (SQLite, a fresh account), makes the same management calls over one
 keep-alive connection, and prints for each kind of call the server's CPU per
 call (utime + stime of the server process over the calls, from /proc, divided
 by the number of calls) and the client-side latency, then the ratio
-candidate / baseline. A benchmark, not a test: nothing is asserted. Servers
+candidate / baseline. With --callgrind the servers run under valgrind's
+callgrind and the figure is instructions per call (the counters are zeroed
+before and dumped after each kind of call with callgrind_control), which
+does not move with the machine's load. A benchmark, not a test: nothing is
+asserted. Servers
 run under `timeout` and are stopped at the end; the temporary directories are
 removed.
 """
@@ -42,7 +46,7 @@ def cpu_seconds(pid):
 
 
 class Server:
-    def __init__(self, binary):
+    def __init__(self, binary, callgrind=False):
         self.dir = tempfile.mkdtemp(prefix="ks-mgmt-bench-")
         os.chmod(self.dir, 0o700)
         db = os.path.join(self.dir, "k.db")
@@ -50,10 +54,12 @@ class Server:
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=30)
         self.owner = json.loads(out.stdout.decode().strip().splitlines()[-1])
         self.port = free_port()
-        self.proc = subprocess.Popen(["timeout", "600", binary, "serve", "--db", db, "--listen",
+        self.callgrind = callgrind
+        wrap = ["valgrind", "--tool=callgrind", "--callgrind-out-file=%s/cg.%%p" % self.dir] if callgrind else []
+        self.proc = subprocess.Popen(["timeout", "900"] + wrap + [binary, "serve", "--db", db, "--listen",
                                       "127.0.0.1:%d" % self.port, "--access-log", "none"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
+        deadline = time.time() + (60 if callgrind else 10)
         while True:
             try:
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
@@ -87,6 +93,23 @@ class Server:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+    def instructions_begin(self):
+        subprocess.run(["callgrind_control", "-z", str(self.pid)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def instructions_end(self):
+        """Instructions since instructions_begin (all threads), from a dump."""
+        before = set(os.listdir(self.dir))
+        subprocess.run(["callgrind_control", "-d", str(self.pid)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        total = 0
+        for name in sorted(set(os.listdir(self.dir)) - before):
+            with open(os.path.join(self.dir, name)) as f:
+                for line in f:
+                    if line.startswith("totals:") or line.startswith("summary:"):
+                        total += int(line.split()[1])
+                        break
+        return total
+
+
 def measure(srv, calls):
     """{kind: (cpu_us_per_call, wall_us_per_call)} for each kind of call."""
     base = "/api/v1/accounts/bench"
@@ -106,6 +129,8 @@ def measure(srv, calls):
     }
     out = {}
     for name, build in kinds.items():
+        if srv.callgrind:
+            srv.instructions_begin()
         t0, c0 = time.perf_counter(), cpu_seconds(srv.pid)
         n = 0
         for i in range(calls):
@@ -120,12 +145,18 @@ def measure(srv, calls):
             assert st == want, (name, st)
             n += 1
         wall, cpu = time.perf_counter() - t0, cpu_seconds(srv.pid) - c0
-        out[name] = (cpu / n * 1e6, wall / n * 1e6)
+        if srv.callgrind:
+            out[name] = (srv.instructions_end() / n, wall / n * 1e6)
+        else:
+            out[name] = (cpu / n * 1e6, wall / n * 1e6)
     return out
 
 
 def main(argv):
     calls = 2000
+    callgrind = "--callgrind" in argv
+    if callgrind:
+        argv.remove("--callgrind")
     if "--calls" in argv:
         i = argv.index("--calls")
         calls = int(argv[i + 1])
@@ -136,15 +167,17 @@ def main(argv):
     bins = argv[1:3] if len(argv) > 2 else [argv[1], os.path.join(ROOT, "build", "keystile")]
     results = []
     for b in bins:
-        srv = Server(b)
+        srv = Server(b, callgrind)
         try:
             measure(srv, calls // 10)  # warm up
             results.append(measure(srv, calls))
         finally:
             srv.stop()
-    print("management call cost, %d calls each, SQLite, one keep-alive connection" % calls)
-    print("%-26s %14s %14s %14s %14s %8s" % ("call", "base cpu us", "base wall us", "cand cpu us",
-                                               "cand wall us", "cpu x"))
+    unit = "instr" if callgrind else "cpu us"
+    print("management call cost, %d calls each, SQLite, one keep-alive connection%s" % (
+        calls, ", under callgrind" if callgrind else ""))
+    print("%-26s %14s %14s %14s %14s %8s" % ("call", "base " + unit, "base wall us", "cand " + unit,
+                                               "cand wall us", "x"))
     for kind in results[0]:
         b, c = results[0][kind], results[-1][kind]
         print("%-26s %14.1f %14.1f %14.1f %14.1f %8.2f" % (kind, b[0], b[1], c[0], c[1], c[0] / b[0]))
