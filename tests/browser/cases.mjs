@@ -322,42 +322,35 @@ export function registerCases(test) {
 
   test('a refused row action shows the API message (activate, deactivate)', async (t) => {
     const { page } = t;
+    // A RESTRICTED admin signs in while the target is still within its reach;
+    // then the Owner gives the target Owner, so the page's offer is stale and
+    // the server refuses for real: its message is shown.
+    const admin = await createKey(t, `Toggle admin ${randomTag()}`, ['User Administrator - RESTRICTED']);
     const { key } = await createKey(t, `Refused toggle ${randomTag()}`);
     const off = await call(t.base, 'PATCH', acct('acme', 'keys', key), { cred: t.acme, body: { status: 'inactive' } });
     assert.equal(off.status, 200, off.text);
-    await signIn(t);
-    // What a server that enforces delegation answers; one call only.
-    const message = 'This key holds edit-webhooks, which the caller lacks (test refusal).';
-    let intercepted = 0;
-    await page.route(`**${acct('acme', 'keys', key)}`, async (route) => {
-      if (route.request().method() !== 'PATCH') return route.fallback();
-      intercepted += 1;
-      return route.fulfill({
-        status: intercepted === 1 ? 403 : 409,
-        contentType: 'application/json',
-        body: JSON.stringify({ error: intercepted === 1
-          ? { code: 'forbidden', message }
-          : { code: 'last_owner', message: 'The account keeps at least one active Owner key (test refusal).' } }),
-      });
-    });
-    const menu = await openRowMenu(t, key);
-    await menu.getByRole('menuitem', { name: 'Activate', exact: true }).click();
-    await page.getByRole('alert').getByText(message, { exact: false }).waitFor();
-    await t.shot('refused-activate');
-    assert.equal((await getKey(t, key)).data.status, 'inactive');
-    await page.unroute(`**${acct('acme', 'keys', key)}`);
-    // A 409 (last_owner) in a confirmation dialog: the API's message, in the dialog.
-    await page.route(`**${acct('acme', 'keys', key)}`, (route) => (route.request().method() === 'PATCH'
-      ? route.fulfill({ status: 409, contentType: 'application/json',
-        body: JSON.stringify({ error: { code: 'last_owner', message: 'The account keeps at least one active Owner key (test refusal).' } }) })
-      : route.fallback()));
-    await call(t.base, 'PATCH', acct('acme', 'keys', key), { cred: t.acme, body: { status: 'active' } });
-    await page.reload();
-    await waitForList(t);
-    const dialog = await menuAction(t, key, 'Deactivate');
+    try {
+      await signIn(t, admin);
+      const raised = await call(t.base, 'PATCH', acct('acme', 'keys', key), { cred: t.acme, body: { roles: ['Owner'] } });
+      assert.equal(raised.status, 200, raised.text);
+      const menu = await openRowMenu(t, key);
+      await menu.getByRole('menuitem', { name: 'Activate', exact: true }).click();
+      await page.getByRole('alert').getByText(/holds the resource 'edit-roles', which your credential lacks/).waitFor();
+      await t.shot('refused-activate');
+      assert.equal((await getKey(t, key)).data.status, 'inactive');
+    } finally {
+      await call(t.base, 'DELETE', acct('acme', 'keys', key), { cred: t.acme });
+      await call(t.base, 'DELETE', acct('acme', 'keys', admin.key), { cred: t.acme });
+    }
+    // A 409 in a confirmation dialog: the only Owner key of account `other`
+    // deactivating itself is refused (last_owner), with the API's message.
+    await page.context().clearCookies();
+    await signIn(t, t.other);
+    const dialog = await menuAction(t, t.other.key, 'Deactivate');
     await button(dialog, 'Deactivate').click();
-    await dialog.getByRole('alert').filter({ hasText: 'at least one active Owner key (test refusal)' }).waitFor();
-    assert.equal((await getKey(t, key)).data.status, 'active');
+    await dialog.getByRole('alert').filter({ hasText: /last active key holding Owner/ }).waitFor();
+    const self = await call(t.base, 'GET', acct('other', 'keys', t.other.key), { cred: t.other });
+    assert.equal(self.data.status, 'active', self.text);
   });
 
   test('generate: token shown once with Copy; Close removes it from the page', async (t) => {
