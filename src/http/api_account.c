@@ -102,15 +102,12 @@ static int audit_filter_param(ks_http_request *req, const char *name, const char
 void ks_api_audit_list(ks_http_request *req)
 {
     ks_audit_filter f = {0};
-    long limit, cursor = 0;
+    long limit;
     if (ks_http_param_int(req, "limit", 1, KS_AUDIT_PAGE_MAX, 50, &limit) != 0)
         return;
-    const char *c = ks_http_param_get(req, "cursor");
-    if ((c && *c && ks_http_param_int(req, "cursor", 1, 0x7fffffffffffffffL, 0, &cursor) != 0) ||
-        audit_filter_param(req, "actor", &f.actor) != 0 || audit_filter_param(req, "action", &f.action) != 0)
+    if (ks_http_param_cursor(req, &f.before_id) != 0 || audit_filter_param(req, "actor", &f.actor) != 0 || audit_filter_param(req, "action", &f.action) != 0)
         return;
     f.limit = (int)limit;
-    f.before_id = cursor;
     ks_audit_page page = {0};
     int rc = ks_service_audit_list(req->svc, path_account(req), &f, &page);
     if (rc != KS_OK) {
@@ -120,13 +117,6 @@ void ks_api_audit_list(ks_http_request *req)
     json_t *items = json_array();
     for (size_t i = 0; items && i < page.count; i++)
         json_array_append_new(items, audit_entry_json(&page.items[i]));
-    json_t *next = json_null();
-    if (page.next_id) {
-        char buf[24];
-        snprintf(buf, sizeof buf, "%lld", (long long)page.next_id);
-        json_decref(next);
-        next = json_string(buf);
-    }
-    ks_http_json(req, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
+    ks_http_page(req, items, page.next_id);
     ks_audit_page_free(&page);
 }

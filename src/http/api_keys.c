@@ -90,7 +90,7 @@ void ks_api_keys_list(ks_http_request *req)
     static const char *const STATUS[] = {"inactive", "active", NULL};
     static const char *const BOOL[] = {"false", "true", NULL};
     ks_key_filter f = {0};
-    long limit, cursor;
+    long limit;
     const char *q = ks_http_param_get(req, "q");
     f.status = ks_http_param_enum(req, "status", STATUS, -1);
     if (f.status == -2)
@@ -98,8 +98,7 @@ void ks_api_keys_list(ks_http_request *req)
     f.outdated = ks_http_param_enum(req, "outdated", BOOL, -1);
     if (f.outdated == -2 || ks_http_param_int(req, "limit", 1, 500, 50, &limit) != 0)
         return;
-    const char *c = ks_http_param_get(req, "cursor");
-    if (c && *c && ks_http_param_int(req, "cursor", 1, 0x7fffffffffffffffL, 0, &cursor) != 0)
+    if (ks_http_param_cursor(req, &f.before_seq) != 0)
         return;
     if (q && ks_utf8_length(q) > SEARCH_MAX) {
         ks_http_errorf(req, KS_ERR_INVALID, "Parameter 'q' must be at most %d characters.", SEARCH_MAX);
@@ -107,7 +106,6 @@ void ks_api_keys_list(ks_http_request *req)
     }
     f.q = q;
     f.limit = (int)limit;
-    f.before_seq = c && *c ? cursor : 0;
     f.now = ks_clock_now();
     ks_settings settings;
     ks_key_page page = {0};
@@ -121,14 +119,7 @@ void ks_api_keys_list(ks_http_request *req)
     json_t *items = json_array();
     for (size_t i = 0; items && i < page.count; i++)
         json_array_append_new(items, ks_key_to_json(&page.items[i], &settings, f.now));
-    json_t *next = json_null();
-    if (page.next_seq) {
-        char buf[24];
-        snprintf(buf, sizeof buf, "%lld", (long long)page.next_seq);
-        json_decref(next);
-        next = json_string(buf);
-    }
-    ks_http_json(req, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
+    ks_http_page(req, items, page.next_seq);
     ks_key_page_free(&page);
 }
 

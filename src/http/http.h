@@ -117,6 +117,9 @@ void ks_http_error(ks_http_request *req, int err, const char *message);
 /* printf-style message variant of ks_http_error. */
 void ks_http_errorf(ks_http_request *req, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Sends 200 {"items": items, "next_cursor": null or "<next>"} (steals
+ * items): a page of a list, next = 0 on the last page. */
+void ks_http_page(ks_http_request *req, json_t *items, int64_t next);
 /* Adds a response header (value copied). */
 void ks_http_header(ks_http_request *req, const char *name, const char *value);
 /* Frees what the response owns (wiping secret bodies). */
@@ -171,6 +174,9 @@ void ks_http_actor_init(ks_http_request *req, ks_actor *who, const char *actor, 
  * (the request goes on either way). */
 void ks_http_audit_event(ks_http_request *req, const char *actor, const char *account, const char *action,
                          const char *target);
+/* The list cursor `cursor` (a next_cursor given back): 0 when absent or
+ * empty, else a positive integer. 0 ok, -1 after a 400. */
+int ks_http_param_cursor(ks_http_request *req, int64_t *out);
 /* Query parameter that must be one of `choices` (NULL-terminated): index, or
  * def when absent; -2 after a 400. */
 int ks_http_param_enum(ks_http_request *req, const char *name, const char *const *choices, int def);

@@ -83,6 +83,16 @@ int ks_http_param_int(ks_http_request *req, const char *name, long min, long max
     return 0;
 }
 
+int ks_http_param_cursor(ks_http_request *req, int64_t *out)
+{
+    const char *c = ks_http_param_get(req, "cursor");
+    long v = 0;
+    if (c && *c && ks_http_param_int(req, "cursor", 1, 0x7fffffffffffffffL, 0, &v) != 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 int ks_http_param_enum(ks_http_request *req, const char *name, const char *const *choices, int def)
 {
     const char *v = ks_http_param_get(req, name);

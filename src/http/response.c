@@ -61,6 +61,14 @@ void ks_http_errorf(ks_http_request *req, int err, const char *fmt, ...)
     ks_http_error(req, err, message);
 }
 
+void ks_http_page(ks_http_request *req, json_t *items, int64_t next)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%lld", (long long)next);
+    ks_http_json(req, 200, json_pack("{s:o, s:o}", "items", items ? items : json_array(), "next_cursor",
+                                     next ? json_string(buf) : json_null()));
+}
+
 void ks_http_header(ks_http_request *req, const char *name, const char *value)
 {
     ks_http_response *res = &req->res;
