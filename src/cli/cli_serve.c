@@ -204,8 +204,7 @@ static int run(serve_settings *s)
     char db_shown[1024]; /* the database, without a password, for messages */
     ks_store_location_redact(s->db, db_shown, sizeof db_shown);
     ks_service svc;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = ks_clock_monotonic();
     int rc = ks_service_init(&svc, store, &secret, 1);
     sodium_memzero(&secret, sizeof secret);
     if (rc == KS_OK && ((rc = ks_login_keys_load(&svc)) != KS_OK || (rc = ks_change_feed_start(&svc)) != KS_OK))
@@ -217,11 +216,11 @@ static int run(serve_settings *s)
         free(key);
         return KS_EXIT_FAIL;
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double t1 = ks_clock_monotonic();
     size_t total, active;
     ks_index_count(svc.index, &total, &active);
     ks_log("info", "index loaded", "{s:I, s:I, s:f}", "keys", (json_int_t)total, "active", (json_int_t)active,
-           "ms", (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+           "ms", (t1 - t0) * 1e3);
     char err[512];
     ks_server *srv = ks_server_start(&svc, &s->server, err, sizeof err);
     if (!srv || ks_service_start_flusher(&svc, (int)flush_ms(s, store)) != KS_OK) {

@@ -12,6 +12,29 @@ int64_t ks_clock_now(void)
     return (int64_t)ts.tv_sec + (int64_t)clock_offset_days * 86400;
 }
 
+void ks_clock_wall(struct timespec *out)
+{
+    clock_gettime(CLOCK_REALTIME, out);
+}
+
+void ks_clock_deadline(struct timespec *out, long ms)
+{
+    clock_gettime(CLOCK_REALTIME, out);
+    out->tv_sec += ms / 1000;
+    out->tv_nsec += (ms % 1000) * 1000000L;
+    if (out->tv_nsec >= 1000000000L) {
+        out->tv_sec++;
+        out->tv_nsec -= 1000000000L;
+    }
+}
+
+double ks_clock_monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 void ks_clock_set_offset_days(int days) { clock_offset_days = days; }
 int ks_clock_offset_days(void) { return clock_offset_days; }
 

@@ -1,19 +1,35 @@
 /*
- * clock.h - the one clock of Keystile, and the time arithmetic of durations.
+ * clock.h - every clock of Keystile, and the time arithmetic of durations.
  *
- * All times are Unix seconds (UTC). `serve --clock-offset-days N` moves the clock
- * N days ahead for tests of durations and alerts; ks_clock_now() adds the offset.
+ * Three clocks, and nothing else in src/ reads the system's:
+ *   product time  ks_clock_now(): Unix seconds (UTC) of tokens, audit, durations;
+ *                 `serve --clock-offset-days N` moves it N days ahead for tests
+ *   wall time     ks_clock_wall(): the real time, for log lines and for the
+ *                 deadlines of pthread_cond_timedwait (ks_clock_deadline)
+ *   monotonic     ks_clock_monotonic(): seconds that never jump, for intervals
+ *                 and latencies
  */
 #ifndef KS_CORE_CLOCK_H
 #define KS_CORE_CLOCK_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define KS_TIME_STR_LEN 21 /* "2026-11-28T02:12:23Z" + NUL */
 
 /* Current time in Unix seconds, moved by the test offset. */
 int64_t ks_clock_now(void);
+
+/* The real time, not moved by the test offset (log lines). */
+void ks_clock_wall(struct timespec *out);
+
+/* The real time `ms` milliseconds from now, as pthread_cond_timedwait takes
+ * it (CLOCK_REALTIME). */
+void ks_clock_deadline(struct timespec *out, long ms);
+
+/* Seconds on a clock that never jumps (CLOCK_MONOTONIC): for intervals. */
+double ks_clock_monotonic(void);
 
 /* Sets the test offset in days (0 for the real clock). Call before threads start. */
 void ks_clock_set_offset_days(int days);

@@ -139,7 +139,7 @@ void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify
     const char *resource = ks_http_param_get(req, "resource");
     ks_verify_request vreq = {NULL, NULL, 0, target && *target ? target : NULL,
                               resource && *resource ? resource : NULL};
-    double t0 = ks_metrics_now();
+    double t0 = ks_clock_monotonic();
     /* As ks_credentials_read: both API headers, else HTTP Basic. */
     const char *key = ks_http_header_get(req, "X-API-Key");
     const char *token = ks_http_header_get(req, "X-API-Token");
@@ -165,7 +165,7 @@ void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify
             MHD_free(user);
     }
     if (out->status != 500)
-        ks_metrics_verify(out->reason, ks_metrics_now() - t0);
+        ks_metrics_verify(out->reason, ks_clock_monotonic() - t0);
 }
 
 /* The generic handler: a Bearer login token here, any credential when the
@@ -203,14 +203,14 @@ void ks_api_verify(ks_http_request *req)
     const char *target = ks_http_param_get(req, "account");
     const char *resource = ks_http_param_get(req, "resource");
     ks_verify_result res;
-    double t0 = ks_metrics_now();
+    double t0 = ks_clock_monotonic();
     int rc = ks_http_verify_credentials(req, target && *target ? target : NULL,
                                         resource && *resource ? resource : NULL, &res);
     if (rc != KS_OK) {
         ks_http_error(req, rc, NULL);
         return;
     }
-    ks_metrics_verify(res.reason, ks_metrics_now() - t0);
+    ks_metrics_verify(res.reason, ks_clock_monotonic() - t0);
     if (res.reason == KS_VERIFY_OK) {
         ks_http_json(req, 200, json_pack("{s:b, s:s, s:s, s:s, s:s, s:o, s:o, s:b}",
                                          "valid", 1, "key", res.key_id, "account", res.account,

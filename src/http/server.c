@@ -25,6 +25,7 @@
  * response object is reused too (see verify_ok_response).
  */
 #include "http/server.h"
+#include "core/clock.h"
 #include "http/api.h"
 #include "http/api_verify.h"
 #include "http/http.h"
@@ -60,7 +61,7 @@ typedef struct conn_state {
     size_t body_len;
     int body_too_large;
     char *verify_heap;           /* a verify body too large for verify_body */
-    struct timespec t0;
+    double t0;                   /* ks_clock_monotonic() at the request's start */
     ks_http_request req;
     /* buffers kept across the connection's requests */
     char uri_inline[URI_INLINE];
@@ -134,7 +135,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         return NULL;
     request_reset(st);
     st->conn = conn;
-    clock_gettime(CLOCK_MONOTONIC, &st->t0);
+    st->t0 = ks_clock_monotonic();
     size_t len = strlen(uri);
     if (len > KS_HTTP_URL_MAX) {
         st->uri_too_long = 1;
@@ -171,9 +172,7 @@ static void log_request(const ks_server *srv, const char *method, const char *ro
     if (srv->access_log == KS_ACCESS_LOG_NONE ||
         (srv->access_log == KS_ACCESS_LOG_MANAGEMENT && is_hot_route(route)))
         return;
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double ms = (double)(t1.tv_sec - st->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - st->t0.tv_nsec) / 1e6;
+    double ms = (ks_clock_monotonic() - st->t0) * 1e3;
     ks_log("info", "request", "{s:s, s:s, s:i, s:f}", "method", method, "route", route ? route : "unmatched",
            "status", status, "ms", ms);
 }

@@ -58,13 +58,6 @@ static shard *shard_get(void)
     return my_shard;
 }
 
-double ks_metrics_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void histogram_observe(histogram *h, double seconds)
 {
     size_t i = 0;

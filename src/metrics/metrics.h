@@ -16,9 +16,6 @@
 
 #include <stddef.h>
 
-/* Monotonic seconds, for measuring durations. */
-double ks_metrics_now(void);
-
 void ks_metrics_verify(ks_verify_reason result, double seconds);
 /* route is a pattern string with static storage (the router's), or NULL. */
 void ks_metrics_http(const char *route, int status);

@@ -1,5 +1,6 @@
 /* change_feed.c - the change-log follower (see change_feed.h). */
 #include "service/change_feed.h"
+#include "core/clock.h"
 #include "metrics/metrics.h"
 #include "core/error.h"
 #include "log/log.h"
@@ -107,15 +108,15 @@ static void *feed_main(void *arg)
     struct ks_change_feed *f = arg;
     ks_service *svc = f->svc;
     ks_store *store = svc->store;
-    double next_compact = ks_metrics_now() + KS_FEED_COMPACT_SECONDS;
+    double next_compact = ks_clock_monotonic() + KS_FEED_COMPACT_SECONDS;
     while (!atomic_load(&f->stop)) {
         int rc = ks_change_feed_catch_up(svc);
         set_degraded(svc, rc == KS_ERR_STORAGE, rc);
         if (rc != KS_OK && rc != KS_ERR_STORAGE)
             ks_log("warn", "change feed: cannot apply a change; will retry", "{s:s, s:I}", "error",
                    ks_error_info(rc)->code, "seq", (json_int_t)svc->feed_seq);
-        if (rc == KS_OK && ks_metrics_now() >= next_compact) {
-            next_compact = ks_metrics_now() + KS_FEED_COMPACT_SECONDS;
+        if (rc == KS_OK && ks_clock_monotonic() >= next_compact) {
+            next_compact = ks_clock_monotonic() + KS_FEED_COMPACT_SECONDS;
             if (store->ops->changes_compact(store) != KS_OK)
                 ks_log("warn", "change feed: compaction failed; will retry", NULL);
         }

@@ -84,13 +84,7 @@ void ks_service_close(ks_service *svc)
 static int flusher_wait(ks_service *svc, long ms)
 {
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    ks_clock_deadline(&until, ms);
     pthread_mutex_lock(&svc->flusher_lock);
     int wait = 0;
     while (!svc->flusher_stop && wait != ETIMEDOUT)
@@ -138,14 +132,14 @@ static void *flusher_main(void *arg)
     /* Last-used times every interval, their slices spread over half of it,
      * so each reaches the store within 1.5 intervals; signing keys rotated
      * by another process (the CLI, another node) every 30 s. */
-    double interval = svc->flush_interval_ms / 1000.0, now = ks_metrics_now(); /* monotonic */
+    double interval = svc->flush_interval_ms / 1000.0, now = ks_clock_monotonic(); /* monotonic */
     double next_flush = now + interval, next_keys = now + SIGNING_KEYS_RELOAD_S;
     for (;;) {
         double due = next_flush < next_keys ? next_flush : next_keys;
-        now = ks_metrics_now();
+        now = ks_clock_monotonic();
         if (flusher_wait(svc, due > now ? (long)((due - now) * 1000.0) + 1 : 0))
             break;
-        now = ks_metrics_now();
+        now = ks_clock_monotonic();
         if (now >= next_flush) {
             next_flush = now + interval;
             if (ks_service_flush_last_used(svc, svc->flush_interval_ms / 2) != KS_OK)

@@ -11,6 +11,7 @@
  * connection costs at most one wait period.
  */
 #include "store/pg_internal.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 #include <errno.h>
@@ -78,7 +79,7 @@ static int listen_ensure(pg_store *s)
     if (s->listen && PQstatus(s->listen) == CONNECTION_OK)
         return KS_OK;
     pg_listen_close(s);
-    double now = pg_now();
+    double now = ks_clock_monotonic();
     if (now < s->next_listen_connect)
         return KS_ERR_STORAGE;
     s->next_listen_connect = now + 1.0;

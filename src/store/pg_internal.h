@@ -96,7 +96,7 @@ typedef struct {
     PGconn *conn;                  /* NULL or broken until the next reconnect */
     unsigned char prepared[P_COUNT]; /* prepared on this conn */
     double next_connect;           /* monotonic seconds: no attempt before */
-    double tx_started;             /* ks_metrics_now() at BEGIN, for the write histogram */
+    double tx_started;             /* ks_clock_monotonic() at BEGIN, for the write histogram */
     int in_tx;                     /* a transaction is open on conn */
     int tx_read_only;              /* it is a read (not timed as a store write) */
     PGconn *listen;                /* LISTENing connection of the follower (its thread only) */
@@ -161,9 +161,6 @@ int64_t pg_get_int(const PGresult *r, int row, int col);
 void pg_get_str(const PGresult *r, int row, int col, char *out, size_t outlen);
 char *pg_get_strdup(const PGresult *r, int row, int col);
 int pg_get_bytes(const PGresult *r, int row, int col, unsigned char *buf, size_t max, size_t *len);
-
-/* Monotonic seconds. */
-double pg_now(void);
 
 /* Opens a connection with Keystile's settings (timeouts, keepalives,
  * application name); NULL with a reason in err (never the password). */

@@ -11,6 +11,7 @@
  * reads run in REPEATABLE READ READ ONLY transactions (one snapshot).
  */
 #include "store/pg_internal.h"
+#include "core/clock.h"
 #include "store/pg_schema.h"
 #include "core/error.h"
 #include "log/log.h"
@@ -186,13 +187,6 @@ int pg_get_bytes(const PGresult *r, int row, int col, unsigned char *buf, size_t
     return 0;
 }
 
-double pg_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- connections ---- */
 
 /* Server notices (and a FATAL sent to an idle connection) go to our log. */
@@ -235,7 +229,7 @@ static int conn_ensure(pg_store *s, int force)
 {
     if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
         return KS_OK;
-    double now = pg_now();
+    double now = ks_clock_monotonic();
     if (!force && now < s->next_connect)
         return KS_ERR_STORAGE;
     if (s->conn)
@@ -345,7 +339,7 @@ int pg_begin(pg_store *s, int read_only)
     }
     s->in_tx = 1;
     s->tx_read_only = read_only;
-    s->tx_started = ks_metrics_now();
+    s->tx_started = ks_clock_monotonic();
     return KS_OK;
 }
 
@@ -354,7 +348,7 @@ int pg_end(pg_store *s, int rc)
     if (rc == KS_OK) {
         rc = exec_simple(s, "COMMIT");
         if (!s->tx_read_only)
-            ks_metrics_store_write(ks_metrics_now() - s->tx_started);
+            ks_metrics_store_write(ks_clock_monotonic() - s->tx_started);
         if (rc != KS_OK && rc != KS_ERR_NOMEM)
             rc = KS_ERR_STORAGE;
     }

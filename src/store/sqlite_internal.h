@@ -77,7 +77,7 @@ typedef struct {
     sqlite3 *db;
     pthread_mutex_t lock;          /* one caller at a time on the connection */
     sqlite3_stmt *stmts[Q_COUNT];  /* prepared lazily, kept until close */
-    double tx_started;             /* ks_metrics_now() at BEGIN, for the write histogram */
+    double tx_started;             /* ks_clock_monotonic() at BEGIN, for the write histogram */
     int batch;                     /* inside batch_begin/batch_end: writes are savepoints */
     int in_op;                     /* a write's savepoint is open (batch only) */
 } sq_store;

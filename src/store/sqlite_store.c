@@ -10,6 +10,7 @@
  * verify, which never reaches the store.
  */
 #include "store/sqlite_internal.h"
+#include "core/clock.h"
 #include "store/sqlite_schema.h"
 #include "core/error.h"
 #include "core/roles.h"
@@ -175,7 +176,7 @@ int sq_begin(sq_store *s)
         s->in_op = rc == KS_OK;
         return rc;
     }
-    s->tx_started = ks_metrics_now();
+    s->tx_started = ks_clock_monotonic();
     return exec_tx(s, Q_TX_BEGIN);
 }
 
@@ -191,7 +192,7 @@ int sq_commit(sq_store *s)
         return KS_OK;
     }
     int rc = exec_tx(s, Q_TX_COMMIT);
-    ks_metrics_store_write(ks_metrics_now() - s->tx_started);
+    ks_metrics_store_write(ks_clock_monotonic() - s->tx_started);
     if (rc != KS_OK) {
         sq_rollback(s);
         return rc == KS_ERR_NOMEM ? rc : KS_ERR_STORAGE;
