@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "metrics/metrics.h"
+#include "metrics/metrics_render.h"
 #include "service/change_feed.h"
 
 #include <sodium.h>
@@ -46,21 +47,6 @@ void ks_api_metrics(ks_http_request *req)
     req->res.raw = text;
     req->res.raw_len = len;
     req->res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-}
-
-const char *ks_api_verify_failure_body(ks_verify_reason reason)
-{
-    static const char *const BODIES[] = {
-        "{\"valid\":false,\"reason\":\"ok\"}",
-        "{\"valid\":false,\"reason\":\"missing_credentials\"}",
-        "{\"valid\":false,\"reason\":\"malformed_token\"}",
-        "{\"valid\":false,\"reason\":\"unknown_key\"}",
-        "{\"valid\":false,\"reason\":\"invalid_token\"}",
-        "{\"valid\":false,\"reason\":\"inactive\"}",
-        "{\"valid\":false,\"reason\":\"expired\"}",
-        "{\"valid\":false,\"reason\":\"forbidden\"}",
-    };
-    return (unsigned)reason < sizeof BODIES / sizeof *BODIES ? BODIES[reason] : BODIES[KS_VERIFY_INVALID_TOKEN];
 }
 
 static char *put(char *p, const char *s, size_t n)
@@ -116,17 +102,17 @@ static void answer_credential(ks_http_request *req, const ks_verify_request *vre
 {
     ks_index *idx = req->svc->index;
     if (ks_index_read_lock(idx) != 0) {
-        out->status = 500;
+        out->error = KS_ERR_NOMEM;
         return;
     }
     ks_verify_found found;
     ks_verify_token_in(idx, &req->svc->secret, vreq, ks_clock_now(), &found);
     out->reason = found.reason;
-    if (found.reason == KS_VERIFY_OK && render_ok(&found, buf, cap, out) != KS_OK)
-        out->status = 500;
+    if (found.reason == KS_VERIFY_OK)
+        out->error = render_ok(&found, buf, cap, out);
     ks_index_read_unlock(idx);
-    if (out->status != 500)
-        out->status = out->reason == KS_VERIFY_OK ? 200 : out->reason == KS_VERIFY_FORBIDDEN ? 403 : 401;
+    if (!out->error)
+        out->status = ks_verify_reason_row_of(out->reason)->http_status;
 }
 
 void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify_answer *out)
@@ -164,7 +150,7 @@ void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify
         if (user)
             MHD_free(user);
     }
-    if (out->status != 500)
+    if (!out->error)
         ks_metrics_verify(out->reason, ks_clock_monotonic() - t0);
 }
 
@@ -175,12 +161,12 @@ void ks_api_verify(ks_http_request *req)
     char buf[1024];
     ks_verify_answer a;
     ks_api_verify_answer(req, buf, sizeof buf, &a);
-    if (a.status == 500) {
-        ks_http_error(req, KS_ERR_NOMEM, NULL);
+    if (a.error) {
+        ks_http_error(req, a.error, NULL);
         return;
     }
     if (a.status != 0) {
-        const char *body = a.status == 200 ? a.body : ks_api_verify_failure_body(a.reason);
+        const char *body = a.status == 200 ? a.body : ks_verify_reason_row_of(a.reason)->failure_body;
         size_t len = a.status == 200 ? a.body_len : strlen(body);
         if (!(req->res.raw = malloc(len ? len : 1))) {
             free(a.heap);
@@ -222,7 +208,7 @@ void ks_api_verify(ks_http_request *req)
         ks_http_header(req, "X-Keystile-Key", res.key_id);
         ks_http_header(req, "X-Keystile-Account", res.account);
     } else {
-        int status = res.reason == KS_VERIFY_FORBIDDEN ? 403 : 401;
+        int status = ks_verify_reason_row_of(res.reason)->http_status;
         ks_http_json(req, status, json_pack("{s:b, s:s}", "valid", 0, "reason",
                                             ks_verify_reason_name(res.reason)));
         if (status == 401)

@@ -14,7 +14,9 @@
 #include "verify/verify.h"
 
 typedef struct {
-    int status;                       /* 200, 401, 403; 500 out of memory; 0: use the handler */
+    int status;                       /* the reason's status (200, 401, 403); 0: use the
+                                         handler (a Bearer token, or `error` is set) */
+    int error;                        /* KS_ERR_NOMEM when the check could not run, else 0 */
     ks_verify_reason reason;
     const char *body;                 /* 200: the body (in buf, or in heap) */
     size_t body_len;
@@ -27,8 +29,5 @@ typedef struct {
  * fills *out; records the verify metrics (not the HTTP ones). buf (cap
  * bytes) holds a 200 body when it fits. */
 void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify_answer *out);
-
-/* The body of a failed verify: {"valid":false,"reason":"..."}. */
-const char *ks_api_verify_failure_body(ks_verify_reason reason);
 
 #endif

@@ -81,7 +81,7 @@ struct ks_server {
     int access_log; /* KS_ACCESS_LOG_* */
     const char *public_url;
     int tls;
-    struct MHD_Response *verify_fail[KS_VERIFY_FORBIDDEN + 1]; /* shared 401/403 answers */
+    struct MHD_Response *verify_fail[KS_VERIFY_REASONS]; /* shared 401/403 answers */
     pthread_t pool[POOL_THREADS];
     int n_pool;
     pthread_mutex_t pool_lock;
@@ -298,11 +298,11 @@ static int send_verify(ks_server *srv, struct MHD_Connection *conn, conn_state *
 {
     ks_verify_answer a;
     ks_api_verify_answer(&st->req, st->verify_body, sizeof st->verify_body, &a);
-    if (a.status == 0)
+    if (a.status == 0 && !a.error)
         return 0;
     st->req.route = route;
-    if (a.status == 500) {
-        ks_http_error(&st->req, KS_ERR_NOMEM, NULL);
+    if (a.error) {
+        ks_http_error(&st->req, a.error, NULL);
         *ok = send_generic(srv, conn, st);
         return 1;
     }
@@ -492,13 +492,14 @@ static int parse_listen(const char *listen, struct sockaddr_storage *addr, sockl
 /* The shared 401/403 verify answers; 0 or -1 when out of memory. */
 static int verify_answers_make(ks_server *srv)
 {
-    for (int r = KS_VERIFY_MISSING_CREDENTIALS; r <= KS_VERIFY_FORBIDDEN; r++) {
-        const char *body = ks_api_verify_failure_body((ks_verify_reason)r);
+    for (int r = KS_VERIFY_MISSING_CREDENTIALS; r < KS_VERIFY_REASONS; r++) {
+        const ks_verify_reason_row *row = ks_verify_reason_row_of((ks_verify_reason)r);
+        const char *body = row->failure_body;
         struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
         if (!resp)
             return -1;
         add_common_headers(resp, "application/json");
-        if (r != KS_VERIFY_FORBIDDEN)
+        if (row->http_status == 401)
             MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"keystile\"");
         srv->verify_fail[r] = resp;
     }

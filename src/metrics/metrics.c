@@ -8,7 +8,9 @@
  * SHARDS share shards; the adds stay atomic, so that is only slower.
  */
 #include "metrics/metrics.h"
+#include "metrics/metrics_render.h"
 #include "core/error.h"
+#include "verify/verify.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#define VERIFY_RESULTS 8
+#define VERIFY_RESULTS KS_VERIFY_REASONS
 #define ROUTES_MAX 48
 #define CODES_MAX 24
 
@@ -67,7 +69,7 @@ static void histogram_observe(histogram *h, double seconds)
     atomic_fetch_add_explicit(&h->sum_ns, (uint64_t)(seconds * 1e9), memory_order_relaxed);
 }
 
-void ks_metrics_verify(ks_verify_reason result, double seconds)
+void ks_metrics_verify(int result, double seconds)
 {
     shard *sh = shard_get();
     if ((unsigned)result < VERIFY_RESULTS)

@@ -7,21 +7,18 @@
  *   keystile_keys{status}                       keys in the verify index
  *   keystile_store_write_duration_seconds       histogram of store writes
  * Recording is a few relaxed atomic adds: no lock, no allocation.
+ *
+ * This is the recording half, what verify, http and service call; it
+ * includes nothing of Keystile, so any layer may record. The rendering of
+ * /metrics, which reads the index, is metrics/metrics_render.h.
  */
 #ifndef KS_METRICS_METRICS_H
 #define KS_METRICS_METRICS_H
 
-#include "index/key_index.h"
-#include "verify/verify.h"
-
-#include <stddef.h>
-
-void ks_metrics_verify(ks_verify_reason result, double seconds);
+/* One verify answered with `reason` (a ks_verify_reason) in `seconds`. */
+void ks_metrics_verify(int reason, double seconds);
 /* route is a pattern string with static storage (the router's), or NULL. */
 void ks_metrics_http(const char *route, int status);
 void ks_metrics_store_write(double seconds);
-
-/* Renders every metric; *out is malloc'd. KS_OK or KS_ERR_NOMEM. */
-int ks_metrics_render(ks_index *idx, char **out, size_t *len);
 
 #endif

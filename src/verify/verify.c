@@ -15,13 +15,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define REASON(code, name, status) [code] = {name, status, "{\"valid\":false,\"reason\":\"" name "\"}"}
+static const ks_verify_reason_row REASONS[KS_VERIFY_REASONS] = {
+    REASON(KS_VERIFY_OK, "ok", 200),
+    REASON(KS_VERIFY_MISSING_CREDENTIALS, "missing_credentials", 401),
+    REASON(KS_VERIFY_MALFORMED_TOKEN, "malformed_token", 401),
+    REASON(KS_VERIFY_UNKNOWN_KEY, "unknown_key", 401),
+    REASON(KS_VERIFY_INVALID_TOKEN, "invalid_token", 401),
+    REASON(KS_VERIFY_INACTIVE, "inactive", 401),
+    REASON(KS_VERIFY_EXPIRED, "expired", 401),
+    REASON(KS_VERIFY_FORBIDDEN, "forbidden", 403),
+};
+#undef REASON
+
+const ks_verify_reason_row *ks_verify_reason_row_of(ks_verify_reason reason)
+{
+    return &REASONS[(unsigned)reason < KS_VERIFY_REASONS ? reason : KS_VERIFY_INVALID_TOKEN];
+}
+
 const char *ks_verify_reason_name(ks_verify_reason reason)
 {
-    static const char *const NAMES[] = {
-        "ok", "missing_credentials", "malformed_token", "unknown_key",
-        "invalid_token", "inactive", "expired", "forbidden",
-    };
-    return (unsigned)reason < sizeof NAMES / sizeof *NAMES ? NAMES[reason] : "invalid_token";
+    return ks_verify_reason_row_of(reason)->name;
 }
 
 void ks_verify_result_free(ks_verify_result *r)

@@ -117,7 +117,22 @@ ks_verify_reason ks_verify_precheck(const ks_verify_request *req, size_t *key_le
 
 void ks_verify_result_free(ks_verify_result *r);
 
-/* "missing_credentials", "malformed_token", ... ("ok" for KS_VERIFY_OK). */
+/* One row per reason, the only place a reason is spelled out: its name in
+ * the API ("missing_credentials", ...; "ok" for KS_VERIFY_OK), the status
+ * of the verify answer (200, 401 or 403) and the body of a failed answer,
+ * {"valid":false,"reason":"<name>"}, as a constant string. */
+typedef struct {
+    const char *name;
+    int http_status;
+    const char *failure_body;
+} ks_verify_reason_row;
+
+#define KS_VERIFY_REASONS (KS_VERIFY_FORBIDDEN + 1) /* rows in the table */
+
+/* The row of `reason`; a value outside the enum gets invalid_token's row. */
+const ks_verify_reason_row *ks_verify_reason_row_of(ks_verify_reason reason);
+
+/* ks_verify_reason_row_of(reason)->name. */
 const char *ks_verify_reason_name(ks_verify_reason reason);
 
 #endif
