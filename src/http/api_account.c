@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *path_account(const ks_http_request *req) { return req->segments[3]; }
 
 static json_t *settings_json(const ks_settings *s)
 {
@@ -25,7 +24,7 @@ static json_t *settings_json(const ks_settings *s)
 void ks_api_settings_get(ks_http_request *req)
 {
     ks_settings s;
-    int rc = ks_service_settings_get(req->svc, path_account(req), &s);
+    int rc = ks_service_settings_get(req->svc, ks_http_account(req), &s);
     if (rc == KS_OK)
         ks_http_json(req, 200, settings_json(&s));
     else
@@ -39,7 +38,7 @@ void ks_api_settings_put(ks_http_request *req)
     if (!body)
         goto out;
     ks_settings s;
-    int rc = ks_service_settings_get(req->svc, path_account(req), &s);
+    int rc = ks_service_settings_get(req->svc, ks_http_account(req), &s);
     if (rc != KS_OK) {
         ks_http_error(req, rc, NULL);
         goto out;
@@ -109,7 +108,7 @@ void ks_api_audit_list(ks_http_request *req)
         return;
     f.limit = (int)limit;
     ks_audit_page page = {0};
-    int rc = ks_service_audit_list(req->svc, path_account(req), &f, &page);
+    int rc = ks_service_audit_list(req->svc, ks_http_account(req), &f, &page);
     if (rc != KS_OK) {
         ks_http_error(req, rc, NULL);
         return;

@@ -52,7 +52,7 @@ static int collect_external(ks_service *svc, const char *account, int64_t now, k
 void ks_api_keys_export(ks_http_request *req)
 {
     static const char *const FORMATS[] = {"csv", "xlsx", NULL};
-    const char *account = req->segments[3];
+    const char *account = ks_http_account(req);
     ks_export_rows generated = {0}, external = {0};
     int format = ks_http_param_enum(req, "format", FORMATS, 0);
     if (format < 0)

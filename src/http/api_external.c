@@ -14,13 +14,12 @@
 
 #include <string.h>
 
-static const char *path_account(const ks_http_request *req) { return req->segments[3]; }
 
 /* The external key object of `key` as granted in the path's account. */
 static json_t *external_json(ks_http_request *req, const ks_key *key, int64_t now)
 {
     ks_settings home;
-    const ks_grant *grant = ks_key_grant(key, path_account(req));
+    const ks_grant *grant = ks_key_grant(key, ks_http_account(req));
     if (!grant || ks_service_settings_get(req->svc, key->account, &home) != KS_OK)
         return NULL;
     return ks_external_key_to_json(key, grant, &home, now);
@@ -52,7 +51,7 @@ void ks_api_external_list(ks_http_request *req)
     ks_key *keys = NULL;
     size_t n = 0;
     int64_t now = ks_clock_now();
-    int rc = ks_service_external_list(req->svc, path_account(req), &keys, &n);
+    int rc = ks_service_external_list(req->svc, ks_http_account(req), &keys, &n);
     if (rc == KS_OK) {
         json_t *items = json_array();
         for (size_t i = 0; items && i < n; i++) {
@@ -83,7 +82,7 @@ void ks_api_external_add(ks_http_request *req)
         ks_http_error(req, KS_ERR_INVALID, "Field 'key' must be an API key id (kst-<account>-<10 characters>).");
         goto out;
     }
-    if (strcmp(home, path_account(req)) == 0) {
+    if (strcmp(home, ks_http_account(req)) == 0) {
         ks_http_error(req, KS_ERR_INVALID, "Field 'key' is a key of this account: give it roles with PATCH /keys/{key}.");
         goto out;
     }
@@ -122,7 +121,7 @@ void ks_api_external_update(ks_http_request *req)
         goto out;
     }
     ks_key key = {0};
-    int rc = ks_service_external_update(req->svc, &req->who, req->segments[5], has_roles ? &roles : NULL,
+    int rc = ks_service_external_update(req->svc, &req->who, ks_http_target(req), has_roles ? &roles : NULL,
                                         has_status ? status : -1, &key);
     if (rc == KS_OK)
         respond_external(req, 200, &key);
@@ -136,7 +135,7 @@ out:
 
 void ks_api_external_remove(ks_http_request *req)
 {
-    int rc = ks_service_external_remove(req->svc, &req->who, req->segments[5]);
+    int rc = ks_service_external_remove(req->svc, &req->who, ks_http_target(req));
     if (rc == KS_OK)
         ks_http_json(req, 204, NULL);
     else

@@ -21,8 +21,6 @@
 #define KEY_NAME_MAX 100
 #define SEARCH_MAX 200
 
-static const char *path_account(const ks_http_request *req) { return req->segments[3]; }
-static const char *path_key(const ks_http_request *req) { return req->segments[5]; }
 
 /* Sends `status` with the key object (and the new token, once, with a
  * share link: share_id when the service made it already, "" when it could
@@ -31,7 +29,7 @@ static void respond_key(ks_http_request *req, int status, const ks_key *key, con
                         const char *share_id)
 {
     ks_settings settings;
-    int rc = ks_service_settings_get(req->svc, path_account(req), &settings);
+    int rc = ks_service_settings_get(req->svc, ks_http_account(req), &settings);
     if (rc != KS_OK) {
         ks_http_error(req, rc, NULL);
         return;
@@ -65,7 +63,7 @@ static int roles_exist(ks_http_request *req, const ks_strlist *roles)
 {
     ks_role *have = NULL;
     size_t n = 0;
-    int rc = ks_service_role_list(req->svc, path_account(req), &have, &n);
+    int rc = ks_service_role_list(req->svc, ks_http_account(req), &have, &n);
     if (rc != KS_OK) {
         ks_http_error(req, rc, NULL);
         return 0;
@@ -109,9 +107,9 @@ void ks_api_keys_list(ks_http_request *req)
     f.now = ks_clock_now();
     ks_settings settings;
     ks_key_page page = {0};
-    int rc = ks_service_settings_get(req->svc, path_account(req), &settings);
+    int rc = ks_service_settings_get(req->svc, ks_http_account(req), &settings);
     if (rc == KS_OK)
-        rc = ks_service_key_list(req->svc, path_account(req), &f, &page);
+        rc = ks_service_key_list(req->svc, ks_http_account(req), &f, &page);
     if (rc != KS_OK) {
         ks_http_error(req, rc, NULL);
         return;
@@ -158,7 +156,7 @@ out:
 void ks_api_keys_show(ks_http_request *req)
 {
     ks_key key = {0};
-    int rc = ks_service_key_get(req->svc, path_account(req), path_key(req), &key);
+    int rc = ks_service_key_get(req->svc, ks_http_account(req), ks_http_target(req), &key);
     if (rc == KS_OK)
         respond_key(req, 200, &key, NULL, NULL);
     else
@@ -191,7 +189,7 @@ void ks_api_keys_update(ks_http_request *req)
         patch.roles = &roles;
     }
     ks_key key = {0};
-    int rc = ks_service_key_update(req->svc, &req->who, path_key(req), &patch, &key);
+    int rc = ks_service_key_update(req->svc, &req->who, ks_http_target(req), &patch, &key);
     if (rc == KS_OK)
         respond_key(req, 200, &key, NULL, NULL);
     else
@@ -204,7 +202,7 @@ out:
 
 void ks_api_keys_delete(ks_http_request *req)
 {
-    int rc = ks_service_key_delete(req->svc, &req->who, path_key(req));
+    int rc = ks_service_key_delete(req->svc, &req->who, ks_http_target(req));
     if (rc == KS_OK)
         ks_http_json(req, 204, NULL);
     else
@@ -221,7 +219,7 @@ void ks_api_keys_renew(ks_http_request *req)
         goto out;
     ks_key key = {0};
     char token[KS_TOKEN_LEN + 1], share_id[KS_SHARE_ID_MAX];
-    int rc = ks_service_key_renew(req->svc, &req->who, path_key(req), (ks_delete_old)mode, &key, token, share_id);
+    int rc = ks_service_key_renew(req->svc, &req->who, ks_http_target(req), (ks_delete_old)mode, &key, token, share_id);
     if (rc == KS_OK)
         respond_key(req, 200, &key, token, share_id);
     else
@@ -238,7 +236,7 @@ static void slot_action(ks_http_request *req,
                         int (*action)(ks_service *, const ks_actor *, const char *, ks_key *))
 {
     ks_key key = {0};
-    int rc = action(req->svc, &req->who, path_key(req), &key);
+    int rc = action(req->svc, &req->who, ks_http_target(req), &key);
     if (rc == KS_OK)
         respond_key(req, 200, &key, NULL, NULL);
     else

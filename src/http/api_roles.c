@@ -12,15 +12,13 @@
 
 #include <string.h>
 
-static const char *path_account(const ks_http_request *req) { return req->segments[3]; }
-static const char *path_role(const ks_http_request *req) { return req->segments[5]; }
 
 /* Sends `status` with the role called `name`, read back from the store. */
 static void respond_role(ks_http_request *req, int status, const char *name)
 {
     ks_role *roles = NULL;
     size_t n = 0;
-    int rc = ks_service_role_list(req->svc, path_account(req), &roles, &n);
+    int rc = ks_service_role_list(req->svc, ks_http_account(req), &roles, &n);
     if (rc != KS_OK) {
         ks_http_error(req, rc, NULL);
         return;
@@ -42,7 +40,7 @@ void ks_api_roles_list(ks_http_request *req)
 {
     ks_role *roles = NULL;
     size_t n = 0;
-    int rc = ks_service_role_list(req->svc, path_account(req), &roles, &n);
+    int rc = ks_service_role_list(req->svc, ks_http_account(req), &roles, &n);
     if (rc == KS_OK) {
         json_t *items = json_array();
         for (size_t i = 0; items && i < n; i++)
@@ -106,10 +104,10 @@ void ks_api_roles_update(ks_http_request *req)
         ks_http_error(req, KS_ERR_INVALID, "Send at least one of the fields 'name', 'resources'.");
         goto out;
     }
-    int rc = ks_service_role_update(req->svc, &req->who, path_role(req), has_name ? new_name : NULL,
+    int rc = ks_service_role_update(req->svc, &req->who, ks_http_target(req), has_name ? new_name : NULL,
                                     has_res ? &resources : NULL);
     if (rc == KS_OK)
-        respond_role(req, 200, has_name ? new_name : path_role(req));
+        respond_role(req, 200, has_name ? new_name : ks_http_target(req));
     else
         role_error(req, rc);
 out:
@@ -119,7 +117,7 @@ out:
 
 void ks_api_roles_delete(ks_http_request *req)
 {
-    int rc = ks_service_role_delete(req->svc, &req->who, path_role(req));
+    int rc = ks_service_role_delete(req->svc, &req->who, ks_http_target(req));
     if (rc == KS_OK)
         ks_http_json(req, 204, NULL);
     else

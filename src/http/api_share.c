@@ -74,7 +74,7 @@ static void static_text(ks_http_request *req, const char *text, const char *type
 
 void ks_api_share_page(ks_http_request *req)
 {
-    const char *id = req->segments[1];
+    const char *id = ks_http_path_param(req, KS_PARAM_SHARE_ID);
     if (strcmp(id, "reveal.js") == 0)
         static_text(req, SHARE_JS, "text/javascript; charset=utf-8");
     else if (strcmp(id, "share.css") == 0)
@@ -86,7 +86,7 @@ void ks_api_share_page(ks_http_request *req)
 void ks_api_share_reveal(ks_http_request *req)
 {
     char key[KS_KEY_ID_MAX + 1], token[KS_TOKEN_LEN + 1];
-    int rc = ks_share_reveal(req->svc, req->segments[1], key, token);
+    int rc = ks_share_reveal(req->svc, ks_http_path_param(req, KS_PARAM_SHARE_ID), key, token);
     char account[KS_ACCOUNT_MAX + 1];
     if (rc == KS_OK && ks_key_id_parse(key, account) == KS_OK) /* the link's holder has no identity */
         ks_http_audit_event(req, "anonymous", account, "share.reveal", key);

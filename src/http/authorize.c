@@ -22,8 +22,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *path_account(const ks_http_request *req) { return req->segments[3]; }
-static const char *path_target(const ks_http_request *req) { return req->segments[5]; }
 
 /* The strings of the body's array `field` (others skipped) into *out;
  * nothing when the body or the field is not what the handler accepts. */
@@ -50,8 +48,8 @@ static void audit_denied(ks_http_request *req, const char *missing)
     snprintf(detail, sizeof detail, "{\"method\":\"%s\",\"missing\":\"%s\",\"route\":\"%s\"}",
              req->method, missing, req->route ? req->route : "");
     ks_actor who;
-    ks_http_actor_init(req, &who, req->caller.key_id, path_account(req));
-    const char *target = req->n_segments > 5 ? path_target(req) : path_account(req);
+    ks_http_actor_init(req, &who, req->caller.key_id, ks_http_account(req));
+    const char *target = ks_http_target(req) ? ks_http_target(req) : ks_http_account(req);
     int rc = ks_service_audit_event(req->svc, &who, "access.denied", target, detail);
     if (rc != KS_OK && rc != KS_ERR_NOT_FOUND)
         ks_log("warn", "audit entry not written", "{s:s}", "action", "access.denied");
@@ -62,7 +60,7 @@ static int refuse(ks_http_request *req, const char *what, const char *missing)
 {
     ks_http_errorf(req, KS_ERR_FORBIDDEN,
                    "%s holds the resource '%s', which your credential lacks in account '%s'.", what,
-                   missing, path_account(req));
+                   missing, ks_http_account(req));
     audit_denied(req, missing);
     return 0;
 }
@@ -76,13 +74,13 @@ static int target_within(ks_http_request *req, ks_authority_scope *scope, unsign
     int rc = KS_OK;
     const char *what = NULL;
     if (checks & KS_CHECK_TARGET_KEY) {
-        rc = ks_authority_of_key(scope, path_target(req), &theirs);
+        rc = ks_authority_of_key(scope, ks_http_target(req), &theirs);
         what = "The key you act on";
     } else if (checks & KS_CHECK_TARGET_GRANT) {
-        rc = ks_authority_of_grant(scope, path_target(req), &theirs);
+        rc = ks_authority_of_grant(scope, ks_http_target(req), &theirs);
         what = "The external key's grant you act on";
     } else if (checks & KS_CHECK_TARGET_ROLE) {
-        rc = ks_authority_of_role(scope, path_target(req), &theirs);
+        rc = ks_authority_of_role(scope, ks_http_target(req), &theirs);
         what = "The role you act on";
     }
     if (rc == KS_ERR_NOT_FOUND)
@@ -127,11 +125,11 @@ int ks_http_route_authorize(ks_http_request *req, const ks_route_rule *rule)
     memset(&req->caller, 0, sizeof req->caller);
     if (rule->access == KS_ACCESS_PUBLIC)
         return 1;
-    if (rule->access != KS_ACCESS_MANAGEMENT || req->n_segments < 4) { /* our bug: a route without a rule */
+    if (rule->access != KS_ACCESS_MANAGEMENT || !ks_http_account(req)) { /* our bug: a route without a rule */
         ks_http_error(req, KS_ERR_INTERNAL, NULL);
         return 0;
     }
-    const char *account = path_account(req);
+    const char *account = ks_http_account(req);
     if (!ks_http_authorize(req, account, rule->resource, rule->alt_resource, &req->caller)) {
         /* Authenticated, but without the route's resource (or any grant)
          * in the account: audited like the delegation refusals below. */

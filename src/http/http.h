@@ -55,6 +55,7 @@ typedef struct {
     const char *body;                   /* NUL-terminated, body_len bytes */
     size_t body_len;
     const char *route;                  /* route pattern, for logs and metrics */
+    unsigned route_flags;               /* the route's KS_ROUTE_*, 0 when none matched */
     const char *server_public_url;      /* --public-url, for links; NULL = from Host */
     int tls;                            /* served over HTTPS */
     /* Set by the router before a management handler runs (authorize.c): the
@@ -102,12 +103,29 @@ typedef struct {
     unsigned checks;           /* KS_CHECK_* */
 } ks_route_rule;
 
+/* How the server runs a route (server.c). */
+enum {
+    KS_ROUTE_HOT = 1 << 0,       /* counted in /metrics, no access log line by default */
+    KS_ROUTE_ON_WORKER = 1 << 1, /* answers from memory: runs on the MHD worker thread,
+                                    never handed to the management pool */
+};
+
 typedef struct {
     const char *method;
     const char *pattern;       /* "*" matches one non-empty segment */
     ks_http_handler handler;
     ks_route_rule rule;
+    unsigned flags;            /* KS_ROUTE_* */
 } ks_route;
+
+/* The "*" segments of the patterns, by name: the value is the segment's
+ * position in /api/v1/accounts/{account}/<collection>/{target}/... and in
+ * /share/{share_id}. */
+typedef enum {
+    KS_PARAM_SHARE_ID = 1,
+    KS_PARAM_ACCOUNT = 3,
+    KS_PARAM_TARGET = 5, /* the key, external key or role acted on */
+} ks_path_param;
 
 /* ---- response.c ---- */
 /* Sets a JSON response (steals `body`). */
@@ -152,6 +170,11 @@ int ks_http_route_authorize(ks_http_request *req, const ks_route_rule *rule);
  * KS_ERR_INVALID for a bad escape or a decoded NUL, too many parameters or
  * no leading '/'; KS_ERR_NOT_FOUND for too many segments. */
 int ks_http_parse_target(ks_http_request *req, char *uri);
+/* The decoded path segment named p, or NULL when the path is shorter. */
+const char *ks_http_path_param(const ks_http_request *req, ks_path_param p);
+/* ks_http_path_param of KS_PARAM_ACCOUNT and of KS_PARAM_TARGET. */
+const char *ks_http_account(const ks_http_request *req);
+const char *ks_http_target(const ks_http_request *req);
 /* Value of query parameter `name`, or NULL. */
 const char *ks_http_param_get(const ks_http_request *req, const char *name);
 /* A request header, or NULL. */

@@ -10,6 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *ks_http_path_param(const ks_http_request *req, ks_path_param p)
+{
+    return (size_t)p < req->n_segments ? req->segments[p] : NULL;
+}
+
+const char *ks_http_account(const ks_http_request *req)
+{
+    return ks_http_path_param(req, KS_PARAM_ACCOUNT);
+}
+
+const char *ks_http_target(const ks_http_request *req)
+{
+    return ks_http_path_param(req, KS_PARAM_TARGET);
+}
+
 const char *ks_http_param_get(const ks_http_request *req, const char *name)
 {
     for (size_t i = 0; i < req->n_params; i++)

@@ -160,17 +160,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-static int is_hot_route(const char *route)
-{
-    return route && (strcmp(route, "/api/v1/verify") == 0 || strcmp(route, "/healthz") == 0 ||
-                     strcmp(route, "/metrics") == 0);
-}
-
 static void log_request(const ks_server *srv, const char *method, const char *route, int status,
                         const conn_state *st)
 {
     if (srv->access_log == KS_ACCESS_LOG_NONE ||
-        (srv->access_log == KS_ACCESS_LOG_MANAGEMENT && is_hot_route(route)))
+        (srv->access_log == KS_ACCESS_LOG_MANAGEMENT && (st->req.route_flags & KS_ROUTE_HOT)))
         return;
     double ms = (ks_clock_monotonic() - st->t0) * 1e3;
     ks_log("info", "request", "{s:s, s:s, s:i, s:f}", "method", method, "route", route ? route : "unmatched",
@@ -333,12 +327,6 @@ static int content_type_ok(const char *ct)
     return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-/* Handlers that answer from memory and run on the worker thread. */
-static int runs_on_worker(ks_http_handler h)
-{
-    return !h || h == ks_api_verify || h == ks_api_healthz || h == ks_api_metrics;
-}
-
 /* Hands st's request to the management pool (the connection is suspended
  * until the pool resumes it). 0 when the pool is stopping: run it here. */
 static int pool_submit(ks_server *srv, conn_state *st)
@@ -410,12 +398,13 @@ static enum MHD_Result finish_request(ks_server *srv, struct MHD_Connection *con
     else {
         char allow[KS_HTTP_ALLOW_MAX];
         const ks_route *found = ks_http_route_find(req, allow);
-        ks_http_handler handler = found ? found->handler : NULL;
         const char *route = found ? found->pattern : NULL;
+        req->route_flags = found ? found->flags : 0;
         enum MHD_Result ok;
-        if (handler == ks_api_verify && send_verify(srv, conn, st, route, &ok))
+        if (found && found->handler == ks_api_verify && send_verify(srv, conn, st, route, &ok))
             return ok;
-        if (!runs_on_worker(handler) && pool_submit(srv, st))
+        /* Unmatched paths (404, 405, the web admin's files) answer from memory too. */
+        if (found && !(found->flags & KS_ROUTE_ON_WORKER) && pool_submit(srv, st))
             return MHD_YES;
         ks_http_route(req);
     }
