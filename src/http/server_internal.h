@@ -1,0 +1,73 @@
+/*
+ * server_internal.h - what the parts of the HTTP server share: the state of
+ * a connection and of the server, and the sending helpers of server.c. Not
+ * for use outside server.c and verify_send.c.
+ */
+#ifndef KS_HTTP_SERVER_INTERNAL_H
+#define KS_HTTP_SERVER_INTERNAL_H
+
+#include "http/api_verify.h"
+#include "http/http.h"
+#include "http/server.h"
+#include "http/worker_pool.h"
+
+#define URI_INLINE 512       /* longer request targets are copied to the heap */
+#define VERIFY_BODY_INLINE 1024
+
+enum { PHASE_READING = 0, PHASE_QUEUED, PHASE_DONE };
+
+typedef struct conn_state {
+    ks_pool_job job;             /* handing the request to the management pool */
+    struct MHD_Connection *conn;
+    /* the request in progress (reset by request_reset) */
+    char *uri;                   /* raw request target, NULL when over the limit */
+    int uri_too_long;
+    int started;                 /* the handler has seen the headers */
+    int phase;                   /* PHASE_*: handed to the pool, answered by it */
+    char *body;
+    size_t body_len;
+    int body_too_large;
+    char *verify_heap;           /* a verify body too large for verify_body */
+    double t0;                   /* ks_clock_monotonic() at the request's start */
+    ks_http_request req;
+    /* buffers kept across the connection's requests */
+    char uri_inline[URI_INLINE];
+    char verify_body[VERIFY_BODY_INLINE];
+    /* the connection's 200 verify response, reused (see verify_ok_response);
+     * its body is verify_ok_body, its two Keystile headers the copies here */
+    struct MHD_Response *verify_ok;
+    size_t verify_ok_len;
+    char verify_ok_body[VERIFY_BODY_INLINE];
+    char verify_ok_key[KS_KEY_ID_MAX + 1];
+    char verify_ok_account[KS_ACCOUNT_MAX + 1];
+} conn_state;
+
+struct ks_server {
+    struct MHD_Daemon *daemon;
+    ks_service *svc;
+    int access_log; /* KS_ACCESS_LOG_* */
+    const char *public_url;
+    int tls;
+    struct MHD_Response *verify_fail[KS_VERIFY_REASONS]; /* shared 401/403 answers */
+    ks_worker_pool pool;         /* management calls (worker_pool.h) */
+};
+
+/* Adds the headers every answer carries (and the content type, if any). */
+void ks_server_common_headers(struct MHD_Response *r, const char *content_type);
+/* Logs an answered request as the server's access_log setting says. */
+void ks_server_log_request(const ks_server *srv, const char *method, const char *route, int status,
+                           const conn_state *st);
+/* Sends the response a handler left in st->req (500 when it left none). */
+enum MHD_Result ks_server_send_generic(ks_server *srv, struct MHD_Connection *conn, conn_state *st);
+
+/* ---- verify_send.c ---- */
+/* The verify hot path. 0 when the request needs the generic handler (a
+ * Bearer login token), else 1 with the result of queueing in *ok. */
+int ks_server_send_verify(ks_server *srv, struct MHD_Connection *conn, conn_state *st, const char *route,
+                          enum MHD_Result *ok);
+/* Makes the shared failed-verify answers (one per reason, verify.h's table);
+ * 0, or -1 when out of memory (free what was made with the next call). */
+int ks_server_verify_answers_make(ks_server *srv);
+void ks_server_verify_answers_free(ks_server *srv);
+
+#endif

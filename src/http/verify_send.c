@@ -1,0 +1,132 @@
+/*
+ * verify_send.c - the server's verify fast path (see server.c): answers
+ * from api_verify.h sent without the generic response path. Failed answers
+ * are libmicrohttpd responses made once at start (one per reason) and
+ * shared; a 200 body is written into the connection's buffer and sent from
+ * there, with the connection's reused response object.
+ */
+#include "http/server_internal.h"
+#include "core/error.h"
+#include "metrics/metrics.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Sets header `name` of r from *have to want (kept in *have). 0 when a
+ * header could not be changed: then r must not be used again. */
+static int header_swap(struct MHD_Response *r, const char *name, char *have, size_t cap, const char *want)
+{
+    if (strcmp(have, want) == 0)
+        return 1;
+    if (MHD_del_response_header(r, name, have) != MHD_YES || MHD_add_response_header(r, name, want) != MHD_YES)
+        return 0;
+    snprintf(have, cap, "%s", want);
+    return 1;
+}
+
+/* The 200 answer with a's body. A connection keeps one response object:
+ * building one with its five headers costs about as much as the check
+ * itself. The same body again: sent as it is (a client checking one
+ * credential). Another body of the same length (another key of the same
+ * shape): the bytes are rewritten in place (the response sends them from
+ * verify_ok_body and its Content-Length stays right) and the Keystile
+ * headers swapped when they differ. That is safe because requests on a
+ * connection go one at a time: the previous answer is sent by now. Else a
+ * new response, kept for next time when it fits. *owned: the caller
+ * destroys it after queueing. NULL when out of memory. */
+static struct MHD_Response *verify_ok_response(conn_state *st, const ks_verify_answer *a, int *owned)
+{
+    *owned = 0;
+    if (st->verify_ok && st->verify_ok_len == a->body_len) {
+        if (memcmp(st->verify_ok_body, a->body, a->body_len) == 0)
+            return st->verify_ok;
+        if (header_swap(st->verify_ok, "X-Keystile-Key", st->verify_ok_key, sizeof st->verify_ok_key, a->key_id) &&
+            header_swap(st->verify_ok, "X-Keystile-Account", st->verify_ok_account, sizeof st->verify_ok_account,
+                        a->account)) {
+            memcpy(st->verify_ok_body, a->body, a->body_len);
+            return st->verify_ok;
+        }
+    }
+    const char *body = a->body;
+    int keep = a->body_len <= sizeof st->verify_ok_body;
+    if (keep) {
+        if (st->verify_ok)
+            MHD_destroy_response(st->verify_ok);
+        st->verify_ok = NULL;
+        memcpy(st->verify_ok_body, a->body, a->body_len);
+        body = st->verify_ok_body;
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(a->body_len, (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return NULL;
+    ks_server_common_headers(r, "application/json");
+    MHD_add_response_header(r, "X-Keystile-Key", a->key_id);
+    MHD_add_response_header(r, "X-Keystile-Account", a->account);
+    if (keep) {
+        st->verify_ok = r;
+        st->verify_ok_len = a->body_len;
+        snprintf(st->verify_ok_key, sizeof st->verify_ok_key, "%s", a->key_id);
+        snprintf(st->verify_ok_account, sizeof st->verify_ok_account, "%s", a->account);
+    } else {
+        *owned = 1;
+    }
+    return r;
+}
+
+/* The verify hot path. 0 when the request needs the generic handler (a
+ * Bearer login token), else 1 with the result of queueing in *ok. */
+int ks_server_send_verify(ks_server *srv, struct MHD_Connection *conn, conn_state *st, const char *route,
+                          enum MHD_Result *ok)
+{
+    ks_verify_answer a;
+    ks_api_verify_answer(&st->req, st->verify_body, sizeof st->verify_body, &a);
+    if (a.status == 0 && !a.error)
+        return 0;
+    st->req.route = route;
+    if (a.error) {
+        ks_http_error(&st->req, a.error, NULL);
+        *ok = ks_server_send_generic(srv, conn, st);
+        return 1;
+    }
+    if (a.status == 200) {
+        st->verify_heap = a.heap; /* freed when the request completes, after sending */
+        int owned;
+        struct MHD_Response *r = verify_ok_response(st, &a, &owned);
+        if (!r) {
+            *ok = MHD_NO;
+            return 1;
+        }
+        *ok = MHD_queue_response(conn, 200, r);
+        if (owned)
+            MHD_destroy_response(r);
+    } else {
+        *ok = MHD_queue_response(conn, (unsigned)a.status, srv->verify_fail[a.reason]);
+    }
+    ks_metrics_http(route, a.status);
+    ks_server_log_request(srv, st->req.method, route, a.status, st);
+    return 1;
+}
+
+/* The shared 401/403 verify answers; 0 or -1 when out of memory. */
+int ks_server_verify_answers_make(ks_server *srv)
+{
+    for (int r = KS_VERIFY_MISSING_CREDENTIALS; r < KS_VERIFY_REASONS; r++) {
+        const ks_verify_reason_row *row = ks_verify_reason_row_of((ks_verify_reason)r);
+        const char *body = row->failure_body;
+        struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+            return -1;
+        ks_server_common_headers(resp, "application/json");
+        if (row->http_status == 401)
+            MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"keystile\"");
+        srv->verify_fail[r] = resp;
+    }
+    return 0;
+}
+
+void ks_server_verify_answers_free(ks_server *srv)
+{
+    for (size_t i = 0; i < sizeof srv->verify_fail / sizeof *srv->verify_fail; i++)
+        if (srv->verify_fail[i])
+            MHD_destroy_response(srv->verify_fail[i]);
+}
