@@ -1,5 +1,6 @@
 /*
- * epoch.c - see epoch.h. Each thread owns one record (a cache line) holding
+ * epoch.c - see epoch.h, and the retire list at the end, which writers use
+ * to defer frees until ks_epoch_safe. Each thread owns one record (a cache line) holding
  * the epoch it entered at, 0 when outside. Records live on one global list
  * that only grows; a thread that exits gives its record back for reuse.
  *
@@ -14,8 +15,10 @@
 #include "index/epoch.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct epoch_record {
     _Alignas(64) _Atomic uint64_t active; /* epoch at entry, 0 = outside */
@@ -107,4 +110,60 @@ int ks_epoch_safe(uint64_t tag)
             return 0;
     }
     return 1;
+}
+
+void ks_retire_list_add(ks_retire_list *list, void *p, void (*free_fn)(void *))
+{
+    if (!p)
+        return;
+    if (list->n == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 64;
+        ks_retired *grown = realloc(list->items, cap * sizeof *grown);
+        if (!grown) { /* no room to defer: wait for the readers instead */
+            uint64_t tag = ks_epoch_retire_tag();
+            while (!ks_epoch_safe(tag))
+                sched_yield();
+            free_fn(p);
+            return;
+        }
+        list->items = grown;
+        list->cap = cap;
+    }
+    list->items[list->n++] = (ks_retired){p, free_fn, 0};
+}
+
+void ks_retire_list_flush(ks_retire_list *list, void (*before_free)(void *ctx, const ks_retired *item), void *ctx)
+{
+    if (list->n == 0)
+        return;
+    if (list->items[list->n - 1].tag == 0) {
+        uint64_t tag = ks_epoch_retire_tag();
+        for (size_t i = list->n; i > 0 && list->items[i - 1].tag == 0; i--)
+            list->items[i - 1].tag = tag;
+    }
+    size_t done = 0;
+    uint64_t safe_up_to = 0;
+    while (done < list->n) {
+        uint64_t tag = list->items[done].tag;
+        if (tag > safe_up_to) {
+            if (!ks_epoch_safe(tag))
+                break;
+            safe_up_to = tag;
+        }
+        if (before_free)
+            before_free(ctx, &list->items[done]);
+        list->items[done].free_fn(list->items[done].ptr);
+        done++;
+    }
+    memmove(list->items, list->items + done, (list->n - done) * sizeof *list->items);
+    list->n -= done;
+}
+
+void ks_retire_list_free_all(ks_retire_list *list)
+{
+    for (size_t i = 0; i < list->n; i++)
+        list->items[i].free_fn(list->items[i].ptr);
+    free(list->items);
+    list->items = NULL;
+    list->n = list->cap = 0;
 }

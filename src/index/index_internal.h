@@ -1,6 +1,7 @@
 /*
- * index_internal.h - what key_index.c and roleset.c share: the account and
- * role-set structs and the retire hook. Not for use outside src/index/.
+ * index_internal.h - what key_index.c, last_used.c and roleset.c share: the
+ * index, its key table, the account and role-set structs and the retire
+ * hook. Not for use outside src/index/.
  *
  * Fields marked "writer" are only touched under the index's write lock;
  * readers use the atomics and the immutable name.
@@ -8,11 +9,40 @@
 #ifndef KS_INDEX_INDEX_INTERNAL_H
 #define KS_INDEX_INDEX_INTERNAL_H
 
+#include "index/epoch.h"
 #include "index/key_index.h"
 
+#include <pthread.h>
+#include <sodium.h>
 #include <stdint.h>
 
 #define KS_ACCOUNT_KNOWN 0x80000000u /* settings came from the store */
+#define TOMBSTONE ((ks_index_key *)(uintptr_t)1)
+#define TABLE_MIN 1024
+
+typedef struct {
+    size_t mask;                        /* slots - 1 (a power of two) */
+    size_t used;                        /* writer: live + tombstones */
+    size_t live;                        /* writer */
+    _Atomic(ks_index_key *) slots[];
+} key_table;
+
+typedef struct {
+    int64_t day;                        /* days since the epoch */
+    int months;                         /* 0 = empty */
+    int64_t expires;                    /* that day's midnight + months */
+} expiry_memo;
+
+struct ks_index {
+    pthread_mutex_t write_lock;
+    unsigned char hash_key[crypto_shorthash_KEYBYTES];
+    _Atomic(key_table *) keys;
+    _Atomic size_t n_total, n_active;
+    ks_index_account **accounts;        /* writer: chained by name */
+    size_t accounts_mask, n_accounts;
+    ks_retire_list retired;             /* writer: freed once no reader holds them */
+    expiry_memo memo[64];               /* writer: expiry by creation day */
+};
 
 struct ks_index_roleset {
     _Atomic(const ks_index_view *) view; /* current rendering */
@@ -38,6 +68,22 @@ struct ks_index_account {
 /* Hands `p` to the index to free with `free_fn` once no reader can hold it
  * (writer only). Never fails: when out of memory it waits for the readers. */
 void ks_index_retire_(ks_index *idx, void *p, void (*free_fn)(void *));
+/* Frees what was retired and no reader can hold any more (writer only). */
+void ks_index_retire_flush(ks_index *idx);
+/* Index in t of the key's slot, or of the slot to insert it at (*found = 0). */
+size_t ks_index_table_probe(const ks_index *idx, const key_table *t, const char *key, size_t len, int *found);
+
+/* ---- last_used.c ---- */
+
+/* Raises `to`'s last-used times to those `from` has for the same tokens
+ * (matched by hash: a renewal moves the current token to the old slot);
+ * with flushed, `to` also takes `from`'s flushed marks. */
+void ks_index_last_used_pass_on(ks_index_key *to, const ks_index_key *from, int flushed);
+/* A replaced entry, now that no reader holds it: a verify that found it
+ * just before the replacement may have touched it after the new entry took
+ * its times; the key's current entry gets those too (by token hash).
+ * Under write_lock, as every retire flush. */
+void ks_index_entry_hand_over_last_used(ks_index *idx, const ks_index_key *old);
 
 /* ---- roleset.c (all writer only) ---- */
 

@@ -20,96 +20,30 @@
 #include "core/token_age.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define TOMBSTONE ((ks_index_key *)(uintptr_t)1)
-#define TABLE_MIN 1024
-
-typedef struct {
-    size_t mask;                        /* slots - 1 (a power of two) */
-    size_t used;                        /* writer: live + tombstones */
-    size_t live;                        /* writer */
-    _Atomic(ks_index_key *) slots[];
-} key_table;
-
-typedef struct {
-    void *ptr;
-    void (*free_fn)(void *);
-    uint64_t tag;                       /* 0: retired by the write in progress */
-} retired_item;
-
-typedef struct {
-    int64_t day;                        /* days since the epoch */
-    int months;                         /* 0 = empty */
-    int64_t expires;                    /* that day's midnight + months */
-} expiry_memo;
-
-struct ks_index {
-    pthread_mutex_t write_lock;
-    unsigned char hash_key[crypto_shorthash_KEYBYTES];
-    _Atomic(key_table *) keys;
-    _Atomic size_t n_total, n_active;
-    ks_index_account **accounts;        /* writer: chained by name */
-    size_t accounts_mask, n_accounts;
-    retired_item *retired;              /* writer: oldest first */
-    size_t n_retired, cap_retired;
-    expiry_memo memo[64];               /* writer: expiry by creation day */
-};
 
 /* ---- retiring ---- */
 
 static void entry_free(void *p);
-static void entry_hand_over_last_used(ks_index *idx, const ks_index_key *old);
 
 void ks_index_retire_(ks_index *idx, void *p, void (*free_fn)(void *))
 {
-    if (!p)
-        return;
-    if (idx->n_retired == idx->cap_retired) {
-        size_t cap = idx->cap_retired ? idx->cap_retired * 2 : 64;
-        retired_item *grown = realloc(idx->retired, cap * sizeof *grown);
-        if (!grown) { /* no room to defer: wait for the readers instead */
-            uint64_t tag = ks_epoch_retire_tag();
-            while (!ks_epoch_safe(tag))
-                sched_yield();
-            free_fn(p);
-            return;
-        }
-        idx->retired = grown;
-        idx->cap_retired = cap;
-    }
-    idx->retired[idx->n_retired++] = (retired_item){p, free_fn, 0};
+    ks_retire_list_add(&idx->retired, p, free_fn);
 }
 
-/* Tags what this write retired, then frees every item no reader can hold. */
-static void retire_flush(ks_index *idx)
+/* A replaced entry about to be freed passes its last-used times on. */
+static void retire_before_free(void *ctx, const ks_retired *item)
 {
-    if (idx->n_retired == 0)
-        return;
-    if (idx->retired[idx->n_retired - 1].tag == 0) {
-        uint64_t tag = ks_epoch_retire_tag();
-        for (size_t i = idx->n_retired; i > 0 && idx->retired[i - 1].tag == 0; i--)
-            idx->retired[i - 1].tag = tag;
-    }
-    size_t done = 0;
-    uint64_t safe_up_to = 0;
-    while (done < idx->n_retired) {
-        uint64_t tag = idx->retired[done].tag;
-        if (tag > safe_up_to) {
-            if (!ks_epoch_safe(tag))
-                break;
-            safe_up_to = tag;
-        }
-        if (idx->retired[done].free_fn == entry_free)
-            entry_hand_over_last_used(idx, idx->retired[done].ptr);
-        idx->retired[done].free_fn(idx->retired[done].ptr);
-        done++;
-    }
-    memmove(idx->retired, idx->retired + done, (idx->n_retired - done) * sizeof *idx->retired);
-    idx->n_retired -= done;
+    if (item->free_fn == entry_free)
+        ks_index_entry_hand_over_last_used(ctx, item->ptr);
+}
+
+void ks_index_retire_flush(ks_index *idx)
+{
+    ks_retire_list_flush(&idx->retired, retire_before_free, idx);
 }
 
 /* ---- accounts ---- */
@@ -316,40 +250,6 @@ static ks_index_key *entry_clone(ks_index *idx, const ks_index_key *e, int month
     return c;
 }
 
-/* Raises *at to `seen` atomically (only ever forward). */
-static void atomic_raise(_Atomic int64_t *at, int64_t seen)
-{
-    int64_t cur = atomic_load_explicit(at, memory_order_relaxed);
-    while (cur < seen && !atomic_compare_exchange_weak_explicit(at, &cur, seen, memory_order_relaxed,
-                                                                memory_order_relaxed))
-        ;
-}
-
-/* The index slot of `k` holding the token with `hash`, or -1. */
-static int slot_of_hash(const ks_index_key *k, const ks_digest *hash)
-{
-    for (int i = 0; i < 2; i++)
-        if ((k->present >> i) & 1 && ks_digest_equal(&k->tokens[i].hash, hash))
-            return i;
-    return -1;
-}
-
-/* Raises `to`'s last-used times to those `from` has for the same tokens
- * (matched by hash: a renewal moves the current token to the old slot);
- * with flushed, `to` also takes `from`'s flushed marks. */
-static void last_used_pass_on(ks_index_key *to, const ks_index_key *from, int flushed)
-{
-    ks_index_key *src = (ks_index_key *)from; /* only its atomics are read */
-    for (int i = 0; i < 2; i++) {
-        int j = (to->present >> i) & 1 ? slot_of_hash(from, &to->tokens[i].hash) : -1;
-        if (j < 0)
-            continue;
-        atomic_raise(&to->last_used[i], atomic_load(&src->last_used[j]));
-        if (flushed)
-            atomic_store(&to->last_flushed[i], atomic_load(&src->last_flushed[j]));
-    }
-}
-
 /* ---- the key table ---- */
 
 static uint64_t key_hash(const ks_index *idx, const char *key, size_t len)
@@ -395,7 +295,7 @@ static int table_rebuild(ks_index *idx, size_t live)
 }
 
 /* Index of e's key in t, or of the slot to insert it at (*found = 0). */
-static size_t table_probe(const ks_index *idx, const key_table *t, const char *key, size_t len, int *found)
+size_t ks_index_table_probe(const ks_index *idx, const key_table *t, const char *key, size_t len, int *found)
 {
     size_t insert_at = SIZE_MAX;
     for (size_t i = key_hash(idx, key, len) & t->mask;; i = (i + 1) & t->mask) {
@@ -419,10 +319,10 @@ static int table_put(ks_index *idx, ks_index_key *e)
 {
     key_table *t = atomic_load_explicit(&idx->keys, memory_order_relaxed);
     int found;
-    size_t i = table_probe(idx, t, e->key_id, e->key_len, &found);
+    size_t i = ks_index_table_probe(idx, t, e->key_id, e->key_len, &found);
     if (found) {
         ks_index_key *old = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
-        last_used_pass_on(e, old, 1); /* e is not published yet */
+        ks_index_last_used_pass_on(e, old, 1); /* e is not published yet */
         atomic_store_explicit(&t->slots[i], e, memory_order_release);
         atomic_fetch_add(&idx->n_active, (size_t)e->active - (size_t)old->active);
         entry_release(idx, old);
@@ -433,7 +333,7 @@ static int table_put(ks_index *idx, ks_index_key *e)
     if (fresh_slot && (t->used + 1) * 10 > (t->mask + 1) * 7) {
         if (table_rebuild(idx, t->live + 1) == KS_OK) {
             t = atomic_load_explicit(&idx->keys, memory_order_relaxed);
-            i = table_probe(idx, t, e->key_id, e->key_len, &found);
+            i = ks_index_table_probe(idx, t, e->key_id, e->key_len, &found);
         } else if (t->used + 2 > t->mask) {
             return KS_ERR_NOMEM; /* keep one empty slot so probes end */
         }
@@ -474,9 +374,7 @@ void ks_index_free(ks_index *idx)
 {
     if (!idx)
         return;
-    for (size_t i = 0; i < idx->n_retired; i++)
-        idx->retired[i].free_fn(idx->retired[i].ptr);
-    free(idx->retired);
+    ks_retire_list_free_all(&idx->retired);
     key_table *t = atomic_load(&idx->keys);
     for (size_t i = 0; i <= t->mask; i++) {
         ks_index_key *e = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
@@ -524,7 +422,7 @@ int ks_index_put_account(ks_index *idx, const char *account, const ks_settings *
         if ((before & 0xff) != (packed & 0xff))
             account_rebuild_expiry(idx, a, (int)(packed & 0xff));
     }
-    retire_flush(idx);
+    ks_index_retire_flush(idx);
     pthread_mutex_unlock(&idx->write_lock);
     return rc;
 }
@@ -539,7 +437,7 @@ int ks_index_put_key(ks_index *idx, const ks_key *key)
     int rc = entry_build(idx, key, len, &e);
     if (rc == KS_OK && (rc = table_put(idx, e)) != KS_OK)
         entry_discard(idx, e);
-    retire_flush(idx);
+    ks_index_retire_flush(idx);
     pthread_mutex_unlock(&idx->write_lock);
     return rc;
 }
@@ -552,7 +450,7 @@ void ks_index_remove_key(ks_index *idx, const char *key_id)
     pthread_mutex_lock(&idx->write_lock);
     key_table *t = atomic_load_explicit(&idx->keys, memory_order_relaxed);
     int found;
-    size_t i = table_probe(idx, t, key_id, len, &found);
+    size_t i = ks_index_table_probe(idx, t, key_id, len, &found);
     if (found) {
         ks_index_key *old = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
         atomic_store_explicit(&t->slots[i], TOMBSTONE, memory_order_release);
@@ -562,7 +460,7 @@ void ks_index_remove_key(ks_index *idx, const char *key_id)
         entry_release(idx, old);
         ks_index_retire_(idx, old, entry_free);
     }
-    retire_flush(idx);
+    ks_index_retire_flush(idx);
     pthread_mutex_unlock(&idx->write_lock);
 }
 
@@ -639,108 +537,6 @@ int64_t ks_index_token_expiry(const ks_index_key *key, int slot, int months)
     return ks_token_expires_at(key->tokens[slot].created_at, months);
 }
 
-void ks_index_touch(const ks_index_key *key, ks_slot slot, int64_t now)
-{
-    ks_index_key *k = (ks_index_key *)key; /* only the atomics change */
-    int i = slot == KS_SLOT_OLD ? 1 : 0;
-    int64_t seen = atomic_load_explicit(&k->last_used[i], memory_order_relaxed);
-    while (seen < now &&
-           !atomic_compare_exchange_weak_explicit(&k->last_used[i], &seen, now,
-                                                  memory_order_relaxed, memory_order_relaxed))
-        ;
-}
-
-int ks_index_collect_last_used(ks_index *idx, ks_last_used **out, size_t *n)
-{
-    size_t cap = 0, count = 0;
-    ks_last_used *items = NULL;
-    int rc = KS_OK;
-    if (ks_index_read_lock(idx) != 0) {
-        rc = KS_ERR_NOMEM;
-    } else {
-        const key_table *t = atomic_load_explicit(&idx->keys, memory_order_acquire);
-        for (size_t b = 0; rc == KS_OK && b <= t->mask; b++) {
-            ks_index_key *k = atomic_load_explicit(&((key_table *)t)->slots[b], memory_order_acquire);
-            if (!k || k == TOMBSTONE)
-                continue;
-            for (int i = 0; i < 2; i++) {
-                int64_t used = atomic_load(&k->last_used[i]);
-                if (!((k->present >> i) & 1) || used <= atomic_load(&k->last_flushed[i]))
-                    continue;
-                if (count == cap) {
-                    cap = cap ? cap * 2 : 64;
-                    ks_last_used *grown = realloc(items, cap * sizeof *grown);
-                    if (!grown) { rc = KS_ERR_NOMEM; break; }
-                    items = grown;
-                }
-                ks_last_used *u = &items[count++];
-                memcpy(u->key_id, k->key_id, k->key_len);
-                u->key_id[k->key_len] = '\0';
-                u->hash = k->tokens[i].hash;
-                u->last_used_at = used;
-            }
-        }
-        ks_index_read_unlock(idx);
-    }
-    /* Also the moment to free what writes retired since the last one. */
-    pthread_mutex_lock(&idx->write_lock);
-    retire_flush(idx);
-    pthread_mutex_unlock(&idx->write_lock);
-    if (rc != KS_OK) {
-        free(items);
-        items = NULL;
-        count = 0;
-    }
-    *out = items;
-    *n = count;
-    return rc;
-}
-
-/* A replaced entry, now that no reader holds it: a verify that found it
- * just before the replacement may have touched it after table_put passed
- * its times on; the key's current entry gets those too (by token
- * hash). Under write_lock, as every retire_flush. */
-static void entry_hand_over_last_used(ks_index *idx, const ks_index_key *old)
-{
-    const key_table *t = atomic_load_explicit(&idx->keys, memory_order_relaxed);
-    int found;
-    size_t i = table_probe(idx, t, old->key_id, old->key_len, &found);
-    if (!found)
-        return; /* deleted since */
-    last_used_pass_on(atomic_load_explicit(&((key_table *)t)->slots[i], memory_order_relaxed), old, 0);
-}
-
-void ks_index_mark_flushed(ks_index *idx, const ks_last_used *items, size_t n)
-{
-    if (n == 0 || ks_index_read_lock(idx) != 0)
-        return; /* not marked: the next flush writes them again */
-    for (size_t u = 0; u < n; u++) {
-        const ks_index_key *k = ks_index_find_key(idx, items[u].key_id, strlen(items[u].key_id));
-        int i = k ? slot_of_hash(k, &items[u].hash) : -1;
-        if (i >= 0)
-            atomic_raise(&((ks_index_key *)k)->last_flushed[i], items[u].last_used_at);
-    }
-    ks_index_read_unlock(idx);
-}
-
-void ks_index_merge_last_used(ks_index *idx, ks_key *keys, size_t n)
-{
-    if (n == 0 || ks_index_read_lock(idx) != 0)
-        return; /* the store's times are at most one flush interval behind */
-    for (size_t u = 0; u < n; u++) {
-        const ks_index_key *k = ks_index_find_key(idx, keys[u].key_id, strlen(keys[u].key_id));
-        ks_token *slots[2] = {&keys[u].slots.current, keys[u].slots.old.present ? &keys[u].slots.old : NULL};
-        for (int s = 0; k && s < 2; s++) {
-            int i = slots[s] ? slot_of_hash(k, &slots[s]->hash) : -1;
-            if (i < 0)
-                continue;
-            int64_t seen = atomic_load_explicit(&((ks_index_key *)k)->last_used[i], memory_order_relaxed);
-            if (seen > slots[s]->last_used_at)
-                slots[s]->last_used_at = seen;
-        }
-    }
-    ks_index_read_unlock(idx);
-}
 
 void ks_index_count(ks_index *idx, size_t *total, size_t *active)
 {

@@ -38,7 +38,7 @@ typedef struct {
     struct ks_change_feed *feed; /* follower of other nodes' writes (change_feed.c), or NULL */
     int64_t feed_seq;       /* newest change-log seq the index reflects */
     atomic_int storage_down; /* the follower cannot reach the store (/healthz: degraded) */
-    /* Group commit of token-slot writes (service.c slots_change): writes that
+    /* Group commit of token-slot writes (group_commit.c): writes that
      * arrive while one batch syncs form the next batch, one fsync for all. */
     pthread_mutex_t group_lock;
     pthread_cond_t group_done;
