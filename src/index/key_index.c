@@ -145,7 +145,7 @@ static void entry_free(void *p)
 {
     ks_index_key *e = p;
     free((void *)e->grants);
-    sodium_memzero(e->tokens, sizeof e->tokens);
+    sodium_memzero(&e->slots, sizeof e->slots);
     free(e);
 }
 
@@ -171,7 +171,7 @@ static void entry_set_expiry(ks_index *idx, ks_index_key *e, int months)
 {
     e->months = (uint8_t)months;
     for (int s = 0; s < 2; s++)
-        e->tokens[s].expires_at = (e->present >> s) & 1 ? expiry_of(idx, e->tokens[s].created_at, months) : 0;
+        e->expires_at[s] = ks_index_slot(e, s)->present ? expiry_of(idx, ks_index_slot(e, s)->created_at, months) : 0;
 }
 
 /* A new entry for key, holding references on its role sets. */
@@ -191,9 +191,10 @@ static int entry_build(ks_index *idx, const ks_key *key, size_t len, ks_index_ke
     for (int s = 0; s < 2; s++) {
         if (!slots[s]->present)
             continue;
-        e->present |= (uint8_t)(1u << s);
-        e->tokens[s].hash = slots[s]->hash;
-        e->tokens[s].created_at = slots[s]->created_at;
+        ks_token *t = s == KS_SLOT_OLD ? &e->slots.old : &e->slots.current;
+        t->present = 1;
+        t->hash = slots[s]->hash;
+        t->created_at = slots[s]->created_at;
         atomic_init(&e->last_used[s], slots[s]->last_used_at);
         atomic_init(&e->last_flushed[s], slots[s]->last_used_at);
     }
@@ -533,8 +534,8 @@ const ks_index_view *ks_index_roleset_view(const ks_index_roleset *rs)
 int64_t ks_index_token_expiry(const ks_index_key *key, int slot, int months)
 {
     if (key->months == months)
-        return key->tokens[slot].expires_at;
-    return ks_token_expires_at(key->tokens[slot].created_at, months);
+        return key->expires_at[slot];
+    return ks_token_expires_at(ks_index_slot(key, slot)->created_at, months);
 }
 
 

@@ -30,12 +30,13 @@
  * changed since the previous call for the service to flush in one store
  * transaction.
  *
- * Memory per key: one entry (216 bytes) and 8 to 16 bytes of table slot.
+ * Memory per key: one entry (248 bytes) and 8 to 16 bytes of table slot.
  */
 #ifndef KS_INDEX_KEY_INDEX_H
 #define KS_INDEX_KEY_INDEX_H
 
 #include "core/model.h"
+#include "core/token_slots.h"
 #include "store/store.h"
 
 #include <stdatomic.h>
@@ -64,12 +65,6 @@ const char *ks_index_account_name(const ks_index_account *a, size_t *len);
 int ks_index_account_settings(const ks_index_account *a, ks_settings *out);
 
 typedef struct {
-    ks_digest hash;        /* keyed hash of the token */
-    int64_t created_at;
-    int64_t expires_at;    /* created_at + the entry's `months` */
-} ks_index_token;
-
-typedef struct {
     const ks_index_account *account;   /* the granting account */
     const ks_index_roleset *roles;     /* role names there */
     int active;
@@ -78,7 +73,6 @@ typedef struct {
 typedef struct ks_index_key {
     /* what every verify reads first, in the first cache lines */
     uint8_t key_len;
-    uint8_t present;                    /* bit 0: current token, bit 1: old */
     uint8_t active;                     /* ks_key_status */
     uint8_t months;                     /* duration the expiry instants use */
     uint32_t n_grants;
@@ -86,11 +80,20 @@ typedef struct ks_index_key {
     const ks_index_roleset *roles;      /* role names in the home account */
     char key_id[KS_KEY_ID_MAX + 1];
     _Atomic int64_t last_used[2];       /* per slot: newest successful verify */
-    ks_index_token tokens[2];           /* [KS_SLOT_CURRENT], [KS_SLOT_OLD] */
+    ks_token_slots slots;               /* the core's slots (core/token_slots.h): presence,
+                                           hash and creation; their last_used_at stays 0,
+                                           the atomics above count */
+    int64_t expires_at[2];              /* per slot: creation + the entry's `months` */
     /* then the rarer parts */
     _Atomic int64_t last_flushed[2];    /* per slot: what the store has */
     const ks_index_grant *grants;       /* external grants, NULL when none */
 } ks_index_key;
+
+/* Slot i (KS_SLOT_CURRENT or KS_SLOT_OLD) of key's token slots. */
+static inline const ks_token *ks_index_slot(const ks_index_key *key, int i)
+{
+    return i == KS_SLOT_OLD ? &key->slots.old : &key->slots.current;
+}
 
 /* New empty index; NULL when out of memory. */
 ks_index *ks_index_new(void);

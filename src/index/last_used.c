@@ -26,7 +26,7 @@ static void atomic_raise(_Atomic int64_t *at, int64_t seen)
 static int slot_of_hash(const ks_index_key *k, const ks_digest *hash)
 {
     for (int i = 0; i < 2; i++)
-        if ((k->present >> i) & 1 && ks_digest_equal(&k->tokens[i].hash, hash))
+        if (ks_index_slot(k, i)->present && ks_digest_equal(&ks_index_slot(k, i)->hash, hash))
             return i;
     return -1;
 }
@@ -35,7 +35,7 @@ void ks_index_last_used_pass_on(ks_index_key *to, const ks_index_key *from, int 
 {
     ks_index_key *src = (ks_index_key *)from; /* only its atomics are read */
     for (int i = 0; i < 2; i++) {
-        int j = (to->present >> i) & 1 ? slot_of_hash(from, &to->tokens[i].hash) : -1;
+        int j = ks_index_slot(to, i)->present ? slot_of_hash(from, &ks_index_slot(to, i)->hash) : -1;
         if (j < 0)
             continue;
         atomic_raise(&to->last_used[i], atomic_load(&src->last_used[j]));
@@ -70,7 +70,7 @@ int ks_index_collect_last_used(ks_index *idx, ks_last_used **out, size_t *n)
                 continue;
             for (int i = 0; i < 2; i++) {
                 int64_t used = atomic_load(&k->last_used[i]);
-                if (!((k->present >> i) & 1) || used <= atomic_load(&k->last_flushed[i]))
+                if (!ks_index_slot(k, i)->present || used <= atomic_load(&k->last_flushed[i]))
                     continue;
                 if (count == cap) {
                     cap = cap ? cap * 2 : 64;
@@ -81,7 +81,7 @@ int ks_index_collect_last_used(ks_index *idx, ks_last_used **out, size_t *n)
                 ks_last_used *u = &items[count++];
                 memcpy(u->key_id, k->key_id, k->key_len);
                 u->key_id[k->key_len] = '\0';
-                u->hash = k->tokens[i].hash;
+                u->hash = ks_index_slot(k, i)->hash;
                 u->last_used_at = used;
             }
         }

@@ -56,17 +56,6 @@ ks_verify_reason ks_verify_precheck(const ks_verify_request *req, size_t *key_le
     return KS_VERIFY_OK;
 }
 
-/* Which slot holds a token with digest d: both present slots are compared
- * in constant time whatever the outcome (as ks_slots_match). */
-static ks_slot slot_match(const ks_index_key *key, const ks_digest *d)
-{
-    int is_current = (key->present & 1) & ks_digest_equal(&key->tokens[0].hash, d);
-    int is_old = ((key->present >> 1) & 1) & ks_digest_equal(&key->tokens[1].hash, d);
-    if (is_current)
-        return KS_SLOT_CURRENT;
-    return is_old ? KS_SLOT_OLD : KS_SLOT_NONE;
-}
-
 /* 1 when the sorted list holds s. */
 static int sorted_contains(const char *const *items, size_t n, const char *s)
 {
@@ -147,19 +136,20 @@ static inline void decide_slot(const ks_index_key *key, ks_slot slot, int touch,
 static inline void decide(const ks_index_key *key, const ks_digest *digest, const char *target,
                           const char *resource, int64_t now, ks_verify_found *out)
 {
-    ks_slot slot = key && digest ? slot_match(key, digest) : KS_SLOT_NONE;
+    ks_slot slot = key && digest ? ks_slots_match(&key->slots, digest) : KS_SLOT_NONE;
     decide_slot(key, slot, digest != NULL, target, resource, now, out);
 }
 
 /* Which slot holds the token with fingerprint fp (KS_JWT_FP_LEN chars): as
- * slot_match, both present slots compared in constant time. */
+ * ks_slots_match, both present slots compared in constant time. */
 static ks_slot slot_match_fingerprint(const ks_index_key *key, const char *fp)
 {
     int match[2];
     for (int i = 0; i < 2; i++) {
         char mine[KS_JWT_FP_LEN + 1];
-        ks_jwt_token_fingerprint(&key->tokens[i].hash, mine);
-        match[i] = ((key->present >> i) & 1) & (sodium_memcmp(mine, fp, KS_JWT_FP_LEN) == 0);
+        const ks_token *t = ks_index_slot(key, i);
+        ks_jwt_token_fingerprint(&t->hash, mine);
+        match[i] = (t->present != 0) & (sodium_memcmp(mine, fp, KS_JWT_FP_LEN) == 0);
         sodium_memzero(mine, sizeof mine);
     }
     if (match[0])
@@ -175,7 +165,7 @@ void ks_verify_bound_in(ks_index *idx, const char *key_id, size_t key_len, const
     const ks_index_key *key = ks_index_find_key(idx, key_id, key_len);
     ks_slot slot = KS_SLOT_NONE;
     if (key && binding->token_hash)
-        slot = slot_match(key, binding->token_hash);
+        slot = ks_slots_match(&key->slots, binding->token_hash);
     else if (key && binding->token_fp && strnlen(binding->token_fp, KS_JWT_FP_LEN + 1) == KS_JWT_FP_LEN)
         slot = slot_match_fingerprint(key, binding->token_fp);
     decide_slot(key, slot, 0, target, resource, now, out);
