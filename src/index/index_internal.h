@@ -42,6 +42,7 @@ struct ks_index {
     size_t accounts_mask, n_accounts;
     ks_retire_list retired;             /* writer: freed once no reader holds them */
     expiry_memo memo[64];               /* writer: expiry by creation day */
+    ks_index_view_text_fn view_text;    /* writer: makes views' text, NULL = "" */
 };
 
 struct ks_index_roleset {
@@ -89,7 +90,7 @@ void ks_index_entry_hand_over_last_used(ks_index *idx, const ks_index_key *old);
 
 /* The set of `names` (in that order) of account a, made if new, with one
  * more reference. NULL when out of memory. */
-ks_index_roleset *ks_roleset_acquire(ks_index_account *a, char *const *names, size_t n);
+ks_index_roleset *ks_roleset_acquire(ks_index *idx, ks_index_account *a, char *const *names, size_t n);
 /* Drops a reference; at zero, unlinks the set and retires it. */
 void ks_roleset_release(ks_index *idx, ks_index_account *a, ks_index_roleset *rs);
 /* Replaces a's role definitions and re-renders every set's view; on NOMEM

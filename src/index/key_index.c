@@ -201,7 +201,7 @@ static int entry_build(ks_index *idx, const ks_key *key, size_t len, ks_index_ke
     ks_settings settings;
     ks_index_account_settings(home, &settings);
     entry_set_expiry(idx, e, settings.token_duration_months);
-    if (!(e->roles = ks_roleset_acquire(home, key->roles.items, key->roles.count)))
+    if (!(e->roles = ks_roleset_acquire(idx, home, key->roles.items, key->roles.count)))
         goto nomem;
     if (key->n_grants) {
         ks_index_grant *grants = calloc(key->n_grants, sizeof *grants);
@@ -214,7 +214,7 @@ static int entry_build(ks_index *idx, const ks_key *key, size_t len, ks_index_ke
                 goto nomem;
             grants[i].account = a;
             grants[i].active = key->grants[i].active == KS_KEY_ACTIVE;
-            if (!(grants[i].roles = ks_roleset_acquire(a, key->grants[i].roles.items, key->grants[i].roles.count)))
+            if (!(grants[i].roles = ks_roleset_acquire(idx, a, key->grants[i].roles.items, key->grants[i].roles.count)))
                 goto nomem;
             e->n_grants++;
         }
@@ -369,6 +369,11 @@ ks_index *ks_index_new(void)
     }
     atomic_init(&idx->keys, t);
     return idx;
+}
+
+void ks_index_set_view_text(ks_index *idx, ks_index_view_text_fn fn)
+{
+    idx->view_text = fn;
 }
 
 void ks_index_free(ks_index *idx)

@@ -17,8 +17,9 @@
  *
  * Roles: keys with the same role names in the same account share one role
  * set, whose view (the names, the sorted union of their resources, and that
- * grant already rendered as JSON by jansson) is rebuilt when the account's
- * roles change, so verify copies bytes instead of building JSON.
+ * grant already rendered as text by the layer above, see
+ * ks_index_set_view_text) is rebuilt when the account's roles change, so
+ * verify copies bytes instead of building JSON.
  *
  * Durations: each token's expiry instant is computed when the entry is built,
  * for the duration the home account had then (entry->months); a change of the
@@ -45,7 +46,8 @@ typedef struct ks_index ks_index;
 
 /* The grant a role set gives, rendered once; immutable after publication. */
 typedef struct {
-    const char *json;                 /* "\"roles\":[...],\"resources\":[...]" */
+    const char *json;                 /* its text for verify answers, made by the index's
+                                         ks_index_view_text_fn ("" without one) */
     size_t json_len;
     const char *const *roles;         /* role names, in the key's order */
     size_t n_roles;
@@ -97,6 +99,16 @@ static inline const ks_token *ks_index_slot(const ks_index_key *key, int i)
 
 /* New empty index; NULL when out of memory. */
 ks_index *ks_index_new(void);
+
+/* How a view's text is made: from the role names (in the key's order) and
+ * the sorted resources, a text in malloc memory of *len bytes, or NULL when
+ * out of memory. The index keeps the text beside the view and never reads
+ * it; verify answers copy it (verify.h ks_verify_grant_text). */
+typedef char *(*ks_index_view_text_fn)(const char *const *roles, size_t n_roles, const char *const *resources,
+                                       size_t n_resources, size_t *len);
+/* Sets the view text maker; call before the first write (views made
+ * before keep the text ""). Without one every text is "". */
+void ks_index_set_view_text(ks_index *idx, ks_index_view_text_fn fn);
 /* Frees everything; no reader or writer may be active. */
 void ks_index_free(ks_index *idx);
 

@@ -3,15 +3,14 @@
  * key_index.h). Writers only, under the index's write lock.
  *
  * A view is one allocation: the struct, the name and resource pointer
- * arrays, then the JSON text "\"roles\":[...],\"resources\":[...]" escaped by
- * jansson exactly as a whole verify body used to be. Resources are the sorted
- * (strcmp), de-duplicated union of the resources of the named roles that
+ * arrays, then the text the index's view_text function made of them (the
+ * verify layer's ks_verify_grant_text; the index does not know its
+ * format). Resources are the sorted (strcmp), de-duplicated union of the resources of the named roles that
  * exist in the account; a name with no role contributes nothing.
  */
 #include "index/index_internal.h"
 #include "core/error.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,26 +27,10 @@ static const ks_role *role_find(const ks_role *roles, size_t n_roles, const char
     return NULL;
 }
 
-/* JSON text of an array of strings, in malloc memory (jansson may use its
- * own allocator, see http/response.c); NULL on NOMEM. A string that is not
- * valid UTF-8 is left out, as json_array_append_new did before. */
-static char *json_strings(const char *const *items, size_t n)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, json_string(items[i]));
-    char *dumped = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-    json_decref(arr);
-    char *text = dumped ? strdup(dumped) : NULL;
-    json_free_t json_free_fn;
-    json_get_alloc_funcs(NULL, &json_free_fn);
-    if (dumped)
-        json_free_fn(dumped);
-    return text;
-}
-
-/* Renders the view of `names` under the role definitions `roles`. */
-static ks_index_view *view_render(const ks_role *roles, size_t n_roles, char *const *names, size_t n)
+/* Renders the view of `names` under the role definitions `roles`, its
+ * text by text_fn (NULL: ""). */
+static ks_index_view *view_render(ks_index_view_text_fn text_fn, const ks_role *roles, size_t n_roles,
+                                  char *const *names, size_t n)
 {
     size_t cap = 0, count = 0;
     for (size_t i = 0; i < n; i++) {
@@ -67,18 +50,16 @@ static ks_index_view *view_render(const ks_role *roles, size_t n_roles, char *co
     for (size_t i = 0; i < count; i++)
         if (unique == 0 || strcmp(res[unique - 1], res[i]) != 0)
             res[unique++] = res[i];
-    char *roles_json = json_strings((const char *const *)names, n);
-    char *res_json = json_strings(res, unique);
+    size_t json_len = 0;
+    char *json = text_fn ? text_fn((const char *const *)names, n, res, unique, &json_len) : NULL;
     ks_index_view *v = NULL;
-    if (!roles_json || !res_json)
+    if (text_fn && !json)
         goto out;
     size_t text = 0;
     for (size_t i = 0; i < n; i++)
         text += strlen(names[i]) + 1;
     for (size_t i = 0; i < unique; i++)
         text += strlen(res[i]) + 1;
-    static const char ROLES[] = "\"roles\":", RESOURCES[] = ",\"resources\":";
-    size_t json_len = sizeof ROLES - 1 + strlen(roles_json) + sizeof RESOURCES - 1 + strlen(res_json);
     size_t size = sizeof *v + (n + unique) * sizeof(char *) + text + json_len + 1;
     v = malloc(size);
     if (!v)
@@ -98,13 +79,11 @@ static ks_index_view *view_render(const ks_role *roles, size_t n_roles, char *co
     }
     v->json = p;
     v->json_len = json_len;
-    p = stpcpy(p, ROLES);
-    p = stpcpy(p, roles_json);
-    p = stpcpy(p, RESOURCES);
-    stpcpy(p, res_json);
+    if (json_len)
+        memcpy(p, json, json_len);
+    p[json_len] = '\0';
 out:
-    free(roles_json);
-    free(res_json);
+    free(json);
     free(res);
     return v;
 }
@@ -163,7 +142,7 @@ static void sets_grow(ks_index_account *a)
     a->sets_mask = n - 1;
 }
 
-ks_index_roleset *ks_roleset_acquire(ks_index_account *a, char *const *names, size_t n)
+ks_index_roleset *ks_roleset_acquire(ks_index *idx, ks_index_account *a, char *const *names, size_t n)
 {
     if (!a->sets) {
         if (!(a->sets = calloc(8, sizeof *a->sets)))
@@ -186,7 +165,7 @@ ks_index_roleset *ks_roleset_acquire(ks_index_account *a, char *const *names, si
             ks_roleset_free(rs);
             return NULL;
         }
-    ks_index_view *v = view_render(a->roles, a->n_roles, rs->names, n);
+    ks_index_view *v = view_render(idx->view_text, a->roles, a->n_roles, rs->names, n);
     if (!v) {
         ks_roleset_free(rs);
         return NULL;
@@ -240,7 +219,7 @@ int ks_account_set_roles(ks_index *idx, ks_index_account *a, const ks_role *role
     int rc = views ? KS_OK : KS_ERR_NOMEM;
     for (size_t b = 0; rc == KS_OK && a->sets && b <= a->sets_mask; b++)
         for (ks_index_roleset *rs = a->sets[b]; rc == KS_OK && rs; rs = rs->next)
-            if (!(views[n++] = view_render(copy, n_roles, rs->names, rs->n_names)))
+            if (!(views[n++] = view_render(idx->view_text, copy, n_roles, rs->names, rs->n_names)))
                 rc = KS_ERR_NOMEM;
     if (rc != KS_OK) {
         for (size_t i = 0; views && i < n; i++)

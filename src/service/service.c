@@ -15,6 +15,7 @@
 #include "service/change_feed.h"
 #include "service/login_keys.h"
 #include "service/share_links.h"
+#include "verify/verify.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -43,6 +44,7 @@ int ks_service_init(ks_service *svc, ks_store *store, const ks_secret *secret, i
     svc->index = ks_index_new();
     if (!svc->index)
         return KS_ERR_NOMEM;
+    ks_index_set_view_text(svc->index, ks_verify_grant_text); /* what verify answers copy */
     rc = ks_index_load(svc->index, store);
     if (rc != KS_OK) {
         ks_index_free(svc->index);

@@ -117,6 +117,14 @@ ks_verify_reason ks_verify_precheck(const ks_verify_request *req, size_t *key_le
 
 void ks_verify_result_free(ks_verify_result *r);
 
+/* The grant part of a 200 verify body, "\"roles\":[...],\"resources\":[...]",
+ * escaped by jansson (a string that is not valid UTF-8 is left out), in
+ * malloc memory of *len bytes; NULL when out of memory. Made once per role
+ * set: it is the index's view text (ks_index_set_view_text), which the
+ * verify answer copies (grant_text.c). */
+char *ks_verify_grant_text(const char *const *roles, size_t n_roles, const char *const *resources,
+                           size_t n_resources, size_t *len);
+
 /* One row per reason, the only place a reason is spelled out: its name in
  * the API ("missing_credentials", ...; "ok" for KS_VERIFY_OK), the status
  * of the verify answer (200, 401 or 403) and the body of a failed answer,
