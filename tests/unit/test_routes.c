@@ -141,10 +141,35 @@ static void test_known_principal_actions_are_checked(void)
     }
 }
 
+/* The server's flags (KS_ROUTE_*): exactly the answers from memory run on
+ * the worker thread and count as hot; a management route never does, as it
+ * may wait for the store. Management routes name their account segment. */
+static void test_route_flags(void)
+{
+    static const char *const HOT[] = {"/healthz", "/metrics", "/api/v1/verify"};
+    size_t n;
+    const ks_route *routes = ks_http_routes(&n);
+    for (size_t i = 0; i < n; i++) {
+        int hot = 0;
+        for (size_t h = 0; h < sizeof HOT / sizeof *HOT; h++)
+            hot |= strcmp(routes[i].pattern, HOT[h]) == 0;
+        unsigned want = hot ? (KS_ROUTE_HOT | KS_ROUTE_ON_WORKER) : 0;
+        if (routes[i].flags != want)
+            UNIT_FAIL("route %s %s has flags %u, want %u", routes[i].method, routes[i].pattern, routes[i].flags,
+                      want);
+        if (routes[i].rule.access == KS_ACCESS_MANAGEMENT) {
+            char seg[64];
+            segment(routes[i].pattern, KS_PARAM_ACCOUNT, seg, sizeof seg);
+            ASSERT_EQ_INT(strcmp(seg, "*"), 0);
+        }
+    }
+}
+
 int main(void)
 {
     RUN(test_every_route_has_a_rule);
     RUN(test_delegation_checks_follow_from_the_route);
     RUN(test_known_principal_actions_are_checked);
+    RUN(test_route_flags);
     return unit_report("routes");
 }
