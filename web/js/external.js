@@ -4,7 +4,7 @@
 
 import * as api from './api.js';
 import { h, newId } from './dom.js';
-import { confirmDialog, openDialog, roleChecklist, textField } from './dialogs.js';
+import { confirmDialog, openDialog, requiredText, roleChecklist, textField } from './dialogs.js';
 import { failure, success } from './feedback.js';
 import { formatDate, plural } from './format.js';
 import { closeMenuWithin, menuButton } from './menu.js';
@@ -165,14 +165,8 @@ async function openAdd(returnFocus) {
       {
         label: 'Add', kind: 'primary', submit: true,
         onClick: async (ctl) => {
-          const key = keyField.input.value.trim();
-          if (!key) {
-            keyField.input.setAttribute('aria-invalid', 'true');
-            ctl.setError('Enter the API key of a key of another account, e.g. kst-partner-abcdefghij.');
-            keyField.input.focus();
-            return;
-          }
-          keyField.input.removeAttribute('aria-invalid');
+          const key = requiredText(ctl, keyField, 'Enter the API key of a key of another account, e.g. kst-partner-abcdefghij.');
+          if (key === null) return;
           const added = await ctl.run(async () => {
             try {
               return await api.addExternal(key, checklist.selectedRoles());

@@ -5,7 +5,9 @@
 
 import * as api from './api.js';
 import { h, newId } from './dom.js';
-import { confirmDialog, openDialog, roleChecklist, shareLinkBox, textField, tokenBox } from './dialogs.js';
+import {
+  confirmDialog, openDialog, requiredText, roleChecklist, shareLinkBox, textField, tokenBox,
+} from './dialogs.js';
 import { failure, success } from './feedback.js';
 import { formatAge, formatDate, formatDateTime, plural } from './format.js';
 import { closeMenuWithin, menuButton } from './menu.js';
@@ -206,14 +208,8 @@ async function openGenerate(returnFocus) {
       {
         label: 'Generate', kind: 'primary', submit: true,
         onClick: async (ctl) => {
-          const value = name.input.value.trim();
-          if (!value) {
-            name.input.setAttribute('aria-invalid', 'true');
-            ctl.setError('Enter a key identification: a name that says who or what uses this key.');
-            name.input.focus();
-            return;
-          }
-          name.input.removeAttribute('aria-invalid');
+          const value = requiredText(ctl, name, 'Enter a key identification: a name that says who or what uses this key.');
+          if (value === null) return;
           const created = await ctl.run(() => api.createKey(value, checklist.selectedRoles()));
           if (!created) return;
           showCreated(ctl, created);
@@ -264,13 +260,8 @@ async function openEdit(key, returnFocus) {
       {
         label: 'Save', kind: 'primary', submit: true,
         onClick: async (ctl) => {
-          const value = name.input.value.trim();
-          if (!value) {
-            name.input.setAttribute('aria-invalid', 'true');
-            ctl.setError('Enter a key identification.');
-            name.input.focus();
-            return;
-          }
+          const value = requiredText(ctl, name, 'Enter a key identification.');
+          if (value === null) return;
           const fields = { roles: checklist.selectedRoles() };
           if (value !== key.name) fields.name = value;
           const updated = await ctl.run(() => withRefreshOnConflict(() => api.updateKey(key.key, fields)));

@@ -7,7 +7,7 @@
 
 import * as api from './api.js';
 import { h, newId } from './dom.js';
-import { confirmDialog, openDialog, textField } from './dialogs.js';
+import { confirmDialog, openDialog, requiredText, textField } from './dialogs.js';
 import { success } from './feedback.js';
 import { plural } from './format.js';
 import { closeMenuWithin, menuButton } from './menu.js';
@@ -184,14 +184,8 @@ function openRoleDialog(role, returnFocus) {
       {
         label: role ? 'Save' : 'Create', kind: 'primary', submit: true,
         onClick: async (ctl) => {
-          const value = name.input.value.trim();
-          if (!value) {
-            name.input.setAttribute('aria-invalid', 'true');
-            ctl.setError('Enter a role name.');
-            name.input.focus();
-            return;
-          }
-          name.input.removeAttribute('aria-invalid');
+          const value = requiredText(ctl, name, 'Enter a role name.');
+          if (value === null) return;
           const chosen = [
             ...[...management.querySelectorAll('input:checked')].map((i) => i.value),
             ...other.input.value.split(/[\s,]+/).filter(Boolean),
