@@ -166,17 +166,17 @@ onAuthorityChange(() => {
 
 // ---- tabs ---------------------------------------------------------------------
 
-const tabs = TABS.map((tab) => $(`tab-${tab.name}`));
-const tabName = (tab) => tab.id.replace(/^tab-/, '');
+const tabButtons = TABS.map((tab) => $(`tab-${tab.name}`));
+const tabName = (button) => button.id.replace(/^tab-/, '');
 
 /** Shows the tab `name` and hides the others (the ARIA tabs pattern). */
 function showTab(name, focus) {
-  for (const tab of tabs) {
-    const selected = tabName(tab) === name;
-    tab.setAttribute('aria-selected', String(selected));
-    tab.tabIndex = selected ? 0 : -1;
-    $(tab.getAttribute('aria-controls')).hidden = !selected;
-    if (selected && focus) tab.focus();
+  for (const button of tabButtons) {
+    const selected = tabName(button) === name;
+    button.setAttribute('aria-selected', String(selected));
+    button.tabIndex = selected ? 0 : -1;
+    $(button.getAttribute('aria-controls')).hidden = !selected;
+    if (selected && focus) button.focus();
   }
   closeMenu();
 }
@@ -187,15 +187,15 @@ function selectTab(name) {
   tabNamed(name).refresh();
 }
 
-for (const tab of tabs) {
-  tab.addEventListener('click', () => selectTab(tabName(tab)));
-  tab.addEventListener('keydown', (ev) => {
-    const i = tabs.indexOf(tab);
+for (const button of tabButtons) {
+  button.addEventListener('click', () => selectTab(tabName(button)));
+  button.addEventListener('keydown', (ev) => {
+    const i = tabButtons.indexOf(button);
     let next = null;
-    if (ev.key === 'ArrowRight') next = tabs[(i + 1) % tabs.length];
-    else if (ev.key === 'ArrowLeft') next = tabs[(i - 1 + tabs.length) % tabs.length];
-    else if (ev.key === 'Home') next = tabs[0];
-    else if (ev.key === 'End') next = tabs[tabs.length - 1];
+    if (ev.key === 'ArrowRight') next = tabButtons[(i + 1) % tabButtons.length];
+    else if (ev.key === 'ArrowLeft') next = tabButtons[(i - 1 + tabButtons.length) % tabButtons.length];
+    else if (ev.key === 'Home') next = tabButtons[0];
+    else if (ev.key === 'End') next = tabButtons[tabButtons.length - 1];
     if (next) {
       ev.preventDefault();
       selectTab(tabName(next));
