@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs every test suite and ends with one line "N passed, M failed".
 # BUILD selects the build folder (build, or build/san for SANITIZE=1).
-# Suites: the C unit tests
+# Suites: scripts/checksrc (banned functions in src/), the C unit tests
 # (build/tests/<module>/test_*, mirroring src/; test_store_pg starts its own
 # PostgreSQL cluster), the fuzz corpus replays, then the HTTP tests
 # (tests/http/run.py) against the real binary, then the same HTTP tests and
@@ -58,6 +58,7 @@ run_suite() { # name, seconds, command...
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+run_suite "checksrc" "$UNIT_TIMEOUT" python3 scripts/checksrc src
 for t in "$BUILD"/tests/*/test_*; do
     [ -x "$t" ] || continue
     run_suite "${t#"$BUILD"/tests/}" "$UNIT_TIMEOUT" "$t"
