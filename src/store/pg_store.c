@@ -15,7 +15,6 @@
 #include "store/pg_schema.h"
 #include "core/error.h"
 #include "log/log.h"
-#include "metrics/metrics.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -347,8 +346,8 @@ int pg_end(pg_store *s, int rc)
 {
     if (rc == KS_OK) {
         rc = exec_simple(s, "COMMIT");
-        if (!s->tx_read_only)
-            ks_metrics_store_write(ks_clock_monotonic() - s->tx_started);
+        if (!s->tx_read_only && s->base.on_write)
+            s->base.on_write(ks_clock_monotonic() - s->tx_started);
         if (rc != KS_OK && rc != KS_ERR_NOMEM)
             rc = KS_ERR_STORAGE;
     }

@@ -15,7 +15,6 @@
 #include "core/error.h"
 #include "core/roles.h"
 #include "core/token_age.h"
-#include "metrics/metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,7 +191,8 @@ int sq_commit(sq_store *s)
         return KS_OK;
     }
     int rc = exec_tx(s, Q_TX_COMMIT);
-    ks_metrics_store_write(ks_clock_monotonic() - s->tx_started);
+    if (s->base.on_write)
+        s->base.on_write(ks_clock_monotonic() - s->tx_started);
     if (rc != KS_OK) {
         sq_rollback(s);
         return rc == KS_ERR_NOMEM ? rc : KS_ERR_STORAGE;
