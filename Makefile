@@ -55,6 +55,7 @@ deps:
 
 $(BUILD)/libkeystile.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
+	rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/keystile: $(CLI_OBJ) $(BUILD)/libkeystile.a
