@@ -27,9 +27,14 @@ WEB_FILES := $(shell find web -type f 2>/dev/null) $(wildcard docs/openapi.json)
 WEB_GEN := $(BUILD)/gen/web_assets.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/web_assets.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
-UNIT_SRC := $(wildcard tests/unit/test_*.c)
+# Unit tests mirror src/: tests/unit/<module>/test_*.c, each its own binary
+# (build/tests/<module>/test_*). A folder's other .c files (its helpers, e.g.
+# the store conformance suite in store/) are linked into that folder's tests
+# only; tests/unit/unit.h is shared by all.
+UNIT_DIRS := $(patsubst tests/unit/%/,%,$(sort $(dir $(wildcard tests/unit/*/test_*.c))))
+UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-UNIT_HELPERS := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
+unit_helpers = $(filter-out tests/unit/$(1)/test_%.c,$(wildcard tests/unit/$(1)/*.c))
 
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzzers/%)
@@ -50,6 +55,7 @@ deps:
 
 $(BUILD)/libkeystile.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
+	rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/keystile: $(CLI_OBJ) $(BUILD)/libkeystile.a
@@ -68,9 +74,12 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(wildcard tests/unit/*.h) $(BUILD)/libkeystile.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(UNIT_HELPERS) $(BUILD)/libkeystile.a $(LDLIBS)
+define unit_dir_rule
+$(BUILD)/tests/$(1)/%: tests/unit/$(1)/%.c $(call unit_helpers,$(1)) $(wildcard tests/unit/*.h tests/unit/$(1)/*.h) $(BUILD)/libkeystile.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) -Itests/unit -Itests/unit/$(1) $$(LDFLAGS) -o $$@ $$< $(call unit_helpers,$(1)) $$(BUILD)/libkeystile.a $$(LDLIBS)
+endef
+$(foreach d,$(UNIT_DIRS),$(eval $(call unit_dir_rule,$(d))))
 
 unit-tests: $(UNIT_BIN) replay-bins
 

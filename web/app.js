@@ -8,23 +8,25 @@ import * as api from './js/api.js';
 import { closeAllDialogs } from './js/dialogs.js';
 import { clearErrors, failure, success } from './js/feedback.js';
 import { closeMenu, menuButton } from './js/menu.js';
-import {
-  applyPermissions, initGenerated, refreshGenerated, resetGenerated,
-} from './js/generated.js';
-import {
-  applyExternalPermissions, initExternal, refreshExternal, renderExternal, resetExternal,
-} from './js/external.js';
-import {
-  applyRolesPermissions, initRoles, refreshRoles, renderRoles, resetRoles,
-} from './js/roles.js';
-import {
-  applySettingsPermissions, initSettings, loadSettings, resetSettings,
-} from './js/settings.js';
+import externalTab from './js/external.js';
+import generatedTab from './js/generated.js';
+import rolesTab from './js/roles.js';
+import settingsTab from './js/settings.js';
 import {
   RES, can, onAuthorityChange, reloadAuthority, resetState, state,
 } from './js/state.js';
 
 const $ = (id) => document.getElementById(id);
+
+/**
+ * The tabs, in the order of the tab bar: each is {name, init, reset,
+ * applyPermissions, refresh, search} (js/list_tab.js says what each does) and
+ * owns #tab-NAME and #panel-NAME. Sign-in, sign-out, a tab switch, the search
+ * box and a refusal go through this list, never to one tab by hand.
+ */
+const TABS = [generatedTab, externalTab, rolesTab, settingsTab];
+const FIRST_TAB = TABS[0].name;
+const tabNamed = (name) => TABS.find((tab) => tab.name === name);
 
 const views = {
   boot: $('boot'),
@@ -66,10 +68,7 @@ function showSignin(message) {
   closeMenu();
   closeAllDialogs();
   resetState();
-  resetGenerated();
-  resetExternal();
-  resetRoles();
-  resetSettings();
+  for (const tab of TABS) tab.reset();
   document.title = 'Sign in · Keystile';
   showView('signin');
   showSigninError(message || '');
@@ -118,13 +117,9 @@ function enterApp(info, fresh) {
   searchInput.value = '';
   state.query = '';
   showView('app');
-  applyPermissions();
-  applyExternalPermissions();
-  applyRolesPermissions();
-  selectTab('generated', false);
-  refreshGenerated();
-  refreshExternal();
-  loadSettings();
+  for (const tab of TABS) tab.applyPermissions();
+  showTab(FIRST_TAB, false);
+  for (const tab of TABS) tab.refresh();
   if (fresh) success(`Signed in to account ${info.account}.`);
   $('main').focus();
 }
@@ -166,43 +161,41 @@ api.setForbiddenHandler(() => {
 
 onAuthorityChange(() => {
   if (views.app.hidden) return;
-  applyPermissions();
-  applyExternalPermissions();
-  applyRolesPermissions();
-  applySettingsPermissions();
-  refreshGenerated();
-  refreshExternal();
-  renderRoles(); // reloadAuthority has just fetched them
+  for (const tab of TABS) tab.applyPermissions(); // a list on screen reloads: its rows' actions change too
 });
 
 // ---- tabs ---------------------------------------------------------------------
 
-const tabs = [...document.querySelectorAll('[role=tab]')];
-const tabName = (tab) => tab.id.replace(/^tab-/, '');
+const tabButtons = TABS.map((tab) => $(`tab-${tab.name}`));
+const tabName = (button) => button.id.replace(/^tab-/, '');
 
-function selectTab(name, focus = true) {
-  for (const tab of tabs) {
-    const selected = tabName(tab) === name;
-    tab.setAttribute('aria-selected', String(selected));
-    tab.tabIndex = selected ? 0 : -1;
-    $(tab.getAttribute('aria-controls')).hidden = !selected;
-    if (selected && focus) tab.focus();
+/** Shows the tab `name` and hides the others (the ARIA tabs pattern). */
+function showTab(name, focus) {
+  for (const button of tabButtons) {
+    const selected = tabName(button) === name;
+    button.setAttribute('aria-selected', String(selected));
+    button.tabIndex = selected ? 0 : -1;
+    $(button.getAttribute('aria-controls')).hidden = !selected;
+    if (selected && focus) button.focus();
   }
   closeMenu();
-  if (name === 'external') refreshExternal();
-  if (name === 'roles') refreshRoles();
-  if (name === 'settings') loadSettings();
 }
 
-for (const tab of tabs) {
-  tab.addEventListener('click', () => selectTab(tabName(tab)));
-  tab.addEventListener('keydown', (ev) => {
-    const i = tabs.indexOf(tab);
+/** A tab chosen by the person: shown, and loaded again so it is current. */
+function selectTab(name) {
+  showTab(name, true);
+  tabNamed(name).refresh();
+}
+
+for (const button of tabButtons) {
+  button.addEventListener('click', () => selectTab(tabName(button)));
+  button.addEventListener('keydown', (ev) => {
+    const i = tabButtons.indexOf(button);
     let next = null;
-    if (ev.key === 'ArrowRight') next = tabs[(i + 1) % tabs.length];
-    else if (ev.key === 'ArrowLeft') next = tabs[(i - 1 + tabs.length) % tabs.length];
-    else if (ev.key === 'Home') next = tabs[0];
-    else if (ev.key === 'End') next = tabs[tabs.length - 1];
+    if (ev.key === 'ArrowRight') next = tabButtons[(i + 1) % tabButtons.length];
+    else if (ev.key === 'ArrowLeft') next = tabButtons[(i - 1 + tabButtons.length) % tabButtons.length];
+    else if (ev.key === 'Home') next = tabButtons[0];
+    else if (ev.key === 'End') next = tabButtons[tabButtons.length - 1];
     if (next) {
       ev.preventDefault();
       selectTab(tabName(next));
@@ -220,9 +213,7 @@ searchInput.addEventListener('input', () => {
     const q = searchInput.value.trim().slice(0, 200);
     if (q === state.query) return;
     state.query = q;
-    refreshGenerated();
-    renderExternal();
-    renderRoles();
+    for (const tab of TABS) tab.search();
   }, 150);
 });
 
@@ -261,10 +252,7 @@ menuButton(exportButton, () => [
 
 // ---- start ------------------------------------------------------------------------
 
-initGenerated();
-initExternal();
-initRoles();
-initSettings(() => refreshGenerated());
+for (const tab of TABS) tab.init();
 
 // Restore the signed-in state after a reload (the cookie is HttpOnly, so ask the server).
 (async () => {

@@ -31,6 +31,7 @@ int ks_key_id_generate(const char *account, char out[KS_KEY_ID_MAX + 1]);
 
 /* Checks the key format and copies its account into account_out
  * (KS_ACCOUNT_MAX + 1 bytes, may be NULL). KS_ERR_INVALID when malformed. */
+__attribute__((warn_unused_result))
 int ks_key_id_parse(const char *key, char *account_out);
 
 /* Writes a fresh token (KS_TOKEN_LEN chars + NUL). The caller wipes it after use. */
@@ -39,6 +40,7 @@ void ks_token_generate(char out[KS_TOKEN_LEN + 1]);
 /* KS_OK when `token` (len bytes, no NUL needed) has the token format and a
  * matching checksum; KS_ERR_INVALID otherwise (a typo is caught here, before
  * any lookup). */
+__attribute__((warn_unused_result))
 int ks_token_check_format(const char *token, size_t len);
 
 #endif

@@ -27,6 +27,7 @@ int ks_secret_load(const char *path, int create, ks_secret *out, char *err, size
 void ks_token_hash(const ks_secret *secret, const char *token, size_t len, ks_digest *out);
 
 /* 1 when a and b are equal, compared in constant time. */
+__attribute__((warn_unused_result))
 int ks_digest_equal(const ks_digest *a, const ks_digest *b);
 
 #endif

@@ -49,6 +49,7 @@ int ks_slots_apply(ks_token_slots *s, ks_slot_op op, const ks_digest *new_hash, 
 
 /* Which slot holds a token with digest d. Both slots are compared in constant
  * time whatever the outcome. */
+__attribute__((warn_unused_result))
 ks_slot ks_slots_match(const ks_token_slots *s, const ks_digest *d);
 
 /* Name of a slot for the API ("current" / "old"). */

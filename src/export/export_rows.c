@@ -20,12 +20,15 @@ static char *join_roles(const ks_strlist *roles)
     char *out = malloc(len);
     if (!out)
         return NULL;
-    out[0] = '\0';
+    size_t used = 0;
     for (size_t i = 0; i < roles->count; i++) {
+        size_t n = strlen(roles->items[i]);
         if (i)
-            strcat(out, ";");
-        strcat(out, roles->items[i]);
+            out[used++] = ';';
+        memcpy(out + used, roles->items[i], n);
+        used += n;
     }
+    out[used] = '\0';
     return out;
 }
 

@@ -7,20 +7,25 @@
 #include "http/web_assets.h"
 #include "core/error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 int ks_api_web_serve(ks_http_request *req)
 {
     char path[512] = "";
+    size_t used = 0;
     for (size_t i = 0; i < req->n_segments; i++) {
-        if (strlen(path) + strlen(req->segments[i]) + 2 > sizeof path)
+        size_t n = strlen(req->segments[i]);
+        if (used + n + 2 > sizeof path)
             return 0;
-        strcat(path, "/");
-        strcat(path, req->segments[i]);
+        path[used++] = '/';
+        memcpy(path + used, req->segments[i], n);
+        used += n;
+        path[used] = '\0';
     }
     if (!*path || strcmp(path, "/") == 0)
-        strcpy(path, "/index.html");
+        snprintf(path, sizeof path, "%s", "/index.html");
     for (const ks_web_asset *a = KS_WEB_ASSETS; a->path; a++) {
         if (strcmp(a->path, path) != 0)
             continue;

@@ -162,6 +162,7 @@ void ks_http_route(ks_http_request *req);
  * check of the rule, filling req->caller and req->who. 1 when the handler
  * may run; else 0 with the 401 / 403 (naming the first missing resource) or
  * store error set, and nothing changed. */
+__attribute__((warn_unused_result))
 int ks_http_route_authorize(ks_http_request *req, const ks_route_rule *rule);
 
 /* ---- request helpers (request.c) ---- */

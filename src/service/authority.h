@@ -30,6 +30,7 @@ ks_authority ks_authority_of_resources(const ks_strlist *resources);
 
 /* The first management resource in `need` that `have` lacks, in the order
  * of ks_management_resources(); NULL when need is a subset of have. */
+__attribute__((warn_unused_result))
 const char *ks_authority_missing(ks_authority have, ks_authority need);
 
 /* The account whose authorities a request computes, and what it read. */
@@ -46,18 +47,22 @@ void ks_authority_scope_free(ks_authority_scope *scope);
 
 /* What holding the named roles gives in the account (names that are not
  * roles of the account give nothing: the caller reports them). */
+__attribute__((warn_unused_result))
 int ks_authority_of_roles(ks_authority_scope *scope, const ks_strlist *roles, ks_authority *out);
 
 /* A generated key of the account: its own roles. NOT_FOUND when the account
  * has no such key. */
+__attribute__((warn_unused_result))
 int ks_authority_of_key(ks_authority_scope *scope, const char *key_id, ks_authority *out);
 
 /* A key of another account with a grant here: the grant's roles, whether
  * the grant is active or not. NOT_FOUND when there is no such grant. */
+__attribute__((warn_unused_result))
 int ks_authority_of_grant(ks_authority_scope *scope, const char *key_id, ks_authority *out);
 
 /* A role of the account: the management resources it holds. NOT_FOUND when
  * the account has no such role. */
+__attribute__((warn_unused_result))
 int ks_authority_of_role(ks_authority_scope *scope, const char *role, ks_authority *out);
 
 #endif

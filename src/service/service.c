@@ -27,6 +27,7 @@ int ks_service_init(ks_service *svc, ks_store *store, const ks_secret *secret, i
 {
     memset(svc, 0, sizeof *svc);
     svc->store = store;
+    ks_store_set_write_observer(store, ks_metrics_store_write); /* the store reports, metrics records */
     svc->secret = *secret;
     pthread_mutex_init(&svc->write_lock, NULL);
     pthread_mutex_init(&svc->flusher_lock, NULL);

@@ -58,6 +58,7 @@ int ks_session_resolve(ks_service *svc, const char *cookie, const char *target, 
 int ks_session_end(ks_service *svc, const char *cookie);
 
 /* 1 when the given CSRF header matches the expected value (constant time). */
+__attribute__((warn_unused_result))
 int ks_session_csrf_ok(const char *expected, const char *given);
 
 #endif

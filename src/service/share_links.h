@@ -40,6 +40,7 @@ void ks_share_record_wipe(ks_share_record *rec);
 
 /* Reveals once: fills key_out and token_out (wipe it after use).
  * KS_ERR_NOT_FOUND for an unknown id, KS_ERR_GONE when used or expired. */
+__attribute__((warn_unused_result))
 int ks_share_reveal(ks_service *svc, const char *id, char key_out[KS_KEY_ID_MAX + 1],
                     char token_out[KS_TOKEN_LEN + 1]);
 

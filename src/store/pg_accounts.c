@@ -1,10 +1,11 @@
 /*
- * pg_accounts.c - accounts, settings, roles and the verify
- * index load in the PostgreSQL backend. Every write is one transaction with
+ * pg_accounts.c - accounts, settings and the verify index load in the
+ * PostgreSQL backend. Every write is one transaction with
  * its audit entry and change-log row (pg_internal.h); loads read one
  * REPEATABLE READ snapshot, so the index never mixes two moments.
  */
 #include "store/pg_internal.h"
+#include "store/store_common.h"
 #include "core/error.h"
 #include "core/roles.h"
 
@@ -13,25 +14,6 @@
 #include <string.h>
 
 #define LOAD_PAGE 2000 /* keys per page of the index load */
-
-static int role_insert_tx(pg_store *s, const char *account, const char *name,
-                          const char *const *resources, size_t n, int builtin)
-{
-    pg_params p = {0};
-    pg_text(&p, account);
-    pg_text(&p, name);
-    pg_int(&p, builtin);
-    int rc = pg_run(s, P_ROLE_INSERT, &p);
-    for (size_t i = 0; rc == KS_OK && i < n; i++) {
-        pg_params q = {0};
-        pg_text(&q, account);
-        pg_text(&q, name);
-        pg_int(&q, (int64_t)i);
-        pg_text(&q, resources[i]);
-        rc = pg_run(s, P_ROLE_RESOURCE_INSERT, &q);
-    }
-    return rc;
-}
 
 int pg_account_create(ks_store *base, const char *account, const ks_settings *settings,
                       const ks_key *owner, const ks_audit_entry *audit)
@@ -49,7 +31,7 @@ int pg_account_create(ks_store *base, const char *account, const ks_settings *se
     size_t n_builtin;
     const ks_builtin_role *builtin = ks_builtin_roles(&n_builtin);
     for (size_t i = 0; rc == KS_OK && i < n_builtin; i++)
-        rc = role_insert_tx(s, account, builtin[i].name, builtin[i].resources, builtin[i].n_resources, 1);
+        rc = pg_role_insert_tx(s, account, builtin[i].name, builtin[i].resources, builtin[i].n_resources, 1);
     if (rc == KS_OK && owner)
         rc = pg_key_insert_tx(s, owner);
     if (rc == KS_OK)
@@ -106,174 +88,21 @@ int pg_settings_put(ks_store *base, const char *account, const ks_settings *sett
     return pg_end(s, rc);
 }
 
-/* ---- roles ---- */
-
-int pg_role_list_tx(pg_store *s, const char *account, ks_role **out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    pg_params p = {0};
-    pg_text(&p, account);
-    int rc;
-    PGresult *r = pg_exec(s, P_ROLE_LIST, &p, &rc);
-    if (!r)
-        return rc;
-    int rows = PQntuples(r);
-    ks_role *roles = calloc(rows ? (size_t)rows : 1, sizeof *roles);
-    size_t count = 0;
-    if (!roles)
-        rc = KS_ERR_NOMEM;
-    /* One row per (role, resource), roles in order: a new name starts a role. */
-    for (int i = 0; rc == KS_OK && i < rows; i++) {
-        const char *name = PQgetvalue(r, i, 0);
-        if (count == 0 || strcmp(roles[count - 1].name, name) != 0) {
-            ks_role *role = &roles[count++];
-            role->builtin = (int)pg_get_int(r, i, 1);
-            if (!(role->name = strdup(name))) {
-                rc = KS_ERR_NOMEM;
-                break;
-            }
-        }
-        if (!PQgetisnull(r, i, 2))
-            rc = ks_strlist_add(&roles[count - 1].resources, PQgetvalue(r, i, 2));
-    }
-    PQclear(r);
-    if (rc != KS_OK) {
-        ks_roles_free(roles, count);
-        return rc;
-    }
-    *out = roles;
-    *n = count;
-    return KS_OK;
-}
-
-int pg_role_list(ks_store *base, const char *account, ks_role **out, size_t *n)
-{
-    pg_store *s = (pg_store *)base;
-    *out = NULL;
-    *n = 0;
-    int rc = pg_begin(s, 1);
-    return rc == KS_OK ? pg_end(s, pg_role_list_tx(s, account, out, n)) : rc;
-}
-
-/* KS_OK when the role exists and is not built-in (and locks its row);
- * KS_ERR_NOT_FOUND or KS_ERR_BUILTIN_ROLE otherwise. */
-static int role_lock_editable(pg_store *s, const char *account, const char *name)
-{
-    pg_params p = {0};
-    pg_text(&p, account);
-    pg_text(&p, name);
-    int rc;
-    PGresult *r = pg_exec(s, P_ROLE_LOCK, &p, &rc);
-    if (!r)
-        return rc;
-    rc = PQntuples(r) == 0 ? KS_ERR_NOT_FOUND : pg_get_int(r, 0, 0) ? KS_ERR_BUILTIN_ROLE : KS_OK;
-    PQclear(r);
-    return rc;
-}
-
-static int role_resources_write(pg_store *s, const char *account, const char *role, const ks_strlist *res)
-{
-    pg_params p = {0};
-    pg_text(&p, account);
-    pg_text(&p, role);
-    int rc = pg_run(s, P_ROLE_RESOURCES_DELETE, &p);
-    for (size_t i = 0; rc == KS_OK && i < res->count; i++) {
-        pg_params q = {0};
-        pg_text(&q, account);
-        pg_text(&q, role);
-        pg_int(&q, (int64_t)i);
-        pg_text(&q, res->items[i]);
-        rc = pg_run(s, P_ROLE_RESOURCE_INSERT, &q);
-    }
-    return rc;
-}
-
-int pg_role_create(ks_store *base, const char *account, const ks_role *role, const ks_audit_entry *audit)
-{
-    pg_store *s = (pg_store *)base;
-    int rc = pg_begin(s, 0);
-    if (rc != KS_OK)
-        return rc;
-    rc = role_insert_tx(s, account, role->name, (const char *const *)role->resources.items,
-                        role->resources.count, 0);
-    if (rc == KS_OK)
-        rc = pg_audit_insert(s, audit);
-    if (rc == KS_OK)
-        rc = pg_change(s, KS_CHANGE_ACCOUNT, account, NULL);
-    return pg_end(s, rc);
-}
-
-int pg_role_update(ks_store *base, const char *account, const char *name, const char *new_name,
-                   const ks_strlist *resources, const ks_audit_entry *audit)
-{
-    pg_store *s = (pg_store *)base;
-    int rc = pg_begin(s, 0);
-    if (rc != KS_OK)
-        return rc;
-    const char *final_name = name;
-    int renamed = new_name && strcmp(new_name, name) != 0;
-    rc = role_lock_editable(s, account, name);
-    if (rc == KS_OK && renamed) {
-        pg_params p = {0};
-        pg_text(&p, account);
-        pg_text(&p, name);
-        pg_text(&p, new_name);
-        rc = pg_run(s, P_ROLE_RENAME, &p);
-        if (rc == KS_ERR_NOT_FOUND || rc == KS_ERR_INVALID)
-            rc = KS_ERR_NAME_TAKEN; /* any constraint, as in SQLite */
-        final_name = new_name;
-    }
-    if (rc == KS_OK && resources)
-        rc = role_resources_write(s, account, final_name, resources);
-    if (rc == KS_OK)
-        rc = pg_audit_insert(s, audit);
-    /* A rename moves the role on every key that holds it. */
-    if (rc == KS_OK)
-        rc = pg_change(s, renamed ? KS_CHANGE_ACCOUNT_KEYS : KS_CHANGE_ACCOUNT, account, NULL);
-    return pg_end(s, rc);
-}
-
-int pg_role_delete(ks_store *base, const char *account, const char *name, const ks_audit_entry *audit)
-{
-    pg_store *s = (pg_store *)base;
-    int rc = pg_begin(s, 0);
-    if (rc != KS_OK)
-        return rc;
-    pg_params p = {0};
-    pg_text(&p, account);
-    pg_text(&p, name);
-    rc = role_lock_editable(s, account, name);
-    if (rc == KS_OK) {
-        PGresult *r = pg_exec(s, P_ROLE_IN_USE, &p, &rc);
-        if (r && PQntuples(r) > 0)
-            rc = KS_ERR_ROLE_IN_USE;
-        PQclear(r);
-    }
-    if (rc == KS_OK && (rc = pg_run(s, P_ROLE_DELETE, &p)) == KS_ERR_NOT_FOUND)
-        rc = KS_ERR_ROLE_IN_USE; /* a key took the role meanwhile: ON DELETE RESTRICT */
-    if (rc == KS_OK)
-        rc = pg_audit_insert(s, audit);
-    if (rc == KS_OK)
-        rc = pg_change(s, KS_CHANGE_ACCOUNT, account, NULL);
-    return pg_end(s, rc);
-}
-
 /* ---- loading the index ---- */
 
-static int load_one_account(pg_store *s, const char *account, const ks_store_loader *loader)
+/* The reads the neutral account load (store_common.c) makes, in the
+ * load's snapshot. */
+static int prim_settings_get(ks_store *base, const char *account, ks_settings *out)
 {
-    ks_settings settings;
-    ks_role *roles = NULL;
-    size_t n = 0;
-    int rc = pg_settings_get_tx(s, account, &settings);
-    if (rc == KS_OK)
-        rc = pg_role_list_tx(s, account, &roles, &n);
-    if (rc == KS_OK && loader->on_account)
-        rc = loader->on_account(loader->ctx, account, &settings, roles, n);
-    ks_roles_free(roles, n);
-    return rc;
+    return pg_settings_get_tx((pg_store *)base, account, out);
 }
+
+static int prim_role_list(ks_store *base, const char *account, ks_role **out, size_t *n)
+{
+    return pg_role_list_tx((pg_store *)base, account, out, n);
+}
+
+static const ks_store_prims PRIMS = {.settings_get = prim_settings_get, .role_list = prim_role_list};
 
 int pg_load_account(ks_store *base, const char *account, const ks_store_loader *loader)
 {
@@ -281,7 +110,7 @@ int pg_load_account(ks_store *base, const char *account, const ks_store_loader *
     int rc = pg_begin(s, 1);
     if (rc != KS_OK)
         return rc;
-    rc = load_one_account(s, account, loader);
+    rc = ks_store_load_one_account(base, &PRIMS, account, loader);
     if (rc == KS_OK && loader->on_key)
         rc = pg_load_keys(s, account, loader);
     return pg_end(s, rc);
@@ -295,7 +124,7 @@ int pg_load_all(ks_store *base, const ks_store_loader *loader)
         return rc;
     PGresult *r = pg_exec(s, P_ACCOUNT_LIST, NULL, &rc);
     for (int i = 0; rc == KS_OK && i < PQntuples(r); i++)
-        rc = load_one_account(s, PQgetvalue(r, i, 0), loader);
+        rc = ks_store_load_one_account(base, &PRIMS, PQgetvalue(r, i, 0), loader);
     PQclear(r);
     if (rc == KS_OK)
         rc = pg_load_keys(s, NULL, loader);

@@ -9,6 +9,7 @@
  * verify sees, so they append no change-log row.
  */
 #include "store/pg_internal.h"
+#include "store/store_common.h"
 #include "core/error.h"
 
 #include <stdlib.h>
@@ -75,10 +76,11 @@ int pg_audit_list(ks_store *base, const char *account, const ks_audit_filter *f,
 {
     pg_store *s = (pg_store *)base;
     memset(out, 0, sizeof *out);
-    if (f->limit < 1 || f->limit > KS_AUDIT_PAGE_MAX || f->before_id < 0)
-        return KS_ERR_INVALID;
+    int rc = ks_audit_filter_check(f);
+    if (rc != KS_OK)
+        return rc;
     int limit = f->limit;
-    int rc = pg_begin(s, 1);
+    rc = pg_begin(s, 1);
     if (rc != KS_OK)
         return rc;
     pg_params p = {0};
@@ -96,17 +98,5 @@ int pg_audit_list(ks_store *base, const char *account, const ks_audit_filter *f,
     for (int i = 0; rc == KS_OK && i < rows; i++)
         rc = record_from_row(r, i, &items[n++]);
     PQclear(r);
-    rc = pg_end(s, rc);
-    out->items = items;
-    out->count = n;
-    if (rc != KS_OK) {
-        ks_audit_page_free(out);
-        return rc;
-    }
-    if (n > (size_t)limit) {
-        ks_audit_record_free(&items[limit]);
-        out->count = (size_t)limit;
-        out->next_id = items[limit - 1].id;
-    }
-    return KS_OK;
+    return ks_audit_page_finish(out, items, n, limit, pg_end(s, rc));
 }

@@ -14,6 +14,13 @@
  * with the database away writes fail at once instead of queueing behind
  * connect timeouts). A transaction that fails at BEGIN on a dead connection
  * is retried once on a fresh one: nothing was sent, nothing can be doubled.
+ *
+ * The files, bottom to top (each calls only files listed before it):
+ * pg_db.c (statements, connections, errors, transactions, change rows), then
+ * pg_audit.c, pg_roles.c, pg_keys.c, pg_external.c, pg_secrets.c,
+ * pg_changes.c, pg_accounts.c (accounts, settings, index load), and
+ * pg_store.c (migrations, the ops table, open) on top. The same suffixes as
+ * the SQLite backend (sqlite_internal.h).
  */
 #ifndef KS_STORE_PG_INTERNAL_H
 #define KS_STORE_PG_INTERNAL_H
@@ -128,6 +135,9 @@ PGresult *pg_exec(pg_store *s, pg_query q, const pg_params *p, int *rc);
 /* pg_exec for a statement whose rows are not needed: KS_OK or its error. */
 int pg_run(pg_store *s, pg_query q, const pg_params *p);
 
+/* Runs SQL text without parameters (BEGIN, COMMIT, migrations). */
+int pg_exec_sql(pg_store *s, const char *sql);
+
 /* Number of rows the last command changed (UPDATE / DELETE / INSERT). */
 int64_t pg_changed(PGresult *r);
 
@@ -172,11 +182,14 @@ int pg_key_read_seq(pg_store *s, int64_t seq, ks_key *out);
 int pg_roles_exist(pg_store *s, const char *account, const ks_strlist *roles);
 int pg_key_roles_write(pg_store *s, int64_t seq, const char *account, const ks_strlist *roles);
 int pg_key_insert_tx(pg_store *s, const ks_key *key);
+/* Inserts a role and its resources in the caller's transaction (pg_roles.c). */
+int pg_role_insert_tx(pg_store *s, const char *account, const char *name,
+                      const char *const *resources, size_t n, int builtin);
 int pg_role_list_tx(pg_store *s, const char *account, ks_role **out, size_t *n);
 int pg_settings_get_tx(pg_store *s, const char *account, ks_settings *out);
 int pg_load_keys(pg_store *s, const char *account, const ks_store_loader *loader);
 
-/* Accounts, settings, roles, audit, loads (pg_accounts.c). */
+/* Accounts, settings, loads (pg_accounts.c), roles (pg_roles.c). */
 int pg_account_create(ks_store *base, const char *account, const ks_settings *settings,
                       const ks_key *owner, const ks_audit_entry *audit);
 int pg_settings_get(ks_store *base, const char *account, ks_settings *out);

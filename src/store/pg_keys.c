@@ -7,6 +7,7 @@
  * renewal racing a renewal gets old_token_exists, not a lost token).
  */
 #include "store/pg_internal.h"
+#include "store/store_common.h"
 #include "core/error.h"
 
 #include <stdio.h>
@@ -221,7 +222,7 @@ int pg_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_
 {
     pg_store *s = (pg_store *)base;
     memset(out, 0, sizeof *out);
-    int limit = f->limit < 1 ? 1 : f->limit;
+    int limit = ks_key_filter_limit(f);
     ks_key *items = calloc((size_t)limit + 1, sizeof *items);
     if (!items)
         return KS_ERR_NOMEM;
@@ -245,19 +246,7 @@ int pg_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_
     PQclear(r);
     for (size_t i = 0; rc == KS_OK && i < n; i++)
         rc = key_fill(s, items[i].seq, &items[i]);
-    rc = pg_end(s, rc);
-    out->items = items;
-    out->count = n;
-    if (rc != KS_OK) {
-        ks_key_page_free(out);
-        return rc;
-    }
-    if (n > (size_t)limit) {
-        ks_key_free(&items[limit]);
-        out->count = (size_t)limit;
-        out->next_seq = items[limit - 1].seq;
-    }
-    return KS_OK;
+    return ks_key_page_finish(out, items, n, limit, pg_end(s, rc));
 }
 
 /* Active keys of `account` holding Owner at home, into *n. */
@@ -353,31 +342,48 @@ int pg_key_delete(ks_store *base, const char *account, const char *key_id, const
     return pg_end(s, rc);
 }
 
+/* The primitives of the neutral slot transition (store_common.c). */
+static int prim_key_read_for_update(ks_store *base, const char *account, const char *key_id, int64_t *seq,
+                                    ks_key *out)
+{
+    pg_store *s = (pg_store *)base;
+    int rc = pg_key_seq(s, account, key_id, 1, seq); /* FOR UPDATE: renewals of one key serialise */
+    return rc == KS_OK ? pg_key_read_seq(s, *seq, out) : rc;
+}
+
+static int prim_tokens_write(ks_store *base, int64_t seq, const ks_token_slots *slots)
+{
+    return tokens_write((pg_store *)base, seq, slots);
+}
+
+static int prim_audit_insert(ks_store *base, const ks_audit_entry *audit)
+{
+    return pg_audit_insert((pg_store *)base, audit);
+}
+
+static int prim_change(ks_store *base, ks_change_kind kind, const char *account, const char *key_id)
+{
+    return pg_change((pg_store *)base, kind, account, key_id);
+}
+
+static const ks_store_prims PRIMS = {.key_read_for_update = prim_key_read_for_update,
+                                     .tokens_write = prim_tokens_write,
+                                     .audit_insert = prim_audit_insert,
+                                     .change = prim_change};
+
 int pg_key_apply_slots(ks_store *base, const char *account, const char *key_id, ks_slot_op op,
                        const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit, ks_key *out)
 {
     pg_store *s = (pg_store *)base;
-    int64_t seq;
     ks_key key = {0};
     int rc = pg_begin(s, 0);
     if (rc != KS_OK)
         return rc;
-    if ((rc = pg_key_seq(s, account, key_id, 1, &seq)) == KS_OK)
-        rc = pg_key_read_seq(s, seq, &key); /* frees what it read on failure */
-    /* The renewal rules are the core's: load, apply, write back. */
-    if (rc == KS_OK)
-        rc = ks_slots_apply(&key.slots, op, new_hash, now);
-    if (rc == KS_OK)
-        rc = tokens_write(s, seq, &key.slots);
-    if (rc == KS_OK)
-        rc = pg_audit_insert(s, audit);
-    if (rc == KS_OK)
-        rc = pg_change(s, KS_CHANGE_KEY, account, key_id);
-    rc = pg_end(s, rc);
+    rc = pg_end(s, ks_store_apply_slots_tx(base, &PRIMS, account, key_id, op, new_hash, now, audit, &key));
     if (rc == KS_OK && out)
         *out = key;
     else
-        ks_key_free(&key);
+        ks_key_free(&key); /* nothing, or the key read before a failed commit */
     return rc;
 }
 

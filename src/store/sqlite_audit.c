@@ -8,6 +8,7 @@
  * line); the list hands NULL back as NULL.
  */
 #include "store/sqlite_internal.h"
+#include "store/store_common.h"
 #include "core/error.h"
 
 #include <stdlib.h>
@@ -88,14 +89,15 @@ int sq_audit_list(ks_store *base, const char *account, const ks_audit_filter *f,
 {
     sq_store *s = (sq_store *)base;
     memset(out, 0, sizeof *out);
-    if (f->limit < 1 || f->limit > KS_AUDIT_PAGE_MAX || f->before_id < 0)
-        return KS_ERR_INVALID; /* SQLite reads a negative LIMIT as "no limit" */
+    int rc = ks_audit_filter_check(f);
+    if (rc != KS_OK)
+        return rc;
     int limit = f->limit;
     ks_audit_record *items = calloc((size_t)limit + 1, sizeof *items);
     if (!items)
         return KS_ERR_NOMEM;
     pthread_mutex_lock(&s->lock);
-    int rc = KS_OK, step = SQLITE_DONE;
+    int step = SQLITE_DONE;
     size_t n = 0;
     sqlite3_stmt *st = sq_stmt(s, Q_AUDIT_LIST);
     if (!st) {
@@ -115,16 +117,5 @@ int sq_audit_list(ks_store *base, const char *account, const ks_audit_filter *f,
         sqlite3_reset(st);
     }
     pthread_mutex_unlock(&s->lock);
-    out->items = items;
-    out->count = n;
-    if (rc != KS_OK) {
-        ks_audit_page_free(out);
-        return rc;
-    }
-    if (n > (size_t)limit) {
-        ks_audit_record_free(&items[limit]);
-        out->count = (size_t)limit;
-        out->next_id = items[limit - 1].id;
-    }
-    return KS_OK;
+    return ks_audit_page_finish(out, items, n, limit, rc);
 }

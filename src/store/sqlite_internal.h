@@ -2,6 +2,14 @@
  * sqlite_internal.h - what the files of the SQLite backend share: the store
  * struct, cached prepared statements, transactions and row readers.
  * Not for use outside src/store/sqlite_*.c.
+ *
+ * The files, bottom to top (each calls only files listed before it):
+ * sqlite_db.c (statements, errors, transactions, group commit), then
+ * sqlite_audit.c, sqlite_roles.c, sqlite_keys.c (keys, bulk import),
+ * sqlite_external.c, sqlite_secrets.c (signing keys, share links, sessions),
+ * sqlite_changes.c, sqlite_accounts.c (accounts, settings, index load), and
+ * sqlite_store.c (open, migrations, the ops table) on top. The same suffixes
+ * as the PostgreSQL backend (pg_internal.h).
  */
 #ifndef KS_STORE_SQLITE_INTERNAL_H
 #define KS_STORE_SQLITE_INTERNAL_H
@@ -104,6 +112,9 @@ void sq_rollback(sq_store *s);
  * batch it is a savepoint of the batch, as sq_begin/sq_commit already are. */
 int sq_write_tx(sq_store *s, int (*fn)(sq_store *s, void *arg), void *arg);
 
+/* Runs SQL text without parameters (pragmas, migrations), logging a failure. */
+int sq_exec_sql(sq_store *s, const char *sql);
+
 /* Runs a statement that returns no row; KS_OK or an error code. */
 int sq_exec_stmt(sqlite3_stmt *st);
 
@@ -147,10 +158,10 @@ int sq_key_delete(ks_store *base, const char *account, const char *key_id,
 int sq_key_apply_slots(ks_store *base, const char *account, const char *key_id, ks_slot_op op,
                        const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit, ks_key *out);
 int sq_last_used_flush(ks_store *base, const ks_last_used *items, size_t n);
-/* Group commit (sqlite_import.c): see batch_begin in store.h. */
+/* Group commit (sqlite_db.c): see batch_begin in store.h. */
 int sq_batch_begin(ks_store *base);
 int sq_batch_end(ks_store *base, int commit);
-/* Bulk import (sqlite_import.c). */
+/* Bulk import (sqlite_keys.c). */
 int sq_key_import(ks_store *base, const ks_key *keys, size_t n, const ks_audit_entry *audit);
 
 /* Role operations (sqlite_roles.c). */
@@ -179,7 +190,7 @@ int sq_external_update(ks_store *base, const char *account, const char *key_id,
 int sq_external_remove(ks_store *base, const char *account, const char *key_id,
                        const ks_audit_entry *audit);
 
-/* Session operations (sqlite_sessions.c). */
+/* Session operations (sqlite_secrets.c). */
 int sq_session_create(ks_store *base, const ks_digest *hash, const char *key_id, const ks_digest *token_hash,
                       int64_t now);
 int sq_session_get(ks_store *base, const ks_digest *hash, ks_session_record *out);
@@ -204,11 +215,22 @@ int sq_changes_wait(ks_store *base, int timeout_ms, int wake_fd);
 int sq_changes_compact(ks_store *base);
 
 /* Runs a one-statement write as its own transaction, through sq_write_tx
- * (the statement is prepared and bound by the caller, under s->lock). */
+ * (the statement is prepared and bound by the caller, under s->lock):
+ * NOT_FOUND for a missing foreign row, NAME_TAKEN for a duplicate
+ * (sqlite_db.c). */
 int sq_write_one(sq_store *s, sqlite3_stmt *st);
 
 /* Reads the key row with this seq, tokens, roles and grants included. */
 int sq_key_read_seq(sq_store *s, int64_t seq, ks_key *out);
 int sq_load_keys(sq_store *s, const char *account, const ks_store_loader *loader);
+
+/* Accounts, settings and the index load (sqlite_accounts.c). */
+int sq_account_create(ks_store *base, const char *account, const ks_settings *settings,
+                      const ks_key *owner, const ks_audit_entry *audit);
+int sq_settings_get(ks_store *base, const char *account, ks_settings *out);
+int sq_settings_put(ks_store *base, const char *account, const ks_settings *settings,
+                    const ks_audit_entry *audit);
+int sq_load_account(ks_store *base, const char *account, const ks_store_loader *loader);
+int sq_load_all(ks_store *base, const ks_store_loader *loader);
 
 #endif

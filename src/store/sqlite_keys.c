@@ -4,6 +4,7 @@
  * load of every key for the verify index.
  */
 #include "store/sqlite_internal.h"
+#include "store/store_common.h"
 #include "core/error.h"
 
 #include <stdio.h>
@@ -260,7 +261,7 @@ int sq_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_
 {
     sq_store *s = (sq_store *)base;
     memset(out, 0, sizeof *out);
-    int limit = f->limit < 1 ? 1 : f->limit;
+    int limit = ks_key_filter_limit(f);
     ks_key *items = calloc((size_t)limit + 1, sizeof *items);
     if (!items)
         return KS_ERR_NOMEM;
@@ -289,18 +290,7 @@ int sq_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_
         rc = sq_key_fill(s, items[i].seq, &items[i]);
 out:
     pthread_mutex_unlock(&s->lock);
-    out->items = items;
-    out->count = n;
-    if (rc != KS_OK) {
-        ks_key_page_free(out);
-        return rc;
-    }
-    if (n > (size_t)limit) {
-        ks_key_free(&items[limit]);
-        out->count = (size_t)limit;
-        out->next_seq = items[limit - 1].seq;
-    }
-    return KS_OK;
+    return ks_key_page_finish(out, items, n, limit, rc);
 }
 
 /* Active keys of `account` holding Owner at home, into *n. */
@@ -398,6 +388,30 @@ int sq_key_delete(ks_store *base, const char *account, const char *key_id,
     return sq_write_tx((sq_store *)base, key_delete_in_tx, &a);
 }
 
+/* The primitives of the neutral slot transition (store_common.c). */
+static int prim_key_read_for_update(ks_store *base, const char *account, const char *key_id, int64_t *seq,
+                                    ks_key *out)
+{
+    sq_store *s = (sq_store *)base;
+    int rc = sq_key_seq(s, account, key_id, seq); /* BEGIN IMMEDIATE holds the write lock already */
+    return rc == KS_OK ? sq_key_read_seq(s, *seq, out) : rc;
+}
+
+static int prim_tokens_write(ks_store *base, int64_t seq, const ks_token_slots *slots)
+{
+    return sq_tokens_write((sq_store *)base, seq, slots);
+}
+
+static int prim_audit_insert(ks_store *base, const ks_audit_entry *audit)
+{
+    return sq_audit_insert((sq_store *)base, audit);
+}
+
+static const ks_store_prims PRIMS = {.key_read_for_update = prim_key_read_for_update,
+                                     .tokens_write = prim_tokens_write,
+                                     .audit_insert = prim_audit_insert,
+                                     .change = NULL /* no change feed */};
+
 /* The slot transition of sq_key_apply_slots: NOT_FOUND for an unknown key,
  * else ks_slots_apply's refusal. The key it loaded goes to a->out on
  * success (a commit failure after that is the caller's to free), else it is
@@ -405,19 +419,12 @@ int sq_key_delete(ks_store *base, const char *account, const char *key_id,
 static int key_apply_slots_in_tx(sq_store *s, void *arg)
 {
     const struct key_args *a = arg;
-    int64_t seq;
-    ks_key key = {0};
-    int rc;
-    if ((rc = sq_key_seq(s, a->account, a->key_id, &seq)) != KS_OK ||
-        (rc = sq_key_read_seq(s, seq, &key)) != KS_OK)
-        return rc; /* sq_key_read_seq freed what it read */
-    /* The renewal rules are the core's: load, apply, write back. */
-    if ((rc = ks_slots_apply(&key.slots, a->op, a->new_hash, a->now)) == KS_OK &&
-        (rc = sq_tokens_write(s, seq, &key.slots)) == KS_OK)
-        rc = sq_audit_insert(s, a->audit);
+    ks_key key;
+    int rc = ks_store_apply_slots_tx(&s->base, &PRIMS, a->account, a->key_id, a->op, a->new_hash, a->now,
+                                     a->audit, &key);
     if (rc == KS_OK && a->out)
         *a->out = key;
-    else
+    else if (rc == KS_OK)
         ks_key_free(&key);
     return rc;
 }
@@ -540,4 +547,31 @@ out:
     sqlite3_finalize(roles);
     sqlite3_finalize(grants);
     return rc;
+}
+
+/* ---- bulk import (store.h key_import): one transaction, hence one fsync,
+ * for a whole batch, with the rows key_insert writes; for seeding, see
+ * bench/seed.c ---- */
+
+struct import_args {
+    const ks_key *keys;
+    size_t n;
+    const ks_audit_entry *audit;
+};
+
+/* The rows of sq_key_import; the first key that fails (as sq_key_insert
+ * would) stops the import and its code is returned. */
+static int key_import_in_tx(sq_store *s, void *arg)
+{
+    const struct import_args *a = arg;
+    int rc = KS_OK;
+    for (size_t i = 0; rc == KS_OK && i < a->n; i++)
+        rc = sq_key_insert_tx(s, &a->keys[i]);
+    return rc == KS_OK ? sq_audit_insert(s, a->audit) : rc;
+}
+
+int sq_key_import(ks_store *base, const ks_key *keys, size_t n, const ks_audit_entry *audit)
+{
+    struct import_args a = {keys, n, audit};
+    return sq_write_tx((sq_store *)base, key_import_in_tx, &a);
 }

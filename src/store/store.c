@@ -49,6 +49,11 @@ void ks_store_location_redact(const char *location, char *out, size_t outlen)
     out[o < outlen ? o : outlen - 1] = '\0';
 }
 
+void ks_store_set_write_observer(ks_store *s, ks_store_write_observer on_write)
+{
+    s->on_write = on_write;
+}
+
 void ks_store_secret_fingerprint(const ks_secret *secret, ks_digest *out)
 {
     static const char TEXT[] = "keystile secret fingerprint v1";

@@ -259,9 +259,21 @@ typedef struct {
     int (*batch_end)(ks_store *s, int commit);
 } ks_store_ops;
 
+/* Called after each write transaction's commit (durable or failed) with
+ * the seconds it took from BEGIN; reads are not reported. The store's only
+ * way up: the service points it at its metrics, the store includes no
+ * layer above core/. Called with the store's lock held: keep it short and
+ * do not call the store from it. */
+typedef void (*ks_store_write_observer)(double seconds);
+
 struct ks_store {
     const ks_store_ops *ops;
+    ks_store_write_observer on_write; /* NULL = nobody listens (the default) */
 };
+
+/* Sets (or, with NULL, clears) the write observer; call it before the store
+ * is shared between threads. */
+void ks_store_set_write_observer(ks_store *s, ks_store_write_observer on_write);
 
 /* Opens the store named by `location` (a file path: SQLite; a postgresql://
  * or postgres:// URI: PostgreSQL), creating and migrating the schema as

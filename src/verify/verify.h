@@ -55,6 +55,7 @@ typedef struct {
 /* Runs the checks above at time `now`; fills *out (free with
  * ks_verify_result_free). Returns KS_OK, or KS_ERR_NOMEM (out->reason is
  * then meaningless). Records last use of the token on success. */
+__attribute__((warn_unused_result))
 int ks_verify(ks_index *idx, const ks_secret *secret, const ks_verify_request *req, int64_t now,
               ks_verify_result *out);
 
@@ -113,6 +114,7 @@ void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_
 /* The checks before any lookup: missing_credentials, malformed_token,
  * unknown_key for a key id that is not in key format. KS_VERIFY_OK when the
  * request may go on to the lookup; sets *key_len. */
+__attribute__((warn_unused_result))
 ks_verify_reason ks_verify_precheck(const ks_verify_request *req, size_t *key_len);
 
 void ks_verify_result_free(ks_verify_result *r);

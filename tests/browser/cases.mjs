@@ -771,6 +771,45 @@ export function registerCases(test) {
     await dialogGone(t);
   });
 
+  test('lists: a failed load offers Try again; the search filters External and Roles too', async (t) => {
+    // The three lists share one loader (web/js/list_tab.js): its error state,
+    // its retry, its count line and its search, checked on the two lists that
+    // the other cases do not search.
+    const { page } = t;
+    const tag = randomTag();
+    const role = `Filter role ${tag}`;
+    const made = await call(t.base, 'POST', acct('acme', 'roles'), { cred: t.acme, body: { name: role, resources: ['orders.read'] } });
+    assert.equal(made.status, 201, made.text);
+    await signIn(t);
+
+    // The External list answers 500 once: the error is shown in the panel, Try again loads it.
+    let failOnce = true;
+    await page.route(/\/external-keys$/, (route) => {
+      if (!failOnce) return route.continue();
+      failOnce = false;
+      return route.fulfill({ status: 500, contentType: 'application/json', body: '{"error":{"code":"internal","message":"boom"}}' });
+    });
+    await page.getByRole('tab', { name: 'External', exact: true }).click();
+    const panel = page.getByRole('tabpanel', { name: 'External' });
+    await panel.getByText('The external keys could not be loaded').waitFor();
+    assert.equal((await page.locator('#external-count').textContent()).trim(), '');
+    await button(panel, 'Try again').click();
+    await panel.getByText('The external keys could not be loaded').waitFor({ state: 'detached' });
+    await eventually(async () => /\d+ external keys?$/.test((await page.locator('#external-count').textContent()).trim()));
+    await page.unroute(/\/external-keys$/);
+
+    // The Roles list is searched in the page: one row and a count that says so.
+    await page.getByRole('tab', { name: 'Roles', exact: true }).click();
+    await row(t, 'Owner').first().waitFor();
+    await page.getByRole('searchbox', { name: 'Search' }).fill(`filter role ${tag}`);
+    await row(t, 'Owner').waitFor({ state: 'detached' });
+    await row(t, role).waitFor();
+    assert.equal((await page.locator('#roles-count').textContent()).trim(), `1 role matching “filter role ${tag}”`);
+    await page.getByRole('searchbox', { name: 'Search' }).fill(`nothing-like-this-${tag}`);
+    await page.getByText(`No roles match “nothing-like-this-${tag}”`).waitFor();
+    assert.equal(await call(t.base, 'DELETE', acct('acme', 'roles', role), { cred: t.acme }).then((r) => r.status), 204);
+  });
+
   test('export: CSV and XLSX downloads', async (t) => {
     const { page } = t;
     await signIn(t);

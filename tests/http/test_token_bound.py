@@ -6,7 +6,7 @@ the newer token), delete old token (made with the old one), deactivate,
 delete key, and `enforce_duration` expiry; a renewal that keeps the token
 (`later`) does not end them. Checked through the management API (cookie and
 Bearer) and, for JWTs, verify. The 12 h and 1 h session limits are checked
-with an explicit clock in tests/unit/test_sessions.c; the same across nodes
+with an explicit clock in tests/unit/service/test_sessions.c; the same across nodes
 in tests/pg/test_nodes.py.
 """
 import json

@@ -10,7 +10,7 @@
  *
  * KS_UNIT_ONLY=name[,name...] runs only the tests of those names (RUN's
  * function name, or a conformance test's name), e.g. to loop one flaky test:
- *   KS_UNIT_ONLY=test_concurrent_renewals_two_nodes build/tests/test_store_pg
+ *   KS_UNIT_ONLY=test_concurrent_renewals_two_nodes build/tests/store/test_store_pg
  * Unselected tests are not counted; a selection that matched nothing fails
  * in unit_report, so a typo cannot pass.
  *

@@ -139,23 +139,38 @@ export async function signOut() {
   }
 }
 
-// ---- keys -----------------------------------------------------------------
+// ---- lists ----------------------------------------------------------------
 
-/** Every generated key matching q (follows next_cursor). */
-export async function listKeys(q) {
+const PAGE_LIMIT = '500';
+const MAX_PAGES = 1000;
+
+/**
+ * Every item of the account list at `segment` ("keys", "roles"...), the one
+ * reader of a list answer ({items, next_cursor}). paged: the list pages, so
+ * ask for PAGE_LIMIT items at a time and follow next_cursor (at most
+ * MAX_PAGES pages); q: the server-side search, for lists that have one.
+ * Throws ApiError like request().
+ */
+export async function listAll(segment, { paged = false, q = '' } = {}) {
   const items = [];
   let cursor = null;
-  for (let page = 0; page < 1000; page++) {
-    const params = new URLSearchParams({ limit: '500' });
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const params = new URLSearchParams(paged ? { limit: PAGE_LIMIT } : {});
     if (q) params.set('q', q);
     if (cursor) params.set('cursor', cursor);
-    const data = await request('GET', `${accountPath('keys')}?${params}`);
+    const query = params.toString();
+    const data = await request('GET', accountPath(segment) + (query ? `?${query}` : ''));
     items.push(...data.items);
-    cursor = data.next_cursor;
+    cursor = paged ? data.next_cursor : null;
     if (!cursor) break;
   }
   return items;
 }
+
+// ---- keys -----------------------------------------------------------------
+
+/** Every generated key matching q. */
+export const listKeys = (q) => listAll('keys', { paged: true, q });
 
 export const createKey = (name, roles) => request('POST', accountPath('keys'), { body: { name, roles } });
 export const updateKey = (key, fields) => request('PATCH', accountPath('keys', key), { body: fields });
@@ -165,10 +180,7 @@ export const renewKey = (key) => request('POST', accountPath('keys', key, 'renew
 export const deleteOldToken = (key) => request('DELETE', accountPath('keys', key, 'old-token'));
 export const undoRenewal = (key) => request('POST', accountPath('keys', key, 'undo-renewal'));
 
-export async function listRoles() {
-  const data = await request('GET', accountPath('roles'));
-  return data.items;
-}
+export const listRoles = () => listAll('roles');
 
 export const createRole = (name, resources) => request('POST', accountPath('roles'), { body: { name, resources } });
 /** fields: name (a rename) and/or resources. */
@@ -178,10 +190,7 @@ export const deleteRole = (name) => request('DELETE', accountPath('roles', name)
 export const getSettings = () => request('GET', accountPath('settings'));
 export const putSettings = (settings) => request('PUT', accountPath('settings'), { body: settings });
 
-export async function listExternal() {
-  const data = await request('GET', accountPath('external-keys'));
-  return data.items;
-}
+export const listExternal = () => listAll('external-keys');
 
 export const addExternal = (key, roles) => request('POST', accountPath('external-keys'), { body: { key, roles } });
 export const updateExternal = (key, fields) => request('PATCH', accountPath('external-keys', key), { body: fields });

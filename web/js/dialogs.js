@@ -343,3 +343,21 @@ export function textField({ label, value = '', required = false, placeholder = '
     hint ? h('p', { class: 'field-hint', id: hintId, text: hint }) : null);
   return { field, input };
 }
+
+/**
+ * The one name check of every dialog that takes a name: the trimmed value of
+ * the text field `field` ({field, input} from textField), or null when it is
+ * empty, after marking the input invalid, showing `message` as the dialog's
+ * error and putting focus on the input so the person can type it.
+ */
+export function requiredText(ctl, field, message) {
+  const value = field.input.value.trim();
+  if (!value) {
+    field.input.setAttribute('aria-invalid', 'true');
+    ctl.setError(message);
+    field.input.focus();
+    return null;
+  }
+  field.input.removeAttribute('aria-invalid');
+  return value;
+}

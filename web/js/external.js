@@ -4,113 +4,41 @@
 
 import * as api from './api.js';
 import { h, newId } from './dom.js';
-import { confirmDialog, openDialog, roleChecklist, textField } from './dialogs.js';
-import { failure, success } from './feedback.js';
-import { formatDate, plural } from './format.js';
-import { closeMenuWithin, menuButton } from './menu.js';
+import { confirmDialog, openDialog, requiredText, roleChecklist, textField } from './dialogs.js';
+import { success } from './feedback.js';
+import { formatDate } from './format.js';
+import { listTab } from './list_tab.js';
+import { menuButton } from './menu.js';
 import {
-  actionState, can, emptyState, getRoles, grantLock, kebabButton, keyBlockedReason, missingHint, RES, renewalAlert,
-  roleChips, state, statusBadge,
+  actionState, grantLock, kebabButton, keyBlockedReason, RES, renewalAlert, roleChips, rolesForForm, statusBadge,
 } from './state.js';
 
-const el = {};
-let items = [];
-let loaded = false;
-let loadSeq = 0;
-
-export function initExternal() {
-  el.body = document.getElementById('external-body');
-  el.table = document.getElementById('external-table');
-  el.empty = document.getElementById('external-empty');
-  el.count = document.getElementById('external-count');
-  el.add = document.getElementById('add-external-button');
-  el.add.addEventListener('click', () => openAdd(el.add));
-}
-
-export function resetExternal() {
-  items = [];
-  loaded = false;
-  loadSeq += 1;
-  el.body.replaceChildren();
-  el.count.textContent = '';
-  el.empty.hidden = true;
-}
-
-export function applyExternalPermissions() {
-  el.add.disabled = !can(RES.editKeys);
-  el.add.title = can(RES.editKeys) ? '' : missingHint(RES.editKeys);
-}
-
-export async function refreshExternal() {
-  const seq = ++loadSeq;
-  el.table.setAttribute('aria-busy', 'true');
-  try {
-    // The roles come along: a grant's actions depend on what its roles give.
-    const [list] = await Promise.all([api.listExternal(), getRoles(true).catch(() => null)]);
-    if (seq !== loadSeq) return;
-    items = list;
-    loaded = true;
-    renderExternal();
-  } catch (err) {
-    if (seq !== loadSeq) return;
-    items = [];
-    el.body.replaceChildren();
-    el.table.hidden = true;
-    emptyState(el.empty, {
-      title: 'The external keys could not be loaded',
-      text: err.message,
-      action: { label: 'Try again', onClick: () => refreshExternal() },
-    });
-  } finally {
-    if (seq === loadSeq) el.table.removeAttribute('aria-busy');
-  }
-}
-
-function matches(item, q) {
-  if (!q) return true;
-  const needle = q.toLowerCase();
-  return [item.key, item.name, item.account].some((v) => typeof v === 'string' && v.toLowerCase().includes(needle));
-}
-
-/** Renders the loaded list filtered by the search box (the API has no search for external keys). */
-export function renderExternal() {
-  if (!loaded) return;
-  const query = state.query;
-  const shown = items.filter((i) => matches(i, query));
-  const active = document.activeElement;
-  const focusedRow = active && el.body.contains(active) ? active.closest('tr') : null;
-  const focusedKey = focusedRow ? focusedRow.dataset.key : null;
-  closeMenuWithin(el.body);
-  el.body.replaceChildren(...shown.map(renderRow));
-  if (focusedKey) {
-    const row = [...el.body.rows].find((r) => r.dataset.key === focusedKey);
-    (row ? row.querySelector('.kebab') : el.add).focus();
-  }
-  el.table.hidden = shown.length === 0;
-  if (shown.length === 0) {
-    if (items.length > 0) {
-      emptyState(el.empty, {
-        title: `No external keys match “${query}”`,
-        text: 'Search looks at the key identifier, its name and its owner account. Try fewer letters, or clear the search.',
-      });
-    } else {
-      emptyState(el.empty, {
-        title: 'No external keys',
-        text: 'To let a key of another account call this account’s APIs, use Add Key and choose the roles it gets here.',
-      });
-    }
-  } else {
-    el.empty.hidden = true;
-  }
-  const n = shown.length;
-  el.count.textContent = query ? `${plural(n, 'external key', 'external keys')} matching “${query}”`
-    : plural(n, 'external key', 'external keys');
-}
+const tab = listTab({
+  name: 'external',
+  add: { id: 'add-external-button', resource: RES.editKeys, onClick: (button) => openAdd(button) },
+  load: () => api.listExternal(),
+  serverSearch: false, // the API has no search for external keys
+  matches: (item, needle) => [item.key, item.name, item.account]
+    .some((v) => typeof v === 'string' && v.toLowerCase().includes(needle)),
+  withRoles: true,
+  rowId: (item) => item.key,
+  renderRow,
+  noun: ['external key', 'external keys'],
+  errorTitle: 'The external keys could not be loaded',
+  empty: (query, total) => (total > 0 ? {
+    title: `No external keys match “${query}”`,
+    text: 'Search looks at the key identifier, its name and its owner account. Try fewer letters, or clear the search.',
+  } : {
+    title: 'No external keys',
+    text: 'To let a key of another account call this account’s APIs, use Add Key and choose the roles it gets here.',
+  }),
+});
+export default tab;
 
 function renderRow(item) {
   const kebab = kebabButton(item.key);
   menuButton(kebab, () => grantActions(item));
-  return h('tr', { dataset: { key: item.key }, class: item.status !== 'active' ? 'row-inactive' : null },
+  return h('tr', { class: item.status !== 'active' ? 'row-inactive' : null },
     h('th', { scope: 'row', class: 'cell-key' },
       h('div', { class: 'key-line' }, h('code', { class: 'key-id', text: item.key }), renewalAlert(item.renewal_alert)),
       h('div', { class: 'key-name' },
@@ -138,17 +66,8 @@ function grantActions(item) {
   ].filter(Boolean);
 }
 
-async function rolesOrFail() {
-  try {
-    return await getRoles(true);
-  } catch (err) {
-    failure(`Cannot open the form: ${err.message}`, err);
-    return null;
-  }
-}
-
 async function openAdd(returnFocus) {
-  const roles = await rolesOrFail();
+  const roles = await rolesForForm();
   if (!roles) return;
   const keyField = textField({
     label: 'External key identification', required: true, mono: true, maxlength: 80,
@@ -165,14 +84,8 @@ async function openAdd(returnFocus) {
       {
         label: 'Add', kind: 'primary', submit: true,
         onClick: async (ctl) => {
-          const key = keyField.input.value.trim();
-          if (!key) {
-            keyField.input.setAttribute('aria-invalid', 'true');
-            ctl.setError('Enter the API key of a key of another account, e.g. kst-partner-abcdefghij.');
-            keyField.input.focus();
-            return;
-          }
-          keyField.input.removeAttribute('aria-invalid');
+          const key = requiredText(ctl, keyField, 'Enter the API key of a key of another account, e.g. kst-partner-abcdefghij.');
+          if (key === null) return;
           const added = await ctl.run(async () => {
             try {
               return await api.addExternal(key, checklist.selectedRoles());
@@ -185,7 +98,7 @@ async function openAdd(returnFocus) {
           });
           if (!added) return;
           ctl.close();
-          refreshExternal();
+          tab.refresh();
           success(`External key ${added.key} added.`);
         },
       },
@@ -194,7 +107,7 @@ async function openAdd(returnFocus) {
 }
 
 async function openEdit(item, returnFocus) {
-  const roles = await rolesOrFail();
+  const roles = await rolesForForm();
   if (!roles) return;
   const checklist = roleChecklist(roles, item.roles, { legend: 'Roles in this account', lock: grantLock });
   const activeId = newId('active');
@@ -216,17 +129,10 @@ async function openEdit(item, returnFocus) {
           const fields = { roles: checklist.selectedRoles() };
           const status = active.checked ? 'active' : 'inactive';
           if (status !== item.status) fields.status = status;
-          const updated = await ctl.run(async () => {
-            try {
-              return await api.updateExternal(item.key, fields);
-            } catch (err) {
-              if (err.status === 404) refreshExternal();
-              throw err;
-            }
-          });
+          const updated = await ctl.run(() => tab.reloadIfStale(() => api.updateExternal(item.key, fields), [404]));
           if (!updated) return;
           ctl.close();
-          refreshExternal();
+          tab.refresh();
           success(`Changes to ${item.key} saved.`);
         },
       },
@@ -241,16 +147,9 @@ function openRemove(item, returnFocus) {
     confirmLabel: 'Remove',
     danger: true,
     returnFocus,
-    action: async () => {
-      try {
-        return await api.removeExternal(item.key);
-      } catch (err) {
-        if (err.status === 404) refreshExternal();
-        throw err;
-      }
-    },
+    action: () => tab.reloadIfStale(() => api.removeExternal(item.key), [404]),
     done: () => {
-      refreshExternal();
+      tab.refresh();
       success(`External key ${item.key} removed.`);
     },
   });

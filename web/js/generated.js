@@ -5,97 +5,40 @@
 
 import * as api from './api.js';
 import { h, newId } from './dom.js';
-import { confirmDialog, openDialog, roleChecklist, shareLinkBox, textField, tokenBox } from './dialogs.js';
-import { failure, success } from './feedback.js';
-import { formatAge, formatDate, formatDateTime, plural } from './format.js';
-import { closeMenuWithin, menuButton } from './menu.js';
 import {
-  actionState, can, emptyState, getRoles, grantLock, kebabButton, keyBlockedReason, missingHint, reloadAuthority,
-  RES, renewalAlert, roleChips, state, statusBadge,
+  confirmDialog, openDialog, requiredText, roleChecklist, shareLinkBox, textField, tokenBox,
+} from './dialogs.js';
+import { failure, success } from './feedback.js';
+import { formatAge, formatDate, formatDateTime } from './format.js';
+import { listTab } from './list_tab.js';
+import { menuButton } from './menu.js';
+import {
+  actionState, can, grantLock, kebabButton, keyBlockedReason, reloadAuthority, RES, renewalAlert, roleChips,
+  rolesForForm, state, statusBadge,
 } from './state.js';
 
-const el = {};
-let keys = [];
-let loadSeq = 0;
-
-export function initGenerated() {
-  el.body = document.getElementById('generated-body');
-  el.table = document.getElementById('generated-table');
-  el.empty = document.getElementById('generated-empty');
-  el.count = document.getElementById('generated-count');
-  el.generate = document.getElementById('generate-button');
-  el.generate.addEventListener('click', () => openGenerate(el.generate));
-}
-
-export function resetGenerated() {
-  keys = [];
-  loadSeq += 1;
-  el.body.replaceChildren();
-  el.count.textContent = '';
-  el.empty.hidden = true;
-}
-
-export function applyPermissions() {
-  el.generate.disabled = !can(RES.editKeys);
-  el.generate.title = can(RES.editKeys) ? '' : missingHint(RES.editKeys);
-}
-
-/** Reloads the list for the current search; answers that arrive late are dropped. */
-export async function refreshGenerated() {
-  const seq = ++loadSeq;
-  const query = state.query;
-  el.table.setAttribute('aria-busy', 'true');
-  try {
-    // The roles come along: a row's actions depend on what its roles give.
-    const [items] = await Promise.all([api.listKeys(query), getRoles(true).catch(() => null)]);
-    if (seq !== loadSeq) return;
-    keys = items;
-    render(query);
-  } catch (err) {
-    if (seq !== loadSeq) return;
-    keys = [];
-    el.body.replaceChildren();
-    el.count.textContent = '';
-    emptyState(el.empty, {
-      title: 'The keys could not be loaded',
-      text: err.message,
-      action: { label: 'Try again', onClick: () => refreshGenerated() },
-    });
-  } finally {
-    if (seq === loadSeq) el.table.removeAttribute('aria-busy');
-  }
-}
-
-function render(query) {
-  // Keep keyboard focus on the same row across the re-render.
-  const active = document.activeElement;
-  const focusedRow = active && el.body.contains(active) ? active.closest('tr') : null;
-  const focusedKey = focusedRow ? focusedRow.dataset.key : null;
-  closeMenuWithin(el.body);
-  el.body.replaceChildren(...keys.map(renderRow));
-  if (focusedKey) focusRowButton(focusedKey, el.generate.disabled ? document.getElementById('search') : el.generate);
-  el.table.hidden = keys.length === 0;
-  if (keys.length === 0) {
-    if (query) {
-      emptyState(el.empty, {
-        title: `No keys match “${query}”`,
-        text: 'Search looks at key names and key identifiers. Try fewer letters, or clear the search.',
-        action: { label: 'Clear search', onClick: clearSearch },
-      });
-    } else {
-      emptyState(el.empty, {
-        title: 'No keys yet',
-        text: can(RES.editKeys)
-          ? 'Use + Generate Key to create a key for each integration that calls your APIs. Its token is shown once, when you generate it.'
-          : 'Keys generated in this account will be listed here. Your key cannot generate keys (its roles lack edit-api-keys).',
-      });
-    }
-  } else {
-    el.empty.hidden = true;
-  }
-  const n = keys.length;
-  el.count.textContent = query ? `${plural(n, 'key', 'keys')} matching “${query}”` : plural(n, 'key', 'keys');
-}
+const tab = listTab({
+  name: 'generated',
+  add: { id: 'generate-button', resource: RES.editKeys, onClick: (button) => openGenerate(button) },
+  load: (query) => api.listKeys(query),
+  serverSearch: true,
+  withRoles: true,
+  rowId: (key) => key.key,
+  renderRow,
+  noun: ['key', 'keys'],
+  errorTitle: 'The keys could not be loaded',
+  empty: (query) => (query ? {
+    title: `No keys match “${query}”`,
+    text: 'Search looks at key names and key identifiers. Try fewer letters, or clear the search.',
+    action: { label: 'Clear search', onClick: clearSearch },
+  } : {
+    title: 'No keys yet',
+    text: can(RES.editKeys)
+      ? 'Use + Generate Key to create a key for each integration that calls your APIs. Its token is shown once, when you generate it.'
+      : 'Keys generated in this account will be listed here. Your key cannot generate keys (its roles lack edit-api-keys).',
+  }),
+});
+export default tab;
 
 function clearSearch() {
   const search = document.getElementById('search');
@@ -121,7 +64,7 @@ function renderRow(key) {
   const hasOld = tokens.some((t) => t.slot === 'old');
   const kebab = kebabButton(key.key);
   menuButton(kebab, () => rowActions(key));
-  return h('tr', { dataset: { key: key.key }, class: key.status !== 'active' ? 'row-inactive' : null },
+  return h('tr', { class: key.status !== 'active' ? 'row-inactive' : null },
     h('th', { scope: 'row', class: 'cell-key' },
       h('div', { class: 'key-line' }, h('code', { class: 'key-id', text: key.key }), renewalAlert(key.renewal_alert)),
       h('div', { class: 'key-name', text: key.name })),
@@ -172,26 +115,11 @@ function keyLabel(key) {
   return key.name ? `${key.key} (“${key.name}”)` : key.key;
 }
 
-/** After an error that says the list is stale (404, 409), reload it. */
-async function withRefreshOnConflict(fn) {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err.status === 404 || err.status === 409) refreshGenerated();
-    throw err;
-  }
-}
-
 // ---- generate ---------------------------------------------------------------
 
 async function openGenerate(returnFocus) {
-  let roles;
-  try {
-    roles = await getRoles(true);
-  } catch (err) {
-    failure(`Cannot open the form: ${err.message}`, err);
-    return;
-  }
+  const roles = await rolesForForm();
+  if (!roles) return;
   const name = textField({
     label: 'Key identification', required: true, maxlength: 100,
     hint: 'A name that says who or what uses this key, e.g. “ERP sync” or “Marketplace feed”.',
@@ -206,18 +134,12 @@ async function openGenerate(returnFocus) {
       {
         label: 'Generate', kind: 'primary', submit: true,
         onClick: async (ctl) => {
-          const value = name.input.value.trim();
-          if (!value) {
-            name.input.setAttribute('aria-invalid', 'true');
-            ctl.setError('Enter a key identification: a name that says who or what uses this key.');
-            name.input.focus();
-            return;
-          }
-          name.input.removeAttribute('aria-invalid');
+          const value = requiredText(ctl, name, 'Enter a key identification: a name that says who or what uses this key.');
+          if (value === null) return;
           const created = await ctl.run(() => api.createKey(value, checklist.selectedRoles()));
           if (!created) return;
           showCreated(ctl, created);
-          refreshGenerated();
+          tab.refresh();
           success(`Key ${created.key} generated.`);
         },
       },
@@ -246,13 +168,8 @@ function showCreated(ctl, created) {
 // ---- edit -------------------------------------------------------------------
 
 async function openEdit(key, returnFocus) {
-  let roles;
-  try {
-    roles = await getRoles(true);
-  } catch (err) {
-    failure(`Cannot open the form: ${err.message}`, err);
-    return;
-  }
+  const roles = await rolesForForm();
+  if (!roles) return;
   const name = textField({ label: 'Key identification', value: key.name, required: true, maxlength: 100 });
   const checklist = roleChecklist(roles, key.roles, { lock: grantLock });
   openDialog({
@@ -264,19 +181,14 @@ async function openEdit(key, returnFocus) {
       {
         label: 'Save', kind: 'primary', submit: true,
         onClick: async (ctl) => {
-          const value = name.input.value.trim();
-          if (!value) {
-            name.input.setAttribute('aria-invalid', 'true');
-            ctl.setError('Enter a key identification.');
-            name.input.focus();
-            return;
-          }
+          const value = requiredText(ctl, name, 'Enter a key identification.');
+          if (value === null) return;
           const fields = { roles: checklist.selectedRoles() };
           if (value !== key.name) fields.name = value;
-          const updated = await ctl.run(() => withRefreshOnConflict(() => api.updateKey(key.key, fields)));
+          const updated = await ctl.run(() => tab.reloadIfStale(() => api.updateKey(key.key, fields)));
           if (!updated) return;
           ctl.close();
-          refreshGenerated();
+          tab.refresh();
           afterChangeTo(key);
           success(`Changes to ${key.key} saved.`);
         },
@@ -302,12 +214,12 @@ async function openRenew(key, returnFocus) {
     actions: [{ label: 'Close' }],
     onClose: () => {
       if (renewed) {
-        refreshGenerated();
+        tab.refresh();
         if (!completed) success(`Token of ${key.key} renewed. The old token keeps working until you delete it.`);
       }
     },
   });
-  const result = await ctl.run(() => withRefreshOnConflict(() => api.renewKey(key.key)));
+  const result = await ctl.run(() => tab.reloadIfStale(() => api.renewKey(key.key)));
   if (!result) {
     ctl.setTitle('Token not renewed');
     ctl.setBody(h('p', { class: 'dialog-intro' }, 'The token of ', h('code', { text: key.key }), ' was not renewed; both of its tokens are unchanged.'));
@@ -374,9 +286,9 @@ function openDeleteOld(key, returnFocus) {
     confirmLabel: 'Delete',
     danger: true,
     returnFocus,
-    action: () => withRefreshOnConflict(() => api.deleteOldToken(key.key)),
+    action: () => tab.reloadIfStale(() => api.deleteOldToken(key.key)),
     done: () => {
-      refreshGenerated();
+      tab.refresh();
       success(`Old token of ${key.key} deleted.`);
     },
   });
@@ -389,9 +301,9 @@ function openUndo(key, returnFocus) {
     warning: 'The newer token stops working at once.',
     confirmLabel: 'Undo',
     returnFocus,
-    action: () => withRefreshOnConflict(() => api.undoRenewal(key.key)),
+    action: () => tab.reloadIfStale(() => api.undoRenewal(key.key)),
     done: () => {
-      refreshGenerated();
+      tab.refresh();
       success(`Renewal of ${key.key} undone: the previous token is current again.`);
     },
   });
@@ -412,9 +324,9 @@ function openDeactivate(key, returnFocus) {
     confirmLabel: 'Deactivate',
     danger: true,
     returnFocus,
-    action: () => withRefreshOnConflict(() => api.updateKey(key.key, { status: 'inactive' })),
+    action: () => tab.reloadIfStale(() => api.updateKey(key.key, { status: 'inactive' })),
     done: () => {
-      refreshGenerated();
+      tab.refresh();
       success(`Key ${key.key} deactivated.`);
     },
   });
@@ -422,13 +334,13 @@ function openDeactivate(key, returnFocus) {
 
 async function activate(key) {
   try {
-    await withRefreshOnConflict(() => api.updateKey(key.key, { status: 'active' }));
+    await tab.reloadIfStale(() => api.updateKey(key.key, { status: 'active' }));
     success(`Key ${key.key} activated.`);
     afterChangeTo(key);
   } catch (err) {
     failure(`Could not activate ${key.key}: ${err.message}`, err);
   }
-  await refreshGenerated();
+  await tab.refresh();
 }
 
 function openDeleteKey(key, returnFocus) {
@@ -440,18 +352,10 @@ function openDeleteKey(key, returnFocus) {
     confirmLabel: 'Delete',
     danger: true,
     returnFocus,
-    action: () => withRefreshOnConflict(() => api.deleteKey(key.key)),
+    action: () => tab.reloadIfStale(() => api.deleteKey(key.key)),
     done: () => {
-      refreshGenerated();
+      tab.refresh();
       success(`Key ${key.key} deleted.`);
     },
   });
-}
-
-/** After a re-render, put focus back on the (new) kebab button of a row. */
-function focusRowButton(keyId, fallback) {
-  const row = [...el.body.rows].find((r) => r.dataset.key === keyId);
-  const btn = row && row.querySelector('.kebab');
-  if (btn) btn.focus();
-  else if (fallback && fallback.isConnected) fallback.focus();
 }

@@ -7,92 +7,30 @@
 
 import * as api from './api.js';
 import { h, newId } from './dom.js';
-import { confirmDialog, openDialog, textField } from './dialogs.js';
+import { confirmDialog, openDialog, requiredText, textField } from './dialogs.js';
 import { success } from './feedback.js';
-import { plural } from './format.js';
-import { closeMenuWithin, menuButton } from './menu.js';
+import { listTab } from './list_tab.js';
+import { menuButton } from './menu.js';
 import {
-  actionState, can, emptyState, getRoles, kebabButton, MANAGEMENT, missingHint, reloadAuthority, RES,
-  roleEditBlockedReason, state,
+  actionState, can, getRoles, kebabButton, MANAGEMENT, reloadAuthority, RES, roleEditBlockedReason,
 } from './state.js';
 
-const el = {};
-let loadSeq = 0;
-
-export function initRoles() {
-  el.body = document.getElementById('roles-body');
-  el.table = document.getElementById('roles-table');
-  el.empty = document.getElementById('roles-empty');
-  el.count = document.getElementById('roles-count');
-  el.add = document.getElementById('add-role-button');
-  el.add.addEventListener('click', () => openRoleDialog(null, el.add));
-}
-
-export function resetRoles() {
-  loadSeq += 1;
-  el.body.replaceChildren();
-  el.count.textContent = '';
-  el.empty.hidden = true;
-}
-
-export function applyRolesPermissions() {
-  el.add.disabled = !can(RES.editRoles);
-  el.add.title = can(RES.editRoles) ? '' : missingHint(RES.editRoles);
-}
-
-export async function refreshRoles() {
-  const seq = ++loadSeq;
-  el.table.setAttribute('aria-busy', 'true');
-  try {
-    await getRoles(true);
-    if (seq !== loadSeq) return;
-    renderRoles();
-  } catch (err) {
-    if (seq !== loadSeq) return;
-    el.body.replaceChildren();
-    el.table.hidden = true;
-    el.count.textContent = '';
-    emptyState(el.empty, {
-      title: 'The roles could not be loaded',
-      text: err.message,
-      action: { label: 'Try again', onClick: () => refreshRoles() },
-    });
-  } finally {
-    if (seq === loadSeq) el.table.removeAttribute('aria-busy');
-  }
-}
-
-function matches(role, q) {
-  if (!q) return true;
-  const needle = q.toLowerCase();
-  return [role.name, ...(role.resources || [])].some((v) => v.toLowerCase().includes(needle));
-}
-
-/** Renders the cached role list (state.roles, shared with the key dialogs), filtered by the search box. */
-export function renderRoles() {
-  if (!state.roles) return;
-  const query = state.query;
-  const shown = state.roles.filter((r) => matches(r, query));
-  const active = document.activeElement;
-  const focusedRow = active && el.body.contains(active) ? active.closest('tr') : null;
-  const focusedName = focusedRow ? focusedRow.dataset.role : null;
-  closeMenuWithin(el.body);
-  el.body.replaceChildren(...shown.map(renderRow));
-  if (focusedName !== null) {
-    const row = [...el.body.rows].find((r) => r.dataset.role === focusedName);
-    (row ? row.querySelector('.kebab') : el.add).focus();
-  }
-  el.table.hidden = shown.length === 0;
-  if (shown.length === 0) {
-    emptyState(el.empty, query
-      ? { title: `No roles match “${query}”`, text: 'Search looks at role names and their resources.' }
-      : { title: 'No roles', text: 'Use + New Role to name a set of resources that keys can be given.' });
-  } else {
-    el.empty.hidden = true;
-  }
-  const n = shown.length;
-  el.count.textContent = query ? `${plural(n, 'role', 'roles')} matching “${query}”` : plural(n, 'role', 'roles');
-}
+// The list is the role cache of state.js (state.roles), shared with the key dialogs.
+const tab = listTab({
+  name: 'roles',
+  add: { id: 'add-role-button', resource: RES.editRoles, onClick: (button) => openRoleDialog(null, button) },
+  load: () => getRoles(true),
+  serverSearch: false,
+  matches: (role, needle) => [role.name, ...(role.resources || [])].some((v) => v.toLowerCase().includes(needle)),
+  rowId: (role) => role.name,
+  renderRow,
+  noun: ['role', 'roles'],
+  errorTitle: 'The roles could not be loaded',
+  empty: (query) => (query
+    ? { title: `No roles match “${query}”`, text: 'Search looks at role names and their resources.' }
+    : { title: 'No roles', text: 'Use + New Role to name a set of resources that keys can be given.' }),
+});
+export default tab;
 
 /** Resources as two chip lists: management first, then API permissions. */
 function resourceCell(resources) {
@@ -109,7 +47,7 @@ function resourceCell(resources) {
 function renderRow(role) {
   const kebab = kebabButton(role.name);
   menuButton(kebab, () => roleActions(role));
-  return h('tr', { dataset: { role: role.name } },
+  return h('tr', {},
     h('th', { scope: 'row', class: 'cell-key' },
       h('div', { class: 'key-line' }, h('span', { class: 'role-name', text: role.name }),
         role.builtin ? h('span', { class: 'tag tag-muted', text: 'built-in' }) : null)),
@@ -136,16 +74,6 @@ function roleActions(role) {
 /** After any change to a role: it may change what the signed-in key holds, and every list. */
 function afterChange() {
   reloadAuthority();
-}
-
-/** A 404 or 409 says the list is stale (deleted, renamed, still in use): reload it. */
-async function withRefreshOnConflict(fn) {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err.status === 404 || err.status === 409) refreshRoles();
-    throw err;
-  }
 }
 
 /**
@@ -184,21 +112,15 @@ function openRoleDialog(role, returnFocus) {
       {
         label: role ? 'Save' : 'Create', kind: 'primary', submit: true,
         onClick: async (ctl) => {
-          const value = name.input.value.trim();
-          if (!value) {
-            name.input.setAttribute('aria-invalid', 'true');
-            ctl.setError('Enter a role name.');
-            name.input.focus();
-            return;
-          }
-          name.input.removeAttribute('aria-invalid');
+          const value = requiredText(ctl, name, 'Enter a role name.');
+          if (value === null) return;
           const chosen = [
             ...[...management.querySelectorAll('input:checked')].map((i) => i.value),
             ...other.input.value.split(/[\s,]+/).filter(Boolean),
           ];
           const fields = { resources: [...new Set(chosen)] };
           if (!role || value !== role.name) fields.name = value;
-          const saved = await ctl.run(() => withRefreshOnConflict(() => (role ? api.updateRole(role.name, fields)
+          const saved = await ctl.run(() => tab.reloadIfStale(() => (role ? api.updateRole(role.name, fields)
             : api.createRole(fields.name, fields.resources))));
           if (!saved) return;
           ctl.close();
@@ -217,7 +139,7 @@ function openDelete(role, returnFocus) {
     confirmLabel: 'Delete',
     danger: true,
     returnFocus,
-    action: () => withRefreshOnConflict(() => api.deleteRole(role.name)),
+    action: () => tab.reloadIfStale(() => api.deleteRole(role.name)),
     done: () => {
       afterChange();
       success(`Role ${role.name} deleted.`);

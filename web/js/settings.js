@@ -1,16 +1,16 @@
 // settings.js - the Settings tab: token duration (3 or 6 months) and whether
-// it is enforced.
+// it is enforced. A tab of the registry in app.js (see list_tab.js for the
+// shape) that is a form, not a list.
 
 import * as api from './api.js';
 import { success } from './feedback.js';
+import generatedTab from './generated.js';
 import { can, missingHint, RES, state } from './state.js';
 
 const el = {};
-let onApplied = () => {};
 let loadSeq = 0;
 
-export function initSettings(afterApply) {
-  onApplied = afterApply;
+function init() {
   el.form = document.getElementById('settings-form');
   el.radios = [...el.form.querySelectorAll('input[name=duration]')];
   el.enforce = document.getElementById('enforce-duration');
@@ -51,23 +51,24 @@ function updateDirty() {
   el.form.classList.toggle('is-dirty', dirty);
 }
 
-export function resetSettings() {
+function reset() {
   loadSeq += 1;
   state.settings = null;
   showError('');
 }
 
 /** Enables the form when the signed-in key may change the settings, else says why not. */
-export function applySettingsPermissions() {
+function applyPermissions() {
   const editable = can(RES.editSettings);
   for (const input of [...el.radios, el.enforce, el.apply]) input.disabled = !editable;
   el.note.hidden = editable;
   el.note.textContent = editable ? '' : `You can see these settings but not change them. ${missingHint(RES.editSettings)}`;
 }
 
-export async function loadSettings() {
+/** Loads the settings into the form (what the person had chosen and not applied is replaced). */
+async function refresh() {
   const seq = ++loadSeq;
-  applySettingsPermissions();
+  applyPermissions();
   try {
     const settings = await api.getSettings();
     if (seq !== loadSeq) return;
@@ -92,7 +93,7 @@ async function apply() {
     fill(saved);
     const months = `${saved.token_duration_months} months`;
     success(`Settings applied: tokens last ${months}${saved.enforce_duration ? ', enforced' : ', not enforced'}.`);
-    onApplied();
+    generatedTab.refresh(); // the renewal alerts follow the duration
   } catch (err) {
     showError(err.message);
   } finally {
@@ -100,3 +101,5 @@ async function apply() {
     el.form.removeAttribute('aria-busy');
   }
 }
+
+export default { name: 'settings', init, reset, applyPermissions, refresh, search() {} };

@@ -3,6 +3,7 @@
 
 import * as api from './api.js';
 import { h, icon, ICONS } from './dom.js';
+import { failure } from './feedback.js';
 
 export const state = {
   session: null, // {key, account, resources}
@@ -126,6 +127,16 @@ export async function reloadAuthority() {
 export async function getRoles(force = false) {
   if (!state.roles || force) state.roles = await api.listRoles();
   return state.roles;
+}
+
+/** The role list for a form about to open, or null after an error toast saying why it cannot open. */
+export async function rolesForForm() {
+  try {
+    return await getRoles(true);
+  } catch (err) {
+    failure(`Cannot open the form: ${err.message}`, err);
+    return null;
+  }
 }
 
 export function resetState() {

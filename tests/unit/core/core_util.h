@@ -2,8 +2,9 @@
  * core_util.h - helpers shared by the unit tests of src/core
  * (test_secret.c, test_token_slots.c).
  *
- * Every non-test_*.c file in tests/unit is linked into every test binary, so
- * this file defines no main and its names all start with core_util_.
+ * Every non-test_*.c file in tests/unit/core is linked into every test
+ * binary of that folder, so this file defines no main and its names all start
+ * with core_util_.
  */
 #ifndef KS_TESTS_CORE_UTIL_H
 #define KS_TESTS_CORE_UTIL_H

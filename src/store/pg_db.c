@@ -1,0 +1,371 @@
+/*
+ * pg_db.c - the bottom of the PostgreSQL backend: the statement table,
+ * parameters and row readers, connecting and reconnecting, running
+ * statements, error mapping, transactions and the change-log append. It
+ * calls nothing in the other pg_*.c files.
+ *
+ * Durability is the server's (synchronous_commit as configured there); an
+ * acknowledged write is committed. Isolation: READ COMMITTED, with the rows a
+ * read-modify-write depends on locked (SELECT ... FOR UPDATE), so two nodes
+ * renewing one key serialise instead of losing an update. Multi-statement
+ * reads run in REPEATABLE READ READ ONLY transactions (one snapshot).
+ */
+#include "store/pg_internal.h"
+#include "core/clock.h"
+#include "store/pg_schema.h"
+#include "core/error.h"
+#include "log/log.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* The keys of an account (home, or granted there), or all with $1 NULL. */
+#define KEYS_OF_ACCOUNT(col) "($1::text IS NULL OR " col " IN (SELECT seq FROM keys WHERE account = $1)" \
+                             " OR " col " IN (SELECT key_seq FROM external_grants WHERE account = $1))"
+
+static const char *const SQL[P_COUNT] = {
+    [P_AUDIT_INSERT] = "INSERT INTO audit(account, at, actor, action, target, detail, via, address)"
+                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    [P_CHANGE_LOCK] = "SELECT pg_advisory_xact_lock(" STR(KS_PG_LOCK_CLASS) ", " STR(KS_PG_LOCK_CHANGES) ")",
+    [P_CHANGE_INSERT] = "INSERT INTO changes(kind, account, key_id) VALUES ($1, $2, $3)",
+    [P_ACCOUNT_INSERT] = "INSERT INTO accounts(name, token_duration_months, enforce_duration, created_at) VALUES ($1, $2, $3, $4)",
+    [P_ACCOUNT_GET] = "SELECT token_duration_months, enforce_duration FROM accounts WHERE name = $1",
+    [P_ACCOUNT_PUT] = "UPDATE accounts SET token_duration_months = $2, enforce_duration = $3 WHERE name = $1",
+    [P_ACCOUNT_LIST] = "SELECT name FROM accounts ORDER BY name",
+    [P_ROLE_INSERT] = "INSERT INTO roles(account, name, builtin) VALUES ($1, $2, $3)",
+    [P_ROLE_RESOURCE_INSERT] = "INSERT INTO role_resources(account, role, pos, resource) VALUES ($1, $2, $3, $4)",
+    [P_ROLE_RESOURCES_DELETE] = "DELETE FROM role_resources WHERE account = $1 AND role = $2",
+    [P_ROLE_GET] = "SELECT builtin FROM roles WHERE account = $1 AND name = $2",
+    [P_ROLE_LOCK] = "SELECT builtin FROM roles WHERE account = $1 AND name = $2 FOR UPDATE",
+    [P_ROLE_LIST] = "SELECT r.name, r.builtin, rr.resource FROM roles r"
+                    " LEFT JOIN role_resources rr ON rr.account = r.account AND rr.role = r.name"
+                    " WHERE r.account = $1 ORDER BY r.builtin DESC, r.created_seq, rr.pos",
+    [P_ROLE_RENAME] = "UPDATE roles SET name = $3 WHERE account = $1 AND name = $2",
+    [P_ROLE_DELETE] = "DELETE FROM roles WHERE account = $1 AND name = $2",
+    [P_ROLE_IN_USE] = "SELECT 1 FROM key_roles WHERE account = $1 AND role = $2 LIMIT 1",
+    [P_KEY_INSERT] = "INSERT INTO keys(key_id, account, name, active, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
+    [P_KEY_SEQ] = "SELECT seq FROM keys WHERE key_id = $1 AND account = $2",
+    [P_KEY_LOCK] = "SELECT seq FROM keys WHERE key_id = $1 AND account = $2 FOR UPDATE",
+    [P_KEY_GET] = "SELECT seq, key_id, account, name, active, created_at FROM keys WHERE seq = $1",
+    [P_KEY_LIST] =
+        "SELECT k.seq, k.key_id, k.account, k.name, k.active, k.created_at FROM keys k"
+        " JOIN accounts a ON a.name = k.account"
+        " JOIN tokens t ON t.key_seq = k.seq AND t.slot = 0"
+        " WHERE k.account = $1 AND k.seq < $2::bigint"
+        " AND ($3::text IS NULL OR strpos(lower(k.name), lower($3)) > 0 OR strpos(k.key_id, lower($3)) > 0)"
+        " AND ($4::int < 0 OR k.active = $4::int)"
+        " AND ($5::int < 0 OR ($6::bigint > ks_expires_at(t.created_at, a.token_duration_months))::int = $5::int)"
+        " ORDER BY k.seq DESC LIMIT $7::int",
+    [P_KEY_SET_NAME] = "UPDATE keys SET name = $2 WHERE seq = $1",
+    [P_KEY_SET_ACTIVE] = "UPDATE keys SET active = $2 WHERE seq = $1",
+    [P_KEY_DELETE] = "DELETE FROM keys WHERE seq = $1",
+    [P_OWNER_COUNT] = "SELECT count(*) FROM keys k JOIN key_roles kr ON kr.key_seq = k.seq AND kr.account = k.account"
+                      " WHERE k.account = $1 AND k.active = 1 AND kr.role = 'Owner'",
+    /* Serialises the writes that may take the account's last Owner away
+     * (NO KEY UPDATE: inserts that reference the account still go on). */
+    [P_ACCOUNT_LOCK] = "SELECT 1 FROM accounts WHERE name = $1 FOR NO KEY UPDATE",
+    [P_KEY_ROLES_DELETE] = "DELETE FROM key_roles WHERE key_seq = $1 AND account = $2",
+    [P_KEY_ROLE_INSERT] = "INSERT INTO key_roles(key_seq, account, role, pos) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    [P_KEY_ROLES_ALL] = "SELECT account, role FROM key_roles WHERE key_seq = $1 ORDER BY account, pos",
+    [P_TOKEN_UPSERT] = "INSERT INTO tokens(key_seq, slot, hash, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5)"
+                       " ON CONFLICT (key_seq, slot) DO UPDATE SET hash = EXCLUDED.hash,"
+                       " created_at = EXCLUDED.created_at, last_used_at = EXCLUDED.last_used_at",
+    [P_TOKEN_DELETE] = "DELETE FROM tokens WHERE key_seq = $1 AND slot = $2",
+    [P_TOKENS_OF] = "SELECT slot, hash, created_at, last_used_at FROM tokens WHERE key_seq = $1",
+    [P_TOKEN_LAST_USED] = "UPDATE tokens SET last_used_at = $3::bigint WHERE key_seq = (SELECT seq FROM keys WHERE key_id = $1)"
+                          " AND hash = $2 AND (last_used_at IS NULL OR last_used_at < $3::bigint)",
+    /* Pages of the index load: keys with $2 < seq (<= $3 for the others), in seq order. */
+    [P_LOAD_KEYS] = "SELECT seq, key_id, account, name, active, created_at FROM keys WHERE " KEYS_OF_ACCOUNT("seq")
+                    " AND seq > $2::bigint ORDER BY seq LIMIT $3::int",
+    [P_LOAD_TOKENS] = "SELECT key_seq, slot, hash, created_at, last_used_at FROM tokens WHERE " KEYS_OF_ACCOUNT("key_seq")
+                      " AND key_seq > $2::bigint AND key_seq <= $3::bigint ORDER BY key_seq",
+    [P_LOAD_KEY_ROLES] = "SELECT key_seq, account, role FROM key_roles WHERE " KEYS_OF_ACCOUNT("key_seq")
+                         " AND key_seq > $2::bigint AND key_seq <= $3::bigint ORDER BY key_seq, account, pos",
+    [P_LOAD_GRANTS] = "SELECT key_seq, account, active, created_at FROM external_grants WHERE " KEYS_OF_ACCOUNT("key_seq")
+                      " AND key_seq > $2::bigint AND key_seq <= $3::bigint ORDER BY key_seq, account",
+    [P_GRANTS_OF] = "SELECT account, active, created_at FROM external_grants WHERE key_seq = $1 ORDER BY account",
+    [P_GRANT_INSERT] = "INSERT INTO external_grants(key_seq, account, active, created_at) VALUES ($1, $2, 1, $3)",
+    [P_GRANT_SET_ACTIVE] = "UPDATE external_grants SET active = $3 WHERE key_seq = $1 AND account = $2",
+    [P_GRANT_DELETE] = "DELETE FROM external_grants WHERE key_seq = $1 AND account = $2",
+    [P_GRANT_EXISTS] = "SELECT 1 FROM external_grants WHERE key_seq = $1 AND account = $2",
+    [P_KEY_HOME] = "SELECT seq, account FROM keys WHERE key_id = $1 FOR UPDATE",
+    [P_EXTERNAL_LIST] = "SELECT key_seq FROM external_grants WHERE account = $1 ORDER BY seq DESC",
+    [P_SESSION_INSERT] = "INSERT INTO sessions(hash, key_id, created_at, last_seen_at, token_hash)"
+                         " VALUES ($1, $2, $3, $3, $4)",
+    [P_SESSION_GET] = "SELECT key_id, last_seen_at, created_at, token_hash FROM sessions WHERE hash = $1",
+    [P_SESSION_TOUCH] = "UPDATE sessions SET last_seen_at = $2 WHERE hash = $1",
+    [P_SESSION_DELETE] = "DELETE FROM sessions WHERE hash = $1",
+    [P_SESSION_PURGE] = "DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2",
+    [P_SIGNING_LIST] = "SELECT kid, public_key, sealed_secret, created_at, retired_at FROM signing_keys ORDER BY created_at, kid",
+    [P_SIGNING_ADD] = "INSERT INTO signing_keys(kid, public_key, sealed_secret, created_at) VALUES ($1, $2, $3, $4)",
+    [P_SIGNING_RETIRE] = "UPDATE signing_keys SET retired_at = $2 WHERE kid = $1 AND retired_at IS NULL",
+    [P_SHARE_INSERT] = "INSERT INTO share_links(id_hash, key_id, sealed_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    [P_SHARE_GET] = "SELECT key_id, sealed_token, expires_at, revealed_at FROM share_links WHERE id_hash = $1 FOR UPDATE",
+    [P_SHARE_BURN] = "UPDATE share_links SET sealed_token = NULL, revealed_at = $2 WHERE id_hash = $1",
+    [P_SHARE_PURGE] = "DELETE FROM share_links WHERE expires_at < $1",
+    [P_AUDIT_LIST] = "SELECT id, at, actor, action, target, detail, via, address FROM audit"
+                     " WHERE account = $1 AND id < $2::bigint AND ($3::text IS NULL OR actor = $3)"
+                     " AND ($4::text IS NULL OR action = $4) ORDER BY id DESC LIMIT $5::int",
+    [P_CHANGES_HEAD] = "SELECT COALESCE(max(seq), 0) FROM changes",
+    [P_CHANGES_SINCE] = "SELECT seq, kind, account, key_id FROM changes WHERE seq > $1::bigint ORDER BY seq LIMIT $2::int",
+    [P_CHANGES_COMPACT] = "DELETE FROM changes c WHERE EXISTS (SELECT 1 FROM changes n WHERE n.kind = c.kind"
+                          " AND n.account = c.account AND n.key_id = c.key_id AND n.seq > c.seq)",
+    [P_SECRET_GET] = "SELECT secret_fingerprint FROM cluster WHERE id = 1",
+    [P_SECRET_PUT] = "INSERT INTO cluster(id, secret_fingerprint) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+};
+
+/* ---- parameters and rows ---- */
+
+void pg_text(pg_params *p, const char *v)
+{
+    p->values[p->n] = v;
+    p->lengths[p->n] = 0;
+    p->formats[p->n] = 0;
+    p->n++;
+}
+
+void pg_int(pg_params *p, int64_t v)
+{
+    snprintf(p->nums[p->n], sizeof p->nums[p->n], "%" PRId64, v);
+    pg_text(p, p->nums[p->n]);
+}
+
+void pg_bytes(pg_params *p, const void *b, size_t n)
+{
+    p->values[p->n] = b;
+    p->lengths[p->n] = (int)n;
+    p->formats[p->n] = 1;
+    p->n++;
+}
+
+int64_t pg_get_int(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+void pg_get_str(const PGresult *r, int row, int col, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s", PQgetvalue(r, row, col));
+}
+
+char *pg_get_strdup(const PGresult *r, int row, int col)
+{
+    return strdup(PQgetvalue(r, row, col));
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int pg_get_bytes(const PGresult *r, int row, int col, unsigned char *buf, size_t max, size_t *len)
+{
+    *len = 0;
+    if (PQgetisnull(r, row, col))
+        return -1;
+    const char *v = PQgetvalue(r, row, col); /* text output of bytea: \x + hex */
+    size_t n = strlen(v);
+    if (n < 2 || v[0] != '\\' || v[1] != 'x' || (n - 2) % 2 != 0 || (n - 2) / 2 > max)
+        return -1;
+    for (size_t i = 0; i < (n - 2) / 2; i++) {
+        int hi = hex_value(v[2 + 2 * i]), lo = hex_value(v[3 + 2 * i]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        buf[i] = (unsigned char)(hi << 4 | lo);
+    }
+    *len = (n - 2) / 2;
+    return 0;
+}
+
+/* ---- connections ---- */
+
+/* Server notices (and a FATAL sent to an idle connection) go to our log. */
+static void on_notice(void *arg, const char *message)
+{
+    (void)arg;
+    char line[512];
+    snprintf(line, sizeof line, "%.*s", (int)strcspn(message, "\n"), message);
+    ks_log("warn", "postgresql", "{s:s}", "message", line);
+}
+
+PGconn *pg_connect(const char *uri, char *err, size_t errlen)
+{
+    /* Our defaults first; the URI (expanded from dbname) comes last and wins. */
+    static const char *const KEYS[] = {"connect_timeout", "keepalives", "keepalives_idle",
+                                       "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+                                       "application_name", "options", "dbname", NULL};
+    const char *values[] = {"3", "1", "5", "2", "3", "10000", "keystile",
+                            "-c statement_timeout=30000 -c lock_timeout=10000"
+                            " -c idle_in_transaction_session_timeout=60000 -c client_min_messages=warning",
+                            uri, NULL};
+    PGconn *c = PQconnectdbParams(KEYS, values, 1);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (PQstatus(c) != CONNECTION_OK) {
+        const char *m = PQerrorMessage(c);
+        snprintf(err, errlen, "cannot connect to PostgreSQL: %.*s", (int)strcspn(m, "\n"), m);
+        PQfinish(c);
+        return NULL;
+    }
+    PQsetErrorVerbosity(c, PQERRORS_DEFAULT);
+    PQsetNoticeProcessor(c, on_notice, NULL);
+    return c;
+}
+
+/* A usable connection, reconnecting (at most once a second). */
+static int conn_ensure(pg_store *s, int force)
+{
+    if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
+        return KS_OK;
+    double now = ks_clock_monotonic();
+    if (!force && now < s->next_connect)
+        return KS_ERR_STORAGE;
+    if (s->conn)
+        PQfinish(s->conn);
+    memset(s->prepared, 0, sizeof s->prepared);
+    s->in_tx = 0;
+    char err[256];
+    s->conn = pg_connect(s->uri, err, sizeof err);
+    if (!s->conn) {
+        s->next_connect = now + 1.0;
+        return KS_ERR_STORAGE;
+    }
+    return KS_OK;
+}
+
+/* Maps a failed result (or NULL) to a Keystile error. */
+static int result_error(pg_store *s, PGresult *r, pg_query q)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (!state || PQstatus(s->conn) != CONNECTION_OK)
+        return KS_ERR_STORAGE; /* the connection is gone: libpq's own error */
+    if (strcmp(state, "23505") == 0)
+        return KS_ERR_NAME_TAKEN;
+    if (strcmp(state, "23503") == 0)
+        return KS_ERR_NOT_FOUND;
+    if (strcmp(state, "23514") == 0 || strcmp(state, "23502") == 0 || strncmp(state, "22", 2) == 0)
+        return KS_ERR_INVALID;
+    if (strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 || strncmp(state, "57", 2) == 0 ||
+        strncmp(state, "40", 2) == 0 || strcmp(state, "55P03") == 0 || strcmp(state, "25006") == 0 ||
+        strncmp(state, "58", 2) == 0)
+        return KS_ERR_STORAGE;
+    const char *m = PQresultErrorMessage(r);
+    char line[512];
+    snprintf(line, sizeof line, "%.*s", (int)strcspn(m, "\n"), m);
+    ks_log("error", "postgresql statement failed", "{s:i, s:s, s:s}", "statement", (int)q, "sqlstate", state,
+           "message", line);
+    return KS_ERR_INTERNAL;
+}
+
+PGresult *pg_exec(pg_store *s, pg_query q, const pg_params *p, int *rc)
+{
+    char name[16];
+    snprintf(name, sizeof name, "ks%d", (int)q);
+    if (!s->conn) {
+        *rc = KS_ERR_STORAGE;
+        return NULL;
+    }
+    if (!s->prepared[q]) {
+        PGresult *r = PQprepare(s->conn, name, SQL[q], 0, NULL);
+        if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+            *rc = result_error(s, r, q);
+            PQclear(r);
+            return NULL;
+        }
+        PQclear(r);
+        s->prepared[q] = 1;
+    }
+    PGresult *r = PQexecPrepared(s->conn, name, p ? p->n : 0, p ? p->values : NULL,
+                                 p ? p->lengths : NULL, p ? p->formats : NULL, 0);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        *rc = result_error(s, r, q);
+        PQclear(r);
+        return NULL;
+    }
+    *rc = KS_OK;
+    return r;
+}
+
+int pg_run(pg_store *s, pg_query q, const pg_params *p)
+{
+    int rc;
+    PQclear(pg_exec(s, q, p, &rc));
+    return rc;
+}
+
+int64_t pg_changed(PGresult *r)
+{
+    const char *n = PQcmdTuples(r);
+    return n && *n ? strtoll(n, NULL, 10) : 0;
+}
+
+/* Runs a statement without parameters (BEGIN, COMMIT, migrations). */
+int pg_exec_sql(pg_store *s, const char *sql)
+{
+    PGresult *r = PQexec(s->conn, sql);
+    int ok = r && (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
+    int rc = ok ? KS_OK : result_error(s, r, P_COUNT);
+    PQclear(r);
+    return rc;
+}
+
+int pg_begin(pg_store *s, int read_only)
+{
+    const char *sql = read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
+    pthread_mutex_lock(&s->lock);
+    int rc = conn_ensure(s, 0);
+    if (rc == KS_OK && (rc = pg_exec_sql(s, sql)) != KS_OK && PQstatus(s->conn) != CONNECTION_OK) {
+        /* A connection that died while idle (a database restart): nothing
+         * was sent yet, so one fresh attempt is safe. */
+        if ((rc = conn_ensure(s, 1)) == KS_OK)
+            rc = pg_exec_sql(s, sql);
+    }
+    if (rc != KS_OK) {
+        pthread_mutex_unlock(&s->lock);
+        return rc;
+    }
+    s->in_tx = 1;
+    s->tx_read_only = read_only;
+    s->tx_started = ks_clock_monotonic();
+    return KS_OK;
+}
+
+int pg_end(pg_store *s, int rc)
+{
+    if (rc == KS_OK) {
+        rc = pg_exec_sql(s, "COMMIT");
+        if (!s->tx_read_only && s->base.on_write)
+            s->base.on_write(ks_clock_monotonic() - s->tx_started);
+        if (rc != KS_OK && rc != KS_ERR_NOMEM)
+            rc = KS_ERR_STORAGE;
+    }
+    if (rc != KS_OK && s->conn && PQstatus(s->conn) == CONNECTION_OK &&
+        PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+        PQclear(PQexec(s->conn, "ROLLBACK"));
+    s->in_tx = 0;
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int pg_change(pg_store *s, ks_change_kind kind, const char *account, const char *key_id)
+{
+    int rc = pg_run(s, P_CHANGE_LOCK, NULL);
+    if (rc != KS_OK)
+        return rc;
+    pg_params p = {0};
+    pg_int(&p, kind);
+    pg_text(&p, account ? account : "");
+    pg_text(&p, key_id ? key_id : "");
+    return pg_run(s, P_CHANGE_INSERT, &p);
+}

@@ -1,0 +1,87 @@
+/* store_common.c - the backend-neutral logic of the store (store_common.h). */
+#include "store/store_common.h"
+#include "core/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int ks_key_filter_limit(const ks_key_filter *f)
+{
+    return f->limit < 1 ? 1 : f->limit;
+}
+
+int ks_audit_filter_check(const ks_audit_filter *f)
+{
+    /* (SQLite would read a negative LIMIT as "no limit".) */
+    if (f->limit < 1 || f->limit > KS_AUDIT_PAGE_MAX || f->before_id < 0)
+        return KS_ERR_INVALID;
+    return KS_OK;
+}
+
+int ks_key_page_finish(ks_key_page *out, ks_key *items, size_t n, int limit, int rc)
+{
+    out->items = items;
+    out->count = n;
+    out->next_seq = 0;
+    if (rc != KS_OK) {
+        ks_key_page_free(out);
+        return rc;
+    }
+    if (n > (size_t)limit) {
+        ks_key_free(&items[limit]);
+        out->count = (size_t)limit;
+        out->next_seq = items[limit - 1].seq;
+    }
+    return KS_OK;
+}
+
+int ks_audit_page_finish(ks_audit_page *out, ks_audit_record *items, size_t n, int limit, int rc)
+{
+    out->items = items;
+    out->count = n;
+    out->next_id = 0;
+    if (rc != KS_OK) {
+        ks_audit_page_free(out);
+        return rc;
+    }
+    if (n > (size_t)limit) {
+        ks_audit_record_free(&items[limit]);
+        out->count = (size_t)limit;
+        out->next_id = items[limit - 1].id;
+    }
+    return KS_OK;
+}
+
+int ks_store_load_one_account(ks_store *s, const ks_store_prims *p, const char *account,
+                              const ks_store_loader *loader)
+{
+    ks_settings settings;
+    ks_role *roles = NULL;
+    size_t n = 0;
+    int rc = p->settings_get(s, account, &settings);
+    if (rc == KS_OK)
+        rc = p->role_list(s, account, &roles, &n);
+    if (rc == KS_OK && loader->on_account)
+        rc = loader->on_account(loader->ctx, account, &settings, roles, n);
+    ks_roles_free(roles, n);
+    return rc;
+}
+
+int ks_store_apply_slots_tx(ks_store *s, const ks_store_prims *p, const char *account, const char *key_id,
+                            ks_slot_op op, const ks_digest *new_hash, int64_t now,
+                            const ks_audit_entry *audit, ks_key *key)
+{
+    int64_t seq;
+    memset(key, 0, sizeof *key);
+    int rc = p->key_read_for_update(s, account, key_id, &seq, key);
+    if (rc != KS_OK)
+        return rc; /* the read freed what it had */
+    /* The renewal rules are the core's: load, apply, write back. */
+    if ((rc = ks_slots_apply(&key->slots, op, new_hash, now)) == KS_OK &&
+        (rc = p->tokens_write(s, seq, &key->slots)) == KS_OK &&
+        (rc = p->audit_insert(s, audit)) == KS_OK && p->change)
+        rc = p->change(s, KS_CHANGE_KEY, account, key_id);
+    if (rc != KS_OK)
+        ks_key_free(key);
+    return rc;
+}

@@ -1,0 +1,66 @@
+/*
+ * store_common.h - the backend-neutral logic of the store, written once
+ * above both backends (sqlite_*.c, pg_*.c) over a few primitives each
+ * backend gives: page building (validation and trimming of the key and
+ * audit lists), the per-account part of the index load, and the token-slot
+ * transition (read, core/token_slots rules, write, audit, change).
+ * Not for use outside src/store/.
+ *
+ * Every function here runs inside the caller's lock or transaction and
+ * frees what it allocated when it fails; the caller commits or rolls back.
+ */
+#ifndef KS_STORE_COMMON_H
+#define KS_STORE_COMMON_H
+
+#include "store/store.h"
+
+/* What a backend gives the neutral logic, each call inside its transaction
+ * (or under its lock). Every one returns KS_OK or a store error. */
+typedef struct {
+    /* The account's settings: KS_ERR_NOT_FOUND for an unknown account. */
+    int (*settings_get)(ks_store *s, const char *account, ks_settings *out);
+    /* The account's roles, resources included; *out freed by the caller
+     * with ks_roles_free; nothing is returned on error. */
+    int (*role_list)(ks_store *s, const char *account, ks_role **out, size_t *n);
+    /* The key (account, key_id), locked for this transaction's update where
+     * the backend needs it, and its seq: KS_ERR_NOT_FOUND when absent; on
+     * error *out is freed. */
+    int (*key_read_for_update)(ks_store *s, const char *account, const char *key_id, int64_t *seq,
+                               ks_key *out);
+    /* Writes both token slots of the key with this seq. */
+    int (*tokens_write)(ks_store *s, int64_t seq, const ks_token_slots *slots);
+    /* Appends the audit entry (NULL = none). */
+    int (*audit_insert)(ks_store *s, const ks_audit_entry *audit);
+    /* Appends a change-log row; NULL when the backend has no change feed. */
+    int (*change)(ks_store *s, ks_change_kind kind, const char *account, const char *key_id);
+} ks_store_prims;
+
+/* The limit a key list reads (limit + 1 rows, the one more telling whether
+ * a next page exists): the filter's, at least 1. */
+int ks_key_filter_limit(const ks_key_filter *f);
+
+/* KS_ERR_INVALID for an audit filter outside its ranges (limit 1..500,
+ * before_id >= 0), else KS_OK. */
+int ks_audit_filter_check(const ks_audit_filter *f);
+
+/* Hands items[0..n) (read with limit + 1 rows, newest first) to out as one
+ * page: on rc != KS_OK frees them all and returns rc; else drops the extra
+ * row, if any, and sets the next page's cursor. Takes ownership of items. */
+int ks_key_page_finish(ks_key_page *out, ks_key *items, size_t n, int limit, int rc);
+int ks_audit_page_finish(ks_audit_page *out, ks_audit_record *items, size_t n, int limit, int rc);
+
+/* The on_account call of load_all / load_account for one account: reads its
+ * settings and roles through p and hands them to the loader. */
+int ks_store_load_one_account(ks_store *s, const ks_store_prims *p, const char *account,
+                              const ks_store_loader *loader);
+
+/* The body of key_apply_slots, inside the caller's write transaction: reads
+ * the key, applies the core's rules (ks_slots_apply), writes the slots back,
+ * appends the audit entry and the change row. On KS_OK the key as it is
+ * after the change is in *key (the caller's to free); on failure nothing is
+ * left to free and the caller rolls back. */
+int ks_store_apply_slots_tx(ks_store *s, const ks_store_prims *p, const char *account, const char *key_id,
+                            ks_slot_op op, const ks_digest *new_hash, int64_t now,
+                            const ks_audit_entry *audit, ks_key *key);
+
+#endif
