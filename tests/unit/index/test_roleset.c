@@ -4,7 +4,8 @@
  *  - keys of one account with the same role names (in the same order) share
  *    one set; another order or another list is another set;
  *  - a view holds the names in the key's order, the sorted, unique union of
- *    their roles' resources, and that grant as JSON text;
+ *    their roles' resources, and that grant as JSON text (made by the
+ *    view-text function the service sets, verify's ks_verify_grant_text);
  *  - views follow role edits (same set, new resources) and renames (a name
  *    with no role contributes nothing until the keys are put again);
  *  - a set is freed when its last key (or grant) goes: the account's set
@@ -15,6 +16,7 @@
 #include "unit.h"
 #include "core/error.h"
 #include "index/index_internal.h"
+#include "verify/verify.h"
 
 #define K1 "kst-acme-aaaaaaaaaa"
 #define K2 "kst-acme-bbbbbbbbbb"
@@ -103,6 +105,7 @@ static void setup(void)
 {
     idx = ks_index_new();
     ASSERT(idx);
+    ks_index_set_view_text(idx, ks_verify_grant_text); /* as ks_service_init does */
     ks_role roles[] = {role_make("Reader", L("docs", "wiki")), role_make("Writer", L("docs", "billing")),
                        role_make("Empty", L0)};
     account_put("acme", roles, 3);
