@@ -478,7 +478,8 @@ int ks_client_list_print(ks_client *c, const ks_args *a, ks_strbuf *path, long l
     }
     ks_strbuf_free(path);
     if (rc == 0 && c->json) {
-        json_t *doc = json_pack("{s:O, s:O}", "items", items, "next_cursor", next);
+        json_t *doc = page_size > 0 ? json_pack("{s:O, s:O}", "items", items, "next_cursor", next)
+                                    : json_pack("{s:O}", "items", items); /* a list that does not page */
         rc = doc ? ks_print_json(doc) : KS_EXIT_FAIL;
         json_decref(doc);
     } else if (rc == 0) {

@@ -119,7 +119,8 @@ int ks_client_list(ks_client *c, const char *path, const char *start, long limit
 struct ks_table;
 /* The rest of a list command once its path is built: walks the list with
  * ks_client_list from --cursor (limit items at most, 0: all; page_size per
- * request), then prints {"items","next_cursor"} with --json, else `table`
+ * request, 0 for a list that does not page), then prints
+ * {"items","next_cursor"} ({"items"} when it does not page) with --json, else `table`
  * with one row per item by add_row, and a note on stderr when --limit left
  * `noun` (e.g. "keys") out. Frees path and table. Returns an exit code. */
 int ks_client_list_print(ks_client *c, const ks_args *a, ks_strbuf *path, long limit, long page_size,

@@ -32,27 +32,7 @@ int ks_cmd_external_list(ks_client *c, const ks_args *a)
         return rc;
     ks_strbuf path;
     ks_client_path_item(c, &path, "external-keys", NULL);
-    json_t *items = NULL, *next = NULL;
-    rc = ks_client_list(c, ks_strbuf_str(&path), NULL, limit, 0, &items, &next);
-    ks_strbuf_free(&path);
-    if (rc != 0)
-        return rc;
-    if (c->json) {
-        json_t *doc = json_pack("{s:O}", "items", items);
-        rc = doc ? ks_print_json(doc) : KS_EXIT_FAIL;
-        json_decref(doc);
-    } else {
-        ks_table *t = ks_external_table_new();
-        size_t i;
-        json_t *key;
-        json_array_foreach(items, i, key)
-            ks_external_table_add(t, key);
-        rc = ks_table_print(t, stdout) == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
-        ks_table_free(t);
-    }
-    json_decref(items);
-    json_decref(next);
-    return rc;
+    return ks_client_list_print(c, a, &path, limit, 0, ks_external_table_new(), ks_external_table_add, "external keys");
 }
 
 int ks_cmd_external_add(ks_client *c, const ks_args *a)
