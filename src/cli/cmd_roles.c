@@ -14,11 +14,10 @@ static const char *const ROLE_HEADERS[] = {"NAME", "BUILTIN", "RESOURCES"};
 
 static void roles_table_add(ks_table *t, const json_t *role)
 {
-    char resources[4096];
-    json_t *builtin = json_object_get(role, "builtin");
-    ks_table_add(t, ks_json_str(role, "name", NULL));
-    ks_table_add(t, json_is_boolean(builtin) ? (json_is_true(builtin) ? "yes" : "no") : NULL);
-    ks_table_add(t, ks_join_strings(json_object_get(role, "resources"), resources, sizeof resources));
+    static const ks_field ROW[] = {
+        {NULL, "name", KS_FIELD_TEXT}, {NULL, "builtin", KS_FIELD_YES_NO}, {NULL, "resources", KS_FIELD_LIST},
+    };
+    ks_table_add_fields(t, role, ROW, sizeof ROW / sizeof *ROW);
 }
 
 /* One role: a line of text then its table row; or its JSON. */

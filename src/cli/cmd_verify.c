@@ -12,7 +12,12 @@
 /* The verdict as labelled lines. */
 static int print_verdict(const json_t *v)
 {
-    char roles[2048], resources[4096];
+    static const ks_field VALID[] = {
+        {"Key:", "key", KS_FIELD_TEXT},         {"Account:", "account", KS_FIELD_TEXT},
+        {"Target account:", "target_account", KS_FIELD_TEXT}, {"Token:", "token", KS_FIELD_TEXT},
+        {"Roles:", "roles", KS_FIELD_LIST},     {"Resources:", "resources", KS_FIELD_LIST},
+        {"Outdated:", "outdated", KS_FIELD_YES_NO},
+    };
     ks_table *t = ks_table_new(2, NULL);
     int valid = json_is_true(json_object_get(v, "valid"));
     ks_table_add(t, "Valid:");
@@ -21,21 +26,7 @@ static int print_verdict(const json_t *v)
         ks_table_add(t, "Reason:");
         ks_table_add(t, ks_json_str(v, "reason", NULL));
     } else {
-        json_t *outdated = json_object_get(v, "outdated");
-        ks_table_add(t, "Key:");
-        ks_table_add(t, ks_json_str(v, "key", NULL));
-        ks_table_add(t, "Account:");
-        ks_table_add(t, ks_json_str(v, "account", NULL));
-        ks_table_add(t, "Target account:");
-        ks_table_add(t, ks_json_str(v, "target_account", NULL));
-        ks_table_add(t, "Token:");
-        ks_table_add(t, ks_json_str(v, "token", NULL));
-        ks_table_add(t, "Roles:");
-        ks_table_add(t, ks_join_strings(json_object_get(v, "roles"), roles, sizeof roles));
-        ks_table_add(t, "Resources:");
-        ks_table_add(t, ks_join_strings(json_object_get(v, "resources"), resources, sizeof resources));
-        ks_table_add(t, "Outdated:");
-        ks_table_add(t, json_is_boolean(outdated) ? (json_is_true(outdated) ? "yes" : "no") : NULL);
+        ks_table_add_fields(t, v, VALID, sizeof VALID / sizeof *VALID);
     }
     int rc = ks_table_print(t, stdout);
     ks_table_free(t);

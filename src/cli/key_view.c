@@ -49,6 +49,33 @@ static const char *token_slots(const json_t *key, char *buf, size_t n)
     return buf[0] ? buf : "-";
 }
 
+void ks_table_add_fields(ks_table *t, const json_t *obj, const ks_field *fields, size_t n)
+{
+    char list[4096];
+    for (size_t i = 0; i < n; i++) {
+        if (fields[i].label)
+            ks_table_add(t, fields[i].label);
+        switch (fields[i].kind) {
+        case KS_FIELD_LIST:
+            ks_table_add(t, ks_join_strings(json_object_get(obj, fields[i].name), list, sizeof list));
+            break;
+        case KS_FIELD_YES_NO:
+            ks_table_add(t, yes_no(obj, fields[i].name));
+            break;
+        default:
+            ks_table_add(t, ks_json_str(obj, fields[i].name, NULL));
+        }
+    }
+}
+
+/* What a key row shows after its key id (and an external key's account). */
+static const ks_field KEY_ROW[] = {
+    {NULL, "name", KS_FIELD_TEXT},           {NULL, "roles", KS_FIELD_LIST},
+    {NULL, "status", KS_FIELD_TEXT},         {NULL, "created_at", KS_FIELD_TEXT},
+    {NULL, "outdated", KS_FIELD_YES_NO},     {NULL, "renewal_alert", KS_FIELD_TEXT},
+};
+#define N_KEY_ROW (sizeof KEY_ROW / sizeof *KEY_ROW)
+
 ks_table *ks_keys_table_new(void)
 {
     return ks_table_new(8, KEY_HEADERS);
@@ -56,14 +83,9 @@ ks_table *ks_keys_table_new(void)
 
 void ks_keys_table_add(ks_table *t, const json_t *key)
 {
-    char roles[2048], slots[64];
+    char slots[64];
     ks_table_add(t, ks_json_str(key, "key", NULL));
-    ks_table_add(t, ks_json_str(key, "name", NULL));
-    ks_table_add(t, ks_join_strings(json_object_get(key, "roles"), roles, sizeof roles));
-    ks_table_add(t, ks_json_str(key, "status", NULL));
-    ks_table_add(t, ks_json_str(key, "created_at", NULL));
-    ks_table_add(t, yes_no(key, "outdated"));
-    ks_table_add(t, ks_json_str(key, "renewal_alert", NULL));
+    ks_table_add_fields(t, key, KEY_ROW, N_KEY_ROW);
     ks_table_add(t, token_slots(key, slots, sizeof slots));
 }
 
@@ -74,41 +96,26 @@ ks_table *ks_external_table_new(void)
 
 void ks_external_table_add(ks_table *t, const json_t *key)
 {
-    char roles[2048], account[KS_CLIENT_ACCOUNT_MAX + 1];
+    char account[KS_CLIENT_ACCOUNT_MAX + 1];
     const char *id = ks_json_str(key, "key", NULL);
     const char *home = ks_json_str(key, "account", NULL);
     if (!home && id && ks_key_id_account(id, account) == 0)
         home = account;
     ks_table_add(t, id);
     ks_table_add(t, home);
-    ks_table_add(t, ks_json_str(key, "name", NULL));
-    ks_table_add(t, ks_join_strings(json_object_get(key, "roles"), roles, sizeof roles));
-    ks_table_add(t, ks_json_str(key, "status", NULL));
-    ks_table_add(t, ks_json_str(key, "created_at", NULL));
-    ks_table_add(t, yes_no(key, "outdated"));
-    ks_table_add(t, ks_json_str(key, "renewal_alert", NULL));
+    ks_table_add_fields(t, key, KEY_ROW, N_KEY_ROW);
 }
 
 int ks_key_print_detail(const json_t *key)
 {
-    char roles[2048];
+    static const ks_field DETAIL[] = {
+        {"Key:", "key", KS_FIELD_TEXT},          {"Name:", "name", KS_FIELD_TEXT},
+        {"Type:", "type", KS_FIELD_TEXT},        {"Roles:", "roles", KS_FIELD_LIST},
+        {"Status:", "status", KS_FIELD_TEXT},    {"Created:", "created_at", KS_FIELD_TEXT},
+        {"Outdated:", "outdated", KS_FIELD_YES_NO}, {"Renewal alert:", "renewal_alert", KS_FIELD_TEXT},
+    };
     ks_table *f = ks_table_new(2, NULL);
-    ks_table_add(f, "Key:");
-    ks_table_add(f, ks_json_str(key, "key", NULL));
-    ks_table_add(f, "Name:");
-    ks_table_add(f, ks_json_str(key, "name", NULL));
-    ks_table_add(f, "Type:");
-    ks_table_add(f, ks_json_str(key, "type", NULL));
-    ks_table_add(f, "Roles:");
-    ks_table_add(f, ks_join_strings(json_object_get(key, "roles"), roles, sizeof roles));
-    ks_table_add(f, "Status:");
-    ks_table_add(f, ks_json_str(key, "status", NULL));
-    ks_table_add(f, "Created:");
-    ks_table_add(f, ks_json_str(key, "created_at", NULL));
-    ks_table_add(f, "Outdated:");
-    ks_table_add(f, yes_no(key, "outdated"));
-    ks_table_add(f, "Renewal alert:");
-    ks_table_add(f, ks_json_str(key, "renewal_alert", NULL));
+    ks_table_add_fields(f, key, DETAIL, sizeof DETAIL / sizeof *DETAIL);
     int rc = ks_table_print(f, stdout);
     ks_table_free(f);
     json_t *tokens = json_object_get(key, "tokens");

@@ -15,6 +15,20 @@
 /* "a, b, c" from an array of strings, "-" when empty; into buf (size n). */
 const char *ks_join_strings(const json_t *arr, char *buf, size_t n);
 
+/* One field of an API object shown as a table cell: its text, its array of
+ * strings joined by ", " ("-" when empty), or a boolean as yes / no. A
+ * missing or mistyped field shows as "-". */
+typedef enum { KS_FIELD_TEXT, KS_FIELD_LIST, KS_FIELD_YES_NO } ks_field_kind;
+typedef struct {
+    const char *label; /* "Key:" for labelled rows, NULL in table rows */
+    const char *name;  /* the JSON member */
+    ks_field_kind kind;
+} ks_field;
+
+/* Adds the cells of fields[0..n) of obj to t, each after its label when the
+ * field has one (two-column "Label: value" tables). */
+void ks_table_add_fields(ks_table *t, const json_t *obj, const ks_field *fields, size_t n);
+
 /* Tables of keys: KEY NAME ROLES STATUS CREATED OUTDATED ALERT TOKENS. */
 ks_table *ks_keys_table_new(void);
 void ks_keys_table_add(ks_table *t, const json_t *key);
