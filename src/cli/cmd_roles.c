@@ -44,6 +44,24 @@ int ks_cmd_roles_list(ks_client *c, const ks_args *a)
     return ks_client_list_print(c, a, &path, limit, 0, ks_table_new(3, ROLE_HEADERS), roles_table_add, "roles");
 }
 
+/* Sends body (consumed) to the role collection or to role `item`, then
+ * prints "<done> role '<name>'." (fallback when the answer has no name)
+ * and the role. */
+static int send_role(ks_client *c, const char *method, const char *item, json_t *body, const char *done,
+                     const char *fallback)
+{
+    int rc;
+    json_t *role = ks_client_call_item(c, method, "roles", item, NULL, body, &rc);
+    json_decref(body);
+    if (!role)
+        return rc;
+    char message[512];
+    snprintf(message, sizeof message, "%s role '%s'.", done, ks_json_str(role, "name", fallback));
+    rc = print_role(c, role, message);
+    json_decref(role);
+    return rc;
+}
+
 int ks_cmd_roles_create(ks_client *c, const ks_args *a)
 {
     if (!ks_args_has(a, "resource"))
@@ -56,15 +74,7 @@ int ks_cmd_roles_create(ks_client *c, const ks_args *a)
         fprintf(stderr, "keystile: NAME and --resource must be UTF-8 text\n");
         return KS_EXIT_USAGE;
     }
-    json_t *role = ks_client_call_item(c, "POST", "roles", NULL, NULL, body, &rc);
-    json_decref(body);
-    if (!role)
-        return rc;
-    char message[512];
-    snprintf(message, sizeof message, "Created role '%s'.", ks_json_str(role, "name", a->positional));
-    rc = print_role(c, role, message);
-    json_decref(role);
-    return rc;
+    return send_role(c, "POST", NULL, body, "Created", a->positional);
 }
 
 int ks_cmd_roles_edit(ks_client *c, const ks_args *a)
@@ -87,15 +97,7 @@ int ks_cmd_roles_edit(ks_client *c, const ks_args *a)
         fprintf(stderr, "keystile: --name and --resource must be UTF-8 text\n");
         return KS_EXIT_USAGE;
     }
-    json_t *role = ks_client_call_item(c, "PATCH", "roles", a->positional, NULL, body, &rc);
-    json_decref(body);
-    if (!role)
-        return rc;
-    char message[512];
-    snprintf(message, sizeof message, "Updated role '%s'.", ks_json_str(role, "name", a->positional));
-    rc = print_role(c, role, message);
-    json_decref(role);
-    return rc;
+    return send_role(c, "PATCH", a->positional, body, "Updated", a->positional);
 }
 
 int ks_cmd_roles_delete(ks_client *c, const ks_args *a)
