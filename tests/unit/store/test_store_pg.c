@@ -179,14 +179,14 @@ static ks_audit_entry audit(const char *account, const char *action)
     return a;
 }
 
-static int make_account(ks_store *s, const char *account)
+static int make_account_on(ks_store *s, const char *account)
 {
     ks_settings st = KS_SETTINGS_DEFAULT;
     ks_audit_entry a = audit(account, "account.create");
     return s->ops->account_create(s, account, &st, NULL, &a);
 }
 
-static int put_key(ks_store *s, const char *account, int n)
+static int put_key_on(ks_store *s, const char *account, int n)
 {
     ks_key k = {0};
     snprintf(k.key_id, sizeof k.key_id, "%s", key_id_of(account, n));
@@ -256,7 +256,7 @@ static void test_newer_schema_refused(void)
 static void test_migration_from_2_audit_via_address(void)
 {
     fresh(1);
-    ASSERT_EQ_INT(make_account(ST[0], "acme"), KS_OK);
+    ASSERT_EQ_INT(make_account_on(ST[0], "acme"), KS_OK);
     close_stores();
     ASSERT_EQ_INT(admin("", "ALTER TABLE audit DROP COLUMN via, DROP COLUMN address;"
                             "DROP INDEX sessions_by_created; ALTER TABLE sessions DROP COLUMN token_hash;"
@@ -360,9 +360,9 @@ static void test_change_log_kinds(void)
     int64_t head = -1;
     ASSERT_EQ_INT(s->ops->changes_head(s, &head), KS_OK);
     ASSERT_EQ_INT(head, 0);
-    ASSERT_EQ_INT(make_account(s, "acme"), KS_OK);
-    ASSERT_EQ_INT(make_account(s, "beta"), KS_OK);
-    ASSERT_EQ_INT(put_key(s, "beta", 1), KS_OK);
+    ASSERT_EQ_INT(make_account_on(s, "acme"), KS_OK);
+    ASSERT_EQ_INT(make_account_on(s, "beta"), KS_OK);
+    ASSERT_EQ_INT(put_key_on(s, "beta", 1), KS_OK);
     ASSERT_EQ_INT(set_active(s, "beta", 1, 0), KS_OK);
     ks_audit_entry a = audit("beta", "x");
     ks_digest d = digest(77);
@@ -387,7 +387,7 @@ static void test_change_log_kinds(void)
     snprintf(lu.key_id, sizeof lu.key_id, "%s", key_id_of("beta", 1));
     ASSERT_EQ_INT(s->ops->last_used_flush(s, &lu, 1), KS_OK);
     ASSERT_EQ_INT(set_active(s, "acme", 42, 0), KS_ERR_NOT_FOUND);
-    ASSERT_EQ_INT(make_account(s, "acme"), KS_ERR_NAME_TAKEN);
+    ASSERT_EQ_INT(make_account_on(s, "acme"), KS_ERR_NAME_TAKEN);
     ASSERT_EQ_INT(s->ops->key_delete(s, "beta", key_id_of("beta", 1), &a), KS_OK);
 
     changes *c = all_changes(s, 0);
@@ -414,9 +414,9 @@ static void test_changes_paging_and_compaction(void)
 {
     fresh(1);
     ks_store *s = ST[0];
-    ASSERT_EQ_INT(make_account(s, "acme"), KS_OK);
+    ASSERT_EQ_INT(make_account_on(s, "acme"), KS_OK);
     for (int i = 1; i <= 3; i++)
-        ASSERT_EQ_INT(put_key(s, "acme", i), KS_OK);
+        ASSERT_EQ_INT(put_key_on(s, "acme", i), KS_OK);
     for (int round = 0; round < 3; round++)
         for (int i = 1; i <= 3; i++)
             ASSERT_EQ_INT(set_active(s, "acme", i, round % 2), KS_OK);
@@ -475,9 +475,9 @@ static void *writer_thread(void *arg)
 static void test_no_change_missed_under_concurrency(void)
 {
     fresh(3);
-    ASSERT_EQ_INT(make_account(ST[0], "acme"), KS_OK);
+    ASSERT_EQ_INT(make_account_on(ST[0], "acme"), KS_OK);
     for (int i = 1; i <= 10; i++)
-        ASSERT_EQ_INT(put_key(ST[0], "acme", i), KS_OK);
+        ASSERT_EQ_INT(put_key_on(ST[0], "acme", i), KS_OK);
     int64_t after, start;
     ASSERT_EQ_INT(ST[2]->ops->changes_head(ST[2], &after), KS_OK);
     start = after;
@@ -531,8 +531,8 @@ static void *renew_thread(void *arg)
 static void test_concurrent_renewals_two_nodes(void)
 {
     fresh(2);
-    ASSERT_EQ_INT(make_account(ST[0], "acme"), KS_OK);
-    ASSERT_EQ_INT(put_key(ST[0], "acme", 1), KS_OK);
+    ASSERT_EQ_INT(make_account_on(ST[0], "acme"), KS_OK);
+    ASSERT_EQ_INT(put_key_on(ST[0], "acme", 1), KS_OK);
     for (int round = 0; round < 15; round++) {
         renew_arg r[2] = {{ST[0], -1, 100 + 2 * round}, {ST[1], -1, 101 + 2 * round}};
         pthread_t t[2];
@@ -555,34 +555,34 @@ static void test_concurrent_renewals_two_nodes(void)
 static void test_reconnects_after_backend_killed(void)
 {
     fresh(1);
-    ASSERT_EQ_INT(make_account(ST[0], "acme"), KS_OK);
+    ASSERT_EQ_INT(make_account_on(ST[0], "acme"), KS_OK);
     /* With a timeout, pg_terminate_backend waits until the backend is gone. */
     ASSERT_EQ_INT(admin("", "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
                             " WHERE application_name = 'keystile' AND pid <> pg_backend_pid()"), 0);
     /* The dead idle connection is noticed at BEGIN and replaced at once. */
     ks_settings st;
     ASSERT_EQ_INT(ST[0]->ops->settings_get(ST[0], "acme", &st), KS_OK);
-    ASSERT_EQ_INT(put_key(ST[0], "acme", 1), KS_OK);
+    ASSERT_EQ_INT(put_key_on(ST[0], "acme", 1), KS_OK);
 }
 
 static void test_database_down_then_back(void)
 {
     fresh(1);
     ks_store *s = ST[0];
-    ASSERT_EQ_INT(make_account(s, "acme"), KS_OK);
+    ASSERT_EQ_INT(make_account_on(s, "acme"), KS_OK);
     ASSERT_EQ_INT(cluster("stop", 0), 0);
     ks_settings st;
     double t0 = now_s();
     ASSERT_EQ_INT(s->ops->settings_get(s, "acme", &st), KS_ERR_STORAGE);
     for (int i = 0; i < 20; i++) /* fails fast, again and again */
-        ASSERT_EQ_INT(put_key(s, "acme", 100 + i), KS_ERR_STORAGE);
+        ASSERT_EQ_INT(put_key_on(s, "acme", 100 + i), KS_ERR_STORAGE);
     ASSERT(now_s() - t0 < 1.0);
     ASSERT_EQ_INT(s->ops->changes_wait(s, 50, -1), KS_ERR_STORAGE);
     ASSERT_EQ_INT(cluster("restart", 0), 0);
     int rc = KS_ERR_STORAGE;
     t0 = now_s();
     while (rc != KS_OK && now_s() - t0 < 5) {
-        rc = put_key(s, "acme", 1);
+        rc = put_key_on(s, "acme", 1);
         if (rc != KS_OK)
             usleep(50 * 1000);
     }
