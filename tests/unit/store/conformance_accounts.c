@@ -4,7 +4,7 @@
  */
 #include <stdlib.h>
 
-#include "conformance_util.h" /* last: its short names are macros */
+#include "conformance_util.h" /* brings unit.h, pointed at conf_jmp */
 
 /* ============================================================ accounts */
 
@@ -12,7 +12,7 @@ static void test_account_create(void)
 {
     ASSERT_EQ_INT(make_account("acme", 6, 1), KS_OK);
     ks_settings st = {0, 0};
-    ASSERT_EQ_INT(S->ops->settings_get(S, "acme", &st), KS_OK);
+    ASSERT_EQ_INT(store->ops->settings_get(store, "acme", &st), KS_OK);
     ASSERT_EQ_INT(st.token_duration_months, 6);
     ASSERT_EQ_INT(st.enforce_duration, 1);
 
@@ -65,13 +65,13 @@ static void test_account_create_name_taken(void)
     ks_key owner;
     key_build(&owner, "acme", 77, "Second owner", R("Owner"), T0 + DAY);
     ks_audit_entry a = aud("acme", "account.create", "acme");
-    ASSERT_EQ_INT(S->ops->account_create(S, "acme", &st, &owner, &a), KS_ERR_NAME_TAKEN);
+    ASSERT_EQ_INT(store->ops->account_create(store, "acme", &st, &owner, &a), KS_ERR_NAME_TAKEN);
     /* Nothing of the second attempt was written. */
     int rc;
     ASSERT(get_key("acme", kid("acme", 77), &rc) == NULL);
     ASSERT_EQ_INT(rc, KS_ERR_NOT_FOUND);
     ks_settings got;
-    ASSERT_EQ_INT(S->ops->settings_get(S, "acme", &got), KS_OK);
+    ASSERT_EQ_INT(store->ops->settings_get(store, "acme", &got), KS_OK);
     ASSERT_EQ_INT(got.token_duration_months, 3);
     ASSERT_EQ_INT(got.enforce_duration, 0);
     ASSERT_EQ_INT(audit_count("acme"), audits);
@@ -83,7 +83,7 @@ static void test_account_create_name_taken(void)
 static void assert_no_account(const char *account, const char *owner_id)
 {
     ks_settings st;
-    ASSERT_EQ_INT(S->ops->settings_get(S, account, &st), KS_ERR_NOT_FOUND);
+    ASSERT_EQ_INT(store->ops->settings_get(store, account, &st), KS_ERR_NOT_FOUND);
     int rc;
     ASSERT(get_key(account, owner_id, &rc) == NULL);
     ASSERT_EQ_INT(rc, KS_ERR_NOT_FOUND);
@@ -100,7 +100,7 @@ static void test_account_create_rollback(void)
     ks_key owner;
     key_build(&owner, "acme", 0, "Owner key", R("Owner", "No such role"), T0);
     ks_audit_entry a = aud("acme", "account.create", "acme");
-    ASSERT_EQ_INT(S->ops->account_create(S, "acme", &st, &owner, &a), KS_ERR_INVALID);
+    ASSERT_EQ_INT(store->ops->account_create(store, "acme", &st, &owner, &a), KS_ERR_INVALID);
     assert_no_account("acme", kid("acme", 0));
 
     /* 2. The owner key id is already taken (by a key of another account):
@@ -110,7 +110,7 @@ static void test_account_create_rollback(void)
     snprintf(owner.key_id, sizeof owner.key_id, "%s", kid("beta", 0));
     snprintf(owner.account, sizeof owner.account, "acme");
     a = aud("acme", "account.create", "acme");
-    ASSERT(S->ops->account_create(S, "acme", &st, &owner, &a) != KS_OK);
+    ASSERT(store->ops->account_create(store, "acme", &st, &owner, &a) != KS_OK);
     assert_no_account("acme", kid("acme", 0));
     /* beta's key is untouched. */
     ks_key *b = must_get_key("beta", kid("beta", 0));
@@ -120,7 +120,7 @@ static void test_account_create_rollback(void)
     ASSERT_EQ_INT(make_account("acme", 6, 0), KS_OK);
     ASSERT_EQ_INT(get_roles("acme", NULL)->n, 2);
     ASSERT_EQ_INT(audit_count("acme"), 1);
-    ASSERT_EQ_INT(S->ops->settings_get(S, "acme", &st), KS_OK);
+    ASSERT_EQ_INT(store->ops->settings_get(store, "acme", &st), KS_OK);
     ASSERT_EQ_INT(st.token_duration_months, 6);
 }
 
@@ -138,10 +138,10 @@ static void test_accounts_are_isolated(void)
     ASSERT_EQ_INT(count_all("acme", NULL, -1, -1, T0), 2);
     ASSERT_EQ_INT(count_all("beta", NULL, -1, -1, T0), 2);
     ks_settings st;
-    ASSERT_EQ_INT(S->ops->settings_get(S, "acme", &st), KS_OK);
+    ASSERT_EQ_INT(store->ops->settings_get(store, "acme", &st), KS_OK);
     ASSERT_EQ_INT(st.token_duration_months, 3);
     ASSERT_EQ_INT(st.enforce_duration, 0);
-    ASSERT_EQ_INT(S->ops->settings_get(S, "beta", &st), KS_OK);
+    ASSERT_EQ_INT(store->ops->settings_get(store, "beta", &st), KS_OK);
     ASSERT_EQ_INT(st.token_duration_months, 6);
     ASSERT_EQ_INT(st.enforce_duration, 1);
     ASSERT_EQ_INT(audit_count("acme"), 2);
@@ -157,22 +157,22 @@ static void test_settings_get_put(void)
     size_t before = audit_count("acme");
     ks_settings want = {6, 1};
     ks_audit_entry a = aud("acme", "settings.update", "acme");
-    ASSERT_EQ_INT(S->ops->settings_put(S, "acme", &want, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->settings_put(store, "acme", &want, &a), KS_OK);
     expect_audit("acme", before, "settings.update", "acme");
     ks_settings got = {0, 0};
-    ASSERT_EQ_INT(S->ops->settings_get(S, "acme", &got), KS_OK);
+    ASSERT_EQ_INT(store->ops->settings_get(store, "acme", &got), KS_OK);
     ASSERT_EQ_INT(got.token_duration_months, 6);
     ASSERT_EQ_INT(got.enforce_duration, 1);
     /* The other account is untouched. */
-    ASSERT_EQ_INT(S->ops->settings_get(S, "beta", &got), KS_OK);
+    ASSERT_EQ_INT(store->ops->settings_get(store, "beta", &got), KS_OK);
     ASSERT_EQ_INT(got.token_duration_months, 3);
     ASSERT_EQ_INT(got.enforce_duration, 0);
     /* And back. */
     want.token_duration_months = 3;
     want.enforce_duration = 0;
     a = aud("acme", "settings.update", "acme");
-    ASSERT_EQ_INT(S->ops->settings_put(S, "acme", &want, &a), KS_OK);
-    ASSERT_EQ_INT(S->ops->settings_get(S, "acme", &got), KS_OK);
+    ASSERT_EQ_INT(store->ops->settings_put(store, "acme", &want, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->settings_get(store, "acme", &got), KS_OK);
     ASSERT_EQ_INT(got.token_duration_months, 3);
     ASSERT_EQ_INT(got.enforce_duration, 0);
     ASSERT_EQ_INT(audit_count("acme"), before + 2);
@@ -182,12 +182,12 @@ static void test_settings_unknown_account(void)
 {
     ASSERT_EQ_INT(make_account("acme", 3, 0), KS_OK);
     ks_settings got = {0, 0};
-    ASSERT_EQ_INT(S->ops->settings_get(S, "ghost", &got), KS_ERR_NOT_FOUND);
+    ASSERT_EQ_INT(store->ops->settings_get(store, "ghost", &got), KS_ERR_NOT_FOUND);
     ks_settings want = {6, 1};
     ks_audit_entry a = aud("ghost", "settings.update", "ghost");
-    ASSERT_EQ_INT(S->ops->settings_put(S, "ghost", &want, &a), KS_ERR_NOT_FOUND);
+    ASSERT_EQ_INT(store->ops->settings_put(store, "ghost", &want, &a), KS_ERR_NOT_FOUND);
     ASSERT_EQ_INT(audit_count("ghost"), 0); /* a failed write writes no audit */
-    ASSERT_EQ_INT(S->ops->settings_get(S, "ghost", &got), KS_ERR_NOT_FOUND);
+    ASSERT_EQ_INT(store->ops->settings_get(store, "ghost", &got), KS_ERR_NOT_FOUND);
 }
 
 /* ================================================================ roles */
@@ -348,17 +348,17 @@ static void test_role_delete(void)
 
     /* Held by a key: ROLE_IN_USE, nothing changes. */
     a = aud("acme", "role.delete", "Reader");
-    ASSERT_EQ_INT(S->ops->role_delete(S, "acme", "Reader", &a), KS_ERR_ROLE_IN_USE);
+    ASSERT_EQ_INT(store->ops->role_delete(store, "acme", "Reader", &a), KS_ERR_ROLE_IN_USE);
     /* Built-in: BUILTIN_ROLE (even when no key holds it). */
     a = aud("acme", "role.delete", "Owner");
-    ASSERT_EQ_INT(S->ops->role_delete(S, "acme", "Owner", &a), KS_ERR_BUILTIN_ROLE);
+    ASSERT_EQ_INT(store->ops->role_delete(store, "acme", "Owner", &a), KS_ERR_BUILTIN_ROLE);
     a = aud("acme", "role.delete", "User Administrator - RESTRICTED");
-    ASSERT_EQ_INT(S->ops->role_delete(S, "acme", "User Administrator - RESTRICTED", &a),
+    ASSERT_EQ_INT(store->ops->role_delete(store, "acme", "User Administrator - RESTRICTED", &a),
                   KS_ERR_BUILTIN_ROLE);
     a = aud("acme", "role.delete", "Nope");
-    ASSERT_EQ_INT(S->ops->role_delete(S, "acme", "Nope", &a), KS_ERR_NOT_FOUND);
+    ASSERT_EQ_INT(store->ops->role_delete(store, "acme", "Nope", &a), KS_ERR_NOT_FOUND);
     a = aud("ghost", "role.delete", "Reader");
-    ASSERT_EQ_INT(S->ops->role_delete(S, "ghost", "Reader", &a), KS_ERR_NOT_FOUND);
+    ASSERT_EQ_INT(store->ops->role_delete(store, "ghost", "Reader", &a), KS_ERR_NOT_FOUND);
     ASSERT_EQ_INT(audit_count("acme"), before);
     ASSERT_EQ_INT(get_roles("acme", NULL)->n, 3);
     ASSERT_SET(&must_get_key("acme", kid("acme", 1))->roles, R("Owner", "Reader"));
@@ -367,10 +367,10 @@ static void test_role_delete(void)
     ks_strlist owner_only = slist(R("Owner"));
     ks_key_patch p = {NULL, &owner_only, -1};
     a = aud("acme", "key.update", kid("acme", 1));
-    ASSERT_EQ_INT(S->ops->key_update(S, "acme", kid("acme", 1), &p, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", kid("acme", 1), &p, &a), KS_OK);
     before = audit_count("acme");
     a = aud("acme", "role.delete", "Reader");
-    ASSERT_EQ_INT(S->ops->role_delete(S, "acme", "Reader", &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->role_delete(store, "acme", "Reader", &a), KS_OK);
     expect_audit("acme", before, "role.delete", "Reader");
     role_set *roles = get_roles("acme", NULL);
     ASSERT_EQ_INT(roles->n, 2);
@@ -381,7 +381,7 @@ static void test_role_delete(void)
     /* Deleted: cannot be granted, delete again is NOT_FOUND. */
     ASSERT_EQ_INT(put_key("acme", 2, "x", R("Reader"), T0), KS_ERR_INVALID);
     a = aud("acme", "role.delete", "Reader");
-    ASSERT_EQ_INT(S->ops->role_delete(S, "acme", "Reader", &a), KS_ERR_NOT_FOUND);
+    ASSERT_EQ_INT(store->ops->role_delete(store, "acme", "Reader", &a), KS_ERR_NOT_FOUND);
     /* Created again, it starts from its new resources only. */
     ASSERT_EQ_INT(create_role("acme", "Reader", R("new.one")), KS_OK);
     ASSERT_SET(&find_role(get_roles("acme", NULL), "Reader")->resources, R("new.one"));
@@ -400,7 +400,7 @@ static void test_audit_list(void)
     ks_audit_entry a = aud("acme", "settings.update", "acme");
     a.actor = kid("acme", 0);
     a.detail = "{\"token_duration_months\":6}";
-    ASSERT_EQ_INT(S->ops->settings_put(S, "acme", &st, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->settings_put(store, "acme", &st, &a), KS_OK);
 
     audit_set *all = get_audit("acme", 100);
     ASSERT_EQ_INT(all->n, 4);
@@ -453,9 +453,9 @@ static void test_audit_not_written_by_failed_writes(void)
     ks_strlist bad = slist(R("Nope"));
     ks_key_patch p = {"y", &bad, -1};
     ks_audit_entry a = aud("acme", "key.update", id);
-    ASSERT_EQ_INT(S->ops->key_update(S, "acme", id, &p, &a), KS_ERR_INVALID);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", id, &p, &a), KS_ERR_INVALID);
     a = aud("acme", "key.delete", "x");
-    ASSERT_EQ_INT(S->ops->key_delete(S, "acme", kid("acme", 77), &a), KS_ERR_NOT_FOUND);
+    ASSERT_EQ_INT(store->ops->key_delete(store, "acme", kid("acme", 77), &a), KS_ERR_NOT_FOUND);
     ASSERT_EQ_INT(apply("acme", id, KS_SLOT_OP_DELETE_OLD, NULL, T0), KS_ERR_NO_OLD_TOKEN);
     ASSERT_EQ_INT(apply("acme", id, KS_SLOT_OP_UNDO_RENEWAL, NULL, T0), KS_ERR_NO_OLD_TOKEN);
     ASSERT_EQ_INT(apply("acme", id, KS_SLOT_OP_RENEW_LATER, &g, T0), KS_OK);
@@ -464,7 +464,7 @@ static void test_audit_not_written_by_failed_writes(void)
     ASSERT_EQ_INT(create_role("acme", "Reader", R0), KS_ERR_NAME_TAKEN);
     ASSERT_EQ_INT(update_role("acme", "Owner", NULL, R0), KS_ERR_BUILTIN_ROLE);
     a = aud("acme", "role.delete", "Reader");
-    ASSERT_EQ_INT(S->ops->role_delete(S, "acme", "Reader", &a), KS_ERR_ROLE_IN_USE);
+    ASSERT_EQ_INT(store->ops->role_delete(store, "acme", "Reader", &a), KS_ERR_ROLE_IN_USE);
     ASSERT_EQ_INT(audit_count("acme"), before);
     audit_set *last = get_audit("acme", 1);
     ASSERT_EQ_STR(last->items[0].action, "key.renew");

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conformance_util.h" /* last: its short names are macros */
+#include "conformance_util.h" /* brings unit.h, pointed at conf_jmp */
 
 static void page_free(void *p)
 {
@@ -24,7 +24,7 @@ static ks_audit_page *audit_page(const char *account, int limit, int64_t before,
         UNIT_FAIL("out of memory in test");
     defer(p, page_free);
     ks_audit_filter f = {.before_id = before, .actor = actor, .action = action, .limit = limit};
-    int rc = S->ops->audit_list(S, account, &f, p);
+    int rc = store->ops->audit_list(store, account, &f, p);
     if (rc != KS_OK)
         UNIT_FAIL("audit_list(%s, limit %d, before %lld) = %d", account, limit, (long long)before, rc);
     return p;
@@ -38,7 +38,7 @@ static int append(const char *account, const char *actor, const char *action, co
     a.actor = actor;
     a.via = via;
     a.address = address;
-    return S->ops->audit_append(S, &a);
+    return store->ops->audit_append(store, &a);
 }
 
 static void test_audit_via_and_address_round_trip(void)
@@ -49,7 +49,7 @@ static void test_audit_via_and_address_round_trip(void)
     a.actor = kid("acme", 0);
     a.via = "session";
     a.address = "2001:db8::7";
-    ASSERT_EQ_INT(S->ops->settings_put(S, "acme", &st, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->settings_put(store, "acme", &st, &a), KS_OK);
     ASSERT_EQ_INT(append("acme", kid("acme", 0), "login.issue", "token", "192.0.2.10"), KS_OK);
 
     audit_set *all = get_audit("acme", 100);
@@ -75,7 +75,7 @@ static void test_audit_append_needs_the_account(void)
     ASSERT_EQ_INT(audit_count("ghost"), 0);
     ASSERT_EQ_INT(append("acme", "unknown", "auth.failed", "token", "127.0.0.1"), KS_OK);
     ASSERT_EQ_INT(audit_count("acme"), 2);
-    ASSERT_EQ_INT(S->ops->audit_append(S, NULL), KS_ERR_INVALID);
+    ASSERT_EQ_INT(store->ops->audit_append(store, NULL), KS_ERR_INVALID);
 }
 
 static void test_audit_pages_walk_every_entry_once(void)
@@ -164,7 +164,7 @@ static void test_audit_list_bad_limit(void)
     for (size_t i = 0; i < sizeof BAD / sizeof *BAD; i++) {
         ks_audit_filter f = {.limit = BAD[i]};
         ks_audit_page p = {0};
-        ASSERT_EQ_INT(S->ops->audit_list(S, "acme", &f, &p), KS_ERR_INVALID);
+        ASSERT_EQ_INT(store->ops->audit_list(store, "acme", &f, &p), KS_ERR_INVALID);
         ASSERT_EQ_INT(p.count, 0);
         ASSERT(p.items == NULL);
     }

@@ -9,7 +9,7 @@
  */
 #include <stdlib.h>
 
-#include "conformance_util.h" /* last: its short names are macros */
+#include "conformance_util.h" /* brings unit.h, pointed at conf_jmp */
 
 /* ------------------------------------------------------------ helpers */
 
@@ -31,7 +31,7 @@ static key_set *ext_list(const char *account)
     key_set *k = calloc(1, sizeof *k);
     if (!k)
         UNIT_FAIL("out of memory in test");
-    int rc = S->ops->external_list(S, account, &k->items, &k->n);
+    int rc = store->ops->external_list(store, account, &k->items, &k->n);
     if (rc != KS_OK) {
         k->items = NULL;
         k->n = 0;
@@ -47,7 +47,7 @@ static int ext_add(const char *account, const char *key_id, const char *const *r
 {
     ks_strlist r = slist(roles);
     ks_audit_entry a = aud(account, "external.add", key_id);
-    return S->ops->external_add(S, account, key_id, &r, now, &a);
+    return store->ops->external_add(store, account, key_id, &r, now, &a);
 }
 
 /* roles NULL = keep, status -1 = keep. */
@@ -58,19 +58,19 @@ static int ext_update(const char *account, const char *key_id, const char *const
     if (roles)
         r = slist(roles);
     ks_audit_entry a = aud(account, "external.update", key_id);
-    return S->ops->external_update(S, account, key_id, roles ? &r : NULL, status, &a);
+    return store->ops->external_update(store, account, key_id, roles ? &r : NULL, status, &a);
 }
 
 static int ext_remove(const char *account, const char *key_id)
 {
     ks_audit_entry a = aud(account, "external.remove", key_id);
-    return S->ops->external_remove(S, account, key_id, &a);
+    return store->ops->external_remove(store, account, key_id, &a);
 }
 
 static int delete_role(const char *account, const char *name)
 {
     ks_audit_entry a = aud(account, "role.delete", name);
-    return S->ops->role_delete(S, account, name, &a);
+    return store->ops->role_delete(store, account, name, &a);
 }
 
 /* The grant of `account` on the key, or the test fails. */
@@ -366,7 +366,7 @@ static void test_external_key_delete(void)
     ASSERT_EQ_INT(ext_add("beta", a2, R("Writer"), T0 + 160), KS_OK);
 
     ks_audit_entry a = aud("acme", "key.delete", a1);
-    ASSERT_EQ_INT(S->ops->key_delete(S, "acme", a1, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->key_delete(store, "acme", a1, &a), KS_OK);
     key_set *l = ext_list("beta");
     ASSERT_EQ_INT(l->n, 1);
     ASSERT_EQ_STR(l->items[0].key_id, a2);
@@ -394,8 +394,8 @@ static void test_external_load(void)
 
     /* load_all: every key once, under its home account, with its grants. */
     collector *c = new_collector();
-    ks_store_loader loader = {c, conf_on_account, conf_on_key};
-    ASSERT_EQ_INT(S->ops->load_all(S, &loader), KS_OK);
+    ks_store_loader loader = {c, collect_account, collect_key};
+    ASSERT_EQ_INT(store->ops->load_all(store, &loader), KS_OK);
     ASSERT(!c->overflow);
     ASSERT_EQ_INT(c->n_accounts, 3);
     ASSERT_EQ_INT(c->n_keys, 5);
@@ -418,7 +418,7 @@ static void test_external_load(void)
      * there (inactive grants too), with their home account and roles. */
     collector *b = new_collector();
     loader.ctx = b;
-    ASSERT_EQ_INT(S->ops->load_account(S, "beta", &loader), KS_OK);
+    ASSERT_EQ_INT(store->ops->load_account(store, "beta", &loader), KS_OK);
     ASSERT_EQ_INT(b->n_accounts, 1);
     ASSERT_EQ_STR(b->accounts[0].account, "beta");
     ASSERT_EQ_INT(b->n_keys, 2);
@@ -435,7 +435,7 @@ static void test_external_load(void)
 
     collector *gm = new_collector();
     loader.ctx = gm;
-    ASSERT_EQ_INT(S->ops->load_account(S, "gamma", &loader), KS_OK);
+    ASSERT_EQ_INT(store->ops->load_account(store, "gamma", &loader), KS_OK);
     ASSERT_EQ_INT(gm->n_keys, 2);
     k = loaded_find_key(gm, a1);
     ASSERT(k != NULL);
@@ -444,7 +444,7 @@ static void test_external_load(void)
     /* The home account loads the key once, with its grants. */
     collector *h = new_collector();
     loader.ctx = h;
-    ASSERT_EQ_INT(S->ops->load_account(S, "acme", &loader), KS_OK);
+    ASSERT_EQ_INT(store->ops->load_account(store, "acme", &loader), KS_OK);
     ASSERT_EQ_INT(h->n_keys, 3);
     k = loaded_find_key(h, a1);
     ASSERT(k != NULL);
@@ -454,7 +454,7 @@ static void test_external_load(void)
     ASSERT_EQ_INT(ext_remove("beta", a1), KS_OK);
     collector *b2 = new_collector();
     loader.ctx = b2;
-    ASSERT_EQ_INT(S->ops->load_account(S, "beta", &loader), KS_OK);
+    ASSERT_EQ_INT(store->ops->load_account(store, "beta", &loader), KS_OK);
     ASSERT_EQ_INT(b2->n_keys, 1);
     ASSERT(loaded_find_key(b2, a1) == NULL);
 }

@@ -6,7 +6,7 @@
 
 #include <stdlib.h>
 
-#include "conformance_util.h" /* last: its short names are macros */
+#include "conformance_util.h" /* brings unit.h, pointed at conf_jmp */
 
 /* ================================================================ keys */
 
@@ -15,7 +15,7 @@ static void test_key_insert_get(void)
     ASSERT_EQ_INT(make_account("acme", 3, 0), KS_OK);
     ks_role reader = {(char *)"Reader", slist(R("orders.read")), 0};
     ks_audit_entry a = aud("acme", "role.create", "Reader");
-    ASSERT_EQ_INT(S->ops->role_create(S, "acme", &reader, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->role_create(store, "acme", &reader, &a), KS_OK);
 
     size_t before = audit_count("acme");
     ASSERT_EQ_INT(put_key("acme", 1, "ERP sync", R("Reader", "User Administrator - RESTRICTED"),
@@ -43,7 +43,7 @@ static void test_key_insert_get(void)
     key_build(&k2, "acme", 2, "Caf\xc3\xa9 \xe2\x80\x94 sync", R0, T0 + 6);
     k2.active = KS_KEY_INACTIVE;
     a = aud("acme", "key.create", k2.key_id);
-    ASSERT_EQ_INT(S->ops->key_insert(S, &k2, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->key_insert(store, &k2, &a), KS_OK);
     ks_key *g2 = must_get_key("acme", kid("acme", 2));
     ASSERT_EQ_INT(g2->active, KS_KEY_INACTIVE);
     ASSERT_EQ_INT(g2->roles.count, 0);
@@ -56,7 +56,7 @@ static void test_key_insert_get(void)
     ks_digest nd = tok(kid("acme", 3), 1);
     ASSERT_EQ_INT(ks_slots_apply(&k3.slots, KS_SLOT_OP_RENEW_LATER, &nd, T0 + 9), KS_OK);
     a = aud("acme", "key.create", k3.key_id);
-    ASSERT_EQ_INT(S->ops->key_insert(S, &k3, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->key_insert(store, &k3, &a), KS_OK);
     ks_key *g3 = must_get_key("acme", kid("acme", 3));
     ks_digest od = tok(kid("acme", 3), 0);
     ASSERT(digest_eq(&g3->slots.current.hash, &nd));
@@ -89,7 +89,7 @@ static void test_key_insert_invalid_role(void)
     /* "Reader" exists in beta only: it is not a role of acme. */
     ks_role reader = {(char *)"Reader", slist(R("orders.read")), 0};
     ks_audit_entry a = aud("beta", "role.create", "Reader");
-    ASSERT_EQ_INT(S->ops->role_create(S, "beta", &reader, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->role_create(store, "beta", &reader, &a), KS_OK);
     size_t before = audit_count("acme");
     ASSERT_EQ_INT(put_key("acme", 1, "bad", R("No such role"), T0), KS_ERR_INVALID);
     ASSERT_EQ_INT(put_key("acme", 2, "bad", R("Owner", "No such role"), T0), KS_ERR_INVALID);
@@ -294,7 +294,7 @@ static void test_key_list_outdated(void)
     /* The account's duration decides: with 6 months nothing is outdated yet. */
     ks_settings six = {6, 0};
     ks_audit_entry a = aud("acme", "settings.update", "acme");
-    ASSERT_EQ_INT(S->ops->settings_put(S, "acme", &six, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->settings_put(store, "acme", &six, &a), KS_OK);
     ASSERT_EQ_INT(count_all("acme", NULL, -1, 1, exp1 + 1), 0);
     const int64_t exp6 = ks_token_expires_at(T0, 6);
     ASSERT_EQ_INT(count_all("acme", NULL, -1, 1, exp6), 0);
@@ -303,8 +303,8 @@ static void test_key_list_outdated(void)
     /* The current token decides: renewing makes the key up to date. */
     ks_digest nd = tok(kid("acme", 1), 1);
     a = aud("acme", "key.renew", kid("acme", 1));
-    ASSERT_EQ_INT(S->ops->key_apply_slots(S, "acme", kid("acme", 1), KS_SLOT_OP_RENEW_LATER, &nd,
-                                          exp6, &a, NULL), KS_OK);
+    ASSERT_EQ_INT(store->ops->key_apply_slots(store, "acme", kid("acme", 1), KS_SLOT_OP_RENEW_LATER, &nd,
+                                              exp6, &a, NULL), KS_OK);
     ASSERT_EQ_INT(count_all("acme", NULL, -1, 1, exp6 + 1), 1);
     list_all("acme", filter(NULL, -1, 1, exp6 + 1, 50), l);
     ASSERT_EQ_INT(l->n, 1);
@@ -316,7 +316,7 @@ static void test_key_update(void)
     ASSERT_EQ_INT(make_account("acme", 3, 0), KS_OK);
     ks_role reader = {(char *)"Reader", slist(R("orders.read")), 0};
     ks_audit_entry a = aud("acme", "role.create", "Reader");
-    ASSERT_EQ_INT(S->ops->role_create(S, "acme", &reader, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->role_create(store, "acme", &reader, &a), KS_OK);
     ASSERT_EQ_INT(put_key("acme", 1, "ERP sync", R("Owner"), T0), KS_OK);
     const char *id = kid("acme", 1);
     ks_key *orig = must_get_key("acme", id);
@@ -325,7 +325,7 @@ static void test_key_update(void)
     size_t before = audit_count("acme");
     ks_key_patch p = {"ERP sync (prod)", NULL, -1};
     a = aud("acme", "key.update", id);
-    ASSERT_EQ_INT(S->ops->key_update(S, "acme", id, &p, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", id, &p, &a), KS_OK);
     expect_audit("acme", before, "key.update", id);
     ks_key *k = must_get_key("acme", id);
     ASSERT_EQ_STR(k->name, "ERP sync (prod)");
@@ -338,7 +338,7 @@ static void test_key_update(void)
     /* Status only. */
     p = (ks_key_patch){NULL, NULL, KS_KEY_INACTIVE};
     a = aud("acme", "key.deactivate", id);
-    ASSERT_EQ_INT(S->ops->key_update(S, "acme", id, &p, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", id, &p, &a), KS_OK);
     k = must_get_key("acme", id);
     ASSERT_EQ_INT(k->active, KS_KEY_INACTIVE);
     ASSERT_EQ_STR(k->name, "ERP sync (prod)");
@@ -349,7 +349,7 @@ static void test_key_update(void)
     ks_strlist roles = slist(R("Reader", "User Administrator - RESTRICTED"));
     p = (ks_key_patch){NULL, &roles, -1};
     a = aud("acme", "key.update", id);
-    ASSERT_EQ_INT(S->ops->key_update(S, "acme", id, &p, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", id, &p, &a), KS_OK);
     k = must_get_key("acme", id);
     ASSERT_SET(&k->roles, R("Reader", "User Administrator - RESTRICTED"));
     ASSERT_EQ_INT(k->active, KS_KEY_INACTIVE);
@@ -358,7 +358,7 @@ static void test_key_update(void)
     roles = slist(R("Owner"));
     p = (ks_key_patch){"renamed", &roles, KS_KEY_ACTIVE};
     a = aud("acme", "key.update", id);
-    ASSERT_EQ_INT(S->ops->key_update(S, "acme", id, &p, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", id, &p, &a), KS_OK);
     k = must_get_key("acme", id);
     ASSERT_EQ_STR(k->name, "renamed");
     ASSERT_EQ_INT(k->active, KS_KEY_ACTIVE);
@@ -366,7 +366,7 @@ static void test_key_update(void)
     roles = slist(R0);
     p = (ks_key_patch){NULL, &roles, -1};
     a = aud("acme", "key.update", id);
-    ASSERT_EQ_INT(S->ops->key_update(S, "acme", id, &p, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", id, &p, &a), KS_OK);
     ASSERT_EQ_INT(must_get_key("acme", id)->roles.count, 0);
     ASSERT_EQ_INT(audit_count("acme"), before + 5);
 
@@ -390,7 +390,7 @@ static void test_key_update_errors_change_nothing(void)
     ks_strlist roles = slist(R("User Administrator - RESTRICTED", "No such role"));
     ks_key_patch p = {"changed", &roles, KS_KEY_INACTIVE};
     ks_audit_entry a = aud("acme", "key.update", id);
-    ASSERT_EQ_INT(S->ops->key_update(S, "acme", id, &p, &a), KS_ERR_INVALID);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", id, &p, &a), KS_ERR_INVALID);
     ks_key *k = must_get_key("acme", id);
     ASSERT_EQ_STR(k->name, "ERP sync");
     ASSERT_EQ_INT(k->active, KS_KEY_ACTIVE);
@@ -400,9 +400,9 @@ static void test_key_update_errors_change_nothing(void)
     /* Unknown key, and a key of another account. */
     p = (ks_key_patch){"x", NULL, -1};
     a = aud("acme", "key.update", "nope");
-    ASSERT_EQ_INT(S->ops->key_update(S, "acme", kid("acme", 99), &p, &a), KS_ERR_NOT_FOUND);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", kid("acme", 99), &p, &a), KS_ERR_NOT_FOUND);
     a = aud("beta", "key.update", id);
-    ASSERT_EQ_INT(S->ops->key_update(S, "beta", id, &p, &a), KS_ERR_NOT_FOUND);
+    ASSERT_EQ_INT(store->ops->key_update(store, "beta", id, &p, &a), KS_ERR_NOT_FOUND);
     ASSERT_EQ_STR(must_get_key("acme", id)->name, "ERP sync");
     ASSERT_EQ_INT(audit_count("acme"), before);
     ASSERT_EQ_INT(audit_count("beta"), before_beta);
@@ -414,7 +414,7 @@ static void test_key_delete(void)
     ASSERT_EQ_INT(make_account("beta", 3, 0), KS_OK);
     ks_role reader = {(char *)"Reader", slist(R("orders.read")), 0};
     ks_audit_entry a = aud("acme", "role.create", "Reader");
-    ASSERT_EQ_INT(S->ops->role_create(S, "acme", &reader, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->role_create(store, "acme", &reader, &a), KS_OK);
     ASSERT_EQ_INT(put_key("acme", 1, "to delete", R("Reader"), T0), KS_OK);
     ASSERT_EQ_INT(put_key("acme", 2, "stays", R0, T0), KS_OK);
     const char *id = kid("acme", 1);
@@ -422,13 +422,13 @@ static void test_key_delete(void)
     /* Not from another account. */
     size_t before_beta = audit_count("beta");
     a = aud("beta", "key.delete", id);
-    ASSERT_EQ_INT(S->ops->key_delete(S, "beta", id, &a), KS_ERR_NOT_FOUND);
+    ASSERT_EQ_INT(store->ops->key_delete(store, "beta", id, &a), KS_ERR_NOT_FOUND);
     ASSERT_EQ_INT(audit_count("beta"), before_beta);
     must_get_key("acme", id);
 
     size_t before = audit_count("acme");
     a = aud("acme", "key.delete", id);
-    ASSERT_EQ_INT(S->ops->key_delete(S, "acme", id, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->key_delete(store, "acme", id, &a), KS_OK);
     expect_audit("acme", before, "key.delete", id);
     int rc;
     ASSERT(get_key("acme", id, &rc) == NULL);
@@ -438,12 +438,12 @@ static void test_key_delete(void)
 
     /* Again: not found, no audit. */
     a = aud("acme", "key.delete", id);
-    ASSERT_EQ_INT(S->ops->key_delete(S, "acme", id, &a), KS_ERR_NOT_FOUND);
+    ASSERT_EQ_INT(store->ops->key_delete(store, "acme", id, &a), KS_ERR_NOT_FOUND);
     ASSERT_EQ_INT(audit_count("acme"), before + 1);
 
     /* Its grants are gone: the role it held can be deleted now. */
     a = aud("acme", "role.delete", "Reader");
-    ASSERT_EQ_INT(S->ops->role_delete(S, "acme", "Reader", &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->role_delete(store, "acme", "Reader", &a), KS_OK);
 
     /* Its token no longer takes last-used updates (and nothing breaks). */
     ks_last_used lu;
@@ -451,7 +451,7 @@ static void test_key_delete(void)
     snprintf(lu.key_id, sizeof lu.key_id, "%s", id);
     lu.hash = tok(id, 0);
     lu.last_used_at = T0 + 5;
-    ASSERT_EQ_INT(S->ops->last_used_flush(S, &lu, 1), KS_OK);
+    ASSERT_EQ_INT(store->ops->last_used_flush(store, &lu, 1), KS_OK);
     ASSERT(get_key("acme", id, &rc) == NULL);
 
     /* The id can be used again for a new key. */
@@ -473,14 +473,14 @@ static void test_last_owner(void)
     ASSERT_EQ_INT(put_key("acme", 1, "plain", R0, T0), KS_OK);
     size_t before = audit_count("acme");
     ks_audit_entry a = aud("acme", "key.delete", owner);
-    ASSERT_EQ_INT(S->ops->key_delete(S, "acme", owner, &a), KS_ERR_LAST_OWNER);
+    ASSERT_EQ_INT(store->ops->key_delete(store, "acme", owner, &a), KS_ERR_LAST_OWNER);
     ks_key_patch off = {NULL, NULL, KS_KEY_INACTIVE};
     a = aud("acme", "key.update", owner);
-    ASSERT_EQ_INT(S->ops->key_update(S, "acme", owner, &off, &a), KS_ERR_LAST_OWNER);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", owner, &off, &a), KS_ERR_LAST_OWNER);
     ks_strlist none = slist(R0);
     ks_key_patch drop = {"renamed", &none, -1};
     a = aud("acme", "key.update", owner);
-    ASSERT_EQ_INT(S->ops->key_update(S, "acme", owner, &drop, &a), KS_ERR_LAST_OWNER);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", owner, &drop, &a), KS_ERR_LAST_OWNER);
     ASSERT_EQ_INT(audit_count("acme"), before);
     ks_key *k = must_get_key("acme", owner);
     ASSERT_EQ_INT(k->active, KS_KEY_ACTIVE);
@@ -489,33 +489,33 @@ static void test_last_owner(void)
     /* Other changes of the last Owner key go on. */
     ks_key_patch rename = {"still owner", NULL, -1};
     a = aud("acme", "key.update", owner);
-    ASSERT_EQ_INT(S->ops->key_update(S, "acme", owner, &rename, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", owner, &rename, &a), KS_OK);
     ks_strlist owner_role = slist(R("Owner"));
     ks_key_patch same = {NULL, &owner_role, KS_KEY_ACTIVE};
     a = aud("acme", "key.update", owner);
-    ASSERT_EQ_INT(S->ops->key_update(S, "acme", owner, &same, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", owner, &same, &a), KS_OK);
 
     /* An external key holding Owner here does not count. */
     ks_strlist ext_roles = slist(R("Owner"));
     a = aud("acme", "external.add", kid("beta", 0));
-    ASSERT_EQ_INT(S->ops->external_add(S, "acme", kid("beta", 0), &ext_roles, T0, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->external_add(store, "acme", kid("beta", 0), &ext_roles, T0, &a), KS_OK);
     a = aud("acme", "key.delete", owner);
-    ASSERT_EQ_INT(S->ops->key_delete(S, "acme", owner, &a), KS_ERR_LAST_OWNER);
+    ASSERT_EQ_INT(store->ops->key_delete(store, "acme", owner, &a), KS_ERR_LAST_OWNER);
 
     /* With a second active Owner key, the first may go; then the second is the last. */
     ASSERT_EQ_INT(put_key("acme", 2, "second owner", R("Owner"), T0), KS_OK);
     a = aud("acme", "key.update", owner);
-    ASSERT_EQ_INT(S->ops->key_update(S, "acme", owner, &off, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", owner, &off, &a), KS_OK);
     a = aud("acme", "key.update", kid("acme", 2));
-    ASSERT_EQ_INT(S->ops->key_update(S, "acme", kid("acme", 2), &off, &a), KS_ERR_LAST_OWNER);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", kid("acme", 2), &off, &a), KS_ERR_LAST_OWNER);
     a = aud("acme", "key.delete", owner);
-    ASSERT_EQ_INT(S->ops->key_delete(S, "acme", owner, &a), KS_OK); /* inactive: not counted */
+    ASSERT_EQ_INT(store->ops->key_delete(store, "acme", owner, &a), KS_OK); /* inactive: not counted */
     a = aud("acme", "key.delete", kid("acme", 2));
-    ASSERT_EQ_INT(S->ops->key_delete(S, "acme", kid("acme", 2), &a), KS_ERR_LAST_OWNER);
+    ASSERT_EQ_INT(store->ops->key_delete(store, "acme", kid("acme", 2), &a), KS_ERR_LAST_OWNER);
     must_get_key("acme", kid("acme", 2));
     /* Keys without Owner are not guarded. */
     a = aud("acme", "key.delete", kid("acme", 1));
-    ASSERT_EQ_INT(S->ops->key_delete(S, "acme", kid("acme", 1), &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->key_delete(store, "acme", kid("acme", 1), &a), KS_OK);
 }
 
 const conf_test conf_tests_keys[] = {

@@ -9,7 +9,7 @@
  */
 #include <stdlib.h>
 
-#include "conformance_util.h" /* last: its short names are macros */
+#include "conformance_util.h" /* brings unit.h, pointed at conf_jmp */
 
 static ks_digest sess(int n)
 {
@@ -24,19 +24,19 @@ static ks_digest bound(int n)
 static int sess_create(int n, const char *key_id, int64_t now)
 {
     ks_digest h = sess(n), t = bound(n);
-    return S->ops->session_create(S, &h, key_id, &t, now);
+    return store->ops->session_create(store, &h, key_id, &t, now);
 }
 
 static int sess_touch(int n, int64_t now)
 {
     ks_digest h = sess(n);
-    return S->ops->session_touch(S, &h, now);
+    return store->ops->session_touch(store, &h, now);
 }
 
 static int sess_delete(int n)
 {
     ks_digest h = sess(n);
-    return S->ops->session_delete(S, &h);
+    return store->ops->session_delete(store, &h);
 }
 
 /* session_get into *rec (poisoned first, so a field left unset shows). */
@@ -44,7 +44,7 @@ static int sess_get(int n, ks_session_record *rec)
 {
     ks_digest h = sess(n);
     memset(rec, 0x5A, sizeof *rec);
-    return S->ops->session_get(S, &h, rec);
+    return store->ops->session_get(store, &h, rec);
 }
 
 /* Session n exists for key_id, bound to bound(n), made at `made`, last seen
@@ -111,8 +111,8 @@ static void test_session_create_get(void)
     expect_no_session(99);
     ks_digest t = tok(a1, 0), b1 = bound(1);
     ks_session_record rec;
-    ASSERT_EQ_INT(S->ops->session_get(S, &t, &rec), KS_ERR_NOT_FOUND);
-    ASSERT_EQ_INT(S->ops->session_get(S, &b1, &rec), KS_ERR_NOT_FOUND); /* nor the token it is bound to */
+    ASSERT_EQ_INT(store->ops->session_get(store, &t, &rec), KS_ERR_NOT_FOUND);
+    ASSERT_EQ_INT(store->ops->session_get(store, &b1, &rec), KS_ERR_NOT_FOUND); /* nor the token it is bound to */
 
     /* No audit, and the keys are as they were. */
     ASSERT_EQ_INT(audit_count("acme"), audits);
@@ -193,7 +193,7 @@ static void test_session_key_delete(void)
     ASSERT_EQ_INT(sess_create(3, a2, T0 + 30), KS_OK);
 
     ks_audit_entry a = aud("acme", "key.delete", a1);
-    ASSERT_EQ_INT(S->ops->key_delete(S, "acme", a1, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->key_delete(store, "acme", a1, &a), KS_OK);
     expect_no_session(1);
     expect_no_session(2);
     expect_session(3, a2, T0 + 30);
@@ -209,7 +209,7 @@ static void test_session_purge(void)
 {
     sess_fixture();
     const char *a1 = kid("acme", 1), *a2 = kid("acme", 2);
-    ASSERT_EQ_INT(S->ops->session_purge(S, T0 + 1000, T0 - 1000), KS_OK); /* nothing to purge */
+    ASSERT_EQ_INT(store->ops->session_purge(store, T0 + 1000, T0 - 1000), KS_OK); /* nothing to purge */
 
     const int64_t cut = T0 + 200;
     ASSERT_EQ_INT(sess_create(1, a1, T0 + 100), KS_OK);  /* idle since before: goes */
@@ -223,7 +223,7 @@ static void test_session_purge(void)
     ASSERT_EQ_INT(sess_touch(7, cut + 1), KS_OK);
     size_t audits = audit_count("acme");
 
-    ASSERT_EQ_INT(S->ops->session_purge(S, cut, T0 - 1000), KS_OK);
+    ASSERT_EQ_INT(store->ops->session_purge(store, cut, T0 - 1000), KS_OK);
     expect_no_session(1);
     expect_session(2, a1, T0 + 250);
     expect_session(3, a2, T0 + 300);
@@ -232,7 +232,7 @@ static void test_session_purge(void)
     expect_no_session(6);
     expect_session(7, a1, cut + 1);
     /* Purging with an earlier cutoff removes nothing more. */
-    ASSERT_EQ_INT(S->ops->session_purge(S, T0, T0 - 1000), KS_OK);
+    ASSERT_EQ_INT(store->ops->session_purge(store, T0, T0 - 1000), KS_OK);
     expect_session(2, a1, T0 + 250);
     expect_session(4, a2, cut);
     /* The keys stay, and nothing was audited. */
@@ -241,7 +241,7 @@ static void test_session_purge(void)
     ASSERT_EQ_INT(audit_count("acme"), audits);
 
     /* A cutoff after everything empties the table. */
-    ASSERT_EQ_INT(S->ops->session_purge(S, T0 + 10000, T0 - 1000), KS_OK);
+    ASSERT_EQ_INT(store->ops->session_purge(store, T0 + 10000, T0 - 1000), KS_OK);
     for (int n = 1; n <= 7; n++)
         expect_no_session(n);
 }
@@ -259,14 +259,14 @@ static void test_session_purge_by_age(void)
     ASSERT_EQ_INT(sess_create(3, a2, T0 + 300), KS_OK);  /* made after: stays */
     ASSERT_EQ_INT(sess_create(4, a2, T0 + 100), KS_OK);  /* made before, never seen again: goes */
 
-    ASSERT_EQ_INT(S->ops->session_purge(S, T0 - 1000, cut), KS_OK);
+    ASSERT_EQ_INT(store->ops->session_purge(store, T0 - 1000, cut), KS_OK);
     expect_no_session(1);
     expect_session_made(2, a1, cut, cut);
     expect_session_made(3, a2, T0 + 300, T0 + 300);
     expect_no_session(4);
     /* Both cutoffs at once: either one ends a session. */
     ASSERT_EQ_INT(sess_create(5, a2, T0 + 400), KS_OK);
-    ASSERT_EQ_INT(S->ops->session_purge(S, T0 + 350, T0 + 250), KS_OK);
+    ASSERT_EQ_INT(store->ops->session_purge(store, T0 + 350, T0 + 250), KS_OK);
     expect_no_session(2);                             /* made before T0 + 250 */
     expect_no_session(3);                             /* idle since before T0 + 350 */
     expect_session_made(5, a2, T0 + 400, T0 + 400);

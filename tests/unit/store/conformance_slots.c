@@ -4,7 +4,7 @@
  */
 #include <stdlib.h>
 
-#include "conformance_util.h" /* last: its short names are macros */
+#include "conformance_util.h" /* brings unit.h, pointed at conf_jmp */
 
 /* ============================================================ token slots */
 
@@ -128,7 +128,7 @@ static void test_slots_keep_last_used(void)
     snprintf(lu.key_id, sizeof lu.key_id, "%s", id);
     lu.hash = tok(id, 0);
     lu.last_used_at = T0 + 50;
-    ASSERT_EQ_INT(S->ops->last_used_flush(S, &lu, 1), KS_OK);
+    ASSERT_EQ_INT(store->ops->last_used_flush(store, &lu, 1), KS_OK);
     ks_digest g1 = tok(id, 1);
     ASSERT_EQ_INT(apply("acme", id, KS_SLOT_OP_RENEW_LATER, &g1, T0 + 100), KS_OK);
     ks_key *k = must_get_key("acme", id);
@@ -162,7 +162,7 @@ static void load_fixture(void)
     snprintf(lu.key_id, sizeof lu.key_id, "%s", kid("acme", 2));
     lu.hash = tok(kid("acme", 2), 0);
     lu.last_used_at = T0 + 500;
-    ASSERT_EQ_INT(S->ops->last_used_flush(S, &lu, 1), KS_OK);
+    ASSERT_EQ_INT(store->ops->last_used_flush(store, &lu, 1), KS_OK);
 }
 
 static void check_loaded_acme(const collector *c)
@@ -214,8 +214,8 @@ static void test_load_all(void)
 {
     load_fixture();
     collector *c = new_collector();
-    ks_store_loader loader = {c, conf_on_account, conf_on_key};
-    ASSERT_EQ_INT(S->ops->load_all(S, &loader), KS_OK);
+    ks_store_loader loader = {c, collect_account, collect_key};
+    ASSERT_EQ_INT(store->ops->load_all(store, &loader), KS_OK);
     ASSERT(!c->overflow);
     ASSERT_EQ_INT(c->n_accounts, 2);
     ASSERT_EQ_INT(c->n_keys, 6);
@@ -247,8 +247,8 @@ static void test_load_all(void)
 static void test_load_empty_store(void)
 {
     collector *c = new_collector();
-    ks_store_loader loader = {c, conf_on_account, conf_on_key};
-    ASSERT_EQ_INT(S->ops->load_all(S, &loader), KS_OK);
+    ks_store_loader loader = {c, collect_account, collect_key};
+    ASSERT_EQ_INT(store->ops->load_all(store, &loader), KS_OK);
     ASSERT_EQ_INT(c->calls, 0);
 }
 
@@ -256,8 +256,8 @@ static void test_load_account(void)
 {
     load_fixture();
     collector *c = new_collector();
-    ks_store_loader loader = {c, conf_on_account, conf_on_key};
-    ASSERT_EQ_INT(S->ops->load_account(S, "acme", &loader), KS_OK);
+    ks_store_loader loader = {c, collect_account, collect_key};
+    ASSERT_EQ_INT(store->ops->load_account(store, "acme", &loader), KS_OK);
     ASSERT(!c->overflow);
     ASSERT_EQ_INT(c->n_accounts, 1);
     ASSERT_EQ_STR(c->accounts[0].account, "acme");
@@ -268,7 +268,7 @@ static void test_load_account(void)
 
     collector *b = new_collector();
     loader.ctx = b;
-    ASSERT_EQ_INT(S->ops->load_account(S, "beta", &loader), KS_OK);
+    ASSERT_EQ_INT(store->ops->load_account(store, "beta", &loader), KS_OK);
     ASSERT_EQ_INT(b->n_accounts, 1);
     ASSERT_EQ_STR(b->accounts[0].account, "beta");
     ASSERT_EQ_INT(b->n_keys, 2);
@@ -281,8 +281,8 @@ static void test_load_account_without_keys(void)
     load_fixture();
     /* With on_key NULL, load_account reads settings and roles only. */
     collector *c = new_collector();
-    ks_store_loader loader = {c, conf_on_account, NULL};
-    ASSERT_EQ_INT(S->ops->load_account(S, "beta", &loader), KS_OK);
+    ks_store_loader loader = {c, collect_account, NULL};
+    ASSERT_EQ_INT(store->ops->load_account(store, "beta", &loader), KS_OK);
     ASSERT_EQ_INT(c->calls, 1);
     ASSERT_EQ_INT(c->n_keys, 0);
     ASSERT_EQ_STR(c->accounts[0].account, "beta");
@@ -298,8 +298,8 @@ static void test_load_callback_stops(void)
     collector *c = new_collector();
     c->stop_at = 1;
     c->stop_rc = 7;
-    ks_store_loader loader = {c, conf_on_account, conf_on_key};
-    ASSERT_EQ_INT(S->ops->load_all(S, &loader), 7);
+    ks_store_loader loader = {c, collect_account, collect_key};
+    ASSERT_EQ_INT(store->ops->load_all(store, &loader), 7);
     ASSERT_EQ_INT(c->calls, 1);
 
     collector *d = new_collector();
@@ -307,16 +307,16 @@ static void test_load_callback_stops(void)
     loader.on_account = NULL; /* keys only */
     d->stop_at = 2;
     d->stop_rc = -42;
-    ASSERT_EQ_INT(S->ops->load_all(S, &loader), -42);
+    ASSERT_EQ_INT(store->ops->load_all(store, &loader), -42);
     ASSERT_EQ_INT(d->calls, 2);
     ASSERT_EQ_INT(d->n_keys, 2);
 
     collector *e = new_collector();
     loader.ctx = e;
-    loader.on_account = conf_on_account;
+    loader.on_account = collect_account;
     e->stop_at = 3; /* acme + its first key */
     e->stop_rc = 5;
-    ASSERT_EQ_INT(S->ops->load_account(S, "acme", &loader), 5);
+    ASSERT_EQ_INT(store->ops->load_account(store, "acme", &loader), 5);
     ASSERT_EQ_INT(e->calls, 3);
 }
 
@@ -344,7 +344,7 @@ static void test_last_used_flush(void)
     ASSERT_EQ_INT(apply("acme", a1, KS_SLOT_OP_RENEW_LATER, &g1, T0 + 10), KS_OK);
     size_t audits = audit_count("acme");
 
-    ASSERT_EQ_INT(S->ops->last_used_flush(S, NULL, 0), KS_OK);
+    ASSERT_EQ_INT(store->ops->last_used_flush(store, NULL, 0), KS_OK);
 
     /* One batch: a1's old token, a2, beta's key, an unknown key, and a hash
      * that is no token of a2 (it is a1's). */
@@ -356,7 +356,7 @@ static void test_last_used_flush(void)
     batch[4] = last_used(a2, 5, T0 + 5000);       /* no such token of a2 */
     batch[5] = last_used(a2, 0, T0 + 1500);       /* older than [1]: ignored */
     batch[4].hash = tok(a1, 1);                   /* a1's current, named as a2's */
-    ASSERT_EQ_INT(S->ops->last_used_flush(S, batch, 6), KS_OK);
+    ASSERT_EQ_INT(store->ops->last_used_flush(store, batch, 6), KS_OK);
 
     ks_key *k1 = must_get_key("acme", a1);
     ASSERT_EQ_INT(k1->slots.old.last_used_at, T0 + 1000);
@@ -370,16 +370,16 @@ static void test_last_used_flush(void)
 
     /* Never back in time; forward works; per slot. */
     ks_last_used back = last_used(a2, 0, T0 + 100);
-    ASSERT_EQ_INT(S->ops->last_used_flush(S, &back, 1), KS_OK);
+    ASSERT_EQ_INT(store->ops->last_used_flush(store, &back, 1), KS_OK);
     ASSERT_EQ_INT(must_get_key("acme", a2)->slots.current.last_used_at, T0 + 2000);
     ks_last_used same = last_used(a2, 0, T0 + 2000);
-    ASSERT_EQ_INT(S->ops->last_used_flush(S, &same, 1), KS_OK);
+    ASSERT_EQ_INT(store->ops->last_used_flush(store, &same, 1), KS_OK);
     ASSERT_EQ_INT(must_get_key("acme", a2)->slots.current.last_used_at, T0 + 2000);
     ks_last_used fwd = last_used(a2, 0, T0 + 9000);
-    ASSERT_EQ_INT(S->ops->last_used_flush(S, &fwd, 1), KS_OK);
+    ASSERT_EQ_INT(store->ops->last_used_flush(store, &fwd, 1), KS_OK);
     ASSERT_EQ_INT(must_get_key("acme", a2)->slots.current.last_used_at, T0 + 9000);
     ks_last_used cur1 = last_used(a1, 1, T0 + 7000);
-    ASSERT_EQ_INT(S->ops->last_used_flush(S, &cur1, 1), KS_OK);
+    ASSERT_EQ_INT(store->ops->last_used_flush(store, &cur1, 1), KS_OK);
     k1 = must_get_key("acme", a1);
     ASSERT_EQ_INT(k1->slots.current.last_used_at, T0 + 7000);
     ASSERT_EQ_INT(k1->slots.old.last_used_at, T0 + 1000);

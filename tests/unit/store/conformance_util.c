@@ -8,11 +8,11 @@
 
 #include <stdlib.h>
 
-#include "conformance_util.h" /* last: its short names are macros */
+#include "conformance_util.h" /* brings unit.h, pointed at conf_jmp */
 
 jmp_buf conf_jmp;
-ks_store *conf_store;
-int64_t conf_audit_clock;
+ks_store *store;
+int64_t audit_clock;
 
 /* ------------------------------------------------------- deferred frees */
 
@@ -23,7 +23,7 @@ typedef struct {
 static deferred_t deferred[1024];
 static int n_deferred;
 
-void *conf_defer(void *p, void (*fn)(void *))
+void *defer(void *p, void (*fn)(void *))
 {
     if (n_deferred == (int)(sizeof deferred / sizeof *deferred)) {
         fn(p);
@@ -43,12 +43,12 @@ void conf_run_deferred(void)
     }
 }
 
-void *conf_xcalloc(size_t n)
+void *xcalloc(size_t n)
 {
     void *p = calloc(1, n);
     if (!p)
         UNIT_FAIL("out of memory in test");
-    return conf_defer(p, free);
+    return defer(p, free);
 }
 
 static void key_contents_free(void *p)
@@ -79,7 +79,7 @@ static void page_heap_free(void *p)
 /* ----------------------------------------------------------- fixtures */
 
 /* A deterministic, valid key id: "kst-<account>-" + 10 base32 chars of n. */
-const char *conf_kid(const char *account, int n)
+const char *kid(const char *account, int n)
 {
     static char pool[64][KS_KEY_ID_MAX + 1];
     static int next;
@@ -96,7 +96,7 @@ const char *conf_kid(const char *account, int n)
 }
 
 /* A deterministic digest for generation `gen` of the token of key_id. */
-ks_digest conf_tok(const char *key_id, int gen)
+ks_digest tok(const char *key_id, int gen)
 {
     ks_digest d;
     uint64_t h = 1469598103934665603ULL ^ (uint64_t)(gen + 1) * 0x9E3779B97F4A7C15ULL;
@@ -109,7 +109,7 @@ ks_digest conf_tok(const char *key_id, int gen)
     return d;
 }
 
-ks_strlist conf_slist(const char *const *items)
+ks_strlist slist(const char *const *items)
 {
     ks_strlist l;
     l.items = (char **)items; /* read-only input: the store never writes it */
@@ -119,12 +119,12 @@ ks_strlist conf_slist(const char *const *items)
     return l;
 }
 
-ks_audit_entry conf_aud(const char *account, const char *action, const char *target)
+ks_audit_entry aud(const char *account, const char *action, const char *target)
 {
     ks_audit_entry a;
     memset(&a, 0, sizeof a);
     snprintf(a.account, sizeof a.account, "%s", account);
-    a.at = T0 + (++conf_audit_clock);
+    a.at = T0 + (++audit_clock);
     a.actor = "cli";
     a.action = action;
     a.target = target;
@@ -133,77 +133,77 @@ ks_audit_entry conf_aud(const char *account, const char *action, const char *tar
 }
 
 /* Fills k (no allocation: it points at the arguments). */
-void conf_key_build(ks_key *k, const char *account, int n, const char *name,
-                    const char *const *roles, int64_t created)
+void key_build(ks_key *k, const char *account, int n, const char *name,
+               const char *const *roles, int64_t created)
 {
     memset(k, 0, sizeof *k);
-    snprintf(k->key_id, sizeof k->key_id, "%s", conf_kid(account, n));
+    snprintf(k->key_id, sizeof k->key_id, "%s", kid(account, n));
     snprintf(k->account, sizeof k->account, "%s", account);
     k->name = (char *)name;
     k->active = KS_KEY_ACTIVE;
     k->created_at = created;
-    ks_digest d = conf_tok(k->key_id, 0);
+    ks_digest d = tok(k->key_id, 0);
     ks_slots_init(&k->slots, &d, created);
-    k->roles = conf_slist(roles);
+    k->roles = slist(roles);
 }
 
-int conf_make_account(const char *account, int months, int enforce)
+int make_account(const char *account, int months, int enforce)
 {
     ks_settings st = {months, enforce};
     ks_key owner;
-    conf_key_build(&owner, account, 0, "Owner key", R("Owner"), T0);
-    ks_audit_entry a = conf_aud(account, "account.create", account);
-    return conf_store->ops->account_create(conf_store, account, &st, &owner, &a);
+    key_build(&owner, account, 0, "Owner key", R("Owner"), T0);
+    ks_audit_entry a = aud(account, "account.create", account);
+    return store->ops->account_create(store, account, &st, &owner, &a);
 }
 
-int conf_put_key(const char *account, int n, const char *name, const char *const *roles,
-                 int64_t created)
+int put_key(const char *account, int n, const char *name, const char *const *roles,
+            int64_t created)
 {
     ks_key k;
-    conf_key_build(&k, account, n, name, roles, created);
-    ks_audit_entry a = conf_aud(account, "key.create", k.key_id);
-    return conf_store->ops->key_insert(conf_store, &k, &a);
+    key_build(&k, account, n, name, roles, created);
+    ks_audit_entry a = aud(account, "key.create", k.key_id);
+    return store->ops->key_insert(store, &k, &a);
 }
 
 /* The key, or NULL with *rc set (freed after the test). */
-ks_key *conf_get_key(const char *account, const char *key_id, int *rc)
+ks_key *get_key(const char *account, const char *key_id, int *rc)
 {
-    ks_key *k = conf_xcalloc(sizeof *k);
-    int r = conf_store->ops->key_get(conf_store, account, key_id, k);
+    ks_key *k = xcalloc(sizeof *k);
+    int r = store->ops->key_get(store, account, key_id, k);
     if (rc)
         *rc = r;
     if (r != KS_OK)
         return NULL;
-    conf_defer(k, key_contents_free);
+    defer(k, key_contents_free);
     return k;
 }
 
-ks_key *conf_must_get_key(const char *account, const char *key_id)
+ks_key *must_get_key(const char *account, const char *key_id)
 {
     int rc = 0;
-    ks_key *k = conf_get_key(account, key_id, &rc);
+    ks_key *k = get_key(account, key_id, &rc);
     if (!k)
         UNIT_FAIL("key_get(%s, %s) = %d, want KS_OK", account, key_id, rc);
     return k;
 }
 
-role_set *conf_get_roles(const char *account, int *rc)
+role_set *get_roles(const char *account, int *rc)
 {
     role_set *r = calloc(1, sizeof *r);
     if (!r)
         UNIT_FAIL("out of memory in test");
-    int x = conf_store->ops->role_list(conf_store, account, &r->items, &r->n);
+    int x = store->ops->role_list(store, account, &r->items, &r->n);
     if (x != KS_OK) {
         r->items = NULL;
         r->n = 0;
     }
-    conf_defer(r, role_set_free);
+    defer(r, role_set_free);
     if (rc)
         *rc = x;
     return r;
 }
 
-const ks_role *conf_find_role(const role_set *r, const char *name)
+const ks_role *find_role(const role_set *r, const char *name)
 {
     for (size_t i = 0; i < r->n; i++)
         if (r->items[i].name && strcmp(r->items[i].name, name) == 0)
@@ -211,12 +211,12 @@ const ks_role *conf_find_role(const role_set *r, const char *name)
     return NULL;
 }
 
-audit_set *conf_get_audit(const char *account, int limit)
+audit_set *get_audit(const char *account, int limit)
 {
     audit_set *a = calloc(1, sizeof *a);
     if (!a)
         UNIT_FAIL("out of memory in test");
-    conf_defer(a, audit_set_free);
+    defer(a, audit_set_free);
     /* More than a page: walk the cursor, a page of at most 500 at a time. */
     ks_audit_filter f = {0};
     int rc = KS_OK;
@@ -224,7 +224,7 @@ audit_set *conf_get_audit(const char *account, int limit)
         size_t want = (size_t)limit - a->n;
         f.limit = want > KS_AUDIT_PAGE_MAX ? KS_AUDIT_PAGE_MAX : (int)want;
         ks_audit_page page = {0};
-        rc = conf_store->ops->audit_list(conf_store, account, &f, &page);
+        rc = store->ops->audit_list(store, account, &f, &page);
         if (rc != KS_OK)
             break;
         ks_audit_record *grown = realloc(a->items, (a->n + page.count + 1) * sizeof *grown);
@@ -245,16 +245,16 @@ audit_set *conf_get_audit(const char *account, int limit)
     return a;
 }
 
-size_t conf_audit_count(const char *account)
+size_t audit_count(const char *account)
 {
-    return conf_get_audit(account, 10000)->n;
+    return get_audit(account, 10000)->n;
 }
 
 /* The newest audit entry of account is (action, target) and the count grew by one. */
-void conf_expect_audit(const char *account, size_t before, const char *action,
-                       const char *target)
+void expect_audit(const char *account, size_t before, const char *action,
+                  const char *target)
 {
-    audit_set *a = conf_get_audit(account, 10000);
+    audit_set *a = get_audit(account, 10000);
     if (a->n != before + 1)
         UNIT_FAIL("audit of %s has %zu entries after %s, want %zu", account, a->n, action,
                   before + 1);
@@ -262,10 +262,10 @@ void conf_expect_audit(const char *account, size_t before, const char *action,
     ASSERT_EQ_STR(a->items[0].target, target);
     ASSERT_EQ_STR(a->items[0].actor, "cli");
     ASSERT_EQ_STR(a->items[0].detail, "{\"by\":\"conformance\"}");
-    ASSERT_EQ_INT(a->items[0].at, T0 + conf_audit_clock);
+    ASSERT_EQ_INT(a->items[0].at, T0 + audit_clock);
 }
 
-int conf_strlist_same_set(const ks_strlist *l, const char *const *want)
+int strlist_same_set(const ks_strlist *l, const char *const *want)
 {
     size_t n = 0;
     while (want[n])
@@ -278,14 +278,14 @@ int conf_strlist_same_set(const ks_strlist *l, const char *const *want)
     return 1;
 }
 
-int conf_digest_eq(const ks_digest *a, const ks_digest *b)
+int digest_eq(const ks_digest *a, const ks_digest *b)
 {
     return memcmp(a->bytes, b->bytes, KS_DIGEST_LEN) == 0;
 }
 
 /* ---------------------------------------------------------- key lists */
 
-ks_key_filter conf_filter(const char *q, int status, int outdated, int64_t now, int limit)
+ks_key_filter filter(const char *q, int status, int outdated, int64_t now, int limit)
 {
     ks_key_filter f;
     memset(&f, 0, sizeof f);
@@ -299,13 +299,13 @@ ks_key_filter conf_filter(const char *q, int status, int outdated, int64_t now, 
 }
 
 /* One page into out (appending). Checks newest-first order within the page. */
-int conf_list_page(const char *account, const ks_key_filter *f, idlist *out)
+int list_page(const char *account, const ks_key_filter *f, idlist *out)
 {
     ks_key_page *p = calloc(1, sizeof *p);
     if (!p)
         UNIT_FAIL("out of memory in test");
-    conf_defer(p, page_heap_free);
-    int rc = conf_store->ops->key_list(conf_store, account, f, p);
+    defer(p, page_heap_free);
+    int rc = store->ops->key_list(store, account, f, p);
     if (rc != KS_OK)
         return rc;
     if (p->count > (size_t)f->limit)
@@ -330,7 +330,7 @@ int conf_list_page(const char *account, const ks_key_filter *f, idlist *out)
 }
 
 /* Every page (following next_seq), with page-size and ordering checks. */
-void conf_list_all(const char *account, ks_key_filter f, idlist *out)
+void list_all(const char *account, ks_key_filter f, idlist *out)
 {
     memset(out, 0, sizeof *out);
     f.before_seq = 0;
@@ -338,7 +338,7 @@ void conf_list_all(const char *account, ks_key_filter f, idlist *out)
         if (pages > 200)
             UNIT_FAIL("key_list paging does not end");
         int before_n = out->n;
-        int rc = conf_list_page(account, &f, out);
+        int rc = list_page(account, &f, out);
         if (rc != KS_OK)
             UNIT_FAIL("key_list(%s) = %d", account, rc);
         if (before_n > 0 && out->n > before_n && !(out->seqs[before_n] < out->seqs[before_n - 1]))
@@ -351,7 +351,7 @@ void conf_list_all(const char *account, ks_key_filter f, idlist *out)
     }
 }
 
-int conf_idlist_has(const idlist *l, const char *id)
+int idlist_has(const idlist *l, const char *id)
 {
     for (int i = 0; i < l->n; i++)
         if (strcmp(l->ids[i], id) == 0)
@@ -359,7 +359,7 @@ int conf_idlist_has(const idlist *l, const char *id)
     return 0;
 }
 
-void conf_assert_unique(const idlist *l)
+void assert_unique(const idlist *l)
 {
     for (int i = 0; i < l->n; i++)
         for (int j = i + 1; j < l->n; j++)
@@ -367,21 +367,21 @@ void conf_assert_unique(const idlist *l)
                 UNIT_FAIL("key %s listed twice", l->ids[i]);
 }
 
-int conf_count_all(const char *account, const char *q, int status, int outdated, int64_t now)
+int count_all(const char *account, const char *q, int status, int outdated, int64_t now)
 {
-    idlist *l = conf_xcalloc(sizeof *l);
-    conf_list_all(account, conf_filter(q, status, outdated, now, 500), l);
-    conf_assert_unique(l);
+    idlist *l = xcalloc(sizeof *l);
+    list_all(account, filter(q, status, outdated, now, 500), l);
+    assert_unique(l);
     return l->n;
 }
 
 /* --------------------------------------------------- store call wrappers */
 
-void conf_set_status(const char *account, const char *key_id, int status)
+void set_status(const char *account, const char *key_id, int status)
 {
     ks_key_patch p = {NULL, NULL, status};
-    ks_audit_entry a = conf_aud(account, status ? "key.activate" : "key.deactivate", key_id);
-    ASSERT_EQ_INT(conf_store->ops->key_update(conf_store, account, key_id, &p, &a), KS_OK);
+    ks_audit_entry a = aud(account, status ? "key.activate" : "key.deactivate", key_id);
+    ASSERT_EQ_INT(store->ops->key_update(store, account, key_id, &p, &a), KS_OK);
 }
 
 static int token_same(const ks_token *a, const ks_token *b)
@@ -390,17 +390,17 @@ static int token_same(const ks_token *a, const ks_token *b)
            a->created_at == b->created_at && a->last_used_at == b->last_used_at;
 }
 
-int conf_apply(const char *account, const char *id, ks_slot_op op, const ks_digest *h,
-               int64_t now)
+int apply(const char *account, const char *id, ks_slot_op op, const ks_digest *h,
+          int64_t now)
 {
     static const char *const NAMES[] = {"key.renew", "key.renew", "key.delete_old_token",
                                         "key.undo_renewal"};
-    ks_audit_entry a = conf_aud(account, NAMES[op], id);
+    ks_audit_entry a = aud(account, NAMES[op], id);
     ks_key after = {0}, read = {0};
-    int rc = conf_store->ops->key_apply_slots(conf_store, account, id, op, h, now, &a, &after);
+    int rc = store->ops->key_apply_slots(store, account, id, op, h, now, &a, &after);
     if (rc == KS_OK) {
         /* what the write gives back is what a read sees afterwards */
-        int got = conf_store->ops->key_get(conf_store, account, id, &read);
+        int got = store->ops->key_get(store, account, id, &read);
         int same = got == KS_OK && strcmp(after.key_id, read.key_id) == 0 &&
                    strcmp(after.account, read.account) == 0 && strcmp(after.name, read.name) == 0 &&
                    after.active == read.active && after.created_at == read.created_at &&
@@ -416,22 +416,22 @@ int conf_apply(const char *account, const char *id, ks_slot_op op, const ks_dige
     return rc;
 }
 
-int conf_create_role(const char *account, const char *name, const char *const *resources)
+int create_role(const char *account, const char *name, const char *const *resources)
 {
-    ks_role r = {(char *)name, conf_slist(resources), 0};
-    ks_audit_entry a = conf_aud(account, "role.create", name);
-    return conf_store->ops->role_create(conf_store, account, &r, &a);
+    ks_role r = {(char *)name, slist(resources), 0};
+    ks_audit_entry a = aud(account, "role.create", name);
+    return store->ops->role_create(store, account, &r, &a);
 }
 
-int conf_update_role(const char *account, const char *name, const char *new_name,
-                     const char *const *resources)
+int update_role(const char *account, const char *name, const char *new_name,
+                const char *const *resources)
 {
     ks_strlist res = {0};
     if (resources)
-        res = conf_slist(resources);
-    ks_audit_entry a = conf_aud(account, "role.update", name);
-    return conf_store->ops->role_update(conf_store, account, name, new_name,
-                                        resources ? &res : NULL, &a);
+        res = slist(resources);
+    ks_audit_entry a = aud(account, "role.update", name);
+    return store->ops->role_update(store, account, name, new_name,
+                                   resources ? &res : NULL, &a);
 }
 
 /* ------------------------------------------------------------- loads */
@@ -446,15 +446,15 @@ static void collector_free(void *p)
     free(c);
 }
 
-collector *conf_new_collector(void)
+collector *new_collector(void)
 {
     collector *c = calloc(1, sizeof *c);
     if (!c)
         UNIT_FAIL("out of memory in test");
-    return conf_defer(c, collector_free);
+    return defer(c, collector_free);
 }
 
-int conf_on_account(void *ctx, const char *account, const ks_settings *settings,
+int collect_account(void *ctx, const char *account, const ks_settings *settings,
                     const ks_role *roles, size_t n_roles)
 {
     collector *c = ctx;
@@ -478,7 +478,7 @@ int conf_on_account(void *ctx, const char *account, const ks_settings *settings,
     return c->stop_at == c->calls ? c->stop_rc : 0;
 }
 
-int conf_on_key(void *ctx, const ks_key *key)
+int collect_key(void *ctx, const ks_key *key)
 {
     collector *c = ctx;
     c->calls++;
@@ -503,7 +503,7 @@ int conf_on_key(void *ctx, const ks_key *key)
     return c->stop_at == c->calls ? c->stop_rc : 0;
 }
 
-const loaded_account *conf_loaded_find_account(const collector *c, const char *account)
+const loaded_account *loaded_find_account(const collector *c, const char *account)
 {
     const loaded_account *found = NULL;
     for (int i = 0; i < c->n_accounts; i++)
@@ -515,7 +515,7 @@ const loaded_account *conf_loaded_find_account(const collector *c, const char *a
     return found;
 }
 
-const ks_key *conf_loaded_find_key(const collector *c, const char *key_id)
+const ks_key *loaded_find_key(const collector *c, const char *key_id)
 {
     const ks_key *found = NULL;
     for (int i = 0; i < c->n_keys; i++)
@@ -527,7 +527,7 @@ const ks_key *conf_loaded_find_key(const collector *c, const char *key_id)
     return found;
 }
 
-const ks_role *conf_loaded_role(const loaded_account *a, const char *name)
+const ks_role *loaded_role(const loaded_account *a, const char *name)
 {
     for (size_t i = 0; i < a->n_roles; i++)
         if (a->roles[i].name && strcmp(a->roles[i].name, name) == 0)

@@ -17,11 +17,12 @@
  * free list, so a failed ASSERT (which leaves the test with longjmp) leaks
  * nothing.
  *
- * Every file of tests/unit/ but test_*.c is linked into every test binary, so
- * what conformance_util.c defines carries the conf_ prefix; the tests use the
- * short names defined at the end of this header (S, kid, put_key, ...).
- * Include this header last, and never together with a direct "unit.h" before
- * it: it points unit.h's ASSERTs at the suite's one jmp_buf, conf_jmp.
+ * The files of tests/unit/store/ but test_*.c are linked into the store tests
+ * only, so the helpers have plain names (store, kid, put_key, ...); the few
+ * names test_store_*.c define for themselves differ from these (the
+ * PostgreSQL test's store-taking make_account_on, put_key_on). Never include
+ * this header after a direct "unit.h": it points unit.h's ASSERTs at the
+ * suite's one jmp_buf, conf_jmp.
  */
 #ifndef KS_TESTS_CONFORMANCE_UTIL_H
 #define KS_TESTS_CONFORMANCE_UTIL_H
@@ -61,58 +62,58 @@ extern const conf_test conf_tests_external[]; /* conformance_external.c */
 extern const conf_test conf_tests_sessions[]; /* conformance_sessions.c */
 extern const conf_test conf_tests_audit[];    /* conformance_audit.c */
 
-extern ks_store *conf_store;     /* the store of the running test */
-extern int64_t conf_audit_clock; /* `at` of the last audit entry made, less T0 */
+extern ks_store *store;     /* the store of the running test */
+extern int64_t audit_clock; /* `at` of the last audit entry made, less T0 */
 
 /* ---------------------------------------------------- deferred frees */
 
 /* Frees p with fn after the test (at once, failing the test, when full). */
-void *conf_defer(void *p, void (*fn)(void *));
+void *defer(void *p, void (*fn)(void *));
 /* Runs the deferred frees, newest first; the runner calls it after a test. */
 void conf_run_deferred(void);
 /* A zeroed heap block, freed after the test. */
-void *conf_xcalloc(size_t n);
+void *xcalloc(size_t n);
 
 /* ----------------------------------------------------------- fixtures */
 
 /* A deterministic, valid key id: "kst-<account>-" + 10 base32 chars of n.
  * The result stays valid for the next 63 calls. */
-const char *conf_kid(const char *account, int n);
+const char *kid(const char *account, int n);
 /* A deterministic digest for generation `gen` of the token of key_id. */
-ks_digest conf_tok(const char *key_id, int gen);
+ks_digest tok(const char *key_id, int gen);
 /* A view of a NULL-terminated list (no copy). */
-ks_strlist conf_slist(const char *const *items);
-/* An audit entry by "cli", at T0 + the next tick of conf_audit_clock. */
-ks_audit_entry conf_aud(const char *account, const char *action, const char *target);
+ks_strlist slist(const char *const *items);
+/* An audit entry by "cli", at T0 + the next tick of audit_clock. */
+ks_audit_entry aud(const char *account, const char *action, const char *target);
 /* Fills k (no allocation: it points at the arguments). */
-void conf_key_build(ks_key *k, const char *account, int n, const char *name,
-                    const char *const *roles, int64_t created);
+void key_build(ks_key *k, const char *account, int n, const char *name,
+               const char *const *roles, int64_t created);
 /* account_create with the Owner key kid(account, 0). */
-int conf_make_account(const char *account, int months, int enforce);
+int make_account(const char *account, int months, int enforce);
 /* key_insert of kid(account, n) with token tok(kid, 0) made at `created`. */
-int conf_put_key(const char *account, int n, const char *name, const char *const *roles,
-                 int64_t created);
+int put_key(const char *account, int n, const char *name, const char *const *roles,
+            int64_t created);
 /* The key, or NULL with *rc set (freed after the test). */
-ks_key *conf_get_key(const char *account, const char *key_id, int *rc);
+ks_key *get_key(const char *account, const char *key_id, int *rc);
 /* The key, or the test fails. */
-ks_key *conf_must_get_key(const char *account, const char *key_id);
+ks_key *must_get_key(const char *account, const char *key_id);
 /* key_update of the status only; the test fails unless KS_OK. */
-void conf_set_status(const char *account, const char *key_id, int status);
+void set_status(const char *account, const char *key_id, int status);
 /* key_apply_slots with the audit action of op. */
-int conf_apply(const char *account, const char *id, ks_slot_op op, const ks_digest *h,
-               int64_t now);
+int apply(const char *account, const char *id, ks_slot_op op, const ks_digest *h,
+          int64_t now);
 /* role_create / role_update (resources NULL = keep) with their audit. */
-int conf_create_role(const char *account, const char *name, const char *const *resources);
-int conf_update_role(const char *account, const char *name, const char *new_name,
-                     const char *const *resources);
+int create_role(const char *account, const char *name, const char *const *resources);
+int update_role(const char *account, const char *name, const char *new_name,
+                const char *const *resources);
 
 typedef struct {
     ks_role *items;
     size_t n;
 } role_set;
 /* role_list (empty on error, with *rc set); freed after the test. */
-role_set *conf_get_roles(const char *account, int *rc);
-const ks_role *conf_find_role(const role_set *r, const char *name);
+role_set *get_roles(const char *account, int *rc);
+const ks_role *find_role(const role_set *r, const char *name);
 
 typedef struct {
     ks_audit_record *items;
@@ -120,22 +121,22 @@ typedef struct {
 } audit_set;
 /* The newest `limit` entries by audit_list (paging through as needed), or
  * the test fails; freed after the test. */
-audit_set *conf_get_audit(const char *account, int limit);
-size_t conf_audit_count(const char *account);
+audit_set *get_audit(const char *account, int limit);
+size_t audit_count(const char *account);
 /* The newest audit entry of account is (action, target) and the count grew by one. */
-void conf_expect_audit(const char *account, size_t before, const char *action,
-                       const char *target);
+void expect_audit(const char *account, size_t before, const char *action,
+                  const char *target);
 
 /* 1 when l holds exactly the strings of the NULL-terminated want, in any order. */
-int conf_strlist_same_set(const ks_strlist *l, const char *const *want);
+int strlist_same_set(const ks_strlist *l, const char *const *want);
 #define ASSERT_SET(list, want)                                                       \
     do {                                                                             \
-        if (!conf_strlist_same_set((list), (want)))                                  \
+        if (!strlist_same_set((list), (want)))                                       \
             UNIT_FAIL("%s does not hold exactly %s (count %zu)", #list, #want,       \
                       (size_t)(list)->count);                                        \
     } while (0)
 
-int conf_digest_eq(const ks_digest *a, const ks_digest *b);
+int digest_eq(const ks_digest *a, const ks_digest *b);
 
 /* ---------------------------------------------------------- key lists */
 
@@ -146,15 +147,15 @@ typedef struct {
     int64_t next;
 } idlist;
 
-ks_key_filter conf_filter(const char *q, int status, int outdated, int64_t now, int limit);
+ks_key_filter filter(const char *q, int status, int outdated, int64_t now, int limit);
 /* One page into out (appending). Checks newest-first order within the page. */
-int conf_list_page(const char *account, const ks_key_filter *f, idlist *out);
+int list_page(const char *account, const ks_key_filter *f, idlist *out);
 /* Every page (following next_seq), with page-size and ordering checks. */
-void conf_list_all(const char *account, ks_key_filter f, idlist *out);
-int conf_idlist_has(const idlist *l, const char *id);
-void conf_assert_unique(const idlist *l);
+void list_all(const char *account, ks_key_filter f, idlist *out);
+int idlist_has(const idlist *l, const char *id);
+void assert_unique(const idlist *l);
 /* How many keys list_all finds (pages of 500), each once. */
-int conf_count_all(const char *account, const char *q, int status, int outdated, int64_t now);
+int count_all(const char *account, const char *q, int status, int outdated, int64_t now);
 
 /* ------------------------------------------------------------- loads */
 
@@ -178,50 +179,14 @@ typedef struct {
 } collector;
 
 /* An empty collector, freed after the test. */
-collector *conf_new_collector(void);
+collector *new_collector(void);
 /* The ks_store_loader callbacks; ctx is a collector. */
-int conf_on_account(void *ctx, const char *account, const ks_settings *settings,
+int collect_account(void *ctx, const char *account, const ks_settings *settings,
                     const ks_role *roles, size_t n_roles);
-int conf_on_key(void *ctx, const ks_key *key);
+int collect_key(void *ctx, const ks_key *key);
 /* NULL when not loaded; the test fails when loaded twice. */
-const loaded_account *conf_loaded_find_account(const collector *c, const char *account);
-const ks_key *conf_loaded_find_key(const collector *c, const char *key_id);
-const ks_role *conf_loaded_role(const loaded_account *a, const char *name);
-
-/* -------------------------------------------------- short names for tests */
-
-#define S conf_store
-#define audit_clock conf_audit_clock
-#define defer(...) conf_defer(__VA_ARGS__)
-#define xcalloc(...) conf_xcalloc(__VA_ARGS__)
-#define kid(...) conf_kid(__VA_ARGS__)
-#define tok(...) conf_tok(__VA_ARGS__)
-#define slist(...) conf_slist(__VA_ARGS__)
-#define aud(...) conf_aud(__VA_ARGS__)
-#define key_build(...) conf_key_build(__VA_ARGS__)
-#define make_account(...) conf_make_account(__VA_ARGS__)
-#define put_key(...) conf_put_key(__VA_ARGS__)
-#define get_key(...) conf_get_key(__VA_ARGS__)
-#define must_get_key(...) conf_must_get_key(__VA_ARGS__)
-#define set_status(...) conf_set_status(__VA_ARGS__)
-#define apply(...) conf_apply(__VA_ARGS__)
-#define create_role(...) conf_create_role(__VA_ARGS__)
-#define update_role(...) conf_update_role(__VA_ARGS__)
-#define get_roles(...) conf_get_roles(__VA_ARGS__)
-#define find_role(...) conf_find_role(__VA_ARGS__)
-#define get_audit(...) conf_get_audit(__VA_ARGS__)
-#define audit_count(...) conf_audit_count(__VA_ARGS__)
-#define expect_audit(...) conf_expect_audit(__VA_ARGS__)
-#define digest_eq(...) conf_digest_eq(__VA_ARGS__)
-#define filter(...) conf_filter(__VA_ARGS__)
-#define list_page(...) conf_list_page(__VA_ARGS__)
-#define list_all(...) conf_list_all(__VA_ARGS__)
-#define idlist_has(...) conf_idlist_has(__VA_ARGS__)
-#define assert_unique(...) conf_assert_unique(__VA_ARGS__)
-#define count_all(...) conf_count_all(__VA_ARGS__)
-#define new_collector(...) conf_new_collector(__VA_ARGS__)
-#define loaded_find_account(...) conf_loaded_find_account(__VA_ARGS__)
-#define loaded_find_key(...) conf_loaded_find_key(__VA_ARGS__)
-#define loaded_role(...) conf_loaded_role(__VA_ARGS__)
+const loaded_account *loaded_find_account(const collector *c, const char *account);
+const ks_key *loaded_find_key(const collector *c, const char *key_id);
+const ks_role *loaded_role(const loaded_account *a, const char *name);
 
 #endif

@@ -8,7 +8,7 @@
 
 #include <stdlib.h>
 
-#include "conformance_util.h" /* last: its short names are macros */
+#include "conformance_util.h" /* brings unit.h, pointed at conf_jmp */
 
 static ks_store *(*conf_open)(void *ctx);
 static void *conf_ctx;
@@ -18,9 +18,9 @@ static void run_one(const conf_test *t)
 {
     if (!unit_selected(t->name))
         return; /* KS_UNIT_ONLY names other tests */
-    conf_audit_clock = 0;
-    S = conf_open(conf_ctx);
-    if (!S) {
+    audit_clock = 0;
+    store = conf_open(conf_ctx);
+    if (!store) {
         fprintf(stderr, "FAILED %s: open_fresh returned NULL\n", t->name);
         conf_failed++;
         return;
@@ -31,12 +31,12 @@ static void run_one(const conf_test *t)
         t->fn();
         conf_passed++;
     } else {
-        fprintf(stderr, "FAILED %s (store conformance, %s)\n", t->name, S->ops->backend);
+        fprintf(stderr, "FAILED %s (store conformance, %s)\n", t->name, store->ops->backend);
         conf_failed++;
     }
     conf_run_deferred();
-    S->ops->close(S);
-    S = NULL;
+    store->ops->close(store);
+    store = NULL;
 }
 
 int store_conformance_run(ks_store *(*open_fresh)(void *ctx), void *ctx, int *n_passed,

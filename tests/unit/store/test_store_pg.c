@@ -3,151 +3,40 @@
  * plus what only it has: the change log (kinds, order, paging, compaction,
  * nothing missed under concurrent writers), migrations by several nodes at
  * once, the secret fingerprint, row locks between two nodes, reconnecting
- * after a lost connection or a database restart, and the change-feed
- * follower of the service (another node's writes reach this node's index,
- * with and without the NOTIFY wake-up; degraded while the database is away).
+ * after a lost connection or a database restart. The change-feed follower
+ * of the service is tested in test_store_pg_feed.c.
  *
- * It starts a private PostgreSQL cluster (tests/pg/cluster.sh) in a mkdtemp
- * directory on a free loopback port; the tests run in a child process and
- * the parent destroys the cluster whatever happened to the child. Each
- * conformance test gets a fresh schema (DROP SCHEMA public CASCADE).
+ * It runs on a private PostgreSQL cluster (pg_cluster.h: started for this
+ * binary, destroyed whatever happens to the tests). Each conformance test
+ * gets a fresh schema (DROP SCHEMA public CASCADE).
  */
 #include "unit.h"
 #include "store_conformance.h"
+#include "pg_cluster.h"
 
 #include "core/error.h"
 #include "core/roles.h"
 #include "store/pg_schema.h"
-#include "service/change_feed.h"
-#include "service/login_keys.h"
-#include "service/service.h"
 
-#include <arpa/inet.h>
 #include <libpq-fe.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <sodium.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-static char DIR_[64];     /* the cluster's directory */
-static char BASE[128];    /* postgresql://postgres@127.0.0.1:PORT/ */
-static char URI[192];     /* the test database */
-static const char *ROOT;  /* the repository (for tests/pg/cluster.sh) */
+/* ------------------------------------------------------------ fixtures */
 
-/* ------------------------------------------------------------ cluster */
-
-static int cluster(const char *cmd, int port)
-{
-    char line[512];
-    snprintf(line, sizeof line, "sh '%s/tests/pg/cluster.sh' %s '%s' %d >/dev/null", ROOT, cmd, DIR_, port);
-    if (port == 0)
-        snprintf(line, sizeof line, "sh '%s/tests/pg/cluster.sh' %s '%s' >/dev/null", ROOT, cmd, DIR_);
-    return system(line) == 0 ? 0 : -1;
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-/* Runs SQL on a fresh connection to database db ("" = the test database). */
-static int admin(const char *db, const char *sql)
-{
-    char uri[256];
-    snprintf(uri, sizeof uri, "%s%s", BASE, *db ? db : "keystile_test");
-    PGconn *c = PQconnectdb(uri);
-    int ok = PQstatus(c) == CONNECTION_OK;
-    if (ok) {
-        PQclear(PQexec(c, "SET client_min_messages = warning"));
-        PGresult *r = PQexec(c, sql);
-        ok = r && (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
-        if (!ok)
-            fprintf(stderr, "admin SQL failed: %s: %s", sql, PQerrorMessage(c));
-        PQclear(r);
-    }
-    PQfinish(c);
-    return ok ? 0 : -1;
-}
-
-/* The first column of the first row of a query, as an integer (-1 on error). */
-static long long admin_value(const char *sql)
-{
-    PGconn *c = PQconnectdb(URI);
-    long long v = -1;
-    PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
-    if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
-        v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    PQfinish(c);
-    return v;
-}
-
-static int reset_schema(void)
-{
-    return admin("", "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public");
-}
-
+/* The conformance suite's store: a fresh schema each time. */
 static ks_store *open_fresh(void *ctx)
 {
     (void)ctx;
     char err[256] = "";
-    if (reset_schema() != 0)
+    if (pg_reset_schema() != 0)
         return NULL;
-    ks_store *s = ks_store_pg_open(URI, err, sizeof err);
+    ks_store *s = ks_store_pg_open(PG_URI, err, sizeof err);
     if (!s)
         fprintf(stderr, "ks_store_pg_open: %s\n", err);
     return s;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* ------------------------------------------------------------ fixtures */
-
-#define NSTORES 4
-static ks_store *ST[NSTORES]; /* stores of the running test ("nodes") */
-
-static void close_stores(void)
-{
-    for (int i = 0; i < NSTORES; i++)
-        if (ST[i]) {
-            ST[i]->ops->close(ST[i]);
-            ST[i] = NULL;
-        }
-}
-
-static ks_store *open_uri(void)
-{
-    char err[256] = "";
-    ks_store *s = ks_store_open(URI, err, sizeof err);
-    if (!s)
-        UNIT_FAIL("ks_store_open: %s", err);
-    return s;
-}
-
-static void fresh(int n)
-{
-    ASSERT_EQ_INT(reset_schema(), 0);
-    for (int i = 0; i < n; i++)
-        ST[i] = open_uri();
 }
 
 /* Per-thread buffers: renewal threads call this at once, and in a shared one
@@ -179,14 +68,14 @@ static ks_audit_entry audit(const char *account, const char *action)
     return a;
 }
 
-static int make_account(ks_store *s, const char *account)
+static int make_account_on(ks_store *s, const char *account)
 {
     ks_settings st = KS_SETTINGS_DEFAULT;
     ks_audit_entry a = audit(account, "account.create");
     return s->ops->account_create(s, account, &st, NULL, &a);
 }
 
-static int put_key(ks_store *s, const char *account, int n)
+static int put_key_on(ks_store *s, const char *account, int n)
 {
     ks_key k = {0};
     snprintf(k.key_id, sizeof k.key_id, "%s", key_id_of(account, n));
@@ -230,20 +119,20 @@ static changes *all_changes(ks_store *s, int64_t after)
 
 static void test_store_open_picks_pg(void)
 {
-    fresh(1);
+    pg_fresh(1);
     ASSERT_EQ_STR(ST[0]->ops->backend, "postgresql");
     ASSERT(ST[0]->ops->change_feed);
-    ASSERT_EQ_INT(admin_value("SELECT version FROM keystile_schema"), KS_PG_SCHEMA_VERSION);
-    ASSERT_EQ_INT(admin_value("SELECT count(*) FROM keystile_schema"), 1);
+    ASSERT_EQ_INT(pg_admin_value("SELECT version FROM keystile_schema"), KS_PG_SCHEMA_VERSION);
+    ASSERT_EQ_INT(pg_admin_value("SELECT count(*) FROM keystile_schema"), 1);
 }
 
 static void test_newer_schema_refused(void)
 {
-    fresh(1);
-    close_stores();
-    ASSERT_EQ_INT(admin("", "UPDATE keystile_schema SET version = 99"), 0);
+    pg_fresh(1);
+    pg_close_stores();
+    ASSERT_EQ_INT(pg_admin("", "UPDATE keystile_schema SET version = 99"), 0);
     char err[256] = "";
-    ks_store *s = ks_store_pg_open(URI, err, sizeof err);
+    ks_store *s = ks_store_pg_open(PG_URI, err, sizeof err);
     if (s)
         s->ops->close(s);
     ASSERT(s == NULL);
@@ -255,14 +144,14 @@ static void test_newer_schema_refused(void)
  * both NULL, new ones record them. */
 static void test_migration_from_2_audit_via_address(void)
 {
-    fresh(1);
-    ASSERT_EQ_INT(make_account(ST[0], "acme"), KS_OK);
-    close_stores();
-    ASSERT_EQ_INT(admin("", "ALTER TABLE audit DROP COLUMN via, DROP COLUMN address;"
+    pg_fresh(1);
+    ASSERT_EQ_INT(make_account_on(ST[0], "acme"), KS_OK);
+    pg_close_stores();
+    ASSERT_EQ_INT(pg_admin("", "ALTER TABLE audit DROP COLUMN via, DROP COLUMN address;"
                             "DROP INDEX sessions_by_created; ALTER TABLE sessions DROP COLUMN token_hash;"
                             "UPDATE keystile_schema SET version = 2"), 0);
-    ST[0] = open_uri();
-    ASSERT_EQ_INT(admin_value("SELECT version FROM keystile_schema"), KS_PG_SCHEMA_VERSION);
+    ST[0] = pg_open_uri();
+    ASSERT_EQ_INT(pg_admin_value("SELECT version FROM keystile_schema"), KS_PG_SCHEMA_VERSION);
     ks_audit_entry a = audit("acme", "session.create");
     a.via = "login";
     a.address = "::1";
@@ -279,7 +168,7 @@ static void test_migration_from_2_audit_via_address(void)
 static void test_unreachable_database_refused(void)
 {
     char uri[192], err[256] = "";
-    snprintf(uri, sizeof uri, "postgresql://nobody:hunter2@127.0.0.1:%d/x?connect_timeout=2", free_port());
+    snprintf(uri, sizeof uri, "postgresql://nobody:hunter2@127.0.0.1:%d/x?connect_timeout=2", pg_free_port());
     ks_store *s = ks_store_open(uri, err, sizeof err);
     if (s)
         s->ops->close(s);
@@ -305,7 +194,7 @@ static void test_redact_location(void)
 
 static void test_secret_fingerprint(void)
 {
-    fresh(2);
+    pg_fresh(2);
     ks_secret a, b;
     memset(a.bytes, 1, sizeof a.bytes);
     memset(b.bytes, 2, sizeof b.bytes);
@@ -326,13 +215,13 @@ typedef struct {
 static void *open_thread(void *arg)
 {
     opener *o = arg;
-    o->s = ks_store_pg_open(URI, o->err, sizeof o->err);
+    o->s = ks_store_pg_open(PG_URI, o->err, sizeof o->err);
     return NULL;
 }
 
 static void test_concurrent_migrations(void)
 {
-    ASSERT_EQ_INT(reset_schema(), 0);
+    ASSERT_EQ_INT(pg_reset_schema(), 0);
     opener o[6];
     pthread_t t[6];
     memset(o, 0, sizeof o);
@@ -349,20 +238,20 @@ static void test_concurrent_migrations(void)
         }
     }
     ASSERT_EQ_INT(ok, 6);
-    ASSERT_EQ_INT(admin_value("SELECT count(*) FROM keystile_schema"), 1);
-    ASSERT_EQ_INT(admin_value("SELECT version FROM keystile_schema"), KS_PG_SCHEMA_VERSION);
+    ASSERT_EQ_INT(pg_admin_value("SELECT count(*) FROM keystile_schema"), 1);
+    ASSERT_EQ_INT(pg_admin_value("SELECT version FROM keystile_schema"), KS_PG_SCHEMA_VERSION);
 }
 
 static void test_change_log_kinds(void)
 {
-    fresh(1);
+    pg_fresh(1);
     ks_store *s = ST[0];
     int64_t head = -1;
     ASSERT_EQ_INT(s->ops->changes_head(s, &head), KS_OK);
     ASSERT_EQ_INT(head, 0);
-    ASSERT_EQ_INT(make_account(s, "acme"), KS_OK);
-    ASSERT_EQ_INT(make_account(s, "beta"), KS_OK);
-    ASSERT_EQ_INT(put_key(s, "beta", 1), KS_OK);
+    ASSERT_EQ_INT(make_account_on(s, "acme"), KS_OK);
+    ASSERT_EQ_INT(make_account_on(s, "beta"), KS_OK);
+    ASSERT_EQ_INT(put_key_on(s, "beta", 1), KS_OK);
     ASSERT_EQ_INT(set_active(s, "beta", 1, 0), KS_OK);
     ks_audit_entry a = audit("beta", "x");
     ks_digest d = digest(77);
@@ -387,7 +276,7 @@ static void test_change_log_kinds(void)
     snprintf(lu.key_id, sizeof lu.key_id, "%s", key_id_of("beta", 1));
     ASSERT_EQ_INT(s->ops->last_used_flush(s, &lu, 1), KS_OK);
     ASSERT_EQ_INT(set_active(s, "acme", 42, 0), KS_ERR_NOT_FOUND);
-    ASSERT_EQ_INT(make_account(s, "acme"), KS_ERR_NAME_TAKEN);
+    ASSERT_EQ_INT(make_account_on(s, "acme"), KS_ERR_NAME_TAKEN);
     ASSERT_EQ_INT(s->ops->key_delete(s, "beta", key_id_of("beta", 1), &a), KS_OK);
 
     changes *c = all_changes(s, 0);
@@ -412,11 +301,11 @@ static void test_change_log_kinds(void)
 
 static void test_changes_paging_and_compaction(void)
 {
-    fresh(1);
+    pg_fresh(1);
     ks_store *s = ST[0];
-    ASSERT_EQ_INT(make_account(s, "acme"), KS_OK);
+    ASSERT_EQ_INT(make_account_on(s, "acme"), KS_OK);
     for (int i = 1; i <= 3; i++)
-        ASSERT_EQ_INT(put_key(s, "acme", i), KS_OK);
+        ASSERT_EQ_INT(put_key_on(s, "acme", i), KS_OK);
     for (int round = 0; round < 3; round++)
         for (int i = 1; i <= 3; i++)
             ASSERT_EQ_INT(set_active(s, "acme", i, round % 2), KS_OK);
@@ -474,10 +363,10 @@ static void *writer_thread(void *arg)
  * in increasing seq order (seqs are handed out in commit order). */
 static void test_no_change_missed_under_concurrency(void)
 {
-    fresh(3);
-    ASSERT_EQ_INT(make_account(ST[0], "acme"), KS_OK);
+    pg_fresh(3);
+    ASSERT_EQ_INT(make_account_on(ST[0], "acme"), KS_OK);
     for (int i = 1; i <= 10; i++)
-        ASSERT_EQ_INT(put_key(ST[0], "acme", i), KS_OK);
+        ASSERT_EQ_INT(put_key_on(ST[0], "acme", i), KS_OK);
     int64_t after, start;
     ASSERT_EQ_INT(ST[2]->ops->changes_head(ST[2], &after), KS_OK);
     start = after;
@@ -507,7 +396,7 @@ static void test_no_change_missed_under_concurrency(void)
     ASSERT_EQ_INT(seen, 300);
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM changes WHERE seq > %lld", (long long)start);
-    ASSERT_EQ_INT(admin_value(sql), 300);
+    ASSERT_EQ_INT(pg_admin_value(sql), 300);
 }
 
 typedef struct {
@@ -530,9 +419,9 @@ static void *renew_thread(void *arg)
  * the other's old token (409), never two renewals that both "won". */
 static void test_concurrent_renewals_two_nodes(void)
 {
-    fresh(2);
-    ASSERT_EQ_INT(make_account(ST[0], "acme"), KS_OK);
-    ASSERT_EQ_INT(put_key(ST[0], "acme", 1), KS_OK);
+    pg_fresh(2);
+    ASSERT_EQ_INT(make_account_on(ST[0], "acme"), KS_OK);
+    ASSERT_EQ_INT(put_key_on(ST[0], "acme", 1), KS_OK);
     for (int round = 0; round < 15; round++) {
         renew_arg r[2] = {{ST[0], -1, 100 + 2 * round}, {ST[1], -1, 101 + 2 * round}};
         pthread_t t[2];
@@ -554,200 +443,41 @@ static void test_concurrent_renewals_two_nodes(void)
 
 static void test_reconnects_after_backend_killed(void)
 {
-    fresh(1);
-    ASSERT_EQ_INT(make_account(ST[0], "acme"), KS_OK);
+    pg_fresh(1);
+    ASSERT_EQ_INT(make_account_on(ST[0], "acme"), KS_OK);
     /* With a timeout, pg_terminate_backend waits until the backend is gone. */
-    ASSERT_EQ_INT(admin("", "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+    ASSERT_EQ_INT(pg_admin("", "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
                             " WHERE application_name = 'keystile' AND pid <> pg_backend_pid()"), 0);
     /* The dead idle connection is noticed at BEGIN and replaced at once. */
     ks_settings st;
     ASSERT_EQ_INT(ST[0]->ops->settings_get(ST[0], "acme", &st), KS_OK);
-    ASSERT_EQ_INT(put_key(ST[0], "acme", 1), KS_OK);
+    ASSERT_EQ_INT(put_key_on(ST[0], "acme", 1), KS_OK);
 }
 
 static void test_database_down_then_back(void)
 {
-    fresh(1);
+    pg_fresh(1);
     ks_store *s = ST[0];
-    ASSERT_EQ_INT(make_account(s, "acme"), KS_OK);
-    ASSERT_EQ_INT(cluster("stop", 0), 0);
+    ASSERT_EQ_INT(make_account_on(s, "acme"), KS_OK);
+    ASSERT_EQ_INT(pg_cluster("stop", 0), 0);
     ks_settings st;
-    double t0 = now_s();
+    double t0 = pg_now_s();
     ASSERT_EQ_INT(s->ops->settings_get(s, "acme", &st), KS_ERR_STORAGE);
     for (int i = 0; i < 20; i++) /* fails fast, again and again */
-        ASSERT_EQ_INT(put_key(s, "acme", 100 + i), KS_ERR_STORAGE);
-    ASSERT(now_s() - t0 < 1.0);
+        ASSERT_EQ_INT(put_key_on(s, "acme", 100 + i), KS_ERR_STORAGE);
+    ASSERT(pg_now_s() - t0 < 1.0);
     ASSERT_EQ_INT(s->ops->changes_wait(s, 50, -1), KS_ERR_STORAGE);
-    ASSERT_EQ_INT(cluster("restart", 0), 0);
+    ASSERT_EQ_INT(pg_cluster("restart", 0), 0);
     int rc = KS_ERR_STORAGE;
-    t0 = now_s();
-    while (rc != KS_OK && now_s() - t0 < 5) {
-        rc = put_key(s, "acme", 1);
+    t0 = pg_now_s();
+    while (rc != KS_OK && pg_now_s() - t0 < 5) {
+        rc = put_key_on(s, "acme", 1);
         if (rc != KS_OK)
             usleep(50 * 1000);
     }
     ASSERT_EQ_INT(rc, KS_OK);
-    ASSERT(now_s() - t0 < 2.0);
+    ASSERT(pg_now_s() - t0 < 2.0);
     ASSERT_EQ_INT(s->ops->settings_get(s, "acme", &st), KS_OK);
-}
-
-/* ---- the service's change feed ---- */
-
-typedef struct {
-    ks_service svc;
-    int open;
-} node;
-
-static node NODES[2];
-
-static void nodes_close(void)
-{
-    for (int i = 0; i < 2; i++)
-        if (NODES[i].open) {
-            ks_service_close(&NODES[i].svc);
-            NODES[i].open = 0;
-        }
-    close_stores();
-}
-
-static void node_start(int i, ks_store *s)
-{
-    ks_secret secret;
-    memset(secret.bytes, 7, sizeof secret.bytes);
-    ASSERT_EQ_INT(ks_service_init(&NODES[i].svc, s, &secret, 1), KS_OK);
-    NODES[i].open = 1;
-    ASSERT_EQ_INT(ks_login_keys_load(&NODES[i].svc), KS_OK);
-}
-
-static void counts(int i, size_t *total, size_t *active)
-{
-    ks_index_count(NODES[i].svc.index, total, active);
-}
-
-static int counts_are(int i, size_t want_total, size_t want_active)
-{
-    size_t t, a;
-    counts(i, &t, &a);
-    return t == want_total && a == want_active;
-}
-
-/* Waits up to `seconds` for node i's index to hold want keys; the time it took. */
-static double wait_counts(int i, size_t want_total, size_t want_active, double seconds)
-{
-    double t0 = now_s();
-    while (!counts_are(i, want_total, want_active) && now_s() - t0 < seconds)
-        usleep(2000);
-    return now_s() - t0;
-}
-
-static void test_feed_catch_up_applies_other_nodes_writes(void)
-{
-    fresh(2);
-    node_start(0, ST[0]);
-    node_start(1, ST[1]);
-    ks_service *a = &NODES[0].svc, *b = &NODES[1].svc;
-    ks_key owner = {0}, k2 = {0};
-    char token[KS_TOKEN_LEN + 1];
-    ASSERT_EQ_INT(ks_service_account_create(a, "acme", "cli", &owner, token), KS_OK);
-    ks_key_free(&owner);
-    ASSERT(counts_are(1, 0, 0));
-    ASSERT_EQ_INT(ks_change_feed_catch_up(b), KS_OK);
-    ASSERT(counts_are(1, 1, 1));
-    ks_actor who = {.actor = "cli", .account = "acme"};
-    ASSERT_EQ_INT(ks_service_key_create(a, &who, "second", NULL, &k2, token), KS_OK);
-    ks_key_patch off = {NULL, NULL, KS_KEY_INACTIVE};
-    ks_key upd = {0};
-    ASSERT_EQ_INT(ks_service_key_update(a, &who, k2.key_id, &off, &upd), KS_OK);
-    ks_key_free(&upd);
-    ASSERT_EQ_INT(ks_change_feed_catch_up(b), KS_OK);
-    ASSERT(counts_are(1, 2, 1));
-    ASSERT_EQ_INT(ks_service_key_delete(a, &who, k2.key_id), KS_OK);
-    ASSERT_EQ_INT(ks_change_feed_catch_up(b), KS_OK);
-    ASSERT(counts_are(1, 1, 1));
-    ks_key_free(&k2);
-    /* Signing keys rotated on A reach B. */
-    char kid[KS_JWT_KID_LEN + 1];
-    size_t before = b->n_signing_keys;
-    ASSERT_EQ_INT(ks_login_keys_rotate(a, kid), KS_OK);
-    ASSERT_EQ_INT(ks_change_feed_catch_up(b), KS_OK);
-    ASSERT_EQ_INT(b->n_signing_keys, before + 1);
-    /* Nothing new: nothing to do, the cursor stays. */
-    int64_t seq = b->feed_seq;
-    ASSERT_EQ_INT(ks_change_feed_catch_up(b), KS_OK);
-    ASSERT_EQ_INT(b->feed_seq, seq);
-    ASSERT(!ks_change_feed_degraded(b));
-}
-
-static void test_feed_thread_follows_with_and_without_notify(void)
-{
-    fresh(2);
-    node_start(0, ST[0]);
-    node_start(1, ST[1]);
-    ks_service *a = &NODES[0].svc, *b = &NODES[1].svc;
-    ASSERT_EQ_INT(ks_change_feed_start(b), KS_OK);
-    ks_key owner = {0}, k = {0};
-    char token[KS_TOKEN_LEN + 1];
-    ASSERT_EQ_INT(ks_service_account_create(a, "acme", "cli", &owner, token), KS_OK);
-    ks_key_free(&owner);
-    wait_counts(1, 1, 1, 2.0); /* by the first poll, or the wake-up once listening */
-    ASSERT(counts_are(1, 1, 1));
-    usleep(100 * 1000);        /* the follower is LISTENing by now */
-    ks_actor who = {.actor = "cli", .account = "acme"};
-    ASSERT_EQ_INT(ks_service_key_create(a, &who, "loud", NULL, &k, token), KS_OK);
-    ks_key_free(&k);
-    double took = wait_counts(1, 2, 2, 2.0);
-    ASSERT(counts_are(1, 2, 2));
-    ASSERT(took < 0.35); /* woken by NOTIFY, before the 400 ms poll */
-    /* Without the notification, the poll still finds it within a second. */
-    ASSERT_EQ_INT(admin("", "ALTER TABLE changes DISABLE TRIGGER changes_notify"), 0);
-    ASSERT_EQ_INT(ks_service_key_create(a, &who, "quiet", NULL, &k, token), KS_OK);
-    ks_key_free(&k);
-    took = wait_counts(1, 3, 3, 3.0);
-    ASSERT(counts_are(1, 3, 3));
-    ASSERT(took < 1.0);
-    ASSERT_EQ_INT(admin("", "ALTER TABLE changes ENABLE TRIGGER changes_notify"), 0);
-}
-
-static void test_feed_degraded_while_database_away(void)
-{
-    fresh(2);
-    node_start(0, ST[0]);
-    node_start(1, ST[1]);
-    ks_service *a = &NODES[0].svc, *b = &NODES[1].svc;
-    ks_key owner = {0}, k = {0};
-    char token[KS_TOKEN_LEN + 1];
-    ASSERT_EQ_INT(ks_service_account_create(a, "acme", "cli", &owner, token), KS_OK);
-    ks_key_free(&owner);
-    ASSERT_EQ_INT(ks_change_feed_start(b), KS_OK);
-    wait_counts(1, 1, 1, 2.0);
-    ASSERT(counts_are(1, 1, 1));
-    ASSERT_EQ_INT(cluster("stop", 0), 0);
-    double t0 = now_s();
-    while (!ks_change_feed_degraded(b) && now_s() - t0 < 3)
-        usleep(10 * 1000);
-    ASSERT(ks_change_feed_degraded(b));
-    ASSERT(now_s() - t0 < 1.5);
-    ASSERT(counts_are(1, 1, 1)); /* the index is kept */
-    ks_actor who = {.actor = "cli", .account = "acme"};
-    ASSERT_EQ_INT(ks_service_key_create(a, &who, "down", NULL, &k, token), KS_ERR_STORAGE);
-    ks_key_free(&k);
-    ASSERT_EQ_INT(cluster("restart", 0), 0);
-    /* A's first write after the restart reaches B, which is no longer degraded. */
-    int rc = KS_ERR_STORAGE;
-    t0 = now_s();
-    while (rc != KS_OK && now_s() - t0 < 5) {
-        memset(&k, 0, sizeof k);
-        if ((rc = ks_service_key_create(a, &who, "back", NULL, &k, token)) != KS_OK)
-            usleep(50 * 1000);
-        ks_key_free(&k);
-    }
-    ASSERT_EQ_INT(rc, KS_OK);
-    wait_counts(1, 2, 2, 3.0);
-    ASSERT(counts_are(1, 2, 2));
-    t0 = now_s();
-    while (ks_change_feed_degraded(b) && now_s() - t0 < 3)
-        usleep(10 * 1000);
-    ASSERT(!ks_change_feed_degraded(b));
 }
 
 /* ------------------------------------------------------------ main */
@@ -758,34 +488,28 @@ static int run_tests(void)
     store_conformance_run(open_fresh, NULL, &conf_passed, &conf_failed);
 
     RUN(test_store_open_picks_pg);
-    close_stores();
+    pg_close_stores();
     RUN(test_newer_schema_refused);
-    close_stores();
+    pg_close_stores();
     RUN(test_migration_from_2_audit_via_address);
-    close_stores();
+    pg_close_stores();
     RUN(test_unreachable_database_refused);
     RUN(test_redact_location);
     RUN(test_secret_fingerprint);
-    close_stores();
+    pg_close_stores();
     RUN(test_concurrent_migrations);
     RUN(test_change_log_kinds);
-    close_stores();
+    pg_close_stores();
     RUN(test_changes_paging_and_compaction);
-    close_stores();
+    pg_close_stores();
     RUN(test_no_change_missed_under_concurrency);
-    close_stores();
+    pg_close_stores();
     RUN(test_concurrent_renewals_two_nodes);
-    close_stores();
+    pg_close_stores();
     RUN(test_reconnects_after_backend_killed);
-    close_stores();
+    pg_close_stores();
     RUN(test_database_down_then_back);
-    close_stores();
-    RUN(test_feed_catch_up_applies_other_nodes_writes);
-    nodes_close();
-    RUN(test_feed_thread_follows_with_and_without_notify);
-    nodes_close();
-    RUN(test_feed_degraded_while_database_away);
-    nodes_close();
+    pg_close_stores();
 
     unit_passed += conf_passed;
     unit_failed += conf_failed;
@@ -794,42 +518,5 @@ static int run_tests(void)
 
 int main(void)
 {
-    if (sodium_init() < 0) {
-        fprintf(stderr, "sodium_init failed\n");
-        return 1;
-    }
-    ROOT = getenv("KEYSTILE_ROOT") ? getenv("KEYSTILE_ROOT") : ".";
-    snprintf(DIR_, sizeof DIR_, "/tmp/keystile-unit-pg-XXXXXX");
-    int port = free_port();
-    if (!mkdtemp(DIR_) || port < 0 || cluster("start", port) != 0) {
-        fprintf(stderr, "cannot start a PostgreSQL cluster in %s (tests/pg/cluster.sh)\n", DIR_);
-        cluster("destroy", 0);
-        printf("store-pg: 0 passed, 1 failed\n");
-        return 1;
-    }
-    snprintf(BASE, sizeof BASE, "postgresql://postgres@127.0.0.1:%d/", port);
-    snprintf(URI, sizeof URI, "%skeystile_test?sslmode=disable", BASE);
-    if (admin("postgres", "CREATE DATABASE keystile_test") != 0) {
-        cluster("destroy", 0);
-        printf("store-pg: 0 passed, 1 failed\n");
-        return 1;
-    }
-    fflush(stdout);
-    fflush(stderr);
-    /* The tests run in a child: whatever becomes of it, the cluster goes. */
-    pid_t child = fork();
-    if (child == 0) {
-        int rc = run_tests();
-        fflush(stdout);
-        exit(rc);
-    }
-    int status = 1;
-    if (child < 0 || waitpid(child, &status, 0) < 0)
-        status = 1;
-    cluster("destroy", 0);
-    if (!WIFEXITED(status)) {
-        printf("store-pg: the test process died (status %d): 0 passed, 1 failed\n", status);
-        return 1;
-    }
-    return WEXITSTATUS(status);
+    return pg_cluster_main(run_tests, "store-pg");
 }
