@@ -57,6 +57,9 @@ function row(t, key) {
 }
 
 async function openRowMenu(t, key) {
+  // A list still loading re-renders its rows when the answer comes, which
+  // closes a menu opened meanwhile: wait until no table is busy.
+  await eventually(async () => (await t.page.locator('table[aria-busy="true"]').count()) === 0);
   await button(t.page, `Actions for ${key}`).click();
   const menu = t.page.getByRole('menu');
   await menu.waitFor();
