@@ -358,6 +358,25 @@ int pg_end(pg_store *s, int rc)
     return rc;
 }
 
+/* Shared by pg_write_tx and pg_read_tx: begin (reconnecting, with one
+ * retry on a dead idle connection), run fn, commit or roll back. A failed
+ * begin returns its code without calling fn. */
+static int run_tx(pg_store *s, int read_only, int (*fn)(pg_store *, void *), void *arg)
+{
+    int rc = pg_begin(s, read_only);
+    return rc == KS_OK ? pg_end(s, fn(s, arg)) : rc;
+}
+
+int pg_write_tx(pg_store *s, int (*fn)(pg_store *, void *), void *arg)
+{
+    return run_tx(s, 0, fn, arg);
+}
+
+int pg_read_tx(pg_store *s, int (*fn)(pg_store *, void *), void *arg)
+{
+    return run_tx(s, 1, fn, arg);
+}
+
 int pg_change(pg_store *s, ks_change_kind kind, const char *account, const char *key_id)
 {
     int rc = pg_run(s, P_CHANGE_LOCK, NULL);

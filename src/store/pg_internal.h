@@ -151,6 +151,16 @@ int pg_begin(pg_store *s, int read_only);
  * ROLLBACK (returning rc). */
 int pg_end(pg_store *s, int rc);
 
+/* Runs fn(s, arg) inside one transaction under s->lock, as sq_write_tx does
+ * for SQLite: commits when fn returns KS_OK (then reports the write's time
+ * to the write observer), rolls back otherwise. Returns fn's code, the
+ * begin's when the transaction cannot start (fn is not called; a dead idle
+ * connection is retried once on a fresh one), or KS_ERR_STORAGE when the
+ * commit fails. pg_read_tx runs fn in a REPEATABLE READ READ ONLY
+ * transaction (one snapshot) and reports nothing to the observer. */
+int pg_write_tx(pg_store *s, int (*fn)(pg_store *s, void *arg), void *arg);
+int pg_read_tx(pg_store *s, int (*fn)(pg_store *s, void *arg), void *arg);
+
 /* Appends the audit entry (in the caller's transaction; NULL = none). */
 int pg_audit_insert(pg_store *s, const ks_audit_entry *audit);
 
