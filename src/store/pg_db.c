@@ -320,7 +320,10 @@ int pg_exec_sql(pg_store *s, const char *sql)
     return rc;
 }
 
-int pg_begin(pg_store *s, int read_only)
+/* Locks s and opens a transaction (read_only: REPEATABLE READ READ ONLY, a
+ * consistent snapshot for reads of several statements). On failure s is
+ * unlocked again and the error returned. */
+static int tx_begin(pg_store *s, int read_only)
 {
     const char *sql = read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
     pthread_mutex_lock(&s->lock);
@@ -341,7 +344,10 @@ int pg_begin(pg_store *s, int read_only)
     return KS_OK;
 }
 
-int pg_end(pg_store *s, int rc)
+/* Ends the transaction begun by tx_begin and unlocks: COMMIT when rc is
+ * KS_OK (returning its outcome: KS_ERR_STORAGE when it failed, and telling
+ * the write observer how long a write took), else ROLLBACK (returning rc). */
+static int tx_end(pg_store *s, int rc)
 {
     if (rc == KS_OK) {
         rc = pg_exec_sql(s, "COMMIT");
@@ -363,8 +369,8 @@ int pg_end(pg_store *s, int rc)
  * begin returns its code without calling fn. */
 static int run_tx(pg_store *s, int read_only, int (*fn)(pg_store *, void *), void *arg)
 {
-    int rc = pg_begin(s, read_only);
-    return rc == KS_OK ? pg_end(s, fn(s, arg)) : rc;
+    int rc = tx_begin(s, read_only);
+    return rc == KS_OK ? tx_end(s, fn(s, arg)) : rc;
 }
 
 int pg_write_tx(pg_store *s, int (*fn)(pg_store *, void *), void *arg)
