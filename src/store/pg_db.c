@@ -14,7 +14,7 @@
 #include "core/clock.h"
 #include "store/pg_schema.h"
 #include "core/error.h"
-#include "log/log.h"
+#include "store/store_common.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -187,13 +187,17 @@ int pg_get_bytes(const PGresult *r, int row, int col, unsigned char *buf, size_t
 
 /* ---- connections ---- */
 
-/* Server notices (and a FATAL sent to an idle connection) go to our log. */
+/* Server notices (and a FATAL sent to an idle connection) go to the store
+ * logger (ks_store_set_logger). */
 static void on_notice(void *arg, const char *message)
 {
     (void)arg;
+    ks_store_logger logger = ks_store_get_logger();
+    if (!logger)
+        return;
     char line[512];
     snprintf(line, sizeof line, "%.*s", (int)strcspn(message, "\n"), message);
-    ks_log("warn", "postgresql", "{s:s}", "message", line);
+    logger("warn", "postgresql", "{s:s}", "message", line);
 }
 
 PGconn *pg_connect(const char *uri, char *err, size_t errlen)
@@ -262,8 +266,10 @@ static int result_error(pg_store *s, PGresult *r, pg_query q)
     const char *m = PQresultErrorMessage(r);
     char line[512];
     snprintf(line, sizeof line, "%.*s", (int)strcspn(m, "\n"), m);
-    ks_log("error", "postgresql statement failed", "{s:i, s:s, s:s}", "statement", (int)q, "sqlstate", state,
-           "message", line);
+    ks_store_logger logger = ks_store_get_logger();
+    if (logger)
+        logger("error", "postgresql statement failed", "{s:i, s:s, s:s}", "statement", (int)q, "sqlstate", state,
+             "message", line);
     return KS_ERR_INTERNAL;
 }
 

@@ -21,6 +21,7 @@
 #include "service/change_feed.h"
 #include "service/login_keys.h"
 #include "service/service.h"
+#include "log/log.h"
 
 #include <arpa/inet.h>
 #include <libpq-fe.h>
@@ -798,6 +799,7 @@ int main(void)
         fprintf(stderr, "sodium_init failed\n");
         return 1;
     }
+    ks_store_set_logger(ks_log); /* server notices and failed statements, as the server logs them */
     ROOT = getenv("KEYSTILE_ROOT") ? getenv("KEYSTILE_ROOT") : ".";
     snprintf(DIR_, sizeof DIR_, "/tmp/keystile-unit-pg-XXXXXX");
     int port = free_port();
