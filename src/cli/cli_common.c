@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include <getopt.h>
 #include "core/error.h"
+#include "log/log.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@ ks_store *ks_cli_open_store(const char *db, const char *secret_file, ks_secret *
         fprintf(stderr, "keystile: %s\n", err);
         return NULL;
     }
+    ks_store_set_logger(ks_log); /* server notices and failed statements: our log */
     ks_store *store = ks_store_open(db, err, sizeof err);
     if (!store) {
         fprintf(stderr, "keystile: %s\n", err);

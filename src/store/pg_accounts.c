@@ -15,30 +15,42 @@
 
 #define LOAD_PAGE 2000 /* keys per page of the index load */
 
-int pg_account_create(ks_store *base, const char *account, const ks_settings *settings,
-                      const ks_key *owner, const ks_audit_entry *audit)
+struct account_args {
+    const char *account;
+    const ks_settings *settings;
+    const ks_key *owner;           /* create: NULL = no first key */
+    const ks_audit_entry *audit;
+};
+
+/* The rows of pg_account_create: the account, its built-in roles, the owner
+ * key; NAME_TAKEN for an existing account. */
+static int account_create_in_tx(pg_store *s, void *arg)
 {
-    pg_store *s = (pg_store *)base;
-    int rc = pg_begin(s, 0);
-    if (rc != KS_OK)
-        return rc;
+    const struct account_args *a = arg;
     pg_params p = {0};
-    pg_text(&p, account);
-    pg_int(&p, settings->token_duration_months);
-    pg_int(&p, settings->enforce_duration);
-    pg_int(&p, owner ? owner->created_at : (audit ? audit->at : 0));
-    rc = pg_run(s, P_ACCOUNT_INSERT, &p);
+    pg_text(&p, a->account);
+    pg_int(&p, a->settings->token_duration_months);
+    pg_int(&p, a->settings->enforce_duration);
+    pg_int(&p, a->owner ? a->owner->created_at : (a->audit ? a->audit->at : 0));
+    int rc = pg_run(s, P_ACCOUNT_INSERT, &p);
     size_t n_builtin;
     const ks_builtin_role *builtin = ks_builtin_roles(&n_builtin);
     for (size_t i = 0; rc == KS_OK && i < n_builtin; i++)
-        rc = pg_role_insert_tx(s, account, builtin[i].name, builtin[i].resources, builtin[i].n_resources, 1);
-    if (rc == KS_OK && owner)
-        rc = pg_key_insert_tx(s, owner);
+        rc = pg_role_insert_tx(s, a->account, builtin[i].name, builtin[i].resources, builtin[i].n_resources, 1);
+    if (rc == KS_OK && a->owner)
+        rc = pg_key_insert_tx(s, a->owner);
     if (rc == KS_OK)
-        rc = pg_audit_insert(s, audit);
+        rc = pg_audit_insert(s, a->audit);
     if (rc == KS_OK)
-        rc = pg_change(s, KS_CHANGE_ACCOUNT_KEYS, account, NULL);
-    return pg_end(s, rc);
+        rc = pg_change(s, KS_CHANGE_ACCOUNT_KEYS, a->account, NULL);
+    return rc;
+}
+
+int pg_account_create(ks_store *base, const char *account, const ks_settings *settings,
+                      const ks_key *owner, const ks_audit_entry *audit)
+{
+    struct account_args a = {account, settings, owner, audit};
+    return pg_write_tx((pg_store *)base, account_create_in_tx, &a);
 }
 
 int pg_settings_get_tx(pg_store *s, const char *account, ks_settings *out)
@@ -59,33 +71,48 @@ int pg_settings_get_tx(pg_store *s, const char *account, ks_settings *out)
     return rc;
 }
 
-int pg_settings_get(ks_store *base, const char *account, ks_settings *out)
+struct settings_get_args {
+    const char *account;
+    ks_settings *out;
+};
+
+static int settings_get_in_tx(pg_store *s, void *arg)
 {
-    pg_store *s = (pg_store *)base;
-    int rc = pg_begin(s, 1);
-    return rc == KS_OK ? pg_end(s, pg_settings_get_tx(s, account, out)) : rc;
+    struct settings_get_args *a = arg;
+    return pg_settings_get_tx(s, a->account, a->out);
 }
 
-int pg_settings_put(ks_store *base, const char *account, const ks_settings *settings,
-                    const ks_audit_entry *audit)
+int pg_settings_get(ks_store *base, const char *account, ks_settings *out)
 {
-    pg_store *s = (pg_store *)base;
-    int rc = pg_begin(s, 0);
-    if (rc != KS_OK)
-        return rc;
+    struct settings_get_args a = {account, out};
+    return pg_read_tx((pg_store *)base, settings_get_in_tx, &a);
+}
+
+/* The update of pg_settings_put: NOT_FOUND for no such account. */
+static int settings_put_in_tx(pg_store *s, void *arg)
+{
+    const struct account_args *a = arg;
     pg_params p = {0};
-    pg_text(&p, account);
-    pg_int(&p, settings->token_duration_months);
-    pg_int(&p, settings->enforce_duration);
+    pg_text(&p, a->account);
+    pg_int(&p, a->settings->token_duration_months);
+    pg_int(&p, a->settings->enforce_duration);
+    int rc;
     PGresult *r = pg_exec(s, P_ACCOUNT_PUT, &p, &rc);
     if (r && pg_changed(r) == 0)
         rc = KS_ERR_NOT_FOUND;
     PQclear(r);
     if (rc == KS_OK)
-        rc = pg_audit_insert(s, audit);
+        rc = pg_audit_insert(s, a->audit);
     if (rc == KS_OK)
-        rc = pg_change(s, KS_CHANGE_ACCOUNT, account, NULL);
-    return pg_end(s, rc);
+        rc = pg_change(s, KS_CHANGE_ACCOUNT, a->account, NULL);
+    return rc;
+}
+
+int pg_settings_put(ks_store *base, const char *account, const ks_settings *settings,
+                    const ks_audit_entry *audit)
+{
+    struct account_args a = {account, settings, NULL, audit};
+    return pg_write_tx((pg_store *)base, settings_put_in_tx, &a);
 }
 
 /* ---- loading the index ---- */
@@ -104,31 +131,46 @@ static int prim_role_list(ks_store *base, const char *account, ks_role **out, si
 
 static const ks_store_prims PRIMS = {.settings_get = prim_settings_get, .role_list = prim_role_list};
 
+struct load_args {
+    ks_store *base;
+    const char *account;           /* pg_load_account: the one account */
+    const ks_store_loader *loader;
+};
+
+/* One account and its keys, in the load's snapshot. */
+static int load_account_in_tx(pg_store *s, void *arg)
+{
+    const struct load_args *a = arg;
+    int rc = ks_store_load_one_account(a->base, &PRIMS, a->account, a->loader);
+    if (rc == KS_OK && a->loader->on_key)
+        rc = pg_load_keys(s, a->account, a->loader);
+    return rc;
+}
+
 int pg_load_account(ks_store *base, const char *account, const ks_store_loader *loader)
 {
-    pg_store *s = (pg_store *)base;
-    int rc = pg_begin(s, 1);
-    if (rc != KS_OK)
-        return rc;
-    rc = ks_store_load_one_account(base, &PRIMS, account, loader);
-    if (rc == KS_OK && loader->on_key)
-        rc = pg_load_keys(s, account, loader);
-    return pg_end(s, rc);
+    struct load_args a = {base, account, loader};
+    return pg_read_tx((pg_store *)base, load_account_in_tx, &a);
+}
+
+/* Every account, then every key, in the load's snapshot. */
+static int load_all_in_tx(pg_store *s, void *arg)
+{
+    const struct load_args *a = arg;
+    int rc;
+    PGresult *r = pg_exec(s, P_ACCOUNT_LIST, NULL, &rc);
+    for (int i = 0; rc == KS_OK && i < PQntuples(r); i++)
+        rc = ks_store_load_one_account(a->base, &PRIMS, PQgetvalue(r, i, 0), a->loader);
+    PQclear(r);
+    if (rc == KS_OK)
+        rc = pg_load_keys(s, NULL, a->loader);
+    return rc;
 }
 
 int pg_load_all(ks_store *base, const ks_store_loader *loader)
 {
-    pg_store *s = (pg_store *)base;
-    int rc = pg_begin(s, 1);
-    if (rc != KS_OK)
-        return rc;
-    PGresult *r = pg_exec(s, P_ACCOUNT_LIST, NULL, &rc);
-    for (int i = 0; rc == KS_OK && i < PQntuples(r); i++)
-        rc = ks_store_load_one_account(base, &PRIMS, PQgetvalue(r, i, 0), loader);
-    PQclear(r);
-    if (rc == KS_OK)
-        rc = pg_load_keys(s, NULL, loader);
-    return pg_end(s, rc);
+    struct load_args a = {base, NULL, loader};
+    return pg_read_tx((pg_store *)base, load_all_in_tx, &a);
 }
 
 /* The rows of one page of the load, walked together in key seq order. */

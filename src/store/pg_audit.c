@@ -31,19 +31,20 @@ int pg_audit_insert(pg_store *s, const ks_audit_entry *a)
     return pg_run(s, P_AUDIT_INSERT, &p);
 }
 
+/* The account check and entry of pg_audit_append: NOT_FOUND for no such account. */
+static int audit_append_in_tx(pg_store *s, void *arg)
+{
+    const ks_audit_entry *audit = arg;
+    ks_settings unused;
+    int rc = pg_settings_get_tx(s, audit->account, &unused); /* KS_ERR_NOT_FOUND: no such account */
+    return rc == KS_OK ? pg_audit_insert(s, audit) : rc;
+}
+
 int pg_audit_append(ks_store *base, const ks_audit_entry *audit)
 {
-    pg_store *s = (pg_store *)base;
     if (!audit)
         return KS_ERR_INVALID;
-    int rc = pg_begin(s, 0);
-    if (rc != KS_OK)
-        return rc;
-    ks_settings unused;
-    rc = pg_settings_get_tx(s, audit->account, &unused); /* KS_ERR_NOT_FOUND: no such account */
-    if (rc == KS_OK)
-        rc = pg_audit_insert(s, audit);
-    return pg_end(s, rc);
+    return pg_write_tx((pg_store *)base, audit_append_in_tx, (void *)audit);
 }
 
 /* A text column, or NULL for SQL NULL; *nomem set when the copy failed. */
@@ -72,31 +73,44 @@ static int record_from_row(const PGresult *r, int i, ks_audit_record *a)
     return nomem || !a->actor || !a->action || !a->target || !a->detail ? KS_ERR_NOMEM : KS_OK;
 }
 
+struct audit_list_args {
+    const char *account;
+    const ks_audit_filter *filter;
+    int limit;
+    ks_audit_record *items;        /* out: limit + 1 at most, owned by the caller */
+    size_t n;                      /* out: records read into items */
+};
+
+/* The page read of pg_audit_list, one row more than the limit. */
+static int audit_list_in_tx(pg_store *s, void *arg)
+{
+    struct audit_list_args *a = arg;
+    const ks_audit_filter *f = a->filter;
+    pg_params p = {0};
+    pg_text(&p, a->account);
+    pg_int(&p, f->before_id > 0 ? f->before_id : INT64_MAX);
+    pg_text(&p, f->actor);
+    pg_text(&p, f->action);
+    pg_int(&p, a->limit + 1); /* one more tells whether a next page exists */
+    int rc;
+    PGresult *r = pg_exec(s, P_AUDIT_LIST, &p, &rc);
+    int rows = r ? PQntuples(r) : 0;
+    a->items = calloc((size_t)rows + 1, sizeof *a->items);
+    if (!a->items && rc == KS_OK)
+        rc = KS_ERR_NOMEM;
+    for (int i = 0; rc == KS_OK && i < rows; i++)
+        rc = record_from_row(r, i, &a->items[a->n++]);
+    PQclear(r);
+    return rc;
+}
+
 int pg_audit_list(ks_store *base, const char *account, const ks_audit_filter *f, ks_audit_page *out)
 {
-    pg_store *s = (pg_store *)base;
     memset(out, 0, sizeof *out);
     int rc = ks_audit_filter_check(f);
     if (rc != KS_OK)
         return rc;
-    int limit = f->limit;
-    rc = pg_begin(s, 1);
-    if (rc != KS_OK)
-        return rc;
-    pg_params p = {0};
-    pg_text(&p, account);
-    pg_int(&p, f->before_id > 0 ? f->before_id : INT64_MAX);
-    pg_text(&p, f->actor);
-    pg_text(&p, f->action);
-    pg_int(&p, limit + 1); /* one more tells whether a next page exists */
-    PGresult *r = pg_exec(s, P_AUDIT_LIST, &p, &rc);
-    int rows = r ? PQntuples(r) : 0;
-    ks_audit_record *items = calloc((size_t)rows + 1, sizeof *items);
-    if (!items && rc == KS_OK)
-        rc = KS_ERR_NOMEM;
-    size_t n = 0;
-    for (int i = 0; rc == KS_OK && i < rows; i++)
-        rc = record_from_row(r, i, &items[n++]);
-    PQclear(r);
-    return ks_audit_page_finish(out, items, n, limit, pg_end(s, rc));
+    struct audit_list_args a = {account, f, f->limit, NULL, 0};
+    rc = pg_read_tx((pg_store *)base, audit_list_in_tx, &a);
+    return ks_audit_page_finish(out, a.items, a.n, a.limit, rc);
 }

@@ -19,33 +19,40 @@
 #include <stdio.h>
 #include <string.h>
 
-int pg_changes_head(ks_store *base, int64_t *seq)
+static int changes_head_in_tx(pg_store *s, void *arg)
 {
-    pg_store *s = (pg_store *)base;
-    *seq = 0;
-    int rc = pg_begin(s, 1);
-    if (rc != KS_OK)
-        return rc;
+    int64_t *seq = arg;
+    int rc;
     PGresult *r = pg_exec(s, P_CHANGES_HEAD, NULL, &rc);
     if (r && PQntuples(r) == 1)
         *seq = pg_get_int(r, 0, 0);
     PQclear(r);
-    return pg_end(s, rc);
+    return rc;
 }
 
-int pg_changes_since(ks_store *base, int64_t after, ks_change *out, size_t max, size_t *n)
+int pg_changes_head(ks_store *base, int64_t *seq)
 {
-    pg_store *s = (pg_store *)base;
-    *n = 0;
-    int rc = pg_begin(s, 1);
-    if (rc != KS_OK)
-        return rc;
+    *seq = 0;
+    return pg_read_tx((pg_store *)base, changes_head_in_tx, seq);
+}
+
+struct changes_since_args {
+    int64_t after;
+    ks_change *out;                /* max entries */
+    size_t max;
+    size_t n;                      /* out: entries filled */
+};
+
+static int changes_since_in_tx(pg_store *s, void *arg)
+{
+    struct changes_since_args *a = arg;
     pg_params p = {0};
-    pg_int(&p, after);
-    pg_int(&p, (int64_t)max);
+    pg_int(&p, a->after);
+    pg_int(&p, (int64_t)a->max);
+    int rc;
     PGresult *r = pg_exec(s, P_CHANGES_SINCE, &p, &rc);
-    for (int i = 0; r && i < PQntuples(r) && (size_t)i < max; i++) {
-        ks_change *c = &out[(*n)++];
+    for (int i = 0; r && i < PQntuples(r) && (size_t)i < a->max; i++) {
+        ks_change *c = &a->out[a->n++];
         memset(c, 0, sizeof *c);
         c->seq = pg_get_int(r, i, 0);
         c->kind = (int)pg_get_int(r, i, 1);
@@ -53,17 +60,25 @@ int pg_changes_since(ks_store *base, int64_t after, ks_change *out, size_t max, 
         pg_get_str(r, i, 3, c->key_id, sizeof c->key_id);
     }
     PQclear(r);
-    rc = pg_end(s, rc);
-    if (rc != KS_OK)
-        *n = 0;
     return rc;
+}
+
+int pg_changes_since(ks_store *base, int64_t after, ks_change *out, size_t max, size_t *n)
+{
+    struct changes_since_args a = {after, out, max, 0};
+    int rc = pg_read_tx((pg_store *)base, changes_since_in_tx, &a);
+    *n = rc == KS_OK ? a.n : 0;
+    return rc;
+}
+
+static int changes_compact_in_tx(pg_store *s, void *arg)
+{
+    return pg_run(s, P_CHANGES_COMPACT, NULL);
 }
 
 int pg_changes_compact(ks_store *base)
 {
-    pg_store *s = (pg_store *)base;
-    int rc = pg_begin(s, 0);
-    return rc == KS_OK ? pg_end(s, pg_run(s, P_CHANGES_COMPACT, NULL)) : rc;
+    return pg_write_tx((pg_store *)base, changes_compact_in_tx, NULL);
 }
 
 void pg_listen_close(pg_store *s)

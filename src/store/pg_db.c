@@ -14,7 +14,7 @@
 #include "core/clock.h"
 #include "store/pg_schema.h"
 #include "core/error.h"
-#include "log/log.h"
+#include "store/store_common.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -187,13 +187,17 @@ int pg_get_bytes(const PGresult *r, int row, int col, unsigned char *buf, size_t
 
 /* ---- connections ---- */
 
-/* Server notices (and a FATAL sent to an idle connection) go to our log. */
+/* Server notices (and a FATAL sent to an idle connection) go to the store
+ * logger (ks_store_set_logger). */
 static void on_notice(void *arg, const char *message)
 {
     (void)arg;
+    ks_store_logger logger = ks_store_get_logger();
+    if (!logger)
+        return;
     char line[512];
     snprintf(line, sizeof line, "%.*s", (int)strcspn(message, "\n"), message);
-    ks_log("warn", "postgresql", "{s:s}", "message", line);
+    logger("warn", "postgresql", "{s:s}", "message", line);
 }
 
 PGconn *pg_connect(const char *uri, char *err, size_t errlen)
@@ -262,8 +266,10 @@ static int result_error(pg_store *s, PGresult *r, pg_query q)
     const char *m = PQresultErrorMessage(r);
     char line[512];
     snprintf(line, sizeof line, "%.*s", (int)strcspn(m, "\n"), m);
-    ks_log("error", "postgresql statement failed", "{s:i, s:s, s:s}", "statement", (int)q, "sqlstate", state,
-           "message", line);
+    ks_store_logger logger = ks_store_get_logger();
+    if (logger)
+        logger("error", "postgresql statement failed", "{s:i, s:s, s:s}", "statement", (int)q, "sqlstate", state,
+             "message", line);
     return KS_ERR_INTERNAL;
 }
 
@@ -320,7 +326,10 @@ int pg_exec_sql(pg_store *s, const char *sql)
     return rc;
 }
 
-int pg_begin(pg_store *s, int read_only)
+/* Locks s and opens a transaction (read_only: REPEATABLE READ READ ONLY, a
+ * consistent snapshot for reads of several statements). On failure s is
+ * unlocked again and the error returned. */
+static int tx_begin(pg_store *s, int read_only)
 {
     const char *sql = read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
     pthread_mutex_lock(&s->lock);
@@ -341,7 +350,10 @@ int pg_begin(pg_store *s, int read_only)
     return KS_OK;
 }
 
-int pg_end(pg_store *s, int rc)
+/* Ends the transaction begun by tx_begin and unlocks: COMMIT when rc is
+ * KS_OK (returning its outcome: KS_ERR_STORAGE when it failed, and telling
+ * the write observer how long a write took), else ROLLBACK (returning rc). */
+static int tx_end(pg_store *s, int rc)
 {
     if (rc == KS_OK) {
         rc = pg_exec_sql(s, "COMMIT");
@@ -356,6 +368,25 @@ int pg_end(pg_store *s, int rc)
     s->in_tx = 0;
     pthread_mutex_unlock(&s->lock);
     return rc;
+}
+
+/* Shared by pg_write_tx and pg_read_tx: begin (reconnecting, with one
+ * retry on a dead idle connection), run fn, commit or roll back. A failed
+ * begin returns its code without calling fn. */
+static int run_tx(pg_store *s, int read_only, int (*fn)(pg_store *, void *), void *arg)
+{
+    int rc = tx_begin(s, read_only);
+    return rc == KS_OK ? tx_end(s, fn(s, arg)) : rc;
+}
+
+int pg_write_tx(pg_store *s, int (*fn)(pg_store *, void *), void *arg)
+{
+    return run_tx(s, 0, fn, arg);
+}
+
+int pg_read_tx(pg_store *s, int (*fn)(pg_store *, void *), void *arg)
+{
+    return run_tx(s, 1, fn, arg);
 }
 
 int pg_change(pg_store *s, ks_change_kind kind, const char *account, const char *key_id)

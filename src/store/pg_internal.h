@@ -141,15 +141,15 @@ int pg_exec_sql(pg_store *s, const char *sql);
 /* Number of rows the last command changed (UPDATE / DELETE / INSERT). */
 int64_t pg_changed(PGresult *r);
 
-/* Locks s and opens a transaction (read_only: REPEATABLE READ READ ONLY, a
- * consistent snapshot for reads of several statements). On failure s is
- * unlocked again and the error returned. */
-int pg_begin(pg_store *s, int read_only);
-
-/* Ends the transaction begun by pg_begin and unlocks: COMMIT when rc is
- * KS_OK (returning its outcome: KS_ERR_STORAGE when it failed), else
- * ROLLBACK (returning rc). */
-int pg_end(pg_store *s, int rc);
+/* Runs fn(s, arg) inside one transaction under s->lock, as sq_write_tx does
+ * for SQLite: commits when fn returns KS_OK (then reports the write's time
+ * to the write observer), rolls back otherwise. Returns fn's code, the
+ * begin's when the transaction cannot start (fn is not called; a dead idle
+ * connection is retried once on a fresh one), or KS_ERR_STORAGE when the
+ * commit fails. pg_read_tx runs fn in a REPEATABLE READ READ ONLY
+ * transaction (one snapshot) and reports nothing to the observer. */
+int pg_write_tx(pg_store *s, int (*fn)(pg_store *s, void *arg), void *arg);
+int pg_read_tx(pg_store *s, int (*fn)(pg_store *s, void *arg), void *arg);
 
 /* Appends the audit entry (in the caller's transaction; NULL = none). */
 int pg_audit_insert(pg_store *s, const ks_audit_entry *audit);
@@ -161,7 +161,7 @@ int pg_audit_append(ks_store *base, const ks_audit_entry *audit);
 
 /* Appends a change-log row: takes the change-order lock first (held until
  * commit, so seqs are handed out in commit order), so call it last in the
- * transaction, just before pg_end. account / key_id NULL = "". */
+ * transaction, just before its callback returns. account / key_id NULL = "". */
 int pg_change(pg_store *s, ks_change_kind kind, const char *account, const char *key_id);
 
 /* Row readers: integer (0 for NULL), text into a fixed buffer, strdup

@@ -188,65 +188,95 @@ int pg_key_insert_tx(pg_store *s, const ks_key *key)
     return rc == KS_OK ? pg_key_roles_write(s, seq, key->account, &key->roles) : rc;
 }
 
+struct key_insert_args {
+    const ks_key *key;
+    const ks_audit_entry *audit;
+};
+
+/* The rows of pg_key_insert: NAME_TAKEN for an id collision, INVALID for an
+ * unknown role. */
+static int key_insert_in_tx(pg_store *s, void *arg)
+{
+    const struct key_insert_args *a = arg;
+    int rc = pg_key_insert_tx(s, a->key);
+    if (rc == KS_OK)
+        rc = pg_audit_insert(s, a->audit);
+    if (rc == KS_OK)
+        rc = pg_change(s, KS_CHANGE_KEY, a->key->account, a->key->key_id);
+    return rc;
+}
+
 int pg_key_insert(ks_store *base, const ks_key *key, const ks_audit_entry *audit)
 {
-    pg_store *s = (pg_store *)base;
-    int rc = pg_begin(s, 0);
-    if (rc != KS_OK)
-        return rc;
-    rc = pg_key_insert_tx(s, key);
-    if (rc == KS_OK)
-        rc = pg_audit_insert(s, audit);
-    if (rc == KS_OK)
-        rc = pg_change(s, KS_CHANGE_KEY, key->account, key->key_id);
-    return pg_end(s, rc);
+    struct key_insert_args a = {key, audit};
+    return pg_write_tx((pg_store *)base, key_insert_in_tx, &a);
+}
+
+struct key_get_args {
+    const char *account;
+    const char *key_id;
+    ks_key *out;
+};
+
+static int key_get_in_tx(pg_store *s, void *arg)
+{
+    struct key_get_args *a = arg;
+    int64_t seq;
+    int rc = pg_key_seq(s, a->account, a->key_id, 0, &seq);
+    return rc == KS_OK ? pg_key_read_seq(s, seq, a->out) : rc;
 }
 
 int pg_key_get(ks_store *base, const char *account, const char *key_id, ks_key *out)
 {
-    pg_store *s = (pg_store *)base;
     memset(out, 0, sizeof *out);
-    int64_t seq;
-    int rc = pg_begin(s, 1);
-    if (rc != KS_OK)
-        return rc;
-    if ((rc = pg_key_seq(s, account, key_id, 0, &seq)) == KS_OK)
-        rc = pg_key_read_seq(s, seq, out);
-    rc = pg_end(s, rc);
+    struct key_get_args a = {account, key_id, out};
+    int rc = pg_read_tx((pg_store *)base, key_get_in_tx, &a);
     if (rc != KS_OK)
         ks_key_free(out);
     return rc;
 }
 
-int pg_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_key_page *out)
+struct key_list_args {
+    const char *account;
+    const ks_key_filter *filter;
+    int limit;
+    ks_key *items;                 /* limit + 1 slots, owned by the caller */
+    size_t n;                      /* out: keys read into items */
+};
+
+/* The page read of pg_key_list, one row more than the limit, each key filled. */
+static int key_list_in_tx(pg_store *s, void *arg)
 {
-    pg_store *s = (pg_store *)base;
-    memset(out, 0, sizeof *out);
-    int limit = ks_key_filter_limit(f);
-    ks_key *items = calloc((size_t)limit + 1, sizeof *items);
-    if (!items)
-        return KS_ERR_NOMEM;
-    size_t n = 0;
-    int rc = pg_begin(s, 1);
-    if (rc != KS_OK) {
-        free(items);
-        return rc;
-    }
+    struct key_list_args *a = arg;
+    const ks_key_filter *f = a->filter;
     pg_params p = {0};
-    pg_text(&p, account);
+    pg_text(&p, a->account);
     pg_int(&p, f->before_seq > 0 ? f->before_seq : INT64_MAX);
     pg_text(&p, f->q && *f->q ? f->q : NULL);
     pg_int(&p, f->status);
     pg_int(&p, f->outdated);
     pg_int(&p, f->now);
-    pg_int(&p, limit + 1); /* one more tells whether a next page exists */
+    pg_int(&p, a->limit + 1); /* one more tells whether a next page exists */
+    int rc;
     PGresult *r = pg_exec(s, P_KEY_LIST, &p, &rc);
     for (int i = 0; rc == KS_OK && i < PQntuples(r); i++)
-        rc = key_from_row(r, i, &items[n++]);
+        rc = key_from_row(r, i, &a->items[a->n++]);
     PQclear(r);
-    for (size_t i = 0; rc == KS_OK && i < n; i++)
-        rc = key_fill(s, items[i].seq, &items[i]);
-    return ks_key_page_finish(out, items, n, limit, pg_end(s, rc));
+    for (size_t i = 0; rc == KS_OK && i < a->n; i++)
+        rc = key_fill(s, a->items[i].seq, &a->items[i]);
+    return rc;
+}
+
+int pg_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_key_page *out)
+{
+    memset(out, 0, sizeof *out);
+    int limit = ks_key_filter_limit(f);
+    ks_key *items = calloc((size_t)limit + 1, sizeof *items);
+    if (!items)
+        return KS_ERR_NOMEM;
+    struct key_list_args a = {account, f, limit, items, 0};
+    int rc = pg_read_tx((pg_store *)base, key_list_in_tx, &a);
+    return ks_key_page_finish(out, items, a.n, limit, rc);
 }
 
 /* Active keys of `account` holding Owner at home, into *n. */
@@ -284,19 +314,27 @@ static int owner_guard_end(pg_store *s, const char *account, int64_t before)
     return before > 0 && after == 0 ? KS_ERR_LAST_OWNER : KS_OK;
 }
 
-int pg_key_update(ks_store *base, const char *account, const char *key_id,
-                  const ks_key_patch *patch, const ks_audit_entry *audit)
+struct key_write_args {
+    const char *account;
+    const char *key_id;
+    const ks_key_patch *patch;     /* update only */
+    const ks_audit_entry *audit;
+};
+
+/* The changes of pg_key_update. A change of status or roles may take the
+ * account's last Owner away: the account row is locked first (the guard),
+ * then the key's row, in that order in every writer. */
+static int key_update_in_tx(pg_store *s, void *arg)
 {
-    pg_store *s = (pg_store *)base;
+    const struct key_write_args *a = arg;
+    const ks_key_patch *patch = a->patch;
     int64_t seq, owners = 0;
     int guard = patch->status >= 0 || patch->roles != NULL;
-    int rc = pg_begin(s, 0);
-    if (rc != KS_OK)
-        return rc;
+    int rc = KS_OK;
     if (guard)
-        rc = owner_guard_begin(s, account, &owners);
+        rc = owner_guard_begin(s, a->account, &owners);
     if (rc == KS_OK)
-        rc = pg_key_seq(s, account, key_id, 1, &seq);
+        rc = pg_key_seq(s, a->account, a->key_id, 1, &seq);
     if (rc == KS_OK && patch->name) {
         pg_params p = {0};
         pg_int(&p, seq);
@@ -309,37 +347,50 @@ int pg_key_update(ks_store *base, const char *account, const char *key_id,
         pg_int(&p, patch->status);
         rc = pg_run(s, P_KEY_SET_ACTIVE, &p);
     }
-    if (rc == KS_OK && patch->roles && (rc = pg_roles_exist(s, account, patch->roles)) == KS_OK)
-        rc = pg_key_roles_write(s, seq, account, patch->roles);
+    if (rc == KS_OK && patch->roles && (rc = pg_roles_exist(s, a->account, patch->roles)) == KS_OK)
+        rc = pg_key_roles_write(s, seq, a->account, patch->roles);
     if (rc == KS_OK && guard)
-        rc = owner_guard_end(s, account, owners);
+        rc = owner_guard_end(s, a->account, owners);
     if (rc == KS_OK)
-        rc = pg_audit_insert(s, audit);
+        rc = pg_audit_insert(s, a->audit);
     if (rc == KS_OK)
-        rc = pg_change(s, KS_CHANGE_KEY, account, key_id);
-    return pg_end(s, rc);
+        rc = pg_change(s, KS_CHANGE_KEY, a->account, a->key_id);
+    return rc;
 }
 
-int pg_key_delete(ks_store *base, const char *account, const char *key_id, const ks_audit_entry *audit)
+int pg_key_update(ks_store *base, const char *account, const char *key_id,
+                  const ks_key_patch *patch, const ks_audit_entry *audit)
 {
-    pg_store *s = (pg_store *)base;
+    struct key_write_args a = {account, key_id, patch, audit};
+    return pg_write_tx((pg_store *)base, key_update_in_tx, &a);
+}
+
+/* The delete of pg_key_delete, under the last-Owner guard (account row
+ * locked first, then the key's row). */
+static int key_delete_in_tx(pg_store *s, void *arg)
+{
+    const struct key_write_args *a = arg;
     int64_t seq, owners = 0;
-    int rc = pg_begin(s, 0);
-    if (rc != KS_OK)
-        return rc;
-    if ((rc = owner_guard_begin(s, account, &owners)) == KS_OK &&
-        (rc = pg_key_seq(s, account, key_id, 1, &seq)) == KS_OK) {
+    int rc;
+    if ((rc = owner_guard_begin(s, a->account, &owners)) == KS_OK &&
+        (rc = pg_key_seq(s, a->account, a->key_id, 1, &seq)) == KS_OK) {
         pg_params p = {0};
         pg_int(&p, seq);
         rc = pg_run(s, P_KEY_DELETE, &p);
     }
     if (rc == KS_OK)
-        rc = owner_guard_end(s, account, owners);
+        rc = owner_guard_end(s, a->account, owners);
     if (rc == KS_OK)
-        rc = pg_audit_insert(s, audit);
+        rc = pg_audit_insert(s, a->audit);
     if (rc == KS_OK)
-        rc = pg_change(s, KS_CHANGE_KEY, account, key_id);
-    return pg_end(s, rc);
+        rc = pg_change(s, KS_CHANGE_KEY, a->account, a->key_id);
+    return rc;
+}
+
+int pg_key_delete(ks_store *base, const char *account, const char *key_id, const ks_audit_entry *audit)
+{
+    struct key_write_args a = {account, key_id, NULL, audit};
+    return pg_write_tx((pg_store *)base, key_delete_in_tx, &a);
 }
 
 /* The primitives of the neutral slot transition (store_common.c). */
@@ -371,19 +422,35 @@ static const ks_store_prims PRIMS = {.key_read_for_update = prim_key_read_for_up
                                      .audit_insert = prim_audit_insert,
                                      .change = prim_change};
 
+struct apply_slots_args {
+    ks_store *base;
+    const char *account;
+    const char *key_id;
+    ks_slot_op op;
+    const ks_digest *new_hash;
+    int64_t now;
+    const ks_audit_entry *audit;
+    ks_key key;                    /* out: the key after the transition */
+};
+
+/* The neutral read -> ks_slots_apply -> write -> audit -> change flow. */
+static int apply_slots_in_tx(pg_store *s, void *arg)
+{
+    struct apply_slots_args *a = arg;
+    return ks_store_apply_slots_tx(a->base, &PRIMS, a->account, a->key_id, a->op, a->new_hash, a->now,
+                                   a->audit, &a->key);
+}
+
 int pg_key_apply_slots(ks_store *base, const char *account, const char *key_id, ks_slot_op op,
                        const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit, ks_key *out)
 {
-    pg_store *s = (pg_store *)base;
-    ks_key key = {0};
-    int rc = pg_begin(s, 0);
-    if (rc != KS_OK)
-        return rc;
-    rc = pg_end(s, ks_store_apply_slots_tx(base, &PRIMS, account, key_id, op, new_hash, now, audit, &key));
+    struct apply_slots_args a = {.base = base, .account = account, .key_id = key_id, .op = op,
+                                .new_hash = new_hash, .now = now, .audit = audit}; /* .key zeroed */
+    int rc = pg_write_tx((pg_store *)base, apply_slots_in_tx, &a);
     if (rc == KS_OK && out)
-        *out = key;
+        *out = a.key;
     else
-        ks_key_free(&key); /* nothing, or the key read before a failed commit */
+        ks_key_free(&a.key); /* nothing, or the key read before a failed commit */
     return rc;
 }
 
@@ -394,12 +461,30 @@ static int last_used_cmp(const void *a, const void *b)
     return c ? c : memcmp(x->hash.bytes, y->hash.bytes, KS_DIGEST_LEN);
 }
 
+struct last_used_args {
+    const ks_last_used *sorted;    /* in (key id, hash) order */
+    size_t n;
+};
+
+static int last_used_in_tx(pg_store *s, void *arg)
+{
+    const struct last_used_args *a = arg;
+    int rc = KS_OK;
+    for (size_t i = 0; rc == KS_OK && i < a->n; i++) {
+        pg_params p = {0};
+        pg_text(&p, a->sorted[i].key_id);
+        pg_bytes(&p, a->sorted[i].hash.bytes, KS_DIGEST_LEN);
+        pg_int(&p, a->sorted[i].last_used_at);
+        rc = pg_run(s, P_TOKEN_LAST_USED, &p);
+    }
+    return rc;
+}
+
 /* Rows are updated in (key id, hash) order, so two nodes flushing at once
  * lock them in the same order and cannot deadlock. No change-log row: the
  * verify index does not depend on last use. */
 int pg_last_used_flush(ks_store *base, const ks_last_used *items, size_t n)
 {
-    pg_store *s = (pg_store *)base;
     if (n == 0)
         return KS_OK;
     ks_last_used *sorted = malloc(n * sizeof *sorted);
@@ -407,17 +492,8 @@ int pg_last_used_flush(ks_store *base, const ks_last_used *items, size_t n)
         return KS_ERR_NOMEM;
     memcpy(sorted, items, n * sizeof *sorted);
     qsort(sorted, n, sizeof *sorted, last_used_cmp);
-    int rc = pg_begin(s, 0);
-    if (rc == KS_OK) {
-        for (size_t i = 0; rc == KS_OK && i < n; i++) {
-            pg_params p = {0};
-            pg_text(&p, sorted[i].key_id);
-            pg_bytes(&p, sorted[i].hash.bytes, KS_DIGEST_LEN);
-            pg_int(&p, sorted[i].last_used_at);
-            rc = pg_run(s, P_TOKEN_LAST_USED, &p);
-        }
-        rc = pg_end(s, rc);
-    }
+    struct last_used_args a = {sorted, n};
+    int rc = pg_write_tx((pg_store *)base, last_used_in_tx, &a);
     free(sorted);
     return rc;
 }

@@ -67,13 +67,24 @@ int pg_role_list_tx(pg_store *s, const char *account, ks_role **out, size_t *n)
     return KS_OK;
 }
 
+struct role_list_args {
+    const char *account;
+    ks_role **out;
+    size_t *n;
+};
+
+static int role_list_in_tx(pg_store *s, void *arg)
+{
+    struct role_list_args *a = arg;
+    return pg_role_list_tx(s, a->account, a->out, a->n);
+}
+
 int pg_role_list(ks_store *base, const char *account, ks_role **out, size_t *n)
 {
-    pg_store *s = (pg_store *)base;
     *out = NULL;
     *n = 0;
-    int rc = pg_begin(s, 1);
-    return rc == KS_OK ? pg_end(s, pg_role_list_tx(s, account, out, n)) : rc;
+    struct role_list_args a = {account, out, n};
+    return pg_read_tx((pg_store *)base, role_list_in_tx, &a);
 }
 
 /* KS_OK when the role exists and is not built-in (and locks its row);
@@ -109,61 +120,77 @@ static int role_resources_write(pg_store *s, const char *account, const char *ro
     return rc;
 }
 
+struct role_args {
+    const char *account;
+    const char *name;              /* the role written, renamed or deleted */
+    const ks_strlist *resources;   /* create: its resources; update: NULL keeps them */
+    const char *new_name;          /* update: NULL or the same name keeps it */
+    const ks_audit_entry *audit;
+};
+
+/* The rows of pg_role_create: NAME_TAKEN for an existing role. */
+static int role_create_in_tx(pg_store *s, void *arg)
+{
+    const struct role_args *a = arg;
+    int rc = pg_role_insert_tx(s, a->account, a->name, (const char *const *)a->resources->items,
+                               a->resources->count, 0);
+    if (rc == KS_OK)
+        rc = pg_audit_insert(s, a->audit);
+    if (rc == KS_OK)
+        rc = pg_change(s, KS_CHANGE_ACCOUNT, a->account, NULL);
+    return rc;
+}
+
 int pg_role_create(ks_store *base, const char *account, const ks_role *role, const ks_audit_entry *audit)
 {
-    pg_store *s = (pg_store *)base;
-    int rc = pg_begin(s, 0);
-    if (rc != KS_OK)
-        return rc;
-    rc = pg_role_insert_tx(s, account, role->name, (const char *const *)role->resources.items,
-                           role->resources.count, 0);
+    struct role_args a = {account, role->name, &role->resources, NULL, audit};
+    return pg_write_tx((pg_store *)base, role_create_in_tx, &a);
+}
+
+/* The writes of pg_role_update: NOT_FOUND / BUILTIN_ROLE when the role may
+ * not be edited, NAME_TAKEN when new_name exists. */
+static int role_update_in_tx(pg_store *s, void *arg)
+{
+    const struct role_args *a = arg;
+    const char *final_name = a->name;
+    int renamed = a->new_name && strcmp(a->new_name, a->name) != 0;
+    int rc = role_lock_editable(s, a->account, a->name);
+    if (rc == KS_OK && renamed) {
+        pg_params p = {0};
+        pg_text(&p, a->account);
+        pg_text(&p, a->name);
+        pg_text(&p, a->new_name);
+        rc = pg_run(s, P_ROLE_RENAME, &p);
+        if (rc == KS_ERR_NOT_FOUND || rc == KS_ERR_INVALID)
+            rc = KS_ERR_NAME_TAKEN; /* any constraint, as in SQLite */
+        final_name = a->new_name;
+    }
+    if (rc == KS_OK && a->resources)
+        rc = role_resources_write(s, a->account, final_name, a->resources);
     if (rc == KS_OK)
-        rc = pg_audit_insert(s, audit);
+        rc = pg_audit_insert(s, a->audit);
+    /* A rename moves the role on every key that holds it. */
     if (rc == KS_OK)
-        rc = pg_change(s, KS_CHANGE_ACCOUNT, account, NULL);
-    return pg_end(s, rc);
+        rc = pg_change(s, renamed ? KS_CHANGE_ACCOUNT_KEYS : KS_CHANGE_ACCOUNT, a->account, NULL);
+    return rc;
 }
 
 int pg_role_update(ks_store *base, const char *account, const char *name, const char *new_name,
                    const ks_strlist *resources, const ks_audit_entry *audit)
 {
-    pg_store *s = (pg_store *)base;
-    int rc = pg_begin(s, 0);
-    if (rc != KS_OK)
-        return rc;
-    const char *final_name = name;
-    int renamed = new_name && strcmp(new_name, name) != 0;
-    rc = role_lock_editable(s, account, name);
-    if (rc == KS_OK && renamed) {
-        pg_params p = {0};
-        pg_text(&p, account);
-        pg_text(&p, name);
-        pg_text(&p, new_name);
-        rc = pg_run(s, P_ROLE_RENAME, &p);
-        if (rc == KS_ERR_NOT_FOUND || rc == KS_ERR_INVALID)
-            rc = KS_ERR_NAME_TAKEN; /* any constraint, as in SQLite */
-        final_name = new_name;
-    }
-    if (rc == KS_OK && resources)
-        rc = role_resources_write(s, account, final_name, resources);
-    if (rc == KS_OK)
-        rc = pg_audit_insert(s, audit);
-    /* A rename moves the role on every key that holds it. */
-    if (rc == KS_OK)
-        rc = pg_change(s, renamed ? KS_CHANGE_ACCOUNT_KEYS : KS_CHANGE_ACCOUNT, account, NULL);
-    return pg_end(s, rc);
+    struct role_args a = {account, name, resources, new_name, audit};
+    return pg_write_tx((pg_store *)base, role_update_in_tx, &a);
 }
 
-int pg_role_delete(ks_store *base, const char *account, const char *name, const ks_audit_entry *audit)
+/* The delete of pg_role_delete: NOT_FOUND / BUILTIN_ROLE as for an update,
+ * ROLE_IN_USE while a key (or grant) holds the role. */
+static int role_delete_in_tx(pg_store *s, void *arg)
 {
-    pg_store *s = (pg_store *)base;
-    int rc = pg_begin(s, 0);
-    if (rc != KS_OK)
-        return rc;
+    const struct role_args *a = arg;
     pg_params p = {0};
-    pg_text(&p, account);
-    pg_text(&p, name);
-    rc = role_lock_editable(s, account, name);
+    pg_text(&p, a->account);
+    pg_text(&p, a->name);
+    int rc = role_lock_editable(s, a->account, a->name);
     if (rc == KS_OK) {
         PGresult *r = pg_exec(s, P_ROLE_IN_USE, &p, &rc);
         if (r && PQntuples(r) > 0)
@@ -173,8 +200,14 @@ int pg_role_delete(ks_store *base, const char *account, const char *name, const 
     if (rc == KS_OK && (rc = pg_run(s, P_ROLE_DELETE, &p)) == KS_ERR_NOT_FOUND)
         rc = KS_ERR_ROLE_IN_USE; /* a key took the role meanwhile: ON DELETE RESTRICT */
     if (rc == KS_OK)
-        rc = pg_audit_insert(s, audit);
+        rc = pg_audit_insert(s, a->audit);
     if (rc == KS_OK)
-        rc = pg_change(s, KS_CHANGE_ACCOUNT, account, NULL);
-    return pg_end(s, rc);
+        rc = pg_change(s, KS_CHANGE_ACCOUNT, a->account, NULL);
+    return rc;
+}
+
+int pg_role_delete(ks_store *base, const char *account, const char *name, const ks_audit_entry *audit)
+{
+    struct role_args a = {account, name, NULL, NULL, audit};
+    return pg_write_tx((pg_store *)base, role_delete_in_tx, &a);
 }

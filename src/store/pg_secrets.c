@@ -12,18 +12,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct write_one_args {
+    pg_query q;
+    const pg_params *p;
+    int change;                    /* 0, or the kind of change-log row to append */
+};
+
+static int write_one_in_tx(pg_store *s, void *arg)
+{
+    const struct write_one_args *a = arg;
+    int rc = pg_run(s, a->q, a->p);
+    if (rc == KS_OK && a->change)
+        rc = pg_change(s, (ks_change_kind)a->change, NULL, NULL);
+    return rc;
+}
+
 /* One statement as its own transaction: KS_ERR_NOT_FOUND for a missing
  * key (foreign key), KS_ERR_NAME_TAKEN for a duplicate, as in the SQLite
  * backend. With `change` set, also appends that change-log row. */
 static int write_one(pg_store *s, pg_query q, const pg_params *p, int change)
 {
-    int rc = pg_begin(s, 0);
-    if (rc != KS_OK)
-        return rc;
-    rc = pg_run(s, q, p);
-    if (rc == KS_OK && change)
-        rc = pg_change(s, (ks_change_kind)change, NULL, NULL);
-    return pg_end(s, rc);
+    struct write_one_args a = {q, p, change};
+    return pg_write_tx(s, write_one_in_tx, &a);
 }
 
 int pg_session_create(ks_store *base, const ks_digest *hash, const char *key_id, const ks_digest *token_hash,
@@ -37,15 +47,18 @@ int pg_session_create(ks_store *base, const ks_digest *hash, const char *key_id,
     return write_one((pg_store *)base, P_SESSION_INSERT, &p, 0);
 }
 
-int pg_session_get(ks_store *base, const ks_digest *hash, ks_session_record *out)
+struct session_get_args {
+    const ks_digest *hash;
+    ks_session_record *out;
+};
+
+static int session_get_in_tx(pg_store *s, void *arg)
 {
-    pg_store *s = (pg_store *)base;
-    memset(out, 0, sizeof *out);
-    int rc = pg_begin(s, 1);
-    if (rc != KS_OK)
-        return rc;
+    struct session_get_args *a = arg;
+    ks_session_record *out = a->out;
     pg_params p = {0};
-    pg_bytes(&p, hash->bytes, KS_DIGEST_LEN);
+    pg_bytes(&p, a->hash->bytes, KS_DIGEST_LEN);
+    int rc;
     PGresult *r = pg_exec(s, P_SESSION_GET, &p, &rc);
     size_t th_len = 0;
     if (r && PQntuples(r) == 1) {
@@ -59,7 +72,14 @@ int pg_session_get(ks_store *base, const ks_digest *hash, ks_session_record *out
         rc = KS_ERR_NOT_FOUND;
     }
     PQclear(r);
-    return pg_end(s, rc);
+    return rc;
+}
+
+int pg_session_get(ks_store *base, const ks_digest *hash, ks_session_record *out)
+{
+    memset(out, 0, sizeof *out);
+    struct session_get_args a = {hash, out};
+    return pg_read_tx((pg_store *)base, session_get_in_tx, &a);
 }
 
 int pg_session_touch(ks_store *base, const ks_digest *hash, int64_t now)
@@ -85,17 +105,19 @@ int pg_session_purge(ks_store *base, int64_t idle_before, int64_t created_before
     return write_one((pg_store *)base, P_SESSION_PURGE, &p, 0);
 }
 
-int pg_signing_key_list(ks_store *base, ks_stored_signing_key **out, size_t *n)
+struct signing_list_args {
+    ks_stored_signing_key *keys;   /* out: owned by the caller */
+    int rows;                      /* out: keys read */
+};
+
+static int signing_list_in_tx(pg_store *s, void *arg)
 {
-    pg_store *s = (pg_store *)base;
-    *out = NULL;
-    *n = 0;
-    int rc = pg_begin(s, 1);
-    if (rc != KS_OK)
-        return rc;
+    struct signing_list_args *a = arg;
+    int rc;
     PGresult *r = pg_exec(s, P_SIGNING_LIST, NULL, &rc);
     int rows = r ? PQntuples(r) : 0;
-    ks_stored_signing_key *keys = calloc(rows ? (size_t)rows : 1, sizeof *keys);
+    ks_stored_signing_key *keys = a->keys = calloc(rows ? (size_t)rows : 1, sizeof *keys);
+    a->rows = rows;
     if (!keys && rc == KS_OK)
         rc = KS_ERR_NOMEM;
     for (int i = 0; rc == KS_OK && i < rows; i++) {
@@ -112,13 +134,21 @@ int pg_signing_key_list(ks_store *base, ks_stored_signing_key **out, size_t *n)
         k->retired_at = pg_get_int(r, i, 4);
     }
     PQclear(r);
-    rc = pg_end(s, rc);
+    return rc;
+}
+
+int pg_signing_key_list(ks_store *base, ks_stored_signing_key **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    struct signing_list_args a = {NULL, 0};
+    int rc = pg_read_tx((pg_store *)base, signing_list_in_tx, &a);
     if (rc != KS_OK) {
-        free(keys);
+        free(a.keys);
         return rc;
     }
-    *out = keys;
-    *n = (size_t)rows;
+    *out = a.keys;
+    *n = (size_t)a.rows;
     return KS_OK;
 }
 
@@ -152,28 +182,43 @@ int pg_share_create(ks_store *base, const ks_digest *id_hash, const char *key_id
     return write_one((pg_store *)base, P_SHARE_INSERT, &p, 0);
 }
 
-int pg_share_take(ks_store *base, const ks_digest *id_hash, int64_t now, char key_id[KS_KEY_ID_MAX + 1],
-                  unsigned char sealed[KS_SEALED_MAX], size_t *sealed_len)
+struct share_take_args {
+    const ks_digest *id_hash;
+    int64_t now;
+    char *key_id;                  /* out: KS_KEY_ID_MAX + 1 */
+    unsigned char *sealed;         /* out: KS_SEALED_MAX */
+    size_t *sealed_len;
+};
+
+/* Reads the link under its row lock and burns it: NOT_FOUND when unknown,
+ * GONE when expired or revealed already. */
+static int share_take_in_tx(pg_store *s, void *arg)
 {
-    pg_store *s = (pg_store *)base;
-    int rc = pg_begin(s, 0);
-    if (rc != KS_OK)
-        return rc;
+    const struct share_take_args *a = arg;
     pg_params p = {0};
-    pg_bytes(&p, id_hash->bytes, KS_DIGEST_LEN);
+    pg_bytes(&p, a->id_hash->bytes, KS_DIGEST_LEN);
+    int rc;
     PGresult *r = pg_exec(s, P_SHARE_GET, &p, &rc); /* FOR UPDATE */
     if (r && PQntuples(r) == 0)
         rc = KS_ERR_NOT_FOUND;
-    else if (r && (pg_get_int(r, 0, 2) <= now || pg_get_bytes(r, 0, 1, sealed, KS_SEALED_MAX, sealed_len) != 0))
+    else if (r && (pg_get_int(r, 0, 2) <= a->now ||
+                   pg_get_bytes(r, 0, 1, a->sealed, KS_SEALED_MAX, a->sealed_len) != 0))
         rc = KS_ERR_GONE; /* expired, revealed (NULL), or not ours to read */
     else if (r)
-        pg_get_str(r, 0, 0, key_id, KS_KEY_ID_MAX + 1);
+        pg_get_str(r, 0, 0, a->key_id, KS_KEY_ID_MAX + 1);
     PQclear(r);
     if (rc == KS_OK) {
-        pg_int(&p, now);
+        pg_int(&p, a->now);
         rc = pg_run(s, P_SHARE_BURN, &p);
     }
-    rc = pg_end(s, rc);
+    return rc;
+}
+
+int pg_share_take(ks_store *base, const ks_digest *id_hash, int64_t now, char key_id[KS_KEY_ID_MAX + 1],
+                  unsigned char sealed[KS_SEALED_MAX], size_t *sealed_len)
+{
+    struct share_take_args a = {id_hash, now, key_id, sealed, sealed_len};
+    int rc = pg_write_tx((pg_store *)base, share_take_in_tx, &a);
     if (rc != KS_OK && rc != KS_ERR_GONE && rc != KS_ERR_NOT_FOUND)
         memset(sealed, 0, KS_SEALED_MAX);
     return rc;
@@ -186,15 +231,14 @@ int pg_share_purge(ks_store *base, int64_t before)
     return write_one((pg_store *)base, P_SHARE_PURGE, &p, 0);
 }
 
-int pg_secret_check(ks_store *base, const ks_digest *fingerprint)
+/* Records the fingerprint when none is (the first node), then compares:
+ * INVALID when the stored one differs. */
+static int secret_check_in_tx(pg_store *s, void *arg)
 {
-    pg_store *s = (pg_store *)base;
-    int rc = pg_begin(s, 0);
-    if (rc != KS_OK)
-        return rc;
+    const ks_digest *fingerprint = arg;
     pg_params p = {0};
     pg_bytes(&p, fingerprint->bytes, KS_DIGEST_LEN);
-    rc = pg_run(s, P_SECRET_PUT, &p); /* the first node records it */
+    int rc = pg_run(s, P_SECRET_PUT, &p); /* the first node records it */
     PGresult *r = rc == KS_OK ? pg_exec(s, P_SECRET_GET, NULL, &rc) : NULL;
     unsigned char stored[KS_DIGEST_LEN];
     size_t len = 0;
@@ -202,5 +246,10 @@ int pg_secret_check(ks_store *base, const ks_digest *fingerprint)
               len != KS_DIGEST_LEN || memcmp(stored, fingerprint->bytes, KS_DIGEST_LEN) != 0))
         rc = KS_ERR_INVALID;
     PQclear(r);
-    return pg_end(s, rc);
+    return rc;
+}
+
+int pg_secret_check(ks_store *base, const ks_digest *fingerprint)
+{
+    return pg_write_tx((pg_store *)base, secret_check_in_tx, (void *)fingerprint);
 }

@@ -1,4 +1,5 @@
-/* store.c - picks the backend for a location and frees store result arrays. */
+/* store.c - picks the backend for a location, holds the store logger and
+ * frees store result arrays. */
 #include "store/store.h"
 
 #include <stdio.h>
@@ -47,6 +48,18 @@ void ks_store_location_redact(const char *location, char *out, size_t outlen)
         out[o++] = *p++;
     }
     out[o < outlen ? o : outlen - 1] = '\0';
+}
+
+static ks_store_logger store_logger; /* set once before stores open (store.h) */
+
+void ks_store_set_logger(ks_store_logger logger)
+{
+    store_logger = logger;
+}
+
+ks_store_logger ks_store_get_logger(void)
+{
+    return store_logger;
 }
 
 void ks_store_set_write_observer(ks_store *s, ks_store_write_observer on_write)

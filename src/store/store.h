@@ -275,6 +275,19 @@ struct ks_store {
  * is shared between threads. */
 void ks_store_set_write_observer(ks_store *s, ks_store_write_observer on_write);
 
+/* Where the store's own log lines go: server notices of PostgreSQL (warn,
+ * "postgresql") and statements that failed for an unexpected reason (error,
+ * "postgresql statement failed"). The shape of log.h's ks_log: a level, a
+ * message, and fields as a jansson pack format with its values; the service
+ * passes ks_log itself, so the store includes no layer above core/. */
+typedef void (*ks_store_logger)(const char *level, const char *msg, const char *fmt, ...);
+
+/* Sets (or, with NULL, clears) the logger of every store in the process.
+ * Global rather than per store, because connections log from the moment
+ * ks_store_open makes them: call it once, before the first store is opened
+ * and before threads start. Without one the store logs nothing. */
+void ks_store_set_logger(ks_store_logger logger);
+
 /* Opens the store named by `location` (a file path: SQLite; a postgresql://
  * or postgres:// URI: PostgreSQL), creating and migrating the schema as
  * needed. NULL on failure with a reason in err (never a password). */

@@ -14,6 +14,9 @@
 
 #include "store/store.h"
 
+/* The logger ks_store_set_logger set, or NULL: log nothing. */
+ks_store_logger ks_store_get_logger(void);
+
 /* What a backend gives the neutral logic, each call inside its transaction
  * (or under its lock). Every one returns KS_OK or a store error. */
 typedef struct {

@@ -2,6 +2,8 @@
  * pg_cluster.c - a private PostgreSQL cluster for the PostgreSQL tests: see
  * pg_cluster.h.
  */
+#include "log/log.h"
+#include "store/store.h"
 #include "pg_cluster.h"
 
 #include <arpa/inet.h>
@@ -109,6 +111,7 @@ int pg_cluster_main(int (*run_tests)(void), const char *suite)
         fprintf(stderr, "sodium_init failed\n");
         return 1;
     }
+    ks_store_set_logger(ks_log); /* server notices and failed statements, as the server logs them */
     ROOT = getenv("KEYSTILE_ROOT") ? getenv("KEYSTILE_ROOT") : ".";
     snprintf(DIR_, sizeof DIR_, "/tmp/keystile-unit-pg-XXXXXX");
     int port = pg_free_port();
