@@ -2,8 +2,10 @@
 # Installs the Debian packages Keystile needs to build, run and test, but only
 # those that are missing, so it is quick when everything is there.
 # Runs as root on Debian 12 (uses apt-get); elsewhere it only reports.
+# libcurl comes as libcurl4-gnutls-dev: libiddawc-dev (the OIDC client) needs
+# that flavour, and the two -dev flavours cannot be installed together.
 set -eu
-PACKAGES="gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev postgresql-15 zlib1g-dev libcurl4-openssl-dev libxlsxwriter-dev libcsv-dev python3 curl openssl nginx-light valgrind chromium"
+PACKAGES="gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev postgresql-15 zlib1g-dev libcurl4-gnutls-dev libxlsxwriter-dev libcsv-dev python3 curl openssl nginx-light valgrind chromium"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
