@@ -93,6 +93,7 @@ typedef enum {
     P_CHANGES_COMPACT,
     P_SECRET_GET,
     P_SECRET_PUT,
+    P_HOLDS_DATA,
     P_COUNT
 } pg_query;
 
@@ -239,6 +240,7 @@ int pg_share_take(ks_store *base, const ks_digest *id_hash, int64_t now, char ke
                   unsigned char sealed[KS_SEALED_MAX], size_t *sealed_len);
 int pg_share_purge(ks_store *base, int64_t before);
 int pg_secret_check(ks_store *base, const ks_digest *fingerprint);
+int pg_holds_data(ks_store *base, int *out);
 
 /* The change feed (pg_changes.c). */
 int pg_changes_head(ks_store *base, int64_t *seq);

@@ -127,6 +127,7 @@ static const ks_store_ops PG_OPS = {
     .changes_wait = pg_changes_wait,
     .changes_compact = pg_changes_compact,
     .secret_check = pg_secret_check,
+    .holds_data = pg_holds_data,
 };
 
 ks_store *ks_store_pg_open(const char *uri, char *err, size_t errlen)

@@ -73,6 +73,13 @@ typedef enum {
     Q_SHARE_GET,
     Q_SHARE_BURN,
     Q_SHARE_PURGE,
+    Q_SECRET_PUT,     /* the server secret's fingerprint */
+    Q_SECRET_GET,
+    Q_HOLDS_DATA,
+    Q_CHANGE_INSERT,  /* the change log (sqlite_changes.c) */
+    Q_CHANGES_HEAD,
+    Q_CHANGES_SINCE,
+    Q_CHANGES_COMPACT,
     Q_TX_BEGIN,       /* transaction control, prepared once like the rest */
     Q_TX_COMMIT,
     Q_TX_SAVEPOINT,
@@ -88,6 +95,8 @@ typedef struct {
     double tx_started;             /* ks_clock_monotonic() at BEGIN, for the write histogram */
     int batch;                     /* inside batch_begin/batch_end: writes are savepoints */
     int in_op;                     /* a write's savepoint is open (batch only) */
+    int64_t data_version;          /* PRAGMA data_version when the change log was last read to its end */
+    int data_version_known;
 } sq_store;
 
 /* The cached statement for q, reset and with bindings cleared; NULL on error. */
@@ -207,8 +216,12 @@ int sq_share_create(ks_store *base, const ks_digest *id_hash, const char *key_id
 int sq_share_take(ks_store *base, const ks_digest *id_hash, int64_t now, char key_id[KS_KEY_ID_MAX + 1],
                   unsigned char sealed[KS_SEALED_MAX], size_t *sealed_len);
 int sq_share_purge(ks_store *base, int64_t before);
+int sq_secret_check(ks_store *base, const ks_digest *fingerprint);
+int sq_holds_data(ks_store *base, int *out);
 
-/* The change feed: none with SQLite (sqlite_changes.c). */
+/* The change log (sqlite_changes.c): sq_change appends a row inside the
+ * caller's write transaction. */
+int sq_change(sq_store *s, ks_change_kind kind, const char *account, const char *key_id);
 int sq_changes_head(ks_store *base, int64_t *seq);
 int sq_changes_since(ks_store *base, int64_t after, ks_change *out, size_t max, size_t *n);
 int sq_changes_wait(ks_store *base, int timeout_ms, int wake_fd);
