@@ -73,6 +73,24 @@ static struct MHD_Response *verify_ok_response(conn_state *st, const ks_verify_a
     return r;
 }
 
+/* Queues 429 {"valid":false,"reason":"rate_limited"} with Retry-After:
+ * the answer to a failed credential from an address past its limit. Made
+ * per answer (the wait varies); only a throttled client pays for it. */
+static enum MHD_Result queue_rate_limited(struct MHD_Connection *conn, int wait)
+{
+    const char *body = ks_verify_reason_row_of(KS_VERIFY_RATE_LIMITED)->failure_body;
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    char value[16];
+    snprintf(value, sizeof value, "%d", wait);
+    ks_server_common_headers(r, "application/json");
+    MHD_add_response_header(r, "Retry-After", value);
+    enum MHD_Result ok = MHD_queue_response(conn, 429, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
 /* The verify hot path. 0 when the request needs the generic handler (a
  * Bearer login token), else 1 with the result of queueing in *ok. */
 int ks_server_send_verify(ks_server *srv, struct MHD_Connection *conn, conn_state *st, const char *route,
@@ -84,7 +102,7 @@ int ks_server_send_verify(ks_server *srv, struct MHD_Connection *conn, conn_stat
         return 0;
     st->req.route = route;
     if (a.error) {
-        ks_http_error(&st->req, a.error, NULL);
+        ks_http_error(&st->req, a.error, a.error == KS_ERR_STORAGE ? KS_VERIFY_STALE_MESSAGE : NULL);
         *ok = ks_server_send_generic(srv, conn, st);
         return 1;
     }
@@ -100,7 +118,13 @@ int ks_server_send_verify(ks_server *srv, struct MHD_Connection *conn, conn_stat
         if (owned)
             MHD_destroy_response(r);
     } else {
-        *ok = MHD_queue_response(conn, (unsigned)a.status, srv->verify_fail[a.reason]);
+        int wait = ks_verify_reason_row_of(a.reason)->failed_credential ? ks_server_failed_credential(srv, conn) : 0;
+        if (wait > 0) {
+            a.status = 429;
+            *ok = queue_rate_limited(conn, wait);
+        } else {
+            *ok = MHD_queue_response(conn, (unsigned)a.status, srv->verify_fail[a.reason]);
+        }
     }
     ks_metrics_http(route, a.status);
     ks_server_log_request(srv, st->req.method, route, a.status, st);
