@@ -107,14 +107,15 @@ static size_t choose_way(ks_fail_throttle *t, size_t bucket, unsigned tag, unsig
     return victim;
 }
 
-/* Seconds until the estimate of e is back at limit, nothing more failing. */
+/* Seconds until one more failure of e would be within limit again, if
+ * nothing fails meanwhile: the estimate must fall to limit - 1. */
 static int wait_seconds(entry e, int64_t ms_in, unsigned limit)
 {
-    double ms;
-    if (e.cur > limit) /* into the next minute, where cur weighs as prev */
-        ms = (double)(60000 - ms_in) + 60000.0 * (1.0 - (double)limit / e.cur);
+    double room = (double)limit - 1.0, ms;
+    if (e.cur > room) /* into the next minute, where cur weighs as prev */
+        ms = (double)(60000 - ms_in) + 60000.0 * (1.0 - room / e.cur);
     else if (e.prev > 0)
-        ms = 60000.0 * (1.0 - (double)(limit - e.cur) / e.prev) - (double)ms_in;
+        ms = 60000.0 * (1.0 - (room - e.cur) / e.prev) - (double)ms_in;
     else
         ms = 0;
     int s = (int)(ms / 1000.0) + 1;

@@ -11,10 +11,10 @@
  * so they are handed out in commit order. There is no notification: the
  * follower polls every KS_FEED_POLL_MS. A poll costs one PRAGMA
  * data_version, which changes only when another connection has committed:
- * while it has not, nothing new can be in the log for this server (its own
- * writes are in its index already), and changes_since answers none without
- * reading the table. Own rows are read back with the next foreign change
- * (reloading is idempotent) and compacted like PostgreSQL's.
+ * while it has not, this connection has appended nothing since it read the
+ * log to its end, and the caller asks from that end or later, nothing new
+ * can be there, and changes_since answers none without reading the table. Own rows come back like PostgreSQL's
+ * (reloading is idempotent) and are compacted the same way.
  */
 #include "store/sqlite_internal.h"
 #include "core/error.h"
@@ -32,6 +32,7 @@ int sq_change(sq_store *s, ks_change_kind kind, const char *account, const char 
     sqlite3_bind_int(st, 1, (int)kind);
     sqlite3_bind_text(st, 2, account ? account : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, key_id ? key_id : "", -1, SQLITE_STATIC);
+    s->data_version_known = 0; /* this connection's own row: the next read must look */
     return sq_exec_stmt(st);
 }
 
@@ -74,7 +75,7 @@ int sq_changes_since(ks_store *base, int64_t after, ks_change *out, size_t max, 
     *n = 0;
     pthread_mutex_lock(&s->lock);
     int64_t version = data_version(s);
-    if (version >= 0 && s->data_version_known && version == s->data_version) {
+    if (version >= 0 && s->data_version_known && version == s->data_version && after >= s->log_end) {
         pthread_mutex_unlock(&s->lock); /* no other process wrote since the log was read to its end */
         return KS_OK;
     }
@@ -99,6 +100,7 @@ int sq_changes_since(ks_store *base, int64_t after, ks_change *out, size_t max, 
     if (rc == KS_OK && *n < max && version >= 0) { /* read to the end: wait for the next foreign commit */
         s->data_version = version;
         s->data_version_known = 1;
+        s->log_end = *n ? out[*n - 1].seq : after;
     }
     if (rc != KS_OK)
         *n = 0;

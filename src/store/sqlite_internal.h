@@ -97,6 +97,7 @@ typedef struct {
     int in_op;                     /* a write's savepoint is open (batch only) */
     int64_t data_version;          /* PRAGMA data_version when the change log was last read to its end */
     int data_version_known;
+    int64_t log_end;               /* the last seq of that read (sqlite_changes.c) */
 } sq_store;
 
 /* The cached statement for q, reset and with bindings cleared; NULL on error. */
