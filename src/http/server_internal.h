@@ -14,8 +14,11 @@
 #include "http/server.h"
 #include "http/worker_pool.h"
 
+#include <stdatomic.h>
+
 #define URI_INLINE 512       /* longer request targets are copied to the heap */
 #define VERIFY_BODY_INLINE 1024
+#define KS_RETRY_AFTER_MAX 120 /* the longest Retry-After (core/fail_throttle.h) */
 
 enum { PHASE_READING = 0, PHASE_QUEUED, PHASE_DONE };
 
@@ -53,6 +56,8 @@ struct ks_server {
     const char *public_url;
     int tls;
     struct MHD_Response *verify_fail[KS_VERIFY_REASONS]; /* shared 401/403 answers */
+    _Atomic(struct MHD_Response *) rate_limited[KS_RETRY_AFTER_MAX + 1]; /* shared 429s by Retry-After,
+                                                                         made on first use */
     ks_worker_pool pool;         /* management calls (worker_pool.h) */
     ks_conn_guard *guard;        /* header deadline, per-address cap (conn_guard.h) */
     ks_fail_throttle *throttle;  /* failed credentials per client address; NULL = off */
