@@ -84,7 +84,7 @@ int sq_changes_since(ks_store *base, int64_t after, ks_change *out, size_t max, 
     if (st) {
         sqlite3_bind_int64(st, 1, after);
         sqlite3_bind_int64(st, 2, (int64_t)max);
-        int step;
+        int step = SQLITE_DONE;
         while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
             ks_change *c = &out[(*n)++];
             memset(c, 0, sizeof *c);
