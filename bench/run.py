@@ -130,8 +130,9 @@ def throttle_section(args, db, creds, verify_args, r):
            "off": {"rps": [], "cpu_us": [], "bad_rps": [], "bad_cpu_us": []}}
     for srv in (on, off):
         wrk(args, srv.port, "verify.lua", verify_args, duration=2)
-    for _ in range(args.rounds):
-        for name, srv in (("off", off), ("on", on)):
+    for i in range(args.rounds):
+        order = (("off", off), ("on", on)) if i % 2 == 0 else (("on", on), ("off", off))
+        for name, srv in order:
             c0 = cpu_s(srv.pid)
             res = wrk(args, srv.port, "verify.lua", verify_args)
             if res["status_errors"] or res["errors"]:
@@ -144,6 +145,18 @@ def throttle_section(args, db, creds, verify_args, r):
             out[name]["bad_cpu_us"].append((cpu_s(srv.pid) - c0) * 1e6 / res["requests"])
     on.stop()
     off.stop()
+    # The steady companion: instructions per verify under callgrind (bench/verify_cost.py),
+    # which the load of a shared machine does not move.
+    if shutil.which("valgrind") and shutil.which("callgrind_control"):
+        import verify_cost
+        for name, extra in (("off", ["--failed-auth-limit", "0"]), ("on", [])):
+            srv = verify_cost.Server(args.bin, extra, True)
+            try:
+                res = verify_cost.measure(srv, 3000, True)
+            finally:
+                srv.stop()
+            out[name]["instr"] = res["valid token"][0]
+            out[name]["bad_instr"] = res["wrong token"][0]
     r["throttle"] = out
 
 
@@ -163,7 +176,14 @@ def throttle_rows(r):
          "%.0f req/s, %.2f us server CPU/request" % (med(t["on"]["bad_rps"]), med(t["on"]["bad_cpu_us"])),
          "off: %.0f req/s, %.2f us CPU/request" % (med(t["off"]["bad_rps"]), med(t["off"]["bad_cpu_us"])),
          "-", "-"),
-    ]
+    ] + ([
+        ("instructions per verify under callgrind (bench/verify_cost.py, 3,000 calls), throttle on vs off",
+         "valid %.0f (**%.3f** x off); wrong, throttled %.0f (%.3f x off)" % (
+             t["on"]["instr"], t["on"]["instr"] / t["off"]["instr"], t["on"]["bad_instr"],
+             t["on"]["bad_instr"] / t["off"]["bad_instr"]),
+         "off: valid %.0f, wrong %.0f" % (t["off"]["instr"], t["off"]["bad_instr"]), ">= 0.97 x off in req/s, "
+         "so <= 1.03 x off here", verdict(t["on"]["instr"] / t["off"]["instr"] <= 1.03)),
+    ] if "instr" in t["on"] else [])
     with open("/proc/%d/status" % pid) as f:
         for line in f:
             if line.startswith("VmRSS:"):
