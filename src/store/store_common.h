@@ -32,7 +32,8 @@
     X(share_create) X(share_take) X(share_purge)                               \
     X(audit_list) X(audit_append)                                              \
     X(load_all) X(load_account) X(last_used_flush)                             \
-    X(changes_head) X(changes_since) X(changes_wait) X(changes_compact)
+    X(changes_head) X(changes_since) X(changes_wait) X(changes_compact)      \
+    X(secret_check) X(holds_data)
 
 /* The function type of the ks_store_ops slot `op`, e.g.
  * `KS_STORE_OPERATION_TYPE(key_get) sq_key_get;` declares sq_key_get. */
