@@ -232,6 +232,28 @@ out:
     return rc;
 }
 
+/* Runs the parameterless one-row query q under s->lock, its first column
+ * into *out (0 on error): KS_OK, or the error of the step. */
+int sq_query_int(sq_store *s, sq_query q, int64_t *out)
+{
+    *out = 0;
+    pthread_mutex_lock(&s->lock);
+    int rc = KS_ERR_INTERNAL;
+    sqlite3_stmt *st = sq_stmt(s, q);
+    if (st) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            *out = sqlite3_column_int64(st, 0);
+            rc = KS_OK;
+        } else {
+            rc = sq_error(step);
+        }
+        sqlite3_reset(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
 int sq_exec_stmt(sqlite3_stmt *st)
 {
     if (!st)

@@ -125,6 +125,10 @@ int sq_write_tx(sq_store *s, int (*fn)(sq_store *s, void *arg), void *arg);
 /* Runs SQL text without parameters (pragmas, migrations), logging a failure. */
 int sq_exec_sql(sq_store *s, const char *sql);
 
+/* Runs the parameterless one-row query q under s->lock (not inside a
+ * transaction of this thread), its first column into *out. */
+int sq_query_int(sq_store *s, sq_query q, int64_t *out);
+
 /* Runs a statement that returns no row; KS_OK or an error code. */
 int sq_exec_stmt(sqlite3_stmt *st);
 

@@ -319,20 +319,8 @@ int sq_secret_check(ks_store *base, const ks_digest *fingerprint)
 
 int sq_holds_data(ks_store *base, int *out)
 {
-    sq_store *s = (sq_store *)base;
-    pthread_mutex_lock(&s->lock);
-    int rc = KS_ERR_INTERNAL;
-    sqlite3_stmt *st = sq_stmt(s, Q_HOLDS_DATA);
-    if (st) {
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
-            *out = sqlite3_column_int(st, 0) != 0;
-            rc = KS_OK;
-        } else {
-            rc = sq_error(step);
-        }
-        sqlite3_reset(st);
-    }
-    pthread_mutex_unlock(&s->lock);
+    int64_t any = 0;
+    int rc = sq_query_int((sq_store *)base, Q_HOLDS_DATA, &any);
+    *out = rc == KS_OK && any != 0;
     return rc;
 }
