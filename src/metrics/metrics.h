@@ -6,6 +6,9 @@
  *   keystile_http_requests_total{route,code}    every answered request
  *   keystile_keys{status}                       keys in the verify index
  *   keystile_store_write_duration_seconds       histogram of store writes
+ *   keystile_abuse_events_total{event}          rate_limited (a failed credential
+ *                                               answered 429), header_timeout (a
+ *                                               connection cut), address_refused
  * Recording is a few relaxed atomic adds: no lock, no allocation.
  *
  * This is the recording half, what verify, http and service call; it
@@ -20,5 +23,14 @@ void ks_metrics_verify(int reason, double seconds);
 /* route is a pattern string with static storage (the router's), or NULL. */
 void ks_metrics_http(const char *route, int status);
 void ks_metrics_store_write(double seconds);
+
+/* The abuse limits at work (API.md "Abuse limits"): one event of each kind. */
+typedef enum {
+    KS_ABUSE_RATE_LIMITED = 0, /* a failed credential answered 429 */
+    KS_ABUSE_HEADER_TIMEOUT,   /* a connection cut: headers not complete in time */
+    KS_ABUSE_ADDRESS_REFUSED,  /* a connection refused: its address had too many */
+    KS_ABUSE_EVENTS
+} ks_abuse_event;
+void ks_metrics_abuse(ks_abuse_event event);
 
 #endif

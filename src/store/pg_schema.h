@@ -150,7 +150,7 @@ static const char *const KS_PG_MIGRATIONS[] = {
     "ALTER TABLE sessions ADD COLUMN token_hash bytea NOT NULL;"
     "CREATE INDEX sessions_by_created ON sessions(created_at);",
 
-    /* people: as SQLite's (sqlite_schema.h): persons, memberships (status
+    /* 4 -> 5: people, as SQLite's (sqlite_schema.h): persons, memberships (status
      * and roles per account), invitations, failed sign-ins, and sessions
      * that belong to a key or to a person. */
     "CREATE TABLE people("

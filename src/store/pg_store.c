@@ -91,7 +91,6 @@ static const ks_store_ops PG_OPS = {
     .backend = "postgresql",
     KS_STORE_OPERATIONS(PG_OPERATION)
     .change_feed = 1,
-    .secret_check = pg_secret_check,
 };
 
 ks_store *ks_store_pg_open(const char *uri, char *err, size_t errlen)

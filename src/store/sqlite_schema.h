@@ -128,7 +128,26 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "CREATE INDEX sessions_by_last_seen ON sessions(last_seen_at);"
     "CREATE INDEX sessions_by_created ON sessions(created_at);",
 
-    /* people: persons (one per lower-cased email, across accounts; the
+    /* 7 -> 8: the fingerprint of the server secret (a keyed hash, as the
+     * PostgreSQL `cluster` table keeps), so the database is never opened
+     * with another secret; a database from before records the first one
+     * it is opened with. */
+    "CREATE TABLE server_secret("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  fingerprint BLOB NOT NULL);",
+
+    /* 8 -> 9: the change log, as PostgreSQL's: every write that changes
+     * what verify or login sees appends a row in its own transaction, so a
+     * running server sees what `keystile account create` (another process)
+     * wrote. seq is AUTOINCREMENT: never reused after a compaction. */
+    "CREATE TABLE changes("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  kind INTEGER NOT NULL,"
+    "  account TEXT NOT NULL,"
+    "  key_id TEXT NOT NULL);"
+    "CREATE INDEX changes_by_subject ON changes(kind, account, key_id, seq);",
+
+    /* 9 -> 10: people: persons (one per lower-cased email, across accounts; the
      * password only as Argon2id, the TOTP secret sealed with a key derived
      * from the server secret), their memberships (status and roles per
      * account), one-time invitations (keyed hash of the id), failed

@@ -33,6 +33,7 @@
     X(audit_list) X(audit_append)                                              \
     X(load_all) X(load_account) X(last_used_flush)                             \
     X(changes_head) X(changes_since) X(changes_wait) X(changes_compact)        \
+    X(secret_check) X(holds_data)                                              \
     X(person_get) X(person_get_by_id) X(person_memberships)                    \
     X(member_list) X(member_get) X(member_add) X(member_update)                \
     X(member_remove) X(invitation_get) X(invitation_accept)                    \
