@@ -211,7 +211,7 @@ static void test_migration_from_5_audit_via_address(void)
     ks_audit_entry a = audit("acme", "account.create", "acme");
     ASSERT_EQ_INT(S->ops->account_create(S, "acme", &st, NULL, &a), KS_OK);
     close_store();
-    /* Back to version 7 first: no people, sessions of keys only. */
+    /* Back to version 9 first: no people, sessions of keys only. */
     ASSERT_EQ_INT(exec_sql(PATH, "DROP TABLE signin_failures; DROP TABLE invitations;"
                                  "DROP TABLE membership_roles; DROP TABLE memberships;"
                                  "DROP TABLE sessions; DROP TABLE people;"
