@@ -76,7 +76,10 @@ static void person_sign_in(ks_http_request *req)
         ks_http_error(req, rc, "This person signs in with a TOTP code too: send 'totp'.");
         json_object_set_new(json_object_get(req->res.body, "error"), "totp_required", json_true());
     } else if (rc == KS_ERR_UNAUTHENTICATED) {
-        ks_http_error(req, rc, "Wrong email or password (or TOTP code).");
+        /* Also a guess from this address (API.md "Abuse limits"): past the
+         * limit the 429 is answered instead, whichever email was tried. */
+        if (!ks_http_failed_credential(req))
+            ks_http_error(req, rc, "Wrong email or password (or TOTP code).");
     } else {
         ks_http_error(req, rc, NULL);
     }
