@@ -80,6 +80,34 @@ typedef enum {
     Q_CHANGES_HEAD,
     Q_CHANGES_SINCE,
     Q_CHANGES_COMPACT,
+    Q_PERSON_GET,
+    Q_PERSON_GET_ID,
+    Q_PERSON_INSERT,
+    Q_MEMBERSHIPS_OF,
+    Q_MEMBERSHIP_GET,
+    Q_MEMBERSHIP_INSERT,
+    Q_MEMBERSHIP_SET_ACTIVE,
+    Q_MEMBERSHIP_DELETE,
+    Q_MEMBERSHIP_ROLES_OF,
+    Q_MEMBERSHIP_ROLES_DELETE,
+    Q_MEMBERSHIP_ROLE_INSERT,
+    Q_MEMBER_LIST,
+    Q_MEMBER_GET,
+    Q_PERSON_SESSIONS_END,
+    Q_PERSON_SESSION_INSERT,
+    Q_INVITATION_INSERT,
+    Q_INVITATION_GET,
+    Q_INVITATIONS_USE,
+    Q_INVITATIONS_PURGE,
+    Q_PERSON_SET_PASSWORD,
+    Q_PERSON_SET_TOTP,
+    Q_PERSON_TOTP_STEP,
+    Q_PERSON_EXISTS,
+    Q_PERSON_SIGNED_IN,
+    Q_SIGNIN_FAILURE_ADD,
+    Q_SIGNIN_FAILURE_PURGE,
+    Q_SIGNIN_FAILURES,
+    Q_SIGNIN_FAILURES_CLEAR,
     Q_TX_BEGIN,       /* transaction control, prepared once like the rest */
     Q_TX_COMMIT,
     Q_TX_SAVEPOINT,
@@ -166,6 +194,9 @@ int sq_role_list_locked(sq_store *s, const char *account, ks_role **out, size_t 
 /* The change log (sqlite_changes.c): sq_change appends a row inside the
  * caller's write transaction. */
 int sq_change(sq_store *s, ks_change_kind kind, const char *account, const char *key_id);
+/* Active principals of `account` holding Owner there: keys at home and
+ * members (sqlite_keys.c). */
+int sq_owner_count(sq_store *s, const char *account, int64_t *n);
 
 /* Runs a one-statement write as its own transaction, through sq_write_tx
  * (the statement is prepared and bound by the caller, under s->lock):

@@ -589,12 +589,21 @@ export function registerCases(test) {
 
   test('settings: Apply saves token duration and enforcement', async (t) => {
     const { page } = t;
+    // The form is filled by two loads: every tab's at sign-in and the Settings
+    // tab's own when it is opened; a choice made before the second one lands
+    // is replaced by it. Count the finished loads, so the test chooses after.
+    let loads = 0;
+    const countLoad = (r) => {
+      if (r.method() === 'GET' && /\/api\/v1\/accounts\/[^/]+\/settings$/.test(new URL(r.url()).pathname)) loads += 1;
+    };
+    page.on('requestfinished', countLoad);
     try {
       await signIn(t);
       await page.getByRole('tab', { name: 'Settings', exact: true }).click();
       const three = page.getByRole('radio', { name: '3 months (recommended)', exact: true });
       const six = page.getByRole('radio', { name: '6 months', exact: true });
       const enforce = page.getByRole('checkbox', { name: 'Enforce the token duration' });
+      await eventually(async () => loads >= 2);
       await eventually(async () => (await three.isChecked()) || (await six.isChecked()));
       await six.check();
       await enforce.check();
@@ -617,6 +626,7 @@ export function registerCases(test) {
         return s.data.token_duration_months === 3 && s.data.enforce_duration === false;
       });
     } finally {
+      page.off('requestfinished', countLoad);
       await call(t.base, 'PUT', acct('acme', 'settings'), {
         cred: t.acme, body: { token_duration_months: 3, enforce_duration: false },
       });

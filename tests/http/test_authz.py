@@ -62,7 +62,23 @@ ENDPOINTS = [
      lambda c, a: ("PATCH", acct(a, "external-keys", _granted_key(c, a)), {"status": "inactive"})),
     ("remove external key", ["edit-api-keys"],
      lambda c, a: ("DELETE", acct(a, "external-keys", _granted_key(c, a)), None)),
+    ("list users", ["edit-users"],
+     lambda c, a: ("GET", acct(a, "users"), None)),
+    ("invite user", ["edit-users"],
+     lambda c, a: ("POST", acct(a, "users"), {"email": uid("authz") + "@example.com"})),
+    ("edit user", ["edit-users"],
+     lambda c, a: ("PATCH", acct(a, "users", _member(c, a)), {"status": "inactive"})),
+    ("remove user", ["edit-users"],
+     lambda c, a: ("DELETE", acct(a, "users", _member(c, a)), None)),
 ]
+
+
+def _member(case, account):
+    """A fresh person holding nothing in account, added by its Owner."""
+    cred = case.server.owner(account) if account != case.A else case.server.owner()
+    r = case.call("POST", acct(account, "users"), {"email": uid("m") + "@example.com"}, cred=cred)
+    case.assertStatus(r, 201, "add a person")
+    return r.data["email"]
 
 
 def _foreign_key(case):
@@ -79,6 +95,10 @@ def _granted_key(case, account):
 
 class TestAuthz(KeystileCase):
     ACCOUNTS = ("acme", "beta")
+    # Seven bad credentials on every route of the table are more than the
+    # failed-credential throttle's 120 a minute from one address (test_abuse.py
+    # tests the throttle); this class is about the 401s themselves.
+    SERVER_ARGS = ("--failed-auth-limit", "0")
 
     def test_table_covers_every_account_route(self):
         """Every management route of the router has a row above (method + pattern)."""
