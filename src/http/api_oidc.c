@@ -17,7 +17,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "service/oidc.h"
-#include "service/oidc_person.h"
+#include "service/sessions.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -212,7 +212,8 @@ static const struct {
 static void sign_in_person(ks_http_request *req, const char *email)
 {
     char cookie[KS_SESSION_TEXT_MAX], csrf[KS_SESSION_TEXT_MAX];
-    int rc = ks_session_create_person(req->svc, email, "oidc", ks_clock_now(), cookie, csrf);
+    int rc = ks_session_create_person_at(req->svc, email, "oidc", ks_http_client_address(req), ks_clock_now(),
+                                         cookie, csrf);
     if (rc == KS_OK) {
         char set[256];
         snprintf(set, sizeof set, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", KS_SESSION_COOKIE,
@@ -222,7 +223,7 @@ static void sign_in_person(ks_http_request *req, const char *email)
         ks_http_header(req, "Cache-Control", "no-store");
         ks_http_header(req, "Set-Cookie", set);
         sodium_memzero(set, sizeof set);
-    } else if (rc == KS_ERR_NOT_FOUND) {
+    } else if (rc == KS_ERR_NOT_FOUND || rc == KS_ERR_INVALID) { /* no such person, or no address of ours */
         char escaped[KS_OIDC_EMAIL_MAX * 6 + 1], text[KS_OIDC_EMAIL_MAX * 6 + 256];
         if (!escape_html(email, escaped, sizeof escaped))
             escaped[0] = '\0';
