@@ -283,6 +283,8 @@ class TestOidcOff(unittest.TestCase):
             f.write("s3cret\n")
         try:
             base = [BIN, "serve", "--db", srv.db, "--listen", "127.0.0.1:%d" % free_port()]
+            if srv.pg_db:
+                base += ["--secret-file", srv.secret_file]
             cases = [
                 (["--oidc-issuer", "https://idp.example"], 2, "go together"),
                 (["--oidc-issuer", "http://idp.example", "--oidc-client-id", "c",
