@@ -22,6 +22,10 @@ void ks_api_session_show(ks_http_request *req);
 void ks_api_session_delete(ks_http_request *req);
 
 void ks_api_login(ks_http_request *req);
+/* single sign-on (api_oidc.c) */
+void ks_api_oidc_config(ks_http_request *req);
+void ks_api_oidc_login(ks_http_request *req);
+void ks_api_oidc_callback(ks_http_request *req);
 void ks_api_jwks(ks_http_request *req);
 void ks_api_share_page(ks_http_request *req);
 void ks_api_share_reveal(ks_http_request *req);

@@ -22,7 +22,7 @@
 #define KS_HTTP_URL_MAX (8 * 1024)
 #define KS_HTTP_SEGMENTS_MAX 16
 #define KS_HTTP_PARAMS_MAX 32
-#define KS_HTTP_HEADERS_MAX 4
+#define KS_HTTP_HEADERS_MAX 6
 #define KS_HTTP_ADDRESS_MAX 46 /* INET6_ADDRSTRLEN */
 
 typedef struct ks_server ks_server;
@@ -59,6 +59,7 @@ typedef struct {
     unsigned route_flags;               /* the route's KS_ROUTE_*, 0 when none matched */
     const char *server_public_url;      /* --public-url, for links; NULL = from Host */
     int tls;                            /* served over HTTPS */
+    struct ks_oidc *oidc;               /* single sign-on (serve --oidc-*), NULL when off */
     /* Set by the router before a management handler runs (authorize.c): the
      * caller as verify saw it in the path's account (freed after the
      * handler), and the actor that its audit entries name. */
