@@ -14,12 +14,18 @@ void ks_api_healthz(ks_http_request *req);
 
 /* Serves an embedded web admin file for a GET; 0 when no file matches. */
 int ks_api_web_serve(ks_http_request *req);
+/* Serves the embedded file at `path` ("/invite.html") with the web admin's
+ * headers (strict CSP, no framing), whatever the request path is: for routes
+ * whose page is a file of web/ (GET /invite/{id}). 0 when no such file. */
+int ks_api_web_serve_file(ks_http_request *req, const char *path);
 void ks_api_verify(ks_http_request *req);
 void ks_api_metrics(ks_http_request *req);
 
 void ks_api_session_create(ks_http_request *req);
 void ks_api_session_show(ks_http_request *req);
 void ks_api_session_delete(ks_http_request *req);
+/* GET /api/v1/auth/methods (api_auth.c): the sign-in methods of this server. */
+void ks_api_auth_methods(ks_http_request *req);
 
 void ks_api_login(ks_http_request *req);
 void ks_api_jwks(ks_http_request *req);
