@@ -20,9 +20,15 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Keeps the CSRF value of a session answer (null: signed out). The account
+ * the management calls go to is the answer's when it names one and none was
+ * chosen yet; app.js chooses it for a person (useAccount).
+ */
 export function setSession(info) {
   csrf = info ? info.csrf : null;
-  account = info ? info.account : null;
+  if (!info) account = null;
+  else if (!account && typeof info.account === 'string') account = info.account;
 }
 
 export function currentAccount() {
@@ -66,7 +72,7 @@ function messageFor(status, error) {
   if (code && FRIENDLY[code]) return FRIENDLY[code];
   if (error && typeof error.message === 'string' && error.message) return error.message;
   if (status === 401) return 'You are not signed in.';
-  if (status === 403) return 'Your key is not allowed to do this.';
+  if (status === 403) return 'You are not allowed to do this.';
   if (status === 404) return 'Not found. It may have been deleted; the list has been refreshed.';
   return `The server answered with an unexpected error (HTTP ${status}).`;
 }
@@ -113,10 +119,15 @@ export async function request(method, path, options = {}) {
   return data;
 }
 
-// ---- session -------------------------------------------------------------
+// ---- session ----------------------------------------------------------------
+//
+// Two kinds of principal sign in: a person (email, password and, when it
+// enrolled an authenticator app, a code) and a key (key and token, for
+// automation and first use). Both get the same HttpOnly cookie and a CSRF
+// value; GET /api/v1/session and GET /api/v1/me tell which one it is.
 
+/** A key signs in: its credentials go in headers, never in the URL or a body that could be logged. */
 export async function signIn(key, token) {
-  // Credentials go in headers, never in the URL or a body that could be logged.
   const info = await request('POST', '/api/v1/session', {
     session: true,
     headers: { 'X-API-Key': key, 'X-API-Token': token },
@@ -125,10 +136,52 @@ export async function signIn(key, token) {
   return info;
 }
 
+/**
+ * A person signs in: {email, password, totp?} as JSON. A 401 whose code is
+ * totp_required (or whose message asks for the code) means the password was
+ * right and the authenticator code is missing or wrong: see totpWanted().
+ */
+export async function signInWithPassword(email, password, totp) {
+  const body = { email, password };
+  if (totp) body.totp = totp;
+  const info = await request('POST', '/api/v1/session', { session: true, body });
+  setSession(info);
+  return info;
+}
+
+/** Whether a refused sign-in asks for the authenticator code (see docs/API.md, People). */
+export function totpWanted(err) {
+  if (!err || err.status !== 401) return false;
+  return err.code === 'totp_required' || err.code === 'invalid_totp' || /\b(totp|authenticat\w* code)\b/i.test(err.message || '');
+}
+
 export async function loadSession() {
   const info = await request('GET', '/api/v1/session', { session: true });
   setSession(info);
   return info;
+}
+
+/**
+ * GET /api/v1/me: {"type":"user","email","accounts":[{account,roles}],"totp"} or
+ * {"type":"key","key","account","roles"}; null when the server has no such
+ * route (404: a server from before people could sign in).
+ */
+export async function loadMe() {
+  try {
+    return await request('GET', '/api/v1/me', { session: true });
+  } catch (err) {
+    if (err.status === 404 || err.status === 405) return null;
+    throw err;
+  }
+}
+
+/** GET /api/v1/auth/methods: {password, key, sso}; without the route, no SSO. */
+export async function signInMethods() {
+  try {
+    return await request('GET', '/api/v1/auth/methods', { session: true });
+  } catch {
+    return { password: true, key: true, sso: false };
+  }
 }
 
 export async function signOut() {
@@ -138,6 +191,25 @@ export async function signOut() {
     setSession(null);
   }
 }
+
+/** Points the management calls at `name` (a person may belong to several accounts). */
+export function useAccount(name) {
+  account = name;
+}
+
+// ---- the signed-in person -----------------------------------------------------
+
+/** {current, new}: 204; the person's other sessions end. */
+export const changePassword = (current, next) => request('POST', '/api/v1/me/password', { body: { current, new: next } });
+/** Starts enrolment: {secret, otpauth_uri}; nothing changes until confirmTotp. */
+export const startTotp = () => request('POST', '/api/v1/me/totp');
+export const confirmTotp = (code) => request('POST', '/api/v1/me/totp/confirm', { body: { code } });
+export const disableTotp = (code) => request('DELETE', '/api/v1/me/totp', { body: { code } });
+
+/** The invitation page: sets the password of an invited person; 200 {email}, 410 gone. */
+export const acceptInvite = (id, password) => request('POST', `/api/v1/invites/${enc(id)}/accept`, {
+  session: true, body: { password },
+});
 
 // ---- lists ----------------------------------------------------------------
 
@@ -195,6 +267,15 @@ export const listExternal = () => listAll('external-keys');
 export const addExternal = (key, roles) => request('POST', accountPath('external-keys'), { body: { key, roles } });
 export const updateExternal = (key, fields) => request('PATCH', accountPath('external-keys', key), { body: fields });
 export const removeExternal = (key) => request('DELETE', accountPath('external-keys', key));
+
+// ---- people of the account --------------------------------------------------------
+
+export const listUsers = () => listAll('users');
+/** 201 person, with invite_url (one-time, 72 h) when the person has no password yet. */
+export const inviteUser = (email, roles) => request('POST', accountPath('users'), { body: { email, roles } });
+/** fields: roles and/or status. */
+export const updateUser = (email, fields) => request('PATCH', accountPath('users', email), { body: fields });
+export const removeUser = (email) => request('DELETE', accountPath('users', email));
 
 /** The export as a Blob (format "csv" or "xlsx"). */
 export function exportKeys(format) {
