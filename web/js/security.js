@@ -54,6 +54,7 @@ function reset() {
 function show() {
   reset();
   el.securityEmail.textContent = state.session.email;
+  document.getElementById('password-change-username').value = state.session.email;
   renderTotp();
 }
 
