@@ -133,9 +133,10 @@ function keySigninMessage(err) {
 }
 
 function passwordSigninMessage(err, sentCode) {
-  if (api.totpWanted(err)) {
-    return sentCode ? 'That authentication code is not correct, or was already used. Type the code your app shows now.'
-      : 'Enter the 6-digit code of your authenticator app to finish signing in.';
+  if (api.totpWanted(err)) return 'Enter the 6-digit code of your authenticator app to finish signing in.';
+  if (err.status === 401 && sentCode) {
+    // The password was right a moment ago (the server asked for a code): most likely the code.
+    return 'Sign-in failed: the code is not correct or was already used (or the password is wrong). Type the code your app shows now.';
   }
   if (err.status === 401) return 'Sign-in failed: the email or the password is not correct.';
   if (err.status === 403) return err.message;
@@ -218,7 +219,8 @@ signin.passwordForm.addEventListener('submit', async (ev) => {
       showTotpField(false);
       await enterApp(await loadIdentity(), true);
     } catch (err) {
-      const wantsCode = api.totpWanted(err);
+      // The code field stays once asked for: a wrong or used code is tried again.
+      const wantsCode = api.totpWanted(err) || (!!code && err.status === 401);
       showError(signin.passwordError, passwordSigninMessage(err, !!code));
       if (wantsCode) {
         showTotpField(true);

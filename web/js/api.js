@@ -12,11 +12,13 @@ let onSessionLost = null;
 let onForbidden = null;
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  /** details: the API's error object as sent ({code, message, ...}), or null. */
+  constructor(status, code, message, details = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -108,7 +110,8 @@ export async function request(method, path, options = {}) {
   }
   if (!res.ok) {
     const error = data && typeof data === 'object' ? data.error : null;
-    const err = new ApiError(res.status, (error && error.code) || `http_${res.status}`, messageFor(res.status, error));
+    const err = new ApiError(res.status, (error && error.code) || `http_${res.status}`, messageFor(res.status, error),
+      error && typeof error === 'object' ? error : null);
     if (res.status === 401 && !options.session && onSessionLost) {
       err.sessionLost = true; // the page is back at sign-in; callers need not report it again
       onSessionLost(err);
@@ -137,9 +140,9 @@ export async function signIn(key, token) {
 }
 
 /**
- * A person signs in: {email, password, totp?} as JSON. A 401 whose code is
- * totp_required (or whose message asks for the code) means the password was
- * right and the authenticator code is missing or wrong: see totpWanted().
+ * A person signs in: {email, password, totp?} as JSON. A 401 whose error
+ * says "totp_required": true means the email and password were right and
+ * the person's authenticator code is needed: see totpWanted().
  */
 export async function signInWithPassword(email, password, totp) {
   const body = { email, password };
@@ -149,10 +152,13 @@ export async function signInWithPassword(email, password, totp) {
   return info;
 }
 
-/** Whether a refused sign-in asks for the authenticator code (see docs/API.md, People). */
+/**
+ * Whether a refused sign-in asks for the authenticator code: 401
+ * unauthenticated with "totp_required": true in the error (docs/API.md,
+ * People). Any other 401 (a wrong password, or a wrong or used code) does not.
+ */
 export function totpWanted(err) {
-  if (!err || err.status !== 401) return false;
-  return err.code === 'totp_required' || err.code === 'invalid_totp' || /\b(totp|authenticat\w* code)\b/i.test(err.message || '');
+  return !!err && err.status === 401 && !!err.details && err.details.totp_required === true;
 }
 
 export async function loadSession() {
