@@ -58,6 +58,24 @@ void ks_api_roles_create(ks_http_request *req);
 void ks_api_roles_update(ks_http_request *req);
 void ks_api_roles_delete(ks_http_request *req);
 
+/* People (api_people.c) and the signed-in principal (api_me.c). */
+void ks_api_users_list(ks_http_request *req);
+void ks_api_users_invite(ks_http_request *req);
+void ks_api_users_update(ks_http_request *req);
+void ks_api_users_remove(ks_http_request *req);
+void ks_api_invite_page(ks_http_request *req);
+void ks_api_invite_accept(ks_http_request *req);
+void ks_api_me(ks_http_request *req);
+void ks_api_me_password(ks_http_request *req);
+void ks_api_me_totp_enrol(ks_http_request *req);
+void ks_api_me_totp_confirm(ks_http_request *req);
+void ks_api_me_totp_remove(ks_http_request *req);
+/* The person object of API.md; NULL on NOMEM. */
+json_t *ks_person_to_json(const ks_member *m);
+/* The "me" objects: a person's (by id; *rc the error when NULL) and a key's. */
+json_t *ks_me_person_json(ks_service *svc, int64_t person_id, int *rc);
+json_t *ks_me_key_json(const ks_verify_result *vr);
+
 void ks_api_settings_get(ks_http_request *req);
 void ks_api_settings_put(ks_http_request *req);
 void ks_api_audit_list(ks_http_request *req);

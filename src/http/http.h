@@ -10,6 +10,7 @@
 #ifndef KS_HTTP_HTTP_H
 #define KS_HTTP_HTTP_H
 
+#include "service/people.h"
 #include "service/service.h"
 #include "verify/verify.h"
 
@@ -64,6 +65,8 @@ typedef struct {
      * handler), and the actor that its audit entries name. */
     ks_verify_result caller;
     ks_actor who;
+    int64_t person_id;                  /* the caller is a person signed in (auth.c), else 0 */
+    char actor[KS_ACTOR_MAX];           /* audit actor of a person ("user:<email>"); "" for a key */
     const char *auth_via;               /* how the caller authenticated (set by auth.c):
                                            "token", "session" or "login"; NULL = not yet */
     char client_address[KS_HTTP_ADDRESS_MAX]; /* peer address without port; "" until
@@ -95,6 +98,7 @@ enum {
     KS_CHECK_TARGET_KEY = 1 << 2,       /* a generated key of the account */
     KS_CHECK_TARGET_GRANT = 1 << 3,     /* an external key's grant here */
     KS_CHECK_TARGET_ROLE = 1 << 4,      /* a role of the account */
+    KS_CHECK_TARGET_PERSON = 1 << 5,    /* a member (by email) of the account */
 };
 
 typedef struct {
@@ -125,8 +129,12 @@ typedef struct {
 typedef enum {
     KS_PARAM_SHARE_ID = 1,
     KS_PARAM_ACCOUNT = 3,
-    KS_PARAM_TARGET = 5, /* the key, external key or role acted on */
+    KS_PARAM_TARGET = 5, /* the key, external key, role or person (email) acted on */
 } ks_path_param;
+
+/* The audit actor of the authenticated caller: "user:<email>" for a
+ * person, else the key id (authorize.c). */
+const char *ks_http_caller_actor(const ks_http_request *req);
 
 /* ---- response.c ---- */
 /* Sets a JSON response (steals `body`). */

@@ -93,6 +93,34 @@ typedef enum {
     P_CHANGES_COMPACT,
     P_SECRET_GET,
     P_SECRET_PUT,
+    P_PERSON_GET,
+    P_PERSON_GET_ID,
+    P_PERSON_INSERT,
+    P_MEMBERSHIPS_OF,
+    P_MEMBERSHIP_GET,
+    P_MEMBERSHIP_INSERT,
+    P_MEMBERSHIP_SET_ACTIVE,
+    P_MEMBERSHIP_DELETE,
+    P_MEMBERSHIP_ROLES_OF,
+    P_MEMBERSHIP_ROLES_DELETE,
+    P_MEMBERSHIP_ROLE_INSERT,
+    P_MEMBER_LIST,
+    P_MEMBER_GET,
+    P_PERSON_SESSIONS_END,
+    P_PERSON_SESSION_INSERT,
+    P_INVITATION_INSERT,
+    P_INVITATION_GET,
+    P_INVITATIONS_USE,
+    P_INVITATIONS_PURGE,
+    P_PERSON_SET_PASSWORD,
+    P_PERSON_SET_TOTP,
+    P_PERSON_TOTP_STEP,
+    P_PERSON_EXISTS,
+    P_PERSON_SIGNED_IN,
+    P_SIGNIN_FAILURE_ADD,
+    P_SIGNIN_FAILURE_PURGE,
+    P_SIGNIN_FAILURES,
+    P_SIGNIN_FAILURES_CLEAR,
     P_COUNT
 } pg_query;
 
@@ -239,6 +267,37 @@ int pg_share_take(ks_store *base, const ks_digest *id_hash, int64_t now, char ke
                   unsigned char sealed[KS_SEALED_MAX], size_t *sealed_len);
 int pg_share_purge(ks_store *base, int64_t before);
 int pg_secret_check(ks_store *base, const ks_digest *fingerprint);
+
+/* Active principals of `account` holding Owner there (keys at home and
+ * members), into *n; with lock, the account's row is locked first, so the
+ * Owner-changing writes of one account run one at a time (pg_keys.c). */
+int pg_owner_count(pg_store *s, const char *account, int lock, int64_t *n);
+
+/* People, memberships, invitations, failed sign-ins (pg_people.c). */
+int pg_person_get(ks_store *base, const char *email, ks_person *out);
+int pg_person_get_by_id(ks_store *base, int64_t person_id, ks_person *out);
+int pg_person_memberships(ks_store *base, int64_t person_id, ks_membership **out, size_t *n);
+int pg_member_list(ks_store *base, const char *account, ks_member **out, size_t *n);
+int pg_member_get(ks_store *base, const char *account, const char *email, ks_member *out);
+int pg_member_add(ks_store *base, const char *account, const char *email, const ks_strlist *roles, int64_t now,
+                  const ks_invitation *inv, int *invited, const ks_audit_entry *audit);
+int pg_member_update(ks_store *base, const char *account, const char *email, const ks_strlist *roles, int status,
+                     const ks_audit_entry *audit);
+int pg_member_remove(ks_store *base, const char *account, const char *email, const ks_audit_entry *audit);
+int pg_invitation_get(ks_store *base, const ks_digest *id_hash, int64_t now, ks_invitation_record *out);
+int pg_invitation_accept(ks_store *base, const ks_digest *id_hash, int64_t now, const char *password_hash,
+                         const ks_audit_entry *audit);
+int pg_person_password_set(ks_store *base, int64_t person_id, const char *password_hash, const ks_digest *keep);
+int pg_person_totp_set(ks_store *base, int64_t person_id, const unsigned char *sealed, size_t sealed_len,
+                       int enabled);
+int pg_person_totp_step_use(ks_store *base, int64_t person_id, int64_t step);
+int pg_person_signed_in(ks_store *base, int64_t person_id, int64_t now, int via_sso);
+int pg_signin_failure_add(ks_store *base, const ks_digest *email_hash, int64_t now, int64_t purge_before);
+int pg_signin_failures(ks_store *base, const ks_digest *email_hash, int64_t since, int64_t *times, size_t max,
+                       size_t *n);
+int pg_signin_failures_clear(ks_store *base, const ks_digest *email_hash);
+int pg_person_session_create(ks_store *base, const ks_digest *hash, int64_t person_id, const char *via,
+                             int64_t now);
 
 /* The change feed (pg_changes.c). */
 int pg_changes_head(ks_store *base, int64_t *seq);

@@ -73,6 +73,34 @@ typedef enum {
     Q_SHARE_GET,
     Q_SHARE_BURN,
     Q_SHARE_PURGE,
+    Q_PERSON_GET,
+    Q_PERSON_GET_ID,
+    Q_PERSON_INSERT,
+    Q_MEMBERSHIPS_OF,
+    Q_MEMBERSHIP_GET,
+    Q_MEMBERSHIP_INSERT,
+    Q_MEMBERSHIP_SET_ACTIVE,
+    Q_MEMBERSHIP_DELETE,
+    Q_MEMBERSHIP_ROLES_OF,
+    Q_MEMBERSHIP_ROLES_DELETE,
+    Q_MEMBERSHIP_ROLE_INSERT,
+    Q_MEMBER_LIST,
+    Q_MEMBER_GET,
+    Q_PERSON_SESSIONS_END,
+    Q_PERSON_SESSION_INSERT,
+    Q_INVITATION_INSERT,
+    Q_INVITATION_GET,
+    Q_INVITATIONS_USE,
+    Q_INVITATIONS_PURGE,
+    Q_PERSON_SET_PASSWORD,
+    Q_PERSON_SET_TOTP,
+    Q_PERSON_TOTP_STEP,
+    Q_PERSON_EXISTS,
+    Q_PERSON_SIGNED_IN,
+    Q_SIGNIN_FAILURE_ADD,
+    Q_SIGNIN_FAILURE_PURGE,
+    Q_SIGNIN_FAILURES,
+    Q_SIGNIN_FAILURES_CLEAR,
     Q_TX_BEGIN,       /* transaction control, prepared once like the rest */
     Q_TX_COMMIT,
     Q_TX_SAVEPOINT,
@@ -197,6 +225,36 @@ int sq_session_get(ks_store *base, const ks_digest *hash, ks_session_record *out
 int sq_session_touch(ks_store *base, const ks_digest *hash, int64_t now);
 int sq_session_delete(ks_store *base, const ks_digest *hash);
 int sq_session_purge(ks_store *base, int64_t idle_before, int64_t created_before);
+
+/* Active principals of `account` holding Owner there: keys at home and
+ * members (sqlite_keys.c). */
+int sq_owner_count(sq_store *s, const char *account, int64_t *n);
+
+/* People, memberships, invitations, failed sign-ins (sqlite_people.c). */
+int sq_person_get(ks_store *base, const char *email, ks_person *out);
+int sq_person_get_by_id(ks_store *base, int64_t person_id, ks_person *out);
+int sq_person_memberships(ks_store *base, int64_t person_id, ks_membership **out, size_t *n);
+int sq_member_list(ks_store *base, const char *account, ks_member **out, size_t *n);
+int sq_member_get(ks_store *base, const char *account, const char *email, ks_member *out);
+int sq_member_add(ks_store *base, const char *account, const char *email, const ks_strlist *roles, int64_t now,
+                  const ks_invitation *inv, int *invited, const ks_audit_entry *audit);
+int sq_member_update(ks_store *base, const char *account, const char *email, const ks_strlist *roles, int status,
+                     const ks_audit_entry *audit);
+int sq_member_remove(ks_store *base, const char *account, const char *email, const ks_audit_entry *audit);
+int sq_invitation_get(ks_store *base, const ks_digest *id_hash, int64_t now, ks_invitation_record *out);
+int sq_invitation_accept(ks_store *base, const ks_digest *id_hash, int64_t now, const char *password_hash,
+                         const ks_audit_entry *audit);
+int sq_person_password_set(ks_store *base, int64_t person_id, const char *password_hash, const ks_digest *keep);
+int sq_person_totp_set(ks_store *base, int64_t person_id, const unsigned char *sealed, size_t sealed_len,
+                       int enabled);
+int sq_person_totp_step_use(ks_store *base, int64_t person_id, int64_t step);
+int sq_person_signed_in(ks_store *base, int64_t person_id, int64_t now, int via_sso);
+int sq_signin_failure_add(ks_store *base, const ks_digest *email_hash, int64_t now, int64_t purge_before);
+int sq_signin_failures(ks_store *base, const ks_digest *email_hash, int64_t since, int64_t *times, size_t max,
+                       size_t *n);
+int sq_signin_failures_clear(ks_store *base, const ks_digest *email_hash);
+int sq_person_session_create(ks_store *base, const ks_digest *hash, int64_t person_id, const char *via,
+                             int64_t now);
 
 /* Signing keys and share links (sqlite_secrets.c). */
 int sq_signing_key_list(ks_store *base, ks_stored_signing_key **out, size_t *n);

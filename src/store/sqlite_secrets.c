@@ -209,9 +209,13 @@ int sq_session_get(ks_store *base, const ks_digest *hash, ks_session_record *out
             out->last_seen_at = sqlite3_column_int64(st, 1);
             out->created_at = sqlite3_column_int64(st, 2);
             const void *th = sqlite3_column_blob(st, 3);
-            /* A session from before tokens were recorded binds to nothing. */
+            out->person_id = sqlite3_column_int64(st, 4);
+            const char *via = (const char *)sqlite3_column_text(st, 5);
+            snprintf(out->via, sizeof out->via, "%s", via && out->person_id ? via : "");
+            /* A key's session from before tokens were recorded binds to nothing. */
             if ((bound = th && sqlite3_column_bytes(st, 3) == KS_DIGEST_LEN))
                 memcpy(out->token_hash.bytes, th, KS_DIGEST_LEN);
+            bound = bound || out->person_id > 0;
         }
         rc = step == SQLITE_ROW ? (bound ? KS_OK : KS_ERR_NOT_FOUND)
              : step == SQLITE_DONE ? KS_ERR_NOT_FOUND : sq_error(step);
