@@ -30,6 +30,8 @@ int ks_api_web_serve_file(ks_http_request *req, const char *path)
         ks_http_header(req, "Content-Security-Policy",
                        "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
         ks_http_header(req, "X-Frame-Options", "DENY");
+        /* No page leaks its address (an invitation id, say) to a link it has. */
+        ks_http_header(req, "Referrer-Policy", "no-referrer");
         return 1;
     }
     return 0;

@@ -80,8 +80,11 @@ function messageFor(status, error) {
 }
 
 /**
- * request(method, path, {body, headers, blob, session}) → parsed JSON (or null for 204,
- * or a Blob with blob: true). Throws ApiError with a readable message.
+ * request(method, path, {body, headers, blob, session, checked}) → parsed JSON (or null
+ * for 204, or a Blob with blob: true). Throws ApiError with a readable message.
+ * session: a 401 is the caller's to handle (sign-in calls). checked: the call checks a
+ * secret of its own (the current password, a TOTP code) and answers 401 when it is
+ * wrong, so a 401 ends the page's session only when GET /api/v1/session agrees.
  */
 export async function request(method, path, options = {}) {
   const headers = { Accept: 'application/json', ...(options.headers || {}) };
@@ -112,7 +115,7 @@ export async function request(method, path, options = {}) {
     const error = data && typeof data === 'object' ? data.error : null;
     const err = new ApiError(res.status, (error && error.code) || `http_${res.status}`, messageFor(res.status, error),
       error && typeof error === 'object' ? error : null);
-    if (res.status === 401 && !options.session && onSessionLost) {
+    if (res.status === 401 && !options.session && onSessionLost && !(options.checked && await sessionAlive())) {
       err.sessionLost = true; // the page is back at sign-in; callers need not report it again
       onSessionLost(err);
     }
@@ -120,6 +123,16 @@ export async function request(method, path, options = {}) {
     throw err;
   }
   return data;
+}
+
+/** Whether the session cookie still signs in (after a 401 that may be about something else). */
+async function sessionAlive() {
+  try {
+    const res = await fetch('/api/v1/session', { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } });
+    return res.ok;
+  } catch {
+    return false;
+  }
 }
 
 // ---- session ----------------------------------------------------------------
@@ -206,11 +219,11 @@ export function useAccount(name) {
 // ---- the signed-in person -----------------------------------------------------
 
 /** {current, new}: 204; the person's other sessions end. */
-export const changePassword = (current, next) => request('POST', '/api/v1/me/password', { body: { current, new: next } });
+export const changePassword = (current, next) => request('POST', '/api/v1/me/password', { body: { current, new: next }, checked: true });
 /** Starts enrolment: {secret, otpauth_uri}; nothing changes until confirmTotp. */
 export const startTotp = () => request('POST', '/api/v1/me/totp');
-export const confirmTotp = (code) => request('POST', '/api/v1/me/totp/confirm', { body: { code } });
-export const disableTotp = (code) => request('DELETE', '/api/v1/me/totp', { body: { code } });
+export const confirmTotp = (code) => request('POST', '/api/v1/me/totp/confirm', { body: { code }, checked: true });
+export const disableTotp = (code) => request('DELETE', '/api/v1/me/totp', { body: { code }, checked: true });
 
 /** The invitation page: sets the password of an invited person; 200 {email}, 410 gone. */
 export const acceptInvite = (id, password) => request('POST', `/api/v1/invites/${enc(id)}/accept`, {

@@ -85,7 +85,7 @@ async function changePassword() {
     success('Password changed. Your other sessions were signed out.');
   } catch (err) {
     if (err.sessionLost) return;
-    const wrong = err.status === 401 || (err.status === 403 && /current/i.test(err.message));
+    const wrong = err.status === 401;
     showError(el.passwordChangeError, wrong ? 'The current password is not correct.' : err.message);
     (wrong ? el.passwordCurrent : el.passwordNew).focus();
   } finally {
@@ -200,8 +200,8 @@ function renderEnrolment(answer) {
       if (seq !== enrolSeq) return;
       setBusy(form, false);
       if (err.sessionLost) return;
-      showError(el.totpError, err.status === 400 || err.status === 401 || err.status === 403
-        ? `That code was not accepted (${err.message}) Check the app's clock and type the code it shows now.`
+      showError(el.totpError, err.status === 401 || err.status === 410
+        ? 'That code was not accepted: it is wrong or was used already. Check the clock of the device and type the code the app shows now.'
         : err.message);
       code.input.select();
       code.input.focus();
@@ -234,7 +234,9 @@ function renderDisable() {
     } catch (err) {
       setBusy(form, false);
       if (err.sessionLost) return;
-      showError(el.totpError, err.message);
+      showError(el.totpError, err.status === 401 || err.status === 410
+        ? 'That code was not accepted: it is wrong or was used already. Type the code the app shows now.'
+        : err.message);
       code.input.select();
       return;
     }
