@@ -1043,3 +1043,8 @@ export function registerCases(test) {
     assert.deepEqual(problems, []);
   });
 }
+
+// The page and API helpers, for the people cases (people.mjs).
+export {
+  button, createKey, dialogGone, eventually, gotoKeySignin, openRowMenu, row, sessionCookie, signIn, waitForList,
+};
