@@ -14,7 +14,7 @@
 #ifndef KS_STORE_SQLITE_INTERNAL_H
 #define KS_STORE_SQLITE_INTERNAL_H
 
-#include "store/store.h"
+#include "store/store_common.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -149,11 +149,6 @@ int sq_exec_stmt(sqlite3_stmt *st);
 /* Appends the audit entry (in the caller's transaction). */
 int sq_audit_insert(sq_store *s, const ks_audit_entry *audit);
 
-/* The audit log (sqlite_audit.c). */
-int sq_audit_list(ks_store *base, const char *account, const ks_audit_filter *filter,
-                  ks_audit_page *out);
-int sq_audit_append(ks_store *base, const ks_audit_entry *audit);
-
 /* strdup of a text column ("" when NULL); NULL only on out of memory. */
 char *sq_column_strdup(sqlite3_stmt *st, int col);
 
@@ -175,24 +170,6 @@ int sq_tokens_write(sq_store *s, int64_t seq, const ks_token_slots *slots);
 /* Inserts key, its tokens and roles in the caller's transaction. */
 int sq_key_insert_tx(sq_store *s, const ks_key *key);
 
-/* Key operations (sqlite_keys.c). */
-int sq_key_insert(ks_store *base, const ks_key *key, const ks_audit_entry *audit);
-int sq_key_get(ks_store *base, const char *account, const char *key_id, ks_key *out);
-int sq_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_key_page *out);
-int sq_key_update(ks_store *base, const char *account, const char *key_id,
-                  const ks_key_patch *patch, const ks_audit_entry *audit);
-int sq_key_delete(ks_store *base, const char *account, const char *key_id,
-                  const ks_audit_entry *audit);
-int sq_key_apply_slots(ks_store *base, const char *account, const char *key_id, ks_slot_op op,
-                       const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit, ks_key *out);
-int sq_last_used_flush(ks_store *base, const ks_last_used *items, size_t n);
-/* Group commit (sqlite_db.c): see batch_begin in store.h. */
-int sq_batch_begin(ks_store *base);
-int sq_batch_end(ks_store *base, int commit);
-/* Bulk import (sqlite_keys.c). */
-int sq_key_import(ks_store *base, const ks_key *keys, size_t n, const ks_audit_entry *audit);
-
-/* Role operations (sqlite_roles.c). */
 /* Inserts a role and its resources in the caller's transaction:
  * NAME_TAKEN for an existing name, NOT_FOUND for an unknown account. */
 int sq_role_insert_tx(sq_store *s, const char *account, const char *name,
@@ -200,77 +177,9 @@ int sq_role_insert_tx(sq_store *s, const char *account, const char *name,
 /* The roles of account with their resources (caller holds s->lock); the
  * caller frees *out with ks_roles_free. Nothing is returned on error. */
 int sq_role_list_locked(sq_store *s, const char *account, ks_role **out, size_t *n);
-int sq_role_list(ks_store *base, const char *account, ks_role **out, size_t *n);
-int sq_role_create(ks_store *base, const char *account, const ks_role *role,
-                   const ks_audit_entry *audit);
-int sq_role_update(ks_store *base, const char *account, const char *name,
-                   const char *new_name, const ks_strlist *resources,
-                   const ks_audit_entry *audit);
-int sq_role_delete(ks_store *base, const char *account, const char *name,
-                   const ks_audit_entry *audit);
-
-/* External grant operations (sqlite_external.c). */
-int sq_external_list(ks_store *base, const char *account, ks_key **out, size_t *n);
-int sq_external_add(ks_store *base, const char *account, const char *key_id, const ks_strlist *roles,
-                    int64_t now, const ks_audit_entry *audit);
-int sq_external_update(ks_store *base, const char *account, const char *key_id,
-                       const ks_strlist *roles, int status, const ks_audit_entry *audit);
-int sq_external_remove(ks_store *base, const char *account, const char *key_id,
-                       const ks_audit_entry *audit);
-
-/* Session operations (sqlite_secrets.c). */
-int sq_session_create(ks_store *base, const ks_digest *hash, const char *key_id, const ks_digest *token_hash,
-                      int64_t now);
-int sq_session_get(ks_store *base, const ks_digest *hash, ks_session_record *out);
-int sq_session_touch(ks_store *base, const ks_digest *hash, int64_t now);
-int sq_session_delete(ks_store *base, const ks_digest *hash);
-int sq_session_purge(ks_store *base, int64_t idle_before, int64_t created_before);
-
 /* Active principals of `account` holding Owner there: keys at home and
  * members (sqlite_keys.c). */
 int sq_owner_count(sq_store *s, const char *account, int64_t *n);
-
-/* People, memberships, invitations, failed sign-ins (sqlite_people.c). */
-int sq_person_get(ks_store *base, const char *email, ks_person *out);
-int sq_person_get_by_id(ks_store *base, int64_t person_id, ks_person *out);
-int sq_person_memberships(ks_store *base, int64_t person_id, ks_membership **out, size_t *n);
-int sq_member_list(ks_store *base, const char *account, ks_member **out, size_t *n);
-int sq_member_get(ks_store *base, const char *account, const char *email, ks_member *out);
-int sq_member_add(ks_store *base, const char *account, const char *email, const ks_strlist *roles, int64_t now,
-                  const ks_invitation *inv, int *invited, const ks_audit_entry *audit);
-int sq_member_update(ks_store *base, const char *account, const char *email, const ks_strlist *roles, int status,
-                     const ks_audit_entry *audit);
-int sq_member_remove(ks_store *base, const char *account, const char *email, const ks_audit_entry *audit);
-int sq_invitation_get(ks_store *base, const ks_digest *id_hash, int64_t now, ks_invitation_record *out);
-int sq_invitation_accept(ks_store *base, const ks_digest *id_hash, int64_t now, const char *password_hash,
-                         const ks_audit_entry *audit);
-int sq_person_password_set(ks_store *base, int64_t person_id, const char *password_hash, const ks_digest *keep);
-int sq_person_totp_set(ks_store *base, int64_t person_id, const unsigned char *sealed, size_t sealed_len,
-                       int enabled);
-int sq_person_totp_step_use(ks_store *base, int64_t person_id, int64_t step);
-int sq_person_signed_in(ks_store *base, int64_t person_id, int64_t now, int via_sso);
-int sq_signin_failure_add(ks_store *base, const ks_digest *email_hash, int64_t now, int64_t purge_before);
-int sq_signin_failures(ks_store *base, const ks_digest *email_hash, int64_t since, int64_t *times, size_t max,
-                       size_t *n);
-int sq_signin_failures_clear(ks_store *base, const ks_digest *email_hash);
-int sq_person_session_create(ks_store *base, const ks_digest *hash, int64_t person_id, const char *via,
-                             int64_t now);
-
-/* Signing keys and share links (sqlite_secrets.c). */
-int sq_signing_key_list(ks_store *base, ks_stored_signing_key **out, size_t *n);
-int sq_signing_key_add(ks_store *base, const ks_stored_signing_key *key);
-int sq_signing_key_retire(ks_store *base, const char *kid, int64_t at);
-int sq_share_create(ks_store *base, const ks_digest *id_hash, const char *key_id,
-                    const unsigned char *sealed, size_t sealed_len, int64_t now, int64_t expires_at);
-int sq_share_take(ks_store *base, const ks_digest *id_hash, int64_t now, char key_id[KS_KEY_ID_MAX + 1],
-                  unsigned char sealed[KS_SEALED_MAX], size_t *sealed_len);
-int sq_share_purge(ks_store *base, int64_t before);
-
-/* The change feed: none with SQLite (sqlite_changes.c). */
-int sq_changes_head(ks_store *base, int64_t *seq);
-int sq_changes_since(ks_store *base, int64_t after, ks_change *out, size_t max, size_t *n);
-int sq_changes_wait(ks_store *base, int timeout_ms, int wake_fd);
-int sq_changes_compact(ks_store *base);
 
 /* Runs a one-statement write as its own transaction, through sq_write_tx
  * (the statement is prepared and bound by the caller, under s->lock):
@@ -282,13 +191,18 @@ int sq_write_one(sq_store *s, sqlite3_stmt *st);
 int sq_key_read_seq(sq_store *s, int64_t seq, ks_key *out);
 int sq_load_keys(sq_store *s, const char *account, const ks_store_loader *loader);
 
-/* Accounts, settings and the index load (sqlite_accounts.c). */
-int sq_account_create(ks_store *base, const char *account, const ks_settings *settings,
-                      const ks_key *owner, const ks_audit_entry *audit);
-int sq_settings_get(ks_store *base, const char *account, ks_settings *out);
-int sq_settings_put(ks_store *base, const char *account, const ks_settings *settings,
-                    const ks_audit_entry *audit);
-int sq_load_account(ks_store *base, const char *account, const ks_store_loader *loader);
-int sq_load_all(ks_store *base, const ks_store_loader *loader);
+/* The operations of ks_store_ops (store_common.h's KS_STORE_OPERATIONS),
+ * each sq_<operation> in the file of its concept: sqlite_accounts.c
+ * (accounts, settings, the index load), sqlite_roles.c, sqlite_keys.c,
+ * sqlite_external.c, sqlite_secrets.c (sessions, signing keys, share
+ * links), sqlite_audit.c, sqlite_changes.c (none: one process owns the
+ * file), sqlite_store.c (close); plus the ones only SQLite has: group
+ * commit (sqlite_db.c, see batch_begin in store.h) and bulk import
+ * (sqlite_keys.c). */
+#define SQ_DECLARE_OPERATION(op) KS_STORE_OPERATION_TYPE(op) sq_##op;
+KS_STORE_OPERATIONS(SQ_DECLARE_OPERATION)
+KS_STORE_OPERATION_TYPE(batch_begin) sq_batch_begin;
+KS_STORE_OPERATION_TYPE(batch_end) sq_batch_end;
+KS_STORE_OPERATION_TYPE(key_import) sq_key_import;
 
 #endif
