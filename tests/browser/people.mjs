@@ -249,6 +249,20 @@ export function registerPeopleCases(test) {
       await signedIn.waitFor();
       assert.equal((await avatarOf(t, email).textContent()).trim(), 'A');
       await t.shot('people-signed-in-with-code');
+
+      // The spent link: its page has the web admin's strict headers, and says it cannot be used.
+      const pageAnswer = await call(t.base, 'GET', new URL(inviteUrl).pathname);
+      assert.equal(pageAnswer.status, 200);
+      assert.match(pageAnswer.headers.get('content-security-policy') || '', /default-src 'self'/);
+      assert.equal(pageAnswer.headers.get('referrer-policy'), 'no-referrer');
+      assert.equal(pageAnswer.headers.get('x-frame-options'), 'DENY');
+      assert.doesNotMatch(pageAnswer.text, /<script(?![^>]*\ssrc=)[^>]*>|\sstyle\s*=|\son[a-z]+\s*=/i, 'no inline code');
+      await page.goto(inviteUrl);
+      await page.getByLabel('New password').fill(PASSWORD);
+      await page.getByLabel('Repeat the password').fill(PASSWORD);
+      await button(page, 'Set password').click();
+      await page.getByRole('heading', { name: 'This invitation cannot be used' }).waitFor();
+      await page.getByRole('link', { name: 'Go to sign-in' }).waitFor();
     } finally {
       await removeFromAcme(t, email);
     }
