@@ -136,12 +136,8 @@ int ks_person_sign_in(ks_service *svc, const char *email, const char *password, 
         ok = ks_person_totp_use(svc, &person, totp, now) == KS_OK;
     }
     if (!ok) {
-        if (found) { /* the person's accounts see the attempt */
-            char actor[KS_ACTOR_MAX];
-            ks_person_actor(person.email, actor);
-            ks_actor who = {actor, NULL, "session", address};
-            ks_person_audit(svc, &who, person.id, "auth.failed", person.email);
-        }
+        /* Not audited per account: a write only for known emails would tell
+         * them apart by time. The failure count below is the same for all. */
         sodium_memzero(&person, sizeof person);
         rc = svc->store->ops->signin_failure_add(svc->store, &key, now, now - KS_SIGNIN_WINDOW);
         return rc == KS_OK ? KS_ERR_UNAUTHENTICATED : rc;

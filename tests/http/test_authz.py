@@ -62,7 +62,23 @@ ENDPOINTS = [
      lambda c, a: ("PATCH", acct(a, "external-keys", _granted_key(c, a)), {"status": "inactive"})),
     ("remove external key", ["edit-api-keys"],
      lambda c, a: ("DELETE", acct(a, "external-keys", _granted_key(c, a)), None)),
+    ("list users", ["edit-users"],
+     lambda c, a: ("GET", acct(a, "users"), None)),
+    ("invite user", ["edit-users"],
+     lambda c, a: ("POST", acct(a, "users"), {"email": uid("authz") + "@example.com"})),
+    ("edit user", ["edit-users"],
+     lambda c, a: ("PATCH", acct(a, "users", _member(c, a)), {"status": "inactive"})),
+    ("remove user", ["edit-users"],
+     lambda c, a: ("DELETE", acct(a, "users", _member(c, a)), None)),
 ]
+
+
+def _member(case, account):
+    """A fresh person holding nothing in account, added by its Owner."""
+    cred = case.server.owner(account) if account != case.A else case.server.owner()
+    r = case.call("POST", acct(account, "users"), {"email": uid("m") + "@example.com"}, cred=cred)
+    case.assertStatus(r, 201, "add a person")
+    return r.data["email"]
 
 
 def _foreign_key(case):

@@ -4,7 +4,6 @@ import base64
 import hashlib
 import hmac
 import json
-import statistics
 import struct
 import time
 import unittest
@@ -184,9 +183,14 @@ class TestSignIn(PeopleCase):
             start = time.monotonic()
             self.sign_in(e, "another wrong one")
             return time.monotonic() - start
-        known = statistics.median([t(email) for _ in range(3)])
-        unknown = statistics.median([t("ghost-" + uid("g") + "@x.io") for _ in range(3)])
-        self.assertLess(abs(known - unknown), max(0.5 * max(known, unknown), 0.05), (known, unknown))
+        # interleaved, and the fastest of each: load on a shared machine only adds time
+        # (3 more failures: 4 in all, one short of the lockout)
+        known, unknown = [], []
+        for _ in range(3):
+            known.append(t(email))
+            unknown.append(t("ghost-" + uid("g") + "@x.io"))
+        k, u = min(known), min(unknown)
+        self.assertLess(abs(k - u), 0.5 * max(k, u) + 0.02, (known, unknown))
         self.assertStatus(self.sign_in(email), 201)
 
     def test_lockout_after_five_failures(self):
