@@ -12,6 +12,6 @@
 
 void ks_api_auth_methods(ks_http_request *req)
 {
-    int sso = req->server_oidc_issuer != NULL && *req->server_oidc_issuer != '\0';
+    int sso = req->oidc != NULL;
     ks_http_json(req, 200, json_pack("{s:b, s:b, s:b}", "password", 1, "key", 1, "sso", sso));
 }

@@ -58,8 +58,8 @@ typedef struct {
     const char *route;                  /* route pattern, for logs and metrics */
     unsigned route_flags;               /* the route's KS_ROUTE_*, 0 when none matched */
     const char *server_public_url;      /* --public-url, for links; NULL = from Host */
-    const char *server_oidc_issuer;     /* --oidc-issuer; NULL = no single sign-on */
     int tls;                            /* served over HTTPS */
+    struct ks_oidc *oidc;               /* single sign-on (serve --oidc-*), NULL when off */
     /* Set by the router before a management handler runs (authorize.c): the
      * caller as verify saw it in the path's account (freed after the
      * handler), and the actor that its audit entries name. */

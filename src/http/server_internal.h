@@ -47,8 +47,8 @@ struct ks_server {
     ks_service *svc;
     int access_log; /* KS_ACCESS_LOG_* */
     const char *public_url;
-    const char *oidc_issuer;     /* ks_server_options.oidc_issuer */
     int tls;
+    struct ks_oidc *oidc;        /* single sign-on, NULL when off (not owned) */
     struct MHD_Response *verify_fail[KS_VERIFY_REASONS]; /* shared 401/403 answers */
     ks_worker_pool pool;         /* management calls (worker_pool.h) */
 };
