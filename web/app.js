@@ -48,7 +48,7 @@ function showView(name) {
 // Two forms behind two tabs: Email (a person: email, password, and the code
 // of its authenticator app when the server asks for it) and API key (a key
 // and its token, for automation and first use). "Sign in with SSO" shows
-// when the server has single sign-on (GET /api/v1/auth/methods).
+// when the server has single sign-on (GET /auth/oidc/config).
 
 const signin = {
   passwordTab: $('signin-tab-password'),
@@ -236,9 +236,10 @@ signin.passwordForm.addEventListener('submit', async (ev) => {
 });
 
 /** Shows "Sign in with SSO" when the server has single sign-on. */
-async function loadSigninMethods() {
-  const methods = await api.signInMethods();
-  signin.sso.hidden = !(methods && methods.sso === true);
+async function loadSso() {
+  const sso = await api.ssoConfig();
+  if (sso.enabled) $('sso-link').setAttribute('href', sso.loginUrl);
+  signin.sso.hidden = !sso.enabled;
 }
 
 // ---- the signed-in page --------------------------------------------------------
@@ -516,7 +517,7 @@ function takeWelcome() {
 // Restore the signed-in state after a reload (the cookie is HttpOnly, so ask the server).
 (async () => {
   takeWelcome();
-  loadSigninMethods();
+  loadSso();
   try {
     const identity = await loadIdentity();
     await enterApp(identity, false);

@@ -24,8 +24,6 @@ void ks_api_metrics(ks_http_request *req);
 void ks_api_session_create(ks_http_request *req);
 void ks_api_session_show(ks_http_request *req);
 void ks_api_session_delete(ks_http_request *req);
-/* GET /api/v1/auth/methods (api_auth.c): the sign-in methods of this server. */
-void ks_api_auth_methods(ks_http_request *req);
 
 void ks_api_login(ks_http_request *req);
 void ks_api_jwks(ks_http_request *req);

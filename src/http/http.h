@@ -59,7 +59,6 @@ typedef struct {
     unsigned route_flags;               /* the route's KS_ROUTE_*, 0 when none matched */
     const char *server_public_url;      /* --public-url, for links; NULL = from Host */
     int tls;                            /* served over HTTPS */
-    struct ks_oidc *oidc;               /* single sign-on (serve --oidc-*), NULL when off */
     /* Set by the router before a management handler runs (authorize.c): the
      * caller as verify saw it in the path's account (freed after the
      * handler), and the actor that its audit entries name. */

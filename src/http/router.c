@@ -31,7 +31,6 @@ static const ks_route ROUTES[] = {
     {"POST", "/api/v1/session", ks_api_session_create, PUBLIC, 0},
     {"GET", "/api/v1/session", ks_api_session_show, PUBLIC, 0},
     {"DELETE", "/api/v1/session", ks_api_session_delete, PUBLIC, 0},
-    {"GET", "/api/v1/auth/methods", ks_api_auth_methods, PUBLIC, 0},
     {"GET", "/api/v1/accounts/*/keys", ks_api_keys_list, NEEDS(KS_RES_VIEW_KEYS, 0), 0},
     {"POST", "/api/v1/accounts/*/keys", ks_api_keys_create, NEEDS(KS_RES_EDIT_KEYS, KS_CHECK_GRANTS_ROLES), 0},
     /* before keys/{key} */

@@ -23,8 +23,6 @@ typedef struct {
     const char *public_url; /* base URL for links in responses; NULL = from the Host header */
     const char *tls_cert_pem; /* PEM certificate chain; with tls_key_pem, serve HTTPS */
     const char *tls_key_pem;
-    struct ks_oidc *oidc;   /* single sign-on (service/oidc.h), NULL = off; the caller's, kept
-                               until after ks_server_stop */
 } ks_server_options;
 
 /* Starts serving svc. NULL on failure with a reason in err. */

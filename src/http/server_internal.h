@@ -48,7 +48,6 @@ struct ks_server {
     int access_log; /* KS_ACCESS_LOG_* */
     const char *public_url;
     int tls;
-    struct ks_oidc *oidc;        /* single sign-on, NULL when off (not owned) */
     struct MHD_Response *verify_fail[KS_VERIFY_REASONS]; /* shared 401/403 answers */
     ks_worker_pool pool;         /* management calls (worker_pool.h) */
 };

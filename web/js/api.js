@@ -194,12 +194,20 @@ export async function loadMe() {
   }
 }
 
-/** GET /api/v1/auth/methods: {password, key, sso}; without the route, no SSO. */
-export async function signInMethods() {
+/**
+ * Whether single sign-on is configured: GET /auth/oidc/config answers
+ * {"enabled":bool,"login_url"} (the OIDC routes); without the route (404), or
+ * on any error, there is none. Returns {enabled, loginUrl}; loginUrl is a
+ * path of this origin.
+ */
+export async function ssoConfig() {
   try {
-    return await request('GET', '/api/v1/auth/methods', { session: true });
+    const config = await request('GET', '/auth/oidc/config', { session: true });
+    const url = config && typeof config.login_url === 'string' && /^\/(?!\/)/.test(config.login_url)
+      ? config.login_url : '/auth/oidc/login';
+    return { enabled: !!config && config.enabled === true, loginUrl: url };
   } catch {
-    return { password: true, key: true, sso: false };
+    return { enabled: false, loginUrl: null };
   }
 }
 
