@@ -106,6 +106,10 @@ int ks_cmd_external_list(ks_client *c, const ks_args *a);
 int ks_cmd_external_add(ks_client *c, const ks_args *a);
 int ks_cmd_external_edit(ks_client *c, const ks_args *a);
 int ks_cmd_external_remove(ks_client *c, const ks_args *a);
+int ks_cmd_users_list(ks_client *c, const ks_args *a);
+int ks_cmd_users_invite(ks_client *c, const ks_args *a);
+int ks_cmd_users_edit(ks_client *c, const ks_args *a);
+int ks_cmd_users_remove(ks_client *c, const ks_args *a);
 int ks_cmd_audit_list(ks_client *c, const ks_args *a);
 int ks_cmd_verify(ks_client *c, const ks_args *a);
 

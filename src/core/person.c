@@ -31,16 +31,51 @@ int ks_password_check(const char *password, size_t len)
     return KS_OK;
 }
 
+/* The bound on simultaneous Argon2id computations (see person.h): a
+ * counting semaphore made of a mutex and a condition, so that it also
+ * records the peak for the tests. */
+static pthread_mutex_t argon_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t argon_free = PTHREAD_COND_INITIALIZER;
+static int argon_running, argon_peak;
+
+static void argon_enter(void)
+{
+    pthread_mutex_lock(&argon_lock);
+    while (argon_running >= KS_PASSWORD_CONCURRENCY)
+        pthread_cond_wait(&argon_free, &argon_lock);
+    argon_running++;
+    if (argon_running > argon_peak)
+        argon_peak = argon_running;
+    pthread_mutex_unlock(&argon_lock);
+}
+
+static void argon_leave(void)
+{
+    pthread_mutex_lock(&argon_lock);
+    argon_running--;
+    pthread_cond_signal(&argon_free);
+    pthread_mutex_unlock(&argon_lock);
+}
+
+int ks_password_peak(void)
+{
+    pthread_mutex_lock(&argon_lock);
+    int peak = argon_peak;
+    pthread_mutex_unlock(&argon_lock);
+    return peak;
+}
+
 int ks_password_hash(const char *password, size_t len, char out[KS_PASSWORD_HASH_MAX])
 {
     _Static_assert(crypto_pwhash_STRBYTES <= KS_PASSWORD_HASH_MAX, "hash buffer");
     int rc = ks_password_check(password, len);
     if (rc != KS_OK)
         return rc;
-    if (crypto_pwhash_str_alg(out, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                              crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0)
-        return KS_ERR_NOMEM;
-    return KS_OK;
+    argon_enter();
+    int failed = crypto_pwhash_str_alg(out, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                       crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0;
+    argon_leave();
+    return failed ? KS_ERR_NOMEM : KS_OK;
 }
 
 static char dummy_hash[KS_PASSWORD_HASH_MAX];
@@ -74,6 +109,8 @@ int ks_password_verify(const char *hash, const char *password, size_t len)
         len = 0;
         real = 0;
     }
+    argon_enter();
     int ok = crypto_pwhash_str_verify(against, password, len) == 0;
+    argon_leave();
     return real && ok;
 }
