@@ -432,6 +432,34 @@ export function registerPeopleCases(test) {
     }
   }, { timeout: 45000 });
 
+  test('people: a person in two accounts switches between them from the avatar menu', async (t) => {
+    const { page } = t;
+    const mia = await person(t, 'mia', [RESTRICTED]);
+    try {
+      // Already has a password: joining `other` gives no invitation link.
+      const joined = await call(t.base, 'POST', acct('other', 'users'), { cred: t.other, body: { email: mia, roles: ['Owner'] } });
+      assert.equal(joined.status, 201, joined.text);
+      assert.equal(joined.data.invite_url ?? null, null, joined.text);
+      await signInPerson(t, mia);
+      assert.equal((await page.locator('#who-account').textContent()).trim(), 'acme');
+      await avatarOf(t, mia).click();
+      const menu = page.getByRole('menu');
+      await menu.getByText('Switch account', { exact: true }).waitFor();
+      await menu.getByRole('menuitem', { name: 'other', exact: true }).click();
+      await page.getByRole('status').getByText('Switched to account other.').waitFor();
+      assert.equal((await page.locator('#who-account').textContent()).trim(), 'other');
+      await row(t, t.other.key).waitFor();
+      assert.equal(await row(t, t.acme.key).count(), 0, 'the list is the other account\'s');
+      // Owner there: nothing of other's Owner key is refused to it.
+      const keyMenu = await openRowMenu(t, t.other.key);
+      assert.equal(await keyMenu.getByRole('menuitem', { name: 'Edit', exact: true }).getAttribute('aria-disabled'), null);
+      await page.keyboard.press('Escape');
+    } finally {
+      await removeFromAcme(t, mia);
+      await call(t.base, 'DELETE', acct('other', 'users', mia), { cred: t.other });
+    }
+  }, { timeout: 45000 });
+
   test('people: "Sign in with SSO" only when the server has single sign-on', async (t) => {
     const { page } = t;
     // The test server runs without --oidc-issuer: GET /auth/oidc/config says
