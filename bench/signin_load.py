@@ -9,7 +9,8 @@ invites and sets up one person through the API, then alternates, for
   idle    wrk -t1 -c32 (bench/verify.lua) on GET /api/v1/verify alone;
   loaded  the same wrk while --signins Python threads loop
           POST /api/v1/session {"email","password"} (each one Argon2id
-          verification, 64 MiB; at most 4 run at once in the server).
+          verification, 64 MiB; at most half the CPUs' worth, 1 to 4, run at
+          once in the server).
 For each phase it prints verify requests/s and p99 latency, sign-ins/s, and
 the server's CPU (utime+stime from /proc/PID/stat) per verify request; then
 the medians and the ratio loaded / idle. The person signs in with the right

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <string.h>
+#include <unistd.h>
 
 int ks_email_normalize(const char *email, char out[KS_EMAIL_MAX + 1])
 {
@@ -36,12 +37,26 @@ int ks_password_check(const char *password, size_t len)
  * records the peak for the tests. */
 static pthread_mutex_t argon_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t argon_free = PTHREAD_COND_INITIALIZER;
-static int argon_running, argon_peak;
+static int argon_running, argon_peak, argon_bound;
+
+int ks_password_concurrency(void)
+{
+    pthread_mutex_lock(&argon_lock);
+    if (argon_bound == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        long half = cpus > 1 ? cpus / 2 : 1;
+        argon_bound = (int)(half < KS_PASSWORD_CONCURRENCY_MAX ? half : KS_PASSWORD_CONCURRENCY_MAX);
+    }
+    int bound = argon_bound;
+    pthread_mutex_unlock(&argon_lock);
+    return bound;
+}
 
 static void argon_enter(void)
 {
+    int bound = ks_password_concurrency();
     pthread_mutex_lock(&argon_lock);
-    while (argon_running >= KS_PASSWORD_CONCURRENCY)
+    while (argon_running >= bound)
         pthread_cond_wait(&argon_free, &argon_lock);
     argon_running++;
     if (argon_running > argon_peak)

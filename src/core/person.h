@@ -13,11 +13,13 @@
  * is a real one or ks_password_dummy_hash(), so a wrong email and a wrong
  * password answer in the same time. Every call wipes what it copied.
  *
- * Memory: each Argon2id computation takes 64 MiB, so at most
- * KS_PASSWORD_CONCURRENCY of them run at once in the process (hash and
- * verify alike); further callers wait their turn. N simultaneous sign-ins
- * then take at most 4 x 64 MiB = 256 MiB, not N x 64 MiB, and leave cores
- * to the verify workers on a small machine.
+ * Memory and cores: each Argon2id computation takes 64 MiB and a core for
+ * about 0.1 s, so at most ks_password_concurrency() of them run at once in
+ * the process (hash and verify alike): half the online CPUs, at least 1 and
+ * at most KS_PASSWORD_CONCURRENCY_MAX (4); further callers wait their turn.
+ * N simultaneous sign-ins then take at most 4 x 64 MiB = 256 MiB, not
+ * N x 64 MiB, and leave at least half the cores to the verify workers
+ * (bench/signin_load.py measures it).
  */
 #ifndef KS_CORE_PERSON_H
 #define KS_CORE_PERSON_H
@@ -28,7 +30,7 @@
 #define KS_PASSWORD_MIN 12
 #define KS_PASSWORD_MAX 1024
 #define KS_PASSWORD_HASH_MAX 128 /* crypto_pwhash_STRBYTES */
-#define KS_PASSWORD_CONCURRENCY 4 /* Argon2id computations at once, 64 MiB each */
+#define KS_PASSWORD_CONCURRENCY_MAX 4 /* Argon2id computations at once, 64 MiB each */
 
 /* Lower-cases a valid email into out (KS_EMAIL_MAX + 1 bytes). KS_OK, or
  * KS_ERR_INVALID when it is not an email by the rules above. */
@@ -53,8 +55,11 @@ int ks_password_verify(const char *hash, const char *password, size_t len);
  * verify against when there is no real one. Thread-safe. */
 const char *ks_password_dummy_hash(void);
 
+/* How many Argon2id computations may run at once (see above). */
+int ks_password_concurrency(void);
+
 /* The most Argon2id computations that ran at once so far in the process
- * (never above KS_PASSWORD_CONCURRENCY); for tests and metrics. */
+ * (never above ks_password_concurrency()); for tests and metrics. */
 int ks_password_peak(void);
 
 #endif
