@@ -14,6 +14,10 @@ void ks_api_healthz(ks_http_request *req);
 
 /* Serves an embedded web admin file for a GET; 0 when no file matches. */
 int ks_api_web_serve(ks_http_request *req);
+/* Serves the embedded file at `path` ("/invite.html") with the web admin's
+ * headers (strict CSP, no framing), whatever the request path is: for routes
+ * whose page is a file of web/ (GET /invite/{id}). 0 when no such file. */
+int ks_api_web_serve_file(ks_http_request *req, const char *path);
 void ks_api_verify(ks_http_request *req);
 void ks_api_metrics(ks_http_request *req);
 

@@ -192,85 +192,13 @@ void ks_api_users_remove(ks_http_request *req)
 
 /* ---- invitations ---- */
 
-static const char INVITE_PAGE[] =
-    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-    "<meta name=\"robots\" content=\"noindex\"><meta name=\"referrer\" content=\"no-referrer\">"
-    "<title>Keystile: set your password</title>"
-    "<link rel=\"stylesheet\" href=\"/invite/invite.css\"></head><body><main>"
-    "<h1>Welcome to Keystile</h1>"
-    "<p>You were invited to sign in to Keystile's web admin. Choose a password (12 to 1024 characters). "
-    "This link works once and expires 72 hours after it was made.</p>"
-    "<form id=\"accept\"><label for=\"password\">Password</label>"
-    "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" minlength=\"12\" "
-    "maxlength=\"1024\" required>"
-    "<label for=\"again\">Password again</label>"
-    "<input id=\"again\" name=\"again\" type=\"password\" autocomplete=\"new-password\" minlength=\"12\" "
-    "maxlength=\"1024\" required>"
-    "<button type=\"submit\">Set password</button></form>"
-    "<p id=\"message\" role=\"status\"></p>"
-    "</main><script type=\"module\" src=\"/invite/invite.js\"></script></body></html>\n";
-
-static const char INVITE_JS[] =
-    "const id = decodeURIComponent(location.pathname.split('/').pop());\n"
-    "const form = document.getElementById('accept');\n"
-    "const message = document.getElementById('message');\n"
-    "form.addEventListener('submit', async (event) => {\n"
-    "  event.preventDefault();\n"
-    "  const password = document.getElementById('password').value;\n"
-    "  if (password !== document.getElementById('again').value) {\n"
-    "    message.textContent = 'The two passwords differ.';\n"
-    "    return;\n"
-    "  }\n"
-    "  form.querySelector('button').disabled = true;\n"
-    "  const r = await fetch('/api/v1/invites/' + encodeURIComponent(id) + '/accept', {method: 'POST',\n"
-    "    headers: {'Content-Type': 'application/json'}, body: JSON.stringify({password})});\n"
-    "  const body = await r.json().catch(() => ({}));\n"
-    "  if (r.ok) {\n"
-    "    form.hidden = true;\n"
-    "    message.textContent = 'Your password is set. Sign in as ' + body.email + ' at ' + location.origin + '/.';\n"
-    "  } else {\n"
-    "    form.querySelector('button').disabled = false;\n"
-    "    message.textContent = (body.error && body.error.message) || 'This link cannot be used.';\n"
-    "  }\n"
-    "});\n";
-
-static const char INVITE_CSS[] =
-    "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;background:#f6f7f9;color:#1d2330}"
-    "main{max-width:30rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;"
-    "box-shadow:0 1px 3px rgba(0,0,0,.12)}h1{font-size:1.4rem;margin-top:0}"
-    "label{display:block;font-weight:600;margin-top:1rem}input{font:inherit;width:100%;box-sizing:border-box;"
-    "padding:.45rem;margin-top:.3rem;border:1px solid #c8ccd4;border-radius:6px}"
-    "button{font:inherit;margin-top:1.2rem;padding:.5rem 1.2rem;border:0;border-radius:6px;background:#2557d6;"
-    "color:#fff;cursor:pointer}button:disabled{opacity:.6}\n";
-
-static void static_text(ks_http_request *req, const char *text, const char *type)
-{
-    size_t len = strlen(text);
-    req->res.raw = malloc(len);
-    if (!req->res.raw) {
-        ks_http_error(req, KS_ERR_NOMEM, NULL);
-        return;
-    }
-    memcpy(req->res.raw, text, len);
-    req->res.raw_len = len;
-    req->res.status = 200;
-    req->res.content_type = type;
-    ks_http_header(req, "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
-    ks_http_header(req, "X-Frame-Options", "DENY");
-    ks_http_header(req, "Referrer-Policy", "no-referrer");
-}
-
-/* The page uses nothing up: a link preview in a chat app cannot burn it. */
+/* The page uses nothing up: a link preview in a chat app cannot burn it.
+ * It is web/invite.html, embedded with the web admin (api_web.c): it reads
+ * the id from its own address and POSTs the password to .../accept. */
 void ks_api_invite_page(ks_http_request *req)
 {
-    const char *id = req->n_segments > 1 ? req->segments[1] : "";
-    if (strcmp(id, "invite.js") == 0)
-        static_text(req, INVITE_JS, "text/javascript; charset=utf-8");
-    else if (strcmp(id, "invite.css") == 0)
-        static_text(req, INVITE_CSS, "text/css; charset=utf-8");
-    else
-        static_text(req, INVITE_PAGE, "text/html; charset=utf-8");
+    if (!ks_api_web_serve_file(req, "/invite.html"))
+        ks_http_error(req, KS_ERR_NOT_FOUND, "No such endpoint.");
 }
 
 void ks_api_invite_accept(ks_http_request *req)

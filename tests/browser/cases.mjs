@@ -37,9 +37,15 @@ function button(scope, name) {
   return scope.getByRole('button', { name, exact: true });
 }
 
+/** Opens the sign-in page on its API key form (people sign in on the Email form). */
+async function gotoKeySignin(t) {
+  await t.page.goto(`${t.base}/`);
+  await t.page.getByRole('tab', { name: 'API key', exact: true }).click();
+}
+
 async function signIn(t, cred = t.acme) {
   const { page } = t;
-  await page.goto(`${t.base}/`);
+  await gotoKeySignin(t);
   await page.getByLabel('API key', { exact: true }).fill(cred.key);
   await page.getByLabel('API token', { exact: true }).fill(cred.token);
   await button(page, 'Sign in').click();
@@ -137,7 +143,7 @@ async function assertTokenGone(t, token) {
 export function registerCases(test) {
   test('sign-in: wrong credentials get one message, right ones show the account', async (t) => {
     const { page } = t;
-    await page.goto(`${t.base}/`);
+    await gotoKeySignin(t);
     const key = page.getByLabel('API key', { exact: true });
     const token = page.getByLabel('API token', { exact: true });
     const alert = page.getByRole('alert').filter({ hasText: /sign-in failed/i });
@@ -193,7 +199,7 @@ export function registerCases(test) {
   test('sign-in: a key without management roles is refused with a clear message', async (t) => {
     const plain = await createKey(t, `No roles ${randomTag()}`);
     const { page } = t;
-    await page.goto(`${t.base}/`);
+    await gotoKeySignin(t);
     await page.getByLabel('API key', { exact: true }).fill(plain.key);
     await page.getByLabel('API token', { exact: true }).fill(plain.token);
     await button(page, 'Sign in').click();
@@ -1047,3 +1053,8 @@ export function registerCases(test) {
     assert.deepEqual(problems, []);
   });
 }
+
+// The page and API helpers, for the people cases (people.mjs).
+export {
+  button, createKey, dialogGone, eventually, gotoKeySignin, openRowMenu, row, sessionCookie, signIn, waitForList,
+};
