@@ -11,19 +11,6 @@
 #include <limits.h>
 #include <stdio.h>
 
-/* One external key: a line of text then its table row; or its JSON. */
-static int print_external(const ks_client *c, const json_t *key, const char *message)
-{
-    if (c->json)
-        return ks_print_json(key);
-    printf("%s\n\n", message);
-    ks_table *t = ks_external_table_new();
-    ks_external_table_add(t, key);
-    int rc = ks_table_print(t, stdout);
-    ks_table_free(t);
-    return rc == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
-}
-
 int ks_cmd_external_list(ks_client *c, const ks_args *a)
 {
     long limit = 0;
@@ -54,7 +41,7 @@ int ks_cmd_external_add(ks_client *c, const ks_args *a)
     char message[512];
     snprintf(message, sizeof message, "Granted roles in account %s to external key %s.", c->account,
              ks_json_str(key, "key", a->positional));
-    rc = print_external(c, key, message);
+    rc = ks_client_item_print(c, key, message, ks_external_table_new(), ks_external_table_add);
     json_decref(key);
     return rc;
 }
@@ -89,7 +76,7 @@ int ks_cmd_external_edit(ks_client *c, const ks_args *a)
     char message[512];
     snprintf(message, sizeof message, "Updated the grant of external key %s in account %s.",
              ks_json_str(key, "key", a->positional), c->account);
-    rc = print_external(c, key, message);
+    rc = ks_client_item_print(c, key, message, ks_external_table_new(), ks_external_table_add);
     json_decref(key);
     return rc;
 }

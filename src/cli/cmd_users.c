@@ -30,19 +30,6 @@ static void users_table_add(ks_table *t, const json_t *person)
     ks_table_add_fields(t, person, ROW, sizeof ROW / sizeof *ROW);
 }
 
-/* One person: a line of text then its table row; or its JSON. */
-static int print_user(const ks_client *c, const json_t *person, const char *message)
-{
-    if (c->json)
-        return ks_print_json(person);
-    printf("%s\n\n", message);
-    ks_table *t = users_table_new();
-    users_table_add(t, person);
-    int rc = ks_table_print(t, stdout);
-    ks_table_free(t);
-    return rc == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
-}
-
 int ks_cmd_users_list(ks_client *c, const ks_args *a)
 {
     long limit = 0;
@@ -78,7 +65,7 @@ int ks_cmd_users_invite(ks_client *c, const ks_args *a)
     else
         snprintf(message, sizeof message,
                  "Added %s to account %s; they already have a password and can sign in now.", email, c->account);
-    rc = print_user(c, person, message);
+    rc = ks_client_item_print(c, person, message, users_table_new(), users_table_add);
     json_decref(person);
     return rc;
 }
@@ -115,7 +102,7 @@ int ks_cmd_users_edit(ks_client *c, const ks_args *a)
     char message[512];
     snprintf(message, sizeof message, "Updated %s in account %s.", ks_json_str(person, "email", a->positional),
              c->account);
-    rc = print_user(c, person, message);
+    rc = ks_client_item_print(c, person, message, users_table_new(), users_table_add);
     json_decref(person);
     return rc;
 }
