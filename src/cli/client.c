@@ -534,3 +534,18 @@ int ks_client_item_print(const ks_client *c, const json_t *obj, const char *mess
     ks_table_free(table);
     return rc;
 }
+
+int ks_client_delete_item(ks_client *c, const ks_args *a, const char *collection, const char *question,
+                          const char *done)
+{
+    int rc = ks_confirm(a, question);
+    if (rc != 0)
+        return rc;
+    json_t *res = ks_client_call_item(c, "DELETE", collection, a->positional, NULL, NULL, &rc);
+    if (!res)
+        return rc;
+    if (!c->json)
+        printf("%s\n", done);
+    json_decref(res);
+    return KS_EXIT_OK;
+}

@@ -86,17 +86,10 @@ int ks_cmd_external_remove(ks_client *c, const ks_args *a)
     int rc = ks_client_open(c, a, 1);
     if (rc != 0)
         return rc;
-    char question[512];
+    char question[512], done[512];
     snprintf(question, sizeof question, "Remove the grant of external key %s in account %s?", a->positional,
              c->account);
-    if ((rc = ks_confirm(a, question)) != 0)
-        return rc;
-    json_t *res = ks_client_call_item(c, "DELETE", "external-keys", a->positional, NULL, NULL, &rc);
-    if (!res)
-        return rc;
-    if (!c->json)
-        printf("Removed external key %s from account %s; the key itself is unchanged in its home account.\n",
-               a->positional, c->account);
-    json_decref(res);
-    return KS_EXIT_OK;
+    snprintf(done, sizeof done, "Removed external key %s from account %s; the key itself is unchanged in its home account.",
+             a->positional, c->account);
+    return ks_client_delete_item(c, a, "external-keys", question, done);
 }

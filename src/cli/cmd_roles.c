@@ -92,15 +92,8 @@ int ks_cmd_roles_delete(ks_client *c, const ks_args *a)
     int rc = ks_client_open(c, a, 1);
     if (rc != 0)
         return rc;
-    char question[512];
+    char question[512], done[512];
     snprintf(question, sizeof question, "Delete role '%s' from account %s?", a->positional, c->account);
-    if ((rc = ks_confirm(a, question)) != 0)
-        return rc;
-    json_t *res = ks_client_call_item(c, "DELETE", "roles", a->positional, NULL, NULL, &rc);
-    if (!res)
-        return rc;
-    if (!c->json)
-        printf("Deleted role '%s'.\n", a->positional);
-    json_decref(res);
-    return KS_EXIT_OK;
+    snprintf(done, sizeof done, "Deleted role '%s'.", a->positional);
+    return ks_client_delete_item(c, a, "roles", question, done);
 }

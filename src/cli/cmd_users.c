@@ -112,16 +112,10 @@ int ks_cmd_users_remove(ks_client *c, const ks_args *a)
     int rc = ks_client_open(c, a, 1);
     if (rc != 0)
         return rc;
-    char question[512];
+    char question[512], done[512];
     snprintf(question, sizeof question, "Remove %s from account %s (and end their sessions)?", a->positional,
              c->account);
-    if ((rc = ks_confirm(a, question)) != 0)
-        return rc;
-    json_t *res = ks_client_call_item(c, "DELETE", "users", a->positional, NULL, NULL, &rc);
-    if (!res)
-        return rc;
-    if (!c->json)
-        printf("Removed %s from account %s; their other accounts are unchanged.\n", a->positional, c->account);
-    json_decref(res);
-    return KS_EXIT_OK;
+    snprintf(done, sizeof done, "Removed %s from account %s; their other accounts are unchanged.", a->positional,
+             c->account);
+    return ks_client_delete_item(c, a, "users", question, done);
 }
