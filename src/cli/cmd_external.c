@@ -48,26 +48,13 @@ int ks_cmd_external_add(ks_client *c, const ks_args *a)
 
 int ks_cmd_external_edit(ks_client *c, const ks_args *a)
 {
-    static const char *const STATUS[] = {"active", "inactive", NULL};
-    int status = -1;
-    int rc = ks_args_choice(a, "status", STATUS, &status);
-    if (rc == KS_EXIT_USAGE)
+    int rc;
+    json_t *body = ks_args_roles_status_body(a, 0, &rc);
+    if (!body)
         return rc;
-    int roles = ks_args_has(a, "role");
-    if (!roles && status < 0)
-        return ks_usage_error(a->cmd, "nothing to change: give --role or --status");
-    if ((rc = ks_client_open(c, a, 1)) != 0)
-        return rc;
-    json_t *body = json_object();
-    int ok = body != NULL;
-    if (ok && roles)
-        ok = json_object_set_new(body, "roles", ks_args_json_array(a, "role")) == 0;
-    if (ok && status >= 0)
-        ok = json_object_set_new(body, "status", json_string(STATUS[status])) == 0;
-    if (!ok) {
+    if ((rc = ks_client_open(c, a, 1)) != 0) {
         json_decref(body);
-        fprintf(stderr, "keystile: --role must be UTF-8 text\n");
-        return KS_EXIT_USAGE;
+        return rc;
     }
     json_t *key = ks_client_call_item(c, "PATCH", "external-keys", a->positional, NULL, body, &rc);
     json_decref(body);
