@@ -47,8 +47,12 @@ def cpu_seconds(pid):
 
 
 class Server:
-    def __init__(self, binary, callgrind=False):
-        self.dir = tempfile.mkdtemp(prefix="ks-mgmt-bench-")
+    """`keystile serve` of binary on a free loopback port (SQLite, account
+    `bench`, its Owner in self.owner), under callgrind when asked; extra:
+    more serve options. Also used by bench/verify_cost.py."""
+
+    def __init__(self, binary, callgrind=False, extra=()):
+        self.dir = tempfile.mkdtemp(prefix="ks-bench-")
         os.chmod(self.dir, 0o700)
         db = os.path.join(self.dir, "k.db")
         out = subprocess.run([binary, "account", "create", "bench", "--db", db], check=True,
@@ -58,7 +62,7 @@ class Server:
         self.callgrind = callgrind
         wrap = ["valgrind", "--tool=callgrind", "--callgrind-out-file=%s/cg.%%p" % self.dir] if callgrind else []
         self.proc = subprocess.Popen(["timeout", "900"] + wrap + [binary, "serve", "--db", db, "--listen",
-                                      "127.0.0.1:%d" % self.port, "--access-log", "none"],
+                                      "127.0.0.1:%d" % self.port, "--access-log", "none"] + list(extra),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + (60 if callgrind else 10)
         while True:

@@ -15,22 +15,18 @@ shared machine; --cpu measures utime+stime per verify instead, without
 valgrind. A benchmark, not a test: nothing is asserted. `make bench` gives the
 req/s figures (bench/run.py); this is the steady companion, run by hand.
 """
-import http.client
-import json
 import os
 import random
-import shutil
 import string
 import subprocess
 import sys
-import tempfile
-import time
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from management_cost import cpu_seconds, free_port  # noqa: E402
+import management_cost  # noqa: E402
+from management_cost import cpu_seconds  # noqa: E402
 
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
@@ -44,31 +40,11 @@ def wrong_token():
     return "kstt_" + body + crc.rjust(6, "0")
 
 
-class Server:
+class Server(management_cost.Server):
+    """management_cost's server with one HTTP thread, and the calls of a verify."""
+
     def __init__(self, binary, extra, callgrind):
-        self.dir = tempfile.mkdtemp(prefix="ks-verify-cost-")
-        os.chmod(self.dir, 0o700)
-        db = os.path.join(self.dir, "k.db")
-        out = subprocess.run([binary, "account", "create", "bench", "--db", db], check=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=30)
-        self.owner = json.loads(out.stdout.decode().strip().splitlines()[-1])
-        self.port = free_port()
-        wrap = ["valgrind", "--tool=callgrind", "--callgrind-out-file=%s/cg.%%p" % self.dir] if callgrind else []
-        self.proc = subprocess.Popen(["timeout", "900"] + wrap + [binary, "serve", "--db", db, "--listen",
-                                      "127.0.0.1:%d" % self.port, "--access-log", "none", "--threads", "1"]
-                                     + list(extra), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 60
-        while True:
-            try:
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-                if self.get({})[0] == 200:
-                    break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.1)
-        kids = open("/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)).read().split()
-        self.pid = int(kids[0])
+        super().__init__(binary, callgrind, ["--threads", "1"] + list(extra))
 
     def get(self, headers, path="/healthz"):
         self.conn.request("GET", path, headers=headers)
@@ -80,29 +56,10 @@ class Server:
         return self.get({"X-API-Key": self.owner["key"], "X-API-Token": token}, "/api/v1/verify")[0]
 
     def zero(self):
-        subprocess.run(["callgrind_control", "-z", str(self.pid)], check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+        self.instructions_begin()
 
     def instructions(self):
-        before = set(os.listdir(self.dir))
-        subprocess.run(["callgrind_control", "-d", str(self.pid)], check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-        total = 0
-        for name in sorted(set(os.listdir(self.dir)) - before):
-            with open(os.path.join(self.dir, name)) as f:
-                for line in f:
-                    if line.startswith("totals:") or line.startswith("summary:"):
-                        total += int(line.split()[1])
-                        break
-        return total
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        return self.instructions_end()
 
 
 def measure(srv, calls, callgrind):
