@@ -187,7 +187,8 @@ def main(argv):
                                                "cand wall us", "x"))
     for kind in results[0]:
         b, c = results[0][kind], results[-1][kind]
-        print("%-26s %14.1f %14.1f %14.1f %14.1f %8.2f" % (kind, b[0], b[1], c[0], c[1], c[0] / b[0]))
+        ratio = "%8.2f" % (c[0] / b[0]) if b[0] > 0 else "%8s" % "-"  # CPU ticks are 10 ms: too few calls read 0
+        print("%-26s %14.1f %14.1f %14.1f %14.1f %s" % (kind, b[0], b[1], c[0], c[1], ratio))
     return 0
 
 
