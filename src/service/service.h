@@ -90,6 +90,13 @@ int ks_service_key_delete(ks_service *svc, const ks_actor *who, const char *key_
  * transaction and its id put there; "" when only the link failed. */
 int ks_service_key_renew(ks_service *svc, const ks_actor *who, const char *key_id,
                          ks_delete_old mode, ks_key *out, char *token_out, char *share_id_out);
+/* Renew with, for delete_old later, a deadline for the old token
+ * (old_ends_at, Unix seconds; 0 = none): it stops verifying then on every
+ * node, and the sweeps delete it (actor system). KS_ERR_INVALID for a
+ * deadline with `now`, or not in the future (the HTTP layer checks the
+ * 30-day bound and names the field). */
+int ks_service_key_renew_until(ks_service *svc, const ks_actor *who, const char *key_id, ks_delete_old mode,
+                               int64_t old_ends_at, ks_key *out, char *token_out, char *share_id_out);
 int ks_service_key_delete_old(ks_service *svc, const ks_actor *who, const char *key_id, ks_key *out);
 int ks_service_key_undo_renewal(ks_service *svc, const ks_actor *who, const char *key_id, ks_key *out);
 

@@ -93,6 +93,22 @@ typedef enum {
     P_CHANGES_COMPACT,
     P_SECRET_GET,
     P_SECRET_PUT,
+    P_OUTBOX_INSERT,
+    P_WEBHOOK_INSERT,
+    P_WEBHOOK_LIST,
+    P_WEBHOOK_GET,
+    P_WEBHOOK_UPDATE,
+    P_WEBHOOK_DELETE,
+    P_DELIVERY_LIST,
+    P_DELIVERY_CLAIM,
+    P_DELIVERY_FINISH,
+    P_OUTBOX_STATS,
+    P_DELIVERY_PURGE,
+    P_OLD_TOKENS_DUE,
+    P_NOTICES_DUE,
+    P_NOTICE_SET,
+    P_SWEEP_LOCK,
+    P_SWEEP_UNLOCK,
     P_COUNT
 } pg_query;
 
@@ -106,6 +122,7 @@ typedef struct {
     double tx_started;             /* ks_clock_monotonic() at BEGIN, for the write histogram */
     int in_tx;                     /* a transaction is open on conn */
     int tx_read_only;              /* it is a read (not timed as a store write) */
+    int sweep_locked;              /* conn holds the sweep lock (sweep_lock); a new conn does not */
     PGconn *listen;                /* LISTENing connection of the follower (its thread only) */
     double next_listen_connect;
 } pg_store;
@@ -151,8 +168,12 @@ int64_t pg_changed(PGresult *r);
 int pg_write_tx(pg_store *s, int (*fn)(pg_store *s, void *arg), void *arg);
 int pg_read_tx(pg_store *s, int (*fn)(pg_store *s, void *arg), void *arg);
 
-/* Appends the audit entry (in the caller's transaction; NULL = none). */
+/* Appends the audit entry (in the caller's transaction; NULL = none), and
+ * the outbox rows of its event (audit->event) with pg_outbox_insert. */
 int pg_audit_insert(pg_store *s, const ks_audit_entry *audit);
+/* The outbox rows of event e of account (store.h webhook_create), in the
+ * caller's transaction. */
+int pg_outbox_insert(pg_store *s, const char *account, const ks_event *e);
 
 /* The audit log (pg_audit.c). */
 int pg_audit_list(ks_store *base, const char *account, const ks_audit_filter *filter,
@@ -210,8 +231,8 @@ int pg_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_
 int pg_key_update(ks_store *base, const char *account, const char *key_id,
                   const ks_key_patch *patch, const ks_audit_entry *audit);
 int pg_key_delete(ks_store *base, const char *account, const char *key_id, const ks_audit_entry *audit);
-int pg_key_apply_slots(ks_store *base, const char *account, const char *key_id, ks_slot_op op,
-                       const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit, ks_key *out);
+int pg_key_apply_slots(ks_store *base, const char *account, const char *key_id, const ks_slot_change *change,
+                       int64_t now, const ks_audit_entry *audit, ks_key *out);
 int pg_last_used_flush(ks_store *base, const ks_last_used *items, size_t n);
 
 /* External grants (pg_external.c). */
@@ -239,6 +260,27 @@ int pg_share_take(ks_store *base, const ks_digest *id_hash, int64_t now, char ke
                   unsigned char sealed[KS_SEALED_MAX], size_t *sealed_len);
 int pg_share_purge(ks_store *base, int64_t before);
 int pg_secret_check(ks_store *base, const ks_digest *fingerprint);
+
+/* Webhooks and their outbox (pg_webhooks.c). */
+int pg_webhook_create(ks_store *base, const ks_webhook *w, const ks_audit_entry *audit);
+int pg_webhook_list(ks_store *base, const char *account, ks_webhook **out, size_t *n);
+int pg_webhook_get(ks_store *base, const char *account, const char *id, ks_webhook *out);
+int pg_webhook_update(ks_store *base, const char *account, const char *id, const char *url,
+                      const ks_strlist *events, int enabled, const ks_audit_entry *audit);
+int pg_webhook_delete(ks_store *base, const char *account, const char *id, const ks_audit_entry *audit);
+int pg_delivery_list(ks_store *base, const char *account, const char *webhook_id, int64_t before_id, int limit,
+                     ks_delivery_page *out);
+int pg_delivery_claim(ks_store *base, int64_t now, int64_t lease_until, size_t max, ks_delivery **out, size_t *n);
+int pg_delivery_finish(ks_store *base, int64_t id, int status, int response_code, int64_t now,
+                       int64_t next_attempt_at);
+int pg_outbox_stats(ks_store *base, int64_t *pending, int64_t *oldest_created_at);
+int pg_delivery_purge(ks_store *base, int64_t before);
+
+/* The sweeps' reads, notice marks and lock (pg_sweeps.c). */
+int pg_old_tokens_due(ks_store *base, int64_t now, size_t max, ks_old_token_due **out, size_t *n);
+int pg_notices_due(ks_store *base, int64_t now, size_t max, ks_notice_due **out, size_t *n);
+int pg_notice_mark(ks_store *base, ks_notice_mark *items, size_t n);
+int pg_sweep_lock(ks_store *base, int take, int *held);
 
 /* The change feed (pg_changes.c). */
 int pg_changes_head(ks_store *base, int64_t *seq);

@@ -127,6 +127,21 @@ static const ks_store_ops PG_OPS = {
     .changes_wait = pg_changes_wait,
     .changes_compact = pg_changes_compact,
     .secret_check = pg_secret_check,
+    .webhook_create = pg_webhook_create,
+    .webhook_list = pg_webhook_list,
+    .webhook_get = pg_webhook_get,
+    .webhook_update = pg_webhook_update,
+    .webhook_delete = pg_webhook_delete,
+    .delivery_list = pg_delivery_list,
+    .delivery_claim = pg_delivery_claim,
+    .delivery_finish = pg_delivery_finish,
+    .delivery_release = NULL /* other nodes may hold takes */,
+    .outbox_stats = pg_outbox_stats,
+    .delivery_purge = pg_delivery_purge,
+    .old_tokens_due = pg_old_tokens_due,
+    .notices_due = pg_notices_due,
+    .notice_mark = pg_notice_mark,
+    .sweep_lock = pg_sweep_lock,
 };
 
 ks_store *ks_store_pg_open(const char *uri, char *err, size_t errlen)

@@ -73,6 +73,22 @@ typedef enum {
     Q_SHARE_GET,
     Q_SHARE_BURN,
     Q_SHARE_PURGE,
+    Q_OUTBOX_INSERT,
+    Q_WEBHOOK_INSERT,
+    Q_WEBHOOK_LIST,
+    Q_WEBHOOK_GET,
+    Q_WEBHOOK_UPDATE,
+    Q_WEBHOOK_DELETE,
+    Q_DELIVERY_LIST,
+    Q_DELIVERY_DUE,
+    Q_DELIVERY_LOCK,
+    Q_DELIVERY_FINISH,
+    Q_DELIVERY_RELEASE,
+    Q_OUTBOX_STATS,
+    Q_DELIVERY_PURGE,
+    Q_OLD_TOKENS_DUE,
+    Q_NOTICES_DUE,
+    Q_NOTICE_SET,
     Q_TX_BEGIN,       /* transaction control, prepared once like the rest */
     Q_TX_COMMIT,
     Q_TX_SAVEPOINT,
@@ -118,8 +134,12 @@ int sq_exec_sql(sq_store *s, const char *sql);
 /* Runs a statement that returns no row; KS_OK or an error code. */
 int sq_exec_stmt(sqlite3_stmt *st);
 
-/* Appends the audit entry (in the caller's transaction). */
+/* Appends the audit entry (in the caller's transaction), and the outbox
+ * rows of its event (audit->event) with sq_outbox_insert. */
 int sq_audit_insert(sq_store *s, const ks_audit_entry *audit);
+/* The outbox rows of event e of account (store.h webhook_create), in the
+ * caller's transaction. */
+int sq_outbox_insert(sq_store *s, const char *account, const ks_event *e);
 
 /* The audit log (sqlite_audit.c). */
 int sq_audit_list(ks_store *base, const char *account, const ks_audit_filter *filter,
@@ -155,8 +175,8 @@ int sq_key_update(ks_store *base, const char *account, const char *key_id,
                   const ks_key_patch *patch, const ks_audit_entry *audit);
 int sq_key_delete(ks_store *base, const char *account, const char *key_id,
                   const ks_audit_entry *audit);
-int sq_key_apply_slots(ks_store *base, const char *account, const char *key_id, ks_slot_op op,
-                       const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit, ks_key *out);
+int sq_key_apply_slots(ks_store *base, const char *account, const char *key_id, const ks_slot_change *change,
+                       int64_t now, const ks_audit_entry *audit, ks_key *out);
 int sq_last_used_flush(ks_store *base, const ks_last_used *items, size_t n);
 /* Group commit (sqlite_db.c): see batch_begin in store.h. */
 int sq_batch_begin(ks_store *base);
@@ -223,6 +243,28 @@ int sq_write_one(sq_store *s, sqlite3_stmt *st);
 /* Reads the key row with this seq, tokens, roles and grants included. */
 int sq_key_read_seq(sq_store *s, int64_t seq, ks_key *out);
 int sq_load_keys(sq_store *s, const char *account, const ks_store_loader *loader);
+
+/* Webhooks and their outbox (sqlite_webhooks.c). */
+int sq_webhook_create(ks_store *base, const ks_webhook *w, const ks_audit_entry *audit);
+int sq_webhook_list(ks_store *base, const char *account, ks_webhook **out, size_t *n);
+int sq_webhook_get(ks_store *base, const char *account, const char *id, ks_webhook *out);
+int sq_webhook_update(ks_store *base, const char *account, const char *id, const char *url,
+                      const ks_strlist *events, int enabled, const ks_audit_entry *audit);
+int sq_webhook_delete(ks_store *base, const char *account, const char *id, const ks_audit_entry *audit);
+int sq_delivery_list(ks_store *base, const char *account, const char *webhook_id, int64_t before_id, int limit,
+                     ks_delivery_page *out);
+int sq_delivery_claim(ks_store *base, int64_t now, int64_t lease_until, size_t max, ks_delivery **out, size_t *n);
+int sq_delivery_finish(ks_store *base, int64_t id, int status, int response_code, int64_t now,
+                       int64_t next_attempt_at);
+int sq_delivery_release(ks_store *base);
+int sq_outbox_stats(ks_store *base, int64_t *pending, int64_t *oldest_created_at);
+int sq_delivery_purge(ks_store *base, int64_t before);
+
+/* The sweeps' reads and notice marks (sqlite_sweeps.c). */
+int sq_old_tokens_due(ks_store *base, int64_t now, size_t max, ks_old_token_due **out, size_t *n);
+int sq_notices_due(ks_store *base, int64_t now, size_t max, ks_notice_due **out, size_t *n);
+int sq_notice_mark(ks_store *base, ks_notice_mark *items, size_t n);
+int sq_sweep_lock(ks_store *base, int take, int *held);
 
 /* Accounts, settings and the index load (sqlite_accounts.c). */
 int sq_account_create(ks_store *base, const char *account, const ks_settings *settings,

@@ -120,6 +120,21 @@ static const ks_store_ops SQLITE_OPS = {
     .key_import = sq_key_import,
     .batch_begin = sq_batch_begin,
     .batch_end = sq_batch_end,
+    .webhook_create = sq_webhook_create,
+    .webhook_list = sq_webhook_list,
+    .webhook_get = sq_webhook_get,
+    .webhook_update = sq_webhook_update,
+    .webhook_delete = sq_webhook_delete,
+    .delivery_list = sq_delivery_list,
+    .delivery_claim = sq_delivery_claim,
+    .delivery_finish = sq_delivery_finish,
+    .delivery_release = sq_delivery_release,
+    .outbox_stats = sq_outbox_stats,
+    .delivery_purge = sq_delivery_purge,
+    .old_tokens_due = sq_old_tokens_due,
+    .notices_due = sq_notices_due,
+    .notice_mark = sq_notice_mark,
+    .sweep_lock = sq_sweep_lock,
 };
 
 static pthread_once_t sqlite_configured = PTHREAD_ONCE_INIT;

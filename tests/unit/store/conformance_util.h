@@ -5,8 +5,9 @@
  * conformance_accounts.c (accounts, settings, roles, audit),
  * conformance_keys.c (keys, lists and paging, update, delete),
  * conformance_slots.c (token slots, load_all / load_account, last used),
- * conformance_external.c (external grants) and conformance_sessions.c (web
- * admin sessions); store_conformance.c runs their test tables, each test on
+ * conformance_external.c (external grants), conformance_sessions.c (web
+ * admin sessions) and conformance_rotation.c (deadlines, sweeps, webhooks
+ * and the outbox); store_conformance.c runs their test tables, each test on
  * a fresh, empty store. Only store.h (and the model/core headers it builds
  * on) is used: no SQL, no backend internals.
  *
@@ -61,6 +62,7 @@ extern const conf_test conf_tests_slots[];    /* conformance_slots.c */
 extern const conf_test conf_tests_external[]; /* conformance_external.c */
 extern const conf_test conf_tests_sessions[]; /* conformance_sessions.c */
 extern const conf_test conf_tests_audit[];    /* conformance_audit.c */
+extern const conf_test conf_tests_rotation[]; /* conformance_rotation.c */
 
 extern ks_store *store;     /* the store of the running test */
 extern int64_t audit_clock; /* `at` of the last audit entry made, less T0 */
