@@ -59,6 +59,13 @@ static const ks_route ROUTES[] = {
      NEEDS(KS_RES_EDIT_ROLES, KS_CHECK_TARGET_ROLE | KS_CHECK_GRANTS_RESOURCES), 0},
     {"DELETE", "/api/v1/accounts/*/roles/*", ks_api_roles_delete, NEEDS(KS_RES_EDIT_ROLES, KS_CHECK_TARGET_ROLE), 0},
     {"GET", "/api/v1/accounts/*/audit", ks_api_audit_list, NEEDS(KS_RES_VIEW_AUDIT, 0), 0},
+    {"GET", "/api/v1/accounts/*/webhooks", ks_api_webhooks_list, NEEDS(KS_RES_EDIT_WEBHOOKS, 0), 0},
+    {"POST", "/api/v1/accounts/*/webhooks", ks_api_webhooks_create, NEEDS(KS_RES_EDIT_WEBHOOKS, 0), 0},
+    {"GET", "/api/v1/accounts/*/webhooks/*", ks_api_webhooks_show, NEEDS(KS_RES_EDIT_WEBHOOKS, 0), 0},
+    {"PATCH", "/api/v1/accounts/*/webhooks/*", ks_api_webhooks_update, NEEDS(KS_RES_EDIT_WEBHOOKS, 0), 0},
+    {"DELETE", "/api/v1/accounts/*/webhooks/*", ks_api_webhooks_delete, NEEDS(KS_RES_EDIT_WEBHOOKS, 0), 0},
+    {"GET", "/api/v1/accounts/*/webhooks/*/deliveries", ks_api_webhooks_deliveries, NEEDS(KS_RES_EDIT_WEBHOOKS, 0), 0},
+    {"POST", "/api/v1/accounts/*/webhooks/*/test", ks_api_webhooks_test, NEEDS(KS_RES_EDIT_WEBHOOKS, 0), 0},
 };
 
 const ks_route *ks_http_routes(size_t *n)

@@ -6,6 +6,9 @@
  *   keystile_http_requests_total{route,code}    every answered request
  *   keystile_keys{status}                       keys in the verify index
  *   keystile_store_write_duration_seconds       histogram of store writes
+ *   keystile_webhook_deliveries_total{result}   delivery attempts: delivered, retry, failed
+ *   keystile_webhook_outbox_depth               deliveries waiting (all nodes' outbox)
+ *   keystile_webhook_outbox_oldest_age_seconds  age of the oldest one waiting (0: none)
  * Recording is a few relaxed atomic adds: no lock, no allocation.
  *
  * This is the recording half, what verify, http and service call; it
@@ -20,5 +23,15 @@ void ks_metrics_verify(int reason, double seconds);
 /* route is a pattern string with static storage (the router's), or NULL. */
 void ks_metrics_http(const char *route, int status);
 void ks_metrics_store_write(double seconds);
+
+typedef enum {
+    KS_METRICS_DELIVERED = 0,  /* the receiver answered 2xx */
+    KS_METRICS_RETRY = 1,      /* it did not: tried again later */
+    KS_METRICS_FAILED = 2,     /* it did not for 24 h: given up */
+} ks_metrics_delivery_result;
+/* One delivery attempt ended with `result`. */
+void ks_metrics_webhook_delivery(ks_metrics_delivery_result result);
+/* The outbox as the delivery worker last read it. */
+void ks_metrics_webhook_outbox(long long pending, long long oldest_age_seconds);
 
 #endif

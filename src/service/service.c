@@ -14,6 +14,7 @@
 #include "metrics/metrics.h"
 #include "service/change_feed.h"
 #include "service/events.h"
+#include "service/webhooks.h"
 #include "service/login_keys.h"
 #include "service/share_links.h"
 #include "verify/verify.h"
@@ -57,6 +58,8 @@ int ks_service_init(ks_service *svc, ks_store *store, const ks_secret *secret, i
 
 void ks_service_close(ks_service *svc)
 {
+    ks_sweeper_stop(svc);
+    ks_webhook_worker_stop(svc);
     ks_change_feed_stop(svc);
     ks_service_flusher_stop(svc);
     if (svc->index)
@@ -188,6 +191,8 @@ int ks_service_key_create(ks_service *svc, const ks_actor *who, const char *name
     ks_key_free(&key);
     if (rc != KS_OK)
         sodium_memzero(token_out, KS_TOKEN_LEN + 1);
+    else
+        ks_webhook_worker_wake(svc);
     return rc;
 }
 
@@ -243,6 +248,8 @@ int ks_service_key_update(ks_service *svc, const ks_actor *who, const char *key_
     pthread_mutex_unlock(&svc->write_lock);
     ks_service_event_free(&ev);
     free(detail);
+    if (rc == KS_OK)
+        ks_webhook_worker_wake(svc);
     return rc;
 }
 
@@ -260,6 +267,8 @@ int ks_service_key_delete(ks_service *svc, const ks_actor *who, const char *key_
         ks_index_remove_key(svc->index, key_id);
     pthread_mutex_unlock(&svc->write_lock);
     ks_service_event_free(&ev);
+    if (rc == KS_OK)
+        ks_webhook_worker_wake(svc);
     return rc;
 }
 
@@ -283,6 +292,8 @@ static int slots_change_with_event(ks_service *svc, const ks_actor *who, const c
         return rc;
     rc = ks_service_slots_change(svc, who, key_id, change, action, detail, &ev.event, out, share, share_rc);
     ks_service_event_free(&ev);
+    if (rc == KS_OK)
+        ks_webhook_worker_wake(svc);
     return rc;
 }
 

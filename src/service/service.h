@@ -13,6 +13,7 @@
 #ifndef KS_SERVICE_SERVICE_H
 #define KS_SERVICE_SERVICE_H
 
+#include "core/cidr.h"
 #include "core/model.h"
 #include "core/secret.h"
 #include "index/key_index.h"
@@ -20,6 +21,14 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+
+#define KS_WEBHOOK_DENY_MAX 32 /* --webhook-deny ranges */
+
+/* How webhooks are delivered (serve --webhook-deny). */
+typedef struct {
+    ks_cidr deny[KS_WEBHOOK_DENY_MAX]; /* targets no delivery may connect to */
+    size_t n_deny;
+} ks_webhook_options;
 
 typedef struct {
     ks_store *store;
@@ -45,6 +54,9 @@ typedef struct {
     struct ks_slot_write *group_head, *group_tail; /* waiting writes */
     int group_leader;       /* a thread is running a batch */
     _Atomic int64_t share_purged_at; /* last purge of dead share links */
+    ks_webhook_options webhook_options;     /* set before ks_webhook_worker_start */
+    struct ks_webhook_worker *webhook_worker; /* the delivery thread (webhook_worker.c), or NULL */
+    struct ks_sweeper *sweeper;             /* the sweeps' thread (sweeper.c), or NULL */
 } ks_service;
 
 /* Who acts: the caller's key id (audit actor), the account it acts in, how

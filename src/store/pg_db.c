@@ -153,7 +153,7 @@ static const char *const SQL[P_COUNT] = {
     [P_OUTBOX_STATS] = "SELECT count(*), coalesce(min(created_at), 0) FROM webhook_deliveries WHERE status = 0",
     [P_DELIVERY_PURGE] = "DELETE FROM webhook_deliveries WHERE status <> 0 AND created_at < $1",
     [P_OLD_TOKENS_DUE] =
-        "SELECT k.account, k.key_id, coalesce(a.auto_delete_old_token_hours, 0) FROM tokens o"
+        "SELECT k.account, k.key_id, coalesce(a.auto_delete_old_token_hours, 0), coalesce(o.ends_at, 0) FROM tokens o"
         " JOIN keys k ON k.seq = o.key_seq JOIN accounts a ON a.name = k.account"
         " JOIN tokens c ON c.key_seq = o.key_seq AND c.slot = 0"
         " WHERE o.slot = 1 AND ((o.ends_at IS NOT NULL AND o.ends_at <= $1::bigint)"

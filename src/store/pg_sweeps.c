@@ -37,6 +37,7 @@ static int old_due_in_tx(pg_store *s, void *arg)
         pg_get_str(r, i, 0, d->account, sizeof d->account);
         pg_get_str(r, i, 1, d->key_id, sizeof d->key_id);
         d->auto_delete_hours = (int)pg_get_int(r, i, 2);
+        d->ends_at = pg_get_int(r, i, 3);
     }
     PQclear(r);
     return rc;

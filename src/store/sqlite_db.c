@@ -125,7 +125,7 @@ static const char *const SQL[Q_COUNT] = {
     /* Old tokens past their deadline, or idle long enough while the current
      * one is in use (core/token_slots.c ks_slots_old_due says the same). */
     [Q_OLD_TOKENS_DUE] =
-        "SELECT k.account, k.key_id, coalesce(a.auto_delete_old_token_hours, 0) FROM tokens o"
+        "SELECT k.account, k.key_id, coalesce(a.auto_delete_old_token_hours, 0), coalesce(o.ends_at, 0) FROM tokens o"
         " JOIN keys k ON k.seq = o.key_seq JOIN accounts a ON a.name = k.account"
         " JOIN tokens c ON c.key_seq = o.key_seq AND c.slot = 0"
         " WHERE o.slot = 1 AND ((o.ends_at IS NOT NULL AND o.ends_at <= ?1)"

@@ -36,6 +36,7 @@ int sq_old_tokens_due(ks_store *base, int64_t now, size_t max, ks_old_token_due 
             snprintf(d->account, sizeof d->account, "%s", (const char *)sqlite3_column_text(st, 0));
             snprintf(d->key_id, sizeof d->key_id, "%s", (const char *)sqlite3_column_text(st, 1));
             d->auto_delete_hours = sqlite3_column_int(st, 2);
+            d->ends_at = sqlite3_column_int64(st, 3);
         }
         rc = step == SQLITE_DONE || step == SQLITE_ROW ? KS_OK : sq_error(step);
         sqlite3_reset(st);

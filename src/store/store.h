@@ -116,6 +116,7 @@ typedef struct {
     char account[KS_ACCOUNT_MAX + 1];
     char key_id[KS_KEY_ID_MAX + 1];
     int auto_delete_hours;            /* the account's setting (0 = off), for the recheck */
+    int64_t ends_at;                  /* the old token's deadline, 0 = none */
 } ks_old_token_due;
 
 /* A current token owed a renewal notice (notices_due), with what the
