@@ -282,6 +282,11 @@ class TestOpenAPIServer(KeystileCase):
             return key
         if collection == "roles":
             return self.create_role(["orders.read"], name=uid("ops/role "))  # encoded space and /
+        if collection == "webhooks":
+            r = self.call("POST", API + "/accounts/%s/webhooks" % q(self.A),
+                          {"url": "http://127.0.0.1:9/hook", "events": ["key.created"]})
+            self.assertStatus(r, 201, "create a webhook")
+            return r.data["id"]
         if collection == "share":
             url = self.create_key()["share_url"]
             self.assertIsInstance(url, str, "create answered no share_url")
