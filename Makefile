@@ -134,7 +134,8 @@ uninstall:
 # starts and stops its own servers and writes bench/RESULTS.md.
 BENCH_BIN := $(BUILD)/bench/seed $(BUILD)/bench/verify_inproc $(BUILD)/bench/mhd_floor
 .PHONY: bench bench-bins
-bench: deps
+bench:
+	@sh scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory all bench-bins
 	@python3 bench/run.py --build $(BUILD)
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""What one management call costs the server, for two builds side by side.
+"""What one management call (and, for scale, one verify) costs the server,
+for two builds side by side.
 
     python3 bench/management_cost.py BASELINE_BIN [CANDIDATE_BIN] [--calls N] [--callgrind]
 
@@ -120,6 +121,8 @@ def measure(srv, calls):
     assert status == 201, status
     target = key["key"]
     kinds = {
+        # the hot path, for comparison: the Owner's own credentials
+        "verify": lambda i: ("GET", "/api/v1/verify", None, 200),
         # a read: only the route's resource is checked
         "show key": lambda i: ("GET", base + "/keys/" + target, None, 200),
         # the target's authority and the roles given are checked too

@@ -6,6 +6,8 @@
 # that flavour, and the two -dev flavours cannot be installed together.
 set -eu
 PACKAGES="gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev postgresql-15 zlib1g-dev libcurl4-gnutls-dev libxlsxwriter-dev libcsv-dev python3 curl openssl nginx-light valgrind chromium"
+# `install-deps.sh bench` also installs what make bench needs (wrk).
+[ "${1:-}" = bench ] && PACKAGES="$PACKAGES wrk"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -46,6 +46,20 @@ static void external_error(ks_http_request *req, int rc)
         ks_http_error(req, rc, NULL);
 }
 
+/* Answers a grant write (add or update) that gave rc: the grant with
+ * `status`, or the error (not_found, when given, for KS_ERR_NOT_FOUND);
+ * frees *key in both cases. */
+static void respond_write(ks_http_request *req, int rc, int status, ks_key *key, const char *not_found)
+{
+    if (rc == KS_OK)
+        respond_external(req, status, key);
+    else if (rc == KS_ERR_NOT_FOUND && not_found)
+        ks_http_error(req, rc, not_found);
+    else
+        external_error(req, rc);
+    ks_key_free(key);
+}
+
 void ks_api_external_list(ks_http_request *req)
 {
     ks_key *keys = NULL;
@@ -90,13 +104,7 @@ void ks_api_external_add(ks_http_request *req)
         goto out;
     ks_key key = {0};
     int rc = ks_service_external_add(req->svc, &req->who, key_id, &roles, &key);
-    if (rc == KS_OK)
-        respond_external(req, 201, &key);
-    else if (rc == KS_ERR_NOT_FOUND)
-        ks_http_error(req, rc, "No key with that id exists.");
-    else
-        external_error(req, rc);
-    ks_key_free(&key);
+    respond_write(req, rc, 201, &key, "No key with that id exists.");
 out:
     json_decref(body);
     ks_strlist_free(&roles);
@@ -123,11 +131,7 @@ void ks_api_external_update(ks_http_request *req)
     ks_key key = {0};
     int rc = ks_service_external_update(req->svc, &req->who, ks_http_target(req), has_roles ? &roles : NULL,
                                         has_status ? status : -1, &key);
-    if (rc == KS_OK)
-        respond_external(req, 200, &key);
-    else
-        external_error(req, rc);
-    ks_key_free(&key);
+    respond_write(req, rc, 200, &key, NULL);
 out:
     json_decref(body);
     ks_strlist_free(&roles);

@@ -25,7 +25,7 @@
 #ifndef KS_STORE_PG_INTERNAL_H
 #define KS_STORE_PG_INTERNAL_H
 
-#include "store/store.h"
+#include "store/store_common.h"
 
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -175,11 +175,6 @@ int pg_audit_insert(pg_store *s, const ks_audit_entry *audit);
  * caller's transaction. */
 int pg_outbox_insert(pg_store *s, const char *account, const ks_event *e);
 
-/* The audit log (pg_audit.c). */
-int pg_audit_list(ks_store *base, const char *account, const ks_audit_filter *filter,
-                  ks_audit_page *out);
-int pg_audit_append(ks_store *base, const ks_audit_entry *audit);
-
 /* Appends a change-log row: takes the change-order lock first (held until
  * commit, so seqs are handed out in commit order), so call it last in the
  * transaction, just before its callback returns. account / key_id NULL = "". */
@@ -210,86 +205,18 @@ int pg_role_list_tx(pg_store *s, const char *account, ks_role **out, size_t *n);
 int pg_settings_get_tx(pg_store *s, const char *account, ks_settings *out);
 int pg_load_keys(pg_store *s, const char *account, const ks_store_loader *loader);
 
-/* Accounts, settings, loads (pg_accounts.c), roles (pg_roles.c). */
-int pg_account_create(ks_store *base, const char *account, const ks_settings *settings,
-                      const ks_key *owner, const ks_audit_entry *audit);
-int pg_settings_get(ks_store *base, const char *account, ks_settings *out);
-int pg_settings_put(ks_store *base, const char *account, const ks_settings *settings,
-                    const ks_audit_entry *audit);
-int pg_role_list(ks_store *base, const char *account, ks_role **out, size_t *n);
-int pg_role_create(ks_store *base, const char *account, const ks_role *role, const ks_audit_entry *audit);
-int pg_role_update(ks_store *base, const char *account, const char *name, const char *new_name,
-                   const ks_strlist *resources, const ks_audit_entry *audit);
-int pg_role_delete(ks_store *base, const char *account, const char *name, const ks_audit_entry *audit);
-int pg_load_all(ks_store *base, const ks_store_loader *loader);
-int pg_load_account(ks_store *base, const char *account, const ks_store_loader *loader);
-
-/* Keys (pg_keys.c). */
-int pg_key_insert(ks_store *base, const ks_key *key, const ks_audit_entry *audit);
-int pg_key_get(ks_store *base, const char *account, const char *key_id, ks_key *out);
-int pg_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_key_page *out);
-int pg_key_update(ks_store *base, const char *account, const char *key_id,
-                  const ks_key_patch *patch, const ks_audit_entry *audit);
-int pg_key_delete(ks_store *base, const char *account, const char *key_id, const ks_audit_entry *audit);
-int pg_key_apply_slots(ks_store *base, const char *account, const char *key_id, const ks_slot_change *change,
-                       int64_t now, const ks_audit_entry *audit, ks_key *out);
-int pg_last_used_flush(ks_store *base, const ks_last_used *items, size_t n);
-
-/* External grants (pg_external.c). */
-int pg_external_list(ks_store *base, const char *account, ks_key **out, size_t *n);
-int pg_external_add(ks_store *base, const char *account, const char *key_id, const ks_strlist *roles,
-                    int64_t now, const ks_audit_entry *audit);
-int pg_external_update(ks_store *base, const char *account, const char *key_id,
-                       const ks_strlist *roles, int status, const ks_audit_entry *audit);
-int pg_external_remove(ks_store *base, const char *account, const char *key_id,
-                       const ks_audit_entry *audit);
-
-/* Sessions, signing keys, share links, the secret fingerprint (pg_secrets.c). */
-int pg_session_create(ks_store *base, const ks_digest *hash, const char *key_id, const ks_digest *token_hash,
-                      int64_t now);
-int pg_session_get(ks_store *base, const ks_digest *hash, ks_session_record *out);
-int pg_session_touch(ks_store *base, const ks_digest *hash, int64_t now);
-int pg_session_delete(ks_store *base, const ks_digest *hash);
-int pg_session_purge(ks_store *base, int64_t idle_before, int64_t created_before);
-int pg_signing_key_list(ks_store *base, ks_stored_signing_key **out, size_t *n);
-int pg_signing_key_add(ks_store *base, const ks_stored_signing_key *key);
-int pg_signing_key_retire(ks_store *base, const char *kid, int64_t at);
-int pg_share_create(ks_store *base, const ks_digest *id_hash, const char *key_id,
-                    const unsigned char *sealed, size_t sealed_len, int64_t now, int64_t expires_at);
-int pg_share_take(ks_store *base, const ks_digest *id_hash, int64_t now, char key_id[KS_KEY_ID_MAX + 1],
-                  unsigned char sealed[KS_SEALED_MAX], size_t *sealed_len);
-int pg_share_purge(ks_store *base, int64_t before);
-int pg_secret_check(ks_store *base, const ks_digest *fingerprint);
-
-/* Webhooks and their outbox (pg_webhooks.c). */
-int pg_webhook_create(ks_store *base, const ks_webhook *w, const ks_audit_entry *audit);
-int pg_webhook_list(ks_store *base, const char *account, ks_webhook **out, size_t *n);
-int pg_webhook_get(ks_store *base, const char *account, const char *id, ks_webhook *out);
-int pg_webhook_update(ks_store *base, const char *account, const char *id, const char *url,
-                      const ks_strlist *events, int enabled, const ks_audit_entry *audit);
-int pg_webhook_delete(ks_store *base, const char *account, const char *id, const ks_audit_entry *audit);
-int pg_delivery_list(ks_store *base, const char *account, const char *webhook_id, int64_t before_id, int limit,
-                     ks_delivery_page *out);
-int pg_delivery_claim(ks_store *base, int64_t now, int64_t lease_until, size_t max, ks_delivery **out, size_t *n);
-int pg_delivery_finish(ks_store *base, int64_t id, int status, int response_code, int64_t now,
-                       int64_t next_attempt_at);
-int pg_outbox_stats(ks_store *base, int64_t *pending, int64_t *oldest_created_at);
-int pg_delivery_purge(ks_store *base, int64_t before);
-
-/* The sweeps' reads, notice marks and lock (pg_sweeps.c). */
-int pg_old_tokens_due(ks_store *base, int64_t now, size_t max, ks_old_token_due **out, size_t *n);
-int pg_notices_due(ks_store *base, int64_t now, size_t max, ks_notice_due **out, size_t *n);
-int pg_notice_mark(ks_store *base, ks_notice_mark *items, size_t n);
-int pg_sweep_lock(ks_store *base, int take, int *held);
-
-/* The change feed (pg_changes.c). */
-int pg_changes_head(ks_store *base, int64_t *seq);
-int pg_changes_since(ks_store *base, int64_t after, ks_change *out, size_t max, size_t *n);
-int pg_changes_wait(ks_store *base, int timeout_ms, int wake_fd);
-int pg_changes_compact(ks_store *base);
-void pg_listen_close(pg_store *s);
-
 /* The channel NOTIFY announces new changes on (pg_schema.h's trigger). */
 #define PG_CHANNEL "keystile_changes"
+
+/* The operations of ks_store_ops (store_common.h's KS_STORE_OPERATIONS),
+ * each pg_<operation> in the file of its concept: pg_accounts.c (accounts,
+ * settings, loads), pg_roles.c, pg_keys.c, pg_external.c, pg_secrets.c
+ * (sessions, signing keys, share links, the secret fingerprint),
+ * pg_audit.c, pg_changes.c, pg_store.c (close); plus secret_check, which
+ * only PostgreSQL has. */
+#define PG_DECLARE_OPERATION(op) KS_STORE_OPERATION_TYPE(op) pg_##op;
+KS_STORE_OPERATIONS(PG_DECLARE_OPERATION)
+KS_STORE_OPERATION_TYPE(secret_check) pg_secret_check;
+void pg_listen_close(pg_store *s);
 
 #endif

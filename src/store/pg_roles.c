@@ -120,18 +120,10 @@ static int role_resources_write(pg_store *s, const char *account, const char *ro
     return rc;
 }
 
-struct role_args {
-    const char *account;
-    const char *name;              /* the role written, renamed or deleted */
-    const ks_strlist *resources;   /* create: its resources; update: NULL keeps them */
-    const char *new_name;          /* update: NULL or the same name keeps it */
-    const ks_audit_entry *audit;
-};
-
 /* The rows of pg_role_create: NAME_TAKEN for an existing role. */
 static int role_create_in_tx(pg_store *s, void *arg)
 {
-    const struct role_args *a = arg;
+    const ks_role_write *a = arg;
     int rc = pg_role_insert_tx(s, a->account, a->name, (const char *const *)a->resources->items,
                                a->resources->count, 0);
     if (rc == KS_OK)
@@ -143,7 +135,7 @@ static int role_create_in_tx(pg_store *s, void *arg)
 
 int pg_role_create(ks_store *base, const char *account, const ks_role *role, const ks_audit_entry *audit)
 {
-    struct role_args a = {account, role->name, &role->resources, NULL, audit};
+    ks_role_write a = {account, role->name, &role->resources, NULL, audit};
     return pg_write_tx((pg_store *)base, role_create_in_tx, &a);
 }
 
@@ -151,7 +143,7 @@ int pg_role_create(ks_store *base, const char *account, const ks_role *role, con
  * not be edited, NAME_TAKEN when new_name exists. */
 static int role_update_in_tx(pg_store *s, void *arg)
 {
-    const struct role_args *a = arg;
+    const ks_role_write *a = arg;
     const char *final_name = a->name;
     int renamed = a->new_name && strcmp(a->new_name, a->name) != 0;
     int rc = role_lock_editable(s, a->account, a->name);
@@ -178,7 +170,7 @@ static int role_update_in_tx(pg_store *s, void *arg)
 int pg_role_update(ks_store *base, const char *account, const char *name, const char *new_name,
                    const ks_strlist *resources, const ks_audit_entry *audit)
 {
-    struct role_args a = {account, name, resources, new_name, audit};
+    ks_role_write a = {account, name, resources, new_name, audit};
     return pg_write_tx((pg_store *)base, role_update_in_tx, &a);
 }
 
@@ -186,7 +178,7 @@ int pg_role_update(ks_store *base, const char *account, const char *name, const 
  * ROLE_IN_USE while a key (or grant) holds the role. */
 static int role_delete_in_tx(pg_store *s, void *arg)
 {
-    const struct role_args *a = arg;
+    const ks_role_write *a = arg;
     pg_params p = {0};
     pg_text(&p, a->account);
     pg_text(&p, a->name);
@@ -208,6 +200,6 @@ static int role_delete_in_tx(pg_store *s, void *arg)
 
 int pg_role_delete(ks_store *base, const char *account, const char *name, const ks_audit_entry *audit)
 {
-    struct role_args a = {account, name, NULL, NULL, audit};
+    ks_role_write a = {account, name, NULL, NULL, audit};
     return pg_write_tx((pg_store *)base, role_delete_in_tx, &a);
 }

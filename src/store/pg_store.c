@@ -72,7 +72,7 @@ fail:
     return KS_ERR_STORAGE;
 }
 
-static void pg_close(ks_store *base)
+void pg_close(ks_store *base)
 {
     pg_store *s = (pg_store *)base;
     if (!s)
@@ -85,63 +85,14 @@ static void pg_close(ks_store *base)
     free(s);
 }
 
+/* Every row of KS_STORE_OPERATIONS, then what only PostgreSQL has. */
+#define PG_OPERATION(op) .op = pg_##op,
 static const ks_store_ops PG_OPS = {
     .backend = "postgresql",
-    .close = pg_close,
-    .account_create = pg_account_create,
-    .settings_get = pg_settings_get,
-    .settings_put = pg_settings_put,
-    .key_insert = pg_key_insert,
-    .key_get = pg_key_get,
-    .key_list = pg_key_list,
-    .key_update = pg_key_update,
-    .key_delete = pg_key_delete,
-    .key_apply_slots = pg_key_apply_slots,
-    .role_list = pg_role_list,
-    .role_create = pg_role_create,
-    .role_update = pg_role_update,
-    .role_delete = pg_role_delete,
-    .external_list = pg_external_list,
-    .external_add = pg_external_add,
-    .external_update = pg_external_update,
-    .external_remove = pg_external_remove,
-    .session_create = pg_session_create,
-    .session_get = pg_session_get,
-    .session_touch = pg_session_touch,
-    .session_delete = pg_session_delete,
-    .session_purge = pg_session_purge,
-    .signing_key_list = pg_signing_key_list,
-    .signing_key_add = pg_signing_key_add,
-    .signing_key_retire = pg_signing_key_retire,
-    .share_create = pg_share_create,
-    .share_take = pg_share_take,
-    .share_purge = pg_share_purge,
-    .audit_list = pg_audit_list,
-    .audit_append = pg_audit_append,
-    .load_all = pg_load_all,
-    .load_account = pg_load_account,
-    .last_used_flush = pg_last_used_flush,
+    KS_STORE_OPERATIONS(PG_OPERATION)
     .change_feed = 1,
-    .changes_head = pg_changes_head,
-    .changes_since = pg_changes_since,
-    .changes_wait = pg_changes_wait,
-    .changes_compact = pg_changes_compact,
     .secret_check = pg_secret_check,
-    .webhook_create = pg_webhook_create,
-    .webhook_list = pg_webhook_list,
-    .webhook_get = pg_webhook_get,
-    .webhook_update = pg_webhook_update,
-    .webhook_delete = pg_webhook_delete,
-    .delivery_list = pg_delivery_list,
-    .delivery_claim = pg_delivery_claim,
-    .delivery_finish = pg_delivery_finish,
-    .delivery_release = NULL /* other nodes may hold takes */,
-    .outbox_stats = pg_outbox_stats,
-    .delivery_purge = pg_delivery_purge,
-    .old_tokens_due = pg_old_tokens_due,
-    .notices_due = pg_notices_due,
-    .notice_mark = pg_notice_mark,
-    .sweep_lock = pg_sweep_lock,
+    .delivery_release = NULL, /* other nodes may hold takes */
 };
 
 ks_store *ks_store_pg_open(const char *uri, char *err, size_t errlen)

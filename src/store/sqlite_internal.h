@@ -14,7 +14,7 @@
 #ifndef KS_STORE_SQLITE_INTERNAL_H
 #define KS_STORE_SQLITE_INTERNAL_H
 
-#include "store/store.h"
+#include "store/store_common.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -141,11 +141,6 @@ int sq_audit_insert(sq_store *s, const ks_audit_entry *audit);
  * caller's transaction. */
 int sq_outbox_insert(sq_store *s, const char *account, const ks_event *e);
 
-/* The audit log (sqlite_audit.c). */
-int sq_audit_list(ks_store *base, const char *account, const ks_audit_filter *filter,
-                  ks_audit_page *out);
-int sq_audit_append(ks_store *base, const ks_audit_entry *audit);
-
 /* strdup of a text column ("" when NULL); NULL only on out of memory. */
 char *sq_column_strdup(sqlite3_stmt *st, int col);
 
@@ -167,24 +162,6 @@ int sq_tokens_write(sq_store *s, int64_t seq, const ks_token_slots *slots);
 /* Inserts key, its tokens and roles in the caller's transaction. */
 int sq_key_insert_tx(sq_store *s, const ks_key *key);
 
-/* Key operations (sqlite_keys.c). */
-int sq_key_insert(ks_store *base, const ks_key *key, const ks_audit_entry *audit);
-int sq_key_get(ks_store *base, const char *account, const char *key_id, ks_key *out);
-int sq_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_key_page *out);
-int sq_key_update(ks_store *base, const char *account, const char *key_id,
-                  const ks_key_patch *patch, const ks_audit_entry *audit);
-int sq_key_delete(ks_store *base, const char *account, const char *key_id,
-                  const ks_audit_entry *audit);
-int sq_key_apply_slots(ks_store *base, const char *account, const char *key_id, const ks_slot_change *change,
-                       int64_t now, const ks_audit_entry *audit, ks_key *out);
-int sq_last_used_flush(ks_store *base, const ks_last_used *items, size_t n);
-/* Group commit (sqlite_db.c): see batch_begin in store.h. */
-int sq_batch_begin(ks_store *base);
-int sq_batch_end(ks_store *base, int commit);
-/* Bulk import (sqlite_keys.c). */
-int sq_key_import(ks_store *base, const ks_key *keys, size_t n, const ks_audit_entry *audit);
-
-/* Role operations (sqlite_roles.c). */
 /* Inserts a role and its resources in the caller's transaction:
  * NAME_TAKEN for an existing name, NOT_FOUND for an unknown account. */
 int sq_role_insert_tx(sq_store *s, const char *account, const char *name,
@@ -192,47 +169,6 @@ int sq_role_insert_tx(sq_store *s, const char *account, const char *name,
 /* The roles of account with their resources (caller holds s->lock); the
  * caller frees *out with ks_roles_free. Nothing is returned on error. */
 int sq_role_list_locked(sq_store *s, const char *account, ks_role **out, size_t *n);
-int sq_role_list(ks_store *base, const char *account, ks_role **out, size_t *n);
-int sq_role_create(ks_store *base, const char *account, const ks_role *role,
-                   const ks_audit_entry *audit);
-int sq_role_update(ks_store *base, const char *account, const char *name,
-                   const char *new_name, const ks_strlist *resources,
-                   const ks_audit_entry *audit);
-int sq_role_delete(ks_store *base, const char *account, const char *name,
-                   const ks_audit_entry *audit);
-
-/* External grant operations (sqlite_external.c). */
-int sq_external_list(ks_store *base, const char *account, ks_key **out, size_t *n);
-int sq_external_add(ks_store *base, const char *account, const char *key_id, const ks_strlist *roles,
-                    int64_t now, const ks_audit_entry *audit);
-int sq_external_update(ks_store *base, const char *account, const char *key_id,
-                       const ks_strlist *roles, int status, const ks_audit_entry *audit);
-int sq_external_remove(ks_store *base, const char *account, const char *key_id,
-                       const ks_audit_entry *audit);
-
-/* Session operations (sqlite_secrets.c). */
-int sq_session_create(ks_store *base, const ks_digest *hash, const char *key_id, const ks_digest *token_hash,
-                      int64_t now);
-int sq_session_get(ks_store *base, const ks_digest *hash, ks_session_record *out);
-int sq_session_touch(ks_store *base, const ks_digest *hash, int64_t now);
-int sq_session_delete(ks_store *base, const ks_digest *hash);
-int sq_session_purge(ks_store *base, int64_t idle_before, int64_t created_before);
-
-/* Signing keys and share links (sqlite_secrets.c). */
-int sq_signing_key_list(ks_store *base, ks_stored_signing_key **out, size_t *n);
-int sq_signing_key_add(ks_store *base, const ks_stored_signing_key *key);
-int sq_signing_key_retire(ks_store *base, const char *kid, int64_t at);
-int sq_share_create(ks_store *base, const ks_digest *id_hash, const char *key_id,
-                    const unsigned char *sealed, size_t sealed_len, int64_t now, int64_t expires_at);
-int sq_share_take(ks_store *base, const ks_digest *id_hash, int64_t now, char key_id[KS_KEY_ID_MAX + 1],
-                  unsigned char sealed[KS_SEALED_MAX], size_t *sealed_len);
-int sq_share_purge(ks_store *base, int64_t before);
-
-/* The change feed: none with SQLite (sqlite_changes.c). */
-int sq_changes_head(ks_store *base, int64_t *seq);
-int sq_changes_since(ks_store *base, int64_t after, ks_change *out, size_t max, size_t *n);
-int sq_changes_wait(ks_store *base, int timeout_ms, int wake_fd);
-int sq_changes_compact(ks_store *base);
 
 /* Runs a one-statement write as its own transaction, through sq_write_tx
  * (the statement is prepared and bound by the caller, under s->lock):
@@ -244,35 +180,21 @@ int sq_write_one(sq_store *s, sqlite3_stmt *st);
 int sq_key_read_seq(sq_store *s, int64_t seq, ks_key *out);
 int sq_load_keys(sq_store *s, const char *account, const ks_store_loader *loader);
 
-/* Webhooks and their outbox (sqlite_webhooks.c). */
-int sq_webhook_create(ks_store *base, const ks_webhook *w, const ks_audit_entry *audit);
-int sq_webhook_list(ks_store *base, const char *account, ks_webhook **out, size_t *n);
-int sq_webhook_get(ks_store *base, const char *account, const char *id, ks_webhook *out);
-int sq_webhook_update(ks_store *base, const char *account, const char *id, const char *url,
-                      const ks_strlist *events, int enabled, const ks_audit_entry *audit);
-int sq_webhook_delete(ks_store *base, const char *account, const char *id, const ks_audit_entry *audit);
-int sq_delivery_list(ks_store *base, const char *account, const char *webhook_id, int64_t before_id, int limit,
-                     ks_delivery_page *out);
-int sq_delivery_claim(ks_store *base, int64_t now, int64_t lease_until, size_t max, ks_delivery **out, size_t *n);
-int sq_delivery_finish(ks_store *base, int64_t id, int status, int response_code, int64_t now,
-                       int64_t next_attempt_at);
+/* The operations of ks_store_ops (store_common.h's KS_STORE_OPERATIONS),
+ * each sq_<operation> in the file of its concept: sqlite_accounts.c
+ * (accounts, settings, the index load), sqlite_roles.c, sqlite_keys.c,
+ * sqlite_external.c, sqlite_secrets.c (sessions, signing keys, share
+ * links), sqlite_audit.c, sqlite_changes.c (none: one process owns the
+ * file), sqlite_store.c (close); plus the ones only SQLite has: group
+ * commit (sqlite_db.c, see batch_begin in store.h) and bulk import
+ * (sqlite_keys.c). */
+#define SQ_DECLARE_OPERATION(op) KS_STORE_OPERATION_TYPE(op) sq_##op;
+KS_STORE_OPERATIONS(SQ_DECLARE_OPERATION)
+KS_STORE_OPERATION_TYPE(batch_begin) sq_batch_begin;
+KS_STORE_OPERATION_TYPE(batch_end) sq_batch_end;
+KS_STORE_OPERATION_TYPE(key_import) sq_key_import;
+/* Releases every taken delivery (store.h delivery_release): SQLite only. */
 int sq_delivery_release(ks_store *base);
-int sq_outbox_stats(ks_store *base, int64_t *pending, int64_t *oldest_created_at);
-int sq_delivery_purge(ks_store *base, int64_t before);
 
-/* The sweeps' reads and notice marks (sqlite_sweeps.c). */
-int sq_old_tokens_due(ks_store *base, int64_t now, size_t max, ks_old_token_due **out, size_t *n);
-int sq_notices_due(ks_store *base, int64_t now, size_t max, ks_notice_due **out, size_t *n);
-int sq_notice_mark(ks_store *base, ks_notice_mark *items, size_t n);
-int sq_sweep_lock(ks_store *base, int take, int *held);
-
-/* Accounts, settings and the index load (sqlite_accounts.c). */
-int sq_account_create(ks_store *base, const char *account, const ks_settings *settings,
-                      const ks_key *owner, const ks_audit_entry *audit);
-int sq_settings_get(ks_store *base, const char *account, ks_settings *out);
-int sq_settings_put(ks_store *base, const char *account, const ks_settings *settings,
-                    const ks_audit_entry *audit);
-int sq_load_account(ks_store *base, const char *account, const ks_store_loader *loader);
-int sq_load_all(ks_store *base, const ks_store_loader *loader);
 
 #endif

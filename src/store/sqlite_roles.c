@@ -139,18 +139,10 @@ static int role_resources_write(sq_store *s, const char *account, const char *ro
     return rc;
 }
 
-struct role_args {
-    const char *account;
-    const char *name;              /* the role written, renamed or deleted */
-    const ks_strlist *resources;   /* create: its resources; update: NULL keeps them */
-    const char *new_name;          /* update: NULL or the same name keeps it */
-    const ks_audit_entry *audit;
-};
-
 /* The rows of sq_role_create: NAME_TAKEN for an existing role. */
 static int role_create_in_tx(sq_store *s, void *arg)
 {
-    const struct role_args *a = arg;
+    const ks_role_write *a = arg;
     int rc = sq_role_insert_tx(s, a->account, a->name, (const char *const *)a->resources->items,
                                a->resources->count, 0);
     return rc == KS_OK ? sq_audit_insert(s, a->audit) : rc;
@@ -159,7 +151,7 @@ static int role_create_in_tx(sq_store *s, void *arg)
 int sq_role_create(ks_store *base, const char *account, const ks_role *role,
                    const ks_audit_entry *audit)
 {
-    struct role_args a = {account, role->name, &role->resources, NULL, audit};
+    ks_role_write a = {account, role->name, &role->resources, NULL, audit};
     return sq_write_tx((sq_store *)base, role_create_in_tx, &a);
 }
 
@@ -167,7 +159,7 @@ int sq_role_create(ks_store *base, const char *account, const ks_role *role,
  * not be edited, NAME_TAKEN when new_name exists. */
 static int role_update_in_tx(sq_store *s, void *arg)
 {
-    const struct role_args *a = arg;
+    const ks_role_write *a = arg;
     int rc = role_check_editable(s, a->account, a->name);
     if (rc != KS_OK)
         return rc;
@@ -196,7 +188,7 @@ int sq_role_update(ks_store *base, const char *account, const char *name,
                    const char *new_name, const ks_strlist *resources,
                    const ks_audit_entry *audit)
 {
-    struct role_args a = {account, name, resources, new_name, audit};
+    ks_role_write a = {account, name, resources, new_name, audit};
     return sq_write_tx((sq_store *)base, role_update_in_tx, &a);
 }
 
@@ -204,7 +196,7 @@ int sq_role_update(ks_store *base, const char *account, const char *name,
  * ROLE_IN_USE while a key (or grant) holds the role. */
 static int role_delete_in_tx(sq_store *s, void *arg)
 {
-    const struct role_args *a = arg;
+    const ks_role_write *a = arg;
     int rc = role_check_editable(s, a->account, a->name);
     if (rc != KS_OK)
         return rc;
@@ -231,6 +223,6 @@ static int role_delete_in_tx(sq_store *s, void *arg)
 int sq_role_delete(ks_store *base, const char *account, const char *name,
                    const ks_audit_entry *audit)
 {
-    struct role_args a = {account, name, NULL, NULL, audit};
+    ks_role_write a = {account, name, NULL, NULL, audit};
     return sq_write_tx((sq_store *)base, role_delete_in_tx, &a);
 }

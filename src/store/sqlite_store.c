@@ -63,7 +63,7 @@ static int migrate(sq_store *s, char *err, size_t errlen)
     return KS_OK;
 }
 
-static void sq_close(ks_store *base)
+void sq_close(ks_store *base)
 {
     sq_store *s = (sq_store *)base;
     if (!s)
@@ -75,66 +75,17 @@ static void sq_close(ks_store *base)
     free(s);
 }
 
+/* Every row of KS_STORE_OPERATIONS, then what only SQLite has. */
+#define SQ_OPERATION(op) .op = sq_##op,
 static const ks_store_ops SQLITE_OPS = {
     .backend = "sqlite",
-    .close = sq_close,
-    .account_create = sq_account_create,
-    .settings_get = sq_settings_get,
-    .settings_put = sq_settings_put,
-    .key_insert = sq_key_insert,
-    .key_get = sq_key_get,
-    .key_list = sq_key_list,
-    .key_update = sq_key_update,
-    .key_delete = sq_key_delete,
-    .key_apply_slots = sq_key_apply_slots,
-    .role_list = sq_role_list,
-    .role_create = sq_role_create,
-    .role_update = sq_role_update,
-    .role_delete = sq_role_delete,
-    .external_list = sq_external_list,
-    .external_add = sq_external_add,
-    .external_update = sq_external_update,
-    .external_remove = sq_external_remove,
-    .session_create = sq_session_create,
-    .session_get = sq_session_get,
-    .session_touch = sq_session_touch,
-    .session_delete = sq_session_delete,
-    .session_purge = sq_session_purge,
-    .signing_key_list = sq_signing_key_list,
-    .signing_key_add = sq_signing_key_add,
-    .signing_key_retire = sq_signing_key_retire,
-    .share_create = sq_share_create,
-    .share_take = sq_share_take,
-    .share_purge = sq_share_purge,
-    .audit_list = sq_audit_list,
-    .audit_append = sq_audit_append,
-    .load_all = sq_load_all,
-    .load_account = sq_load_account,
-    .last_used_flush = sq_last_used_flush,
+    KS_STORE_OPERATIONS(SQ_OPERATION)
     .change_feed = 0,
-    .changes_head = sq_changes_head,
-    .changes_since = sq_changes_since,
-    .changes_wait = sq_changes_wait,
-    .changes_compact = sq_changes_compact,
     .secret_check = NULL, /* the secret file lives beside the database */
     .key_import = sq_key_import,
     .batch_begin = sq_batch_begin,
     .batch_end = sq_batch_end,
-    .webhook_create = sq_webhook_create,
-    .webhook_list = sq_webhook_list,
-    .webhook_get = sq_webhook_get,
-    .webhook_update = sq_webhook_update,
-    .webhook_delete = sq_webhook_delete,
-    .delivery_list = sq_delivery_list,
-    .delivery_claim = sq_delivery_claim,
-    .delivery_finish = sq_delivery_finish,
-    .delivery_release = sq_delivery_release,
-    .outbox_stats = sq_outbox_stats,
-    .delivery_purge = sq_delivery_purge,
-    .old_tokens_due = sq_old_tokens_due,
-    .notices_due = sq_notices_due,
-    .notice_mark = sq_notice_mark,
-    .sweep_lock = sq_sweep_lock,
+    .delivery_release = sq_delivery_release, /* one process owns the file */
 };
 
 static pthread_once_t sqlite_configured = PTHREAD_ONCE_INIT;

@@ -14,6 +14,34 @@
 
 #include "store/store.h"
 
+/* The operations of ks_store_ops that every backend gives, a row each. A
+ * backend declares its function <prefix>_<operation> for each row with
+ * KS_STORE_OPERATION_TYPE (so the compiler checks it against its slot) and
+ * fills its table from the same rows: a new operation is a field in store.h
+ * and a row here, and both backends fail to link until they give it. */
+#define KS_STORE_OPERATIONS(X)                                                 \
+    X(close)                                                                   \
+    X(account_create) X(settings_get) X(settings_put)                          \
+    X(key_insert) X(key_get) X(key_list) X(key_update) X(key_delete)           \
+    X(key_apply_slots)                                                         \
+    X(role_list) X(role_create) X(role_update) X(role_delete)                  \
+    X(external_list) X(external_add) X(external_update) X(external_remove)     \
+    X(session_create) X(session_get) X(session_touch) X(session_delete)        \
+    X(session_purge)                                                           \
+    X(signing_key_list) X(signing_key_add) X(signing_key_retire)               \
+    X(share_create) X(share_take) X(share_purge)                               \
+    X(audit_list) X(audit_append)                                              \
+    X(load_all) X(load_account) X(last_used_flush)                             \
+    X(changes_head) X(changes_since) X(changes_wait) X(changes_compact)        \
+    X(webhook_create) X(webhook_list) X(webhook_get) X(webhook_update)         \
+    X(webhook_delete) X(delivery_list) X(delivery_claim) X(delivery_finish)    \
+    X(outbox_stats) X(delivery_purge)                                          \
+    X(old_tokens_due) X(notices_due) X(notice_mark) X(sweep_lock)
+
+/* The function type of the ks_store_ops slot `op`, e.g.
+ * `KS_STORE_OPERATION_TYPE(key_get) sq_key_get;` declares sq_key_get. */
+#define KS_STORE_OPERATION_TYPE(op) __typeof__(*((ks_store_ops *)0)->op)
+
 /* The logger ks_store_set_logger set, or NULL: log nothing. */
 ks_store_logger ks_store_get_logger(void);
 
@@ -37,6 +65,16 @@ typedef struct {
     /* Appends a change-log row; NULL when the backend has no change feed. */
     int (*change)(ks_store *s, ks_change_kind kind, const char *account, const char *key_id);
 } ks_store_prims;
+
+/* What a role write (role_create, role_update, role_delete) hands to its
+ * transaction's callback in either backend. */
+typedef struct {
+    const char *account;
+    const char *name;              /* the role written, renamed or deleted */
+    const ks_strlist *resources;   /* create: its resources; update: NULL keeps them */
+    const char *new_name;          /* update: NULL or the same name keeps it */
+    const ks_audit_entry *audit;
+} ks_role_write;
 
 /* The limit a key list reads (limit + 1 rows, the one more telling whether
  * a next page exists): the filter's, at least 1. */

@@ -28,6 +28,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <unistd.h>
+
+/* Removes the test folder dir and the files in it (the tests' temporary
+ * folders hold no subfolders); a missing folder is no error. */
+static inline void unit_rm_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[512];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
 
 /* 1 when the test `name` is to run: KS_UNIT_ONLY unset or empty, or one of
  * its comma-separated names equal to name. */

@@ -20,29 +20,12 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-/* A fresh private directory under /tmp, removed by rm_tree. */
+/* A fresh private directory under /tmp, removed by unit_rm_dir. */
 static void make_tmpdir(char *out, size_t n)
 {
     snprintf(out, n, "/tmp/keystile-unit-core-XXXXXX");
     if (!mkdtemp(out))
         out[0] = '\0';
-}
-
-static void rm_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char path[512];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
 }
 
 static int write_file(const char *path, const void *data, size_t n, mode_t mode)
@@ -72,7 +55,7 @@ static void test_secret_create_and_reload(void)
     int st_rc = stat(path, &st);
     rc = rc == KS_OK ? ks_secret_load(path, 0, &b, err, sizeof err) : rc;
     int rc3 = ks_secret_load(path, 1, &c, err, sizeof err); /* exists: loads, no new one */
-    rm_tree(dir);
+    unit_rm_dir(dir);
     ASSERT_EQ_INT(rc, KS_OK);
     ASSERT_EQ_INT(st_rc, 0);
     ASSERT(S_ISREG(st.st_mode));
@@ -95,7 +78,7 @@ static void test_secret_two_files_differ(void)
     ks_secret a, b;
     int r1 = ks_secret_load(p1, 1, &a, err, sizeof err);
     int r2 = ks_secret_load(p2, 1, &b, err, sizeof err);
-    rm_tree(dir);
+    unit_rm_dir(dir);
     ASSERT_EQ_INT(r1, KS_OK);
     ASSERT_EQ_INT(r2, KS_OK);
     ASSERT(memcmp(a.bytes, b.bytes, KS_SECRET_LEN) != 0);
@@ -113,7 +96,7 @@ static void test_secret_loads_given_bytes(void)
     int wrc = write_file(path, raw, 32, 0600);
     ks_secret s;
     int rc = ks_secret_load(path, 0, &s, err, sizeof err);
-    rm_tree(dir);
+    unit_rm_dir(dir);
     ASSERT_EQ_INT(wrc, 0);
     ASSERT_EQ_INT(rc, KS_OK);
     ASSERT(memcmp(s.bytes, raw, 32) == 0);
@@ -140,7 +123,7 @@ static void test_secret_refuses_open_mode(void)
     /* The same file at 0600 loads: only the mode was wrong. */
     ks_secret ok;
     int rc_ok = write_file(path, raw, 32, 0600) == 0 ? ks_secret_load(path, 0, &ok, err, sizeof err) : 999;
-    rm_tree(dir);
+    unit_rm_dir(dir);
     for (size_t i = 0; i < sizeof MODES / sizeof *MODES; i++)
         if (results[i] != KS_ERR_INVALID)
             UNIT_FAIL("mode %03o: got %d, want KS_ERR_INVALID", (unsigned)MODES[i], results[i]);
@@ -163,7 +146,7 @@ static void test_secret_refuses_wrong_size(void)
                          ? ks_secret_load(path, 1, &s, err, sizeof err)
                          : 999;
     }
-    rm_tree(dir);
+    unit_rm_dir(dir);
     for (size_t i = 0; i < sizeof SIZES / sizeof *SIZES; i++)
         if (results[i] != KS_ERR_INVALID)
             UNIT_FAIL("size %zu: got %d, want KS_ERR_INVALID", SIZES[i], results[i]);
@@ -179,7 +162,7 @@ static void test_secret_missing_without_create(void)
     err[0] = '\0';
     int rc = ks_secret_load(path, 0, &s, err, sizeof err);
     int exists = access(path, F_OK) == 0;
-    rm_tree(dir);
+    unit_rm_dir(dir);
     ASSERT(rc != KS_OK);
     ASSERT(rc < 0);
     ASSERT(!exists);

@@ -41,23 +41,6 @@ static ks_store *open_fresh(void *ctx)
     return s;
 }
 
-static void rm_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char path[512];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 /* ------------------------------------------------------------ fixtures */
 
 static ks_store *S;     /* store of the running SQLite-specific test */
@@ -346,7 +329,7 @@ int main(void)
     RUN(test_not_a_database_refused);
     RUN(test_store_open_picks_sqlite);
 
-    rm_tree(CTX.dir);
+    unit_rm_dir(CTX.dir);
     unit_passed += conf_passed;
     unit_failed += conf_failed;
     return unit_report("store-sqlite (conformance + sqlite)");
