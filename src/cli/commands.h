@@ -107,6 +107,12 @@ int ks_cmd_external_add(ks_client *c, const ks_args *a);
 int ks_cmd_external_edit(ks_client *c, const ks_args *a);
 int ks_cmd_external_remove(ks_client *c, const ks_args *a);
 int ks_cmd_audit_list(ks_client *c, const ks_args *a);
+int ks_cmd_webhooks_list(ks_client *c, const ks_args *a);
+int ks_cmd_webhooks_create(ks_client *c, const ks_args *a);
+int ks_cmd_webhooks_edit(ks_client *c, const ks_args *a);
+int ks_cmd_webhooks_delete(ks_client *c, const ks_args *a);
+int ks_cmd_webhooks_deliveries(ks_client *c, const ks_args *a);
+int ks_cmd_webhooks_test(ks_client *c, const ks_args *a);
 int ks_cmd_verify(ks_client *c, const ks_args *a);
 
 #endif
