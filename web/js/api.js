@@ -175,8 +175,11 @@ export const listKeys = (q) => listAll('keys', { paged: true, q });
 export const createKey = (name, roles) => request('POST', accountPath('keys'), { body: { name, roles } });
 export const updateKey = (key, fields) => request('PATCH', accountPath('keys', key), { body: fields });
 export const deleteKey = (key) => request('DELETE', accountPath('keys', key));
-/** No body: the old token is kept (delete_old "later"); both tokens verify until it is deleted. */
-export const renewKey = (key) => request('POST', accountPath('keys', key, 'renew'));
+/**
+ * No body: the old token is kept (delete_old "later"); both tokens verify until it is deleted.
+ * body: {delete_old: "now"|"later", old_token_expires_at}: the old token ends at once, or at that time.
+ */
+export const renewKey = (key, body) => request('POST', accountPath('keys', key, 'renew'), body ? { body } : {});
 export const deleteOldToken = (key) => request('DELETE', accountPath('keys', key, 'old-token'));
 export const undoRenewal = (key) => request('POST', accountPath('keys', key, 'undo-renewal'));
 
@@ -195,6 +198,15 @@ export const listExternal = () => listAll('external-keys');
 export const addExternal = (key, roles) => request('POST', accountPath('external-keys'), { body: { key, roles } });
 export const updateExternal = (key, fields) => request('PATCH', accountPath('external-keys', key), { body: fields });
 export const removeExternal = (key) => request('DELETE', accountPath('external-keys', key));
+
+export const listWebhooks = () => listAll('webhooks');
+export const createWebhook = (url, events) => request('POST', accountPath('webhooks'), { body: { url, events } });
+/** fields: url, events and/or enabled. */
+export const updateWebhook = (id, fields) => request('PATCH', accountPath('webhooks', id), { body: fields });
+export const deleteWebhook = (id) => request('DELETE', accountPath('webhooks', id));
+/** The newest deliveries of a webhook (one page: at most 100). */
+export const listDeliveries = (id) => request('GET', `${accountPath('webhooks', id, 'deliveries')}?limit=100`);
+export const testWebhook = (id) => request('POST', accountPath('webhooks', id, 'test'));
 
 /** The export as a Blob (format "csv" or "xlsx"). */
 export function exportKeys(format) {
