@@ -155,14 +155,22 @@ int ks_service_sweep_once(ks_service *svc)
     if (svc->index)
         ks_service_flush_last_used(svc, 0);
     int64_t now = ks_clock_now();
-    size_t n = SWEEP_BATCH;
-    for (int i = 0; rc == KS_OK && n > 0 && i < SWEEP_PASS_MAX; i++)
+    double t0 = ks_clock_monotonic();
+    size_t n = SWEEP_BATCH, old_tokens = 0, notices = 0;
+    for (int i = 0; rc == KS_OK && n > 0 && i < SWEEP_PASS_MAX; i++) {
         rc = sweep_old_batch(svc, now, &n);
+        old_tokens += n;
+    }
     n = 1;
-    for (int i = 0; rc == KS_OK && n > 0 && i < SWEEP_PASS_MAX; i++)
+    for (int i = 0; rc == KS_OK && n > 0 && i < SWEEP_PASS_MAX; i++) {
         rc = sweep_notices_batch(svc, now, &n);
+        notices += n;
+    }
     int unused;
     svc->store->ops->sweep_lock(svc->store, 0, &unused);
+    if (old_tokens || notices) /* nothing is logged for a pass that found nothing */
+        ks_log("info", "sweep", "{s:I, s:I, s:f}", "old_tokens_due", (json_int_t)old_tokens, "keys_owing_notices",
+               (json_int_t)notices, "ms", (ks_clock_monotonic() - t0) * 1000.0);
     ks_webhook_worker_wake(svc);
     return rc;
 }

@@ -14,7 +14,9 @@
  *
  * The thread sleeps in curl_multi_poll: up to a second when idle (the
  * outbox is also fed by other nodes), woken at once by
- * ks_webhook_worker_wake. Every few seconds it reads the outbox's depth
+ * ks_webhook_worker_wake. It claims when woken, when an attempt ended, and
+ * once a second, not on every socket event. Each attempt has a connection
+ * of its own (no reuse: see attempt_start). Every few seconds it reads the outbox's depth
  * and age for /metrics, and once an hour purges finished deliveries older
  * than 30 days. Connections go only where --webhook-deny allows: every
  * address libcurl is about to connect to is checked (after name
@@ -61,6 +63,7 @@ struct ks_webhook_worker {
     _Atomic int stop;
     attempt slots[KS_WEBHOOK_IN_FLIGHT];
     int in_flight;
+    _Atomic int claim_wanted; /* woken for new events, or a slot was freed */
 };
 
 static size_t answer_drop(char *p, size_t size, size_t n, void *arg)
@@ -90,22 +93,28 @@ static struct curl_slist *delivery_headers(ks_webhook_worker *w, const ks_delive
 {
     unsigned char key[KS_WEBHOOK_SECRET_BYTES_MAX];
     size_t key_len;
-    char sig[KS_WEBHOOK_SIGNATURE_MAX], line[128];
+    char sig[KS_WEBHOOK_SIGNATURE_MAX];
     if (ks_service_webhook_secret_open(w->svc, d->sealed_secret, d->sealed_len, key, &key_len) != KS_OK)
         return NULL;
     int rc = ks_webhook_sign(key, key_len, d->event_id, now, d->body, strlen(d->body), sig);
     sodium_memzero(key, sizeof key);
     if (rc != KS_OK)
         return NULL;
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    snprintf(line, sizeof line, "webhook-id: %s", d->event_id);
-    h = h ? curl_slist_append(h, line) : NULL;
-    snprintf(line, sizeof line, "webhook-timestamp: %lld", (long long)now);
-    h = h ? curl_slist_append(h, line) : NULL;
-    snprintf(line, sizeof line, "webhook-signature: %s", sig);
-    h = h ? curl_slist_append(h, line) : NULL;
-    h = h ? curl_slist_append(h, "User-Agent: Keystile-Webhooks/1") : NULL;
-    h = h ? curl_slist_append(h, "Expect:") : NULL; /* no 100-continue round trip */
+    char id_line[128], ts_line[64], sig_line[KS_WEBHOOK_SIGNATURE_MAX + 32];
+    snprintf(id_line, sizeof id_line, "webhook-id: %s", d->event_id);
+    snprintf(ts_line, sizeof ts_line, "webhook-timestamp: %lld", (long long)now);
+    snprintf(sig_line, sizeof sig_line, "webhook-signature: %s", sig);
+    const char *const lines[] = {"Content-Type: application/json", id_line, ts_line, sig_line,
+                                 "User-Agent: Keystile-Webhooks/1", "Expect:" /* no 100-continue round trip */};
+    struct curl_slist *h = NULL;
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+        struct curl_slist *more = curl_slist_append(h, lines[i]);
+        if (!more) { /* the list so far is still ours to free */
+            curl_slist_free_all(h);
+            return NULL;
+        }
+        h = more;
+    }
     return h;
 }
 
@@ -141,6 +150,7 @@ static void attempt_finish(ks_webhook_worker *w, attempt *a, long code)
     ks_delivery_free(&a->d);
     memset(a, 0, sizeof *a);
     w->in_flight--;
+    atomic_store(&w->claim_wanted, 1);
 }
 
 /* Starts the attempt of d in a free slot (taking d over). */
@@ -183,6 +193,11 @@ static void attempt_start(ks_webhook_worker *w, ks_delivery *d)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, a);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, a);
+    /* One connection per attempt, closed after it: a kept-alive connection
+     * in the multi handle's cache would hold a receiver that serves one
+     * connection at a time (a single-threaded server) while the next
+     * delivery waits on a new connection, until the 10 s timeout. */
+    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
     if (curl_multi_add_handle(w->multi, e) != CURLM_OK)
         attempt_finish(w, a, 0);
 }
@@ -238,13 +253,21 @@ static void *worker_main(void *arg)
     ks_store *st = w->svc->store;
     if (st->ops->delivery_release && st->ops->delivery_release(st) != KS_OK)
         ks_log("warn", "webhook leases of a previous run not released; they end within a minute", NULL);
-    double next_stats = 0, next_purge = ks_clock_monotonic() + 60;
+    double next_stats = 0, next_purge = ks_clock_monotonic() + 60, next_claim = 0;
     while (!atomic_load(&w->stop)) {
-        claim_due(w);
+        /* The outbox is read when there may be something new for a free
+         * slot (woken, or an attempt ended) and every POLL_IDLE_MS for
+         * retries coming due and other nodes' events; not on every socket
+         * event of the attempts under way. */
+        double now = ks_clock_monotonic();
+        if (atomic_exchange(&w->claim_wanted, 0) || now >= next_claim) {
+            next_claim = now + POLL_IDLE_MS / 1000.0;
+            claim_due(w);
+        }
         int running = 0;
         curl_multi_perform(w->multi, &running);
         reap_done(w);
-        double now = ks_clock_monotonic();
+        now = ks_clock_monotonic();
         if (now >= next_stats) {
             next_stats = now + STATS_EVERY_S;
             stats_update(w);
@@ -298,8 +321,10 @@ int ks_webhook_worker_start(ks_service *svc, const ks_webhook_options *options)
 void ks_webhook_worker_wake(ks_service *svc)
 {
     ks_webhook_worker *w = svc->webhook_worker;
-    if (w)
+    if (w) {
+        atomic_store(&w->claim_wanted, 1);
         curl_multi_wakeup(w->multi);
+    }
 }
 
 void ks_webhook_worker_stop(ks_service *svc)

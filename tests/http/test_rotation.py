@@ -264,6 +264,48 @@ class TestWebhooks(RotationCase):
         self.assertEqual(self.deliveries(h["id"]), [], "a disabled webhook gets no new events")
 
 
+class TestSingleThreadedReceiver(RotationCase):
+    """A receiver that serves one connection at a time and keeps it alive
+    (Python's HTTPServer speaking HTTP/1.1): a connection kept in libcurl's
+    cache used to hold it while the next delivery waited on a new one, until
+    the 10 s timeout made a first attempt fail. Each attempt now has its own
+    connection."""
+
+    def test_near_simultaneous_deliveries_each_succeed_first_time(self):
+        times = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                times.append(time.time())
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)  # one connection at a time
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        try:
+            h = self.hook(["key.deleted"], url="http://127.0.0.1:%d/one" % httpd.server_address[1])
+            for burst in range(3):
+                for _ in range(10):
+                    self.assertStatus(self.call("POST", acct(self.A, "webhooks", h["id"], "test")), 202)
+                want = 10 * (burst + 1)
+                self.assertTrue(wait_until(lambda: len(times) >= want, timeout=8),
+                                "burst %d: %d of %d delivered within 8 s" % (burst, len(times), want))
+            d = self.deliveries(h["id"])
+            self.assertEqual(len(d), 30)
+            self.assertEqual([(x["status"], x["attempts"], x["response_code"]) for x in d],
+                             [("delivered", 1, 204)] * 30)
+        finally:
+            httpd.shutdown()
+            httpd.server_close()
+
+
 class TestWebhookDeny(RotationCase):
     EXTRA = ["--webhook-deny", "127.0.0.0/8", "--webhook-deny", "::1"]
 
