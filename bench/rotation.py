@@ -16,10 +16,11 @@ idle verify in the same run, with the server's CPU per verify request.
    after. Ratio: busy / mean of the two idle runs. The sweep's own duration
    comes from its log line; the store must hold no old token afterwards.
 2. Deliveries: on the same server, a webhook pointing at a receiver on
-   loopback (this script, answering 204); a client thread raises RATE test
-   events per second (POST .../webhooks/{id}/test), each one delivery. Each
-   round: an idle verify run, then one while the deliveries flow. Every event
-   raised must reach the receiver. Ratio: busy / idle of the same round.
+   loopback (nginx `return 204`, one worker, counting POSTs in its access
+   log); wrk (bench/webhook_test.lua) raises RATE test events per second
+   (POST .../webhooks/{id}/test), each one delivery. Each round: an idle
+   verify run, then one while the deliveries flow. Every event raised must
+   reach the receiver. Ratio: busy / idle of the same round.
 3. CPU per verify request: the server's utime+stime (/proc) over the run
    divided by the requests wrk made, so the work of the sweep or of the
    deliveries (and of the test-event calls that raise them) is charged to the
@@ -32,8 +33,8 @@ idle verify in the same run, with the server's CPU per verify request.
    of N keys within the busy run, would take at the idle rate.
 
 Everything lives in a temporary directory removed at the end; every server
-runs under `timeout`. Python 3 standard library; needs wrk (and valgrind for
-callgrind). Medians over the rounds.
+runs under `timeout`. Python 3 standard library; needs wrk and nginx (and
+valgrind for callgrind). Medians over the rounds.
 """
 import argparse
 import atexit
@@ -97,7 +98,7 @@ class Client:
 
 
 class Receiver:
-    """Webhook receiver on loopback: counts deliveries (answers 204)."""
+    """Webhook receiver on loopback for the callgrind run: counts deliveries (answers 204)."""
 
     def __init__(self):
         self.times = []
@@ -130,34 +131,6 @@ class Receiver:
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
-
-
-class Pacer(threading.Thread):
-    """Raises `rate` test events per second on a schedule until stopped."""
-
-    def __init__(self, client, path, rate):
-        super().__init__(daemon=True)
-        self.client, self.path, self.rate = client, path, rate
-        self.sent, self.failed = 0, 0
-        self.stopping = threading.Event()
-
-    def run(self):
-        start = time.monotonic()
-        while not self.stopping.is_set():
-            due = start + self.sent / self.rate
-            wait = due - time.monotonic()
-            if wait > 0 and self.stopping.wait(wait):
-                break
-            status, _ = self.client.call("POST", self.path)
-            if status == 202:
-                self.sent += 1
-            else:
-                self.failed += 1
-                self.sent += 1
-
-    def stop(self):
-        self.stopping.set()
-        self.join(30)
 
 
 def seed(args, db, outdir, n, ends_in):
@@ -230,41 +203,92 @@ def sweep_round(args, i):
             "owner": owner, "verify_args": verify_args}
 
 
+class NginxReceiver:
+    """The receiver of the delivery runs: nginx (`return 204`, one worker),
+    each delivery a line of its access log, so the client side of the
+    deliveries costs as little as the verify load's."""
+
+    def __init__(self, args):
+        port = base.free_port()
+        d = os.path.join(base.TMP, "receiver")
+        os.makedirs(d, exist_ok=True)
+        self.access = os.path.join(d, "access.log")
+        conf = os.path.join(d, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write("""worker_processes 1;
+daemon off;
+pid %(d)s/nginx.pid;
+error_log %(d)s/error.log;
+events { worker_connections 1024; }
+http {
+    log_format t '$msec $status';
+    access_log %(log)s t;
+    client_body_temp_path %(d)s/body;
+    proxy_temp_path %(d)s/proxy;
+    fastcgi_temp_path %(d)s/fastcgi;
+    uwsgi_temp_path %(d)s/uwsgi;
+    scgi_temp_path %(d)s/scgi;
+    server {
+        listen 127.0.0.1:%(port)d;
+        location / { return 204; }
+    }
+}
+""" % {"d": d, "port": port, "log": self.access})
+        self.srv = base.Server("receiver", ["nginx", "-c", conf, "-p", d], port, "/", args.limit,
+                               os.path.join(d, "stdout.log"))
+        self.url = "http://127.0.0.1:%d/hook" % port
+
+    def times(self):
+        """Wall times of the POSTs received (the health checks were GETs: not counted)."""
+        out = []
+        with open(self.access) as f:
+            for line in f:
+                t, status = line.split()
+                if status == "204":
+                    out.append(float(t))
+        return out
+
+    def stop(self):
+        self.srv.stop()
+
+
 def deliveries_rounds(args, srv, owner, verify_args):
     client = Client(srv.port, *owner)
-    rx = Receiver()
+    rx = NginxReceiver(args)
     base_path = "/api/v1/accounts/bench/webhooks"
     status, hook = client.call("POST", base_path, {"url": rx.url, "events": ["key.deleted"]})
     if status != 201:
         raise RuntimeError("webhook create: %s %r" % (status, hook))
     test_path = "%s/%s/test" % (base_path, hook["id"])
+    received0 = len(rx.times())  # the health check
     rounds = []
     total_sent = 0
     try:
         for i in range(args.rounds):
             idle = timed_wrk(args, srv, verify_args)
-            pacer = Pacer(Client(srv.port, *owner), test_path, args.rate)
-            pacer.start()
+            pacer = base.wrk_background(args, srv.port, "webhook_test.lua", [owner[0], owner[1], test_path, args.rate],
+                                        args.duration + 2)
             time.sleep(1)
-            t0 = time.monotonic()
+            t0 = time.time()
             busy = timed_wrk(args, srv, verify_args)
-            t1 = time.monotonic()
-            pacer.stop()
-            if pacer.failed:
-                raise RuntimeError("%d test events refused" % pacer.failed)
-            total_sent += pacer.sent
-            busy["delivered_per_s"] = rx.count(t0, t1) / (t1 - t0)
-            rounds.append({"idle": idle, "busy": busy, "sent": pacer.sent})
+            t1 = time.time()
+            paced = base.wrk_result(pacer)
+            if paced["refused"]:
+                raise RuntimeError("%d test events refused" % paced["refused"])
+            total_sent += paced["accepted"]
+            busy["delivered_per_s"] = sum(1 for t in rx.times() if t0 <= t < t1) / (t1 - t0)
+            rounds.append({"idle": idle, "busy": busy, "sent": paced["accepted"]})
             log("deliveries round %d: idle %.0f req/s, busy %.0f req/s with %.1f deliveries/s"
                 % (i + 1, idle["rps"], busy["rps"], busy["delivered_per_s"]))
         end = time.time() + 30
-        while rx.count() < total_sent and time.time() < end:
+        while len(rx.times()) - received0 < total_sent and time.time() < end:
             time.sleep(0.2)
-        if rx.count() < total_sent:
-            raise RuntimeError("only %d of %d events delivered" % (rx.count(), total_sent))
+        received = len(rx.times()) - received0
+        if received < total_sent:
+            raise RuntimeError("only %d of %d events delivered" % (received, total_sent))
     finally:
-        rx.close()
-    return {"rounds": rounds, "sent": total_sent, "received": rx.count()}
+        rx.stop()
+    return {"rounds": rounds, "sent": total_sent, "received": received}
 
 
 # ---- callgrind ------------------------------------------------------------------
@@ -422,7 +446,7 @@ def report(args, r):
         % (f"{args.keys:,}", f"{args.keys:,}", median([x["busy"]["rps"] for x in sw]), idle_sw, median(sweep_ratios),
            ", ".join("%.2f" % v for v in sweep_ratios), median([x["busy"]["cpu_us"] for x in sw]),
            median([x["before"]["cpu_us"] for x in sw] + [x["after"]["cpu_us"] for x in sw]), median(sweep_cpu)),
-        "| verify while %d deliveries/s go out to a loopback receiver | %.0f req/s (%.1f deliveries/s) | %.0f req/s | "
+        "| verify while %d deliveries/s go out to a loopback receiver (nginx) | %.0f req/s (%.1f deliveries/s) | %.0f req/s | "
         "**%.2f** (rounds %s) | %.2f us vs %.2f us idle (x%.2f) |"
         % (args.rate, median([x["busy"]["rps"] for x in dl]), median([x["busy"]["delivered_per_s"] for x in dl]),
            idle_dl, median(del_ratios), ", ".join("%.2f" % v for v in del_ratios),
@@ -471,8 +495,9 @@ def main():
     build = os.path.join(ROOT, args.build)
     args.bin = os.path.join(build, "keystile")
     args.seed = os.path.join(build, "bench", "seed")
-    if not base.shutil.which("wrk"):
-        sys.exit("bench: wrk is not installed (apt-get install wrk)")
+    for tool in ("wrk", "nginx", "timeout"):
+        if not base.shutil.which(tool):
+            sys.exit("bench: %s is not installed (apt-get install wrk nginx-light)" % tool)
     atexit.register(base.cleanup)
     signal.signal(signal.SIGTERM, base.on_signal)
     signal.signal(signal.SIGINT, base.on_signal)
