@@ -88,7 +88,102 @@ def child_pid(pid):
     return pid
 
 
-def rss_kb(pid):
+def cpu_s(pid):
+    """utime + stime of a process so far, in seconds (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def wrong_creds(creds, out, n):
+    """The first n keys of creds with well-formed tokens no server issued
+    (right checksum: each is looked up and hashed, as a guess is)."""
+    import random
+    import zlib
+    rnd = random.Random(17)
+    with open(creds) as f, open(out, "w") as w:
+        for i, line in enumerate(f):
+            if i >= n:
+                break
+            body = "".join(rnd.choice(BASE62) for _ in range(43))
+            c, crc = zlib.crc32(body.encode()) & 0xFFFFFFFF, ""
+            while c:
+                c, d = divmod(c, 62)
+                crc = BASE62[d] + crc
+            w.write("%s kstt_%s%s\n" % (line.split()[0], body, crc.rjust(6, "0")))
+
+
+def throttle_section(args, db, creds, verify_args, r):
+    """Verify throughput and server CPU per request with the failed-credential
+    throttle on (serve's default) and off (--failed-auth-limit 0), two
+    servers on the same database measured in alternating rounds: valid
+    credentials (the throttle is never consulted), then a flood of wrong
+    tokens from one address (on: 429 past the limit; off: 401)."""
+    wrong = os.path.join(TMP, "wrong.txt")
+    wrong_creds(creds, wrong, 10000)
+    on = start_keystile(args, db, "throttle-on", args.threads)
+    off = start_keystile(args, db, "throttle-off", args.threads, ["--failed-auth-limit", "0"])
+    out = {"on": {"rps": [], "cpu_us": [], "bad_rps": [], "bad_cpu_us": []},
+           "off": {"rps": [], "cpu_us": [], "bad_rps": [], "bad_cpu_us": []}}
+    for srv in (on, off):
+        wrk(args, srv.port, "verify.lua", verify_args, duration=2)
+    for i in range(args.rounds):
+        order = (("off", off), ("on", on)) if i % 2 == 0 else (("on", on), ("off", off))
+        for name, srv in order:
+            c0 = cpu_s(srv.pid)
+            res = wrk(args, srv.port, "verify.lua", verify_args)
+            if res["status_errors"] or res["errors"]:
+                raise RuntimeError("verify answered errors (throttle %s): %r" % (name, res))
+            out[name]["rps"].append(res["rps"])
+            out[name]["cpu_us"].append((cpu_s(srv.pid) - c0) * 1e6 / res["requests"])
+            c0 = cpu_s(srv.pid)
+            res = wrk(args, srv.port, "verify.lua", [wrong, 1, 10000])
+            out[name]["bad_rps"].append(res["rps"])
+            out[name]["bad_cpu_us"].append((cpu_s(srv.pid) - c0) * 1e6 / res["requests"])
+    on.stop()
+    off.stop()
+    # The steady companion: instructions per verify under callgrind (bench/verify_cost.py),
+    # which the load of a shared machine does not move.
+    if shutil.which("valgrind") and shutil.which("callgrind_control"):
+        import verify_cost
+        for name, extra in (("off", ["--failed-auth-limit", "0"]), ("on", [])):
+            srv = verify_cost.Server(args.bin, extra, True)
+            try:
+                res = verify_cost.measure(srv, 3000, True)
+            finally:
+                srv.stop()
+            out[name]["instr"] = res["valid token"][0]
+            out[name]["bad_instr"] = res["wrong token"][0]
+    r["throttle"] = out
+
+
+def throttle_rows(r):
+    t = r["throttle"]
+    med = statistics.median
+    on, off = med(t["on"]["rps"]), med(t["off"]["rps"])
+    per_round = [a / b for a, b in zip(t["on"]["rps"], t["off"]["rps"])]
+    ratio = med(per_round)
+    return [
+        ("verify (valid tokens) with the failed-credential throttle on (default) vs off",
+         "%.0f req/s, %.2f us server CPU/request (**%.3f** x off; rounds %s)" % (
+             on, med(t["on"]["cpu_us"]), ratio, ", ".join("%.3f" % x for x in per_round)),
+         "--failed-auth-limit 0: %.0f req/s, %.2f us CPU/request" % (off, med(t["off"]["cpu_us"])),
+         ">= 0.97 x off", verdict(ratio >= 0.97)),
+        ("a flood of wrong tokens from one address, throttle on (429 past 120/min) vs off (401)",
+         "%.0f req/s, %.2f us server CPU/request" % (med(t["on"]["bad_rps"]), med(t["on"]["bad_cpu_us"])),
+         "off: %.0f req/s, %.2f us CPU/request" % (med(t["off"]["bad_rps"]), med(t["off"]["bad_cpu_us"])),
+         "-", "-"),
+    ] + ([
+        ("instructions per verify under callgrind (bench/verify_cost.py, 3,000 calls), throttle on vs off",
+         "valid %.0f (**%.3f** x off); wrong, throttled %.0f (%.3f x off)" % (
+             t["on"]["instr"], t["on"]["instr"] / t["off"]["instr"], t["on"]["bad_instr"],
+             t["on"]["bad_instr"] / t["off"]["bad_instr"]),
+         "off: valid %.0f, wrong %.0f" % (t["off"]["instr"], t["off"]["bad_instr"]), ">= 0.97 x off in req/s, "
+         "so <= 1.03 x off here", verdict(t["on"]["instr"] / t["off"]["instr"] <= 1.03)),
+    ] if "instr" in t["on"] else [])
     with open("/proc/%d/status" % pid) as f:
         for line in f:
             if line.startswith("VmRSS:"):
@@ -137,9 +232,9 @@ class Server:
         self.log.close()
 
 
-def start_keystile(args, db, tag, threads=None):
+def start_keystile(args, db, tag, threads=None, extra=()):
     port = free_port()
-    cmd = [args.bin, "serve", "--db", db, "--listen", "127.0.0.1:%d" % port, "--access-log", "none"]
+    cmd = [args.bin, "serve", "--db", db, "--listen", "127.0.0.1:%d" % port, "--access-log", "none"] + list(extra)
     if threads:
         cmd += ["--threads", str(threads)]
     return Server("keystile-" + tag, cmd, port, "/healthz", args.limit, os.path.join(TMP, "keystile-%s.log" % tag))
@@ -324,6 +419,10 @@ def run(args):
     r["rss_big_after_kb"] = rss_kb(ks.pid)
     ks.stop()
 
+    # ---- the failed-credential throttle on vs off
+    log("throttle on vs off ...")
+    throttle_section(args, big, creds, verify_args, r)
+
     # ---- throughput again with serve's default threads (one per core)
     log("throughput with the default threads ...")
     kd = start_keystile(args, big, "default")
@@ -335,6 +434,21 @@ def run(args):
     kd.stop()
     ng.stop()
     r["load_after"] = "%.2f %.2f %.2f" % os.getloadavg()
+    return r
+
+
+def run_throttle_only(args):
+    global TMP
+    TMP = tempfile.mkdtemp(prefix="keystile-bench-")
+    os.chmod(TMP, 0o700)
+    db = os.path.join(TMP, "big.db")
+    log("seeding %d keys ..." % args.keys)
+    subprocess.run(["timeout", str(args.limit), args.seed, db, str(args.keys), TMP, str(args.sample)],
+                   stdout=subprocess.DEVNULL, check=True)
+    creds = os.path.join(TMP, "creds.txt")
+    r = {}
+    log("throttle on vs off ...")
+    throttle_section(args, db, creds, [creds, 1, int(args.sample * 0.7)], r)
     return r
 
 
@@ -396,7 +510,7 @@ def table(r, cmdline):
          verdict(busy_ratio >= 0.9 and failures == 0 and renew_rate >= 0.95 * r["renew_rate"])),
         ("durable renewals (synchronous=FULL), wrk -t1 -c16", "%.0f /s (p99 %.1f ms)" % (
             r["renew"]["rps"], r["renew"]["p99_us"] / 1000), "-", ">= 1000 /s", verdict(durable >= 1000)),
-    ]
+    ] + throttle_rows(r)
     lines = [
         "# Keystile benchmark results",
         "",
@@ -438,6 +552,8 @@ def main():
                          "the default threads are measured in a row of their own)")
     ap.add_argument("--limit", type=int, default=1200, help="seconds any server may live")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"), help="Markdown table ('-' = none)")
+    ap.add_argument("--only-throttle", action="store_true",
+                    help="only the throttle on/off rows (seeds --keys itself; prints, writes nothing)")
     args = ap.parse_args()
     build = os.path.join(ROOT, args.build)
     args.bin = os.path.join(build, "keystile")
@@ -450,6 +566,9 @@ def main():
     atexit.register(cleanup)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if args.only_throttle:
+        print("\n".join("| %s |" % " | ".join(row) for row in throttle_rows(run_throttle_only(args))))
+        return
     r = run(args)
     r["renew_rate"] = args.renew_rate
     r["threads"] = args.threads

@@ -1,6 +1,6 @@
 /*
  * fuzz_names.c - the name rules of src/core/roles.h: ks_utf8_length,
- * ks_has_control_chars, ks_role_name_valid, ks_resource_valid,
+ * ks_has_control_chars, ks_has_invisible_chars, ks_role_name_valid, ks_resource_valid,
  * ks_role_is_builtin.
  *
  * The input, up to its first NUL, is a C string in a buffer of exactly its
@@ -49,11 +49,28 @@ static int ref_has_control(const unsigned char *s)
     return 0;
 }
 
+/* Bidirectional controls and zero-width characters, as UTF-8 byte
+ * sequences (written out here rather than decoded, unlike the code). */
+static int ref_has_invisible(const char *s)
+{
+    static const char *const SEQ[] = {
+        "\xd8\x9c", "\xe1\xa0\x8e", "\xe2\x80\x8b", "\xe2\x80\x8c", "\xe2\x80\x8d", "\xe2\x80\x8e",
+        "\xe2\x80\x8f", "\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac", "\xe2\x80\xad", "\xe2\x80\xae",
+        "\xe2\x81\xa0", "\xe2\x81\xa1", "\xe2\x81\xa2", "\xe2\x81\xa3", "\xe2\x81\xa4", "\xe2\x81\xa5",
+        "\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8", "\xe2\x81\xa9", "\xe2\x81\xaa", "\xe2\x81\xab",
+        "\xe2\x81\xac", "\xe2\x81\xad", "\xe2\x81\xae", "\xe2\x81\xaf", "\xef\xbb\xbf"};
+    for (size_t i = 0; i < sizeof SEQ / sizeof *SEQ; i++)
+        if (strstr(s, SEQ[i]))
+            return 1;
+    return 0;
+}
+
 static int ref_role_name_valid(const char *s)
 {
     long n = ref_utf8_length((const unsigned char *)s);
     size_t len = strlen(s);
-    return n >= 1 && n <= 100 && !ref_has_control((const unsigned char *)s) && s[0] != ' ' && s[len - 1] != ' ';
+    return n >= 1 && n <= 100 && !ref_has_control((const unsigned char *)s) && !ref_has_invisible(s) &&
+           s[0] != ' ' && s[len - 1] != ' ';
 }
 
 static int ref_resource_valid(const char *s)
@@ -71,6 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     long n = ks_utf8_length(s), ref_n = ref_utf8_length((const unsigned char *)s);
     FUZZ_CHECK(n == ref_n, "ks_utf8_length %ld, reference %ld", n, ref_n);
     FUZZ_CHECK(!!ks_has_control_chars(s) == ref_has_control((const unsigned char *)s), "control chars differ");
+    if (ref_n >= 0) /* on valid UTF-8 (what names are checked for first) */
+        FUZZ_CHECK(!!ks_has_invisible_chars(s) == ref_has_invisible(s), "invisible chars differ on '%.120s'", s);
     int role = ks_role_name_valid(s), ref_role = ref_role_name_valid(s);
     FUZZ_CHECK(!!role == ref_role, "ks_role_name_valid %d, reference %d on '%.120s'", role, ref_role, s);
     int res = ks_resource_valid(s), ref_res = ref_resource_valid(s);

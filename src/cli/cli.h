@@ -21,10 +21,12 @@ int ks_cli_account(int argc, char **argv);
 int ks_cli_signing_key(int argc, char **argv);
 
 /* Opens the store at db (a SQLite path or a postgresql:// URI) and loads the
- * secret: secret_file, or db + ".secret" when NULL (created when missing).
- * With PostgreSQL secret_file is required and must exist, and its
- * fingerprint must match the one the database recorded first. Returns the
- * store, NULL after printing why. */
+ * secret: secret_file, or db + ".secret" when NULL. A missing SQLite secret
+ * file is created only when the database is new and empty (holds_data);
+ * with PostgreSQL secret_file is required and must exist. Either way the
+ * secret's fingerprint must match the one the database recorded first (a
+ * database from before fingerprints records it now). Returns the store,
+ * NULL after printing why, naming the files and what to do. */
 ks_store *ks_cli_open_store(const char *db, const char *secret_file, ks_secret *secret);
 
 /* The offline commands (account create, signing-key rotate): --db, --secret-file

@@ -4,10 +4,12 @@
 #include "core/error.h"
 #include "log/log.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 ks_store *ks_cli_open_store(const char *db, const char *secret_file, ks_secret *secret)
 {
@@ -28,30 +30,47 @@ ks_store *ks_cli_open_store(const char *db, const char *secret_file, ks_secret *
         }
         secret_file = path;
     }
-    if (ks_secret_load(secret_file, !is_pg, secret, err, sizeof err) != 0) {
-        fprintf(stderr, "keystile: %s\n", err);
-        return NULL;
-    }
     ks_store_set_logger(ks_log); /* server notices and failed statements: our log */
     ks_store *store = ks_store_open(db, err, sizeof err);
     if (!store) {
         fprintf(stderr, "keystile: %s\n", err);
-        sodium_memzero(secret, sizeof *secret);
         return NULL;
     }
-    if (store->ops->secret_check) {
-        ks_digest fingerprint;
-        ks_store_secret_fingerprint(secret, &fingerprint);
-        int rc = store->ops->secret_check(store, &fingerprint);
-        if (rc != KS_OK) {
-            fprintf(stderr, "keystile: %s\n", rc == KS_ERR_INVALID
-                    ? "the secret file does not match the one this database was set up with "
-                      "(every node must use the same secret file)"
-                    : "cannot check the server secret against the database");
-            store->ops->close(store);
-            sodium_memzero(secret, sizeof *secret);
-            return NULL;
-        }
+    char db_shown[1024]; /* without a password */
+    ks_store_location_redact(db, db_shown, sizeof db_shown);
+    /* A missing secret file is made anew only for a new, empty database:
+     * for one that holds tokens, a new secret would silently make every
+     * one of them fail to verify. */
+    int holds = 1;
+    if (!is_pg && access(secret_file, F_OK) != 0 && errno == ENOENT &&
+        (store->ops->holds_data(store, &holds) != KS_OK || holds)) {
+        fprintf(stderr, "keystile: the secret file %s is missing, but the database %s holds accounts whose "
+                        "tokens were hashed with it. Restore %s from a backup (or point --secret-file at it): "
+                        "without it no token of this database can verify. A new secret is made only for a "
+                        "new, empty database.\n", secret_file, db_shown, secret_file);
+        store->ops->close(store);
+        return NULL;
+    }
+    if (ks_secret_load(secret_file, !is_pg, secret, err, sizeof err) != 0) {
+        fprintf(stderr, "keystile: %s\n", err);
+        store->ops->close(store);
+        return NULL;
+    }
+    ks_digest fingerprint;
+    ks_store_secret_fingerprint(secret, &fingerprint);
+    int rc = store->ops->secret_check(store, &fingerprint);
+    if (rc != KS_OK) {
+        if (rc == KS_ERR_INVALID)
+            fprintf(stderr, "keystile: the secret file %s is not the one the database %s was set up with. "
+                            "Restore the original secret file from a backup (or point --secret-file at it): "
+                            "every token of this database was hashed with it%s.\n", secret_file, db_shown,
+                    is_pg ? ", and every node must use the same file" : "");
+        else
+            fprintf(stderr, "keystile: cannot check the secret file %s against the database %s\n", secret_file,
+                    db_shown);
+        store->ops->close(store);
+        sodium_memzero(secret, sizeof *secret);
+        return NULL;
     }
     return store;
 }

@@ -9,6 +9,7 @@
 #include "cli/serve_config.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/netaddr.h"
 #include "http/server.h"
 #include "log/log.h"
 #include "service/change_feed.h"
@@ -56,6 +57,20 @@ static void serve_usage(FILE *out)
             "                          PostgreSQL, whose other nodes read them there). This\n"
             "                          server's answers always show the latest; a clean stop\n"
             "                          writes them all, a crash loses the last 1.5 intervals'\n"
+            "  --header-timeout SECONDS  cut a request whose headers have not all arrived this\n"
+            "                          long after its first byte, however slowly they trickle\n"
+            "                          (default 10; 0 = no deadline)\n"
+            "  --per-address-connections N  most connections at once from one client address\n"
+            "                          (IPv6: per /64; trusted proxies are not capped; default 128)\n"
+            "  --failed-auth-limit N   failed credentials per minute from one client address\n"
+            "                          before its failed attempts get 429 rate_limited; valid\n"
+            "                          credentials are always answered (default 120; 0 = off)\n"
+            "  --trusted-proxy CIDR    a proxy whose X-Forwarded-For is believed: the client\n"
+            "                          address is the last hop not in a trusted range (repeat\n"
+            "                          for several ranges; a bare address is one host)\n"
+            "  --max-staleness SECONDS with PostgreSQL: a node that has not reached the database\n"
+            "                          for this long answers verify 503 storage_unavailable and\n"
+            "                          /healthz 503 stale (default 300)\n"
             "  --webhook-deny CIDR     never deliver webhooks to addresses in this range (repeatable),\n"
             "                          e.g. 10.0.0.0/8 or fd00::/8; checked on every connection after\n"
             "                          name resolution. Nothing is denied by default\n"
@@ -102,14 +117,35 @@ static char *read_pem(const char *path)
     return buf;
 }
 
+#define TRUSTED_PROXIES_MAX 64
+
 typedef struct {
     const char *db, *secret_file, *tls_cert, *tls_key;
     double offset_days;
     long flush_seconds; /* 0: by backend */
+    long max_staleness; /* seconds */
     long sweep_seconds;
     ks_webhook_options webhooks;
     ks_server_options server;
+    ks_cidr trusted[TRUSTED_PROXIES_MAX];
 } serve_settings;
+
+/* One more --trusted-proxy range; 0 after printing what is wrong. */
+static int add_trusted_proxy(serve_settings *s, const char *v)
+{
+    if (s->server.n_trusted == TRUSTED_PROXIES_MAX) {
+        fprintf(stderr, "keystile: at most %d --trusted-proxy ranges\n", TRUSTED_PROXIES_MAX);
+        return 0;
+    }
+    if (ks_cidr_parse(v, &s->trusted[s->server.n_trusted]) != KS_OK) {
+        fprintf(stderr, "keystile: --trusted-proxy '%s' is not an IPv4 or IPv6 address or CIDR range "
+                        "(e.g. 10.0.0.0/8, 2001:db8::/32, 127.0.0.1)\n", v);
+        return 0;
+    }
+    s->server.n_trusted++;
+    s->server.trusted = s->trusted;
+    return 1;
+}
 
 static int parse_access_log(const char *v, int *out)
 {
@@ -148,8 +184,17 @@ static int parse_settings(int argc, char **argv, const struct option *opts, serv
                 ok = 0;
             }
             break;
+        case 'H': s->server.header_timeout = (int)parse_long(optarg, "--header-timeout", 0, 3600, &ok);
+            if (s->server.header_timeout == 0) s->server.header_timeout = -1;
+            break;
+        case 'A': s->server.per_address = (int)parse_long(optarg, "--per-address-connections", 1, 100000, &ok); break;
+        case 'R': s->server.failed_auth_limit = (int)parse_long(optarg, "--failed-auth-limit", 0, 65535, &ok);
+            if (s->server.failed_auth_limit == 0) s->server.failed_auth_limit = -1;
+            break;
+        case 'X': ok &= add_trusted_proxy(s, optarg); break;
+        case 'S': s->max_staleness = parse_long(optarg, "--max-staleness", 1, 31536000, &ok); break;
         case 'u': s->flush_seconds = parse_long(optarg, "--last-used-flush", 1, 3600, &ok); break;
-        case 'S': s->sweep_seconds = parse_long(optarg, "--sweep-interval", 1, 3600, &ok); break;
+        case 'I': s->sweep_seconds = parse_long(optarg, "--sweep-interval", 1, 3600, &ok); break;
         case 'W':
             if (s->webhooks.n_deny == KS_WEBHOOK_DENY_MAX) {
                 fprintf(stderr, "keystile: at most %d --webhook-deny ranges\n", KS_WEBHOOK_DENY_MAX);
@@ -237,6 +282,8 @@ static int run(serve_settings *s)
     double t0 = ks_clock_monotonic();
     int rc = ks_service_init(&svc, store, &secret, 1);
     sodium_memzero(&secret, sizeof secret);
+    if (strcmp(store->ops->backend, "postgresql") == 0) /* one process owns a SQLite file: never stale */
+        svc.max_staleness_ms = (int)(s->max_staleness * 1000 > 2000000000 ? 2000000000 : s->max_staleness * 1000);
     if (rc == KS_OK && ((rc = ks_login_keys_load(&svc)) != KS_OK || (rc = ks_change_feed_start(&svc)) != KS_OK))
         ks_service_close(&svc);
     if (rc != KS_OK) {
@@ -299,15 +346,20 @@ int ks_cli_serve(int argc, char **argv)
         {"tls-key", required_argument, NULL, 'K'},
         {"log-format", required_argument, NULL, 'F'},
         {"last-used-flush", required_argument, NULL, 'u'},
+        {"header-timeout", required_argument, NULL, 'H'},
+        {"per-address-connections", required_argument, NULL, 'A'},
+        {"failed-auth-limit", required_argument, NULL, 'R'},
+        {"trusted-proxy", required_argument, NULL, 'X'},
+        {"max-staleness", required_argument, NULL, 'S'},
         {"webhook-deny", required_argument, NULL, 'W'},
-        {"sweep-interval", required_argument, NULL, 'S'},
+        {"sweep-interval", required_argument, NULL, 'I'},
         {"config", required_argument, NULL, 'f'},
         {"clock-offset-days", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     static const char *const CLI_ONLY[] = {"config", "clock-offset-days", NULL};
-    serve_settings s = {.db = "keystile.db", .server = {.listen = "127.0.0.1:8080"}};
+    serve_settings s = {.db = "keystile.db", .max_staleness = 300, .server = {.listen = "127.0.0.1:8080"}};
     int merged_argc;
     char **merged;
     if (ks_serve_args_merge(argc, argv, OPTS, CLI_ONLY, &merged_argc, &merged) != 0)

@@ -1,6 +1,7 @@
 /* roles.c - built-in roles and the validity rules of role names and resources. */
 #include "core/roles.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* Every management resource: Owner holds them all. */
@@ -72,6 +73,37 @@ long ks_utf8_length(const char *s)
     return n;
 }
 
+/* The code points of the "invisible" set (see roles.h): bidirectional
+ * controls and zero-width characters. */
+static int invisible(uint32_t cp)
+{
+    return cp == 0x061C || cp == 0x180E || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF;
+}
+
+int ks_has_invisible_chars(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t cp;
+        int extra;
+        if (*p < 0x80) { cp = *p; extra = 0; }
+        else if ((*p & 0xE0) == 0xC0) { cp = *p & 0x1F; extra = 1; }
+        else if ((*p & 0xF0) == 0xE0) { cp = *p & 0x0F; extra = 2; }
+        else if ((*p & 0xF8) == 0xF0) { cp = *p & 0x07; extra = 3; }
+        else return 0; /* not UTF-8: the length check refuses it */
+        p++;
+        for (int i = 0; i < extra; i++, p++) {
+            if ((*p & 0xC0) != 0x80)
+                return 0;
+            cp = cp << 6 | (*p & 0x3F);
+        }
+        if (invisible(cp))
+            return 1;
+    }
+    return 0;
+}
+
 int ks_has_control_chars(const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
@@ -84,7 +116,7 @@ int ks_role_name_valid(const char *name)
 {
     long n = ks_utf8_length(name);
     size_t len = strlen(name);
-    if (n < 1 || n > KS_ROLE_NAME_MAX || ks_has_control_chars(name))
+    if (n < 1 || n > KS_ROLE_NAME_MAX || ks_has_control_chars(name) || ks_has_invisible_chars(name))
         return 0;
     return name[0] != ' ' && name[len - 1] != ' ';
 }

@@ -47,8 +47,9 @@ const ks_builtin_role *ks_builtin_roles(size_t *n);
 /* 1 when `name` is a built-in role name. */
 int ks_role_is_builtin(const char *name);
 
-/* 1 when `name` is 1-100 UTF-8 characters with no control characters and no
- * leading or trailing space. */
+/* 1 when `name` is 1-100 UTF-8 characters with no control characters, no
+ * invisible characters (ks_has_invisible_chars) and no leading or trailing
+ * space. */
 int ks_role_name_valid(const char *name);
 
 /* 1 when a resource is 1-128 bytes of letters, digits and . _ : / * -. */
@@ -56,6 +57,14 @@ int ks_resource_valid(const char *resource);
 
 /* Number of UTF-8 code points in s, or -1 when s is not valid UTF-8. */
 long ks_utf8_length(const char *s);
+
+/* 1 when s (UTF-8) has a character that changes how a name reads without
+ * being seen: a bidirectional control (U+061C, U+200E, U+200F,
+ * U+202A-U+202E, U+2066-U+2069) or a zero-width or invisible format
+ * character (U+180E, U+200B-U+200D, U+2060-U+2065, U+206A-U+206F, U+FEFF).
+ * Names refuse them (API.md "Abuse limits"): "Pay\u202Eroll" shows as
+ * another name than it is. */
+int ks_has_invisible_chars(const char *s);
 
 /* 1 when s has a control character (C0 or DEL). */
 int ks_has_control_chars(const char *s);

@@ -7,6 +7,9 @@
  *          current_token_created_at,old_token_created_at,last_used_at
  * roles are joined with ';'; times are RFC 3339 in CSV and real dates in
  * XLSX; last_used_at is the later of the two tokens'. Never a token.
+ * A text cell (name, roles) that starts with = + - @ tab or CR is written
+ * with a leading ' in both formats, so no spreadsheet runs it as a formula
+ * (OWASP, CSV injection); the other cells are of fixed shapes.
  */
 #ifndef KS_EXPORT_EXPORT_H
 #define KS_EXPORT_EXPORT_H
@@ -36,6 +39,10 @@ typedef struct {
 
 #define KS_EXPORT_COLUMNS 10
 extern const char *const KS_EXPORT_HEADER[KS_EXPORT_COLUMNS];
+
+/* 1 when a cell of text s would be taken for a formula (starts with = +
+ * - @ tab or CR): the row gets it with a leading '. */
+int ks_export_cell_is_formula(const char *s);
 
 /* Appends the row of a generated key (grant NULL) or of an external key as
  * granted by `grant`, with `months` the key's home duration. KS_OK or NOMEM. */

@@ -12,6 +12,26 @@ const char *const KS_EXPORT_HEADER[KS_EXPORT_COLUMNS] = {
     "current_token_created_at", "old_token_created_at", "last_used_at",
 };
 
+int ks_export_cell_is_formula(const char *s)
+{
+    return s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r';
+}
+
+/* A malloc'd copy of s, with a leading ' when a spreadsheet would read it
+ * as a formula (OWASP's advice against CSV injection). NULL when out of
+ * memory. */
+static char *cell_text(const char *s)
+{
+    int quote = ks_export_cell_is_formula(s);
+    size_t n = strlen(s);
+    char *out = malloc(n + (size_t)quote + 1);
+    if (!out)
+        return NULL;
+    out[0] = '\'';
+    memcpy(out + quote, s, n + 1);
+    return out;
+}
+
 static char *join_roles(const ks_strlist *roles)
 {
     size_t len = 1;
@@ -41,8 +61,10 @@ int ks_export_add(ks_export_rows *rows, const ks_key *key, const ks_grant *grant
     ks_export_row *r = &grown[rows->count];
     memset(r, 0, sizeof *r);
     snprintf(r->key, sizeof r->key, "%s", key->key_id);
-    r->name = strdup(key->name ? key->name : "");
-    r->roles = join_roles(grant ? &grant->roles : &key->roles);
+    r->name = cell_text(key->name ? key->name : "");
+    char *roles = join_roles(grant ? &grant->roles : &key->roles);
+    r->roles = roles ? cell_text(roles) : NULL;
+    free(roles);
     if (!r->name || !r->roles) {
         free(r->name);
         free(r->roles);

@@ -64,7 +64,8 @@ void ks_api_roles_create(ks_http_request *req)
     if (has_name < 0)
         goto out;
     if (has_name == 0 || !ks_role_name_valid(name)) {
-        ks_http_error(req, KS_ERR_INVALID, "Field 'name' is required: 1 to 100 characters, no leading or trailing space.");
+        ks_http_error(req, KS_ERR_INVALID, "Field 'name' is required: 1 to 100 characters, no leading or trailing space, no "
+                      "bidirectional-control or zero-width characters.");
         goto out;
     }
     if (ks_json_get_string_array(req, body, "resources", KS_ROLE_RESOURCES_MAX, ks_resource_valid,
@@ -93,7 +94,8 @@ void ks_api_roles_update(ks_http_request *req)
     if (has_name < 0)
         goto out;
     if (has_name && !ks_role_name_valid(new_name)) {
-        ks_http_error(req, KS_ERR_INVALID, "Field 'name' must be 1 to 100 characters, no leading or trailing space.");
+        ks_http_error(req, KS_ERR_INVALID, "Field 'name' must be 1 to 100 characters, no leading or trailing space, no "
+                      "bidirectional-control or zero-width characters.");
         goto out;
     }
     int has_res = ks_json_get_string_array(req, body, "resources", KS_ROLE_RESOURCES_MAX, ks_resource_valid,

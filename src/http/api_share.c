@@ -94,7 +94,8 @@ void ks_api_share_reveal(ks_http_request *req)
         ks_http_json(req, 200, json_pack("{s:s, s:s}", "key", key, "token", token));
         req->res.secret_body = 1;
     } else if (rc == KS_ERR_NOT_FOUND) {
-        ks_http_error(req, rc, "No such share link.");
+        if (!ks_http_failed_credential(req)) /* a guessed link id: counted like a wrong token */
+            ks_http_error(req, rc, "No such share link.");
     } else {
         ks_http_error(req, rc, NULL);
     }

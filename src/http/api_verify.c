@@ -21,14 +21,18 @@
 #include "service/change_feed.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 void ks_api_healthz(ks_http_request *req)
 {
-    /* Degraded is still 200: this node keeps verifying from memory. */
-    if (ks_change_feed_degraded(req->svc))
+    /* Degraded is still 200: this node keeps verifying from memory, until
+     * it has been cut off for longer than --max-staleness. */
+    if (ks_change_feed_stale(req->svc, ks_clock_monotonic()))
+        ks_http_json(req, 503, json_pack("{s:s, s:s}", "status", "stale", "storage", "unavailable"));
+    else if (ks_change_feed_degraded(req->svc))
         ks_http_json(req, 200, json_pack("{s:s, s:s}", "status", "degraded", "storage", "unavailable"));
     else
         ks_http_json(req, 200, json_pack("{s:s}", "status", "ok"));
@@ -118,6 +122,10 @@ static void answer_credential(ks_http_request *req, const ks_verify_request *vre
 void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify_answer *out)
 {
     memset(out, 0, sizeof *out);
+    if (ks_change_feed_stale(req->svc, ks_clock_monotonic())) {
+        out->error = KS_ERR_STORAGE; /* cut off too long: memory may miss revocations */
+        return;
+    }
     const char *authz = ks_http_header_get(req, MHD_HTTP_HEADER_AUTHORIZATION);
     if (authz && strncasecmp(authz, "Bearer ", 7) == 0)
         return; /* status 0: the handler checks login tokens */
@@ -154,6 +162,24 @@ void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify
         ks_metrics_verify(out->reason, ks_clock_monotonic() - t0);
 }
 
+/* When reason is a failed credential and the client address is past its
+ * limit: sets 429 rate_limited (the verify body, with Retry-After) and
+ * returns 1. */
+static int answer_throttled(ks_http_request *req, ks_verify_reason reason)
+{
+    if (!ks_verify_reason_row_of(reason)->failed_credential)
+        return 0;
+    int wait = ks_http_failed_credential_wait(req);
+    if (wait <= 0)
+        return 0;
+    const char *body = ks_verify_reason_row_of(KS_VERIFY_RATE_LIMITED)->failure_body;
+    char value[16];
+    snprintf(value, sizeof value, "%d", wait);
+    ks_http_json(req, 429, json_loads(body, 0, NULL));
+    ks_http_header(req, "Retry-After", value);
+    return 1;
+}
+
 /* The generic handler: a Bearer login token here, any credential when the
  * route is called other than through the server's hot path. */
 void ks_api_verify(ks_http_request *req)
@@ -162,7 +188,11 @@ void ks_api_verify(ks_http_request *req)
     ks_verify_answer a;
     ks_api_verify_answer(req, buf, sizeof buf, &a);
     if (a.error) {
-        ks_http_error(req, a.error, NULL);
+        ks_http_error(req, a.error, a.error == KS_ERR_STORAGE ? KS_VERIFY_STALE_MESSAGE : NULL);
+        return;
+    }
+    if (a.status != 0 && a.status != 200 && answer_throttled(req, a.reason)) {
+        free(a.heap);
         return;
     }
     if (a.status != 0) {
@@ -207,7 +237,7 @@ void ks_api_verify(ks_http_request *req)
                                          "outdated", res.outdated));
         ks_http_header(req, "X-Keystile-Key", res.key_id);
         ks_http_header(req, "X-Keystile-Account", res.account);
-    } else {
+    } else if (!answer_throttled(req, res.reason)) {
         int status = ks_verify_reason_row_of(res.reason)->http_status;
         ks_http_json(req, status, json_pack("{s:b, s:s}", "valid", 0, "reason",
                                             ks_verify_reason_name(res.reason)));

@@ -13,10 +13,16 @@
 #include "http/http.h"
 #include "verify/verify.h"
 
+/* The message of verify's 503 when this node is stale (change_feed.h). */
+#define KS_VERIFY_STALE_MESSAGE \
+    "This node has not reached the database for longer than --max-staleness, so it no longer " \
+    "answers verify from memory; retry on another node."
+
 typedef struct {
     int status;                       /* the reason's status (200, 401, 403); 0: use the
                                          handler (a Bearer token, or `error` is set) */
-    int error;                        /* KS_ERR_NOMEM when the check could not run, else 0 */
+    int error;                        /* KS_ERR_NOMEM when the check could not run,
+                                         KS_ERR_STORAGE when the node is stale, else 0 */
     ks_verify_reason reason;
     const char *body;                 /* 200: the body (in buf, or in heap) */
     size_t body_len;

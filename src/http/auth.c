@@ -102,7 +102,8 @@ int ks_http_check_key_and_token_hash(ks_http_request *req, ks_verify_result *out
         ks_http_error(req, rc, NULL);
     else if (out->reason == KS_VERIFY_EXPIRED)
         ks_http_error(req, KS_ERR_EXPIRED, NULL);
-    else if (out->reason != KS_VERIFY_OK)
+    else if (out->reason != KS_VERIFY_OK &&
+             !(ks_verify_reason_row_of(out->reason)->failed_credential && ks_http_failed_credential(req)))
         ks_http_error(req, KS_ERR_UNAUTHENTICATED, "Wrong API key or API token.");
     else
         req->auth_via = "token";
@@ -158,6 +159,10 @@ static int authenticate_session(ks_http_request *req, const char *cookie, const 
     int rc = ks_session_resolve(req->svc, cookie, account, ks_clock_now(), &session, result);
     int csrf_ok = rc == KS_OK && ks_session_csrf_ok(session.csrf, ks_http_header_get(req, "X-CSRF-Token"));
     sodium_memzero(&session, sizeof session);
+    if (rc == KS_ERR_UNAUTHENTICATED && ks_http_failed_credential(req)) {
+        ks_verify_result_free(result); /* 429 set; past the limit nothing more is audited */
+        return -1;
+    }
     if (rc == KS_ERR_UNAUTHENTICATED)
         audit_auth_failure(req, account, NULL, "session_ended");
     if (rc != KS_OK) {
@@ -219,6 +224,8 @@ int ks_http_authorize(ks_http_request *req, const char *account, const char *res
         ks_http_error(req, KS_ERR_FORBIDDEN, NULL);
         return 0;
     default: /* one message for every bad credential: no hint which half was wrong */
+        if (ks_verify_reason_row_of(result->reason)->failed_credential && ks_http_failed_credential(req))
+            return 0; /* 429 set; past the limit nothing more is audited */
         audit_auth_failure(req, account, result, ks_verify_reason_name(result->reason));
         ks_http_error(req, KS_ERR_UNAUTHENTICATED, NULL);
         return 0;

@@ -182,10 +182,21 @@ const char *ks_http_param_get(const ks_http_request *req, const char *name);
 const char *ks_http_header_get(const ks_http_request *req, const char *name);
 /* Integer query parameter in [min, max], def when absent. 0 ok, -1 after a 400. */
 int ks_http_param_int(ks_http_request *req, const char *name, long min, long max, long def, long *out);
-/* The connection's peer address as text (IPv4, or IPv6; an IPv4-mapped
- * IPv6 address is shown as IPv4), without the port; read once into
+/* The client address as text (IPv4, or IPv6; an IPv4-mapped IPv6 address
+ * is shown as IPv4), without the port: the connection's peer, or, when the
+ * peer is in a --trusted-proxy range, the last X-Forwarded-For hop outside
+ * the trusted ranges (client_address.c); read once into
  * req->client_address. "" when unknown (no connection, a Unix socket). */
 const char *ks_http_client_address(ks_http_request *req);
+/* Counts a failed credential (a wrong key, token, session or share link)
+ * against the client address (API.md "Abuse limits"). 0 when the address
+ * is within --failed-auth-limit; else 1 after setting 429 rate_limited with
+ * Retry-After: answer that instead of the failure (and audit nothing). */
+__attribute__((warn_unused_result))
+int ks_http_failed_credential(ks_http_request *req);
+/* The same count, returning the seconds to wait (0: within the limit)
+ * without setting a response: for answers of their own shape (verify). */
+int ks_http_failed_credential_wait(ks_http_request *req);
 /* Fills *who for a management action: actor and account as given, via and
  * address from the request (req->auth_via, NULL = "system"; the client
  * address, NULL when unknown). who points into req: use it while req lives.

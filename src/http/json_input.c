@@ -63,6 +63,11 @@ static int get_string(ks_http_request *req, json_t *obj, const char *field, size
                        field, min_chars, max_chars);
         return -1;
     }
+    if (allow_whitespace && ks_has_invisible_chars(s)) { /* a name: what it shows is what it is */
+        ks_http_errorf(req, KS_ERR_INVALID, "Field '%s' must not contain bidirectional-control or zero-width "
+                       "characters.", field);
+        return -1;
+    }
     *out = s;
     return 1;
 }

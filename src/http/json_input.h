@@ -20,7 +20,9 @@ int ks_json_get_string(ks_http_request *req, json_t *obj, const char *field, siz
                        size_t max_chars, const char **out);
 
 /* Like ks_json_get_string, but tab, CR and LF are allowed (free text such as
- * key names, which exports must then quote). */
+ * key names, which exports must then quote), and bidirectional-control and
+ * zero-width characters are refused (ks_has_invisible_chars: a name must
+ * read as what it is). */
 int ks_json_get_text(ks_http_request *req, json_t *obj, const char *field, size_t min_chars,
                      size_t max_chars, const char **out);
 

@@ -4,9 +4,7 @@
 #include "core/error.h"
 #include "log/log.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,29 +29,6 @@ const char *ks_http_param_get(const ks_http_request *req, const char *name)
         if (strcmp(req->params[i].name, name) == 0)
             return req->params[i].value;
     return NULL;
-}
-
-const char *ks_http_client_address(ks_http_request *req)
-{
-    if (req->client_address[0] || !req->conn)
-        return req->client_address;
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = info ? info->client_addr : NULL;
-    char *out = req->client_address;
-    if (sa && sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
-        if (!inet_ntop(AF_INET, &in4->sin_addr, out, KS_HTTP_ADDRESS_MAX))
-            out[0] = '\0';
-    } else if (sa && sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        int mapped = IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr); /* a dual-stack socket's IPv4 client */
-        if (!inet_ntop(mapped ? AF_INET : AF_INET6, mapped ? (const void *)&in6->sin6_addr.s6_addr[12]
-                                                           : (const void *)&in6->sin6_addr,
-                       out, KS_HTTP_ADDRESS_MAX))
-            out[0] = '\0';
-    }
-    return out;
 }
 
 void ks_http_actor_init(ks_http_request *req, ks_actor *who, const char *actor, const char *account)

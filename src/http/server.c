@@ -63,20 +63,31 @@ static void request_reset(conn_state *st)
 static void job_accepted(ks_pool_job *job);
 static void job_run(ks_pool_job *job);
 
+/* The accept policy: the per-address cap (conn_guard.h). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addrlen;
+    ks_server *srv = cls;
+    return ks_conn_guard_admit(srv->guard, addr) ? MHD_YES : MHD_NO;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
-    (void)cls;
-    (void)conn;
+    ks_server *srv = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         conn_state *st = calloc(1, sizeof *st); /* NULL: on_uri drops the connection */
         if (st) {
             st->job.accepted = job_accepted;
             st->job.run = job_run;
+            const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+            const union MHD_ConnectionInfo *ad = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+            ks_conn_guard_open(srv->guard, &st->guard, fd ? fd->connect_fd : -1, ad ? ad->client_addr : NULL);
         }
         *socket_context = st;
     } else if (*socket_context) {
         conn_state *st = *socket_context;
+        ks_conn_guard_close(srv->guard, &st->guard); /* before libmicrohttpd closes the socket */
         request_reset(st);
         if (st->verify_ok)
             MHD_destroy_response(st->verify_ok);
@@ -114,8 +125,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     (void)toe;
     conn_state *st = *con_cls;
-    if (st)
+    if (st) {
+        ks_conn_guard_request_done(&st->guard);
         request_reset(st);
+    }
     *con_cls = NULL;
 }
 
@@ -263,6 +276,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     if (!st->started) {
         st->started = 1;
+        ks_conn_guard_headers_done(&st->guard);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > KS_HTTP_BODY_MAX)
             st->body_too_large = 1; /* answered once the upload is drained */
@@ -291,7 +305,30 @@ static void server_free(ks_server *srv)
     ks_worker_pool_stop(&srv->pool);
     ks_server_verify_answers_free(srv);
     ks_worker_pool_destroy(&srv->pool);
+    ks_conn_guard_free(srv->guard);
+    ks_fail_throttle_free(srv->throttle);
+    free(srv->trusted);
     free(srv);
+}
+
+/* The abuse limits of opts (defaults as server.h says); 0 or -1 when out
+ * of memory or the sweeper cannot start. */
+static int abuse_limits_make(ks_server *srv, const ks_server_options *opts)
+{
+    if (opts->n_trusted) {
+        if (!(srv->trusted = malloc(opts->n_trusted * sizeof *srv->trusted)))
+            return -1;
+        memcpy(srv->trusted, opts->trusted, opts->n_trusted * sizeof *srv->trusted);
+        srv->n_trusted = opts->n_trusted;
+    }
+    int header_timeout = opts->header_timeout == 0 ? 10 : opts->header_timeout < 0 ? 0 : opts->header_timeout;
+    int per_address = opts->per_address == 0 ? 128 : opts->per_address < 0 ? 0 : opts->per_address;
+    int limit = opts->failed_auth_limit == 0 ? 120 : opts->failed_auth_limit;
+    if (limit > 0 && !(srv->throttle = ks_fail_throttle_new((unsigned)limit)))
+        return -1;
+    srv->guard = ks_conn_guard_new(header_timeout, per_address, opts->connection_limit > 0 ? opts->connection_limit : 1024,
+                                   srv->trusted, srv->n_trusted);
+    return srv->guard && ks_conn_guard_start(srv->guard) == KS_OK ? 0 : -1;
 }
 
 ks_server *ks_server_start(ks_service *svc, const ks_server_options *opts, char *err, size_t errlen)
@@ -309,8 +346,8 @@ ks_server *ks_server_start(ks_service *svc, const ks_server_options *opts, char 
     srv->access_log = opts->access_log;
     srv->public_url = opts->public_url;
     ks_worker_pool_init(&srv->pool);
-    if (ks_server_verify_answers_make(srv) != 0) {
-        snprintf(err, errlen, "out of memory");
+    if (ks_server_verify_answers_make(srv) != 0 || abuse_limits_make(srv, opts) != 0) {
+        snprintf(err, errlen, "out of memory (or no thread for the header deadline)");
         server_free(srv);
         return NULL;
     }
@@ -340,7 +377,7 @@ ks_server *ks_server_start(ks_service *svc, const ks_server_options *opts, char 
         tls_opts[0].option = MHD_OPTION_END;
     }
     srv->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, srv,
+        flags, 0, on_accept, srv, on_request, srv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)(opts->connection_limit > 0 ? opts->connection_limit : 1024),

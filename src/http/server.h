@@ -6,6 +6,7 @@
 #ifndef KS_HTTP_SERVER_H
 #define KS_HTTP_SERVER_H
 
+#include "core/netaddr.h"
 #include "service/service.h"
 
 typedef struct ks_server ks_server;
@@ -23,6 +24,12 @@ typedef struct {
     const char *public_url; /* base URL for links in responses; NULL = from the Host header */
     const char *tls_cert_pem; /* PEM certificate chain; with tls_key_pem, serve HTTPS */
     const char *tls_key_pem;
+    /* Abuse limits (API.md; conn_guard.h, core/fail_throttle.h) */
+    int header_timeout;       /* seconds for a request's headers after its first byte; 0 = 10, -1 = none */
+    int per_address;          /* connections at once per client address; 0 = 128, -1 = no cap */
+    int failed_auth_limit;    /* failed credentials per minute per address; 0 = 120, -1 = off */
+    const ks_cidr *trusted;   /* --trusted-proxy ranges (copied), n_trusted of them */
+    size_t n_trusted;
 } ks_server_options;
 
 /* Starts serving svc. NULL on failure with a reason in err. */

@@ -6,18 +6,25 @@
 #ifndef KS_HTTP_SERVER_INTERNAL_H
 #define KS_HTTP_SERVER_INTERNAL_H
 
+#include "core/fail_throttle.h"
+#include "core/netaddr.h"
 #include "http/api_verify.h"
+#include "http/conn_guard.h"
 #include "http/http.h"
 #include "http/server.h"
 #include "http/worker_pool.h"
 
+#include <stdatomic.h>
+
 #define URI_INLINE 512       /* longer request targets are copied to the heap */
 #define VERIFY_BODY_INLINE 1024
+#define KS_RETRY_AFTER_MAX 120 /* the longest Retry-After (core/fail_throttle.h) */
 
 enum { PHASE_READING = 0, PHASE_QUEUED, PHASE_DONE };
 
 typedef struct conn_state {
     ks_pool_job job;             /* handing the request to the management pool */
+    ks_conn_entry guard;         /* header deadline and per-address count (conn_guard.h) */
     struct MHD_Connection *conn;
     /* the request in progress (reset by request_reset) */
     char *uri;                   /* raw request target, NULL when over the limit */
@@ -49,7 +56,13 @@ struct ks_server {
     const char *public_url;
     int tls;
     struct MHD_Response *verify_fail[KS_VERIFY_REASONS]; /* shared 401/403 answers */
+    _Atomic(struct MHD_Response *) rate_limited[KS_RETRY_AFTER_MAX + 1]; /* shared 429s by Retry-After,
+                                                                         made on first use */
     ks_worker_pool pool;         /* management calls (worker_pool.h) */
+    ks_conn_guard *guard;        /* header deadline, per-address cap (conn_guard.h) */
+    ks_fail_throttle *throttle;  /* failed credentials per client address; NULL = off */
+    ks_cidr *trusted;            /* --trusted-proxy ranges (X-Forwarded-For is read from them) */
+    size_t n_trusted;
 };
 
 /* Adds the headers every answer carries (and the content type, if any). */
@@ -59,6 +72,14 @@ void ks_server_log_request(const ks_server *srv, const char *method, const char 
                            const conn_state *st);
 /* Sends the response a handler left in st->req (500 when it left none). */
 enum MHD_Result ks_server_send_generic(ks_server *srv, struct MHD_Connection *conn, conn_state *st);
+
+/* ---- client_address.c ---- */
+/* The client address of conn: its peer, or behind trusted proxies the
+ * X-Forwarded-For hop forwarded_for.h finds. */
+void ks_server_client_netaddr(const ks_server *srv, struct MHD_Connection *conn, ks_netaddr *out);
+/* Counts a failed credential of conn's client address: 0 when within the
+ * limit, else the seconds to wait (answer 429 with Retry-After). */
+int ks_server_failed_credential(ks_server *srv, struct MHD_Connection *conn);
 
 /* ---- verify_send.c ---- */
 /* The verify hot path. 0 when the request needs the generic handler (a

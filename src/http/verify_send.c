@@ -73,6 +73,39 @@ static struct MHD_Response *verify_ok_response(conn_state *st, const ks_verify_a
     return r;
 }
 
+/* Queues 429 {"valid":false,"reason":"rate_limited"} with Retry-After:
+ * the answer to a failed credential from an address past its limit. One
+ * shared response per Retry-After value (1..KS_RETRY_AFTER_MAX), made on
+ * first use: a flood of throttled guesses costs no more than 401s. Two
+ * threads making the same one at once keep the first. */
+static enum MHD_Result queue_rate_limited(ks_server *srv, struct MHD_Connection *conn, int wait)
+{
+    if (wait < 1)
+        wait = 1;
+    if (wait > KS_RETRY_AFTER_MAX)
+        wait = KS_RETRY_AFTER_MAX;
+    struct MHD_Response *r = atomic_load_explicit(&srv->rate_limited[wait], memory_order_acquire);
+    if (!r) {
+        const char *body = ks_verify_reason_row_of(KS_VERIFY_RATE_LIMITED)->failure_body;
+        struct MHD_Response *made = MHD_create_response_from_buffer(strlen(body), (void *)body,
+                                                                   MHD_RESPMEM_PERSISTENT);
+        if (!made)
+            return MHD_NO;
+        char value[16];
+        snprintf(value, sizeof value, "%d", wait);
+        ks_server_common_headers(made, "application/json");
+        MHD_add_response_header(made, "Retry-After", value);
+        struct MHD_Response *expected = NULL;
+        if (atomic_compare_exchange_strong(&srv->rate_limited[wait], &expected, made)) {
+            r = made;
+        } else {
+            MHD_destroy_response(made);
+            r = expected;
+        }
+    }
+    return MHD_queue_response(conn, 429, r);
+}
+
 /* The verify hot path. 0 when the request needs the generic handler (a
  * Bearer login token), else 1 with the result of queueing in *ok. */
 int ks_server_send_verify(ks_server *srv, struct MHD_Connection *conn, conn_state *st, const char *route,
@@ -84,7 +117,7 @@ int ks_server_send_verify(ks_server *srv, struct MHD_Connection *conn, conn_stat
         return 0;
     st->req.route = route;
     if (a.error) {
-        ks_http_error(&st->req, a.error, NULL);
+        ks_http_error(&st->req, a.error, a.error == KS_ERR_STORAGE ? KS_VERIFY_STALE_MESSAGE : NULL);
         *ok = ks_server_send_generic(srv, conn, st);
         return 1;
     }
@@ -100,7 +133,13 @@ int ks_server_send_verify(ks_server *srv, struct MHD_Connection *conn, conn_stat
         if (owned)
             MHD_destroy_response(r);
     } else {
-        *ok = MHD_queue_response(conn, (unsigned)a.status, srv->verify_fail[a.reason]);
+        int wait = ks_verify_reason_row_of(a.reason)->failed_credential ? ks_server_failed_credential(srv, conn) : 0;
+        if (wait > 0) {
+            a.status = 429;
+            *ok = queue_rate_limited(srv, conn, wait);
+        } else {
+            *ok = MHD_queue_response(conn, (unsigned)a.status, srv->verify_fail[a.reason]);
+        }
     }
     ks_metrics_http(route, a.status);
     ks_server_log_request(srv, st->req.method, route, a.status, st);
@@ -126,6 +165,9 @@ int ks_server_verify_answers_make(ks_server *srv)
 
 void ks_server_verify_answers_free(ks_server *srv)
 {
+    for (int i = 0; i <= KS_RETRY_AFTER_MAX; i++)
+        if (srv->rate_limited[i])
+            MHD_destroy_response(srv->rate_limited[i]);
     for (size_t i = 0; i < sizeof srv->verify_fail / sizeof *srv->verify_fail; i++)
         if (srv->verify_fail[i])
             MHD_destroy_response(srv->verify_fail[i]);

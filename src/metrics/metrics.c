@@ -50,6 +50,9 @@ typedef struct {
 } shard;
 
 static shard shards[SHARDS];
+/* Rare events (an attack's, not every request's): one counter each. */
+static _Atomic uint64_t abuse_counts[KS_ABUSE_EVENTS];
+static const char *const ABUSE_NAMES[KS_ABUSE_EVENTS] = {"rate_limited", "header_timeout", "address_refused"};
 static _Atomic unsigned next_shard;
 static _Thread_local shard *my_shard;
 
@@ -84,6 +87,12 @@ void ks_metrics_verify(int result, double seconds)
 void ks_metrics_store_write(double seconds)
 {
     histogram_observe(&write_hist, seconds);
+}
+
+void ks_metrics_abuse(ks_abuse_event event)
+{
+    if ((unsigned)event < KS_ABUSE_EVENTS)
+        atomic_fetch_add_explicit(&abuse_counts[event], 1, memory_order_relaxed);
 }
 
 static _Atomic uint64_t delivery_results[3];
@@ -196,6 +205,12 @@ int ks_metrics_render(ks_index *idx, char **out, size_t *len)
     render_histogram(f, "keystile_store_write_duration_seconds", "Time of one durable store write (a transaction).",
                      WRITE_BOUNDS, sizeof WRITE_BOUNDS / sizeof *WRITE_BOUNDS, write_counts,
                      atomic_load_explicit(&write_hist.sum_ns, memory_order_relaxed));
+    fprintf(f, "# HELP keystile_abuse_events_total Abuse limits at work: failed credentials answered 429, "
+               "connections cut at the header deadline, connections refused by the per-address cap.\n"
+               "# TYPE keystile_abuse_events_total counter\n");
+    for (int i = 0; i < KS_ABUSE_EVENTS; i++)
+        fprintf(f, "keystile_abuse_events_total{event=\"%s\"} %llu\n", ABUSE_NAMES[i],
+                (unsigned long long)atomic_load_explicit(&abuse_counts[i], memory_order_relaxed));
     static const char *const RESULTS[3] = {"delivered", "retry", "failed"};
     fprintf(f, "# HELP keystile_webhook_deliveries_total Webhook delivery attempts by result.\n"
                "# TYPE keystile_webhook_deliveries_total counter\n");

@@ -6,6 +6,9 @@
  *   keystile_http_requests_total{route,code}    every answered request
  *   keystile_keys{status}                       keys in the verify index
  *   keystile_store_write_duration_seconds       histogram of store writes
+ *   keystile_abuse_events_total{event}          rate_limited (a failed credential
+ *                                               answered 429), header_timeout (a
+ *                                               connection cut), address_refused
  *   keystile_webhook_deliveries_total{result}   delivery attempts: delivered, retry, failed
  *   keystile_webhook_outbox_depth               deliveries waiting (all nodes' outbox)
  *   keystile_webhook_outbox_oldest_age_seconds  age of the oldest one waiting (0: none)
@@ -24,6 +27,14 @@ void ks_metrics_verify(int reason, double seconds);
 void ks_metrics_http(const char *route, int status);
 void ks_metrics_store_write(double seconds);
 
+/* The abuse limits at work (API.md "Abuse limits"): one event of each kind. */
+typedef enum {
+    KS_ABUSE_RATE_LIMITED = 0, /* a failed credential answered 429 */
+    KS_ABUSE_HEADER_TIMEOUT,   /* a connection cut: headers not complete in time */
+    KS_ABUSE_ADDRESS_REFUSED,  /* a connection refused: its address had too many */
+    KS_ABUSE_EVENTS
+} ks_abuse_event;
+void ks_metrics_abuse(ks_abuse_event event);
 typedef enum {
     KS_METRICS_DELIVERED = 0,  /* the receiver answered 2xx */
     KS_METRICS_RETRY = 1,      /* it did not: tried again later */

@@ -20,6 +20,7 @@ struct ks_change_feed {
     pthread_t thread;
     int wake[2];        /* a byte in wake[1] ends the current wait */
     atomic_int stop;
+    int stale_logged;   /* the stale line was logged (once per outage) */
 };
 
 /* Reloads what change c names (under the write lock, like a local write). */
@@ -91,6 +92,19 @@ int ks_change_feed_degraded(const ks_service *svc)
     return atomic_load(&svc->storage_down) != 0;
 }
 
+int ks_change_feed_stale(const ks_service *svc, double now)
+{
+    if (svc->max_staleness_ms <= 0 || !svc->feed)
+        return 0;
+    int64_t heard = atomic_load_explicit(&((ks_service *)svc)->feed_heard_ms, memory_order_relaxed);
+    return (int64_t)(now * 1000.0) - heard > svc->max_staleness_ms;
+}
+
+static void heard_now(ks_service *svc)
+{
+    atomic_store_explicit(&svc->feed_heard_ms, (int64_t)(ks_clock_monotonic() * 1000.0), memory_order_relaxed);
+}
+
 static void set_degraded(ks_service *svc, int down, int rc)
 {
     if (atomic_exchange(&svc->storage_down, down) == down)
@@ -111,6 +125,16 @@ static void *feed_main(void *arg)
     double next_compact = ks_clock_monotonic() + KS_FEED_COMPACT_SECONDS;
     while (!atomic_load(&f->stop)) {
         int rc = ks_change_feed_catch_up(svc);
+        if (rc == KS_OK)
+            heard_now(svc);
+        else if (rc == KS_ERR_STORAGE && ks_change_feed_stale(svc, ks_clock_monotonic()) && !f->stale_logged) {
+            f->stale_logged = 1;
+            ks_log("error", "stale: the database has been out of reach for longer than --max-staleness; "
+                            "verify answers 503 until it is back", "{s:i}", "max_staleness_seconds",
+                   svc->max_staleness_ms / 1000);
+        }
+        if (rc == KS_OK)
+            f->stale_logged = 0;
         set_degraded(svc, rc == KS_ERR_STORAGE, rc);
         if (rc != KS_OK && rc != KS_ERR_STORAGE)
             ks_log("warn", "change feed: cannot apply a change; will retry", "{s:s, s:I}", "error",
@@ -134,6 +158,7 @@ int ks_change_feed_start(ks_service *svc)
     if (!f)
         return KS_ERR_NOMEM;
     f->svc = svc;
+    heard_now(svc); /* the index was just loaded from the store */
     if (pipe2(f->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
         free(f);
         return KS_ERR_INTERNAL;

@@ -15,7 +15,9 @@
  * When the store cannot be reached the node is degraded: verify keeps
  * answering from memory, /healthz says so (ks_change_feed_degraded), writes
  * fail with KS_ERR_STORAGE; the follower keeps trying, and when the database
- * is back it catches up from where it stopped. With a store without a feed
+ * is back it catches up from where it stopped. Past --max-staleness without
+ * the store the node is stale (ks_change_feed_stale): verify stops answering
+ * from memory (503) until the follower has caught up again. With a store without a feed
  * (SQLite) nothing starts and the node is never degraded.
  */
 #ifndef KS_SERVICE_CHANGE_FEED_H
@@ -41,5 +43,14 @@ int ks_change_feed_catch_up(ks_service *svc);
 
 /* 1 while the follower cannot reach the store. */
 int ks_change_feed_degraded(const ks_service *svc);
+
+/* Stale: with svc->max_staleness_ms set (--max-staleness, PostgreSQL),
+ * 1 when the follower has not completed a poll of the store for longer
+ * than that at monotonic time `now` (seconds, ks_clock_monotonic): the
+ * index may miss revocations made on other nodes for that long, so verify
+ * answers 503 and /healthz 503 stale. Measured at the time of asking, so a
+ * follower stuck inside a call to the store does not hide it. 0 without a
+ * follower. One atomic load when no limit is set. */
+int ks_change_feed_stale(const ks_service *svc, double now);
 
 #endif

@@ -13,7 +13,7 @@
 #ifndef KS_SERVICE_SERVICE_H
 #define KS_SERVICE_SERVICE_H
 
-#include "core/cidr.h"
+#include "core/netaddr.h"
 #include "core/model.h"
 #include "core/secret.h"
 #include "index/key_index.h"
@@ -47,6 +47,8 @@ typedef struct {
     struct ks_change_feed *feed; /* follower of other nodes' writes (change_feed.c), or NULL */
     int64_t feed_seq;       /* newest change-log seq the index reflects */
     atomic_int storage_down; /* the follower cannot reach the store (/healthz: degraded) */
+    int max_staleness_ms;   /* stale after this long without the store (0 = never; change_feed.h) */
+    _Atomic int64_t feed_heard_ms; /* ks_clock_monotonic() in ms of the follower's last good poll */
     /* Group commit of token-slot writes (group_commit.c): writes that
      * arrive while one batch syncs form the next batch, one fsync for all. */
     pthread_mutex_t group_lock;

@@ -80,7 +80,9 @@ static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_so
     attempt *a = arg;
     (void)purpose;
     const ks_webhook_options *o = &a->worker->svc->webhook_options;
-    if (ks_cidr_list_contains(o->deny, o->n_deny, &addr->addr)) {
+    ks_netaddr target;
+    ks_netaddr_from_sockaddr(&addr->addr, &target);
+    if (target.family && ks_cidr_list_contains(o->deny, o->n_deny, &target)) {
         a->denied = 1;
         return CURL_SOCKET_BAD;
     }

@@ -20,6 +20,14 @@
 
 #define SEAL_CONTEXT "kswhsec1" /* crypto_kdf context: 8 bytes */
 
+/* 1 when the socket address sa is in a --webhook-deny range. */
+static int deny_contains(const ks_service *svc, const struct sockaddr *sa)
+{
+    ks_netaddr a;
+    ks_netaddr_from_sockaddr(sa, &a);
+    return a.family && ks_cidr_list_contains(svc->webhook_options.deny, svc->webhook_options.n_deny, &a);
+}
+
 static void seal_key(const ks_service *svc, unsigned char key[crypto_secretbox_KEYBYTES])
 {
     crypto_kdf_derive_from_key(key, crypto_secretbox_KEYBYTES, 2, SEAL_CONTEXT, svc->secret.bytes);
@@ -100,7 +108,7 @@ int ks_service_webhook_url_check(const ks_service *svc, const char *url)
         rc = KS_OK;
         struct sockaddr_storage sa;
         if (host_address(host, &sa) &&
-            ks_cidr_list_contains(svc->webhook_options.deny, svc->webhook_options.n_deny, (struct sockaddr *)&sa))
+            deny_contains(svc, (struct sockaddr *)&sa))
             rc = KS_ERR_FORBIDDEN;
     }
     curl_free(scheme);

@@ -25,7 +25,7 @@
 #ifndef KS_SERVICE_WEBHOOKS_H
 #define KS_SERVICE_WEBHOOKS_H
 
-#include "core/cidr.h"
+#include "core/netaddr.h"
 #include "core/webhook.h"
 #include "service/service.h"
 

@@ -123,6 +123,7 @@ static const char *const SQL[P_COUNT] = {
                           " AND n.account = c.account AND n.key_id = c.key_id AND n.seq > c.seq)",
     [P_SECRET_GET] = "SELECT secret_fingerprint FROM cluster WHERE id = 1",
     [P_SECRET_PUT] = "INSERT INTO cluster(id, secret_fingerprint) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+    [P_HOLDS_DATA] = "SELECT EXISTS (SELECT 1 FROM accounts) OR EXISTS (SELECT 1 FROM cluster)",
     /* The outbox rows of an event: $6 NULL = every enabled webhook subscribed to $3. */
     [P_OUTBOX_INSERT] = "INSERT INTO webhook_deliveries(webhook_id, account, event_id, event, body, created_at, next_attempt_at)"
                         " SELECT id, account, $2, $3, $4, $5::bigint, $5::bigint FROM webhooks WHERE account = $1"

@@ -93,6 +93,7 @@ typedef enum {
     P_CHANGES_COMPACT,
     P_SECRET_GET,
     P_SECRET_PUT,
+    P_HOLDS_DATA,
     P_OUTBOX_INSERT,
     P_WEBHOOK_INSERT,
     P_WEBHOOK_LIST,
@@ -211,12 +212,10 @@ int pg_load_keys(pg_store *s, const char *account, const ks_store_loader *loader
 /* The operations of ks_store_ops (store_common.h's KS_STORE_OPERATIONS),
  * each pg_<operation> in the file of its concept: pg_accounts.c (accounts,
  * settings, loads), pg_roles.c, pg_keys.c, pg_external.c, pg_secrets.c
- * (sessions, signing keys, share links, the secret fingerprint),
- * pg_audit.c, pg_changes.c, pg_store.c (close); plus secret_check, which
- * only PostgreSQL has. */
+ * (sessions, signing keys, share links, the secret fingerprint and
+ * holds_data), pg_audit.c, pg_changes.c, pg_store.c (close). */
 #define PG_DECLARE_OPERATION(op) KS_STORE_OPERATION_TYPE(op) pg_##op;
 KS_STORE_OPERATIONS(PG_DECLARE_OPERATION)
-KS_STORE_OPERATION_TYPE(secret_check) pg_secret_check;
 void pg_listen_close(pg_store *s);
 
 #endif

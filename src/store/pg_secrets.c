@@ -253,3 +253,22 @@ int pg_secret_check(ks_store *base, const ks_digest *fingerprint)
 {
     return pg_write_tx((pg_store *)base, secret_check_in_tx, (void *)fingerprint);
 }
+
+static int holds_data_in_tx(pg_store *s, void *arg)
+{
+    int *out = arg;
+    int rc;
+    PGresult *r = pg_exec(s, P_HOLDS_DATA, NULL, &rc);
+    if (r && PQntuples(r) == 1)
+        *out = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    else if (rc == KS_OK)
+        rc = KS_ERR_INTERNAL;
+    PQclear(r);
+    return rc;
+}
+
+int pg_holds_data(ks_store *base, int *out)
+{
+    *out = 1;
+    return pg_read_tx((pg_store *)base, holds_data_in_tx, out);
+}

@@ -91,7 +91,6 @@ static const ks_store_ops PG_OPS = {
     .backend = "postgresql",
     KS_STORE_OPERATIONS(PG_OPERATION)
     .change_feed = 1,
-    .secret_check = pg_secret_check,
     .delivery_release = NULL, /* other nodes may hold takes */
 };
 

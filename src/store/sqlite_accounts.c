@@ -58,7 +58,9 @@ static int account_create_in_tx(sq_store *s, void *arg)
                                builtin[i].n_resources, 1);
     if (rc == KS_OK && a->owner)
         rc = sq_key_insert_tx(s, a->owner);
-    return rc == KS_OK ? sq_audit_insert(s, a->audit) : rc;
+    if (rc == KS_OK)
+        rc = sq_audit_insert(s, a->audit);
+    return rc == KS_OK ? sq_change(s, KS_CHANGE_ACCOUNT_KEYS, a->account, NULL) : rc;
 }
 
 int sq_account_create(ks_store *base, const char *account, const ks_settings *settings,
@@ -107,7 +109,8 @@ static int settings_put_in_tx(sq_store *s, void *arg)
         return rc == KS_ERR_INTERNAL ? KS_ERR_INVALID : rc; /* a CHECK on the settings' ranges */
     if (sqlite3_changes(s->db) == 0)
         return KS_ERR_NOT_FOUND;
-    return sq_audit_insert(s, a->audit);
+    rc = sq_audit_insert(s, a->audit);
+    return rc == KS_OK ? sq_change(s, KS_CHANGE_ACCOUNT, a->account, NULL) : rc;
 }
 
 int sq_settings_put(ks_store *base, const char *account, const ks_settings *settings,

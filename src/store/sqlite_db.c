@@ -90,6 +90,14 @@ static const char *const SQL[Q_COUNT] = {
     [Q_SHARE_GET] = "SELECT key_id, sealed_token, expires_at, revealed_at FROM share_links WHERE id_hash = ?1",
     [Q_SHARE_BURN] = "UPDATE share_links SET sealed_token = NULL, revealed_at = ?2 WHERE id_hash = ?1",
     [Q_SHARE_PURGE] = "DELETE FROM share_links WHERE expires_at < ?1",
+    [Q_SECRET_PUT] = "INSERT OR IGNORE INTO server_secret(id, fingerprint) VALUES (1, ?1)",
+    [Q_SECRET_GET] = "SELECT fingerprint FROM server_secret WHERE id = 1",
+    [Q_HOLDS_DATA] = "SELECT EXISTS (SELECT 1 FROM accounts) OR EXISTS (SELECT 1 FROM server_secret)",
+    [Q_CHANGE_INSERT] = "INSERT INTO changes(kind, account, key_id) VALUES (?1, ?2, ?3)",
+    [Q_CHANGES_HEAD] = "SELECT COALESCE(max(seq), 0) FROM changes",
+    [Q_CHANGES_SINCE] = "SELECT seq, kind, account, key_id FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    [Q_CHANGES_COMPACT] = "DELETE FROM changes WHERE EXISTS (SELECT 1 FROM changes n WHERE n.kind = changes.kind"
+                          " AND n.account = changes.account AND n.key_id = changes.key_id AND n.seq > changes.seq)",
     [Q_EXTERNAL_LIST] = "SELECT key_seq FROM external_grants WHERE account = ?1 ORDER BY seq DESC",
     [Q_AUDIT_LIST] = "SELECT id, at, actor, action, target, detail, via, address FROM audit"
                      " WHERE account = ?1 AND id < ?2 AND (?3 IS NULL OR actor = ?3) AND (?4 IS NULL OR action = ?4)"

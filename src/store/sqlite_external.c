@@ -102,6 +102,17 @@ struct grant_args {
     const ks_audit_entry *audit;
 };
 
+/* The audit entry, then the change-log row of the key (by its home
+ * account, which its id names) that a grant write changed. */
+static int grant_written(sq_store *s, const char *key_id, const ks_audit_entry *audit)
+{
+    char home[KS_ACCOUNT_MAX + 1];
+    int rc = sq_audit_insert(s, audit);
+    if (rc == KS_OK && ks_key_id_parse(key_id, home) == KS_OK)
+        rc = sq_change(s, KS_CHANGE_KEY, home, key_id);
+    return rc;
+}
+
 /* The rows of sq_external_add: NOT_FOUND for an unknown key or account,
  * INVALID for the key's own account or an unknown role, NAME_TAKEN when
  * the grant exists. */
@@ -131,7 +142,7 @@ static int external_add_in_tx(sq_store *s, void *arg)
         return sq_insert_error(step); /* NOT_FOUND: no such granting account */
     if ((rc = sq_key_roles_write(s, seq, a->account, a->roles)) != KS_OK)
         return rc;
-    return sq_audit_insert(s, a->audit);
+    return grant_written(s, a->key_id, a->audit);
 }
 
 int sq_external_add(ks_store *base, const char *account, const char *key_id, const ks_strlist *roles,
@@ -164,7 +175,7 @@ static int external_update_in_tx(sq_store *s, void *arg)
         if ((rc = sq_exec_stmt(st)) != KS_OK)
             return rc;
     }
-    return sq_audit_insert(s, a->audit);
+    return grant_written(s, a->key_id, a->audit);
 }
 
 int sq_external_update(ks_store *base, const char *account, const char *key_id,
@@ -193,7 +204,7 @@ static int external_remove_in_tx(sq_store *s, void *arg)
     sqlite3_bind_text(st, 2, a->account, -1, SQLITE_STATIC);
     if ((rc = sq_exec_stmt(st)) != KS_OK)
         return rc;
-    return sq_audit_insert(s, a->audit);
+    return grant_written(s, a->key_id, a->audit);
 }
 
 int sq_external_remove(ks_store *base, const char *account, const char *key_id,

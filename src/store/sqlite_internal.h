@@ -73,6 +73,13 @@ typedef enum {
     Q_SHARE_GET,
     Q_SHARE_BURN,
     Q_SHARE_PURGE,
+    Q_SECRET_PUT,     /* the server secret's fingerprint */
+    Q_SECRET_GET,
+    Q_HOLDS_DATA,
+    Q_CHANGE_INSERT,  /* the change log (sqlite_changes.c) */
+    Q_CHANGES_HEAD,
+    Q_CHANGES_SINCE,
+    Q_CHANGES_COMPACT,
     Q_OUTBOX_INSERT,
     Q_WEBHOOK_INSERT,
     Q_WEBHOOK_LIST,
@@ -104,6 +111,9 @@ typedef struct {
     double tx_started;             /* ks_clock_monotonic() at BEGIN, for the write histogram */
     int batch;                     /* inside batch_begin/batch_end: writes are savepoints */
     int in_op;                     /* a write's savepoint is open (batch only) */
+    int64_t data_version;          /* PRAGMA data_version when the change log was last read to its end */
+    int data_version_known;
+    int64_t log_end;               /* the last seq of that read (sqlite_changes.c) */
 } sq_store;
 
 /* The cached statement for q, reset and with bindings cleared; NULL on error. */
@@ -169,6 +179,9 @@ int sq_role_insert_tx(sq_store *s, const char *account, const char *name,
 /* The roles of account with their resources (caller holds s->lock); the
  * caller frees *out with ks_roles_free. Nothing is returned on error. */
 int sq_role_list_locked(sq_store *s, const char *account, ks_role **out, size_t *n);
+/* The change log (sqlite_changes.c): sq_change appends a row inside the
+ * caller's write transaction. */
+int sq_change(sq_store *s, ks_change_kind kind, const char *account, const char *key_id);
 
 /* Runs a one-statement write as its own transaction, through sq_write_tx
  * (the statement is prepared and bound by the caller, under s->lock):
@@ -184,8 +197,9 @@ int sq_load_keys(sq_store *s, const char *account, const ks_store_loader *loader
  * each sq_<operation> in the file of its concept: sqlite_accounts.c
  * (accounts, settings, the index load), sqlite_roles.c, sqlite_keys.c,
  * sqlite_external.c, sqlite_secrets.c (sessions, signing keys, share
- * links), sqlite_audit.c, sqlite_changes.c (none: one process owns the
- * file), sqlite_store.c (close); plus the ones only SQLite has: group
+ * links, the secret fingerprint and holds_data), sqlite_audit.c,
+ * sqlite_changes.c (the change log), sqlite_store.c (close); plus the ones
+ * only SQLite has: group
  * commit (sqlite_db.c, see batch_begin in store.h) and bulk import
  * (sqlite_keys.c). */
 #define SQ_DECLARE_OPERATION(op) KS_STORE_OPERATION_TYPE(op) sq_##op;

@@ -220,7 +220,9 @@ static int key_insert_in_tx(sq_store *s, void *arg)
 {
     const struct key_args *a = arg;
     int rc = sq_key_insert_tx(s, a->key);
-    return rc == KS_OK ? sq_audit_insert(s, a->audit) : rc;
+    if (rc == KS_OK)
+        rc = sq_audit_insert(s, a->audit);
+    return rc == KS_OK ? sq_change(s, KS_CHANGE_KEY, a->key->account, a->key->key_id) : rc;
 }
 
 int sq_key_insert(ks_store *base, const ks_key *key, const ks_audit_entry *audit)
@@ -357,7 +359,8 @@ static int key_update_in_tx(sq_store *s, void *arg)
         return rc;
     if ((a->patch->status >= 0 || a->patch->roles) && (rc = owner_kept(s, a->account, owners)) != KS_OK)
         return rc;
-    return sq_audit_insert(s, a->audit);
+    rc = sq_audit_insert(s, a->audit);
+    return rc == KS_OK ? sq_change(s, KS_CHANGE_KEY, a->account, a->key_id) : rc;
 }
 
 int sq_key_update(ks_store *base, const char *account, const char *key_id,
@@ -384,7 +387,8 @@ static int key_delete_in_tx(sq_store *s, void *arg)
     sqlite3_bind_int64(st, 1, seq);
     if ((rc = sq_exec_stmt(st)) != KS_OK || (rc = owner_kept(s, a->account, owners)) != KS_OK)
         return rc;
-    return sq_audit_insert(s, a->audit);
+    rc = sq_audit_insert(s, a->audit);
+    return rc == KS_OK ? sq_change(s, KS_CHANGE_KEY, a->account, a->key_id) : rc;
 }
 
 int sq_key_delete(ks_store *base, const char *account, const char *key_id,
@@ -413,10 +417,15 @@ static int prim_audit_insert(ks_store *base, const ks_audit_entry *audit)
     return sq_audit_insert((sq_store *)base, audit);
 }
 
+static int prim_change(ks_store *base, ks_change_kind kind, const char *account, const char *key_id)
+{
+    return sq_change((sq_store *)base, kind, account, key_id);
+}
+
 static const ks_store_prims PRIMS = {.key_read_for_update = prim_key_read_for_update,
                                      .tokens_write = prim_tokens_write,
                                      .audit_insert = prim_audit_insert,
-                                     .change = NULL /* no change feed */};
+                                     .change = prim_change};
 
 /* The slot transition of sq_key_apply_slots: NOT_FOUND for an unknown key,
  * else ks_slots_apply's refusal. The key it loaded goes to a->out on

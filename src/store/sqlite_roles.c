@@ -145,7 +145,9 @@ static int role_create_in_tx(sq_store *s, void *arg)
     const ks_role_write *a = arg;
     int rc = sq_role_insert_tx(s, a->account, a->name, (const char *const *)a->resources->items,
                                a->resources->count, 0);
-    return rc == KS_OK ? sq_audit_insert(s, a->audit) : rc;
+    if (rc == KS_OK)
+        rc = sq_audit_insert(s, a->audit);
+    return rc == KS_OK ? sq_change(s, KS_CHANGE_ACCOUNT, a->account, NULL) : rc;
 }
 
 int sq_role_create(ks_store *base, const char *account, const ks_role *role,
@@ -181,7 +183,9 @@ static int role_update_in_tx(sq_store *s, void *arg)
     }
     if (a->resources && (rc = role_resources_write(s, a->account, final_name, a->resources)) != KS_OK)
         return rc;
-    return sq_audit_insert(s, a->audit);
+    rc = sq_audit_insert(s, a->audit);
+    return rc == KS_OK ? sq_change(s, final_name != a->name ? KS_CHANGE_ACCOUNT_KEYS : KS_CHANGE_ACCOUNT,
+                                   a->account, NULL) : rc;
 }
 
 int sq_role_update(ks_store *base, const char *account, const char *name,
@@ -217,7 +221,8 @@ static int role_delete_in_tx(sq_store *s, void *arg)
     sqlite3_bind_text(st, 2, a->name, -1, SQLITE_STATIC);
     if ((rc = sq_exec_stmt(st)) != KS_OK)
         return rc;
-    return sq_audit_insert(s, a->audit);
+    rc = sq_audit_insert(s, a->audit);
+    return rc == KS_OK ? sq_change(s, KS_CHANGE_ACCOUNT, a->account, NULL) : rc;
 }
 
 int sq_role_delete(ks_store *base, const char *account, const char *name,

@@ -128,7 +128,26 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "CREATE INDEX sessions_by_last_seen ON sessions(last_seen_at);"
     "CREATE INDEX sessions_by_created ON sessions(created_at);",
 
-    /* 7 -> 8: rotation on autopilot. An old token's deadline (ends_at) and
+    /* 7 -> 8: the fingerprint of the server secret (a keyed hash, as the
+     * PostgreSQL `cluster` table keeps), so the database is never opened
+     * with another secret; a database from before records the first one
+     * it is opened with. */
+    "CREATE TABLE server_secret("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  fingerprint BLOB NOT NULL);",
+
+    /* 8 -> 9: the change log, as PostgreSQL's: every write that changes
+     * what verify or login sees appends a row in its own transaction, so a
+     * running server sees what `keystile account create` (another process)
+     * wrote. seq is AUTOINCREMENT: never reused after a compaction. */
+    "CREATE TABLE changes("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  kind INTEGER NOT NULL,"
+    "  account TEXT NOT NULL,"
+    "  key_id TEXT NOT NULL);"
+    "CREATE INDEX changes_by_subject ON changes(kind, account, key_id, seq);",
+
+    /* 9 -> 10: rotation on autopilot. An old token's deadline (ends_at) and
      * the renewal notices raised for a token (notices, KS_NOTICE_* bits);
      * the settings of the sweeps; webhooks (the signing secret sealed,
      * events as ",type,type,") and their outbox, one row per event and

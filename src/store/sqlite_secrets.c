@@ -59,6 +59,29 @@ int sq_signing_key_list(ks_store *base, ks_stored_signing_key **out, size_t *n)
     return KS_OK;
 }
 
+struct write_change_args {
+    sqlite3_stmt *st;
+    ks_change_kind change;         /* the change-log row to append with it */
+};
+
+static int write_change_in_tx(sq_store *s, void *arg)
+{
+    const struct write_change_args *a = arg;
+    int step = sqlite3_step(a->st);
+    sqlite3_reset(a->st);
+    if (step != SQLITE_DONE)
+        return sq_insert_error(step);
+    return sq_change(s, a->change, NULL, NULL);
+}
+
+/* One statement and its change-log row as one transaction (the signing
+ * keys: a running server reloads them when another process rotates). */
+static int write_one_change(sq_store *s, sqlite3_stmt *st, ks_change_kind change)
+{
+    struct write_change_args a = {st, change};
+    return sq_write_tx(s, write_change_in_tx, &a);
+}
+
 int sq_signing_key_add(ks_store *base, const ks_stored_signing_key *key)
 {
     sq_store *s = (sq_store *)base;
@@ -70,7 +93,7 @@ int sq_signing_key_add(ks_store *base, const ks_stored_signing_key *key)
         sqlite3_bind_blob(st, 2, key->public_key, sizeof key->public_key, SQLITE_STATIC);
         sqlite3_bind_blob(st, 3, key->sealed, (int)key->sealed_len, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, key->created_at);
-        rc = sq_write_one(s, st);
+        rc = write_one_change(s, st, KS_CHANGE_SIGNING_KEYS);
     }
     pthread_mutex_unlock(&s->lock);
     return rc;
@@ -85,7 +108,7 @@ int sq_signing_key_retire(ks_store *base, const char *kid, int64_t at)
     if (st) {
         sqlite3_bind_text(st, 1, kid, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, at);
-        rc = sq_write_one(s, st);
+        rc = write_one_change(s, st, KS_CHANGE_SIGNING_KEYS);
     }
     pthread_mutex_unlock(&s->lock);
     return rc;
@@ -260,6 +283,55 @@ int sq_session_purge(ks_store *base, int64_t idle_before, int64_t created_before
         sqlite3_bind_int64(st, 1, idle_before);
         sqlite3_bind_int64(st, 2, created_before);
         rc = sq_write_one(s, st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* Records the fingerprint when none is (a new database, or one from before
+ * fingerprints), then compares: INVALID when the stored one differs. */
+static int secret_check_in_tx(sq_store *s, void *arg)
+{
+    const ks_digest *fingerprint = arg;
+    sqlite3_stmt *st = sq_stmt(s, Q_SECRET_PUT);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_blob(st, 1, fingerprint->bytes, KS_DIGEST_LEN, SQLITE_STATIC);
+    int rc = sq_exec_stmt(st);
+    if (rc != KS_OK)
+        return rc;
+    if (!(st = sq_stmt(s, Q_SECRET_GET)))
+        return KS_ERR_INTERNAL;
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW)
+        rc = step == SQLITE_DONE ? KS_ERR_INTERNAL : sq_error(step);
+    else if (sqlite3_column_bytes(st, 0) != KS_DIGEST_LEN ||
+             memcmp(sqlite3_column_blob(st, 0), fingerprint->bytes, KS_DIGEST_LEN) != 0)
+        rc = KS_ERR_INVALID;
+    sqlite3_reset(st);
+    return rc;
+}
+
+int sq_secret_check(ks_store *base, const ks_digest *fingerprint)
+{
+    return sq_write_tx((sq_store *)base, secret_check_in_tx, (void *)fingerprint);
+}
+
+int sq_holds_data(ks_store *base, int *out)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = KS_ERR_INTERNAL;
+    sqlite3_stmt *st = sq_stmt(s, Q_HOLDS_DATA);
+    if (st) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            *out = sqlite3_column_int(st, 0) != 0;
+            rc = KS_OK;
+        } else {
+            rc = sq_error(step);
+        }
+        sqlite3_reset(st);
     }
     pthread_mutex_unlock(&s->lock);
     return rc;

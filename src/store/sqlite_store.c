@@ -80,8 +80,7 @@ void sq_close(ks_store *base)
 static const ks_store_ops SQLITE_OPS = {
     .backend = "sqlite",
     KS_STORE_OPERATIONS(SQ_OPERATION)
-    .change_feed = 0,
-    .secret_check = NULL, /* the secret file lives beside the database */
+    .change_feed = 1,
     .key_import = sq_key_import,
     .batch_begin = sq_batch_begin,
     .batch_end = sq_batch_end,

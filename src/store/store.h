@@ -276,9 +276,14 @@ typedef struct {
     /* The fingerprint of the server secret (see ks_store_secret_fingerprint):
      * the first call records it, later ones compare it; KS_ERR_INVALID when
      * the database was set up with another secret (every node of a cluster
-     * must use the same secret file). NULL when the backend keeps its secret
-     * beside the database (SQLite). */
+     * must use the same secret file, and a SQLite database is only ever
+     * opened with the secret it was set up with). A database made before
+     * fingerprints were recorded records the first one it is opened with. */
     int (*secret_check)(ks_store *s, const ks_digest *fingerprint);
+    /* *out = 1 when the database holds anything a secret protects (an
+     * account, or a recorded fingerprint), 0 when it is new and empty: only
+     * then may a missing secret file be made anew. */
+    int (*holds_data)(ks_store *s, int *out);
 
     /* Bulk import, for tools and benchmarks (bench/seed.c): inserts n new
      * keys with their tokens and home roles (grants are not imported) in one

@@ -33,6 +33,7 @@
     X(audit_list) X(audit_append)                                              \
     X(load_all) X(load_account) X(last_used_flush)                             \
     X(changes_head) X(changes_since) X(changes_wait) X(changes_compact)        \
+    X(secret_check) X(holds_data)                                              \
     X(webhook_create) X(webhook_list) X(webhook_get) X(webhook_update)         \
     X(webhook_delete) X(delivery_list) X(delivery_claim) X(delivery_finish)    \
     X(outbox_stats) X(delivery_purge)                                          \

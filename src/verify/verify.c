@@ -15,16 +15,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REASON(code, name, status) [code] = {name, status, "{\"valid\":false,\"reason\":\"" name "\"}"}
+#define REASON(code, name, status, failed) \
+    [code] = {name, status, "{\"valid\":false,\"reason\":\"" name "\"}", failed}
 static const ks_verify_reason_row REASONS[KS_VERIFY_REASONS] = {
-    REASON(KS_VERIFY_OK, "ok", 200),
-    REASON(KS_VERIFY_MISSING_CREDENTIALS, "missing_credentials", 401),
-    REASON(KS_VERIFY_MALFORMED_TOKEN, "malformed_token", 401),
-    REASON(KS_VERIFY_UNKNOWN_KEY, "unknown_key", 401),
-    REASON(KS_VERIFY_INVALID_TOKEN, "invalid_token", 401),
-    REASON(KS_VERIFY_INACTIVE, "inactive", 401),
-    REASON(KS_VERIFY_EXPIRED, "expired", 401),
-    REASON(KS_VERIFY_FORBIDDEN, "forbidden", 403),
+    REASON(KS_VERIFY_OK, "ok", 200, 0),
+    REASON(KS_VERIFY_MISSING_CREDENTIALS, "missing_credentials", 401, 0),
+    REASON(KS_VERIFY_MALFORMED_TOKEN, "malformed_token", 401, 1),
+    REASON(KS_VERIFY_UNKNOWN_KEY, "unknown_key", 401, 1),
+    REASON(KS_VERIFY_INVALID_TOKEN, "invalid_token", 401, 1),
+    REASON(KS_VERIFY_INACTIVE, "inactive", 401, 0),
+    REASON(KS_VERIFY_EXPIRED, "expired", 401, 0),
+    REASON(KS_VERIFY_FORBIDDEN, "forbidden", 403, 0),
+    REASON(KS_VERIFY_RATE_LIMITED, "rate_limited", 429, 0),
 };
 #undef REASON
 

@@ -32,6 +32,8 @@ typedef enum {
     KS_VERIFY_INACTIVE,
     KS_VERIFY_EXPIRED,
     KS_VERIFY_FORBIDDEN,
+    KS_VERIFY_RATE_LIMITED, /* never from the check itself: the HTTP layer's answer to a
+                               client address past its failed-credential limit */
 } ks_verify_reason;
 
 typedef struct {
@@ -130,15 +132,20 @@ char *ks_verify_grant_text(const char *const *roles, size_t n_roles, const char 
 
 /* One row per reason, the only place a reason is spelled out: its name in
  * the API ("missing_credentials", ...; "ok" for KS_VERIFY_OK), the status
- * of the verify answer (200, 401 or 403) and the body of a failed answer,
- * {"valid":false,"reason":"<name>"}, as a constant string. */
+ * of the verify answer (200, 401, 403 or 429), the body of a failed answer,
+ * {"valid":false,"reason":"<name>"}, as a constant string, and whether it
+ * counts as a failed credential of the client address. A credential that
+ * is right but not usable (inactive, expired, forbidden) is not a guess and
+ * does not count; neither does a request without one. */
 typedef struct {
     const char *name;
     int http_status;
     const char *failure_body;
+    int failed_credential; /* a wrong credential (malformed, unknown key, wrong token):
+                              counted against the client address (API.md "Abuse limits") */
 } ks_verify_reason_row;
 
-#define KS_VERIFY_REASONS (KS_VERIFY_FORBIDDEN + 1) /* rows in the table */
+#define KS_VERIFY_REASONS (KS_VERIFY_RATE_LIMITED + 1) /* rows in the table */
 
 /* The row of `reason`; a value outside the enum gets invalid_token's row. */
 const ks_verify_reason_row *ks_verify_reason_row_of(ks_verify_reason reason);

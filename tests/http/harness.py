@@ -193,13 +193,15 @@ class Response(tuple):
 
 
 def request(port, method, path, body=None, key=None, token=None, headers=None,
-            basic=False, raw=None, content_type=_DEFAULT, timeout=20):
+            basic=False, raw=None, content_type=_DEFAULT, timeout=20, source=None):
     """One HTTP request on a fresh connection.
 
     body: a JSON value (sent as JSON with Content-Type application/json unless
     content_type says otherwise); raw: bytes sent as they are (no Content-Type
-    unless content_type is given). Returns Response(status, headers, data) where
-    data is the parsed JSON, or the raw bytes when the body is not JSON.
+    unless content_type is given). source: the loopback address to send from
+    (e.g. "127.0.0.2"), to act as another client address. Returns
+    Response(status, headers, data) where data is the parsed JSON, or the raw
+    bytes when the body is not JSON.
     """
     hdrs = {}
     payload = None
@@ -225,7 +227,8 @@ def request(port, method, path, body=None, key=None, token=None, headers=None,
         hdrs.update(headers)
     if payload is not None or method in ("POST", "PUT", "PATCH"):
         hdrs["Content-Length"] = str(len(payload or b""))
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
+                                      source_address=(source, 0) if source else None)
     try:
         try:
             conn.putrequest(method, path, skip_accept_encoding=True)
@@ -483,11 +486,13 @@ class KeystileCase(unittest.TestCase):
 
     ACCOUNTS = ("acme",)
     CLOCK_OFFSET = None
+    SERVER_ARGS = ()  # extra `keystile serve` flags of the class's server
     maxDiff = 4000
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(accounts=cls.ACCOUNTS, clock_offset_days=cls.CLOCK_OFFSET)
+        cls.server = Server(accounts=cls.ACCOUNTS, clock_offset_days=cls.CLOCK_OFFSET,
+                            extra_args=cls.SERVER_ARGS)
 
     @classmethod
     def tearDownClass(cls):

@@ -1,5 +1,7 @@
 """nginx auth_request in front of an upstream, with examples/nginx/keystile.conf (#8):
-allowed, denied (401 and 403), the old token during an overlap, and a revoked key."""
+allowed, denied (401 and 403), the old token during an overlap, and a revoked key;
+with Keystile trusting nginx (--trusted-proxy 127.0.0.1), the failed-credential limit
+counts each integration's own address (X-Forwarded-For) and reaches it as 429 (#17)."""
 import http.server
 import json
 import os
@@ -11,7 +13,7 @@ import threading
 import time
 import unittest
 
-from harness import ROOT, KeystileCase, acct, free_port, request
+from harness import ROOT, KeystileCase, acct, free_port, make_token, request
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -35,6 +37,7 @@ class Upstream(http.server.BaseHTTPRequestHandler):
 
 @unittest.skipUnless(os.path.exists(NGINX), "nginx is not installed")
 class TestNginxAuthRequest(KeystileCase):
+    SERVER_ARGS = ("--trusted-proxy", "127.0.0.1", "--failed-auth-limit", "5")
 
     @classmethod
     def setUpClass(cls):
@@ -74,8 +77,8 @@ class TestNginxAuthRequest(KeystileCase):
         shutil.rmtree(cls.dir, ignore_errors=True)
         super().tearDownClass()
 
-    def via_nginx(self, path, key=None, token=None, basic=False):
-        return request(self.nginx_port, "GET", path, key=key, token=token, basic=basic)
+    def via_nginx(self, path, key=None, token=None, basic=False, source="127.0.0.1"):
+        return request(self.nginx_port, "GET", path, key=key, token=token, basic=basic, source=source)
 
     def setUp(self):
         role = self.create_role(["orders.read"])
@@ -105,6 +108,17 @@ class TestNginxAuthRequest(KeystileCase):
         self.assertEqual(self.via_nginx("/orders/1", self.k["key"], old).status, 401)
         self.patch_key(self.k["key"], {"status": "inactive"})
         self.assertEqual(self.via_nginx("/orders/1", self.k["key"], new).status, 401)
+
+    def test_failed_credentials_limited_per_integration_address(self):
+        wrong = make_token()
+        got = [self.via_nginx("/orders/1", self.k["key"], wrong, source="127.0.0.2").status for _ in range(6)]
+        self.assertEqual(got, [401] * 5 + [429])
+        r = self.via_nginx("/orders/1", self.k["key"], wrong, source="127.0.0.2")
+        self.assertEqual(r.status, 429)
+        self.assertTrue(1 <= int(r.headers["Retry-After"]) <= 120, r.headers)
+        # its valid token still passes; another integration's wrong token is still a 401
+        self.assertEqual(self.via_nginx("/orders/1", self.k["key"], self.k["token"], source="127.0.0.2").status, 200)
+        self.assertEqual(self.via_nginx("/orders/1", self.k["key"], wrong, source="127.0.0.3").status, 401)
 
 
 if __name__ == "__main__":

@@ -57,13 +57,14 @@ class NodesCase(KeystileCase):
     """Node A (self.server) and node B (self.b) on one database."""
 
     ACCOUNTS = ("acme", "beta")
+    B_ARGS = ()  # extra `keystile serve` flags of node B
 
     @classmethod
     def setUpClass(cls):
         if not harness.PG_URL:
             raise unittest.SkipTest("needs KEYSTILE_TEST_DB_URL (tests/pg/run.py)")
         super().setUpClass()
-        cls.b = node_like(cls.server)
+        cls.b = node_like(cls.server, cls.B_ARGS)
         try:
             cls.b.start()
         except BaseException:

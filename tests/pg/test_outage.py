@@ -11,7 +11,7 @@ import time
 import unittest
 
 import pgcluster
-from harness import acct
+from harness import API, acct
 from test_nodes import ENFORCE_WITHIN, NodesCase, until, verify
 
 
@@ -89,6 +89,51 @@ class TestDatabaseOutage(NodesCase):
         self.assertGreater(with_db_down, 0)
         self.assertGreater(stats["ok"], with_db_down)
         self.assertLess(ENFORCE_WITHIN, 1.01)
+
+
+STALE_AFTER = 2  # node B's --max-staleness
+
+
+class TestMaxStaleness(NodesCase):
+    """Node B (--max-staleness 2) stops answering verify from memory once the
+    database has been away that long; node A (the default, 300 s) goes on
+    answering, degraded. Both come back when the database does."""
+    B_ARGS = ("--max-staleness", str(STALE_AFTER))
+
+    def test_stale_node_answers_503_until_the_database_is_back(self):
+        cluster = pgcluster.Cluster()
+        k = self.create_key()
+        cred = (k["key"], k["token"])
+        self.assert_accepted_on_b(cred)
+        r = self.b.request("GET", "/healthz")
+        self.assertEqual((r.status, r.data["status"]), (200, "ok"))
+        cluster.stop()
+        try:
+            t0 = time.time()
+            # before max-staleness: degraded, verify from memory
+            r = self.b.request("GET", "/healthz")
+            self.assertEqual((r.status, r.data["status"]), (200, "degraded"), r)
+            self.assertEqual(verify(self.b, *cred).status, 200)
+            stale, took = until(lambda: self.b.request("GET", "/healthz").status == 503, STALE_AFTER + 3)
+            self.assertTrue(stale, "node B never said stale")
+            self.assertGreaterEqual(time.time() - t0, STALE_AFTER - 0.5)
+            r = self.b.request("GET", "/healthz")
+            self.assertEqual(r.data["status"], "stale")
+            r = verify(self.b, *cred)
+            self.assertError(r, 503, "storage_unavailable")
+            self.assertIn("max-staleness", r.data["error"]["message"])
+            r = self.b.request("GET", API + "/verify", headers={"Authorization": "Bearer x.y.z"})
+            self.assertError(r, 503, "storage_unavailable")
+            # node A, with the default 300 s, still answers from memory
+            r = self.server.request("GET", "/healthz")
+            self.assertEqual((r.status, r.data["status"]), (200, "degraded"))
+            self.assertEqual(verify(self.server, *cred).status, 200)
+        finally:
+            cluster.start()
+        back, took = until(lambda: verify(self.b, *cred).status == 200, 6)
+        self.assertTrue(back, "node B never verified again after the database came back")
+        r = self.b.request("GET", "/healthz")
+        self.assertEqual((r.status, r.data["status"]), (200, "ok"))
 
 
 if __name__ == "__main__":

@@ -59,6 +59,7 @@ typedef struct {
 extern const conf_test conf_tests_accounts[]; /* conformance_accounts.c */
 extern const conf_test conf_tests_keys[];     /* conformance_keys.c */
 extern const conf_test conf_tests_slots[];    /* conformance_slots.c */
+extern const conf_test conf_tests_changes[];  /* conformance_changes.c */
 extern const conf_test conf_tests_external[]; /* conformance_external.c */
 extern const conf_test conf_tests_sessions[]; /* conformance_sessions.c */
 extern const conf_test conf_tests_audit[];    /* conformance_audit.c */

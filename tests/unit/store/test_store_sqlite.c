@@ -218,6 +218,7 @@ static void test_migration_from_5_audit_via_address(void)
                                  "ALTER TABLE audit DROP COLUMN via; ALTER TABLE audit DROP COLUMN address;"
                                  "DROP INDEX sessions_by_last_seen; DROP INDEX sessions_by_created;"
                                  "ALTER TABLE sessions DROP COLUMN token_hash;"
+                                 "DROP TABLE server_secret; DROP TABLE changes;"
                                  "PRAGMA user_version = 5"), SQLITE_OK);
     S = open_path(PATH);
     char v[32], want[32];
