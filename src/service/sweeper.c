@@ -47,8 +47,10 @@ static int sweep_old_batch(ks_service *svc, int64_t now, size_t *n)
 {
     ks_old_token_due *due = NULL;
     int rc = svc->store->ops->old_tokens_due(svc->store, now, SWEEP_BATCH, &due, n);
-    if (rc != KS_OK || *n == 0)
+    if (rc != KS_OK || *n == 0) {
+        free(due); /* the store may hand an empty list */
         return rc;
+    }
     ks_slot_write w[SWEEP_BATCH];
     ks_actor who[SWEEP_BATCH];
     ks_service_event ev[SWEEP_BATCH];
@@ -115,8 +117,10 @@ static int sweep_notices_batch(ks_service *svc, int64_t now, size_t *n)
 {
     ks_notice_due *due = NULL;
     int rc = svc->store->ops->notices_due(svc->store, now, SWEEP_BATCH / 3, &due, n);
-    if (rc != KS_OK || *n == 0)
+    if (rc != KS_OK || *n == 0) {
+        ks_notices_due_free(due, *n); /* the store may hand an empty list */
         return rc;
+    }
     ks_notice_mark marks[SWEEP_BATCH];
     ks_service_event ev[SWEEP_BATCH];
     size_t made = 0;
