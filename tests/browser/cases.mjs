@@ -1277,7 +1277,7 @@ export function registerCases(test) {
       // The row menu's test event (outside the dialog) is delivered as well.
       const menu = await openRowMenu(t, rx.url);
       await menu.getByRole('menuitem', { name: 'Send Test Event', exact: true }).click();
-      await page.getByRole('status').getByText(/test event .* queued/i).waitFor();
+      await page.getByRole('status').getByText(/test event .* queued for http/i).waitFor(); // the menu's toast, not the dialog's
       await eventually(() => rx.got.length === 3, 15000);
 
       // Disable: no more deliveries; Enable again.
