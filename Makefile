@@ -1,7 +1,7 @@
 # Keystile build. `make` builds build/keystile; `make test` runs every test;
 # `make test SANITIZE=1` runs the same suite under ASan+UBSan (build in build/san).
 CC      ?= cc
-PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq zlib libcurl xlsxwriter
+PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq zlib libcurl xlsxwriter liboath libiddawc librhonabwy
 CSTD    := -std=c17 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS_BASE := $(CSTD) $(WARN) -g -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -40,7 +40,7 @@ FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzzers/%)
 REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz-replay/%)
 
-.PHONY: all deps test run clean unit-tests fuzz fuzz-bins replay-bins install uninstall test-valgrind
+.PHONY: all deps test run clean unit-tests fuzz fuzz-bins replay-bins install uninstall test-valgrind web-vendor
 
 PREFIX  ?= /usr/local
 BINDIR  := $(PREFIX)/bin
@@ -65,6 +65,14 @@ $(BUILD)/keystile: $(CLI_OBJ) $(BUILD)/libkeystile.a
 $(WEB_GEN): $(WEB_FILES) scripts/embed_web.py
 	@mkdir -p $(dir $@) web
 	python3 scripts/embed_web.py web $@ /openapi.json=docs/openapi.json
+
+# npm packages of the web admin (a QR code encoder) are copied into web/vendor/
+# and committed, so a build needs no npm: `make web-vendor` installs the
+# versions pinned in scripts/web-vendor/package-lock.json and copies the files
+# that scripts/vendor_web.py lists.
+web-vendor:
+	cd scripts/web-vendor && npm ci --ignore-scripts --no-audit --no-fund
+	python3 scripts/vendor_web.py
 
 $(BUILD)/obj/gen/web_assets.o: $(WEB_GEN)
 	@mkdir -p $(dir $@)

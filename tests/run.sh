@@ -73,9 +73,12 @@ KEYSTILE_BIN="$ROOT/$BUILD/keystile" run_suite "postgresql (http + multinode)" "
 [ -f tests/cli/run.py ] && KEYSTILE_BIN="$ROOT/$BUILD/keystile" run_suite "cli" "$SUITE_TIMEOUT" python3 tests/cli/run.py
 # Browser tests: playwright-core from npm (installed here if missing) driving Debian's Chromium.
 if [ -f tests/browser/run.mjs ]; then
-    if [ ! -d tests/browser/node_modules/playwright-core ]; then
-        (cd tests/browser && npm ci --silent --no-audit --no-fund >/dev/null 2>&1)
-    fi
+    for m in playwright-core jsqr pngjs; do # tests/browser/package.json's devDependencies
+        if [ ! -d "tests/browser/node_modules/$m" ]; then
+            (cd tests/browser && npm ci --silent --no-audit --no-fund >/dev/null 2>&1)
+            break
+        fi
+    done
     KEYSTILE_BIN="$ROOT/$BUILD/keystile" KEYSTILE_DOCS_SCREENSHOT=${KEYSTILE_DOCS_SCREENSHOT:-0} \
         run_suite "browser" "$SUITE_TIMEOUT" node tests/browser/run.mjs
 fi

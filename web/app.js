@@ -1,20 +1,25 @@
 // app.js - entry point of the Keystile web admin: sign-in and sign-out, the
-// tabs, search and export. No framework and no build step; see js/ for the
-// pieces. Nothing here writes to localStorage, sessionStorage, cookies or the
-// URL: the session is an HttpOnly cookie set by the server, and the CSRF value
-// is kept in memory only.
+// top bar (a person's avatar and its menu), the pages (API Keys with its tabs,
+// Security), search and export. No framework and no build step; see js/ for
+// the pieces. Nothing here writes to localStorage, sessionStorage, cookies or
+// the URL: the session is an HttpOnly cookie set by the server, and the CSRF
+// value is kept in memory only.
 
 import * as api from './js/api.js';
 import { closeAllDialogs } from './js/dialogs.js';
+import { h } from './js/dom.js';
 import { clearErrors, failure, success } from './js/feedback.js';
 import { closeMenu, menuButton } from './js/menu.js';
 import externalTab from './js/external.js';
 import generatedTab from './js/generated.js';
 import rolesTab from './js/roles.js';
+import securityPage from './js/security.js';
 import settingsTab from './js/settings.js';
+import usersTab, { initialOf } from './js/users.js';
 import webhooksTab from './js/webhooks.js';
 import {
-  RES, can, onAuthorityChange, reloadAuthority, resetState, state,
+  RES, can, completeAuthority, isPerson, loadIdentity, onAuthorityChange, reloadAuthority, resetState,
+  state, yourRoles,
 } from './js/state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -25,7 +30,7 @@ const $ = (id) => document.getElementById(id);
  * owns #tab-NAME and #panel-NAME. Sign-in, sign-out, a tab switch, the search
  * box and a refusal go through this list, never to one tab by hand.
  */
-const TABS = [generatedTab, externalTab, rolesTab, settingsTab, webhooksTab];
+const TABS = [generatedTab, externalTab, rolesTab, settingsTab, usersTab, webhooksTab];
 const FIRST_TAB = TABS[0].name;
 const tabNamed = (name) => TABS.find((tab) => tab.name === name);
 
@@ -40,19 +45,82 @@ function showView(name) {
 }
 
 // ---- sign-in ----------------------------------------------------------------
+//
+// Two forms behind two tabs: Email (a person: email, password, and the code
+// of its authenticator app when the server asks for it) and API key (a key
+// and its token, for automation and first use). "Sign in with SSO" shows
+// when the server has single sign-on (GET /auth/oidc/config).
 
-const signinForm = $('signin-form');
-const signinKey = $('signin-key');
-const signinToken = $('signin-token');
-const signinError = $('signin-error');
-const signinSubmit = $('signin-submit');
+const signin = {
+  passwordTab: $('signin-tab-password'),
+  keyTab: $('signin-tab-key'),
+  passwordForm: $('password-form'),
+  email: $('signin-email'),
+  password: $('signin-password'),
+  totpField: $('signin-totp-field'),
+  totp: $('signin-totp'),
+  passwordError: $('password-error'),
+  passwordSubmit: $('password-submit'),
+  keyForm: $('signin-form'),
+  key: $('signin-key'),
+  token: $('signin-token'),
+  keyError: $('signin-error'),
+  keySubmit: $('signin-submit'),
+  note: $('signin-note'),
+  sso: $('sso-block'),
+};
+let lastMode = 'password'; // the form shown at the next sign-in page
 
-function showSigninError(message) {
-  signinError.textContent = message || '';
-  signinError.hidden = !message;
+function showError(el, message) {
+  el.textContent = message || '';
+  el.hidden = !message;
 }
 
-function signinMessage(err) {
+function showSigninNote(message) {
+  signin.note.textContent = message || '';
+  signin.note.hidden = !message;
+}
+
+/** Shows the Email ('password') or the API key ('key') form. */
+function showSigninMode(mode, focus = false) {
+  lastMode = mode;
+  const key = mode === 'key';
+  signin.passwordTab.setAttribute('aria-selected', String(!key));
+  signin.keyTab.setAttribute('aria-selected', String(key));
+  signin.passwordTab.tabIndex = key ? -1 : 0;
+  signin.keyTab.tabIndex = key ? 0 : -1;
+  signin.passwordForm.hidden = key;
+  signin.keyForm.hidden = !key;
+  if (focus) (key ? signin.keyTab : signin.passwordTab).focus();
+}
+
+for (const [tab, mode] of [[signin.passwordTab, 'password'], [signin.keyTab, 'key']]) {
+  tab.addEventListener('click', () => {
+    showSigninMode(mode);
+    firstEmptyField().focus();
+  });
+  tab.addEventListener('keydown', (ev) => {
+    if (['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(ev.key)) {
+      ev.preventDefault();
+      showSigninMode(mode === 'key' ? 'password' : 'key', true);
+    }
+  });
+}
+
+function firstEmptyField() {
+  if (lastMode === 'key') return signin.key.value ? signin.token : signin.key;
+  if (!signin.email.value) return signin.email;
+  if (!signin.totpField.hidden && signin.password.value) return signin.totp;
+  return signin.password;
+}
+
+/** The TOTP field, shown once the server asked for a code (and kept for the retry). */
+function showTotpField(visible) {
+  signin.totpField.hidden = !visible;
+  if (!visible) signin.totp.value = '';
+}
+
+function keySigninMessage(err) {
   if (err.status === 401 && err.code === 'unauthenticated') {
     // One message whichever half was wrong.
     return 'Sign-in failed: the API key or the API token is not correct.';
@@ -65,67 +133,191 @@ function signinMessage(err) {
   return err.message;
 }
 
+function passwordSigninMessage(err, sentCode) {
+  if (api.totpWanted(err)) return 'Enter the 6-digit code of your authenticator app to finish signing in.';
+  if (err.status === 401 && sentCode) {
+    // The password was right a moment ago (the server asked for a code): most likely the code.
+    return 'Sign-in failed: the code is not correct or was already used (or the password is wrong). Type the code your app shows now.';
+  }
+  if (err.status === 401) return 'Sign-in failed: the email or the password is not correct.';
+  if (err.status === 403) return err.message;
+  if (err.status === 429) return 'Too many failed sign-ins for this email. Wait a few minutes and try again.';
+  return err.message;
+}
+
 function showSignin(message) {
   closeMenu();
   closeAllDialogs();
   resetState();
+  api.setSession(null);
   for (const tab of TABS) tab.reset();
+  securityPage.reset();
   document.title = 'Sign in · Keystile';
   showView('signin');
-  showSigninError(message || '');
-  signinToken.value = '';
-  (signinKey.value ? signinToken : signinKey).focus();
+  showSigninMode(lastMode);
+  showError(lastMode === 'key' ? signin.keyError : signin.passwordError, message || '');
+  showError(lastMode === 'key' ? signin.passwordError : signin.keyError, '');
+  signin.token.value = '';
+  signin.password.value = '';
+  showTotpField(false);
+  firstEmptyField().focus();
 }
 
-signinForm.addEventListener('submit', async (ev) => {
+async function withBusy(form, button, fn) {
+  button.disabled = true;
+  form.setAttribute('aria-busy', 'true');
+  try {
+    return await fn();
+  } finally {
+    button.disabled = false;
+    form.removeAttribute('aria-busy');
+  }
+}
+
+signin.keyForm.addEventListener('submit', async (ev) => {
   ev.preventDefault();
-  const key = signinKey.value.trim();
-  const token = signinToken.value.trim();
+  const key = signin.key.value.trim();
+  const token = signin.token.value.trim();
   if (!key || !token) {
-    showSigninError('Enter your API key and your API token.');
-    (key ? signinToken : signinKey).focus();
+    showError(signin.keyError, 'Enter your API key and your API token.');
+    (key ? signin.token : signin.key).focus();
     return;
   }
-  showSigninError('');
-  signinSubmit.disabled = true;
-  signinForm.setAttribute('aria-busy', 'true');
-  try {
-    await api.signIn(key, token);
-    signinToken.value = ''; // the token is not needed any more
-    const info = await api.loadSession();
-    enterApp(info, true);
-  } catch (err) {
-    showSigninError(signinMessage(err));
-    signinToken.select();
-    signinToken.focus();
-  } finally {
-    signinSubmit.disabled = false;
-    signinForm.removeAttribute('aria-busy');
-  }
+  showError(signin.keyError, '');
+  await withBusy(signin.keyForm, signin.keySubmit, async () => {
+    try {
+      await api.signIn(key, token);
+      signin.token.value = ''; // the token is not needed any more
+      await enterApp(await loadIdentity(), true);
+    } catch (err) {
+      showError(signin.keyError, keySigninMessage(err));
+      signin.token.select();
+      signin.token.focus();
+    }
+  });
 });
+
+signin.passwordForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const email = signin.email.value.trim();
+  const password = signin.password.value;
+  const code = signin.totpField.hidden ? '' : signin.totp.value.replace(/\s+/g, '');
+  if (!email || !password) {
+    showError(signin.passwordError, 'Enter your email and your password.');
+    (email ? signin.password : signin.email).focus();
+    return;
+  }
+  if (!signin.totpField.hidden && !/^[0-9]{6}$/.test(code)) {
+    showError(signin.passwordError, 'Enter the 6-digit code of your authenticator app.');
+    signin.totp.focus();
+    return;
+  }
+  showError(signin.passwordError, '');
+  await withBusy(signin.passwordForm, signin.passwordSubmit, async () => {
+    try {
+      await api.signInWithPassword(email, password, code || undefined);
+      signin.password.value = '';
+      showTotpField(false);
+      await enterApp(await loadIdentity(), true);
+    } catch (err) {
+      // The code field stays once asked for: a wrong or used code is tried again.
+      const wantsCode = api.totpWanted(err) || (!!code && err.status === 401);
+      showError(signin.passwordError, passwordSigninMessage(err, !!code));
+      if (wantsCode) {
+        showTotpField(true);
+        signin.totp.value = '';
+        signin.totp.focus();
+      } else {
+        showTotpField(false);
+        signin.password.select();
+        signin.password.focus();
+      }
+    }
+  });
+});
+
+/** Shows "Sign in with SSO" when the server has single sign-on. */
+async function loadSso() {
+  const sso = await api.ssoConfig();
+  if (sso.enabled) $('sso-link').setAttribute('href', sso.loginUrl);
+  signin.sso.hidden = !sso.enabled;
+}
 
 // ---- the signed-in page --------------------------------------------------------
 
-function enterApp(info, fresh) {
-  state.session = { key: info.key, account: info.account, resources: info.resources || null };
-  $('who-account').textContent = info.account;
-  $('who-key').textContent = info.key;
-  $('head-account').textContent = info.account;
-  document.title = `API Keys · ${info.account} · Keystile`;
-  signinKey.value = '';
-  signinToken.value = '';
-  showSigninError('');
+const avatar = {
+  anchor: $('avatar-anchor'),
+  button: $('avatar-button'),
+  letter: $('avatar-letter'),
+};
+
+/** The top bar: a key's account and id and Sign out; a person's account and avatar (with its menu). */
+function renderTopBar() {
+  const s = state.session;
+  const person = s.type === 'user';
+  $('who-account').textContent = s.account || '—';
+  $('who-key').textContent = person ? '' : s.key;
+  $('who-key').hidden = person;
+  $('who-email').textContent = person ? s.email : '';
+  $('who-email').hidden = !person;
+  $('signout').hidden = person;
+  avatar.anchor.hidden = !person;
+  if (person) {
+    avatar.letter.textContent = initialOf(s.email);
+    avatar.button.setAttribute('aria-label', `Profile of ${s.email}`);
+    avatar.button.title = s.email;
+  }
+}
+
+/** The avatar's menu: who, Account Settings (API Keys, Users, Security), other accounts, Sign out. */
+function avatarMenu() {
+  const s = state.session;
+  const others = (s.accounts || []).map((a) => a.account).filter((a) => a !== s.account);
+  return [
+    { note: `Signed in as ${s.email}` },
+    { heading: 'Account Settings' },
+    { label: 'API Keys', onSelect: () => openKeysPage(FIRST_TAB) },
+    { label: 'Users', onSelect: () => openKeysPage('users') },
+    { label: 'Security', onSelect: () => openSecurityPage() },
+    ...(others.length ? [{ separator: true }, { heading: 'Switch account' },
+      ...others.map((name) => ({ label: name, onSelect: () => switchAccount(name) }))] : []),
+    { separator: true },
+    { label: 'Sign out', onSelect: () => signOut() },
+  ];
+}
+menuButton(avatar.button, avatarMenu);
+
+async function enterApp(identity, fresh) {
+  state.session = identity;
+  api.useAccount(identity.account);
+  if (identity.type === 'user' && !identity.account) {
+    showSignin('You belong to no account yet: ask an Owner of an account to invite you.');
+    api.signOut().catch(() => {});
+    return;
+  }
+  await completeAuthority(identity);
+  if (state.session !== identity) return; // signed out meanwhile
+  renderTopBar();
+  $('head-account').textContent = identity.account;
+  $('head-account-users').textContent = identity.account;
+  signin.key.value = '';
+  signin.token.value = '';
+  showError(signin.keyError, '');
+  showError(signin.passwordError, '');
+  showSigninNote('');
+  lastMode = identity.type === 'user' ? 'password' : 'key';
   searchInput.value = '';
   state.query = '';
   showView('app');
+  showPage('keys');
   for (const tab of TABS) tab.applyPermissions();
   showTab(FIRST_TAB, false);
   for (const tab of TABS) tab.refresh();
-  if (fresh) success(`Signed in to account ${info.account}.`);
+  if (fresh) success(`Signed in to account ${identity.account}.`);
   $('main').focus();
 }
 
-$('signout').addEventListener('click', async () => {
+async function signOut() {
   const button = $('signout');
   button.disabled = true;
   try {
@@ -142,7 +334,20 @@ $('signout').addEventListener('click', async () => {
   } finally {
     button.disabled = false;
   }
-});
+}
+$('signout').addEventListener('click', signOut);
+
+/** A person in several accounts moves to another: what it may do there is asked again. */
+async function switchAccount(name) {
+  try {
+    const identity = await loadIdentity(name);
+    for (const tab of TABS) tab.reset();
+    await enterApp(identity, false);
+    success(`Switched to account ${identity.account}.`);
+  } catch (err) {
+    failure(`Could not switch to account ${name}: ${err.message}`, err);
+  }
+}
 
 // A management call answered 401: the session expired or its key stopped working.
 api.setSessionLostHandler((err) => {
@@ -152,10 +357,10 @@ api.setSessionLostHandler((err) => {
   showSignin(why);
 });
 
-// A change was refused (403): the page's picture of what this key may do was
-// stale (its roles changed, or a key got more powerful). The refusal itself is
-// shown where the action started, with the API's message; here the page asks
-// again and offers only what is now allowed.
+// A change was refused (403): the page's picture of what this principal may
+// do was stale (its roles changed, or a target got more powerful). The
+// refusal itself is shown where the action started, with the API's message;
+// here the page asks again and offers only what is now allowed.
 api.setForbiddenHandler(() => {
   if (!views.app.hidden) reloadAuthority();
 });
@@ -165,10 +370,48 @@ onAuthorityChange(() => {
   for (const tab of TABS) tab.applyPermissions(); // a list on screen reloads: its rows' actions change too
 });
 
+// ---- pages: API Keys (the tabs) and Security -------------------------------------------
+
+const pages = { keys: $('keys-page'), security: $('security-page') };
+
+function showPage(name) {
+  for (const [key, el] of Object.entries(pages)) el.hidden = key !== name;
+  closeMenu();
+}
+
+function openKeysPage(tabName) {
+  if (!pages.keys.hidden && tabNamed(tabName)) {
+    selectTab(tabName);
+    return;
+  }
+  securityPage.reset();
+  showPage('keys');
+  selectTab(tabName);
+}
+
+function openSecurityPage() {
+  if (!isPerson()) return;
+  showPage('security');
+  securityPage.show();
+  document.title = `Security · ${state.session.account} · Keystile`;
+  $('main').focus();
+}
+
 // ---- tabs ---------------------------------------------------------------------
 
 const tabButtons = TABS.map((tab) => $(`tab-${tab.name}`));
 const tabName = (button) => button.id.replace(/^tab-/, '');
+
+/** The heading, search hint and Export follow the tab: keys, or the people of the account. */
+function applyTabChrome(name) {
+  const users = name === 'users';
+  $('page-title').textContent = users ? 'Users' : 'API Keys';
+  $('page-sub-keys').hidden = users;
+  $('page-sub-users').hidden = !users;
+  $('export-anchor').hidden = users;
+  searchInput.placeholder = users ? 'Search by email or role' : 'Search by name or key';
+  if (state.session) document.title = `${users ? 'Users' : 'API Keys'} · ${state.session.account} · Keystile`;
+}
 
 /** Shows the tab `name` and hides the others (the ARIA tabs pattern). */
 function showTab(name, focus) {
@@ -179,6 +422,7 @@ function showTab(name, focus) {
     $(button.getAttribute('aria-controls')).hidden = !selected;
     if (selected && focus) button.focus();
   }
+  applyTabChrome(name);
   closeMenu();
 }
 
@@ -225,7 +469,7 @@ const exportButton = $('export-button');
 
 async function download(format) {
   if (!can(RES.viewKeys)) {
-    failure('Your key cannot export keys: its roles do not include view-api-keys.');
+    failure(`You cannot export keys: ${yourRoles().toLowerCase()} do not include view-api-keys.`);
     return;
   }
   try {
@@ -233,10 +477,7 @@ async function download(format) {
     const day = new Date().toISOString().slice(0, 10);
     const name = `keystile-${state.session.account}-keys-${day}.${format}`;
     const url = URL.createObjectURL(blob);
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = name;
-    a.className = 'offscreen';
+    const a = h('a', { href: url, download: name, class: 'offscreen' });
     document.body.append(a);
     a.click();
     a.remove();
@@ -255,12 +496,33 @@ menuButton(exportButton, () => [
 // ---- start ------------------------------------------------------------------------
 
 for (const tab of TABS) tab.init();
+securityPage.init();
+
+/**
+ * The invitation page sends people here as /#welcome=<email> once their
+ * password is set: sign-in starts on the Email form with it filled in, and
+ * the fragment leaves the address bar at once.
+ */
+function takeWelcome() {
+  const m = /^#welcome=(.*)$/.exec(location.hash);
+  if (!m) return;
+  history.replaceState(null, '', location.pathname + location.search);
+  let email = '';
+  try {
+    email = decodeURIComponent(m[1]).slice(0, 254);
+  } catch { /* a broken fragment: no email then */ }
+  lastMode = 'password';
+  signin.email.value = email;
+  showSigninNote('Your password is set. Sign in with it now.');
+}
 
 // Restore the signed-in state after a reload (the cookie is HttpOnly, so ask the server).
 (async () => {
+  takeWelcome();
+  loadSso();
   try {
-    const info = await api.loadSession();
-    enterApp(info, false);
+    const identity = await loadIdentity();
+    await enterApp(identity, false);
   } catch (err) {
     showSignin(err.status === 401 || err.status === 404 ? '' : err.message);
   }

@@ -14,6 +14,7 @@
 #include "log/log.h"
 #include "service/change_feed.h"
 #include "service/login_keys.h"
+#include "service/oidc.h"
 #include "service/service.h"
 #include "service/webhooks.h"
 
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define PEM_MAX (1024 * 1024)
@@ -76,6 +78,13 @@ static void serve_usage(FILE *out)
             "                          name resolution. Nothing is denied by default\n"
             "  --sweep-interval SECONDS  how often the sweeps run (old-token deadlines, auto-delete,\n"
             "                          renewal notices; default 60; they also run at start)\n"
+            "  --oidc-issuer URL       single sign-on with OpenID Connect: the issuer (https://,\n"
+            "                          or http:// on a loopback host); people whose verified email\n"
+            "                          is a Keystile user's sign in with it (nobody is created)\n"
+            "  --oidc-client-id ID     this server's client id at the issuer\n"
+            "  --oidc-client-secret-file FILE  the client secret (first line of FILE); the\n"
+            "                          issuer must allow the redirect URI\n"
+            "                          <public URL>/auth/oidc/callback\n"
             "  --config FILE           read settings from FILE: lines `key = value` with the\n"
             "                          long option names above, e.g. `listen = 0.0.0.0:8080`\n"
             "  --clock-offset-days N   TESTS ONLY: move the server's clock N days ahead (a fraction,\n"
@@ -121,6 +130,7 @@ static char *read_pem(const char *path)
 
 typedef struct {
     const char *db, *secret_file, *tls_cert, *tls_key;
+    const char *oidc_issuer, *oidc_client_id, *oidc_secret_file;
     double offset_days;
     long flush_seconds; /* 0: by backend */
     long max_staleness; /* seconds */
@@ -194,7 +204,7 @@ static int parse_settings(int argc, char **argv, const struct option *opts, serv
         case 'X': ok &= add_trusted_proxy(s, optarg); break;
         case 'S': s->max_staleness = parse_long(optarg, "--max-staleness", 1, 31536000, &ok); break;
         case 'u': s->flush_seconds = parse_long(optarg, "--last-used-flush", 1, 3600, &ok); break;
-        case 'I': s->sweep_seconds = parse_long(optarg, "--sweep-interval", 1, 3600, &ok); break;
+        case 'Z': s->sweep_seconds = parse_long(optarg, "--sweep-interval", 1, 3600, &ok); break;
         case 'W':
             if (s->webhooks.n_deny == KS_WEBHOOK_DENY_MAX) {
                 fprintf(stderr, "keystile: at most %d --webhook-deny ranges\n", KS_WEBHOOK_DENY_MAX);
@@ -216,6 +226,9 @@ static int parse_settings(int argc, char **argv, const struct option *opts, serv
             }
             break;
         }
+        case 'I': s->oidc_issuer = optarg; break;
+        case 'D': s->oidc_client_id = optarg; break;
+        case 'O': s->oidc_secret_file = optarg; break;
         case 'f': break; /* --config: already read */
         case 'h': serve_usage(stdout); return KS_EXIT_OK;
         default: serve_usage(stderr); return KS_EXIT_USAGE;
@@ -223,6 +236,11 @@ static int parse_settings(int argc, char **argv, const struct option *opts, serv
     }
     if (optind != argc) {
         fprintf(stderr, "keystile: unexpected argument '%s'\n", argv[optind]);
+        return KS_EXIT_USAGE;
+    }
+    if ((s->oidc_issuer || s->oidc_client_id || s->oidc_secret_file) &&
+        !(s->oidc_issuer && s->oidc_client_id && s->oidc_secret_file)) {
+        fprintf(stderr, "keystile: --oidc-issuer, --oidc-client-id and --oidc-client-secret-file go together\n");
         return KS_EXIT_USAGE;
     }
     if (!s->tls_cert != !s->tls_key) {
@@ -241,6 +259,50 @@ static long flush_ms(const serve_settings *s, const ks_store *store)
     if (s->flush_seconds > 0)
         return s->flush_seconds * 1000;
     return strcmp(store->ops->backend, "postgresql") == 0 ? 2000 : 60000;
+}
+
+/* Reads the OIDC client secret: the first line of the file, at most
+ * KS_OIDC_SECRET_MAX bytes. 0, or -1 after printing why (never the secret). */
+static int read_client_secret(const char *path, char out[KS_OIDC_SECRET_MAX + 2])
+{
+    struct stat st;
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(out, 1, KS_OIDC_SECRET_MAX + 1, f) : 0;
+    int others = f && fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH);
+    if (f)
+        fclose(f);
+    out[n] = '\0';
+    out[strcspn(out, "\r\n")] = '\0';
+    if (!f || n > KS_OIDC_SECRET_MAX || !*out) {
+        fprintf(stderr, "keystile: cannot read a client secret (one line, 1 to %d bytes) from %s\n",
+                KS_OIDC_SECRET_MAX, path);
+        sodium_memzero(out, KS_OIDC_SECRET_MAX + 2);
+        return -1;
+    }
+    if (others)
+        ks_log("warn", "the OIDC client secret file can be read by every user: chmod 600 it", "{s:s}", "file", path);
+    return 0;
+}
+
+/* The single sign-on relying party when --oidc-* are set: *out stays NULL
+ * otherwise. 0, or -1 after printing why. */
+static int make_oidc(const serve_settings *s, const ks_secret *secret, ks_oidc **out)
+{
+    char client_secret[KS_OIDC_SECRET_MAX + 2], err[256];
+    *out = NULL;
+    if (!s->oidc_issuer)
+        return 0;
+    if (read_client_secret(s->oidc_secret_file, client_secret) != 0)
+        return -1;
+    ks_oidc_config cfg = {s->oidc_issuer, s->oidc_client_id, client_secret};
+    int rc = ks_oidc_create(&cfg, secret, out, err, sizeof err);
+    sodium_memzero(client_secret, sizeof client_secret);
+    if (rc != KS_OK) {
+        fprintf(stderr, "keystile: %s\n", rc == KS_ERR_INVALID ? err : ks_error_info(rc)->message);
+        return -1;
+    }
+    ks_log("info", "single sign-on", "{s:s, s:s}", "issuer", ks_oidc_issuer(*out), "client_id", s->oidc_client_id);
+    return 0;
 }
 
 /* Runs the server until SIGTERM/SIGINT. */
@@ -293,6 +355,15 @@ static int run(serve_settings *s)
         free(key);
         return KS_EXIT_FAIL;
     }
+    ks_oidc *oidc = NULL;
+    if (make_oidc(s, &svc.secret, &oidc) != 0) {
+        ks_service_close(&svc);
+        store->ops->close(store);
+        free(cert);
+        free(key);
+        return KS_EXIT_FAIL;
+    }
+    s->server.oidc = oidc;
     double t1 = ks_clock_monotonic();
     size_t total, active;
     ks_index_count(svc.index, &total, &active);
@@ -310,6 +381,7 @@ static int run(serve_settings *s)
         fprintf(stderr, "keystile: %s\n", failed);
         ks_server_stop(srv, 0);
         ks_service_close(&svc);
+        ks_oidc_free(oidc);
         store->ops->close(store);
         free(cert);
         free(key);
@@ -322,6 +394,7 @@ static int run(serve_settings *s)
     ks_log("info", "stopping", "{s:i}", "signal", sig);
     ks_server_stop(srv, 3000);
     ks_service_close(&svc); /* flushes last-used times */
+    ks_oidc_free(oidc);
     store->ops->close(store);
     if (key)
         sodium_memzero(key, strlen(key));
@@ -352,7 +425,10 @@ int ks_cli_serve(int argc, char **argv)
         {"trusted-proxy", required_argument, NULL, 'X'},
         {"max-staleness", required_argument, NULL, 'S'},
         {"webhook-deny", required_argument, NULL, 'W'},
-        {"sweep-interval", required_argument, NULL, 'I'},
+        {"sweep-interval", required_argument, NULL, 'Z'},
+        {"oidc-issuer", required_argument, NULL, 'I'},
+        {"oidc-client-id", required_argument, NULL, 'D'},
+        {"oidc-client-secret-file", required_argument, NULL, 'O'},
         {"config", required_argument, NULL, 'f'},
         {"clock-offset-days", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},

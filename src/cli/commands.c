@@ -22,7 +22,7 @@ const char KS_HELP_INTRO[] =
     "node). The other commands are clients of the HTTP API, for admins and their automation.";
 
 const char KS_HELP_CLIENT[] =
-    "The client commands (keys, settings, roles, external, audit, webhooks, verify) call the server at "
+    "The client commands (keys, settings, roles, external, users, audit, webhooks, verify) call the server at "
     "$KEYSTILE_URL with the credential in $KEYSTILE_KEY and $KEYSTILE_TOKEN; --url, --key and "
     "--token override them. The account managed is the credential key's own account, read from "
     "the key id kst-ACCOUNT-xxxxxxxxxx, unless --account names another one (where the key must "
@@ -30,7 +30,8 @@ const char KS_HELP_CLIENT[] =
     "Output is a readable table; --json prints the API's JSON instead. Tokens are never printed, "
     "except the one fresh token of keys create and keys renew (and the signing secret of webhooks "
     "create, also shown once). Destructive commands (keys delete, "
-    "keys delete-old-token, roles delete, external remove) ask for confirmation on a terminal and "
+    "keys delete-old-token, roles delete, external remove, users remove, webhooks delete) ask for "
+    "confirmation on a terminal and "
     "need --yes otherwise.";
 
 const char KS_HELP_EXIT[] =
@@ -91,6 +92,11 @@ const ks_group_doc KS_GROUPS[] = {
      "An external key is a key of another account that this account granted roles to. Its home "
      "account keeps its tokens and its own status; this account controls only the grant: which "
      "roles the key holds here and whether the grant is active."},
+    {"users", "manage the people who sign in to the web admin",
+     "A person signs in to the web admin with email and password (and a TOTP code once enrolled); "
+     "keys stay for machines. A person is named by email, may belong to several accounts and holds "
+     "roles and a status per account, limited by delegation like keys. Managing people needs the "
+     "edit-users resource."},
     {"audit", "read the account's audit log",
      "Every change to keys, roles, settings and external keys is audited, and so are web sign-ins, "
      "login tokens issued, share links revealed and failed authentications of management calls. "
@@ -196,6 +202,20 @@ static const ks_opt_doc EXTERNAL_EDIT_OPTS[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static const ks_opt_doc USERS_INVITE_OPTS[] = {
+    {"role", "ROLE", KS_OPT_REPEAT, "Give the person this role in the account; repeat for several. Default: no role."},
+    {NULL, NULL, 0, NULL},
+};
+
+static const ks_opt_doc USERS_EDIT_OPTS[] = {
+    {"role", "ROLE", KS_OPT_REPEAT, "Replace the person's roles in the account by these; repeat for several."},
+    {"no-roles", NULL, 0, "Remove every role of the person in the account."},
+    {"status", "active|inactive", 0,
+     "inactive: the person can no longer act in this account and its sessions end at once; active: "
+     "allowed again. Other accounts of the person are not affected."},
+    {NULL, NULL, 0, NULL},
+};
+
 static const ks_opt_doc AUDIT_LIST_OPTS[] = {
     {"actor", "KEY", 0,
      "Only entries by this actor, exact match: a key id, or cli, system, unknown (a failed "
@@ -252,7 +272,7 @@ const ks_cmd_doc KS_COMMANDS[] = {
      * cli_account.c and cli_signing_key.c; the man page embeds it from there. */
     {"serve", NULL, NULL, "[--db PATH] [--listen HOST:PORT] [OPTIONS]", "run the HTTP API", NULL, NULL, 0,
      NULL, NULL},
-    {"account", "create", "NAME", "NAME [--db PATH] [--secret-file PATH]",
+    {"account", "create", "NAME", "NAME [--owner-email EMAIL [--url URL]] [--db PATH] [--secret-file PATH]",
      "create an account and print its Owner key and token (offline)", NULL, NULL, 0, NULL, NULL},
     {"signing-key", "rotate", NULL, "[--db PATH] [--secret-file PATH]",
      "retire the login token signing key and make a new one (offline)", NULL, NULL, 0, NULL, NULL},
@@ -428,6 +448,39 @@ const ks_cmd_doc KS_COMMANDS[] = {
      "home account. Asks for confirmation on a terminal; pass --yes in scripts. Needs edit-api-keys.",
      NULL, CLIENT | KS_WITH_YES, "keystile external remove kst-partner-a2b3c4d5e6 --yes\n",
      ks_cmd_external_remove},
+
+    {"users", "list", NULL, "[--limit N] [OPTIONS]", "list the account's people",
+     "Prints a table with the columns EMAIL, STATUS (of the person in this account), ROLES (here), "
+     "TOTP (whether sign-in needs a code), SSO (signed in by single sign-on at least once), CREATED "
+     "(added to the account) and LAST-SIGN-IN (- for never). With --json it prints {\"items\": "
+     "[...]}. Needs edit-users.",
+     LIST_LIMIT_OPTS, CLIENT, "keystile users list\nkeystile users list --json\n", ks_cmd_users_list},
+    {"users", "invite", "EMAIL", "EMAIL [--role ROLE]... [OPTIONS]", "add a person to the account",
+     "Adds the person of EMAIL (case-insensitive) to the account with the roles given, creating the "
+     "person when new. A person who has no password yet gets a one-time invitation link, valid 72 "
+     "hours, printed once (invite_url with --json): send it to them; opening it sets their password. "
+     "A person who already has a password (a member of another account) can sign in at once. Fails "
+     "with name_taken when the person is already a member. You cannot give roles you do not hold "
+     "yourself (delegation). Needs edit-users.",
+     USERS_INVITE_OPTS, CLIENT,
+     "keystile users invite ada@example.com --role \"User Administrator - RESTRICTED\"\n"
+     "keystile users invite ops@example.com --role Owner --json\n",
+     ks_cmd_users_invite},
+    {"users", "edit", "EMAIL", "EMAIL [--role ROLE]... [--no-roles] [--status active|inactive] [OPTIONS]",
+     "change a person's roles or status in the account",
+     "Replaces the person's roles in this account with the ones given (--role, or --no-roles for "
+     "none) and/or sets its status. Deactivating ends the person's sessions at once, on every node. "
+     "At least one option is needed. Fails with last_owner when it would leave the account without "
+     "an active Owner (key or person). Needs edit-users.",
+     USERS_EDIT_OPTS, CLIENT,
+     "keystile users edit ada@example.com --role Owner\n"
+     "keystile users edit ada@example.com --status inactive\n",
+     ks_cmd_users_edit},
+    {"users", "remove", "EMAIL", "EMAIL [--yes] [OPTIONS]", "take a person out of the account",
+     "Removes the person from this account and ends its sessions at once; its other accounts stay. "
+     "Fails with last_owner when it was the account's last active Owner. Asks for confirmation on a "
+     "terminal; pass --yes in scripts. Needs edit-users.",
+     NULL, CLIENT | KS_WITH_YES, "keystile users remove ada@example.com --yes\n", ks_cmd_users_remove},
 
     {"audit", "list", NULL, "[--actor KEY] [--action ACTION] [--limit N] [OPTIONS]",
      "list the account's audit entries, newest first",

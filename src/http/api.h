@@ -15,6 +15,10 @@ void ks_api_healthz(ks_http_request *req);
 
 /* Serves an embedded web admin file for a GET; 0 when no file matches. */
 int ks_api_web_serve(ks_http_request *req);
+/* Serves the embedded file at `path` ("/invite.html") with the web admin's
+ * headers (strict CSP, no framing), whatever the request path is: for routes
+ * whose page is a file of web/ (GET /invite/{id}). 0 when no such file. */
+int ks_api_web_serve_file(ks_http_request *req, const char *path);
 void ks_api_verify(ks_http_request *req);
 void ks_api_metrics(ks_http_request *req);
 
@@ -23,6 +27,10 @@ void ks_api_session_show(ks_http_request *req);
 void ks_api_session_delete(ks_http_request *req);
 
 void ks_api_login(ks_http_request *req);
+/* single sign-on (api_oidc.c) */
+void ks_api_oidc_config(ks_http_request *req);
+void ks_api_oidc_login(ks_http_request *req);
+void ks_api_oidc_callback(ks_http_request *req);
 void ks_api_jwks(ks_http_request *req);
 void ks_api_share_page(ks_http_request *req);
 void ks_api_share_reveal(ks_http_request *req);
@@ -53,6 +61,23 @@ void ks_api_roles_create(ks_http_request *req);
 void ks_api_roles_update(ks_http_request *req);
 void ks_api_roles_delete(ks_http_request *req);
 
+/* People (api_people.c) and the signed-in principal (api_me.c). */
+void ks_api_users_list(ks_http_request *req);
+void ks_api_users_invite(ks_http_request *req);
+void ks_api_users_update(ks_http_request *req);
+void ks_api_users_remove(ks_http_request *req);
+void ks_api_invite_page(ks_http_request *req);
+void ks_api_invite_accept(ks_http_request *req);
+void ks_api_me(ks_http_request *req);
+void ks_api_me_password(ks_http_request *req);
+void ks_api_me_totp_enrol(ks_http_request *req);
+void ks_api_me_totp_confirm(ks_http_request *req);
+void ks_api_me_totp_remove(ks_http_request *req);
+/* The person object of API.md; NULL on NOMEM. */
+json_t *ks_person_to_json(const ks_member *m);
+/* The "me" objects: a person's (by id; *rc the error when NULL) and a key's. */
+json_t *ks_me_person_json(ks_service *svc, int64_t person_id, int *rc);
+json_t *ks_me_key_json(const ks_verify_result *vr);
 void ks_api_webhooks_list(ks_http_request *req);
 void ks_api_webhooks_create(ks_http_request *req);
 void ks_api_webhooks_show(ks_http_request *req);

@@ -1,7 +1,8 @@
 /*
  * api_web.c - serves the embedded web admin: GET / is index.html, other
- * paths map to files of web/. Strict CSP: only this origin's scripts and
- * styles, no framing.
+ * paths map to files of web/; ks_api_web_serve_file serves one file for a
+ * route of its own (GET /invite/{id} is web/invite.html). Strict CSP: only
+ * this origin's scripts and styles, no framing.
  */
 #include "http/api.h"
 #include "http/web_assets.h"
@@ -11,21 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ks_api_web_serve(ks_http_request *req)
+int ks_api_web_serve_file(ks_http_request *req, const char *path)
 {
-    char path[512] = "";
-    size_t used = 0;
-    for (size_t i = 0; i < req->n_segments; i++) {
-        size_t n = strlen(req->segments[i]);
-        if (used + n + 2 > sizeof path)
-            return 0;
-        path[used++] = '/';
-        memcpy(path + used, req->segments[i], n);
-        used += n;
-        path[used] = '\0';
-    }
-    if (!*path || strcmp(path, "/") == 0)
-        snprintf(path, sizeof path, "%s", "/index.html");
     for (const ks_web_asset *a = KS_WEB_ASSETS; a->path; a++) {
         if (strcmp(a->path, path) != 0)
             continue;
@@ -42,7 +30,27 @@ int ks_api_web_serve(ks_http_request *req)
         ks_http_header(req, "Content-Security-Policy",
                        "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
         ks_http_header(req, "X-Frame-Options", "DENY");
+        /* No page leaks its address (an invitation id, say) to a link it has. */
+        ks_http_header(req, "Referrer-Policy", "no-referrer");
         return 1;
     }
     return 0;
+}
+
+int ks_api_web_serve(ks_http_request *req)
+{
+    char path[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < req->n_segments; i++) {
+        size_t n = strlen(req->segments[i]);
+        if (used + n + 2 > sizeof path)
+            return 0;
+        path[used++] = '/';
+        memcpy(path + used, req->segments[i], n);
+        used += n;
+        path[used] = '\0';
+    }
+    if (!*path || strcmp(path, "/") == 0)
+        snprintf(path, sizeof path, "%s", "/index.html");
+    return ks_api_web_serve_file(req, path);
 }

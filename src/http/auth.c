@@ -158,7 +158,8 @@ static int authenticate_session(ks_http_request *req, const char *cookie, const 
     ks_session session;
     int rc = ks_session_resolve(req->svc, cookie, account, ks_clock_now(), &session, result);
     int csrf_ok = rc == KS_OK && ks_session_csrf_ok(session.csrf, ks_http_header_get(req, "X-CSRF-Token"));
-    sodium_memzero(&session, sizeof session);
+    if (rc != KS_OK || !csrf_ok)
+        sodium_memzero(&session, sizeof session);
     if (rc == KS_ERR_UNAUTHENTICATED && ks_http_failed_credential(req)) {
         ks_verify_result_free(result); /* 429 set; past the limit nothing more is audited */
         return -1;
@@ -175,8 +176,13 @@ static int authenticate_session(ks_http_request *req, const char *cookie, const 
         ks_http_error(req, KS_ERR_FORBIDDEN, "Missing or wrong X-CSRF-Token header for this session.");
         return -1;
     }
+    if (session.person_id) { /* a person: its standing in the account is in *result */
+        req->person_id = session.person_id;
+        ks_person_actor(session.email, req->actor);
+    }
     if (result->reason == KS_VERIFY_OK)
-        req->auth_via = "session";
+        req->auth_via = session.person_id ? (strcmp(session.via, "oidc") == 0 ? "oidc" : "session") : "session";
+    sodium_memzero(&session, sizeof session);
     return KS_OK; /* the token's verdict is in *result: the caller judges it */
 }
 
@@ -233,7 +239,7 @@ int ks_http_authorize(ks_http_request *req, const char *account, const char *res
     if (ks_strlist_contains(&result->resources, resource) ||
         (alt_resource && ks_strlist_contains(&result->resources, alt_resource)))
         return 1;
-    ks_http_errorf(req, KS_ERR_FORBIDDEN, "This key lacks the resource '%s' in account '%s'.",
-                   resource, account);
+    ks_http_errorf(req, KS_ERR_FORBIDDEN, "This %s lacks the resource '%s' in account '%s'.",
+                   req->person_id ? "person" : "key", resource, account);
     return 0;
 }

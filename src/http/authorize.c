@@ -48,7 +48,7 @@ static void audit_denied(ks_http_request *req, const char *missing)
     snprintf(detail, sizeof detail, "{\"method\":\"%s\",\"missing\":\"%s\",\"route\":\"%s\"}",
              req->method, missing, req->route ? req->route : "");
     ks_actor who;
-    ks_http_actor_init(req, &who, req->caller.key_id, ks_http_account(req));
+    ks_http_actor_init(req, &who, ks_http_caller_actor(req), ks_http_account(req));
     const char *target = ks_http_target(req) ? ks_http_target(req) : ks_http_account(req);
     int rc = ks_service_audit_event(req->svc, &who, "access.denied", target, detail);
     if (rc != KS_OK && rc != KS_ERR_NOT_FOUND)
@@ -82,6 +82,9 @@ static int target_within(ks_http_request *req, ks_authority_scope *scope, unsign
     } else if (checks & KS_CHECK_TARGET_ROLE) {
         rc = ks_authority_of_role(scope, ks_http_target(req), &theirs);
         what = "The role you act on";
+    } else if (checks & KS_CHECK_TARGET_PERSON) {
+        rc = ks_authority_of_member(scope, ks_http_target(req), &theirs);
+        what = "The person you act on";
     }
     if (rc == KS_ERR_NOT_FOUND)
         return 1;
@@ -120,9 +123,16 @@ static int grant_within(ks_http_request *req, ks_authority_scope *scope, unsigne
     return missing ? refuse(req, what, missing) : 1;
 }
 
+const char *ks_http_caller_actor(const ks_http_request *req)
+{
+    return req->actor[0] ? req->actor : req->caller.key_id;
+}
+
 int ks_http_route_authorize(ks_http_request *req, const ks_route_rule *rule)
 {
     memset(&req->caller, 0, sizeof req->caller);
+    req->person_id = 0;
+    req->actor[0] = '\0';
     if (rule->access == KS_ACCESS_PUBLIC)
         return 1;
     if (rule->access != KS_ACCESS_MANAGEMENT || !ks_http_account(req)) { /* our bug: a route without a rule */
@@ -133,11 +143,11 @@ int ks_http_route_authorize(ks_http_request *req, const ks_route_rule *rule)
     if (!ks_http_authorize(req, account, rule->resource, rule->alt_resource, &req->caller)) {
         /* Authenticated, but without the route's resource (or any grant)
          * in the account: audited like the delegation refusals below. */
-        if (req->res.status == 403 && req->caller.key_id[0])
+        if (req->res.status == 403 && *ks_http_caller_actor(req))
             audit_denied(req, rule->resource);
         return 0;
     }
-    ks_http_actor_init(req, &req->who, req->caller.key_id, account);
+    ks_http_actor_init(req, &req->who, ks_http_caller_actor(req), account);
     unsigned checks = rule->checks;
     if (!checks)
         return 1;
@@ -145,7 +155,7 @@ int ks_http_route_authorize(ks_http_request *req, const ks_route_rule *rule)
     ks_authority_scope scope;
     ks_authority_scope_init(&scope, req->svc, account);
     int ok = 1;
-    if (checks & (KS_CHECK_TARGET_KEY | KS_CHECK_TARGET_GRANT | KS_CHECK_TARGET_ROLE))
+    if (checks & (KS_CHECK_TARGET_KEY | KS_CHECK_TARGET_GRANT | KS_CHECK_TARGET_ROLE | KS_CHECK_TARGET_PERSON))
         ok = target_within(req, &scope, checks, mine);
     if (ok && (checks & (KS_CHECK_GRANTS_ROLES | KS_CHECK_GRANTS_RESOURCES)))
         ok = grant_within(req, &scope, checks, mine);

@@ -10,6 +10,7 @@
 #ifndef KS_HTTP_HTTP_H
 #define KS_HTTP_HTTP_H
 
+#include "service/people.h"
 #include "service/service.h"
 #include "verify/verify.h"
 
@@ -21,7 +22,7 @@
 #define KS_HTTP_URL_MAX (8 * 1024)
 #define KS_HTTP_SEGMENTS_MAX 16
 #define KS_HTTP_PARAMS_MAX 32
-#define KS_HTTP_HEADERS_MAX 4
+#define KS_HTTP_HEADERS_MAX 6
 #define KS_HTTP_ADDRESS_MAX 46 /* INET6_ADDRSTRLEN */
 
 typedef struct ks_server ks_server;
@@ -58,11 +59,14 @@ typedef struct {
     unsigned route_flags;               /* the route's KS_ROUTE_*, 0 when none matched */
     const char *server_public_url;      /* --public-url, for links; NULL = from Host */
     int tls;                            /* served over HTTPS */
+    struct ks_oidc *oidc;               /* single sign-on (serve --oidc-*), NULL when off */
     /* Set by the router before a management handler runs (authorize.c): the
      * caller as verify saw it in the path's account (freed after the
      * handler), and the actor that its audit entries name. */
     ks_verify_result caller;
     ks_actor who;
+    int64_t person_id;                  /* the caller is a person signed in (auth.c), else 0 */
+    char actor[KS_ACTOR_MAX];           /* audit actor of a person ("user:<email>"); "" for a key */
     const char *auth_via;               /* how the caller authenticated (set by auth.c):
                                            "token", "session" or "login"; NULL = not yet */
     char client_address[KS_HTTP_ADDRESS_MAX]; /* peer address without port; "" until
@@ -94,6 +98,7 @@ enum {
     KS_CHECK_TARGET_KEY = 1 << 2,       /* a generated key of the account */
     KS_CHECK_TARGET_GRANT = 1 << 3,     /* an external key's grant here */
     KS_CHECK_TARGET_ROLE = 1 << 4,      /* a role of the account */
+    KS_CHECK_TARGET_PERSON = 1 << 5,    /* a member (by email) of the account */
 };
 
 typedef struct {
@@ -124,8 +129,12 @@ typedef struct {
 typedef enum {
     KS_PARAM_SHARE_ID = 1,
     KS_PARAM_ACCOUNT = 3,
-    KS_PARAM_TARGET = 5, /* the key, external key or role acted on */
+    KS_PARAM_TARGET = 5, /* the key, external key, role or person (email) acted on */
 } ks_path_param;
+
+/* The audit actor of the authenticated caller: "user:<email>" for a
+ * person, else the key id (authorize.c). */
+const char *ks_http_caller_actor(const ks_http_request *req);
 
 /* ---- response.c ---- */
 /* Sets a JSON response (steals `body`). */

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/roles.h"
 
+#include <malloc.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -94,30 +95,23 @@ void ks_http_response_free(ks_http_response *res)
     memset(res, 0, sizeof *res);
 }
 
-/* jansson allocations carry their size in front so free can wipe them: the
- * plaintext token of a create/renew response passes through jansson's
- * strings and dump buffers, and must not linger in freed memory. */
-typedef union {
-    size_t size;
-    max_align_t align;
-} alloc_header;
-
+/* jansson's allocations are wiped when freed: the plaintext token of a
+ * create/renew response passes through jansson's strings and dump buffers,
+ * and must not linger in freed memory. They stay plain malloc blocks (the
+ * size to wipe comes from malloc_usable_size, not a header in front) because
+ * libraries sharing jansson with us (libiddawc, librhonabwy) free strings
+ * that json_dumps made with plain free(). */
 static void *wiping_malloc(size_t size)
 {
-    alloc_header *h = malloc(sizeof *h + size);
-    if (!h)
-        return NULL;
-    h->size = size;
-    return h + 1;
+    return malloc(size);
 }
 
 static void wiping_free(void *p)
 {
     if (!p)
         return;
-    alloc_header *h = (alloc_header *)p - 1;
-    sodium_memzero(p, h->size);
-    free(h);
+    sodium_memzero(p, malloc_usable_size(p));
+    free(p);
 }
 
 void ks_http_json_use_wiping_allocator(void)

@@ -31,6 +31,10 @@ static const ks_route ROUTES[] = {
     {"POST", "/api/v1/session", ks_api_session_create, PUBLIC, 0},
     {"GET", "/api/v1/session", ks_api_session_show, PUBLIC, 0},
     {"DELETE", "/api/v1/session", ks_api_session_delete, PUBLIC, 0},
+    /* single sign-on: they wait on the identity provider, so never on a worker */
+    {"GET", "/auth/oidc/config", ks_api_oidc_config, PUBLIC, 0},
+    {"GET", "/auth/oidc/login", ks_api_oidc_login, PUBLIC, 0},
+    {"GET", "/auth/oidc/callback", ks_api_oidc_callback, PUBLIC, 0},
     {"GET", "/api/v1/accounts/*/keys", ks_api_keys_list, NEEDS(KS_RES_VIEW_KEYS, 0), 0},
     {"POST", "/api/v1/accounts/*/keys", ks_api_keys_create, NEEDS(KS_RES_EDIT_KEYS, KS_CHECK_GRANTS_ROLES), 0},
     /* before keys/{key} */
@@ -59,6 +63,21 @@ static const ks_route ROUTES[] = {
      NEEDS(KS_RES_EDIT_ROLES, KS_CHECK_TARGET_ROLE | KS_CHECK_GRANTS_RESOURCES), 0},
     {"DELETE", "/api/v1/accounts/*/roles/*", ks_api_roles_delete, NEEDS(KS_RES_EDIT_ROLES, KS_CHECK_TARGET_ROLE), 0},
     {"GET", "/api/v1/accounts/*/audit", ks_api_audit_list, NEEDS(KS_RES_VIEW_AUDIT, 0), 0},
+    {"GET", "/api/v1/accounts/*/users", ks_api_users_list, NEEDS(KS_RES_EDIT_USERS, 0), 0},
+    {"POST", "/api/v1/accounts/*/users", ks_api_users_invite, NEEDS(KS_RES_EDIT_USERS, KS_CHECK_GRANTS_ROLES), 0},
+    {"PATCH", "/api/v1/accounts/*/users/*", ks_api_users_update,
+     NEEDS(KS_RES_EDIT_USERS, KS_CHECK_TARGET_PERSON | KS_CHECK_GRANTS_ROLES), 0},
+    {"DELETE", "/api/v1/accounts/*/users/*", ks_api_users_remove, NEEDS(KS_RES_EDIT_USERS, KS_CHECK_TARGET_PERSON), 0},
+    /* People's own calls check the session themselves (api_me.c); sign-in
+     * and the invitation run Argon2id: on the management pool, never on a
+     * worker that serves verify (no KS_ROUTE_ON_WORKER). */
+    {"GET", "/invite/*", ks_api_invite_page, PUBLIC, 0},
+    {"POST", "/api/v1/invites/*/accept", ks_api_invite_accept, PUBLIC, 0},
+    {"GET", "/api/v1/me", ks_api_me, PUBLIC, 0},
+    {"POST", "/api/v1/me/password", ks_api_me_password, PUBLIC, 0},
+    {"POST", "/api/v1/me/totp", ks_api_me_totp_enrol, PUBLIC, 0},
+    {"POST", "/api/v1/me/totp/confirm", ks_api_me_totp_confirm, PUBLIC, 0},
+    {"DELETE", "/api/v1/me/totp", ks_api_me_totp_remove, PUBLIC, 0},
     {"GET", "/api/v1/accounts/*/webhooks", ks_api_webhooks_list, NEEDS(KS_RES_EDIT_WEBHOOKS, 0), 0},
     {"POST", "/api/v1/accounts/*/webhooks", ks_api_webhooks_create, NEEDS(KS_RES_EDIT_WEBHOOKS, 0), 0},
     {"GET", "/api/v1/accounts/*/webhooks/*", ks_api_webhooks_show, NEEDS(KS_RES_EDIT_WEBHOOKS, 0), 0},

@@ -232,6 +232,7 @@ static enum MHD_Result finish_request(ks_server *srv, struct MHD_Connection *con
     req->method = method;
     req->server_public_url = srv->public_url;
     req->tls = srv->tls;
+    req->oidc = srv->oidc;
     req->body = st->body ? st->body : "";
     req->body_len = st->body_len;
     int rc;
@@ -345,6 +346,7 @@ ks_server *ks_server_start(ks_service *svc, const ks_server_options *opts, char 
     srv->svc = svc;
     srv->access_log = opts->access_log;
     srv->public_url = opts->public_url;
+    srv->oidc = opts->oidc;
     ks_worker_pool_init(&srv->pool);
     if (ks_server_verify_answers_make(srv) != 0 || abuse_limits_make(srv, opts) != 0) {
         snprintf(err, errlen, "out of memory (or no thread for the header deadline)");

@@ -30,6 +30,8 @@ typedef struct {
     int failed_auth_limit;    /* failed credentials per minute per address; 0 = 120, -1 = off */
     const ks_cidr *trusted;   /* --trusted-proxy ranges (copied), n_trusted of them */
     size_t n_trusted;
+    struct ks_oidc *oidc;   /* single sign-on (service/oidc.h), NULL = off; the caller's, kept
+                               until after ks_server_stop */
 } ks_server_options;
 
 /* Starts serving svc. NULL on failure with a reason in err. */

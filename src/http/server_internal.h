@@ -55,6 +55,7 @@ struct ks_server {
     int access_log; /* KS_ACCESS_LOG_* */
     const char *public_url;
     int tls;
+    struct ks_oidc *oidc;        /* single sign-on, NULL when off (not owned) */
     struct MHD_Response *verify_fail[KS_VERIFY_REASONS]; /* shared 401/403 answers */
     _Atomic(struct MHD_Response *) rate_limited[KS_RETRY_AFTER_MAX + 1]; /* shared 429s by Retry-After,
                                                                          made on first use */

@@ -2,6 +2,7 @@
 #include "service/authority.h"
 #include "core/error.h"
 #include "core/roles.h"
+#include "service/people.h"
 
 #include <string.h>
 
@@ -91,6 +92,17 @@ int ks_authority_of_grant(ks_authority_scope *scope, const char *key_id, ks_auth
     if (rc == KS_OK)
         rc = grant ? ks_authority_of_roles(scope, &grant->roles, out) : KS_ERR_NOT_FOUND;
     ks_key_free(&key);
+    return rc;
+}
+
+int ks_authority_of_member(ks_authority_scope *scope, const char *email, ks_authority *out)
+{
+    ks_member m;
+    *out = 0;
+    int rc = ks_people_get(scope->svc, scope->account, email, &m);
+    if (rc == KS_OK)
+        rc = ks_authority_of_roles(scope, &m.membership.roles, out);
+    ks_member_free(&m);
     return rc;
 }
 

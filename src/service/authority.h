@@ -60,6 +60,11 @@ int ks_authority_of_key(ks_authority_scope *scope, const char *key_id, ks_author
 __attribute__((warn_unused_result))
 int ks_authority_of_grant(ks_authority_scope *scope, const char *key_id, ks_authority *out);
 
+/* A member of the account (a person, by email): its membership's roles,
+ * whether active or not. NOT_FOUND when the person is not a member. */
+__attribute__((warn_unused_result))
+int ks_authority_of_member(ks_authority_scope *scope, const char *email, ks_authority *out);
+
 /* A role of the account: the management resources it holds. NOT_FOUND when
  * the account has no such role. */
 __attribute__((warn_unused_result))

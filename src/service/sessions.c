@@ -2,6 +2,8 @@
 #include "service/sessions.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "service/people.h"
+#include "service/service_internal.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -45,6 +47,69 @@ int ks_session_create(ks_service *svc, const char *key_id, const ks_digest *toke
     return KS_OK;
 }
 
+/* A fresh cookie into cookie_out and its keyed hash into *hash; purges
+ * the sessions past their limits on the way (sign-ins are rare). */
+static void cookie_new(ks_service *svc, int64_t now, char cookie_out[KS_SESSION_TEXT_MAX], ks_digest *hash)
+{
+    unsigned char rnd[SESSION_RANDOM_BYTES];
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2base64(cookie_out, KS_SESSION_TEXT_MAX, rnd, sizeof rnd, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(rnd, sizeof rnd);
+    cookie_hash(svc, cookie_out, hash);
+    svc->store->ops->session_purge(svc->store, now - KS_SESSION_IDLE_SECONDS, now - KS_SESSION_MAX_SECONDS);
+}
+
+int ks_session_create_person_at(ks_service *svc, const char *email, const char *via, const char *address,
+                                int64_t now, char cookie_out[KS_SESSION_TEXT_MAX],
+                                char csrf_out[KS_SESSION_TEXT_MAX])
+{
+    char norm[KS_EMAIL_MAX + 1];
+    cookie_out[0] = csrf_out[0] = '\0';
+    if (!via || (strcmp(via, "session") != 0 && strcmp(via, "oidc") != 0) ||
+        ks_email_normalize(email, norm) != KS_OK)
+        return KS_ERR_INVALID;
+    ks_person person;
+    ks_membership *ms = NULL;
+    size_t n = 0, active = 0;
+    int rc = svc->store->ops->person_get(svc->store, norm, &person);
+    if (rc == KS_OK)
+        rc = svc->store->ops->person_memberships(svc->store, person.id, &ms, &n);
+    for (size_t i = 0; rc == KS_OK && i < n; i++)
+        active += ms[i].active != 0;
+    int64_t person_id = rc == KS_OK ? person.id : 0;
+    sodium_memzero(&person, sizeof person);
+    if (rc == KS_OK && active == 0)
+        rc = KS_ERR_NOT_FOUND; /* nothing to sign in to */
+    ks_digest hash;
+    if (rc == KS_OK) {
+        cookie_new(svc, now, cookie_out, &hash);
+        rc = svc->store->ops->person_session_create(svc->store, &hash, person_id, via, now);
+    }
+    if (rc == KS_OK) {
+        (void)svc->store->ops->person_signed_in(svc->store, person_id, now, strcmp(via, "oidc") == 0);
+        char actor[KS_ACTOR_MAX];
+        ks_person_actor(norm, actor);
+        for (size_t i = 0; i < n; i++) {
+            if (!ms[i].active)
+                continue;
+            ks_actor who = {actor, ms[i].account, via, address};
+            ks_audit_entry audit = ks_service_audit_of(&who, "session.create", norm, NULL);
+            (void)svc->store->ops->audit_append(svc->store, &audit);
+        }
+        csrf_of(svc, cookie_out, csrf_out);
+    } else {
+        sodium_memzero(cookie_out, KS_SESSION_TEXT_MAX);
+    }
+    ks_memberships_free(ms, n);
+    return rc;
+}
+
+int ks_session_create_person(ks_service *svc, const char *email, const char *via, int64_t now,
+                             char cookie_out[KS_SESSION_TEXT_MAX], char csrf_out[KS_SESSION_TEXT_MAX])
+{
+    return ks_session_create_person_at(svc, email, via, NULL, now, cookie_out, csrf_out);
+}
+
 int ks_session_lookup(ks_service *svc, const char *cookie, int64_t now, ks_session *out)
 {
     memset(out, 0, sizeof *out);
@@ -69,6 +134,8 @@ int ks_session_lookup(ks_service *svc, const char *cookie, int64_t now, ks_sessi
         svc->store->ops->session_touch(svc->store, &hash, now); /* best effort */
     memcpy(out->key_id, rec.key_id, sizeof out->key_id);
     out->token_hash = rec.token_hash;
+    out->person_id = rec.person_id;
+    memcpy(out->via, rec.via, sizeof out->via);
     sodium_memzero(&rec, sizeof rec);
     csrf_of(svc, cookie, out->csrf);
     return KS_OK;
@@ -82,6 +149,8 @@ int ks_session_resolve(ks_service *svc, const char *cookie, const char *target, 
     int rc = ks_session_lookup(svc, cookie, now, out);
     if (rc != KS_OK)
         return rc;
+    if (out->person_id)
+        return ks_person_resolve(svc, out->person_id, target, vr, out->email);
     ks_token_binding binding = {.token_hash = &out->token_hash, .token_fp = NULL};
     return ks_verify_bound(svc->index, out->key_id, &binding, target, NULL, now, vr);
 }

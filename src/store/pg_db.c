@@ -50,7 +50,8 @@ static const char *const SQL[P_COUNT] = {
                     " WHERE r.account = $1 ORDER BY r.builtin DESC, r.created_seq, rr.pos",
     [P_ROLE_RENAME] = "UPDATE roles SET name = $3 WHERE account = $1 AND name = $2",
     [P_ROLE_DELETE] = "DELETE FROM roles WHERE account = $1 AND name = $2",
-    [P_ROLE_IN_USE] = "SELECT 1 FROM key_roles WHERE account = $1 AND role = $2 LIMIT 1",
+    [P_ROLE_IN_USE] = "SELECT 1 FROM key_roles WHERE account = $1 AND role = $2"
+                      " UNION ALL SELECT 1 FROM membership_roles WHERE account = $1 AND role = $2 LIMIT 1",
     [P_KEY_INSERT] = "INSERT INTO keys(key_id, account, name, active, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
     [P_KEY_SEQ] = "SELECT seq FROM keys WHERE key_id = $1 AND account = $2",
     [P_KEY_LOCK] = "SELECT seq FROM keys WHERE key_id = $1 AND account = $2 FOR UPDATE",
@@ -67,8 +68,11 @@ static const char *const SQL[P_COUNT] = {
     [P_KEY_SET_NAME] = "UPDATE keys SET name = $2 WHERE seq = $1",
     [P_KEY_SET_ACTIVE] = "UPDATE keys SET active = $2 WHERE seq = $1",
     [P_KEY_DELETE] = "DELETE FROM keys WHERE seq = $1",
-    [P_OWNER_COUNT] = "SELECT count(*) FROM keys k JOIN key_roles kr ON kr.key_seq = k.seq AND kr.account = k.account"
-                      " WHERE k.account = $1 AND k.active = 1 AND kr.role = 'Owner'",
+    [P_OWNER_COUNT] = "SELECT (SELECT count(*) FROM keys k JOIN key_roles kr ON kr.key_seq = k.seq AND kr.account = k.account"
+                      " WHERE k.account = $1 AND k.active = 1 AND kr.role = 'Owner')"
+                      " + (SELECT count(*) FROM memberships m JOIN membership_roles mr"
+                      " ON mr.person_id = m.person_id AND mr.account = m.account"
+                      " WHERE m.account = $1 AND m.active = 1 AND mr.role = 'Owner')",
     /* Serialises the writes that may take the account's last Owner away
      * (NO KEY UPDATE: inserts that reference the account still go on). */
     [P_ACCOUNT_LOCK] = "SELECT 1 FROM accounts WHERE name = $1 FOR NO KEY UPDATE",
@@ -103,7 +107,7 @@ static const char *const SQL[P_COUNT] = {
     [P_EXTERNAL_LIST] = "SELECT key_seq FROM external_grants WHERE account = $1 ORDER BY seq DESC",
     [P_SESSION_INSERT] = "INSERT INTO sessions(hash, key_id, created_at, last_seen_at, token_hash)"
                          " VALUES ($1, $2, $3, $3, $4)",
-    [P_SESSION_GET] = "SELECT key_id, last_seen_at, created_at, token_hash FROM sessions WHERE hash = $1",
+    [P_SESSION_GET] = "SELECT key_id, last_seen_at, created_at, token_hash, person_id, via FROM sessions WHERE hash = $1",
     [P_SESSION_TOUCH] = "UPDATE sessions SET last_seen_at = $2 WHERE hash = $1",
     [P_SESSION_DELETE] = "DELETE FROM sessions WHERE hash = $1",
     [P_SESSION_PURGE] = "DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2",
@@ -114,6 +118,41 @@ static const char *const SQL[P_COUNT] = {
     [P_SHARE_GET] = "SELECT key_id, sealed_token, expires_at, revealed_at FROM share_links WHERE id_hash = $1 FOR UPDATE",
     [P_SHARE_BURN] = "UPDATE share_links SET sealed_token = NULL, revealed_at = $2 WHERE id_hash = $1",
     [P_SHARE_PURGE] = "DELETE FROM share_links WHERE expires_at < $1",
+#define PERSON_COLS "p.id, p.email, p.password_hash, p.totp_sealed, p.totp_enabled, p.totp_last_step," \
+                    " p.created_at, p.last_sign_in_at, p.sso"
+    [P_PERSON_GET] = "SELECT " PERSON_COLS " FROM people p WHERE p.email = $1",
+    [P_PERSON_GET_ID] = "SELECT " PERSON_COLS " FROM people p WHERE p.id = $1",
+    [P_PERSON_INSERT] = "INSERT INTO people(email, created_at) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING",
+    [P_MEMBERSHIPS_OF] = "SELECT account, active, created_at FROM memberships WHERE person_id = $1 ORDER BY account",
+    [P_MEMBERSHIP_GET] = "SELECT active FROM memberships WHERE person_id = $1 AND account = $2",
+    [P_MEMBERSHIP_INSERT] = "INSERT INTO memberships(person_id, account, active, created_at) VALUES ($1, $2, 1, $3)",
+    [P_MEMBERSHIP_SET_ACTIVE] = "UPDATE memberships SET active = $3 WHERE person_id = $1 AND account = $2",
+    [P_MEMBERSHIP_DELETE] = "DELETE FROM memberships WHERE person_id = $1 AND account = $2",
+    [P_MEMBERSHIP_ROLES_OF] = "SELECT role FROM membership_roles WHERE person_id = $1 AND account = $2 ORDER BY pos",
+    [P_MEMBERSHIP_ROLES_DELETE] = "DELETE FROM membership_roles WHERE person_id = $1 AND account = $2",
+    [P_MEMBERSHIP_ROLE_INSERT] = "INSERT INTO membership_roles(person_id, account, role, pos) VALUES ($1, $2, $3, $4)"
+                                 " ON CONFLICT DO NOTHING",
+    [P_MEMBER_LIST] = "SELECT " PERSON_COLS ", m.active, m.created_at FROM memberships m JOIN people p ON p.id = m.person_id"
+                      " WHERE m.account = $1 ORDER BY p.email",
+    [P_MEMBER_GET] = "SELECT " PERSON_COLS ", m.active, m.created_at FROM memberships m JOIN people p ON p.id = m.person_id"
+                     " WHERE m.account = $1 AND p.email = $2",
+    [P_PERSON_SESSIONS_END] = "DELETE FROM sessions WHERE person_id = $1 AND ($2::bytea IS NULL OR hash <> $2::bytea)",
+    [P_PERSON_SESSION_INSERT] = "INSERT INTO sessions(hash, person_id, via, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
+    [P_INVITATION_INSERT] = "INSERT INTO invitations(id_hash, person_id, account, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    [P_INVITATION_GET] = "SELECT p.email, i.account, i.person_id, i.expires_at, i.used_at FROM invitations i"
+                         " JOIN people p ON p.id = i.person_id WHERE i.id_hash = $1 FOR UPDATE OF i",
+    [P_INVITATIONS_USE] = "UPDATE invitations SET used_at = $2 WHERE person_id = $1 AND used_at IS NULL",
+    [P_INVITATIONS_PURGE] = "DELETE FROM invitations WHERE expires_at < $1",
+    [P_PERSON_SET_PASSWORD] = "UPDATE people SET password_hash = $2 WHERE id = $1",
+    [P_PERSON_SET_TOTP] = "UPDATE people SET totp_sealed = $2, totp_enabled = $3::int,"
+                          " totp_last_step = CASE WHEN $3::int = 1 THEN totp_last_step ELSE 0 END WHERE id = $1",
+    [P_PERSON_TOTP_STEP] = "UPDATE people SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2",
+    [P_PERSON_EXISTS] = "SELECT 1 FROM people WHERE id = $1",
+    [P_PERSON_SIGNED_IN] = "UPDATE people SET last_sign_in_at = $2, sso = GREATEST(sso, $3::int) WHERE id = $1",
+    [P_SIGNIN_FAILURE_ADD] = "INSERT INTO signin_failures(email_hash, at) VALUES ($1, $2)",
+    [P_SIGNIN_FAILURE_PURGE] = "DELETE FROM signin_failures WHERE at < $1",
+    [P_SIGNIN_FAILURES] = "SELECT at FROM signin_failures WHERE email_hash = $1 AND at >= $2 ORDER BY at LIMIT $3::int",
+    [P_SIGNIN_FAILURES_CLEAR] = "DELETE FROM signin_failures WHERE email_hash = $1",
     [P_AUDIT_LIST] = "SELECT id, at, actor, action, target, detail, via, address FROM audit"
                      " WHERE account = $1 AND id < $2::bigint AND ($3::text IS NULL OR actor = $3)"
                      " AND ($4::text IS NULL OR action = $4) ORDER BY id DESC LIMIT $5::int",

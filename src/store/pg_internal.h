@@ -94,6 +94,34 @@ typedef enum {
     P_SECRET_GET,
     P_SECRET_PUT,
     P_HOLDS_DATA,
+    P_PERSON_GET,
+    P_PERSON_GET_ID,
+    P_PERSON_INSERT,
+    P_MEMBERSHIPS_OF,
+    P_MEMBERSHIP_GET,
+    P_MEMBERSHIP_INSERT,
+    P_MEMBERSHIP_SET_ACTIVE,
+    P_MEMBERSHIP_DELETE,
+    P_MEMBERSHIP_ROLES_OF,
+    P_MEMBERSHIP_ROLES_DELETE,
+    P_MEMBERSHIP_ROLE_INSERT,
+    P_MEMBER_LIST,
+    P_MEMBER_GET,
+    P_PERSON_SESSIONS_END,
+    P_PERSON_SESSION_INSERT,
+    P_INVITATION_INSERT,
+    P_INVITATION_GET,
+    P_INVITATIONS_USE,
+    P_INVITATIONS_PURGE,
+    P_PERSON_SET_PASSWORD,
+    P_PERSON_SET_TOTP,
+    P_PERSON_TOTP_STEP,
+    P_PERSON_EXISTS,
+    P_PERSON_SIGNED_IN,
+    P_SIGNIN_FAILURE_ADD,
+    P_SIGNIN_FAILURE_PURGE,
+    P_SIGNIN_FAILURES,
+    P_SIGNIN_FAILURES_CLEAR,
     P_OUTBOX_INSERT,
     P_WEBHOOK_INSERT,
     P_WEBHOOK_LIST,
@@ -205,6 +233,11 @@ int pg_role_insert_tx(pg_store *s, const char *account, const char *name,
 int pg_role_list_tx(pg_store *s, const char *account, ks_role **out, size_t *n);
 int pg_settings_get_tx(pg_store *s, const char *account, ks_settings *out);
 int pg_load_keys(pg_store *s, const char *account, const ks_store_loader *loader);
+
+/* Active principals of `account` holding Owner there (keys at home and
+ * members), into *n; with lock, the account's row is locked first, so the
+ * Owner-changing writes of one account run one at a time (pg_keys.c). */
+int pg_owner_count(pg_store *s, const char *account, int lock, int64_t *n);
 
 /* The channel NOTIFY announces new changes on (pg_schema.h's trigger). */
 #define PG_CHANNEL "keystile_changes"

@@ -286,13 +286,12 @@ int pg_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_
     return ks_key_page_finish(out, items, a.n, limit, rc);
 }
 
-/* Active keys of `account` holding Owner at home, into *n. */
-static int owner_count(pg_store *s, const char *account, int64_t *n)
+int pg_owner_count(pg_store *s, const char *account, int lock, int64_t *n)
 {
     pg_params p = {0};
     pg_text(&p, account);
-    int rc;
-    PGresult *r = pg_exec(s, P_OWNER_COUNT, &p, &rc);
+    int rc = lock ? pg_run(s, P_ACCOUNT_LOCK, &p) : KS_OK;
+    PGresult *r = rc == KS_OK ? pg_exec(s, P_OWNER_COUNT, &p, &rc) : NULL;
     if (!r)
         return rc;
     *n = PQntuples(r) == 1 ? pg_get_int(r, 0, 0) : 0;
@@ -302,20 +301,17 @@ static int owner_count(pg_store *s, const char *account, int64_t *n)
 
 /* Before a change that may take Owner away: locks the account's row, so two
  * nodes removing two Owners at once cannot both see the other one stay,
- * and counts the active Owner keys into *before. */
+ * and counts the active Owner principals into *before. */
 static int owner_guard_begin(pg_store *s, const char *account, int64_t *before)
 {
-    pg_params p = {0};
-    pg_text(&p, account);
-    int rc = pg_run(s, P_ACCOUNT_LOCK, &p);
-    return rc == KS_OK ? owner_count(s, account, before) : rc;
+    return pg_owner_count(s, account, 1, before);
 }
 
 /* After the change: KS_ERR_LAST_OWNER when it took the last one away. */
 static int owner_guard_end(pg_store *s, const char *account, int64_t before)
 {
     int64_t after = 0;
-    int rc = owner_count(s, account, &after);
+    int rc = pg_owner_count(s, account, 0, &after);
     if (rc != KS_OK)
         return rc;
     return before > 0 && after == 0 ? KS_ERR_LAST_OWNER : KS_OK;

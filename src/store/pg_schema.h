@@ -151,7 +151,58 @@ static const char *const KS_PG_MIGRATIONS[] = {
     "ALTER TABLE sessions ADD COLUMN token_hash bytea NOT NULL;"
     "CREATE INDEX sessions_by_created ON sessions(created_at);",
 
-    /* 4 -> 5: rotation on autopilot, as SQLite's 7 -> 8: old-token
+    /* 4 -> 5: people, as SQLite's (sqlite_schema.h): persons, memberships (status
+     * and roles per account), invitations, failed sign-ins, and sessions
+     * that belong to a key or to a person. */
+    "CREATE TABLE people("
+    "  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    "  email text NOT NULL UNIQUE,"
+    "  password_hash text,"
+    "  totp_sealed bytea,"
+    "  totp_enabled int NOT NULL DEFAULT 0,"
+    "  totp_last_step bigint NOT NULL DEFAULT 0,"
+    "  created_at bigint NOT NULL,"
+    "  last_sign_in_at bigint,"
+    "  sso int NOT NULL DEFAULT 0);"
+    "CREATE TABLE memberships("
+    "  person_id bigint NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+    "  account text NOT NULL REFERENCES accounts(name),"
+    "  active int NOT NULL,"
+    "  created_at bigint NOT NULL,"
+    "  PRIMARY KEY (person_id, account));"
+    "CREATE INDEX memberships_by_account ON memberships(account);"
+    "CREATE TABLE membership_roles("
+    "  person_id bigint NOT NULL,"
+    "  account text NOT NULL,"
+    "  role text NOT NULL,"
+    "  pos int NOT NULL,"
+    "  PRIMARY KEY (person_id, account, role),"
+    "  FOREIGN KEY (person_id, account) REFERENCES memberships(person_id, account) ON DELETE CASCADE,"
+    "  FOREIGN KEY (account, role) REFERENCES roles(account, name)"
+    "    ON UPDATE CASCADE ON DELETE RESTRICT);"
+    "CREATE INDEX membership_roles_by_role ON membership_roles(account, role);"
+    "CREATE TABLE invitations("
+    "  id_hash bytea PRIMARY KEY,"
+    "  person_id bigint NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+    "  account text NOT NULL,"
+    "  created_at bigint NOT NULL,"
+    "  expires_at bigint NOT NULL,"
+    "  used_at bigint);"
+    "CREATE INDEX invitations_by_person ON invitations(person_id);"
+    "CREATE INDEX invitations_by_expiry ON invitations(expires_at);"
+    "CREATE TABLE signin_failures("
+    "  email_hash bytea NOT NULL,"
+    "  at bigint NOT NULL);"
+    "CREATE INDEX signin_failures_by_email ON signin_failures(email_hash, at);"
+    "CREATE INDEX signin_failures_by_at ON signin_failures(at);"
+    "ALTER TABLE sessions ALTER COLUMN key_id DROP NOT NULL,"
+    "  ALTER COLUMN token_hash DROP NOT NULL,"
+    "  ADD COLUMN person_id bigint REFERENCES people(id) ON DELETE CASCADE,"
+    "  ADD COLUMN via text,"
+    "  ADD CONSTRAINT sessions_one_principal CHECK ((key_id IS NULL) <> (person_id IS NULL));"
+    "CREATE INDEX sessions_by_person ON sessions(person_id);",
+
+    /* 5 -> 6: rotation on autopilot, as SQLite's 10 -> 11: old-token
      * deadlines and renewal notices on tokens, the sweeps' settings,
      * webhooks and their outbox. */
     "ALTER TABLE tokens ADD COLUMN ends_at bigint, ADD COLUMN notices int NOT NULL DEFAULT 0;"

@@ -65,8 +65,12 @@ static int session_get_in_tx(pg_store *s, void *arg)
         pg_get_str(r, 0, 0, out->key_id, sizeof out->key_id);
         out->last_seen_at = pg_get_int(r, 0, 1);
         out->created_at = pg_get_int(r, 0, 2);
-        /* A session from before tokens were recorded binds to nothing. */
-        if (pg_get_bytes(r, 0, 3, out->token_hash.bytes, KS_DIGEST_LEN, &th_len) != 0 || th_len != KS_DIGEST_LEN)
+        out->person_id = pg_get_int(r, 0, 4);
+        if (out->person_id > 0)
+            pg_get_str(r, 0, 5, out->via, sizeof out->via);
+        /* A key's session from before tokens were recorded binds to nothing. */
+        else if (pg_get_bytes(r, 0, 3, out->token_hash.bytes, KS_DIGEST_LEN, &th_len) != 0 ||
+                 th_len != KS_DIGEST_LEN)
             rc = KS_ERR_NOT_FOUND;
     } else if (r) {
         rc = KS_ERR_NOT_FOUND;

@@ -38,23 +38,7 @@ int sq_change(sq_store *s, ks_change_kind kind, const char *account, const char 
 
 int sq_changes_head(ks_store *base, int64_t *seq)
 {
-    sq_store *s = (sq_store *)base;
-    *seq = 0;
-    pthread_mutex_lock(&s->lock);
-    int rc = KS_ERR_INTERNAL;
-    sqlite3_stmt *st = sq_stmt(s, Q_CHANGES_HEAD);
-    if (st) {
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
-            *seq = sqlite3_column_int64(st, 0);
-            rc = KS_OK;
-        } else {
-            rc = sq_error(step);
-        }
-        sqlite3_reset(st);
-    }
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    return sq_query_int((sq_store *)base, Q_CHANGES_HEAD, seq);
 }
 
 /* PRAGMA data_version of this connection; -1 on error. */

@@ -32,7 +32,8 @@ static const char *const SQL[Q_COUNT] = {
     [Q_ROLE_RESOURCES_OF] = "SELECT resource FROM role_resources WHERE account = ?1 AND role = ?2 ORDER BY pos",
     [Q_ROLE_RENAME] = "UPDATE roles SET name = ?3 WHERE account = ?1 AND name = ?2",
     [Q_ROLE_DELETE] = "DELETE FROM roles WHERE account = ?1 AND name = ?2",
-    [Q_ROLE_IN_USE] = "SELECT 1 FROM key_roles WHERE account = ?1 AND role = ?2 LIMIT 1",
+    [Q_ROLE_IN_USE] = "SELECT 1 FROM key_roles WHERE account = ?1 AND role = ?2"
+                      " UNION ALL SELECT 1 FROM membership_roles WHERE account = ?1 AND role = ?2 LIMIT 1",
     [Q_KEY_INSERT] = "INSERT INTO keys(key_id, account, name, active, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     [Q_KEY_SEQ] = "SELECT seq FROM keys WHERE key_id = ?1 AND account = ?2",
     [Q_KEY_GET] = "SELECT seq, key_id, account, name, active, created_at FROM keys WHERE seq = ?1",
@@ -48,8 +49,11 @@ static const char *const SQL[Q_COUNT] = {
     [Q_KEY_SET_NAME] = "UPDATE keys SET name = ?2 WHERE seq = ?1",
     [Q_KEY_SET_ACTIVE] = "UPDATE keys SET active = ?2 WHERE seq = ?1",
     [Q_KEY_DELETE] = "DELETE FROM keys WHERE seq = ?1",
-    [Q_OWNER_COUNT] = "SELECT count(*) FROM keys k JOIN key_roles kr ON kr.key_seq = k.seq AND kr.account = k.account"
-                      " WHERE k.account = ?1 AND k.active = 1 AND kr.role = 'Owner'",
+    [Q_OWNER_COUNT] = "SELECT (SELECT count(*) FROM keys k JOIN key_roles kr ON kr.key_seq = k.seq AND kr.account = k.account"
+                      " WHERE k.account = ?1 AND k.active = 1 AND kr.role = 'Owner')"
+                      " + (SELECT count(*) FROM memberships m JOIN membership_roles mr"
+                      " ON mr.person_id = m.person_id AND mr.account = m.account"
+                      " WHERE m.account = ?1 AND m.active = 1 AND mr.role = 'Owner')",
     [Q_KEY_ROLES_DELETE] = "DELETE FROM key_roles WHERE key_seq = ?1 AND account = ?2",
     [Q_KEY_ROLE_INSERT] = "INSERT OR IGNORE INTO key_roles(key_seq, account, role, pos) VALUES (?1, ?2, ?3, ?4)",
     [Q_KEY_ROLES_OF] = "SELECT role FROM key_roles WHERE key_seq = ?1 AND account = ?2 ORDER BY pos",
@@ -79,7 +83,7 @@ static const char *const SQL[Q_COUNT] = {
     [Q_KEY_HOME] = "SELECT seq, account FROM keys WHERE key_id = ?1",
     [Q_SESSION_INSERT] = "INSERT INTO sessions(hash, key_id, created_at, last_seen_at, token_hash)"
                          " VALUES (?1, ?2, ?3, ?3, ?4)",
-    [Q_SESSION_GET] = "SELECT key_id, last_seen_at, created_at, token_hash FROM sessions WHERE hash = ?1",
+    [Q_SESSION_GET] = "SELECT key_id, last_seen_at, created_at, token_hash, person_id, via FROM sessions WHERE hash = ?1",
     [Q_SESSION_TOUCH] = "UPDATE sessions SET last_seen_at = ?2 WHERE hash = ?1",
     [Q_SESSION_DELETE] = "DELETE FROM sessions WHERE hash = ?1",
     [Q_SESSION_PURGE] = "DELETE FROM sessions WHERE last_seen_at < ?1 OR created_at < ?2",
@@ -102,6 +106,40 @@ static const char *const SQL[Q_COUNT] = {
     [Q_AUDIT_LIST] = "SELECT id, at, actor, action, target, detail, via, address FROM audit"
                      " WHERE account = ?1 AND id < ?2 AND (?3 IS NULL OR actor = ?3) AND (?4 IS NULL OR action = ?4)"
                      " ORDER BY id DESC LIMIT ?5",
+#define PERSON_COLS "p.id, p.email, p.password_hash, p.totp_sealed, p.totp_enabled, p.totp_last_step," \
+                    " p.created_at, p.last_sign_in_at, p.sso"
+    [Q_PERSON_GET] = "SELECT " PERSON_COLS " FROM people p WHERE p.email = ?1",
+    [Q_PERSON_GET_ID] = "SELECT " PERSON_COLS " FROM people p WHERE p.id = ?1",
+    [Q_PERSON_INSERT] = "INSERT INTO people(email, created_at) VALUES (?1, ?2) ON CONFLICT(email) DO NOTHING",
+    [Q_MEMBERSHIPS_OF] = "SELECT account, active, created_at FROM memberships WHERE person_id = ?1 ORDER BY account",
+    [Q_MEMBERSHIP_GET] = "SELECT active FROM memberships WHERE person_id = ?1 AND account = ?2",
+    [Q_MEMBERSHIP_INSERT] = "INSERT INTO memberships(person_id, account, active, created_at) VALUES (?1, ?2, 1, ?3)",
+    [Q_MEMBERSHIP_SET_ACTIVE] = "UPDATE memberships SET active = ?3 WHERE person_id = ?1 AND account = ?2",
+    [Q_MEMBERSHIP_DELETE] = "DELETE FROM memberships WHERE person_id = ?1 AND account = ?2",
+    [Q_MEMBERSHIP_ROLES_OF] = "SELECT role FROM membership_roles WHERE person_id = ?1 AND account = ?2 ORDER BY pos",
+    [Q_MEMBERSHIP_ROLES_DELETE] = "DELETE FROM membership_roles WHERE person_id = ?1 AND account = ?2",
+    [Q_MEMBERSHIP_ROLE_INSERT] = "INSERT OR IGNORE INTO membership_roles(person_id, account, role, pos) VALUES (?1, ?2, ?3, ?4)",
+    [Q_MEMBER_LIST] = "SELECT " PERSON_COLS ", m.active, m.created_at FROM memberships m JOIN people p ON p.id = m.person_id"
+                      " WHERE m.account = ?1 ORDER BY p.email",
+    [Q_MEMBER_GET] = "SELECT " PERSON_COLS ", m.active, m.created_at FROM memberships m JOIN people p ON p.id = m.person_id"
+                     " WHERE m.account = ?1 AND p.email = ?2",
+    [Q_PERSON_SESSIONS_END] = "DELETE FROM sessions WHERE person_id = ?1 AND (?2 IS NULL OR hash <> ?2)",
+    [Q_PERSON_SESSION_INSERT] = "INSERT INTO sessions(hash, person_id, via, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+    [Q_INVITATION_INSERT] = "INSERT INTO invitations(id_hash, person_id, account, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_INVITATION_GET] = "SELECT p.email, i.account, i.person_id, i.expires_at, i.used_at FROM invitations i"
+                         " JOIN people p ON p.id = i.person_id WHERE i.id_hash = ?1",
+    [Q_INVITATIONS_USE] = "UPDATE invitations SET used_at = ?2 WHERE person_id = ?1 AND used_at IS NULL",
+    [Q_INVITATIONS_PURGE] = "DELETE FROM invitations WHERE expires_at < ?1",
+    [Q_PERSON_SET_PASSWORD] = "UPDATE people SET password_hash = ?2 WHERE id = ?1",
+    [Q_PERSON_SET_TOTP] = "UPDATE people SET totp_sealed = ?2, totp_enabled = ?3,"
+                          " totp_last_step = CASE WHEN ?3 = 1 THEN totp_last_step ELSE 0 END WHERE id = ?1",
+    [Q_PERSON_TOTP_STEP] = "UPDATE people SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2",
+    [Q_PERSON_EXISTS] = "SELECT 1 FROM people WHERE id = ?1",
+    [Q_PERSON_SIGNED_IN] = "UPDATE people SET last_sign_in_at = ?2, sso = MAX(sso, ?3) WHERE id = ?1",
+    [Q_SIGNIN_FAILURE_ADD] = "INSERT INTO signin_failures(email_hash, at) VALUES (?1, ?2)",
+    [Q_SIGNIN_FAILURE_PURGE] = "DELETE FROM signin_failures WHERE at < ?1",
+    [Q_SIGNIN_FAILURES] = "SELECT at FROM signin_failures WHERE email_hash = ?1 AND at >= ?2 ORDER BY at LIMIT ?3",
+    [Q_SIGNIN_FAILURES_CLEAR] = "DELETE FROM signin_failures WHERE email_hash = ?1",
     /* The outbox rows of an event: ?6 NULL = every enabled webhook subscribed to ?3. */
     [Q_OUTBOX_INSERT] = "INSERT INTO webhook_deliveries(webhook_id, account, event_id, event, body, created_at, next_attempt_at)"
                         " SELECT id, account, ?2, ?3, ?4, ?5, ?5 FROM webhooks WHERE account = ?1"
@@ -284,6 +322,28 @@ int sq_write_tx(sq_store *s, int (*fn)(sq_store *, void *), void *arg)
     else
         sq_rollback(s);
 out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* Runs the parameterless one-row query q under s->lock, its first column
+ * into *out (0 on error): KS_OK, or the error of the step. */
+int sq_query_int(sq_store *s, sq_query q, int64_t *out)
+{
+    *out = 0;
+    pthread_mutex_lock(&s->lock);
+    int rc = KS_ERR_INTERNAL;
+    sqlite3_stmt *st = sq_stmt(s, q);
+    if (st) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            *out = sqlite3_column_int64(st, 0);
+            rc = KS_OK;
+        } else {
+            rc = sq_error(step);
+        }
+        sqlite3_reset(st);
+    }
     pthread_mutex_unlock(&s->lock);
     return rc;
 }

@@ -80,6 +80,34 @@ typedef enum {
     Q_CHANGES_HEAD,
     Q_CHANGES_SINCE,
     Q_CHANGES_COMPACT,
+    Q_PERSON_GET,
+    Q_PERSON_GET_ID,
+    Q_PERSON_INSERT,
+    Q_MEMBERSHIPS_OF,
+    Q_MEMBERSHIP_GET,
+    Q_MEMBERSHIP_INSERT,
+    Q_MEMBERSHIP_SET_ACTIVE,
+    Q_MEMBERSHIP_DELETE,
+    Q_MEMBERSHIP_ROLES_OF,
+    Q_MEMBERSHIP_ROLES_DELETE,
+    Q_MEMBERSHIP_ROLE_INSERT,
+    Q_MEMBER_LIST,
+    Q_MEMBER_GET,
+    Q_PERSON_SESSIONS_END,
+    Q_PERSON_SESSION_INSERT,
+    Q_INVITATION_INSERT,
+    Q_INVITATION_GET,
+    Q_INVITATIONS_USE,
+    Q_INVITATIONS_PURGE,
+    Q_PERSON_SET_PASSWORD,
+    Q_PERSON_SET_TOTP,
+    Q_PERSON_TOTP_STEP,
+    Q_PERSON_EXISTS,
+    Q_PERSON_SIGNED_IN,
+    Q_SIGNIN_FAILURE_ADD,
+    Q_SIGNIN_FAILURE_PURGE,
+    Q_SIGNIN_FAILURES,
+    Q_SIGNIN_FAILURES_CLEAR,
     Q_OUTBOX_INSERT,
     Q_WEBHOOK_INSERT,
     Q_WEBHOOK_LIST,
@@ -141,6 +169,10 @@ int sq_write_tx(sq_store *s, int (*fn)(sq_store *s, void *arg), void *arg);
 /* Runs SQL text without parameters (pragmas, migrations), logging a failure. */
 int sq_exec_sql(sq_store *s, const char *sql);
 
+/* Runs the parameterless one-row query q under s->lock (not inside a
+ * transaction of this thread), its first column into *out. */
+int sq_query_int(sq_store *s, sq_query q, int64_t *out);
+
 /* Runs a statement that returns no row; KS_OK or an error code. */
 int sq_exec_stmt(sqlite3_stmt *st);
 
@@ -182,6 +214,9 @@ int sq_role_list_locked(sq_store *s, const char *account, ks_role **out, size_t 
 /* The change log (sqlite_changes.c): sq_change appends a row inside the
  * caller's write transaction. */
 int sq_change(sq_store *s, ks_change_kind kind, const char *account, const char *key_id);
+/* Active principals of `account` holding Owner there: keys at home and
+ * members (sqlite_keys.c). */
+int sq_owner_count(sq_store *s, const char *account, int64_t *n);
 
 /* Runs a one-statement write as its own transaction, through sq_write_tx
  * (the statement is prepared and bound by the caller, under s->lock):

@@ -301,8 +301,9 @@ out:
     return ks_key_page_finish(out, items, n, limit, rc);
 }
 
-/* Active keys of `account` holding Owner at home, into *n. */
-static int owner_count(sq_store *s, const char *account, int64_t *n)
+/* Active principals of `account` holding Owner there (keys at home and
+ * members), into *n. */
+int sq_owner_count(sq_store *s, const char *account, int64_t *n)
 {
     sqlite3_stmt *st = sq_stmt(s, Q_OWNER_COUNT);
     if (!st)
@@ -319,7 +320,7 @@ static int owner_count(sq_store *s, const char *account, int64_t *n)
 static int owner_kept(sq_store *s, const char *account, int64_t before)
 {
     int64_t after = 0;
-    int rc = owner_count(s, account, &after);
+    int rc = sq_owner_count(s, account, &after);
     if (rc != KS_OK)
         return rc;
     return before > 0 && after == 0 ? KS_ERR_LAST_OWNER : KS_OK;
@@ -333,7 +334,7 @@ static int key_update_in_tx(sq_store *s, void *arg)
     int64_t seq, owners = 0;
     int rc = sq_key_seq(s, a->account, a->key_id, &seq);
     if (rc == KS_OK && (a->patch->status >= 0 || a->patch->roles))
-        rc = owner_count(s, a->account, &owners);
+        rc = sq_owner_count(s, a->account, &owners);
     if (rc != KS_OK)
         return rc;
     if (a->patch->name) {
@@ -378,7 +379,7 @@ static int key_delete_in_tx(sq_store *s, void *arg)
     int64_t seq, owners = 0;
     int rc = sq_key_seq(s, a->account, a->key_id, &seq);
     if (rc == KS_OK)
-        rc = owner_count(s, a->account, &owners);
+        rc = sq_owner_count(s, a->account, &owners);
     if (rc != KS_OK)
         return rc;
     sqlite3_stmt *st = sq_stmt(s, Q_KEY_DELETE);

@@ -147,7 +147,72 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "  key_id TEXT NOT NULL);"
     "CREATE INDEX changes_by_subject ON changes(kind, account, key_id, seq);",
 
-    /* 9 -> 10: rotation on autopilot. An old token's deadline (ends_at) and
+    /* 9 -> 10: people: persons (one per lower-cased email, across accounts; the
+     * password only as Argon2id, the TOTP secret sealed with a key derived
+     * from the server secret), their memberships (status and roles per
+     * account), one-time invitations (keyed hash of the id), failed
+     * sign-ins (keyed hash of the email), and sessions that belong to a
+     * key or to a person (the table is rebuilt: key_id becomes optional). */
+    "CREATE TABLE people("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  email TEXT NOT NULL UNIQUE,"
+    "  password_hash TEXT,"
+    "  totp_sealed BLOB,"
+    "  totp_enabled INTEGER NOT NULL DEFAULT 0,"
+    "  totp_last_step INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_sign_in_at INTEGER,"
+    "  sso INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE memberships("
+    "  person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+    "  account TEXT NOT NULL REFERENCES accounts(name),"
+    "  active INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (person_id, account)) WITHOUT ROWID;"
+    "CREATE INDEX memberships_by_account ON memberships(account);"
+    "CREATE TABLE membership_roles("
+    "  person_id INTEGER NOT NULL,"
+    "  account TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  pos INTEGER NOT NULL,"
+    "  PRIMARY KEY (person_id, account, role),"
+    "  FOREIGN KEY (person_id, account) REFERENCES memberships(person_id, account) ON DELETE CASCADE,"
+    "  FOREIGN KEY (account, role) REFERENCES roles(account, name)"
+    "    ON UPDATE CASCADE ON DELETE RESTRICT) WITHOUT ROWID;"
+    "CREATE INDEX membership_roles_by_role ON membership_roles(account, role);"
+    "CREATE TABLE invitations("
+    "  id_hash BLOB PRIMARY KEY,"
+    "  person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+    "  account TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  used_at INTEGER);"
+    "CREATE INDEX invitations_by_person ON invitations(person_id);"
+    "CREATE INDEX invitations_by_expiry ON invitations(expires_at);"
+    "CREATE TABLE signin_failures("
+    "  email_hash BLOB NOT NULL,"
+    "  at INTEGER NOT NULL);"
+    "CREATE INDEX signin_failures_by_email ON signin_failures(email_hash, at);"
+    "CREATE INDEX signin_failures_by_at ON signin_failures(at);"
+    "CREATE TABLE sessions_people("
+    "  hash BLOB PRIMARY KEY,"
+    "  key_id TEXT REFERENCES keys(key_id) ON DELETE CASCADE,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen_at INTEGER NOT NULL,"
+    "  token_hash BLOB,"
+    "  person_id INTEGER REFERENCES people(id) ON DELETE CASCADE,"
+    "  via TEXT,"
+    "  CHECK ((key_id IS NULL) <> (person_id IS NULL)));"
+    "INSERT INTO sessions_people(hash, key_id, created_at, last_seen_at, token_hash)"
+    "  SELECT hash, key_id, created_at, last_seen_at, token_hash FROM sessions;"
+    "DROP TABLE sessions;"
+    "ALTER TABLE sessions_people RENAME TO sessions;"
+    "CREATE INDEX sessions_by_key ON sessions(key_id);"
+    "CREATE INDEX sessions_by_person ON sessions(person_id);"
+    "CREATE INDEX sessions_by_last_seen ON sessions(last_seen_at);"
+    "CREATE INDEX sessions_by_created ON sessions(created_at);",
+
+    /* 10 -> 11: rotation on autopilot. An old token's deadline (ends_at) and
      * the renewal notices raised for a token (notices, KS_NOTICE_* bits);
      * the settings of the sweeps; webhooks (the signing secret sealed,
      * events as ",type,type,") and their outbox, one row per event and

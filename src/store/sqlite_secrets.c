@@ -232,9 +232,13 @@ int sq_session_get(ks_store *base, const ks_digest *hash, ks_session_record *out
             out->last_seen_at = sqlite3_column_int64(st, 1);
             out->created_at = sqlite3_column_int64(st, 2);
             const void *th = sqlite3_column_blob(st, 3);
-            /* A session from before tokens were recorded binds to nothing. */
+            out->person_id = sqlite3_column_int64(st, 4);
+            const char *via = (const char *)sqlite3_column_text(st, 5);
+            snprintf(out->via, sizeof out->via, "%s", via && out->person_id ? via : "");
+            /* A key's session from before tokens were recorded binds to nothing. */
             if ((bound = th && sqlite3_column_bytes(st, 3) == KS_DIGEST_LEN))
                 memcpy(out->token_hash.bytes, th, KS_DIGEST_LEN);
+            bound = bound || out->person_id > 0;
         }
         rc = step == SQLITE_ROW ? (bound ? KS_OK : KS_ERR_NOT_FOUND)
              : step == SQLITE_DONE ? KS_ERR_NOT_FOUND : sq_error(step);
@@ -319,20 +323,8 @@ int sq_secret_check(ks_store *base, const ks_digest *fingerprint)
 
 int sq_holds_data(ks_store *base, int *out)
 {
-    sq_store *s = (sq_store *)base;
-    pthread_mutex_lock(&s->lock);
-    int rc = KS_ERR_INTERNAL;
-    sqlite3_stmt *st = sq_stmt(s, Q_HOLDS_DATA);
-    if (st) {
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
-            *out = sqlite3_column_int(st, 0) != 0;
-            rc = KS_OK;
-        } else {
-            rc = sq_error(step);
-        }
-        sqlite3_reset(st);
-    }
-    pthread_mutex_unlock(&s->lock);
+    int64_t any = 0;
+    int rc = sq_query_int((sq_store *)base, Q_HOLDS_DATA, &any);
+    *out = rc == KS_OK && any != 0;
     return rc;
 }

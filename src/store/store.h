@@ -19,6 +19,7 @@
 #define KS_STORE_STORE_H
 
 #include "core/model.h"
+#include "core/person.h"
 
 typedef struct ks_store ks_store;
 
@@ -92,15 +93,65 @@ typedef struct {
     char key_id[KS_KEY_ID_MAX + 1];   /* "" unless KS_CHANGE_KEY */
 } ks_change;
 
-/* A web admin session as stored (session_get). */
+#define KS_SEALED_MAX 160 /* nonce + secretbox of a signing key or a token */
+#define KS_SEALED_MAX_PERSON 64 /* nonce + secretbox of a 20-byte TOTP secret */
+
+/* A web admin session as stored (session_get): a key's (key_id and
+ * token_hash set, person_id 0) or a person's (person_id set, key_id ""). */
 typedef struct {
     char key_id[KS_KEY_ID_MAX + 1];
     ks_digest token_hash;   /* keyed hash of the API token that signed in */
+    int64_t person_id;      /* the person signed in, 0 for a key's session */
+    char via[8];            /* a person's: "session" (password) or "oidc"; "" for a key's */
     int64_t created_at;     /* sign-in */
     int64_t last_seen_at;
 } ks_session_record;
 
-#define KS_SEALED_MAX 160 /* nonce + secretbox of a signing key or a token */
+/* A person (people.c of each backend): one per email, across accounts. */
+typedef struct {
+    int64_t id;
+    char email[KS_EMAIL_MAX + 1];             /* lower case */
+    char password_hash[KS_PASSWORD_HASH_MAX]; /* Argon2id text; "" = none yet (invited) */
+    unsigned char totp_sealed[KS_SEALED_MAX_PERSON]; /* TOTP secret, sealed by the service */
+    size_t totp_sealed_len;                   /* 0 = no TOTP secret */
+    int totp_enabled;                         /* 1 once confirmed; 0 = none or enrolment pending */
+    int64_t totp_last_step;                   /* the newest TOTP step a code was used for */
+    int64_t created_at;
+    int64_t last_sign_in_at;                  /* 0 = never */
+    int sso;                                  /* signed in by SSO at least once */
+} ks_person;
+
+/* A person's place in one account. */
+typedef struct {
+    char account[KS_ACCOUNT_MAX + 1];
+    int active;             /* ks_key_status of the membership */
+    int64_t created_at;     /* when the person was added to the account */
+    ks_strlist roles;       /* role names in that account */
+} ks_membership;
+void ks_membership_free(ks_membership *m);
+void ks_memberships_free(ks_membership *items, size_t n);
+
+/* A person as a member of an account (member_list / member_get). */
+typedef struct {
+    ks_person person;
+    ks_membership membership;
+} ks_member;
+void ks_member_free(ks_member *m);
+void ks_members_free(ks_member *items, size_t n);
+
+/* A one-time invitation to set a password, by the keyed hash of its id. */
+typedef struct {
+    ks_digest id_hash;
+    int64_t expires_at;
+} ks_invitation;
+
+/* What invitation_get finds. */
+typedef struct {
+    char email[KS_EMAIL_MAX + 1];
+    char account[KS_ACCOUNT_MAX + 1]; /* the account that invited */
+    int64_t person_id;
+} ks_invitation_record;
+
 
 typedef struct {
     char kid[17];
@@ -223,6 +274,77 @@ typedef struct {
     int (*session_touch)(ks_store *s, const ks_digest *hash, int64_t now);
     int (*session_delete)(ks_store *s, const ks_digest *hash);
     int (*session_purge)(ks_store *s, int64_t idle_before, int64_t created_before);
+
+    /* People (API.md "People"; both backends' *_people.c). Emails are given
+     * lower case (ks_email_normalize). A membership's roles and status are
+     * per account; a person's sessions are ended (deleted, so on every
+     * node at once) in the same transaction that deactivates or removes a
+     * membership of it or sets its password. member_update / member_remove
+     * keep the last-Owner rule: an account that had an active principal
+     * (key at home or member) holding Owner keeps one, else
+     * KS_ERR_LAST_OWNER and no change.
+     *
+     * person_get (person_get_by_id): NOT_FOUND for an unknown email (id).
+     * person_memberships: every
+     * account of the person, by account name. member_list: the account's
+     * members by email; member_get: NOT_FOUND when the person is not a
+     * member there. member_add makes the person when new, then the
+     * membership (active): NAME_TAKEN when it exists, INVALID for an
+     * unknown role, NOT_FOUND for an unknown account; with inv, it also
+     * stores that invitation when the person has no password yet, and
+     * sets *invited to 1 then (else 0). member_update (roles NULL = keep,
+     * status -1 = keep) and member_remove: NOT_FOUND when not a member. */
+    int (*person_get)(ks_store *s, const char *email, ks_person *out);
+    int (*person_get_by_id)(ks_store *s, int64_t person_id, ks_person *out);
+    int (*person_memberships)(ks_store *s, int64_t person_id, ks_membership **out, size_t *n);
+    int (*member_list)(ks_store *s, const char *account, ks_member **out, size_t *n);
+    int (*member_get)(ks_store *s, const char *account, const char *email, ks_member *out);
+    int (*member_add)(ks_store *s, const char *account, const char *email, const ks_strlist *roles,
+                      int64_t now, const ks_invitation *inv, int *invited, const ks_audit_entry *audit);
+    int (*member_update)(ks_store *s, const char *account, const char *email, const ks_strlist *roles,
+                         int status, const ks_audit_entry *audit);
+    int (*member_remove)(ks_store *s, const char *account, const char *email, const ks_audit_entry *audit);
+
+    /* Invitations. invitation_get: NOT_FOUND for an unknown id hash, GONE
+     * when used or past expires_at. invitation_accept sets the person's
+     * password hash and uses the invitation up (and every other of that
+     * person), in one transaction, with the same errors, writing audit
+     * (whose account must be the invitation's). */
+    int (*invitation_get)(ks_store *s, const ks_digest *id_hash, int64_t now, ks_invitation_record *out);
+    int (*invitation_accept)(ks_store *s, const ks_digest *id_hash, int64_t now, const char *password_hash,
+                             const ks_audit_entry *audit);
+
+    /* A person's own settings (NOT_FOUND for an unknown id).
+     * person_password_set replaces the hash and ends every session of the
+     * person but keep (NULL = all). person_totp_set stores the sealed
+     * secret (NULL = none) and whether it is confirmed; a new secret resets
+     * totp_last_step to 0. person_totp_step_use records that a code of
+     * `step` was used: KS_ERR_GONE, and no change, when a code of that step
+     * or a later one was used already (a code works once).
+     * person_signed_in sets last_sign_in_at (and sso when via_sso). */
+    int (*person_password_set)(ks_store *s, int64_t person_id, const char *password_hash,
+                               const ks_digest *keep);
+    int (*person_totp_set)(ks_store *s, int64_t person_id, const unsigned char *sealed, size_t sealed_len,
+                           int enabled);
+    int (*person_totp_step_use)(ks_store *s, int64_t person_id, int64_t step);
+    int (*person_signed_in)(ks_store *s, int64_t person_id, int64_t now, int via_sso);
+
+    /* Failed sign-ins, by the keyed hash of the email tried (known or
+     * not), kept in the database so that every node counts them.
+     * signin_failure_add records one at `now` and drops those before
+     * purge_before; signin_failures gives the times of those at or after
+     * `since`, oldest first, at most max of them (*n their count);
+     * signin_failures_clear forgets the email's failures. */
+    int (*signin_failure_add)(ks_store *s, const ks_digest *email_hash, int64_t now, int64_t purge_before);
+    int (*signin_failures)(ks_store *s, const ks_digest *email_hash, int64_t since, int64_t *times, size_t max,
+                           size_t *n);
+    int (*signin_failures_clear)(ks_store *s, const ks_digest *email_hash);
+
+    /* A person's web admin session (read back by session_get, ended as
+     * any other): NOT_FOUND for an unknown person. via: "session" or
+     * "oidc". */
+    int (*person_session_create)(ks_store *s, const ks_digest *hash, int64_t person_id, const char *via,
+                                 int64_t now);
 
     /* Login token signing keys, oldest first. */
     int (*signing_key_list)(ks_store *s, ks_stored_signing_key **out, size_t *n);

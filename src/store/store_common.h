@@ -28,6 +28,12 @@
     X(external_list) X(external_add) X(external_update) X(external_remove)     \
     X(session_create) X(session_get) X(session_touch) X(session_delete)        \
     X(session_purge)                                                           \
+    X(person_get) X(person_get_by_id) X(person_memberships)                    \
+    X(member_list) X(member_get) X(member_add) X(member_update)                \
+    X(member_remove) X(invitation_get) X(invitation_accept)                    \
+    X(person_password_set) X(person_totp_set) X(person_totp_step_use)          \
+    X(person_signed_in) X(signin_failure_add) X(signin_failures)               \
+    X(signin_failures_clear) X(person_session_create)                          \
     X(signing_key_list) X(signing_key_add) X(signing_key_retire)               \
     X(share_create) X(share_take) X(share_purge)                               \
     X(audit_list) X(audit_append)                                              \

@@ -16,14 +16,17 @@ import {
   OUT, BIN, Server, call, createAccount, killAllServers, launchBrowser, makeTempDir,
 } from './harness.mjs';
 import { registerCases } from './cases.mjs';
+import { registerPeopleCases } from './people.mjs';
 
 const CASE_TIMEOUT_MS = 30000;
 
 const cases = [];
-function test(name, fn) {
-  cases.push({ name, fn });
+/** A case; options.timeout (ms) for the long ones (several Argon2id sign-ins). */
+function test(name, fn, options = {}) {
+  cases.push({ name, fn, timeout: options.timeout || CASE_TIMEOUT_MS });
 }
 registerCases(test);
+registerPeopleCases(test);
 
 const args = process.argv.slice(2);
 const filters = args.filter((a) => !a.startsWith('--'));
@@ -120,7 +123,7 @@ async function main() {
       try {
         ctx = await newCaseContext(env);
         const t = { ...env, ...ctx, name: c.name, shot: (n) => ctx.page.screenshot({ path: path.join(OUT, `${n}.png`) }) };
-        await withTimeout(c.fn(t), CASE_TIMEOUT_MS, c.name);
+        await withTimeout(c.fn(t), c.timeout, c.name);
         if (ctx.problems.length) throw new Error(ctx.problems.join('\n'));
         passed += 1;
         console.log(`ok     ${c.name} (${((Date.now() - started) / 1000).toFixed(1)}s)`);

@@ -263,6 +263,27 @@ class TestFailedCredentialKinds(KeystileCase):
         r = request(self.server.port, "POST", API + "/session", key=key, token=token, source="127.0.0.5")
         self.assertEqual(r.status, 201, r)
 
+    def test_person_sign_in_guesses(self):
+        # A person of this account, with a password.
+        r = self.call("POST", acct(self.A, "users"), {"email": "guessed@example.com", "roles": []})
+        self.assertEqual(r.status, 201, r)
+        inv = r.data["invite_url"].rsplit("/", 1)[1]
+        password = "the right password"
+        r = request(self.server.port, "POST", API + "/invites/%s/accept" % inv, body={"password": password})
+        self.assertEqual(r.status, 200, r)
+        # Wrong passwords for many emails (each below its own lockout) from one address.
+        got = self.flood("127.0.0.10", lambda s: request(self.server.port, "POST", API + "/session",
+                                                           body={"email": "x%d@example.com" % time.monotonic_ns(),
+                                                                 "password": "not the password"},
+                                                           source=s))
+        self.assertEqual([g.status for g in got], [401] * 5 + [429])
+        self.assertEqual(got[5].data["error"]["code"], "rate_limited")
+        self.assertLessEqual(int(got[5].headers["Retry-After"]), 120)
+        # The right password from that address still signs in.
+        r = request(self.server.port, "POST", API + "/session", body={"email": "guessed@example.com",
+                                                                      "password": password}, source="127.0.0.10")
+        self.assertEqual(r.status, 201, r)
+
     def test_share_link_guesses(self):
         got = self.flood("127.0.0.6", lambda s: request(self.server.port, "POST", "/share/%s/reveal" % ("A" * 43),
                                                           source=s).status)

@@ -76,6 +76,14 @@ ENDPOINTS = [
      lambda c, a: ("POST", acct(a, "webhooks", _webhook(c, a), "test"), None)),
     ("remove external key", ["edit-api-keys"],
      lambda c, a: ("DELETE", acct(a, "external-keys", _granted_key(c, a)), None)),
+    ("list users", ["edit-users"],
+     lambda c, a: ("GET", acct(a, "users"), None)),
+    ("invite user", ["edit-users"],
+     lambda c, a: ("POST", acct(a, "users"), {"email": uid("authz") + "@example.com"})),
+    ("edit user", ["edit-users"],
+     lambda c, a: ("PATCH", acct(a, "users", _member(c, a)), {"status": "inactive"})),
+    ("remove user", ["edit-users"],
+     lambda c, a: ("DELETE", acct(a, "users", _member(c, a)), None)),
 ]
 
 
@@ -83,6 +91,14 @@ def _webhook(case, account):
     r = case.call("POST", acct(account, "webhooks"), {"url": "http://127.0.0.1:9/h", "events": ["key.created"]})
     case.assertStatus(r, 201)
     return r.data["id"]
+
+
+def _member(case, account):
+    """A fresh person holding nothing in account, added by its Owner."""
+    cred = case.server.owner(account) if account != case.A else case.server.owner()
+    r = case.call("POST", acct(account, "users"), {"email": uid("m") + "@example.com"}, cred=cred)
+    case.assertStatus(r, 201, "add a person")
+    return r.data["email"]
 
 
 def _foreign_key(case):
@@ -99,9 +115,9 @@ def _granted_key(case, account):
 
 class TestAuthz(KeystileCase):
     ACCOUNTS = ("acme", "beta")
-    # test_bad_credentials_401 sends 7 bad credentials to every route (well
-    # over the default 120 failed attempts a minute from one address); the
-    # throttle has its own tests (test_abuse.py).
+    # Seven bad credentials on every route of the table are more than the
+    # failed-credential throttle's 120 a minute from one address (test_abuse.py
+    # tests the throttle); this class is about the 401s themselves.
     SERVER_ARGS = ("--failed-auth-limit", "0")
 
     def test_table_covers_every_account_route(self):

@@ -55,6 +55,10 @@ DELEGATION = {
     ("PATCH", "/api/v1/accounts/*/roles/*"): ("edit-roles", "role", "resources", 200),
     ("DELETE", "/api/v1/accounts/*/roles/*"): ("edit-roles", "role", None, 204),
     ("GET", "/api/v1/accounts/*/audit"): ("view-audit-log", None, None, 200),
+    ("GET", "/api/v1/accounts/*/users"): ("edit-users", None, None, 200),
+    ("POST", "/api/v1/accounts/*/users"): ("edit-users", None, "roles", 201),
+    ("PATCH", "/api/v1/accounts/*/users/*"): ("edit-users", "person", "roles", 200),
+    ("DELETE", "/api/v1/accounts/*/users/*"): ("edit-users", "person", None, 204),
     # Webhooks act on no principal: only the route's resource counts.
     ("GET", "/api/v1/accounts/*/webhooks"): ("edit-webhooks", None, None, 200),
     ("POST", "/api/v1/accounts/*/webhooks"): ("edit-webhooks", None, None, 201),
@@ -187,6 +191,11 @@ class TestDelegationMatrix(KeystileCase):
             return beta
         if kind == "role":
             return self.role_of(resources)
+        if kind == "person":
+            r = self.call("POST", acct(self.A, "users"), {"email": uid("m") + "@example.com",
+                                                           "roles": [self.role_of(resources)]})
+            self.assertStatus(r, 201, "add a person")
+            return r.data["email"]
         return self.create_key()["key"]  # a route that reads one key
 
     def request_for(self, method, pattern, target, gives):
@@ -200,6 +209,10 @@ class TestDelegationMatrix(KeystileCase):
             body = {"key": self.create_key(account="beta", cred=self.server.owner("beta"))["key"]}
         elif method == "POST" and pattern.endswith("/roles"):
             body = {"name": uid("m role ")}
+        elif method == "POST" and pattern.endswith("/users"):
+            body = {"email": uid("m") + "@example.com"}
+        elif method == "PATCH" and "/users/" in pattern:
+            body = {"status": "active"}
         elif method == "PATCH" and "/keys/" in pattern:
             body = {"name": uid("renamed-")}
         elif method == "PATCH" and "/external-keys/" in pattern:
@@ -234,6 +247,9 @@ class TestDelegationMatrix(KeystileCase):
         if kind == "role":
             r = self.call("GET", acct(self.A, "roles"))
             return [x for x in r.data["items"] if x["name"] == target]
+        if kind == "person":
+            r = self.call("GET", acct(self.A, "users"))
+            return [x for x in r.data["items"] if x["email"] == target]
         return None
 
     def test_matrix(self):

@@ -5,9 +5,11 @@ their schemas)."""
 import json
 import os
 import re
+import time
 import unittest
 import urllib.parse
 
+from test_people import PASSWORD as PERSON_PASSWORD, totp_code  # noqa: E402
 from harness import API, RFC3339_RE, ROOT, KeystileCase, q, uid
 
 DOC_PATH = os.path.join(ROOT, "docs", "openapi.json")
@@ -282,6 +284,14 @@ class TestOpenAPIServer(KeystileCase):
             return key
         if collection == "roles":
             return self.create_role(["orders.read"], name=uid("ops/role "))  # encoded space and /
+        if collection == "users":  # a fresh member holding nothing
+            r = self.call("POST", API + "/accounts/%s/users" % q(self.A), {"email": uid("m") + "@example.com"})
+            self.assertStatus(r, 201, "add a person")
+            return r.data["email"]
+        if collection in ("invite", "invites"):
+            r = self.call("POST", API + "/accounts/%s/users" % q(self.A), {"email": uid("i") + "@example.com"})
+            self.assertStatus(r, 201, "invite a person")
+            return r.data["invite_url"].rsplit("/", 1)[1]
         if collection == "webhooks":
             r = self.call("POST", API + "/accounts/%s/webhooks" % q(self.A),
                           {"url": "http://127.0.0.1:9/hook", "events": ["key.created"]})
@@ -319,7 +329,36 @@ class TestOpenAPIServer(KeystileCase):
             example["key"] = self.partner_key()
         if meth == "POST" and pattern.endswith("/roles"):
             example["name"] = uid("role ")
+        if meth == "POST" and pattern.endswith("/users"):
+            example["email"] = uid("p") + "@example.com"
+        if op.get("x-person-only"):  # a fresh person, in the state the call needs
+            sess = self.person_session()
+            if pattern == "/api/v1/me/password":
+                example = {"current": PERSON_PASSWORD, "new": "another long password"}
+            elif pattern == "/api/v1/me/totp/confirm" or (pattern == "/api/v1/me/totp" and meth == "DELETE"):
+                r = self.call("POST", API + "/me/totp", cred=None,
+                              headers={"Cookie": sess[0], "X-CSRF-Token": sess[1]})
+                self.assertStatus(r, 200, "enrol")
+                secret = r.data["secret"]
+                if meth == "DELETE":  # confirmed with the previous step's code (drift), removed with this one's
+                    r = self.call("POST", API + "/me/totp/confirm", {"code": totp_code(secret, time.time() - 30)},
+                                  cred=None, headers={"Cookie": sess[0], "X-CSRF-Token": sess[1]})
+                    self.assertStatus(r, 204, "confirm")
+                example = {"code": totp_code(secret, time.time())}
         return example
+
+    def person_session(self):
+        """A fresh person's (cookie, csrf); the next credentials() call of a
+        person-only operation uses it."""
+        r = self.call("POST", API + "/accounts/%s/users" % q(self.A), {"email": uid("me") + "@example.com"})
+        self.assertStatus(r, 201, "invite")
+        inv = r.data["invite_url"].rsplit("/", 1)[1]
+        self.assertStatus(self.call("POST", API + "/invites/%s/accept" % inv, {"password": PERSON_PASSWORD},
+                                    cred=None), 200, "accept")
+        s = self.call("POST", API + "/session", {"email": r.data["email"], "password": PERSON_PASSWORD}, cred=None)
+        self.assertStatus(s, 201, "person sign-in")
+        self._person = (s.headers["Set-Cookie"].split(";")[0], s.data["csrf"])
+        return self._person
 
     def sign_in(self):
         r = self.call("POST", API + "/session")
@@ -358,6 +397,10 @@ class TestOpenAPIServer(KeystileCase):
         options = self.security_options(op)
         if not options or any(len(k) == 0 for k in options):
             return None, {}
+        if op.get("x-person-only"):  # a person's session: the one example_body made, else a fresh one
+            cookie, csrf = getattr(self, "_person", None) or self.person_session()
+            self._person = None
+            return None, {"Cookie": cookie, "X-CSRF-Token": csrf}
         if {("header", "x-api-key"), ("header", "x-api-token")} in options:
             return self.server.owner(), {}
         for k in options:
@@ -439,7 +482,9 @@ class TestOpenAPIServer(KeystileCase):
                 url, _ = self.concrete(path)
                 r = self.invoke(path, meth, op, url=url, body=self.example_body(path, meth, op),
                                 cred=None)
-                if not reqs or any(len(x) == 0 for x in reqs):
+                if op.get("x-keystile-requires"):  # a feature this server was started without
+                    self.assertEqual(r.status, 404, "%r" % (r,))
+                elif not reqs or any(len(x) == 0 for x in reqs):
                     self.assertLess(r.status, 300, "open operation refused: %r" % (r,))
                 else:
                     self.assertEqual(r.status, 401, "no credentials: %r" % (r,))

@@ -12,17 +12,25 @@ let onSessionLost = null;
 let onForbidden = null;
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  /** details: the API's error object as sent ({code, message, ...}), or null. */
+  constructor(status, code, message, details = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
+/**
+ * Keeps the CSRF value of a session answer (null: signed out). The account
+ * the management calls go to is the answer's when it names one and none was
+ * chosen yet; app.js chooses it for a person (useAccount).
+ */
 export function setSession(info) {
   csrf = info ? info.csrf : null;
-  account = info ? info.account : null;
+  if (!info) account = null;
+  else if (!account && typeof info.account === 'string') account = info.account;
 }
 
 export function currentAccount() {
@@ -66,14 +74,17 @@ function messageFor(status, error) {
   if (code && FRIENDLY[code]) return FRIENDLY[code];
   if (error && typeof error.message === 'string' && error.message) return error.message;
   if (status === 401) return 'You are not signed in.';
-  if (status === 403) return 'Your key is not allowed to do this.';
+  if (status === 403) return 'You are not allowed to do this.';
   if (status === 404) return 'Not found. It may have been deleted; the list has been refreshed.';
   return `The server answered with an unexpected error (HTTP ${status}).`;
 }
 
 /**
- * request(method, path, {body, headers, blob, session}) → parsed JSON (or null for 204,
- * or a Blob with blob: true). Throws ApiError with a readable message.
+ * request(method, path, {body, headers, blob, session, checked}) → parsed JSON (or null
+ * for 204, or a Blob with blob: true). Throws ApiError with a readable message.
+ * session: a 401 is the caller's to handle (sign-in calls). checked: the call checks a
+ * secret of its own (the current password, a TOTP code) and answers 401 when it is
+ * wrong, so a 401 ends the page's session only when GET /api/v1/session agrees.
  */
 export async function request(method, path, options = {}) {
   const headers = { Accept: 'application/json', ...(options.headers || {}) };
@@ -102,8 +113,9 @@ export async function request(method, path, options = {}) {
   }
   if (!res.ok) {
     const error = data && typeof data === 'object' ? data.error : null;
-    const err = new ApiError(res.status, (error && error.code) || `http_${res.status}`, messageFor(res.status, error));
-    if (res.status === 401 && !options.session && onSessionLost) {
+    const err = new ApiError(res.status, (error && error.code) || `http_${res.status}`, messageFor(res.status, error),
+      error && typeof error === 'object' ? error : null);
+    if (res.status === 401 && !options.session && onSessionLost && !(options.checked && await sessionAlive())) {
       err.sessionLost = true; // the page is back at sign-in; callers need not report it again
       onSessionLost(err);
     }
@@ -113,10 +125,25 @@ export async function request(method, path, options = {}) {
   return data;
 }
 
-// ---- session -------------------------------------------------------------
+/** Whether the session cookie still signs in (after a 401 that may be about something else). */
+async function sessionAlive() {
+  try {
+    const res = await fetch('/api/v1/session', { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
 
+// ---- session ----------------------------------------------------------------
+//
+// Two kinds of principal sign in: a person (email, password and, when it
+// enrolled an authenticator app, a code) and a key (key and token, for
+// automation and first use). Both get the same HttpOnly cookie and a CSRF
+// value; GET /api/v1/session and GET /api/v1/me tell which one it is.
+
+/** A key signs in: its credentials go in headers, never in the URL or a body that could be logged. */
 export async function signIn(key, token) {
-  // Credentials go in headers, never in the URL or a body that could be logged.
   const info = await request('POST', '/api/v1/session', {
     session: true,
     headers: { 'X-API-Key': key, 'X-API-Token': token },
@@ -125,10 +152,63 @@ export async function signIn(key, token) {
   return info;
 }
 
+/**
+ * A person signs in: {email, password, totp?} as JSON. A 401 whose error
+ * says "totp_required": true means the email and password were right and
+ * the person's authenticator code is needed: see totpWanted().
+ */
+export async function signInWithPassword(email, password, totp) {
+  const body = { email, password };
+  if (totp) body.totp = totp;
+  const info = await request('POST', '/api/v1/session', { session: true, body });
+  setSession(info);
+  return info;
+}
+
+/**
+ * Whether a refused sign-in asks for the authenticator code: 401
+ * unauthenticated with "totp_required": true in the error (docs/API.md,
+ * People). Any other 401 (a wrong password, or a wrong or used code) does not.
+ */
+export function totpWanted(err) {
+  return !!err && err.status === 401 && !!err.details && err.details.totp_required === true;
+}
+
 export async function loadSession() {
   const info = await request('GET', '/api/v1/session', { session: true });
   setSession(info);
   return info;
+}
+
+/**
+ * GET /api/v1/me: {"type":"user","email","accounts":[{account,roles}],"totp"} or
+ * {"type":"key","key","account","roles"}; null when the server has no such
+ * route (404: a server from before people could sign in).
+ */
+export async function loadMe() {
+  try {
+    return await request('GET', '/api/v1/me', { session: true });
+  } catch (err) {
+    if (err.status === 404 || err.status === 405) return null;
+    throw err;
+  }
+}
+
+/**
+ * Whether single sign-on is configured: GET /auth/oidc/config answers
+ * {"enabled":bool,"login_url"} (the OIDC routes); without the route (404), or
+ * on any error, there is none. Returns {enabled, loginUrl}; loginUrl is a
+ * path of this origin.
+ */
+export async function ssoConfig() {
+  try {
+    const config = await request('GET', '/auth/oidc/config', { session: true });
+    const url = config && typeof config.login_url === 'string' && /^\/(?!\/)/.test(config.login_url)
+      ? config.login_url : '/auth/oidc/login';
+    return { enabled: !!config && config.enabled === true, loginUrl: url };
+  } catch {
+    return { enabled: false, loginUrl: null };
+  }
 }
 
 export async function signOut() {
@@ -138,6 +218,25 @@ export async function signOut() {
     setSession(null);
   }
 }
+
+/** Points the management calls at `name` (a person may belong to several accounts). */
+export function useAccount(name) {
+  account = name;
+}
+
+// ---- the signed-in person -----------------------------------------------------
+
+/** {current, new}: 204; the person's other sessions end. */
+export const changePassword = (current, next) => request('POST', '/api/v1/me/password', { body: { current, new: next }, checked: true });
+/** Starts enrolment: {secret, otpauth_uri}; nothing changes until confirmTotp. */
+export const startTotp = () => request('POST', '/api/v1/me/totp');
+export const confirmTotp = (code) => request('POST', '/api/v1/me/totp/confirm', { body: { code }, checked: true });
+export const disableTotp = (code) => request('DELETE', '/api/v1/me/totp', { body: { code }, checked: true });
+
+/** The invitation page: sets the password of an invited person; 200 {email}, 410 gone. */
+export const acceptInvite = (id, password) => request('POST', `/api/v1/invites/${enc(id)}/accept`, {
+  session: true, body: { password },
+});
 
 // ---- lists ----------------------------------------------------------------
 
@@ -199,6 +298,14 @@ export const addExternal = (key, roles) => request('POST', accountPath('external
 export const updateExternal = (key, fields) => request('PATCH', accountPath('external-keys', key), { body: fields });
 export const removeExternal = (key) => request('DELETE', accountPath('external-keys', key));
 
+// ---- people of the account --------------------------------------------------------
+
+export const listUsers = () => listAll('users');
+/** 201 person, with invite_url (one-time, 72 h) when the person has no password yet. */
+export const inviteUser = (email, roles) => request('POST', accountPath('users'), { body: { email, roles } });
+/** fields: roles and/or status. */
+export const updateUser = (email, fields) => request('PATCH', accountPath('users', email), { body: fields });
+export const removeUser = (email) => request('DELETE', accountPath('users', email));
 export const listWebhooks = () => listAll('webhooks');
 export const createWebhook = (url, events) => request('POST', accountPath('webhooks'), { body: { url, events } });
 /** fields: url, events and/or enabled. */

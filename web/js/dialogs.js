@@ -14,7 +14,8 @@ export function closeAllDialogs() {
   }
 }
 
-function wipeSecrets(root) {
+/** Empties every element marked data-secret under root (a token, an invitation link, a TOTP secret). */
+export function wipeSecrets(root) {
   for (const el of root.querySelectorAll('[data-secret]')) {
     if ('value' in el && el.tagName !== 'BUTTON') el.value = '';
     el.textContent = '';
@@ -252,7 +253,11 @@ export function shareLinkBox(url) {
   });
 }
 
-function secretBox(value, { label, copyLabel, hint = null, className = 'token-box' }) {
+/**
+ * A one-time secret shown with a Copy button (marked data-secret: wiped when
+ * its dialog closes, or by wipeSecrets(root) where it lives elsewhere).
+ */
+export function secretBox(value, { label, copyLabel = 'Copy', hint = null, className = 'token-box' }) {
   const labelId = newId('secret-label');
   const code = h('code', { class: 'token-value', 'data-secret': '', 'aria-labelledby': labelId, text: value });
   const status = h('span', { class: 'copy-status', role: 'status' });
@@ -287,13 +292,17 @@ function secretBox(value, { label, copyLabel, hint = null, className = 'token-bo
 /**
  * A set of role checkboxes (one per role of the account).
  * options.legend: the fieldset's legend.
+ * options.lockedHint: the line atop the boxes when some are locked.
  * options.lock(role): null when the role may be chosen, else {reason, note}: the
  *   box is shown disabled (kept as it was, so an edit never drops a role by
  *   itself), `reason` is its tooltip and description, `note` a short visible
  *   text. Locked roles stay listed so people see what exists and why they
  *   cannot hand it on, rather than wondering where it went.
  */
-export function roleChecklist(roles, selected = [], { legend = 'Roles', lock = () => null } = {}) {
+export function roleChecklist(roles, selected = [], {
+  legend = 'Roles', lock = () => null,
+  lockedHint = 'Roles that give management permissions your key does not hold cannot be granted from it.',
+} = {}) {
   const chosen = new Set(selected);
   let anyLocked = false;
   const boxes = roles.map((role) => {
@@ -322,7 +331,7 @@ export function roleChecklist(roles, selected = [], { legend = 'Roles', lock = (
     }
   }
   const fieldset = h('fieldset', { class: 'fieldset' }, h('legend', { text: legend }),
-    anyLocked ? h('p', { class: 'field-hint', text: 'Roles that give management permissions your key does not hold cannot be granted from it.' }) : null,
+    anyLocked ? h('p', { class: 'field-hint', text: lockedHint }) : null,
     boxes.length ? h('div', { class: 'role-grid' }, boxes)
       : h('p', { class: 'muted', text: 'This account has no roles yet.' }));
   fieldset.selectedRoles = () => [...fieldset.querySelectorAll('input[type=checkbox]:checked')].map((i) => i.value);

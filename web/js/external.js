@@ -10,7 +10,8 @@ import { formatDate } from './format.js';
 import { listTab } from './list_tab.js';
 import { menuButton } from './menu.js';
 import {
-  actionState, grantLock, kebabButton, keyBlockedReason, RES, renewalAlert, roleChips, rolesForForm, statusBadge,
+  actionState, grantLock, kebabButton, keyBlockedReason, lockedRolesHint, RES, renewalAlert, roleChips, rolesForForm,
+  statusBadge,
 } from './state.js';
 
 const tab = listTab({
@@ -74,7 +75,7 @@ async function openAdd(returnFocus) {
     placeholder: 'kst-otheraccount-xxxxxxxxxx',
     hint: 'The API key (not the token) of a key of another account. Its owner keeps managing its tokens.',
   });
-  const checklist = roleChecklist(roles, [], { legend: 'Roles in this account', lock: grantLock });
+  const checklist = roleChecklist(roles, [], { legend: 'Roles in this account', lock: grantLock, lockedHint: lockedRolesHint() });
   openDialog({
     title: 'Add external key',
     content: [keyField.field, checklist],
@@ -109,7 +110,7 @@ async function openAdd(returnFocus) {
 async function openEdit(item, returnFocus) {
   const roles = await rolesForForm();
   if (!roles) return;
-  const checklist = roleChecklist(roles, item.roles, { legend: 'Roles in this account', lock: grantLock });
+  const checklist = roleChecklist(roles, item.roles, { legend: 'Roles in this account', lock: grantLock, lockedHint: lockedRolesHint() });
   const activeId = newId('active');
   const active = h('input', { type: 'checkbox', id: activeId, checked: item.status === 'active' });
   openDialog({

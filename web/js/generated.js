@@ -14,8 +14,8 @@ import { formatAge, formatCountdown, formatDate, formatDateTime } from './format
 import { listTab } from './list_tab.js';
 import { menuButton } from './menu.js';
 import {
-  actionState, can, grantLock, kebabButton, keyBlockedReason, reloadAuthority, RES, renewalAlert, roleChips,
-  rolesForForm, state, statusBadge,
+  actionState, can, grantLock, kebabButton, keyBlockedReason, lockedRolesHint, reloadAuthority, RES, renewalAlert,
+  roleChips, rolesForForm, state, statusBadge, yourRoles,
 } from './state.js';
 
 const tab = listTab({
@@ -36,7 +36,7 @@ const tab = listTab({
     title: 'No keys yet',
     text: can(RES.editKeys)
       ? 'Use + Generate Key to create a key for each integration that calls your APIs. Its token is shown once, when you generate it.'
-      : 'Keys generated in this account will be listed here. Your key cannot generate keys (its roles lack edit-api-keys).',
+      : `Keys generated in this account will be listed here. You cannot generate keys: ${yourRoles().toLowerCase()} lack edit-api-keys.`,
   }),
 });
 export default tab;
@@ -160,7 +160,7 @@ async function openGenerate(returnFocus) {
     label: 'Key identification', required: true, maxlength: 100,
     hint: 'A name that says who or what uses this key, e.g. “ERP sync” or “Marketplace feed”.',
   });
-  const checklist = roleChecklist(roles, [], { lock: grantLock });
+  const checklist = roleChecklist(roles, [], { lock: grantLock, lockedHint: lockedRolesHint() });
   openDialog({
     title: 'Generate key',
     content: [name.field, checklist],
@@ -207,7 +207,7 @@ async function openEdit(key, returnFocus) {
   const roles = await rolesForForm();
   if (!roles) return;
   const name = textField({ label: 'Key identification', value: key.name, required: true, maxlength: 100 });
-  const checklist = roleChecklist(roles, key.roles, { lock: grantLock });
+  const checklist = roleChecklist(roles, key.roles, { lock: grantLock, lockedHint: lockedRolesHint() });
   openDialog({
     title: `Edit ${key.key}`,
     content: [name.field, checklist],

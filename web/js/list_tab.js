@@ -43,6 +43,9 @@ import { can, emptyState, getRoles, missingHint, state } from './state.js';
  *   errorTitle    'The keys could not be loaded'
  *   empty(query, total)  {title, text, action} when no row is shown; total:
  *                 how many were loaded before the search filtered them
+ *   unavailable() optional: {title, text} when the signed-in principal may
+ *                 not read this list at all (then nothing is asked for and
+ *                 that is shown instead), else null
  *
  * Returns the tab, with also:
  *   render()      shows the loaded items again (after a change of state only)
@@ -55,6 +58,7 @@ export function listTab(spec) {
   const el = {};
   let items = [];
   let loaded = false;
+  let unavailableShown = false; // the unavailable() state is on screen
   let loadSeq = 0;
 
   function init() {
@@ -66,6 +70,7 @@ export function listTab(spec) {
   function reset() {
     items = [];
     loaded = false;
+    unavailableShown = false;
     loadSeq += 1;
     el.body.replaceChildren();
     el.count.textContent = '';
@@ -77,13 +82,25 @@ export function listTab(spec) {
     const allowed = can(spec.add.resource);
     el.add.disabled = !allowed;
     el.add.title = allowed ? '' : missingHint(spec.add.resource);
-    if (loaded) refresh();
+    if (loaded || unavailableShown) refresh();
   }
 
   /** Reloads the list (for the current search); answers that arrive late are dropped. */
   async function refresh() {
     const seq = ++loadSeq;
     const query = state.query;
+    const why = spec.unavailable ? spec.unavailable() : null;
+    unavailableShown = !!why;
+    if (why) {
+      items = [];
+      loaded = false;
+      el.body.replaceChildren();
+      el.table.hidden = true;
+      el.count.textContent = '';
+      el.table.removeAttribute('aria-busy');
+      emptyState(el.empty, why);
+      return;
+    }
     el.table.setAttribute('aria-busy', 'true');
     try {
       const [list] = await Promise.all([

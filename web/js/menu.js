@@ -31,8 +31,9 @@ export function isMenuOpen(button) {
 /**
  * Wires a menu button. items() returns [{label, onSelect, danger, disabled, hint}] each
  * time the menu opens (so it reflects the current state of the key); {separator: true}
- * draws a line and {note: 'text'} a line of text that describes the menu (say, why its
- * actions are disabled) without being an item.
+ * draws a line, {note: 'text'} a line of text that describes the menu (say, why its
+ * actions are disabled) without being an item, and {heading: 'text'} a small title over
+ * the items that follow.
  */
 export function menuButton(button, items) {
   if (!button.id) button.id = newId('menu-button');
@@ -58,6 +59,10 @@ function openMenu(button, items, focusWhich) {
   for (const item of items) {
     if (item.separator) {
       menu.append(h('div', { class: 'menu-separator', role: 'separator' }));
+      continue;
+    }
+    if (item.heading) {
+      menu.append(h('p', { class: 'menu-heading', role: 'presentation', text: item.heading }));
       continue;
     }
     if (item.note) {

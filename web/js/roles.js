@@ -89,13 +89,13 @@ function openRoleDialog(role, returnFocus) {
     const held = can(r);
     const noteId = held ? null : newId('res-lock');
     const input = h('input', { type: 'checkbox', id, value: r, checked: resources.includes(r), disabled: !held, 'aria-describedby': noteId });
-    const reason = `You cannot put ${r} into a role: your key does not hold it.`;
+    const reason = `You cannot put ${r} into a role: you do not hold it.`;
     return h('label', { class: ['choice', 'role-choice', !held && 'role-choice-locked'], for: id, title: held ? null : reason },
       input, h('span', { class: 'role-choice-name mono', text: r }),
       held ? null : h('span', { class: 'role-lock-note', id: noteId, 'aria-hidden': 'true', text: 'You do not hold it' }));
   });
   const management = h('fieldset', { class: 'fieldset' }, h('legend', { text: 'Management resources' }),
-    h('p', { class: 'field-hint', text: 'What keys with this role may do in this web admin and the management API. Only resources your key holds can be given.' }),
+    h('p', { class: 'field-hint', text: 'What keys and people with this role may do in this web admin and the management API. Only resources you hold can be given.' }),
     h('div', { class: 'role-grid' }, boxes));
   const other = textField({
     label: 'API permissions', mono: true, maxlength: 13000,

@@ -1,12 +1,16 @@
-// state.js - what the signed-in page knows, and small view pieces shared by
-// the Generated and External tabs.
+// state.js - what the signed-in page knows (who signed in, what it may do),
+// and small view pieces shared by the tabs.
 
 import * as api from './api.js';
 import { h, icon, ICONS } from './dom.js';
 import { failure } from './feedback.js';
 
 export const state = {
-  session: null, // {key, account, resources}
+  // Who signed in: {type: 'key', key, account, resources} or {type: 'user',
+  // email, account, accounts: [{account, roles}], roles, resources, totp}.
+  // resources: the management resources it holds in `account`, or null
+  // while unknown (then the page offers everything and the server decides).
+  session: null,
   roles: null, // cached role list of the account
   query: '', // the search box, trimmed
   settings: null,
@@ -29,14 +33,100 @@ export const RES = {
 };
 export const MANAGEMENT = Object.values(RES);
 
-/** Whether the signed-in key holds a resource (the server checks again on every call). */
+/** Whether the signed-in principal holds a resource (the server checks again on every call). */
 export function can(resource) {
   const resources = state.session && state.session.resources;
   return !resources || resources.includes(resource);
 }
 
+export const isPerson = () => !!state.session && state.session.type === 'user';
+
+/** "Your key's roles" or, for a person, "Your roles". */
+export function yourRoles() {
+  return isPerson() ? 'Your roles' : 'Your key\'s roles';
+}
+
 export function missingHint(resource) {
-  return `Your key's roles do not include ${resource}.`;
+  return `${yourRoles()} do not include ${resource}.`;
+}
+
+/** The hint atop a role checklist when some roles cannot be granted. */
+export function lockedRolesHint() {
+  return isPerson()
+    ? 'Roles that give management permissions you do not hold cannot be granted by you.'
+    : 'Roles that give management permissions your key does not hold cannot be granted from it.';
+}
+
+// ---- who signed in ----------------------------------------------------------------
+
+/** What the built-in roles give, for when the account's role list cannot be read. */
+const BUILTIN_ROLES = {
+  Owner: MANAGEMENT,
+  'User Administrator - RESTRICTED': [RES.viewKeys, RES.editKeys, RES.renew, RES.editSettings, RES.editUsers],
+};
+
+/**
+ * The management resources that the roles `names` give in the current
+ * account, from the role list (state.roles), else from what the built-in
+ * roles give; null when a role is unknown.
+ */
+function resourcesOfRoles(names) {
+  const out = new Set();
+  for (const name of names || []) {
+    const role = (state.roles || []).find((r) => r.name === name);
+    const resources = role ? role.resources : BUILTIN_ROLES[name];
+    if (!resources) return null;
+    for (const r of resources) out.add(r);
+  }
+  return [...out];
+}
+
+/**
+ * Who a session answer (GET or POST /api/v1/session) and GET /api/v1/me say
+ * signed in, in the shape of state.session. `wanted`: the account a person
+ * chose (kept when it still belongs to it). me is null on a server without
+ * people; then it is the key of the session answer.
+ */
+export function identityOf(info, me, wanted = null) {
+  const principal = (info && info.principal) || {};
+  if (!me || me.type !== 'user') {
+    return {
+      type: 'key',
+      key: info.key || principal.key || (me && me.key),
+      account: info.account || principal.account || (me && me.account),
+      resources: Array.isArray(info.resources) ? info.resources : null,
+    };
+  }
+  const accounts = Array.isArray(me.accounts) ? me.accounts : [];
+  const names = accounts.map((a) => a.account);
+  const account = [wanted, info.account].find((a) => a && names.includes(a)) || names[0] || null;
+  const membership = accounts.find((a) => a.account === account);
+  return {
+    type: 'user',
+    email: me.email,
+    account,
+    accounts,
+    roles: membership ? membership.roles || [] : [],
+    // The session answer's resources are for its own account only.
+    resources: Array.isArray(info.resources) && info.account === account ? info.resources : null,
+    totp: !!me.totp,
+  };
+}
+
+/** Asks the server who is signed in (session and me): the identity, or throws ApiError. */
+export async function loadIdentity(wanted = null) {
+  const [info, me] = await Promise.all([api.loadSession(), api.loadMe()]);
+  return identityOf(info, me, wanted);
+}
+
+/**
+ * For a person whose session answer did not say what it may do in the
+ * chosen account: works it out from its roles there and the role list.
+ */
+export async function completeAuthority(session) {
+  if (session.type !== 'user' || session.resources) return;
+  await getRoles(true).catch(() => null);
+  session.resources = resourcesOfRoles(session.roles);
 }
 
 // ---- authority: nobody grants or acts on more than it holds -----------------------
@@ -81,12 +171,13 @@ export function roleEditBlockedReason(role) {
 }
 
 /**
- * Why the signed-in key may not act on a key or grant holding the roles `names`
- * in this account (a sentence naming the first resource it lacks), or null.
+ * Why the signed-in principal may not act on a key or grant (or, with
+ * what = 'person', a person) holding the roles `names` in this account (a
+ * sentence naming the first resource it lacks), or null.
  */
-export function keyBlockedReason(names) {
+export function keyBlockedReason(names, what = 'key') {
   const missing = missingOf(rolesNamed(names).flatMap((r) => r.resources || []))[0];
-  return missing ? `This key holds ${missing}, which you do not.` : null;
+  return missing ? `This ${what} holds ${missing}, which you do not.` : null;
 }
 
 /**
@@ -107,17 +198,21 @@ export function onAuthorityChange(fn) {
 }
 
 /**
- * Asks the server again what the signed-in key holds (GET /api/v1/session) and
- * for the roles, then lets every view re-apply what it offers. Called after a
- * refusal (403: this page's picture was stale) and after a change to the
- * signed-in key itself. Failures are left to the next call to report.
+ * Asks the server again what the signed-in principal holds (GET
+ * /api/v1/session and /api/v1/me) and for the roles, then lets every view
+ * re-apply what it offers. Called after a refusal (403: this page's picture
+ * was stale) and after a change to the signed-in key or person itself.
+ * Failures are left to the next call to report.
  */
 export async function reloadAuthority() {
-  if (!state.session) return;
+  const before = state.session;
+  if (!before) return;
   try {
-    const [info] = await Promise.all([api.loadSession(), getRoles(true).catch(() => null)]);
-    if (!state.session || info.key !== state.session.key) return;
-    state.session.resources = info.resources || null;
+    const [now] = await Promise.all([loadIdentity(before.account), getRoles(true).catch(() => null)]);
+    if (state.session !== before || now.type !== before.type || now.key !== before.key || now.email !== before.email) return;
+    await completeAuthority(now);
+    if (state.session !== before) return;
+    Object.assign(before, { resources: now.resources, roles: now.roles, accounts: now.accounts, totp: now.totp });
   } catch {
     return;
   }

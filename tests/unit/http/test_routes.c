@@ -56,6 +56,11 @@ static unsigned expected_checks(const ks_route *r)
             want |= KS_CHECK_TARGET_GRANT;
         if (strcmp(r->method, "POST") == 0 || strcmp(r->method, "PATCH") == 0)
             want |= KS_CHECK_GRANTS_ROLES;
+    } else if (strcmp(family, "users") == 0) {
+        if (on_one)
+            want |= KS_CHECK_TARGET_PERSON;
+        if (strcmp(r->method, "POST") == 0 || strcmp(r->method, "PATCH") == 0)
+            want |= KS_CHECK_GRANTS_ROLES;
     } else if (strcmp(family, "roles") == 0) {
         if (on_one)
             want |= KS_CHECK_TARGET_ROLE;
@@ -101,7 +106,8 @@ static void test_delegation_checks_follow_from_the_route(void)
         /* A check on the path's target needs a target segment. */
         char target[32];
         segment(r->pattern, 5, target, sizeof target);
-        if ((r->rule.checks & (KS_CHECK_TARGET_KEY | KS_CHECK_TARGET_GRANT | KS_CHECK_TARGET_ROLE)) &&
+        if ((r->rule.checks & (KS_CHECK_TARGET_KEY | KS_CHECK_TARGET_GRANT | KS_CHECK_TARGET_ROLE |
+                               KS_CHECK_TARGET_PERSON)) &&
             strcmp(target, "*") != 0)
             UNIT_FAIL("route %s %s checks a target it does not have", r->method, r->pattern);
     }
@@ -118,6 +124,9 @@ static void test_known_principal_actions_are_checked(void)
         {"POST", "/api/v1/accounts/*/keys", KS_CHECK_GRANTS_ROLES},
         {"PATCH", "/api/v1/accounts/*/keys/*", KS_CHECK_TARGET_KEY | KS_CHECK_GRANTS_ROLES},
         {"DELETE", "/api/v1/accounts/*/keys/*", KS_CHECK_TARGET_KEY},
+        {"POST", "/api/v1/accounts/*/users", KS_CHECK_GRANTS_ROLES},
+        {"PATCH", "/api/v1/accounts/*/users/*", KS_CHECK_TARGET_PERSON | KS_CHECK_GRANTS_ROLES},
+        {"DELETE", "/api/v1/accounts/*/users/*", KS_CHECK_TARGET_PERSON},
         {"POST", "/api/v1/accounts/*/keys/*/renew", KS_CHECK_TARGET_KEY},
         {"POST", "/api/v1/accounts/*/keys/*/undo-renewal", KS_CHECK_TARGET_KEY},
         {"DELETE", "/api/v1/accounts/*/keys/*/old-token", KS_CHECK_TARGET_KEY},

@@ -147,10 +147,17 @@ static void test_migration_from_2_audit_via_address(void)
     pg_fresh(1);
     ASSERT_EQ_INT(make_account_on(ST[0], "acme"), KS_OK);
     pg_close_stores();
+    /* Back to version 5 first: no rotation (deadlines, notices, webhooks). */
     ASSERT_EQ_INT(pg_admin("", "DROP TABLE webhook_deliveries; DROP TABLE webhooks; DROP INDEX tokens_old;"
                             "ALTER TABLE tokens DROP COLUMN ends_at, DROP COLUMN notices;"
-                            "ALTER TABLE accounts DROP COLUMN auto_delete_old_token_hours, DROP COLUMN renewal_notice_days;"
-                            "ALTER TABLE audit DROP COLUMN via, DROP COLUMN address;"
+                            "ALTER TABLE accounts DROP COLUMN auto_delete_old_token_hours, DROP COLUMN renewal_notice_days;"), 0);
+    /* Back to version 4 first: no people, sessions of keys only. */
+    ASSERT_EQ_INT(pg_admin("", "DROP INDEX sessions_by_person;"
+                            "ALTER TABLE sessions DROP CONSTRAINT sessions_one_principal,"
+                            " DROP COLUMN person_id, DROP COLUMN via,"
+                            " ALTER COLUMN key_id SET NOT NULL, ALTER COLUMN token_hash SET NOT NULL;"
+                            "DROP TABLE signin_failures, invitations, membership_roles, memberships, people;"), 0);
+    ASSERT_EQ_INT(pg_admin("", "ALTER TABLE audit DROP COLUMN via, DROP COLUMN address;"
                             "DROP INDEX sessions_by_created; ALTER TABLE sessions DROP COLUMN token_hash;"
                             "UPDATE keystile_schema SET version = 2"), 0);
     ST[0] = pg_open_uri();

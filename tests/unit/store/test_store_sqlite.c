@@ -211,11 +211,22 @@ static void test_migration_from_5_audit_via_address(void)
     ks_audit_entry a = audit("acme", "account.create", "acme");
     ASSERT_EQ_INT(S->ops->account_create(S, "acme", &st, NULL, &a), KS_OK);
     close_store();
+    /* Back to version 10 first: no rotation (deadlines, notices, webhooks). */
     ASSERT_EQ_INT(exec_sql(PATH, "DROP TABLE webhook_deliveries; DROP TABLE webhooks; DROP INDEX tokens_old;"
                                  "ALTER TABLE tokens DROP COLUMN ends_at; ALTER TABLE tokens DROP COLUMN notices;"
                                  "ALTER TABLE accounts DROP COLUMN auto_delete_old_token_hours;"
-                                 "ALTER TABLE accounts DROP COLUMN renewal_notice_days;"
-                                 "ALTER TABLE audit DROP COLUMN via; ALTER TABLE audit DROP COLUMN address;"
+                                 "ALTER TABLE accounts DROP COLUMN renewal_notice_days;"), SQLITE_OK);
+    /* Back to version 9 first: no people, sessions of keys only. */
+    ASSERT_EQ_INT(exec_sql(PATH, "DROP TABLE signin_failures; DROP TABLE invitations;"
+                                 "DROP TABLE membership_roles; DROP TABLE memberships;"
+                                 "DROP TABLE sessions; DROP TABLE people;"
+                                 "CREATE TABLE sessions(hash BLOB PRIMARY KEY,"
+                                 " key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,"
+                                 " created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, token_hash BLOB);"
+                                 "CREATE INDEX sessions_by_key ON sessions(key_id);"
+                                 "CREATE INDEX sessions_by_last_seen ON sessions(last_seen_at);"
+                                 "CREATE INDEX sessions_by_created ON sessions(created_at);"), SQLITE_OK);
+    ASSERT_EQ_INT(exec_sql(PATH, "ALTER TABLE audit DROP COLUMN via; ALTER TABLE audit DROP COLUMN address;"
                                  "DROP INDEX sessions_by_last_seen; DROP INDEX sessions_by_created;"
                                  "ALTER TABLE sessions DROP COLUMN token_hash;"
                                  "DROP TABLE server_secret; DROP TABLE changes;"
