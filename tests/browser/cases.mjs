@@ -1331,7 +1331,7 @@ export function registerCases(test) {
     // Arrow keys skip the hidden tab: End selects the last tab shown, not Webhooks.
     await page.getByRole('tab', { name: 'Generated', exact: true }).click();
     await page.keyboard.press('End');
-    const selected = page.locator('[role=tab][aria-selected=true]');
+    const selected = page.locator('[role=tab][id^="tab-"][aria-selected=true]');
     assert.notEqual((await selected.textContent()).trim(), 'Webhooks');
     assert.ok(await selected.isVisible());
     await button(page, 'Sign out').click();
