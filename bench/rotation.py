@@ -267,7 +267,7 @@ def deliveries_rounds(args, srv, owner, verify_args):
         for i in range(args.rounds):
             idle = timed_wrk(args, srv, verify_args)
             pacer = base.wrk_background(args, srv.port, "webhook_test.lua", [owner[0], owner[1], test_path, args.rate],
-                                        args.duration + 2)
+                                        args.duration + 2, threads=5)
             time.sleep(1)
             t0 = time.time()
             busy = timed_wrk(args, srv, verify_args)

@@ -1,8 +1,10 @@
 -- webhook_test.lua: test events at a fixed rate, each one webhook delivery.
---   wrk -t1 -c1 -d10s -s bench/webhook_test.lua URL -- OWNER_KEY OWNER_TOKEN PATH RATE
+--   wrk -tN -cN -d10s -s bench/webhook_test.lua URL -- OWNER_KEY OWNER_TOKEN PATH RATE
 -- POSTs PATH (/api/v1/accounts/bench/webhooks/{id}/test) as the Owner on a
--- schedule of RATE per second (see verify_paced.lua for the pacing; behind
--- schedule, it catches up by at most 1 s). done() prints "KSBENCH {json}":
+-- schedule of RATE per second in all, RATE/N per thread (KS_BENCH_THREADS;
+-- one connection each: a test event is a durable write, ~30 ms here, so one
+-- connection alone tops out near 30/s). See verify_paced.lua for the pacing;
+-- behind schedule, a thread catches up by at most 1 s. done() prints "KSBENCH {json}":
 -- the events accepted (202) and refused.
 local ffi = require("ffi")
 ffi.cdef [[
@@ -25,7 +27,7 @@ end
 
 function init(args)
    req = wrk.format("POST", args[3], {["X-API-Key"] = args[1], ["X-API-Token"] = args[2]})
-   interval = 1 / tonumber(args[4])
+   interval = tonumber(os.getenv("KS_BENCH_THREADS") or 1) / tonumber(args[4])
 end
 
 function delay()
