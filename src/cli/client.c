@@ -519,3 +519,33 @@ void ks_json_wipe_string(json_t *obj, const char *name)
     if (json_is_string(s))
         sodium_memzero((char *)json_string_value(s), json_string_length(s));
 }
+
+int ks_client_item_print(const ks_client *c, const json_t *obj, const char *message, struct ks_table *table,
+                         void (*add_row)(struct ks_table *, const json_t *))
+{
+    int rc = KS_EXIT_FAIL;
+    if (c->json) {
+        rc = ks_print_json(obj);
+    } else if (table) {
+        printf("%s\n\n", message);
+        add_row(table, obj);
+        rc = ks_table_print(table, stdout) == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
+    }
+    ks_table_free(table);
+    return rc;
+}
+
+int ks_client_delete_item(ks_client *c, const ks_args *a, const char *collection, const char *question,
+                          const char *done)
+{
+    int rc = ks_confirm(a, question);
+    if (rc != 0)
+        return rc;
+    json_t *res = ks_client_call_item(c, "DELETE", collection, a->positional, NULL, NULL, &rc);
+    if (!res)
+        return rc;
+    if (!c->json)
+        printf("%s\n", done);
+    json_decref(res);
+    return KS_EXIT_OK;
+}

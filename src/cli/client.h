@@ -127,6 +127,18 @@ int ks_client_list_print(ks_client *c, const ks_args *a, ks_strbuf *path, long l
                          struct ks_table *table, void (*add_row)(struct ks_table *, const json_t *),
                          const char *noun);
 
+/* Prints one object as a command's result: its JSON with --json, else
+ * message, a blank line and `table` with the object as its one row (by
+ * add_row). Frees table. Returns an exit code. */
+int ks_client_item_print(const ks_client *c, const json_t *obj, const char *message, struct ks_table *table,
+                         void (*add_row)(struct ks_table *, const json_t *));
+
+/* A delete command's end: asks `question` (ks_confirm: --yes answers it),
+ * then DELETEs the item a->positional of `collection` and prints `done`
+ * (nothing with --json). Returns an exit code. */
+int ks_client_delete_item(ks_client *c, const ks_args *a, const char *collection, const char *question,
+                          const char *done);
+
 /* Prints v as indented JSON and a newline on stdout. Returns 0 or KS_EXIT_FAIL. */
 int ks_print_json(const json_t *v);
 

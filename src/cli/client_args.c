@@ -216,3 +216,34 @@ int ks_confirm(const ks_args *a, const char *question)
     fprintf(stderr, "keystile: cancelled; nothing was changed\n");
     return KS_EXIT_FAIL;
 }
+
+json_t *ks_args_roles_status_body(const ks_args *a, int allow_no_roles, int *exit_code)
+{
+    static const char *const STATUS[] = {"active", "inactive", NULL};
+    int status = -1;
+    if ((*exit_code = ks_args_choice(a, "status", STATUS, &status)) == KS_EXIT_USAGE)
+        return NULL;
+    int roles = ks_args_has(a, "role"), no_roles = allow_no_roles && ks_args_has(a, "no-roles");
+    *exit_code = KS_EXIT_USAGE;
+    if (roles && no_roles) {
+        ks_usage_error(a->cmd, "give either --role or --no-roles, not both");
+        return NULL;
+    }
+    if (!roles && !no_roles && status < 0) {
+        ks_usage_error(a->cmd, "nothing to change: give --role%s or --status", allow_no_roles ? ", --no-roles" : "");
+        return NULL;
+    }
+    json_t *body = json_object();
+    int ok = body != NULL;
+    if (ok && (roles || no_roles))
+        ok = json_object_set_new(body, "roles", roles ? ks_args_json_array(a, "role") : json_array()) == 0;
+    if (ok && status >= 0)
+        ok = json_object_set_new(body, "status", json_string(STATUS[status])) == 0;
+    if (!ok) {
+        json_decref(body);
+        fprintf(stderr, "keystile: --role must be UTF-8 text\n");
+        return NULL;
+    }
+    *exit_code = KS_EXIT_OK;
+    return body;
+}

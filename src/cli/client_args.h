@@ -41,6 +41,13 @@ size_t ks_args_values(const ks_args *a, const char *name, const char *const **va
 /* 1 when option name was given. */
 int ks_args_has(const ks_args *a, const char *name);
 
+/* The PATCH body of an `edit` of a role holder (an external key's grant, a
+ * user): "roles" from --role (or [] from --no-roles, when allow_no_roles),
+ * "status" from --status active|inactive; at least one. NULL with *exit_code
+ * set after a usage error (nothing to change, --role with --no-roles, a bad
+ * --status, a role that is not UTF-8); else the caller's body. */
+json_t *ks_args_roles_status_body(const ks_args *a, int allow_no_roles, int *exit_code);
+
 /* A new JSON array of the values of option name (empty when not given);
  * NULL when out of memory or a value is not UTF-8. */
 json_t *ks_args_json_array(const ks_args *a, const char *name);

@@ -11,19 +11,6 @@
 #include <limits.h>
 #include <stdio.h>
 
-/* One external key: a line of text then its table row; or its JSON. */
-static int print_external(const ks_client *c, const json_t *key, const char *message)
-{
-    if (c->json)
-        return ks_print_json(key);
-    printf("%s\n\n", message);
-    ks_table *t = ks_external_table_new();
-    ks_external_table_add(t, key);
-    int rc = ks_table_print(t, stdout);
-    ks_table_free(t);
-    return rc == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
-}
-
 int ks_cmd_external_list(ks_client *c, const ks_args *a)
 {
     long limit = 0;
@@ -54,33 +41,20 @@ int ks_cmd_external_add(ks_client *c, const ks_args *a)
     char message[512];
     snprintf(message, sizeof message, "Granted roles in account %s to external key %s.", c->account,
              ks_json_str(key, "key", a->positional));
-    rc = print_external(c, key, message);
+    rc = ks_client_item_print(c, key, message, ks_external_table_new(), ks_external_table_add);
     json_decref(key);
     return rc;
 }
 
 int ks_cmd_external_edit(ks_client *c, const ks_args *a)
 {
-    static const char *const STATUS[] = {"active", "inactive", NULL};
-    int status = -1;
-    int rc = ks_args_choice(a, "status", STATUS, &status);
-    if (rc == KS_EXIT_USAGE)
+    int rc;
+    json_t *body = ks_args_roles_status_body(a, 0, &rc);
+    if (!body)
         return rc;
-    int roles = ks_args_has(a, "role");
-    if (!roles && status < 0)
-        return ks_usage_error(a->cmd, "nothing to change: give --role or --status");
-    if ((rc = ks_client_open(c, a, 1)) != 0)
-        return rc;
-    json_t *body = json_object();
-    int ok = body != NULL;
-    if (ok && roles)
-        ok = json_object_set_new(body, "roles", ks_args_json_array(a, "role")) == 0;
-    if (ok && status >= 0)
-        ok = json_object_set_new(body, "status", json_string(STATUS[status])) == 0;
-    if (!ok) {
+    if ((rc = ks_client_open(c, a, 1)) != 0) {
         json_decref(body);
-        fprintf(stderr, "keystile: --role must be UTF-8 text\n");
-        return KS_EXIT_USAGE;
+        return rc;
     }
     json_t *key = ks_client_call_item(c, "PATCH", "external-keys", a->positional, NULL, body, &rc);
     json_decref(body);
@@ -89,7 +63,7 @@ int ks_cmd_external_edit(ks_client *c, const ks_args *a)
     char message[512];
     snprintf(message, sizeof message, "Updated the grant of external key %s in account %s.",
              ks_json_str(key, "key", a->positional), c->account);
-    rc = print_external(c, key, message);
+    rc = ks_client_item_print(c, key, message, ks_external_table_new(), ks_external_table_add);
     json_decref(key);
     return rc;
 }
@@ -99,17 +73,10 @@ int ks_cmd_external_remove(ks_client *c, const ks_args *a)
     int rc = ks_client_open(c, a, 1);
     if (rc != 0)
         return rc;
-    char question[512];
+    char question[512], done[512];
     snprintf(question, sizeof question, "Remove the grant of external key %s in account %s?", a->positional,
              c->account);
-    if ((rc = ks_confirm(a, question)) != 0)
-        return rc;
-    json_t *res = ks_client_call_item(c, "DELETE", "external-keys", a->positional, NULL, NULL, &rc);
-    if (!res)
-        return rc;
-    if (!c->json)
-        printf("Removed external key %s from account %s; the key itself is unchanged in its home account.\n",
-               a->positional, c->account);
-    json_decref(res);
-    return KS_EXIT_OK;
+    snprintf(done, sizeof done, "Removed external key %s from account %s; the key itself is unchanged in its home account.",
+             a->positional, c->account);
+    return ks_client_delete_item(c, a, "external-keys", question, done);
 }

@@ -139,15 +139,8 @@ int ks_cmd_keys_delete(ks_client *c, const ks_args *a)
     int rc = ks_client_open(c, a, 1);
     if (rc != 0)
         return rc;
-    char question[512];
+    char question[512], done[512];
     snprintf(question, sizeof question, "Delete key %s with its tokens and grants, for good?", a->positional);
-    if ((rc = ks_confirm(a, question)) != 0)
-        return rc;
-    json_t *res = key_call(c, "DELETE", a->positional, NULL, NULL, &rc);
-    if (!res)
-        return rc;
-    if (!c->json)
-        printf("Deleted key %s.\n", a->positional);
-    json_decref(res);
-    return KS_EXIT_OK;
+    snprintf(done, sizeof done, "Deleted key %s.", a->positional);
+    return ks_client_delete_item(c, a, "keys", question, done);
 }

@@ -20,19 +20,6 @@ static void roles_table_add(ks_table *t, const json_t *role)
     ks_table_add_fields(t, role, ROW, sizeof ROW / sizeof *ROW);
 }
 
-/* One role: a line of text then its table row; or its JSON. */
-static int print_role(const ks_client *c, const json_t *role, const char *message)
-{
-    if (c->json)
-        return ks_print_json(role);
-    printf("%s\n\n", message);
-    ks_table *t = ks_table_new(3, ROLE_HEADERS);
-    roles_table_add(t, role);
-    int rc = ks_table_print(t, stdout);
-    ks_table_free(t);
-    return rc == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
-}
-
 int ks_cmd_roles_list(ks_client *c, const ks_args *a)
 {
     long limit = 0;
@@ -57,7 +44,7 @@ static int send_role(ks_client *c, const char *method, const char *item, json_t 
         return rc;
     char message[512];
     snprintf(message, sizeof message, "%s role '%s'.", done, ks_json_str(role, "name", fallback));
-    rc = print_role(c, role, message);
+    rc = ks_client_item_print(c, role, message, ks_table_new(3, ROLE_HEADERS), roles_table_add);
     json_decref(role);
     return rc;
 }
@@ -105,15 +92,8 @@ int ks_cmd_roles_delete(ks_client *c, const ks_args *a)
     int rc = ks_client_open(c, a, 1);
     if (rc != 0)
         return rc;
-    char question[512];
+    char question[512], done[512];
     snprintf(question, sizeof question, "Delete role '%s' from account %s?", a->positional, c->account);
-    if ((rc = ks_confirm(a, question)) != 0)
-        return rc;
-    json_t *res = ks_client_call_item(c, "DELETE", "roles", a->positional, NULL, NULL, &rc);
-    if (!res)
-        return rc;
-    if (!c->json)
-        printf("Deleted role '%s'.\n", a->positional);
-    json_decref(res);
-    return KS_EXIT_OK;
+    snprintf(done, sizeof done, "Deleted role '%s'.", a->positional);
+    return ks_client_delete_item(c, a, "roles", question, done);
 }

@@ -30,19 +30,6 @@ static void users_table_add(ks_table *t, const json_t *person)
     ks_table_add_fields(t, person, ROW, sizeof ROW / sizeof *ROW);
 }
 
-/* One person: a line of text then its table row; or its JSON. */
-static int print_user(const ks_client *c, const json_t *person, const char *message)
-{
-    if (c->json)
-        return ks_print_json(person);
-    printf("%s\n\n", message);
-    ks_table *t = users_table_new();
-    users_table_add(t, person);
-    int rc = ks_table_print(t, stdout);
-    ks_table_free(t);
-    return rc == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
-}
-
 int ks_cmd_users_list(ks_client *c, const ks_args *a)
 {
     long limit = 0;
@@ -78,35 +65,20 @@ int ks_cmd_users_invite(ks_client *c, const ks_args *a)
     else
         snprintf(message, sizeof message,
                  "Added %s to account %s; they already have a password and can sign in now.", email, c->account);
-    rc = print_user(c, person, message);
+    rc = ks_client_item_print(c, person, message, users_table_new(), users_table_add);
     json_decref(person);
     return rc;
 }
 
 int ks_cmd_users_edit(ks_client *c, const ks_args *a)
 {
-    static const char *const STATUS[] = {"active", "inactive", NULL};
-    int status = -1;
-    int rc = ks_args_choice(a, "status", STATUS, &status);
-    if (rc == KS_EXIT_USAGE)
+    int rc;
+    json_t *body = ks_args_roles_status_body(a, 1, &rc);
+    if (!body)
         return rc;
-    int roles = ks_args_has(a, "role"), no_roles = ks_args_has(a, "no-roles");
-    if (roles && no_roles)
-        return ks_usage_error(a->cmd, "give either --role or --no-roles, not both");
-    if (!roles && !no_roles && status < 0)
-        return ks_usage_error(a->cmd, "nothing to change: give --role, --no-roles or --status");
-    if ((rc = ks_client_open(c, a, 1)) != 0)
-        return rc;
-    json_t *body = json_object();
-    int ok = body != NULL;
-    if (ok && (roles || no_roles))
-        ok = json_object_set_new(body, "roles", roles ? ks_args_json_array(a, "role") : json_array()) == 0;
-    if (ok && status >= 0)
-        ok = json_object_set_new(body, "status", json_string(STATUS[status])) == 0;
-    if (!ok) {
+    if ((rc = ks_client_open(c, a, 1)) != 0) {
         json_decref(body);
-        fprintf(stderr, "keystile: --role must be UTF-8 text\n");
-        return KS_EXIT_USAGE;
+        return rc;
     }
     json_t *person = ks_client_call_item(c, "PATCH", "users", a->positional, NULL, body, &rc);
     json_decref(body);
@@ -115,7 +87,7 @@ int ks_cmd_users_edit(ks_client *c, const ks_args *a)
     char message[512];
     snprintf(message, sizeof message, "Updated %s in account %s.", ks_json_str(person, "email", a->positional),
              c->account);
-    rc = print_user(c, person, message);
+    rc = ks_client_item_print(c, person, message, users_table_new(), users_table_add);
     json_decref(person);
     return rc;
 }
@@ -125,16 +97,10 @@ int ks_cmd_users_remove(ks_client *c, const ks_args *a)
     int rc = ks_client_open(c, a, 1);
     if (rc != 0)
         return rc;
-    char question[512];
+    char question[512], done[512];
     snprintf(question, sizeof question, "Remove %s from account %s (and end their sessions)?", a->positional,
              c->account);
-    if ((rc = ks_confirm(a, question)) != 0)
-        return rc;
-    json_t *res = ks_client_call_item(c, "DELETE", "users", a->positional, NULL, NULL, &rc);
-    if (!res)
-        return rc;
-    if (!c->json)
-        printf("Removed %s from account %s; their other accounts are unchanged.\n", a->positional, c->account);
-    json_decref(res);
-    return KS_EXIT_OK;
+    snprintf(done, sizeof done, "Removed %s from account %s; their other accounts are unchanged.", a->positional,
+             c->account);
+    return ks_client_delete_item(c, a, "users", question, done);
 }

@@ -7,6 +7,7 @@
 #include "http/api.h"
 #include "http/auth.h"
 #include "http/json_input.h"
+#include "http/roles_input.h"
 #include "http/key_json.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -112,25 +113,14 @@ out:
 
 void ks_api_external_update(ks_http_request *req)
 {
-    static const char *const FIELDS[] = {"roles", "status", NULL};
-    static const char *const STATUS[] = {"inactive", "active", NULL};
     ks_strlist roles = {0};
-    json_t *body = ks_json_body_parse(req, FIELDS, 0);
+    int has_roles, status;
+    json_t *body = ks_http_roles_status_patch(req, &roles, &has_roles, &status);
     if (!body)
         goto out;
-    int status = -1;
-    int has_status = ks_json_get_enum(req, body, "status", STATUS, &status);
-    int has_roles = has_status < 0 ? -1 :
-        ks_json_get_string_array(req, body, "roles", KS_KEY_ROLES_MAX, ks_role_name_valid, "role name", &roles);
-    if (has_status < 0 || has_roles < 0)
-        goto out;
-    if (!has_status && !has_roles) {
-        ks_http_error(req, KS_ERR_INVALID, "Send at least one of the fields 'roles', 'status'.");
-        goto out;
-    }
     ks_key key = {0};
     int rc = ks_service_external_update(req->svc, &req->who, ks_http_target(req), has_roles ? &roles : NULL,
-                                        has_status ? status : -1, &key);
+                                        status, &key);
     respond_write(req, rc, 200, &key, NULL);
 out:
     json_decref(body);

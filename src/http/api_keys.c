@@ -8,6 +8,7 @@
 #include "http/api.h"
 #include "http/auth.h"
 #include "http/json_input.h"
+#include "http/roles_input.h"
 #include "http/key_json.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -56,31 +57,6 @@ static void respond_key(ks_http_request *req, int status, const ks_key *key, con
         ks_http_error(req, KS_ERR_NOMEM, NULL);
     else
         ks_http_json(req, status, obj);
-}
-
-/* 400 naming the first role that does not exist in the account; 1 if all exist. */
-static int roles_exist(ks_http_request *req, const ks_strlist *roles)
-{
-    ks_role *have = NULL;
-    size_t n = 0;
-    int rc = ks_service_role_list(req->svc, ks_http_account(req), &have, &n);
-    if (rc != KS_OK) {
-        ks_http_error(req, rc, NULL);
-        return 0;
-    }
-    int ok = 1;
-    for (size_t i = 0; ok && i < roles->count; i++) {
-        int found = 0;
-        for (size_t j = 0; j < n && !found; j++)
-            found = strcmp(have[j].name, roles->items[i]) == 0;
-        if (!found) {
-            ks_http_errorf(req, KS_ERR_INVALID, "Field 'roles': role '%.100s' does not exist in this account.",
-                           roles->items[i]);
-            ok = 0;
-        }
-    }
-    ks_roles_free(have, n);
-    return ok;
 }
 
 void ks_api_keys_list(ks_http_request *req)
@@ -137,7 +113,7 @@ void ks_api_keys_create(ks_http_request *req)
         goto out;
     }
     if (ks_json_get_string_array(req, body, "roles", KS_KEY_ROLES_MAX, ks_role_name_valid, "role name", &roles) < 0 ||
-        !roles_exist(req, &roles))
+        !ks_http_roles_exist(req, &roles))
         goto out;
     ks_key key = {0};
     char token[KS_TOKEN_LEN + 1];
@@ -184,7 +160,7 @@ void ks_api_keys_update(ks_http_request *req)
         goto out;
     }
     if (has_roles) {
-        if (!roles_exist(req, &roles))
+        if (!ks_http_roles_exist(req, &roles))
             goto out;
         patch.roles = &roles;
     }

@@ -12,6 +12,7 @@
  */
 #include "http/api.h"
 #include "http/json_input.h"
+#include "http/roles_input.h"
 #include "http/key_json.h"
 #include "core/error.h"
 #include "core/roles.h"
@@ -29,31 +30,6 @@ json_t *ks_person_to_json(const ks_member *m)
                      "created_at", ks_time_to_json(m->person.created_at), "last_sign_in_at",
                      ks_time_to_json(m->person.last_sign_in_at), "totp", m->person.totp_enabled != 0, "sso",
                      m->person.sso != 0);
-}
-
-/* 400 naming the first role that does not exist in the account; 1 if all exist. */
-static int roles_exist(ks_http_request *req, const ks_strlist *roles)
-{
-    ks_role *have = NULL;
-    size_t n = 0;
-    int rc = ks_service_role_list(req->svc, ks_http_account(req), &have, &n);
-    if (rc != KS_OK) {
-        ks_http_error(req, rc, NULL);
-        return 0;
-    }
-    int ok = 1;
-    for (size_t i = 0; ok && i < roles->count; i++) {
-        int found = 0;
-        for (size_t j = 0; j < n && !found; j++)
-            found = strcmp(have[j].name, roles->items[i]) == 0;
-        if (!found) {
-            ks_http_errorf(req, KS_ERR_INVALID, "Field 'roles': role '%.100s' does not exist in this account.",
-                           roles->items[i]);
-            ok = 0;
-        }
-    }
-    ks_roles_free(have, n);
-    return ok;
 }
 
 static void person_error(ks_http_request *req, int rc)
@@ -119,7 +95,7 @@ void ks_api_users_invite(ks_http_request *req)
     }
     email = json_string_value(e);
     if (ks_json_get_string_array(req, body, "roles", KS_KEY_ROLES_MAX, ks_role_name_valid, "role name", &roles) < 0 ||
-        !roles_exist(req, &roles))
+        !ks_http_roles_exist(req, &roles))
         goto out;
     ks_member m;
     char id[KS_INVITE_ID_MAX];
@@ -150,27 +126,16 @@ out:
 
 void ks_api_users_update(ks_http_request *req)
 {
-    static const char *const FIELDS[] = {"roles", "status", NULL};
-    static const char *const STATUS[] = {"inactive", "active", NULL};
     ks_strlist roles = {0};
-    json_t *body = ks_json_body_parse(req, FIELDS, 0);
+    int has_roles, status;
+    json_t *body = ks_http_roles_status_patch(req, &roles, &has_roles, &status);
     if (!body)
         goto out;
-    int status = -1;
-    int has_status = ks_json_get_enum(req, body, "status", STATUS, &status);
-    int has_roles = has_status < 0 ? -1 :
-        ks_json_get_string_array(req, body, "roles", KS_KEY_ROLES_MAX, ks_role_name_valid, "role name", &roles);
-    if (has_status < 0 || has_roles < 0)
-        goto out;
-    if (!has_status && !has_roles) {
-        ks_http_error(req, KS_ERR_INVALID, "Send at least one of the fields 'roles', 'status'.");
-        goto out;
-    }
-    if (has_roles && !roles_exist(req, &roles))
+    if (has_roles && !ks_http_roles_exist(req, &roles))
         goto out;
     ks_member m;
     int rc = ks_people_update(req->svc, &req->who, ks_http_target(req), has_roles ? &roles : NULL,
-                              has_status ? status : -1, &m);
+                              status, &m);
     if (rc == KS_OK)
         ks_http_json(req, 200, ks_person_to_json(&m));
     else

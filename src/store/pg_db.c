@@ -496,3 +496,22 @@ int pg_change(pg_store *s, ks_change_kind kind, const char *account, const char 
     pg_text(&p, key_id ? key_id : "");
     return pg_run(s, P_CHANGE_INSERT, &p);
 }
+
+/* pg_write_tx_store: pg_write_tx for a callback written over the
+ * neutral ks_store (store_people.c's). */
+struct store_tx {
+    int (*fn)(ks_store *s, void *arg);
+    void *arg;
+};
+
+static int store_tx_in_tx(pg_store *s, void *arg)
+{
+    const struct store_tx *t = arg;
+    return t->fn(&s->base, t->arg);
+}
+
+int pg_write_tx_store(ks_store *base, int (*fn)(ks_store *s, void *arg), void *arg)
+{
+    struct store_tx t = {fn, arg};
+    return pg_write_tx((pg_store *)base, store_tx_in_tx, &t);
+}

@@ -195,6 +195,8 @@ int64_t pg_changed(PGresult *r);
  * commit fails. pg_read_tx runs fn in a REPEATABLE READ READ ONLY
  * transaction (one snapshot) and reports nothing to the observer. */
 int pg_write_tx(pg_store *s, int (*fn)(pg_store *s, void *arg), void *arg);
+/* The same for a callback over the neutral ks_store (store_people.c). */
+int pg_write_tx_store(ks_store *base, int (*fn)(ks_store *s, void *arg), void *arg);
 int pg_read_tx(pg_store *s, int (*fn)(pg_store *s, void *arg), void *arg);
 
 /* Appends the audit entry (in the caller's transaction; NULL = none), and

@@ -410,3 +410,22 @@ int sq_batch_end(ks_store *base, int commit)
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
+
+/* sq_write_tx_store: sq_write_tx for a callback written over the
+ * neutral ks_store (store_people.c's). */
+struct store_tx {
+    int (*fn)(ks_store *s, void *arg);
+    void *arg;
+};
+
+static int store_tx_in_tx(sq_store *s, void *arg)
+{
+    const struct store_tx *t = arg;
+    return t->fn(&s->base, t->arg);
+}
+
+int sq_write_tx_store(ks_store *base, int (*fn)(ks_store *s, void *arg), void *arg)
+{
+    struct store_tx t = {fn, arg};
+    return sq_write_tx((sq_store *)base, store_tx_in_tx, &t);
+}

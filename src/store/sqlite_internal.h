@@ -165,6 +165,8 @@ void sq_rollback(sq_store *s);
  * (KS_ERR_STORAGE, or KS_ERR_NOMEM) when that fails. Inside a group-commit
  * batch it is a savepoint of the batch, as sq_begin/sq_commit already are. */
 int sq_write_tx(sq_store *s, int (*fn)(sq_store *s, void *arg), void *arg);
+/* The same for a callback over the neutral ks_store (store_people.c). */
+int sq_write_tx_store(ks_store *base, int (*fn)(ks_store *s, void *arg), void *arg);
 
 /* Runs SQL text without parameters (pragmas, migrations), logging a failure. */
 int sq_exec_sql(sq_store *s, const char *sql);

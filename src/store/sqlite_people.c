@@ -254,6 +254,7 @@ static const ks_people_prims PRIMS = {
     .invitations_use = prim_invitations_use,
     .password_write = prim_password_write,
     .audit_insert = prim_audit_insert,
+    .write_tx = sq_write_tx_store,
 };
 
 /* ---- reads ---- */
@@ -406,67 +407,7 @@ int sq_member_get(ks_store *base, const char *account, const char *email, ks_mem
     return rc;
 }
 
-/* ---- writes: store_people.c's bodies in one transaction each ---- */
-
-struct member_args {
-    const char *account, *email;
-    const ks_strlist *roles;
-    int status;
-    int64_t now;
-    const ks_invitation *inv;
-    int *invited;
-    const ks_audit_entry *audit;
-};
-
-static int member_add_in_tx(sq_store *s, void *arg)
-{
-    const struct member_args *a = arg;
-    return ks_people_member_add_tx(&s->base, &PRIMS, a->account, a->email, a->roles, a->now, a->inv, a->invited,
-                                   a->audit);
-}
-
-int sq_member_add(ks_store *base, const char *account, const char *email, const ks_strlist *roles, int64_t now,
-                  const ks_invitation *inv, int *invited, const ks_audit_entry *audit)
-{
-    struct member_args a = {account, email, roles, -1, now, inv, invited, audit};
-    int rc = sq_write_tx((sq_store *)base, member_add_in_tx, &a);
-    if (rc != KS_OK)
-        *invited = 0;
-    return rc;
-}
-
-static int member_update_in_tx(sq_store *s, void *arg)
-{
-    const struct member_args *a = arg;
-    return ks_people_member_update_tx(&s->base, &PRIMS, a->account, a->email, a->roles, a->status, a->audit);
-}
-
-int sq_member_update(ks_store *base, const char *account, const char *email, const ks_strlist *roles, int status,
-                     const ks_audit_entry *audit)
-{
-    struct member_args a = {account, email, roles, status, 0, NULL, NULL, audit};
-    return sq_write_tx((sq_store *)base, member_update_in_tx, &a);
-}
-
-static int member_remove_in_tx(sq_store *s, void *arg)
-{
-    const struct member_args *a = arg;
-    return ks_people_member_remove_tx(&s->base, &PRIMS, a->account, a->email, a->audit);
-}
-
-int sq_member_remove(ks_store *base, const char *account, const char *email, const ks_audit_entry *audit)
-{
-    struct member_args a = {account, email, NULL, -1, 0, NULL, NULL, audit};
-    return sq_write_tx((sq_store *)base, member_remove_in_tx, &a);
-}
-
-struct invitation_args {
-    const ks_digest *id_hash;
-    int64_t now;
-    const char *password_hash;
-    const ks_audit_entry *audit;
-    ks_invitation_record *out;
-};
+/* ---- writes: store_people.c's operations over this backend's primitives ---- */
 
 int sq_invitation_get(ks_store *base, const ks_digest *id_hash, int64_t now, ks_invitation_record *out)
 {
@@ -477,35 +418,32 @@ int sq_invitation_get(ks_store *base, const ks_digest *id_hash, int64_t now, ks_
     return rc;
 }
 
-static int invitation_accept_in_tx(sq_store *s, void *arg)
+int sq_member_add(ks_store *base, const char *account, const char *email, const ks_strlist *roles, int64_t now,
+                  const ks_invitation *inv, int *invited, const ks_audit_entry *audit)
 {
-    const struct invitation_args *a = arg;
-    return ks_people_invitation_accept_tx(&s->base, &PRIMS, a->id_hash, a->now, a->password_hash, a->audit);
+    return ks_people_member_add(base, &PRIMS, account, email, roles, now, inv, invited, audit);
+}
+
+int sq_member_update(ks_store *base, const char *account, const char *email, const ks_strlist *roles, int status,
+                     const ks_audit_entry *audit)
+{
+    return ks_people_member_update(base, &PRIMS, account, email, roles, status, audit);
+}
+
+int sq_member_remove(ks_store *base, const char *account, const char *email, const ks_audit_entry *audit)
+{
+    return ks_people_member_remove(base, &PRIMS, account, email, audit);
 }
 
 int sq_invitation_accept(ks_store *base, const ks_digest *id_hash, int64_t now, const char *password_hash,
                          const ks_audit_entry *audit)
 {
-    struct invitation_args a = {id_hash, now, password_hash, audit, NULL};
-    return sq_write_tx((sq_store *)base, invitation_accept_in_tx, &a);
-}
-
-struct password_args {
-    int64_t person_id;
-    const char *password_hash;
-    const ks_digest *keep;
-};
-
-static int password_set_in_tx(sq_store *s, void *arg)
-{
-    const struct password_args *a = arg;
-    return ks_people_password_set_tx(&s->base, &PRIMS, a->person_id, a->password_hash, a->keep);
+    return ks_people_invitation_accept(base, &PRIMS, id_hash, now, password_hash, audit);
 }
 
 int sq_person_password_set(ks_store *base, int64_t person_id, const char *password_hash, const ks_digest *keep)
 {
-    struct password_args a = {person_id, password_hash, keep};
-    return sq_write_tx((sq_store *)base, password_set_in_tx, &a);
+    return ks_people_password_set(base, &PRIMS, person_id, password_hash, keep);
 }
 
 /* One UPDATE of a person by id as its own transaction: NOT_FOUND when no

@@ -46,7 +46,7 @@ static int member_find(ks_store *s, const ks_people_prims *p, const char *accoun
     return rc;
 }
 
-int ks_people_member_add_tx(ks_store *s, const ks_people_prims *p, const char *account, const char *email,
+static int member_add_body(ks_store *s, const ks_people_prims *p, const char *account, const char *email,
                             const ks_strlist *roles, int64_t now, const ks_invitation *inv, int *invited,
                             const ks_audit_entry *audit)
 {
@@ -87,7 +87,7 @@ static int owner_kept(ks_store *s, const ks_people_prims *p, const char *account
     return before > 0 && after == 0 ? KS_ERR_LAST_OWNER : KS_OK;
 }
 
-int ks_people_member_update_tx(ks_store *s, const ks_people_prims *p, const char *account, const char *email,
+static int member_update_body(ks_store *s, const ks_people_prims *p, const char *account, const char *email,
                                const ks_strlist *roles, int status, const ks_audit_entry *audit)
 {
     ks_person person;
@@ -111,7 +111,7 @@ int ks_people_member_update_tx(ks_store *s, const ks_people_prims *p, const char
     return rc;
 }
 
-int ks_people_member_remove_tx(ks_store *s, const ks_people_prims *p, const char *account, const char *email,
+static int member_remove_body(ks_store *s, const ks_people_prims *p, const char *account, const char *email,
                                const ks_audit_entry *audit)
 {
     ks_person person;
@@ -144,7 +144,7 @@ int ks_people_invitation_get_tx(ks_store *s, const ks_people_prims *p, const ks_
     return rc;
 }
 
-int ks_people_invitation_accept_tx(ks_store *s, const ks_people_prims *p, const ks_digest *id_hash, int64_t now,
+static int invitation_accept_body(ks_store *s, const ks_people_prims *p, const ks_digest *id_hash, int64_t now,
                                    const char *password_hash, const ks_audit_entry *audit)
 {
     ks_invitation_record inv;
@@ -158,11 +158,100 @@ int ks_people_invitation_accept_tx(ks_store *s, const ks_people_prims *p, const 
     return rc;
 }
 
-int ks_people_password_set_tx(ks_store *s, const ks_people_prims *p, int64_t person_id, const char *password_hash,
+static int password_set_body(ks_store *s, const ks_people_prims *p, int64_t person_id, const char *password_hash,
                               const ks_digest *keep)
 {
     int rc = p->password_write(s, person_id, password_hash);
     if (rc == KS_OK)
         rc = p->person_sessions_end(s, person_id, keep);
     return rc;
+}
+
+/* ---- the operations: each body above in one write transaction ---- */
+
+/* The arguments of one operation, for its transaction callback. */
+typedef struct {
+    const ks_people_prims *p;
+    const char *account, *email;
+    const ks_strlist *roles;
+    int status;
+    int64_t now;
+    const ks_invitation *inv;
+    int *invited;
+    const ks_digest *id_hash;
+    int64_t person_id;
+    const char *password_hash;
+    const ks_digest *keep;
+    const ks_audit_entry *audit;
+} people_write;
+
+static int member_add_in_tx(ks_store *s, void *arg)
+{
+    const people_write *a = arg;
+    return member_add_body(s, a->p, a->account, a->email, a->roles, a->now, a->inv, a->invited, a->audit);
+}
+
+int ks_people_member_add(ks_store *s, const ks_people_prims *p, const char *account, const char *email,
+                         const ks_strlist *roles, int64_t now, const ks_invitation *inv, int *invited,
+                         const ks_audit_entry *audit)
+{
+    people_write a = {.p = p, .account = account, .email = email, .roles = roles, .now = now, .inv = inv,
+                      .invited = invited, .audit = audit};
+    int rc = p->write_tx(s, member_add_in_tx, &a);
+    if (rc != KS_OK)
+        *invited = 0;
+    return rc;
+}
+
+static int member_update_in_tx(ks_store *s, void *arg)
+{
+    const people_write *a = arg;
+    return member_update_body(s, a->p, a->account, a->email, a->roles, a->status, a->audit);
+}
+
+int ks_people_member_update(ks_store *s, const ks_people_prims *p, const char *account, const char *email,
+                            const ks_strlist *roles, int status, const ks_audit_entry *audit)
+{
+    people_write a = {.p = p, .account = account, .email = email, .roles = roles, .status = status,
+                      .audit = audit};
+    return p->write_tx(s, member_update_in_tx, &a);
+}
+
+static int member_remove_in_tx(ks_store *s, void *arg)
+{
+    const people_write *a = arg;
+    return member_remove_body(s, a->p, a->account, a->email, a->audit);
+}
+
+int ks_people_member_remove(ks_store *s, const ks_people_prims *p, const char *account, const char *email,
+                            const ks_audit_entry *audit)
+{
+    people_write a = {.p = p, .account = account, .email = email, .audit = audit};
+    return p->write_tx(s, member_remove_in_tx, &a);
+}
+
+static int invitation_accept_in_tx(ks_store *s, void *arg)
+{
+    const people_write *a = arg;
+    return invitation_accept_body(s, a->p, a->id_hash, a->now, a->password_hash, a->audit);
+}
+
+int ks_people_invitation_accept(ks_store *s, const ks_people_prims *p, const ks_digest *id_hash, int64_t now,
+                                const char *password_hash, const ks_audit_entry *audit)
+{
+    people_write a = {.p = p, .id_hash = id_hash, .now = now, .password_hash = password_hash, .audit = audit};
+    return p->write_tx(s, invitation_accept_in_tx, &a);
+}
+
+static int password_set_in_tx(ks_store *s, void *arg)
+{
+    const people_write *a = arg;
+    return password_set_body(s, a->p, a->person_id, a->password_hash, a->keep);
+}
+
+int ks_people_password_set(ks_store *s, const ks_people_prims *p, int64_t person_id, const char *password_hash,
+                           const ks_digest *keep)
+{
+    people_write a = {.p = p, .person_id = person_id, .password_hash = password_hash, .keep = keep};
+    return p->write_tx(s, password_set_in_tx, &a);
 }

@@ -6,8 +6,9 @@
  * invitation is stored, the last-Owner guard around a membership change,
  * and which sessions end with it. Not for use outside src/store/.
  *
- * Every function runs inside the caller's write transaction and returns
- * KS_OK or an error after which the caller rolls back.
+ * The bodies run inside one write transaction (the backend's, through
+ * the write_tx primitive) and return KS_OK or an error after which it
+ * rolls back.
  */
 #ifndef KS_STORE_PEOPLE_H
 #define KS_STORE_PEOPLE_H
@@ -46,22 +47,28 @@ typedef struct {
     int (*password_write)(ks_store *s, int64_t person_id, const char *password_hash);
     /* Appends the audit entry (NULL = none). */
     int (*audit_insert)(ks_store *s, const ks_audit_entry *audit);
+    /* Runs fn(s, arg) in one write transaction of the backend (its
+     * sq_write_tx / pg_write_tx): fn's result, or a storage error. */
+    int (*write_tx)(ks_store *s, int (*fn)(ks_store *s, void *arg), void *arg);
 } ks_people_prims;
 
-/* The write bodies of member_add, member_update, member_remove,
- * invitation_accept and person_password_set (see store.h). */
-int ks_people_member_add_tx(ks_store *s, const ks_people_prims *p, const char *account, const char *email,
-                            const ks_strlist *roles, int64_t now, const ks_invitation *inv, int *invited,
-                            const ks_audit_entry *audit);
-int ks_people_member_update_tx(ks_store *s, const ks_people_prims *p, const char *account, const char *email,
-                               const ks_strlist *roles, int status, const ks_audit_entry *audit);
-int ks_people_member_remove_tx(ks_store *s, const ks_people_prims *p, const char *account, const char *email,
-                               const ks_audit_entry *audit);
+/* The read of invitation_get, inside the caller's transaction (or lock). */
 int ks_people_invitation_get_tx(ks_store *s, const ks_people_prims *p, const ks_digest *id_hash, int64_t now,
                                 ks_invitation_record *out);
-int ks_people_invitation_accept_tx(ks_store *s, const ks_people_prims *p, const ks_digest *id_hash, int64_t now,
-                                   const char *password_hash, const ks_audit_entry *audit);
-int ks_people_password_set_tx(ks_store *s, const ks_people_prims *p, int64_t person_id, const char *password_hash,
-                              const ks_digest *keep);
+
+/* member_add, member_update, member_remove, invitation_accept and
+ * person_password_set (see store.h), each in one write transaction of the
+ * backend (p->write_tx); a backend's operation only names its primitives. */
+int ks_people_member_add(ks_store *s, const ks_people_prims *p, const char *account, const char *email,
+                         const ks_strlist *roles, int64_t now, const ks_invitation *inv, int *invited,
+                         const ks_audit_entry *audit);
+int ks_people_member_update(ks_store *s, const ks_people_prims *p, const char *account, const char *email,
+                            const ks_strlist *roles, int status, const ks_audit_entry *audit);
+int ks_people_member_remove(ks_store *s, const ks_people_prims *p, const char *account, const char *email,
+                            const ks_audit_entry *audit);
+int ks_people_invitation_accept(ks_store *s, const ks_people_prims *p, const ks_digest *id_hash, int64_t now,
+                                const char *password_hash, const ks_audit_entry *audit);
+int ks_people_password_set(ks_store *s, const ks_people_prims *p, int64_t person_id, const char *password_hash,
+                           const ks_digest *keep);
 
 #endif
