@@ -146,6 +146,7 @@ bench:
 	@sh scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory all bench-bins
 	@python3 bench/run.py --build $(BUILD)
+	@python3 bench/rotation.py --build $(BUILD)
 
 bench-bins: $(BENCH_BIN)
 

@@ -3,7 +3,7 @@
  * go in through the store's bulk import (store.h key_import), 50,000 per
  * transaction, not through a million HTTP calls.
  *
- *   seed DB N OUTDIR [SAMPLE]
+ *   seed DB N OUTDIR [SAMPLE [OLD_ENDS_IN]]
  *
  * Makes account "bench" (its Owner key printed to OUTDIR/owner.txt as
  * "KEY TOKEN"), a role "integration" with three resources, and N keys
@@ -11,6 +11,11 @@
  * key id and token written to OUTDIR/creds.txt, one "KEY TOKEN" per line, for
  * the load generators. OUTDIR must be a temporary directory: it holds live
  * credentials. Prints one JSON line with the timings. Exit 0 on success.
+ *
+ * With OLD_ENDS_IN (seconds), every key is in a renewal: it also has an old
+ * token (a random one, never written out) whose deadline (ends_at) is the
+ * seeding time plus OLD_ENDS_IN, the same second for all of them, so one
+ * sweep then deletes them all (bench/rotation.py).
  *
  * Tokens and key ids come from libsodium's ChaCha20 generator (seeded by the
  * kernel) rather than one getrandom() call per character.
@@ -53,10 +58,11 @@ static FILE *open_out(const char *dir, const char *name)
 
 int main(int argc, char **argv)
 {
-    if (argc < 4 || argc > 5) {
-        fprintf(stderr, "usage: seed DB N OUTDIR [SAMPLE]\n");
+    if (argc < 4 || argc > 6) {
+        fprintf(stderr, "usage: seed DB N OUTDIR [SAMPLE [OLD_ENDS_IN]]\n");
         return 2;
     }
+    long old_ends_in = argc > 5 ? strtol(argv[5], NULL, 10) : 0;
     const char *db = argv[1], *outdir = argv[3];
     long n = strtol(argv[2], NULL, 10);
     long sample = argc > 4 ? strtol(argv[4], NULL, 10) : 100000;
@@ -129,6 +135,13 @@ int main(int argc, char **argv)
             ks_digest hash;
             ks_token_hash(&secret, tokens[i], KS_TOKEN_LEN, &hash);
             ks_slots_init(&k->slots, &hash, created);
+            if (old_ends_in > 0) {
+                ks_token *old = &k->slots.old;
+                old->present = 1;
+                randombytes_buf(&old->hash, sizeof old->hash);
+                old->created_at = created - 86400;
+                old->ends_at = created + old_ends_in;
+            }
         }
         rc = KS_ERR_NAME_TAKEN;
         for (int attempt = 0; attempt < 5 && rc == KS_ERR_NAME_TAKEN; attempt++) {

@@ -16,6 +16,7 @@ import rolesTab from './js/roles.js';
 import securityPage from './js/security.js';
 import settingsTab from './js/settings.js';
 import usersTab, { initialOf } from './js/users.js';
+import webhooksTab from './js/webhooks.js';
 import {
   RES, can, completeAuthority, isPerson, loadIdentity, onAuthorityChange, reloadAuthority, resetState,
   state, yourRoles,
@@ -29,7 +30,7 @@ const $ = (id) => document.getElementById(id);
  * owns #tab-NAME and #panel-NAME. Sign-in, sign-out, a tab switch, the search
  * box and a refusal go through this list, never to one tab by hand.
  */
-const TABS = [generatedTab, externalTab, rolesTab, settingsTab, usersTab];
+const TABS = [generatedTab, externalTab, rolesTab, settingsTab, usersTab, webhooksTab];
 const FIRST_TAB = TABS[0].name;
 const tabNamed = (name) => TABS.find((tab) => tab.name === name);
 
@@ -434,12 +435,13 @@ function selectTab(name) {
 for (const button of tabButtons) {
   button.addEventListener('click', () => selectTab(tabName(button)));
   button.addEventListener('keydown', (ev) => {
-    const i = tabButtons.indexOf(button);
+    const shown = tabButtons.filter((b) => !b.hidden); // a tab may be hidden from keys lacking its resource
+    const i = shown.indexOf(button);
     let next = null;
-    if (ev.key === 'ArrowRight') next = tabButtons[(i + 1) % tabButtons.length];
-    else if (ev.key === 'ArrowLeft') next = tabButtons[(i - 1 + tabButtons.length) % tabButtons.length];
-    else if (ev.key === 'Home') next = tabButtons[0];
-    else if (ev.key === 'End') next = tabButtons[tabButtons.length - 1];
+    if (ev.key === 'ArrowRight') next = shown[(i + 1) % shown.length];
+    else if (ev.key === 'ArrowLeft') next = shown[(i - 1 + shown.length) % shown.length];
+    else if (ev.key === 'Home') next = shown[0];
+    else if (ev.key === 'End') next = shown[shown.length - 1];
     if (next) {
       ev.preventDefault();
       selectTab(tabName(next));

@@ -16,6 +16,7 @@
 #include "service/login_keys.h"
 #include "service/oidc.h"
 #include "service/service.h"
+#include "service/webhooks.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -72,6 +73,11 @@ static void serve_usage(FILE *out)
             "  --max-staleness SECONDS with PostgreSQL: a node that has not reached the database\n"
             "                          for this long answers verify 503 storage_unavailable and\n"
             "                          /healthz 503 stale (default 300)\n"
+            "  --webhook-deny CIDR     never deliver webhooks to addresses in this range (repeatable),\n"
+            "                          e.g. 10.0.0.0/8 or fd00::/8; checked on every connection after\n"
+            "                          name resolution. Nothing is denied by default\n"
+            "  --sweep-interval SECONDS  how often the sweeps run (old-token deadlines, auto-delete,\n"
+            "                          renewal notices; default 60; they also run at start)\n"
             "  --oidc-issuer URL       single sign-on with OpenID Connect: the issuer (https://,\n"
             "                          or http:// on a loopback host); people whose verified email\n"
             "                          is a Keystile user's sign in with it (nobody is created)\n"
@@ -81,8 +87,9 @@ static void serve_usage(FILE *out)
             "                          <public URL>/auth/oidc/callback\n"
             "  --config FILE           read settings from FILE: lines `key = value` with the\n"
             "                          long option names above, e.g. `listen = 0.0.0.0:8080`\n"
-            "  --clock-offset-days N   TESTS ONLY: move the server's clock N days ahead, to test\n"
-            "                          token durations and renewal alerts. Never use in production.\n"
+            "  --clock-offset-days N   TESTS ONLY: move the server's clock N days ahead (a fraction,\n"
+            "                          e.g. 1.5, moves it by hours), to test token durations, renewal\n"
+            "                          alerts, notices and auto-delete. Never use in production.\n"
             "\n"
             "Every option but --config and --clock-offset-days can also come from the\n"
             "environment as KEYSTILE_ and its name in capitals with _ for -, e.g.\n"
@@ -124,9 +131,11 @@ static char *read_pem(const char *path)
 typedef struct {
     const char *db, *secret_file, *tls_cert, *tls_key;
     const char *oidc_issuer, *oidc_client_id, *oidc_secret_file;
-    long offset_days;
+    double offset_days;
     long flush_seconds; /* 0: by backend */
     long max_staleness; /* seconds */
+    long sweep_seconds;
+    ks_webhook_options webhooks;
     ks_server_options server;
     ks_cidr trusted[TRUSTED_PROXIES_MAX];
 } serve_settings;
@@ -195,7 +204,28 @@ static int parse_settings(int argc, char **argv, const struct option *opts, serv
         case 'X': ok &= add_trusted_proxy(s, optarg); break;
         case 'S': s->max_staleness = parse_long(optarg, "--max-staleness", 1, 31536000, &ok); break;
         case 'u': s->flush_seconds = parse_long(optarg, "--last-used-flush", 1, 3600, &ok); break;
-        case 'c': s->offset_days = parse_long(optarg, "--clock-offset-days", -36500, 36500, &ok); break;
+        case 'Z': s->sweep_seconds = parse_long(optarg, "--sweep-interval", 1, 3600, &ok); break;
+        case 'W':
+            if (s->webhooks.n_deny == KS_WEBHOOK_DENY_MAX) {
+                fprintf(stderr, "keystile: at most %d --webhook-deny ranges\n", KS_WEBHOOK_DENY_MAX);
+                ok = 0;
+            } else if (ks_cidr_parse(optarg, &s->webhooks.deny[s->webhooks.n_deny]) != 0) {
+                fprintf(stderr, "keystile: --webhook-deny: '%s' is not an IPv4 or IPv6 address or CIDR range\n",
+                        optarg);
+                ok = 0;
+            } else {
+                s->webhooks.n_deny++;
+            }
+            break;
+        case 'c': {
+            char *end;
+            s->offset_days = strtod(optarg, &end);
+            if (!*optarg || *end || !(s->offset_days >= -36500 && s->offset_days <= 36500)) {
+                fprintf(stderr, "keystile: --clock-offset-days must be a number of days from -36500 to 36500\n");
+                ok = 0;
+            }
+            break;
+        }
         case 'I': s->oidc_issuer = optarg; break;
         case 'D': s->oidc_client_id = optarg; break;
         case 'O': s->oidc_secret_file = optarg; break;
@@ -279,9 +309,9 @@ static int make_oidc(const serve_settings *s, const ks_secret *secret, ks_oidc *
 static int run(serve_settings *s)
 {
     if (s->offset_days != 0) {
-        ks_clock_set_offset_days((int)s->offset_days);
+        ks_clock_set_offset_seconds((int64_t)(s->offset_days * 86400.0));
         ks_log("warn", "CLOCK MOVED AHEAD by --clock-offset-days: for tests only, never in production",
-               "{s:I}", "days", (json_int_t)s->offset_days);
+               "{s:f}", "days", s->offset_days);
     }
     /* Signals go to sigwait below, not to the server threads. */
     sigset_t stop_signals;
@@ -341,8 +371,14 @@ static int run(serve_settings *s)
            "ms", (t1 - t0) * 1e3);
     char err[512];
     ks_server *srv = ks_server_start(&svc, &s->server, err, sizeof err);
-    if (!srv || ks_service_start_flusher(&svc, (int)flush_ms(s, store)) != KS_OK) {
-        fprintf(stderr, "keystile: %s\n", srv ? "cannot start the last-used flusher" : err);
+    const char *failed = !srv ? err
+                         : ks_service_start_flusher(&svc, (int)flush_ms(s, store)) != KS_OK
+                             ? "cannot start the last-used flusher"
+                         : ks_webhook_worker_start(&svc, &s->webhooks) != KS_OK ? "cannot start the webhook worker"
+                         : ks_sweeper_start(&svc, (int)s->sweep_seconds) != KS_OK ? "cannot start the sweeps"
+                                                                                    : NULL;
+    if (failed) {
+        fprintf(stderr, "keystile: %s\n", failed);
         ks_server_stop(srv, 0);
         ks_service_close(&svc);
         ks_oidc_free(oidc);
@@ -388,6 +424,8 @@ int ks_cli_serve(int argc, char **argv)
         {"failed-auth-limit", required_argument, NULL, 'R'},
         {"trusted-proxy", required_argument, NULL, 'X'},
         {"max-staleness", required_argument, NULL, 'S'},
+        {"webhook-deny", required_argument, NULL, 'W'},
+        {"sweep-interval", required_argument, NULL, 'Z'},
         {"oidc-issuer", required_argument, NULL, 'I'},
         {"oidc-client-id", required_argument, NULL, 'D'},
         {"oidc-client-secret-file", required_argument, NULL, 'O'},

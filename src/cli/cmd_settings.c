@@ -1,12 +1,15 @@
 /*
  * cmd_settings.c - `keystile settings get|set`: the account's token duration
- * and its enforcement (GET/PUT /settings).
+ * and its enforcement, the old tokens' auto-delete and the renewal notices'
+ * lead time (GET/PUT /settings).
  */
 #include "cli/cli.h"
 #include "cli/client_args.h"
 #include "cli/table.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* Prints the settings object as two labelled lines, or as JSON. */
 static int print_settings(const ks_client *c, const json_t *s)
@@ -27,6 +30,19 @@ static int print_settings(const ks_client *c, const json_t *s)
     ks_table_add(t, !json_is_boolean(enforce) ? NULL
                     : json_is_true(enforce) ? "yes (outdated tokens fail with 'expired')"
                                             : "no (outdated tokens still verify)");
+    json_t *hours = json_object_get(s, "auto_delete_old_token_hours");
+    ks_table_add(t, "Auto-delete old token:");
+    if (json_is_integer(hours))
+        ks_table_addf(t, "after %lld idle hours, once the current token has verified",
+                      (long long)json_integer_value(hours));
+    else
+        ks_table_add(t, "off");
+    json_t *notice = json_object_get(s, "renewal_notice_days");
+    ks_table_add(t, "Renewal notice:");
+    if (json_is_integer(notice))
+        ks_table_addf(t, "%lld days before a token expires (key.renewal_due)", (long long)json_integer_value(notice));
+    else
+        ks_table_add(t, NULL);
     int rc = ks_table_print(t, stdout);
     ks_table_free(t);
     return rc == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
@@ -50,11 +66,23 @@ int ks_cmd_settings_set(ks_client *c, const ks_args *a)
     static const char *const MONTHS[] = {"3", "6", NULL};
     static const char *const BOOL[] = {"true", "false", NULL};
     int months = -1, enforce = -1, rc;
+    long hours = -1, notice = -1;
     if ((rc = ks_args_choice(a, "months", MONTHS, &months)) == KS_EXIT_USAGE ||
-        (rc = ks_args_choice(a, "enforce-duration", BOOL, &enforce)) == KS_EXIT_USAGE)
+        (rc = ks_args_choice(a, "enforce-duration", BOOL, &enforce)) == KS_EXIT_USAGE ||
+        (rc = ks_args_long(a, "renewal-notice-days", 0, 60, &notice)) == KS_EXIT_USAGE)
         return rc;
-    if (months < 0 && enforce < 0)
-        return ks_usage_error(a->cmd, "nothing to change: give --months or --enforce-duration");
+    const char *auto_delete = ks_args_value(a, "auto-delete-old-token-hours");
+    if (auto_delete) {
+        char *end = NULL;
+        int off = strcmp(auto_delete, "off") == 0;
+        hours = off ? 0 /* null: no auto-delete */ : strtol(auto_delete, &end, 10);
+        if (!off && (!*auto_delete || *end || hours < 1 || hours > 720))
+            return ks_usage_error(a->cmd, "--auto-delete-old-token-hours must be 1 to 720 or off, not '%s'",
+                                  auto_delete);
+    }
+    if (months < 0 && enforce < 0 && hours < 0 && notice < 0)
+        return ks_usage_error(a->cmd, "nothing to change: give --months, --enforce-duration, "
+                                      "--auto-delete-old-token-hours or --renewal-notice-days");
     if ((rc = ks_client_open(c, a, 1)) != 0)
         return rc;
     json_t *body = json_object();
@@ -66,6 +94,10 @@ int ks_cmd_settings_set(ks_client *c, const ks_args *a)
         json_object_set_new(body, "token_duration_months", json_integer(months == 0 ? 3 : 6));
     if (enforce >= 0)
         json_object_set_new(body, "enforce_duration", json_boolean(enforce == 0));
+    if (hours >= 0)
+        json_object_set_new(body, "auto_delete_old_token_hours", hours ? json_integer(hours) : json_null());
+    if (notice >= 0)
+        json_object_set_new(body, "renewal_notice_days", json_integer(notice));
     json_t *s = ks_client_call_item(c, "PUT", "settings", NULL, NULL, body, &rc);
     json_decref(body);
     if (!s)

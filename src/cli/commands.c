@@ -22,14 +22,16 @@ const char KS_HELP_INTRO[] =
     "node). The other commands are clients of the HTTP API, for admins and their automation.";
 
 const char KS_HELP_CLIENT[] =
-    "The client commands (keys, settings, roles, external, users, audit, verify) call the server at "
+    "The client commands (keys, settings, roles, external, users, audit, webhooks, verify) call the server at "
     "$KEYSTILE_URL with the credential in $KEYSTILE_KEY and $KEYSTILE_TOKEN; --url, --key and "
     "--token override them. The account managed is the credential key's own account, read from "
     "the key id kst-ACCOUNT-xxxxxxxxxx, unless --account names another one (where the key must "
     "have been granted roles as an external key).\n\n"
     "Output is a readable table; --json prints the API's JSON instead. Tokens are never printed, "
-    "except the one fresh token of keys create and keys renew. Destructive commands (keys delete, "
-    "keys delete-old-token, roles delete, external remove, users remove) ask for confirmation on a terminal and "
+    "except the one fresh token of keys create and keys renew (and the signing secret of webhooks "
+    "create, also shown once). Destructive commands (keys delete, "
+    "keys delete-old-token, roles delete, external remove, users remove, webhooks delete) ask for "
+    "confirmation on a terminal and "
     "need --yes otherwise.";
 
 const char KS_HELP_EXIT[] =
@@ -100,6 +102,14 @@ const ks_group_doc KS_GROUPS[] = {
      "login tokens issued, share links revealed and failed authentications of management calls. "
      "An entry says who (actor), what (action, target, detail), how the actor authenticated (via) and "
      "from which client address; it never holds a token."},
+    {"webhooks", "send the account's events to your systems, signed",
+     "A webhook is a URL that Keystile POSTs the account's events to: key.created, key.deleted, "
+     "key.activated, key.deactivated, token.renewed, token.renewal_undone, token.old_deleted, "
+     "key.renewal_due, key.renewal_recommended, key.renewal_highly_recommended and token.leaked. Each "
+     "delivery is signed as Standard Webhooks specify (headers webhook-id, webhook-timestamp and "
+     "webhook-signature, an HMAC-SHA256 under the webhook's secret), is sent at least once, and is "
+     "retried with backoff for 24 hours while the receiver does not answer 2xx within 10 seconds. "
+     "Bodies never hold a token. Every webhook command needs the edit-webhooks resource."},
     {"verify", "check a key and token the way a gateway does",
      "The call gateways make on every request of an integration."},
     {NULL, NULL, NULL},
@@ -135,6 +145,10 @@ static const ks_opt_doc KEYS_RENEW_OPTS[] = {
     {"delete-old", "now|later", 0,
      "later (default): the previous token becomes the old token and keeps verifying. now: it "
      "stops verifying at once."},
+    {"old-token-ttl", "DURATION", 0,
+     "With later: the old token stops verifying DURATION from now and is then deleted by the "
+     "server, as actor system. DURATION is a number and a unit: 90m, 24h, 7d (also s); at most 30 "
+     "days. The deadline is computed from this machine's clock and sent as old_token_expires_at."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -151,6 +165,11 @@ static const ks_opt_doc SETTINGS_SET_OPTS[] = {
     {"enforce-duration", "true|false", 0,
      "true: outdated tokens fail with expired, in verify and management calls alike. false: they "
      "keep working and only show a renewal alert."},
+    {"auto-delete-old-token-hours", "HOURS|off", 0,
+     "Delete an old token by itself (actor system) once the current token has verified since the "
+     "renewal and the old one has not verified for HOURS hours, 1-720. off: never (the default)."},
+    {"renewal-notice-days", "DAYS", 0,
+     "How many days before a token expires the key.renewal_due event is raised, 0-60 (default 14)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -207,6 +226,34 @@ static const ks_opt_doc AUDIT_LIST_OPTS[] = {
     {"cursor", "CURSOR", 0,
      "Start after this position: the next_cursor printed by an earlier --json --limit listing "
      "with the same filters."},
+    {NULL, NULL, 0, NULL},
+};
+
+static const ks_opt_doc WEBHOOK_EVENT_OPTS[] = {
+    {"events", "E1,E2", KS_OPT_REPEAT,
+     "The event types to send, separated by commas, e.g. token.renewed,token.old_deleted (see "
+     "keystile help webhooks). Edit replaces the whole list."},
+    {"event", "EVENT", KS_OPT_REPEAT, "One event type to send; repeat for several. Adds to --events."},
+    {NULL, NULL, 0, NULL},
+};
+
+static const ks_opt_doc WEBHOOK_EDIT_OPTS[] = {
+    {"endpoint", "URL", 0,
+     "The new URL the deliveries are POSTed to (--url is the Keystile server's own URL)."},
+    {"events", "E1,E2", KS_OPT_REPEAT,
+     "Replace the event types sent by these, separated by commas. Adds to --event."},
+    {"event", "EVENT", KS_OPT_REPEAT, "One event type of the new list; repeat for several."},
+    {"enabled", "true|false", 0,
+     "false: send no new events to it; what was queued waits until it is enabled again (within "
+     "24 hours). true: send again."},
+    {NULL, NULL, 0, NULL},
+};
+
+static const ks_opt_doc WEBHOOK_DELIVERIES_OPTS[] = {
+    {"limit", "N", 0, "Print at most N deliveries, the newest (default: every delivery kept, 30 days)."},
+    {"page-size", "N", 0, "Deliveries fetched per request, 1-500 (default 100)."},
+    {"cursor", "CURSOR", 0,
+     "Start after this position: the next_cursor printed by an earlier --json --limit listing."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -289,19 +336,23 @@ const ks_cmd_doc KS_COMMANDS[] = {
      "terminal; pass --yes in scripts (without a terminal and without --yes it refuses, exit status "
      "2). Needs edit-api-keys.",
      NULL, CLIENT | KS_WITH_YES, "keystile keys delete kst-acme-k3v7q2m7xa --yes\n", ks_cmd_keys_delete},
-    {"keys", "renew", "KEY", "KEY [--delete-old now|later] [OPTIONS]",
+    {"keys", "renew", "KEY", "KEY [--delete-old now|later] [--old-token-ttl DURATION] [OPTIONS]",
      "give a key a new token (rotation without downtime)",
      "Makes a new current token and prints it ONCE, with a warning on standard error to store it.\n\n"
      "With --delete-old later (the default) the previous token becomes the old token and keeps "
      "verifying, so the integration can switch to the new token without downtime; then retire the "
      "old one with keystile keys delete-old-token KEY, or go back with keystile keys undo-renewal "
-     "KEY. With --delete-old now the previous token stops verifying at once.\n\n"
+     "KEY. With --old-token-ttl (24h, 7d, at most 30 days) the old token stops verifying by "
+     "itself at that time, on every server node, and the server deletes it; keys show prints that "
+     "deadline under ENDS. With --delete-old now the previous token stops verifying at once.\n\n"
      "Fails with old_token_exists while the key still has an old token. Needs renew-api-token.",
      KEYS_RENEW_OPTS, CLIENT,
      "# 1. a new token; the previous one keeps working\n"
      "keystile keys renew kst-acme-k3v7q2m7xa\n"
      "# 2. once the integration uses the new token, retire the old one\n"
      "keystile keys delete-old-token kst-acme-k3v7q2m7xa --yes\n"
+     "# or let the old token end by itself in 24 hours\n"
+     "keystile keys renew kst-acme-k3v7q2m7xa --delete-old later --old-token-ttl 24h\n"
      "# a leaked token: replace it at once\n"
      "keystile keys renew kst-acme-k3v7q2m7xa --delete-old now\n",
      ks_cmd_keys_renew},
@@ -332,18 +383,23 @@ const ks_cmd_doc KS_COMMANDS[] = {
 
     {"settings", "get", NULL, "[OPTIONS]", "show the token duration and whether it is enforced",
      "Prints the account's token duration (3 or 6 months: how old a token may get before its key "
-     "is outdated and a renewal is recommended) and whether the duration is enforced (outdated "
-     "tokens then fail with expired). Needs view-api-keys or edit-api-keys-settings.",
+     "is outdated and a renewal is recommended), whether the duration is enforced (outdated "
+     "tokens then fail with expired), after how many idle hours an old token is deleted by itself "
+     "(off by default) and how many days before expiry key.renewal_due is raised. Needs view-api-keys or edit-api-keys-settings.",
      NULL, CLIENT, "keystile settings get\n", ks_cmd_settings_get},
-    {"settings", "set", NULL, "[--months 3|6] [--enforce-duration true|false] [OPTIONS]",
-     "change the token duration or its enforcement",
-     "Changes the settings given; the other keeps its value. At least one option is needed. "
+    {"settings", "set", NULL,
+     "[--months 3|6] [--enforce-duration true|false] [--auto-delete-old-token-hours HOURS|off] "
+     "[--renewal-notice-days DAYS] [OPTIONS]",
+     "change the token duration, its enforcement, auto-delete or notices",
+     "Changes the settings given; the others keep their value. At least one option is needed. "
      "Careful: --enforce-duration true makes every outdated token fail at once, possibly the one "
      "you are using; renew outdated keys first (keystile keys list --outdated true). Needs "
      "edit-api-keys-settings.",
      SETTINGS_SET_OPTS, CLIENT,
      "keystile settings set --months 6\n"
-     "keystile settings set --enforce-duration true\n",
+     "keystile settings set --enforce-duration true\n"
+     "# delete old tokens idle for a day once their successor is in use\n"
+     "keystile settings set --auto-delete-old-token-hours 24 --renewal-notice-days 30\n",
      ks_cmd_settings_set},
 
     {"roles", "list", NULL, "[--limit N] [OPTIONS]", "list the account's roles and their resources",
@@ -448,6 +504,55 @@ const ks_cmd_doc KS_COMMANDS[] = {
      "# what one key did, as JSON\n"
      "keystile audit list --actor kst-acme-k3v7q2m7xa --json\n",
      ks_cmd_audit_list},
+
+    {"webhooks", "list", NULL, "[--limit N] [OPTIONS]", "list the account's webhooks",
+     "Prints a table with the columns ID, URL, EVENTS, ENABLED and CREATED. Secrets are never shown "
+     "again after create. Needs edit-webhooks.",
+     LIST_LIMIT_OPTS, CLIENT, "keystile webhooks list\nkeystile webhooks list --json\n", ks_cmd_webhooks_list},
+    {"webhooks", "create", "URL", "URL (--events E1,E2 | --event E...) [OPTIONS]",
+     "add a webhook and print its signing secret once",
+     "Creates an enabled webhook that POSTs the events given to URL (http or https with a host, at "
+     "most 2048 bytes, no credentials), and prints its signing secret "
+     "(whsec_...) ONCE, with a warning on standard error to store it: receivers check each "
+     "delivery's webhook-signature with it. With --json the API's answer, secret included, is "
+     "printed instead.\n\n"
+     "Events: key.created, key.deleted, key.activated, key.deactivated, token.renewed, "
+     "token.renewal_undone, token.old_deleted, key.renewal_due, key.renewal_recommended, "
+     "key.renewal_highly_recommended, token.leaked. A server started with --webhook-deny refuses "
+     "URLs that resolve into a denied range. Needs edit-webhooks.",
+     WEBHOOK_EVENT_OPTS, CLIENT,
+     "keystile webhooks create https://hooks.example.com/keystile --events token.renewed,token.old_deleted\n"
+     "# keep the secret in a file only you can read (needs jq)\n"
+     "(umask 077; keystile webhooks create https://hooks.example.com/k --event key.renewal_due --json | jq -r .secret > hook.secret)\n",
+     ks_cmd_webhooks_create},
+    {"webhooks", "edit", "ID", "ID [--endpoint URL] [--events E1,E2 | --event E...] [--enabled true|false] [OPTIONS]",
+     "change a webhook's URL or events, or switch it off and on",
+     "Changes what is given (PATCH): the URL (--endpoint), the whole list of events (--events and --event), and "
+     "--enabled. At least one is needed. The secret does not change. Needs edit-webhooks.",
+     WEBHOOK_EDIT_OPTS, CLIENT,
+     "keystile webhooks edit wh_abcdefghijklmnopqrstu --enabled false\n"
+     "keystile webhooks edit wh_abcdefghijklmnopqrstu --event token.renewed --event key.deleted\n",
+     ks_cmd_webhooks_edit},
+    {"webhooks", "delete", "ID", "ID [--yes] [OPTIONS]", "delete a webhook",
+     "Deletes the webhook and its queued deliveries. Asks for confirmation on a terminal; pass --yes "
+     "in scripts. Needs edit-webhooks.",
+     NULL, CLIENT | KS_WITH_YES, "keystile webhooks delete wh_abcdefghijklmnopqrstu --yes\n",
+     ks_cmd_webhooks_delete},
+    {"webhooks", "deliveries", "ID", "ID [--limit N] [OPTIONS]", "list a webhook's deliveries, newest first",
+     "Prints a table with the columns ID (the event id: the webhook-id header the receiver got), "
+     "EVENT, STATUS (pending, delivered, or failed after 24 hours of retries), ATTEMPTS, "
+     "LAST_ATTEMPT, RESPONSE (the receiver's last HTTP status, - when it did not answer) and "
+     "NEXT_ATTEMPT (of a pending one). "
+     "Finished deliveries are kept 30 days. With --json it prints {\"items\": [...], "
+     "\"next_cursor\": ...}. Needs edit-webhooks.",
+     WEBHOOK_DELIVERIES_OPTS, CLIENT,
+     "keystile webhooks deliveries wh_abcdefghijklmnopqrstu\n"
+     "keystile webhooks deliveries wh_abcdefghijklmnopqrstu --limit 10 --json\n",
+     ks_cmd_webhooks_deliveries},
+    {"webhooks", "test", "ID", "ID [OPTIONS]", "send a webhook.test event to one webhook",
+     "Queues a webhook.test event for this webhook only, whatever events it subscribes to, and prints "
+     "its event id; follow it with keystile webhooks deliveries ID. Needs edit-webhooks.",
+     NULL, CLIENT, "keystile webhooks test wh_abcdefghijklmnopqrstu\n", ks_cmd_webhooks_test},
 
     {"verify", NULL, NULL, "[--resource RESOURCE] [--account ACCOUNT] [OPTIONS]",
      "check a key and token the way a gateway does",

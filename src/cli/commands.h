@@ -111,6 +111,12 @@ int ks_cmd_users_invite(ks_client *c, const ks_args *a);
 int ks_cmd_users_edit(ks_client *c, const ks_args *a);
 int ks_cmd_users_remove(ks_client *c, const ks_args *a);
 int ks_cmd_audit_list(ks_client *c, const ks_args *a);
+int ks_cmd_webhooks_list(ks_client *c, const ks_args *a);
+int ks_cmd_webhooks_create(ks_client *c, const ks_args *a);
+int ks_cmd_webhooks_edit(ks_client *c, const ks_args *a);
+int ks_cmd_webhooks_delete(ks_client *c, const ks_args *a);
+int ks_cmd_webhooks_deliveries(ks_client *c, const ks_args *a);
+int ks_cmd_webhooks_test(ks_client *c, const ks_args *a);
 int ks_cmd_verify(ks_client *c, const ks_args *a);
 
 #endif

@@ -1,15 +1,18 @@
 /* clock.c - the single clock and calendar-month arithmetic (UTC only). */
 #include "core/clock.h"
 
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
-static int clock_offset_days; /* set once at start, read-only afterwards */
+static int64_t clock_offset_seconds; /* set once at start, read-only afterwards */
 
 int64_t ks_clock_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec + (int64_t)clock_offset_days * 86400;
+    return (int64_t)ts.tv_sec + clock_offset_seconds;
 }
 
 void ks_clock_wall(struct timespec *out)
@@ -35,8 +38,9 @@ double ks_clock_monotonic(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void ks_clock_set_offset_days(int days) { clock_offset_days = days; }
-int ks_clock_offset_days(void) { return clock_offset_days; }
+void ks_clock_set_offset_days(int days) { clock_offset_seconds = (int64_t)days * 86400; }
+int ks_clock_offset_days(void) { return (int)(clock_offset_seconds / 86400); }
+void ks_clock_set_offset_seconds(int64_t seconds) { clock_offset_seconds = seconds; }
 
 static int days_in_month(int year, int month0)
 {
@@ -66,4 +70,41 @@ void ks_time_format(int64_t t, char out[KS_TIME_STR_LEN])
     gmtime_r(&tt, &tm);
     if (strftime(out, KS_TIME_STR_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         out[0] = '\0'; /* only for years past 9999 */
+}
+
+int ks_time_parse(const char *text, int64_t *out)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (!text || strlen(text) < 20 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't'))
+        return -1;
+    const char *p = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p && !(p = strptime(text, "%Y-%m-%dt%H:%M:%S", &tm)))
+        return -1;
+    if (*p == '.') { /* a fraction of a second: dropped */
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    long offset = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) &&
+               p[3] == ':' && isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5])) {
+        long h = (p[1] - '0') * 10 + (p[2] - '0'), m = (p[4] - '0') * 10 + (p[5] - '0');
+        if (h > 23 || m > 59)
+            return -1;
+        offset = (h * 3600 + m * 60) * (*p == '-' ? -1 : 1);
+        p += 6;
+    } else {
+        return -1;
+    }
+    if (*p)
+        return -1;
+    if (tm.tm_sec > 59) /* no leap seconds */
+        return -1;
+    *out = (int64_t)timegm(&tm) - offset;
+    return 0;
 }

@@ -34,10 +34,18 @@ double ks_clock_monotonic(void);
 /* Sets the test offset in days (0 for the real clock). Call before threads start. */
 void ks_clock_set_offset_days(int days);
 int ks_clock_offset_days(void);
+/* The same in seconds, for offsets of a fraction of a day
+ * (--clock-offset-days 1.5); ks_clock_offset_days then reports whole days. */
+void ks_clock_set_offset_seconds(int64_t seconds);
 
 /* t plus `months` calendar months in UTC; the day of month is clamped to the
  * target month's length (Jan 31 + 1 month = Feb 28/29), time of day kept. */
 int64_t ks_time_add_months(int64_t t, int months);
+
+/* Parses an RFC 3339 date-time ("2026-11-28T02:12:23Z", a fraction of a
+ * second is allowed and dropped, an offset "+02:00" is applied) into Unix
+ * seconds. 0 on success, -1 when text is not one. */
+int ks_time_parse(const char *text, int64_t *out);
 
 /* Formats t as RFC 3339 UTC ("2026-11-28T02:12:23Z") into out. */
 void ks_time_format(int64_t t, char out[KS_TIME_STR_LEN]);

@@ -2,6 +2,7 @@
 #include "core/model.h"
 #include "core/error.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,4 +99,21 @@ void ks_audit_record_free(ks_audit_record *r)
     free(r->via);
     free(r->address);
     memset(r, 0, sizeof *r);
+}
+
+void ks_webhook_free(ks_webhook *w)
+{
+    free(w->url);
+    w->url = NULL;
+    ks_strlist_free(&w->events);
+    sodium_memzero(w->sealed_secret, sizeof w->sealed_secret);
+}
+
+void ks_delivery_free(ks_delivery *d)
+{
+    free(d->event);
+    free(d->body);
+    free(d->url);
+    sodium_memzero(d->sealed_secret, sizeof d->sealed_secret);
+    d->event = d->body = d->url = NULL;
 }

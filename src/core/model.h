@@ -30,9 +30,16 @@ void ks_strlist_free(ks_strlist *l);
 typedef struct {
     int token_duration_months; /* 3 or 6 */
     int enforce_duration;      /* outdated tokens fail with `expired` */
+    int auto_delete_old_token_hours; /* 1-720, 0 = off (null in the API) */
+    int renewal_notice_days;   /* 0-60: lead time of key.renewal_due */
 } ks_settings;
 
-#define KS_SETTINGS_DEFAULT ((ks_settings){3, 0})
+#define KS_AUTO_DELETE_HOURS_MAX 720
+#define KS_RENEWAL_NOTICE_DAYS_MAX 60
+#define KS_RENEWAL_NOTICE_DAYS_DEFAULT 14
+#define KS_SETTINGS_DEFAULT                                                                  \
+    ((ks_settings){.token_duration_months = 3, .enforce_duration = 0,                         \
+                   .auto_delete_old_token_hours = 0, .renewal_notice_days = KS_RENEWAL_NOTICE_DAYS_DEFAULT})
 
 typedef struct {
     char *name;
@@ -70,6 +77,18 @@ const ks_grant *ks_key_grant(const ks_key *k, const char *account);
 ks_grant *ks_key_add_grant(ks_key *k, const char *account);
 void ks_key_free(ks_key *k);
 
+/* A webhook event raised by a write (core/events.h): the store writes it
+ * to the outbox in the write's own transaction, one delivery per enabled
+ * webhook of the account subscribed to `type` (or only to webhook_id). */
+typedef struct {
+    const char *id;         /* "msg_...": the webhook-id header, one per event */
+    const char *type;       /* e.g. "token.renewed" */
+    const char *body;       /* the JSON delivered; never a token */
+    const char *webhook_id; /* only this webhook, whatever it subscribes to (test
+                               events); NULL = every enabled webhook subscribed */
+    int64_t at;             /* when it was raised */
+} ks_event;
+
 typedef struct {
     int64_t at;
     char account[KS_ACCOUNT_MAX + 1];
@@ -80,6 +99,7 @@ typedef struct {
     const char *via;    /* how the actor authenticated: "token", "session", "login",
                            "oidc", "system"; NULL = "system" */
     const char *address; /* the client address, NULL = none (the command line) */
+    const ks_event *event; /* the webhook event of this write, NULL = none */
 } ks_audit_entry;
 
 typedef struct {
@@ -89,5 +109,50 @@ typedef struct {
     char *via, *address; /* NULL when not recorded */
 } ks_audit_record;
 void ks_audit_record_free(ks_audit_record *r);
+
+#define KS_WEBHOOK_ID_MAX 24   /* "wh_" + 20 base32 characters */
+#define KS_EVENT_ID_MAX 40     /* "msg_" + 26 base32 characters */
+#define KS_WEBHOOK_URL_MAX 2048
+#define KS_WEBHOOK_SEALED_MAX 96 /* nonce + secretbox of a 32-byte signing secret */
+
+/* A webhook endpoint of an account. The signing secret is kept sealed
+ * (secretbox under a key derived from the server secret): the service
+ * opens it to sign, nobody reads it back through the API. */
+typedef struct {
+    char id[KS_WEBHOOK_ID_MAX + 1];
+    char account[KS_ACCOUNT_MAX + 1];
+    char *url;
+    ks_strlist events;       /* event types it subscribes to */
+    int enabled;
+    int64_t created_at;
+    unsigned char sealed_secret[KS_WEBHOOK_SEALED_MAX];
+    size_t sealed_len;
+} ks_webhook;
+void ks_webhook_free(ks_webhook *w);
+
+typedef enum {
+    KS_DELIVERY_PENDING = 0,   /* waiting for its (next) attempt */
+    KS_DELIVERY_DELIVERED = 1, /* the receiver answered 2xx */
+    KS_DELIVERY_FAILED = 2,    /* no 2xx for 24 h: given up */
+} ks_delivery_status;
+
+/* One event for one webhook: a row of the outbox. */
+typedef struct {
+    int64_t id;                          /* outbox order; the list cursor */
+    char webhook_id[KS_WEBHOOK_ID_MAX + 1];
+    char account[KS_ACCOUNT_MAX + 1];
+    char event_id[KS_EVENT_ID_MAX + 1];
+    char *event;                         /* type */
+    char *body;
+    int status;                          /* ks_delivery_status */
+    int attempts;
+    int response_code;                   /* of the last attempt, 0 = no answer */
+    int64_t created_at, last_attempt_at, next_attempt_at;
+    /* set by delivery_claim only: where and with what to sign */
+    char *url;
+    unsigned char sealed_secret[KS_WEBHOOK_SEALED_MAX];
+    size_t sealed_len;
+} ks_delivery;
+void ks_delivery_free(ks_delivery *d);
 
 #endif

@@ -2,7 +2,8 @@
  * api.h - the route handlers, one file per resource family:
  * api_verify.c (verify, healthz), api_keys.c (keys and token renewal),
  * api_roles.c (roles), api_account.c (settings, audit), api_external.c
- * (external keys), api_export.c (CSV / XLSX export).
+ * (external keys), api_export.c (CSV / XLSX export), api_webhooks.c
+ * (webhooks and their deliveries).
  * Path parameters: segments[3] is the account, segments[5] the key or role.
  */
 #ifndef KS_HTTP_API_H
@@ -77,6 +78,13 @@ json_t *ks_person_to_json(const ks_member *m);
 /* The "me" objects: a person's (by id; *rc the error when NULL) and a key's. */
 json_t *ks_me_person_json(ks_service *svc, int64_t person_id, int *rc);
 json_t *ks_me_key_json(const ks_verify_result *vr);
+void ks_api_webhooks_list(ks_http_request *req);
+void ks_api_webhooks_create(ks_http_request *req);
+void ks_api_webhooks_show(ks_http_request *req);
+void ks_api_webhooks_update(ks_http_request *req);
+void ks_api_webhooks_delete(ks_http_request *req);
+void ks_api_webhooks_deliveries(ks_http_request *req);
+void ks_api_webhooks_test(ks_http_request *req);
 
 void ks_api_settings_get(ks_http_request *req);
 void ks_api_settings_put(ks_http_request *req);

@@ -17,8 +17,42 @@
 
 static json_t *settings_json(const ks_settings *s)
 {
-    return json_pack("{s:i, s:b}", "token_duration_months", s->token_duration_months,
-                     "enforce_duration", s->enforce_duration);
+    json_t *auto_delete = s->auto_delete_old_token_hours > 0 ? json_integer(s->auto_delete_old_token_hours)
+                                                              : json_null();
+    return json_pack("{s:i, s:b, s:o, s:i}", "token_duration_months", s->token_duration_months,
+                     "enforce_duration", s->enforce_duration, "auto_delete_old_token_hours", auto_delete,
+                     "renewal_notice_days", s->renewal_notice_days);
+}
+
+/* The sweeps' settings of a PUT body into s: auto_delete_old_token_hours
+ * (null or 1-720) and renewal_notice_days (0-60). 1 when one was given, 0
+ * when none, -1 after a 400 naming the field. */
+static int settings_sweeps(ks_http_request *req, json_t *body, ks_settings *s)
+{
+    int given = 0;
+    json_t *v = json_object_get(body, "auto_delete_old_token_hours");
+    if (v) {
+        given = 1;
+        if (json_is_null(v)) {
+            s->auto_delete_old_token_hours = 0;
+        } else if (json_is_integer(v) && json_integer_value(v) >= 1 &&
+                   json_integer_value(v) <= KS_AUTO_DELETE_HOURS_MAX) {
+            s->auto_delete_old_token_hours = (int)json_integer_value(v);
+        } else {
+            ks_http_error(req, KS_ERR_INVALID, "Field 'auto_delete_old_token_hours' must be null or an integer from 1 to 720.");
+            return -1;
+        }
+    }
+    v = json_object_get(body, "renewal_notice_days");
+    if (v) {
+        given = 1;
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > KS_RENEWAL_NOTICE_DAYS_MAX) {
+            ks_http_error(req, KS_ERR_INVALID, "Field 'renewal_notice_days' must be an integer from 0 to 60.");
+            return -1;
+        }
+        s->renewal_notice_days = (int)json_integer_value(v);
+    }
+    return given;
 }
 
 void ks_api_settings_get(ks_http_request *req)
@@ -33,7 +67,8 @@ void ks_api_settings_get(ks_http_request *req)
 
 void ks_api_settings_put(ks_http_request *req)
 {
-    static const char *const FIELDS[] = {"token_duration_months", "enforce_duration", NULL};
+    static const char *const FIELDS[] = {"token_duration_months", "enforce_duration", "auto_delete_old_token_hours",
+                                         "renewal_notice_days", NULL};
     json_t *body = ks_json_body_parse(req, FIELDS, 0);
     if (!body)
         goto out;
@@ -54,8 +89,12 @@ void ks_api_settings_put(ks_http_request *req)
     int has_enforce = ks_json_get_bool(req, body, "enforce_duration", &s.enforce_duration);
     if (has_enforce < 0)
         goto out;
-    if (!has_months && !has_enforce) {
-        ks_http_error(req, KS_ERR_INVALID, "Send 'token_duration_months' and/or 'enforce_duration'.");
+    int has_sweeps = settings_sweeps(req, body, &s);
+    if (has_sweeps < 0)
+        goto out;
+    if (!has_months && !has_enforce && !has_sweeps) {
+        ks_http_error(req, KS_ERR_INVALID, "Send at least one of 'token_duration_months', 'enforce_duration', "
+                                           "'auto_delete_old_token_hours', 'renewal_notice_days'.");
         goto out;
     }
     s.token_duration_months = (int)months;

@@ -185,17 +185,47 @@ void ks_api_keys_delete(ks_http_request *req)
         ks_http_error(req, rc, rc == KS_ERR_NOT_FOUND ? "No such key in this account." : NULL);
 }
 
+/* The optional old_token_expires_at of a renewal: 0 when absent or null,
+ * else a time in the future and at most 30 days ahead, with delete_old
+ * later. 0 ok, -1 after a 400 naming the field. */
+static int renew_deadline(ks_http_request *req, json_t *body, int mode, int64_t *out)
+{
+    *out = 0;
+    json_t *v = json_object_get(body, "old_token_expires_at");
+    if (!v || json_is_null(v))
+        return 0;
+    int64_t at, now = ks_clock_now();
+    if (!json_is_string(v) || ks_time_parse(json_string_value(v), &at) != 0) {
+        ks_http_error(req, KS_ERR_INVALID,
+                      "Field 'old_token_expires_at' must be an RFC 3339 time such as \"2026-01-31T12:00:00Z\".");
+        return -1;
+    }
+    if (mode != KS_DELETE_OLD_LATER) {
+        ks_http_error(req, KS_ERR_INVALID, "Field 'old_token_expires_at' goes only with \"delete_old\": \"later\".");
+        return -1;
+    }
+    if (at <= now || at > now + KS_OLD_TOKEN_DEADLINE_MAX) {
+        ks_http_error(req, KS_ERR_INVALID, "Field 'old_token_expires_at' must be in the future and at most 30 days ahead.");
+        return -1;
+    }
+    *out = at;
+    return 0;
+}
+
 void ks_api_keys_renew(ks_http_request *req)
 {
-    static const char *const FIELDS[] = {"delete_old", NULL};
+    static const char *const FIELDS[] = {"delete_old", "old_token_expires_at", NULL};
     static const char *const MODES[] = {"later", "now", NULL};
     json_t *body = ks_json_body_parse(req, FIELDS, 1);
     int mode = KS_DELETE_OLD_LATER;
-    if (!body || ks_json_get_enum(req, body, "delete_old", MODES, &mode) < 0)
+    int64_t old_ends_at = 0;
+    if (!body || ks_json_get_enum(req, body, "delete_old", MODES, &mode) < 0 ||
+        renew_deadline(req, body, mode, &old_ends_at) != 0)
         goto out;
     ks_key key = {0};
     char token[KS_TOKEN_LEN + 1], share_id[KS_SHARE_ID_MAX];
-    int rc = ks_service_key_renew(req->svc, &req->who, ks_http_target(req), (ks_delete_old)mode, &key, token, share_id);
+    int rc = ks_service_key_renew_until(req->svc, &req->who, ks_http_target(req), (ks_delete_old)mode, old_ends_at,
+                                        &key, token, share_id);
     if (rc == KS_OK)
         respond_key(req, 200, &key, token, share_id);
     else

@@ -22,9 +22,10 @@ json_t *ks_strlist_to_json(const ks_strlist *list)
 
 static json_t *token_to_json(const char *slot, const ks_token *t, int months)
 {
-    return json_pack("{s:s, s:o, s:o, s:o}", "slot", slot, "created_at", ks_time_to_json(t->created_at),
+    return json_pack("{s:s, s:o, s:o, s:o, s:o}", "slot", slot, "created_at", ks_time_to_json(t->created_at),
                      "expires_at", ks_time_to_json(ks_token_expires_at(t->created_at, months)),
-                     "last_used_at", ks_time_to_json(t->last_used_at));
+                     "last_used_at", ks_time_to_json(t->last_used_at),
+                     "ends_at", ks_time_to_json(t->ends_at));
 }
 
 json_t *ks_key_to_json(const ks_key *key, const ks_settings *settings, int64_t now)
@@ -35,7 +36,9 @@ json_t *ks_key_to_json(const ks_key *key, const ks_settings *settings, int64_t n
     if (!tokens)
         return NULL;
     json_array_append_new(tokens, token_to_json("current", current, months));
-    if (key->slots.old.present)
+    /* An old token past its deadline is gone (verify refuses it), even
+     * before the sweep deletes its row. */
+    if (ks_token_alive(&key->slots.old, now))
         json_array_append_new(tokens, token_to_json("old", &key->slots.old, months));
     return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:b, s:s, s:o}",
                      "key", key->key_id, "name", key->name, "type", "generated",

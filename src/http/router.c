@@ -78,6 +78,13 @@ static const ks_route ROUTES[] = {
     {"POST", "/api/v1/me/totp", ks_api_me_totp_enrol, PUBLIC, 0},
     {"POST", "/api/v1/me/totp/confirm", ks_api_me_totp_confirm, PUBLIC, 0},
     {"DELETE", "/api/v1/me/totp", ks_api_me_totp_remove, PUBLIC, 0},
+    {"GET", "/api/v1/accounts/*/webhooks", ks_api_webhooks_list, NEEDS(KS_RES_EDIT_WEBHOOKS, 0), 0},
+    {"POST", "/api/v1/accounts/*/webhooks", ks_api_webhooks_create, NEEDS(KS_RES_EDIT_WEBHOOKS, 0), 0},
+    {"GET", "/api/v1/accounts/*/webhooks/*", ks_api_webhooks_show, NEEDS(KS_RES_EDIT_WEBHOOKS, 0), 0},
+    {"PATCH", "/api/v1/accounts/*/webhooks/*", ks_api_webhooks_update, NEEDS(KS_RES_EDIT_WEBHOOKS, 0), 0},
+    {"DELETE", "/api/v1/accounts/*/webhooks/*", ks_api_webhooks_delete, NEEDS(KS_RES_EDIT_WEBHOOKS, 0), 0},
+    {"GET", "/api/v1/accounts/*/webhooks/*/deliveries", ks_api_webhooks_deliveries, NEEDS(KS_RES_EDIT_WEBHOOKS, 0), 0},
+    {"POST", "/api/v1/accounts/*/webhooks/*/test", ks_api_webhooks_test, NEEDS(KS_RES_EDIT_WEBHOOKS, 0), 0},
 };
 
 const ks_route *ks_http_routes(size_t *n)

@@ -195,6 +195,7 @@ static int entry_build(ks_index *idx, const ks_key *key, size_t len, ks_index_ke
         t->present = 1;
         t->hash = slots[s]->hash;
         t->created_at = slots[s]->created_at;
+        t->ends_at = slots[s]->ends_at; /* verify refuses the old token from then on */
         atomic_init(&e->last_used[s], slots[s]->last_used_at);
         atomic_init(&e->last_flushed[s], slots[s]->last_used_at);
     }

@@ -21,6 +21,10 @@
  * ks_index_set_view_text) is rebuilt when the account's roles change, so
  * verify copies bytes instead of building JSON.
  *
+ * Old-token deadlines: the entry's old slot carries its ends_at (from the
+ * store, like the hash), so verify refuses it from that second on, on
+ * every node that loaded the key, without waiting for a sweep.
+ *
  * Durations: each token's expiry instant is computed when the entry is built,
  * for the duration the home account had then (entry->months); a change of the
  * account's duration rebuilds the account's entries. A reader that meets an
@@ -31,7 +35,7 @@
  * changed since the previous call for the service to flush in one store
  * transaction.
  *
- * Memory per key: one entry (248 bytes) and 8 to 16 bytes of table slot.
+ * Memory per key: one entry (264 bytes) and 8 to 16 bytes of table slot.
  */
 #ifndef KS_INDEX_KEY_INDEX_H
 #define KS_INDEX_KEY_INDEX_H

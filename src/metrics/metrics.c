@@ -39,7 +39,7 @@ static histogram write_hist = {WRITE_BOUNDS, sizeof WRITE_BOUNDS / sizeof *WRITE
 
 /* Routes are registered on first use (their pattern pointers are static). */
 static _Atomic(const char *) route_names[ROUTES_MAX];
-static const int CODES[CODES_MAX] = {200, 201, 204, 400, 401, 403, 404, 405, 409, 410,
+static const int CODES[CODES_MAX] = {200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 410,
                                      413, 414, 415, 429, 431, 500, 503};
 
 typedef struct {
@@ -93,6 +93,21 @@ void ks_metrics_abuse(ks_abuse_event event)
 {
     if ((unsigned)event < KS_ABUSE_EVENTS)
         atomic_fetch_add_explicit(&abuse_counts[event], 1, memory_order_relaxed);
+}
+
+static _Atomic uint64_t delivery_results[3];
+static _Atomic long long outbox_pending, outbox_oldest_age;
+
+void ks_metrics_webhook_delivery(ks_metrics_delivery_result result)
+{
+    if ((unsigned)result < 3)
+        atomic_fetch_add_explicit(&delivery_results[result], 1, memory_order_relaxed);
+}
+
+void ks_metrics_webhook_outbox(long long pending, long long oldest_age_seconds)
+{
+    atomic_store_explicit(&outbox_pending, pending, memory_order_relaxed);
+    atomic_store_explicit(&outbox_oldest_age, oldest_age_seconds, memory_order_relaxed);
 }
 
 static int route_slot(const char *route)
@@ -196,6 +211,19 @@ int ks_metrics_render(ks_index *idx, char **out, size_t *len)
     for (int i = 0; i < KS_ABUSE_EVENTS; i++)
         fprintf(f, "keystile_abuse_events_total{event=\"%s\"} %llu\n", ABUSE_NAMES[i],
                 (unsigned long long)atomic_load_explicit(&abuse_counts[i], memory_order_relaxed));
+    static const char *const RESULTS[3] = {"delivered", "retry", "failed"};
+    fprintf(f, "# HELP keystile_webhook_deliveries_total Webhook delivery attempts by result.\n"
+               "# TYPE keystile_webhook_deliveries_total counter\n");
+    for (int i = 0; i < 3; i++)
+        fprintf(f, "keystile_webhook_deliveries_total{result=\"%s\"} %llu\n", RESULTS[i],
+                (unsigned long long)atomic_load_explicit(&delivery_results[i], memory_order_relaxed));
+    fprintf(f, "# HELP keystile_webhook_outbox_depth Webhook deliveries waiting to be delivered.\n"
+               "# TYPE keystile_webhook_outbox_depth gauge\nkeystile_webhook_outbox_depth %lld\n"
+               "# HELP keystile_webhook_outbox_oldest_age_seconds Age of the oldest delivery waiting.\n"
+               "# TYPE keystile_webhook_outbox_oldest_age_seconds gauge\n"
+               "keystile_webhook_outbox_oldest_age_seconds %lld\n",
+            atomic_load_explicit(&outbox_pending, memory_order_relaxed),
+            atomic_load_explicit(&outbox_oldest_age, memory_order_relaxed));
     if (fclose(f) != 0) {
         free(buf);
         return KS_ERR_NOMEM;

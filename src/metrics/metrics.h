@@ -9,6 +9,9 @@
  *   keystile_abuse_events_total{event}          rate_limited (a failed credential
  *                                               answered 429), header_timeout (a
  *                                               connection cut), address_refused
+ *   keystile_webhook_deliveries_total{result}   delivery attempts: delivered, retry, failed
+ *   keystile_webhook_outbox_depth               deliveries waiting (all nodes' outbox)
+ *   keystile_webhook_outbox_oldest_age_seconds  age of the oldest one waiting (0: none)
  * Recording is a few relaxed atomic adds: no lock, no allocation.
  *
  * This is the recording half, what verify, http and service call; it
@@ -32,5 +35,14 @@ typedef enum {
     KS_ABUSE_EVENTS
 } ks_abuse_event;
 void ks_metrics_abuse(ks_abuse_event event);
+typedef enum {
+    KS_METRICS_DELIVERED = 0,  /* the receiver answered 2xx */
+    KS_METRICS_RETRY = 1,      /* it did not: tried again later */
+    KS_METRICS_FAILED = 2,     /* it did not for 24 h: given up */
+} ks_metrics_delivery_result;
+/* One delivery attempt ended with `result`. */
+void ks_metrics_webhook_delivery(ks_metrics_delivery_result result);
+/* The outbox as the delivery worker last read it. */
+void ks_metrics_webhook_outbox(long long pending, long long oldest_age_seconds);
 
 #endif

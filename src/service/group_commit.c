@@ -8,37 +8,20 @@
 #include "core/error.h"
 #include "service/share_links.h"
 
-/* A token-slot write waiting for its batch (on its caller's stack). */
-typedef struct ks_slot_write {
-    const ks_actor *who;
-    const char *key_id;
-    ks_slot_op op;
-    const ks_digest *new_hash;
-    ks_audit_entry audit;
-    ks_key *out;
-    ks_key after;               /* the key as the store has it after the write */
-    const ks_share_record *share; /* a link to write with it, or NULL */
-    int rc;
-    int share_rc;               /* of writing `share` */
-    int done;                   /* under group_lock: rc and out are final */
-    struct ks_slot_write *next;
-} ks_slot_write;
+#include <string.h>
+
 
 #define GROUP_MAX 64 /* writes per batch */
 
-/* Runs a batch of slot writes: store (which applies core/token_slots), all
- * in one transaction made durable by one commit when the store can, then
- * the index, in that order, under write_lock. A failed commit fails every
- * write of the batch, and then none reaches the index. */
-static void slot_batch_run(ks_service *svc, ks_slot_write *batch)
+void ks_service_slot_batch_run(ks_service *svc, ks_slot_write *batch)
 {
     ks_store *st = svc->store;
     pthread_mutex_lock(&svc->write_lock);
     /* A batch also when alone with a share link: one commit for both. */
     int grouped = (batch->next || batch->share) && st->ops->batch_begin && st->ops->batch_begin(st) == KS_OK;
     for (ks_slot_write *w = batch; w; w = w->next) {
-        w->rc = st->ops->key_apply_slots(st, w->who->account, w->key_id, w->op, w->new_hash, w->audit.at,
-                                         &w->audit, &w->after);
+        w->rc = st->ops->key_apply_slots(st, w->who->account, w->key_id, &w->change, w->audit.at, &w->audit,
+                                         &w->after);
         if (w->rc == KS_OK && w->share)
             w->share_rc = ks_share_store(svc, w->key_id, w->share);
     }
@@ -55,13 +38,26 @@ static void slot_batch_run(ks_service *svc, ks_slot_write *batch)
     pthread_mutex_unlock(&svc->write_lock);
 }
 
-int ks_service_slots_change(ks_service *svc, const ks_actor *who, const char *key_id, ks_slot_op op,
-                            const ks_digest *new_hash, const char *action, const char *detail, ks_key *out,
+void ks_service_slot_write_init(ks_slot_write *w, const ks_actor *who, const char *key_id,
+                                const ks_slot_change *change, const char *action, const char *detail,
+                                const ks_event *event, ks_key *out)
+{
+    memset(w, 0, sizeof *w);
+    w->who = who;
+    w->key_id = key_id;
+    w->change = *change;
+    w->audit = ks_service_audit_of(who, action, key_id, detail);
+    w->audit.event = event;
+    w->out = out;
+}
+
+int ks_service_slots_change(ks_service *svc, const ks_actor *who, const char *key_id, const ks_slot_change *change,
+                            const char *action, const char *detail, const ks_event *event, ks_key *out,
                             const ks_share_record *share, int *share_rc)
 {
-    ks_slot_write w = {.who = who, .key_id = key_id, .op = op, .new_hash = new_hash,
-                       .audit = ks_service_audit_of(who, action, key_id, detail), .out = out, .share = share,
-                       .rc = KS_OK, .share_rc = KS_OK};
+    ks_slot_write w;
+    ks_service_slot_write_init(&w, who, key_id, change, action, detail, event, out);
+    w.share = share;
     pthread_mutex_lock(&svc->group_lock);
     if (svc->group_tail)
         svc->group_tail->next = &w;
@@ -82,7 +78,7 @@ int ks_service_slots_change(ks_service *svc, const ks_actor *who, const char *ke
             svc->group_tail = NULL;
         last->next = NULL;
         pthread_mutex_unlock(&svc->group_lock);
-        slot_batch_run(svc, batch);
+        ks_service_slot_batch_run(svc, batch);
         pthread_mutex_lock(&svc->group_lock);
         for (ks_slot_write *b = batch, *next; b; b = next) {
             next = b->next; /* b may return (and its frame go) once done is set */

@@ -13,6 +13,8 @@
 #include "core/roles.h"
 #include "metrics/metrics.h"
 #include "service/change_feed.h"
+#include "service/events.h"
+#include "service/webhooks.h"
 #include "service/login_keys.h"
 #include "service/share_links.h"
 #include "verify/verify.h"
@@ -56,6 +58,8 @@ int ks_service_init(ks_service *svc, ks_store *store, const ks_secret *secret, i
 
 void ks_service_close(ks_service *svc)
 {
+    ks_sweeper_stop(svc);
+    ks_webhook_worker_stop(svc);
     ks_change_feed_stop(svc);
     ks_service_flusher_stop(svc);
     if (svc->index)
@@ -171,8 +175,14 @@ int ks_service_key_create(ks_service *svc, const ks_actor *who, const char *name
     for (int attempt = 0; attempt < 3 && rc == KS_ERR_NAME_TAKEN; attempt++) {
         if ((rc = ks_key_id_generate(who->account, key.key_id)) != KS_OK)
             break;
+        ks_service_event ev;
+        if ((rc = ks_service_event_init(&ev, "key.created", who->account, key.key_id,
+                                        json_pack("{s:s}", "name", name), now)) != KS_OK)
+            break;
         ks_audit_entry audit = ks_service_audit_of(who, "key.create", key.key_id, detail);
+        audit.event = &ev.event;
         rc = svc->store->ops->key_insert(svc->store, &key, &audit);
+        ks_service_event_free(&ev);
     }
     if (rc == KS_OK)
         rc = index_refresh_key(svc, who->account, key.key_id, out);
@@ -181,6 +191,8 @@ int ks_service_key_create(ks_service *svc, const ks_actor *who, const char *name
     ks_key_free(&key);
     if (rc != KS_OK)
         sodium_memzero(token_out, KS_TOKEN_LEN + 1);
+    else
+        ks_webhook_worker_wake(svc);
     return rc;
 }
 
@@ -215,23 +227,48 @@ int ks_service_key_update(ks_service *svc, const ks_actor *who, const char *key_
     if (!detail)
         return KS_ERR_NOMEM;
     ks_audit_entry audit = ks_service_audit_of(who, "key.update", key_id, detail);
+    ks_service_event ev = {0};
     pthread_mutex_lock(&svc->write_lock);
-    int rc = svc->store->ops->key_update(svc->store, who->account, key_id, patch, &audit);
+    int rc = KS_OK;
+    if (patch->status >= 0) {
+        /* key.activated / key.deactivated only when the status changes
+         * (under write_lock, so this node's writes cannot slip between). */
+        ks_key before = {0};
+        rc = svc->store->ops->key_get(svc->store, who->account, key_id, &before);
+        if (rc == KS_OK && (before.active != 0) != (patch->status != 0))
+            rc = ks_service_event_init(&ev, patch->status ? "key.activated" : "key.deactivated", who->account,
+                                       key_id, NULL, audit.at);
+        ks_key_free(&before);
+        audit.event = ev.body ? &ev.event : NULL;
+    }
+    if (rc == KS_OK)
+        rc = svc->store->ops->key_update(svc->store, who->account, key_id, patch, &audit);
     if (rc == KS_OK)
         rc = index_refresh_key(svc, who->account, key_id, out);
     pthread_mutex_unlock(&svc->write_lock);
+    ks_service_event_free(&ev);
     free(detail);
+    if (rc == KS_OK)
+        ks_webhook_worker_wake(svc);
     return rc;
 }
 
 int ks_service_key_delete(ks_service *svc, const ks_actor *who, const char *key_id)
 {
     ks_audit_entry audit = ks_service_audit_of(who, "key.delete", key_id, NULL);
+    ks_service_event ev;
+    int rc = ks_service_event_init(&ev, "key.deleted", who->account, key_id, NULL, audit.at);
+    if (rc != KS_OK)
+        return rc;
+    audit.event = &ev.event;
     pthread_mutex_lock(&svc->write_lock);
-    int rc = svc->store->ops->key_delete(svc->store, who->account, key_id, &audit);
+    rc = svc->store->ops->key_delete(svc->store, who->account, key_id, &audit);
     if (rc == KS_OK && svc->index)
         ks_index_remove_key(svc->index, key_id);
     pthread_mutex_unlock(&svc->write_lock);
+    ks_service_event_free(&ev);
+    if (rc == KS_OK)
+        ks_webhook_worker_wake(svc);
     return rc;
 }
 
@@ -239,15 +276,52 @@ int ks_service_key_delete(ks_service *svc, const ks_actor *who, const char *key_
 int ks_service_key_renew(ks_service *svc, const ks_actor *who, const char *key_id,
                          ks_delete_old mode, ks_key *out, char *token_out, char *share_id_out)
 {
+    return ks_service_key_renew_until(svc, who, key_id, mode, 0, out, token_out, share_id_out);
+}
+
+/* A slot transition by `who` with its audit entry and the event `type`
+ * (data: extra, stolen), through the group commit. */
+static int slots_change_with_event(ks_service *svc, const ks_actor *who, const char *key_id,
+                                   const ks_slot_change *change, const char *action, const char *detail,
+                                   const char *type, json_t *extra, ks_key *out, const ks_share_record *share,
+                                   int *share_rc)
+{
+    ks_service_event ev;
+    int rc = ks_service_event_init(&ev, type, who->account, key_id, extra, ks_clock_now());
+    if (rc != KS_OK)
+        return rc;
+    rc = ks_service_slots_change(svc, who, key_id, change, action, detail, &ev.event, out, share, share_rc);
+    ks_service_event_free(&ev);
+    if (rc == KS_OK)
+        ks_webhook_worker_wake(svc);
+    return rc;
+}
+
+int ks_service_key_renew_until(ks_service *svc, const ks_actor *who, const char *key_id, ks_delete_old mode,
+                               int64_t old_ends_at, ks_key *out, char *token_out, char *share_id_out)
+{
     ks_digest hash;
     ks_share_record share;
     int share_rc = KS_ERR_INTERNAL;
+    if (old_ends_at != 0 && mode != KS_DELETE_OLD_LATER)
+        return KS_ERR_INVALID;
     token_new(svc, token_out, &hash);
     int with_share = share_id_out && ks_share_seal(svc, token_out, share_id_out, &share) == KS_OK;
-    const char *detail = mode == KS_DELETE_OLD_NOW ? "{\"delete_old\":\"now\"}" : "{\"delete_old\":\"later\"}";
-    int rc = ks_service_slots_change(svc, who, key_id,
-                          mode == KS_DELETE_OLD_NOW ? KS_SLOT_OP_RENEW_NOW : KS_SLOT_OP_RENEW_LATER,
-                          &hash, "key.renew", detail, out, with_share ? &share : NULL, &share_rc);
+    char ends[KS_TIME_STR_LEN] = "";
+    if (old_ends_at)
+        ks_time_format(old_ends_at, ends);
+    const char *mode_name = mode == KS_DELETE_OLD_NOW ? "now" : "later";
+    char *detail = ks_service_detail_text(old_ends_at ? json_pack("{s:s, s:s}", "delete_old", mode_name,
+                                                                  "old_token_expires_at", ends)
+                                                      : json_pack("{s:s}", "delete_old", mode_name));
+    json_t *extra = json_pack("{s:s, s:o}", "delete_old", mode_name, "old_token_expires_at",
+                              old_ends_at ? json_string(ends) : json_null());
+    ks_slot_change change = {.op = mode == KS_DELETE_OLD_NOW ? KS_SLOT_OP_RENEW_NOW : KS_SLOT_OP_RENEW_LATER,
+                             .new_hash = &hash, .old_ends_at = old_ends_at};
+    int rc = detail ? slots_change_with_event(svc, who, key_id, &change, "key.renew", detail, "token.renewed",
+                                              extra, out, with_share ? &share : NULL, &share_rc)
+                    : (json_decref(extra), KS_ERR_NOMEM);
+    free(detail);
     if (rc != KS_OK)
         sodium_memzero(token_out, KS_TOKEN_LEN + 1);
     if (share_id_out && (rc != KS_OK || !with_share || share_rc != KS_OK))
@@ -259,14 +333,16 @@ int ks_service_key_renew(ks_service *svc, const ks_actor *who, const char *key_i
 
 int ks_service_key_delete_old(ks_service *svc, const ks_actor *who, const char *key_id, ks_key *out)
 {
-    return ks_service_slots_change(svc, who, key_id, KS_SLOT_OP_DELETE_OLD, NULL, "key.delete_old_token", NULL, out, NULL,
-                        NULL);
+    ks_slot_change change = {.op = KS_SLOT_OP_DELETE_OLD};
+    return slots_change_with_event(svc, who, key_id, &change, "key.delete_old_token", NULL, "token.old_deleted",
+                                   json_pack("{s:s}", "reason", "requested"), out, NULL, NULL);
 }
 
 int ks_service_key_undo_renewal(ks_service *svc, const ks_actor *who, const char *key_id, ks_key *out)
 {
-    return ks_service_slots_change(svc, who, key_id, KS_SLOT_OP_UNDO_RENEWAL, NULL, "key.undo_renewal", NULL, out, NULL,
-                        NULL);
+    ks_slot_change change = {.op = KS_SLOT_OP_UNDO_RENEWAL};
+    return slots_change_with_event(svc, who, key_id, &change, "key.undo_renewal", NULL, "token.renewal_undone",
+                                   NULL, out, NULL, NULL);
 }
 
 /* ---- settings ---- */
@@ -278,9 +354,12 @@ int ks_service_settings_get(ks_service *svc, const char *account, ks_settings *o
 
 int ks_service_settings_put(ks_service *svc, const ks_actor *who, const ks_settings *settings)
 {
-    char *detail = ks_service_detail_text(json_pack("{s:i, s:b}", "token_duration_months",
+    json_t *auto_delete = settings->auto_delete_old_token_hours > 0
+                              ? json_integer(settings->auto_delete_old_token_hours) : json_null();
+    char *detail = ks_service_detail_text(json_pack("{s:i, s:b, s:o, s:i}", "token_duration_months",
                                          settings->token_duration_months, "enforce_duration",
-                                         settings->enforce_duration));
+                                         settings->enforce_duration, "auto_delete_old_token_hours", auto_delete,
+                                         "renewal_notice_days", settings->renewal_notice_days));
     if (!detail)
         return KS_ERR_NOMEM;
     ks_audit_entry audit = ks_service_audit_of(who, "settings.update", who->account, detail);

@@ -13,6 +13,7 @@
 #ifndef KS_SERVICE_SERVICE_H
 #define KS_SERVICE_SERVICE_H
 
+#include "core/netaddr.h"
 #include "core/model.h"
 #include "core/secret.h"
 #include "index/key_index.h"
@@ -20,6 +21,14 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+
+#define KS_WEBHOOK_DENY_MAX 32 /* --webhook-deny ranges */
+
+/* How webhooks are delivered (serve --webhook-deny). */
+typedef struct {
+    ks_cidr deny[KS_WEBHOOK_DENY_MAX]; /* targets no delivery may connect to */
+    size_t n_deny;
+} ks_webhook_options;
 
 typedef struct {
     ks_store *store;
@@ -47,6 +56,9 @@ typedef struct {
     struct ks_slot_write *group_head, *group_tail; /* waiting writes */
     int group_leader;       /* a thread is running a batch */
     _Atomic int64_t share_purged_at; /* last purge of dead share links */
+    ks_webhook_options webhook_options;     /* set before ks_webhook_worker_start */
+    struct ks_webhook_worker *webhook_worker; /* the delivery thread (webhook_worker.c), or NULL */
+    struct ks_sweeper *sweeper;             /* the sweeps' thread (sweeper.c), or NULL */
 } ks_service;
 
 /* Who acts: the caller's key id (audit actor), the account it acts in, how
@@ -92,6 +104,13 @@ int ks_service_key_delete(ks_service *svc, const ks_actor *who, const char *key_
  * transaction and its id put there; "" when only the link failed. */
 int ks_service_key_renew(ks_service *svc, const ks_actor *who, const char *key_id,
                          ks_delete_old mode, ks_key *out, char *token_out, char *share_id_out);
+/* Renew with, for delete_old later, a deadline for the old token
+ * (old_ends_at, Unix seconds; 0 = none): it stops verifying then on every
+ * node, and the sweeps delete it (actor system). KS_ERR_INVALID for a
+ * deadline with `now`, or not in the future (the HTTP layer checks the
+ * 30-day bound and names the field). */
+int ks_service_key_renew_until(ks_service *svc, const ks_actor *who, const char *key_id, ks_delete_old mode,
+                               int64_t old_ends_at, ks_key *out, char *token_out, char *share_id_out);
 int ks_service_key_delete_old(ks_service *svc, const ks_actor *who, const char *key_id, ks_key *out);
 int ks_service_key_undo_renewal(ks_service *svc, const ks_actor *who, const char *key_id, ks_key *out);
 

@@ -39,8 +39,35 @@ void ks_service_flusher_stop(ks_service *svc);
  * running the queued writes as one batch while the next ones queue up
  * behind it. KS_OK with the key as written in *out, or the store's error
  * (then nothing of it reached the index). */
-int ks_service_slots_change(ks_service *svc, const ks_actor *who, const char *key_id, ks_slot_op op,
-                            const ks_digest *new_hash, const char *action, const char *detail, ks_key *out,
+int ks_service_slots_change(ks_service *svc, const ks_actor *who, const char *key_id, const ks_slot_change *change,
+                            const char *action, const char *detail, const ks_event *event, ks_key *out,
                             const ks_share_record *share, int *share_rc);
+
+/* One write of a batch (group_commit.c), for callers that make many at once
+ * (the sweeps): init fills it (the audit entry at the clock's now, carrying
+ * event), then chain them by `next` and run them with
+ * ks_service_slot_batch_run: store (which applies core/token_slots), all in
+ * one transaction made durable by one commit when the store can, then the
+ * index, in that order, under write_lock. A failed commit fails every write
+ * of the batch, and then none reaches the index. Each write's rc is its
+ * outcome. */
+typedef struct ks_slot_write ks_slot_write;
+struct ks_slot_write {
+    const ks_actor *who;
+    const char *key_id;
+    ks_slot_change change;
+    ks_audit_entry audit;
+    ks_key *out;
+    ks_key after;               /* the key as the store has it after the write */
+    const ks_share_record *share; /* a link to write with it, or NULL */
+    int rc;
+    int share_rc;               /* of writing `share` */
+    int done;                   /* under group_lock: rc and out are final */
+    struct ks_slot_write *next;
+};
+void ks_service_slot_write_init(ks_slot_write *w, const ks_actor *who, const char *key_id,
+                                const ks_slot_change *change, const char *action, const char *detail,
+                                const ks_event *event, ks_key *out);
+void ks_service_slot_batch_run(ks_service *svc, ks_slot_write *batch);
 
 #endif

@@ -22,6 +22,16 @@ struct account_args {
     const ks_audit_entry *audit;
 };
 
+/* The two settings of the sweeps as parameters (auto-delete off: NULL). */
+static void settings_params_add(pg_params *p, const ks_settings *st)
+{
+    if (st->auto_delete_old_token_hours > 0)
+        pg_int(p, st->auto_delete_old_token_hours);
+    else
+        pg_text(p, NULL);
+    pg_int(p, st->renewal_notice_days);
+}
+
 /* The rows of pg_account_create: the account, its built-in roles, the owner
  * key; NAME_TAKEN for an existing account. */
 static int account_create_in_tx(pg_store *s, void *arg)
@@ -32,6 +42,7 @@ static int account_create_in_tx(pg_store *s, void *arg)
     pg_int(&p, a->settings->token_duration_months);
     pg_int(&p, a->settings->enforce_duration);
     pg_int(&p, a->owner ? a->owner->created_at : (a->audit ? a->audit->at : 0));
+    settings_params_add(&p, a->settings);
     int rc = pg_run(s, P_ACCOUNT_INSERT, &p);
     size_t n_builtin;
     const ks_builtin_role *builtin = ks_builtin_roles(&n_builtin);
@@ -64,6 +75,8 @@ int pg_settings_get_tx(pg_store *s, const char *account, ks_settings *out)
     if (PQntuples(r) == 1) {
         out->token_duration_months = (int)pg_get_int(r, 0, 0);
         out->enforce_duration = (int)pg_get_int(r, 0, 1);
+        out->auto_delete_old_token_hours = (int)pg_get_int(r, 0, 2); /* NULL reads as 0: off */
+        out->renewal_notice_days = (int)pg_get_int(r, 0, 3);
     } else {
         rc = KS_ERR_NOT_FOUND;
     }
@@ -96,6 +109,7 @@ static int settings_put_in_tx(pg_store *s, void *arg)
     pg_text(&p, a->account);
     pg_int(&p, a->settings->token_duration_months);
     pg_int(&p, a->settings->enforce_duration);
+    settings_params_add(&p, a->settings);
     int rc;
     PGresult *r = pg_exec(s, P_ACCOUNT_PUT, &p, &rc);
     if (r && pg_changed(r) == 0)
@@ -187,6 +201,8 @@ static void token_from_row(const PGresult *r, int row, int col_hash, ks_token *t
         t->present = 1;
     t->created_at = pg_get_int(r, row, col_hash + 1);
     t->last_used_at = pg_get_int(r, row, col_hash + 2);
+    t->ends_at = pg_get_int(r, row, col_hash + 3);
+    t->notices = (int)pg_get_int(r, row, col_hash + 4);
 }
 
 /* Builds key row i of the page (tokens, grants, roles) and hands it over. */

@@ -1,7 +1,8 @@
 /*
  * pg_audit.c - the audit log of the PostgreSQL backend (store.h): the entry
- * every write appends in its own transaction, standalone entries, and the
- * paged, filtered list. The same shape as sqlite_audit.c.
+ * every write appends in its own transaction (with the outbox rows of the
+ * webhook event it carries, if any), standalone entries, and the paged,
+ * filtered list. The same shape as sqlite_audit.c.
  *
  * Entries are never changed or deleted. `via` and `address` are NULL on
  * entries written before schema version 3 (and `address` for the command
@@ -28,7 +29,20 @@ int pg_audit_insert(pg_store *s, const ks_audit_entry *a)
     pg_text(&p, a->detail ? a->detail : "{}");
     pg_text(&p, a->via ? a->via : "system");
     pg_text(&p, a->address); /* NULL: SQL NULL */
-    return pg_run(s, P_AUDIT_INSERT, &p);
+    int rc = pg_run(s, P_AUDIT_INSERT, &p);
+    return rc == KS_OK && a->event ? pg_outbox_insert(s, a->account, a->event) : rc;
+}
+
+int pg_outbox_insert(pg_store *s, const char *account, const ks_event *e)
+{
+    pg_params p = {0};
+    pg_text(&p, account);
+    pg_text(&p, e->id);
+    pg_text(&p, e->type);
+    pg_text(&p, e->body);
+    pg_int(&p, e->at);
+    pg_text(&p, e->webhook_id); /* NULL: SQL NULL */
+    return pg_run(s, P_OUTBOX_INSERT, &p);
 }
 
 /* The account check and entry of pg_audit_append: NOT_FOUND for no such account. */

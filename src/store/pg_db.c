@@ -33,9 +33,12 @@ static const char *const SQL[P_COUNT] = {
                        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     [P_CHANGE_LOCK] = "SELECT pg_advisory_xact_lock(" STR(KS_PG_LOCK_CLASS) ", " STR(KS_PG_LOCK_CHANGES) ")",
     [P_CHANGE_INSERT] = "INSERT INTO changes(kind, account, key_id) VALUES ($1, $2, $3)",
-    [P_ACCOUNT_INSERT] = "INSERT INTO accounts(name, token_duration_months, enforce_duration, created_at) VALUES ($1, $2, $3, $4)",
-    [P_ACCOUNT_GET] = "SELECT token_duration_months, enforce_duration FROM accounts WHERE name = $1",
-    [P_ACCOUNT_PUT] = "UPDATE accounts SET token_duration_months = $2, enforce_duration = $3 WHERE name = $1",
+    [P_ACCOUNT_INSERT] = "INSERT INTO accounts(name, token_duration_months, enforce_duration, created_at,"
+                         " auto_delete_old_token_hours, renewal_notice_days) VALUES ($1, $2, $3, $4, $5, $6)",
+    [P_ACCOUNT_GET] = "SELECT token_duration_months, enforce_duration, auto_delete_old_token_hours, renewal_notice_days"
+                      " FROM accounts WHERE name = $1",
+    [P_ACCOUNT_PUT] = "UPDATE accounts SET token_duration_months = $2, enforce_duration = $3,"
+                      " auto_delete_old_token_hours = $4, renewal_notice_days = $5 WHERE name = $1",
     [P_ACCOUNT_LIST] = "SELECT name FROM accounts ORDER BY name",
     [P_ROLE_INSERT] = "INSERT INTO roles(account, name, builtin) VALUES ($1, $2, $3)",
     [P_ROLE_RESOURCE_INSERT] = "INSERT INTO role_resources(account, role, pos, resource) VALUES ($1, $2, $3, $4)",
@@ -76,17 +79,20 @@ static const char *const SQL[P_COUNT] = {
     [P_KEY_ROLES_DELETE] = "DELETE FROM key_roles WHERE key_seq = $1 AND account = $2",
     [P_KEY_ROLE_INSERT] = "INSERT INTO key_roles(key_seq, account, role, pos) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
     [P_KEY_ROLES_ALL] = "SELECT account, role FROM key_roles WHERE key_seq = $1 ORDER BY account, pos",
-    [P_TOKEN_UPSERT] = "INSERT INTO tokens(key_seq, slot, hash, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5)"
+    [P_TOKEN_UPSERT] = "INSERT INTO tokens(key_seq, slot, hash, created_at, last_used_at, ends_at, notices)"
+                       " VALUES ($1, $2, $3, $4, $5, $6, $7)"
                        " ON CONFLICT (key_seq, slot) DO UPDATE SET hash = EXCLUDED.hash,"
-                       " created_at = EXCLUDED.created_at, last_used_at = EXCLUDED.last_used_at",
+                       " created_at = EXCLUDED.created_at, last_used_at = EXCLUDED.last_used_at,"
+                       " ends_at = EXCLUDED.ends_at, notices = EXCLUDED.notices",
     [P_TOKEN_DELETE] = "DELETE FROM tokens WHERE key_seq = $1 AND slot = $2",
-    [P_TOKENS_OF] = "SELECT slot, hash, created_at, last_used_at FROM tokens WHERE key_seq = $1",
+    [P_TOKENS_OF] = "SELECT slot, hash, created_at, last_used_at, ends_at, notices FROM tokens WHERE key_seq = $1",
     [P_TOKEN_LAST_USED] = "UPDATE tokens SET last_used_at = $3::bigint WHERE key_seq = (SELECT seq FROM keys WHERE key_id = $1)"
                           " AND hash = $2 AND (last_used_at IS NULL OR last_used_at < $3::bigint)",
     /* Pages of the index load: keys with $2 < seq (<= $3 for the others), in seq order. */
     [P_LOAD_KEYS] = "SELECT seq, key_id, account, name, active, created_at FROM keys WHERE " KEYS_OF_ACCOUNT("seq")
                     " AND seq > $2::bigint ORDER BY seq LIMIT $3::int",
-    [P_LOAD_TOKENS] = "SELECT key_seq, slot, hash, created_at, last_used_at FROM tokens WHERE " KEYS_OF_ACCOUNT("key_seq")
+    [P_LOAD_TOKENS] = "SELECT key_seq, slot, hash, created_at, last_used_at, ends_at, notices FROM tokens WHERE "
+                      KEYS_OF_ACCOUNT("key_seq")
                       " AND key_seq > $2::bigint AND key_seq <= $3::bigint ORDER BY key_seq",
     [P_LOAD_KEY_ROLES] = "SELECT key_seq, account, role FROM key_roles WHERE " KEYS_OF_ACCOUNT("key_seq")
                          " AND key_seq > $2::bigint AND key_seq <= $3::bigint ORDER BY key_seq, account, pos",
@@ -157,6 +163,55 @@ static const char *const SQL[P_COUNT] = {
     [P_SECRET_GET] = "SELECT secret_fingerprint FROM cluster WHERE id = 1",
     [P_SECRET_PUT] = "INSERT INTO cluster(id, secret_fingerprint) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
     [P_HOLDS_DATA] = "SELECT EXISTS (SELECT 1 FROM accounts) OR EXISTS (SELECT 1 FROM cluster)",
+    /* The outbox rows of an event: $6 NULL = every enabled webhook subscribed to $3. */
+    [P_OUTBOX_INSERT] = "INSERT INTO webhook_deliveries(webhook_id, account, event_id, event, body, created_at, next_attempt_at)"
+                        " SELECT id, account, $2, $3, $4, $5::bigint, $5::bigint FROM webhooks WHERE account = $1"
+                        " AND (($6::text IS NULL AND enabled = 1 AND strpos(events, ',' || $3 || ',') > 0) OR id = $6)",
+    [P_WEBHOOK_INSERT] = "INSERT INTO webhooks(id, account, url, events, sealed_secret, enabled, created_at)"
+                         " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    [P_WEBHOOK_LIST] = "SELECT id, account, url, events, sealed_secret, enabled, created_at FROM webhooks"
+                       " WHERE account = $1 ORDER BY created_at DESC, id",
+    [P_WEBHOOK_GET] = "SELECT id, account, url, events, sealed_secret, enabled, created_at FROM webhooks"
+                      " WHERE account = $1 AND id = $2",
+    [P_WEBHOOK_UPDATE] = "UPDATE webhooks SET url = coalesce($3, url), events = coalesce($4, events),"
+                         " enabled = CASE WHEN $5::int < 0 THEN enabled ELSE $5::int END WHERE account = $1 AND id = $2",
+    [P_WEBHOOK_DELETE] = "DELETE FROM webhooks WHERE account = $1 AND id = $2",
+#define DELIVERY_COLUMNS "d.id, d.webhook_id, d.account, d.event_id, d.event, d.body, d.status, d.attempts," \
+                         " d.response_code, d.created_at, d.last_attempt_at, d.next_attempt_at"
+    [P_DELIVERY_LIST] = "SELECT " DELIVERY_COLUMNS " FROM webhook_deliveries d"
+                        " WHERE d.webhook_id = $1 AND d.account = $2 AND d.id < $3::bigint ORDER BY d.id DESC LIMIT $4::int",
+    /* SKIP LOCKED: what another node is taking right now is left to it, and
+     * what it took (locked_until ahead) no longer matches once it commits. */
+    [P_DELIVERY_CLAIM] = "UPDATE webhook_deliveries d SET locked_until = $2::bigint FROM webhooks w"
+                         " WHERE w.id = d.webhook_id AND d.id IN (SELECT x.id FROM webhook_deliveries x"
+                         " JOIN webhooks y ON y.id = x.webhook_id WHERE x.status = 0 AND y.enabled = 1"
+                         " AND x.next_attempt_at <= $1::bigint AND (x.locked_until IS NULL OR x.locked_until <= $1::bigint)"
+                         " ORDER BY x.next_attempt_at, x.id LIMIT $3::int FOR UPDATE OF x SKIP LOCKED)"
+                         " RETURNING " DELIVERY_COLUMNS ", w.url, w.sealed_secret",
+    [P_DELIVERY_FINISH] = "UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, response_code = $3,"
+                          " last_attempt_at = $4, next_attempt_at = $5, locked_until = NULL WHERE id = $1",
+    [P_OUTBOX_STATS] = "SELECT count(*), coalesce(min(created_at), 0) FROM webhook_deliveries WHERE status = 0",
+    [P_DELIVERY_PURGE] = "DELETE FROM webhook_deliveries WHERE status <> 0 AND created_at < $1",
+    [P_OLD_TOKENS_DUE] =
+        "SELECT k.account, k.key_id, coalesce(a.auto_delete_old_token_hours, 0), coalesce(o.ends_at, 0) FROM tokens o"
+        " JOIN keys k ON k.seq = o.key_seq JOIN accounts a ON a.name = k.account"
+        " JOIN tokens c ON c.key_seq = o.key_seq AND c.slot = 0"
+        " WHERE o.slot = 1 AND ((o.ends_at IS NOT NULL AND o.ends_at <= $1::bigint)"
+        " OR (a.auto_delete_old_token_hours IS NOT NULL AND c.last_used_at >= c.created_at"
+        " AND greatest(coalesce(o.last_used_at, 0), c.created_at) <= $1::bigint - a.auto_delete_old_token_hours * 3600))"
+        " ORDER BY o.key_seq LIMIT $2::int",
+    [P_NOTICES_DUE] =
+        "SELECT k.account, k.key_id, k.name, t.created_at, t.notices, a.token_duration_months, a.renewal_notice_days"
+        " FROM tokens t JOIN keys k ON k.seq = t.key_seq JOIN accounts a ON a.name = k.account"
+        " WHERE t.slot = 0 AND k.active = 1 AND t.notices <> 7 AND ("
+        " ((t.notices & 1) = 0 AND $1::bigint >= ks_expires_at(t.created_at, a.token_duration_months) - a.renewal_notice_days * 86400)"
+        " OR ((t.notices & 2) = 0 AND $1::bigint > ks_expires_at(t.created_at, a.token_duration_months))"
+        " OR ((t.notices & 4) = 0 AND $1::bigint > ks_expires_at(t.created_at, a.token_duration_months + 3)))"
+        " ORDER BY t.key_seq LIMIT $2::int",
+    [P_NOTICE_SET] = "UPDATE tokens SET notices = notices | $4::int WHERE slot = 0 AND created_at = $3::bigint"
+                     " AND (notices & $4::int) = 0 AND key_seq = (SELECT seq FROM keys WHERE account = $1 AND key_id = $2)",
+    [P_SWEEP_LOCK] = "SELECT pg_try_advisory_lock(" STR(KS_PG_LOCK_CLASS) ", " STR(KS_PG_LOCK_SWEEPS) ")",
+    [P_SWEEP_UNLOCK] = "SELECT pg_advisory_unlock(" STR(KS_PG_LOCK_CLASS) ", " STR(KS_PG_LOCK_SWEEPS) ")",
 };
 
 /* ---- parameters and rows ---- */
@@ -278,6 +333,7 @@ static int conn_ensure(pg_store *s, int force)
         PQfinish(s->conn);
     memset(s->prepared, 0, sizeof s->prepared);
     s->in_tx = 0;
+    s->sweep_locked = 0; /* a session lock dies with its connection */
     char err[256];
     s->conn = pg_connect(s->uri, err, sizeof err);
     if (!s->conn) {

@@ -122,6 +122,22 @@ typedef enum {
     P_SIGNIN_FAILURE_PURGE,
     P_SIGNIN_FAILURES,
     P_SIGNIN_FAILURES_CLEAR,
+    P_OUTBOX_INSERT,
+    P_WEBHOOK_INSERT,
+    P_WEBHOOK_LIST,
+    P_WEBHOOK_GET,
+    P_WEBHOOK_UPDATE,
+    P_WEBHOOK_DELETE,
+    P_DELIVERY_LIST,
+    P_DELIVERY_CLAIM,
+    P_DELIVERY_FINISH,
+    P_OUTBOX_STATS,
+    P_DELIVERY_PURGE,
+    P_OLD_TOKENS_DUE,
+    P_NOTICES_DUE,
+    P_NOTICE_SET,
+    P_SWEEP_LOCK,
+    P_SWEEP_UNLOCK,
     P_COUNT
 } pg_query;
 
@@ -135,6 +151,7 @@ typedef struct {
     double tx_started;             /* ks_clock_monotonic() at BEGIN, for the write histogram */
     int in_tx;                     /* a transaction is open on conn */
     int tx_read_only;              /* it is a read (not timed as a store write) */
+    int sweep_locked;              /* conn holds the sweep lock (sweep_lock); a new conn does not */
     PGconn *listen;                /* LISTENing connection of the follower (its thread only) */
     double next_listen_connect;
 } pg_store;
@@ -182,8 +199,12 @@ int pg_write_tx(pg_store *s, int (*fn)(pg_store *s, void *arg), void *arg);
 int pg_write_tx_store(ks_store *base, int (*fn)(ks_store *s, void *arg), void *arg);
 int pg_read_tx(pg_store *s, int (*fn)(pg_store *s, void *arg), void *arg);
 
-/* Appends the audit entry (in the caller's transaction; NULL = none). */
+/* Appends the audit entry (in the caller's transaction; NULL = none), and
+ * the outbox rows of its event (audit->event) with pg_outbox_insert. */
 int pg_audit_insert(pg_store *s, const ks_audit_entry *audit);
+/* The outbox rows of event e of account (store.h webhook_create), in the
+ * caller's transaction. */
+int pg_outbox_insert(pg_store *s, const char *account, const ks_event *e);
 
 /* Appends a change-log row: takes the change-order lock first (held until
  * commit, so seqs are handed out in commit order), so call it last in the

@@ -39,6 +39,8 @@ static void token_from_row(const PGresult *r, int row, ks_token *t)
         t->present = 1;
     t->created_at = pg_get_int(r, row, 2);
     t->last_used_at = pg_get_int(r, row, 3);
+    t->ends_at = pg_get_int(r, row, 4);
+    t->notices = (int)pg_get_int(r, row, 5);
 }
 
 /* Fills the slots, roles, grants and grant roles of the key with this seq. */
@@ -159,6 +161,11 @@ static int token_write(pg_store *s, int64_t seq, int slot, const ks_token *t)
         pg_int(&p, t->last_used_at);
     else
         pg_text(&p, NULL);
+    if (t->ends_at)
+        pg_int(&p, t->ends_at);
+    else
+        pg_text(&p, NULL);
+    pg_int(&p, t->notices);
     return pg_run(s, P_TOKEN_UPSERT, &p);
 }
 
@@ -422,8 +429,7 @@ struct apply_slots_args {
     ks_store *base;
     const char *account;
     const char *key_id;
-    ks_slot_op op;
-    const ks_digest *new_hash;
+    const ks_slot_change *change;
     int64_t now;
     const ks_audit_entry *audit;
     ks_key key;                    /* out: the key after the transition */
@@ -433,15 +439,15 @@ struct apply_slots_args {
 static int apply_slots_in_tx(pg_store *s, void *arg)
 {
     struct apply_slots_args *a = arg;
-    return ks_store_apply_slots_tx(a->base, &PRIMS, a->account, a->key_id, a->op, a->new_hash, a->now,
-                                   a->audit, &a->key);
+    return ks_store_apply_slots_tx(a->base, &PRIMS, a->account, a->key_id, a->change, a->now, a->audit,
+                                   &a->key);
 }
 
-int pg_key_apply_slots(ks_store *base, const char *account, const char *key_id, ks_slot_op op,
-                       const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit, ks_key *out)
+int pg_key_apply_slots(ks_store *base, const char *account, const char *key_id, const ks_slot_change *change,
+                       int64_t now, const ks_audit_entry *audit, ks_key *out)
 {
-    struct apply_slots_args a = {.base = base, .account = account, .key_id = key_id, .op = op,
-                                .new_hash = new_hash, .now = now, .audit = audit}; /* .key zeroed */
+    struct apply_slots_args a = {.base = base, .account = account, .key_id = key_id, .change = change,
+                                .now = now, .audit = audit}; /* .key zeroed */
     int rc = pg_write_tx((pg_store *)base, apply_slots_in_tx, &a);
     if (rc == KS_OK && out)
         *out = a.key;

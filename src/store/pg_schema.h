@@ -19,6 +19,7 @@
 #define KS_PG_LOCK_CLASS 1801812339 /* "keys" */
 #define KS_PG_LOCK_MIGRATE 1
 #define KS_PG_LOCK_CHANGES 2
+#define KS_PG_LOCK_SWEEPS 3 /* a session lock: the node that sweeps */
 
 static const char *const KS_PG_MIGRATIONS[] = {
     /* 0 -> 1: everything of SQLite's schema version 4, the change log and
@@ -200,6 +201,40 @@ static const char *const KS_PG_MIGRATIONS[] = {
     "  ADD COLUMN via text,"
     "  ADD CONSTRAINT sessions_one_principal CHECK ((key_id IS NULL) <> (person_id IS NULL));"
     "CREATE INDEX sessions_by_person ON sessions(person_id);",
+
+    /* 5 -> 6: rotation on autopilot, as SQLite's 10 -> 11: old-token
+     * deadlines and renewal notices on tokens, the sweeps' settings,
+     * webhooks and their outbox. */
+    "ALTER TABLE tokens ADD COLUMN ends_at bigint, ADD COLUMN notices int NOT NULL DEFAULT 0;"
+    "CREATE INDEX tokens_old ON tokens(key_seq) WHERE slot = 1;"
+    "ALTER TABLE accounts"
+    "  ADD COLUMN auto_delete_old_token_hours int CHECK (auto_delete_old_token_hours BETWEEN 1 AND 720),"
+    "  ADD COLUMN renewal_notice_days int NOT NULL DEFAULT 14 CHECK (renewal_notice_days BETWEEN 0 AND 60);"
+    "CREATE TABLE webhooks("
+    "  id text PRIMARY KEY,"
+    "  account text NOT NULL REFERENCES accounts(name),"
+    "  url text NOT NULL,"
+    "  events text NOT NULL,"
+    "  sealed_secret bytea NOT NULL,"
+    "  enabled int NOT NULL,"
+    "  created_at bigint NOT NULL);"
+    "CREATE INDEX webhooks_by_account ON webhooks(account, created_at);"
+    "CREATE TABLE webhook_deliveries("
+    "  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    "  webhook_id text NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,"
+    "  account text NOT NULL,"
+    "  event_id text NOT NULL,"
+    "  event text NOT NULL,"
+    "  body text NOT NULL,"
+    "  status int NOT NULL DEFAULT 0,"
+    "  attempts int NOT NULL DEFAULT 0,"
+    "  response_code int,"
+    "  created_at bigint NOT NULL,"
+    "  last_attempt_at bigint,"
+    "  next_attempt_at bigint NOT NULL,"
+    "  locked_until bigint);"
+    "CREATE INDEX deliveries_pending ON webhook_deliveries(next_attempt_at) WHERE status = 0;"
+    "CREATE INDEX deliveries_by_webhook ON webhook_deliveries(webhook_id, id);",
 };
 
 #define KS_PG_SCHEMA_VERSION ((int)(sizeof KS_PG_MIGRATIONS / sizeof *KS_PG_MIGRATIONS))

@@ -91,6 +91,7 @@ static const ks_store_ops PG_OPS = {
     .backend = "postgresql",
     KS_STORE_OPERATIONS(PG_OPERATION)
     .change_feed = 1,
+    .delivery_release = NULL, /* other nodes may hold takes */
 };
 
 ks_store *ks_store_pg_open(const char *uri, char *err, size_t errlen)

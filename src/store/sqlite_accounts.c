@@ -20,7 +20,7 @@ struct account_args {
 };
 
 /* Q_ACCOUNT_INSERT or Q_ACCOUNT_PUT with the account and its settings bound
- * (?1..?3); NULL when the statement cannot be prepared. */
+ * (?1..?3, ?5, ?6); NULL when the statement cannot be prepared. */
 static sqlite3_stmt *account_stmt(sq_store *s, sq_query q, const struct account_args *a)
 {
     sqlite3_stmt *st = sq_stmt(s, q);
@@ -28,6 +28,11 @@ static sqlite3_stmt *account_stmt(sq_store *s, sq_query q, const struct account_
         sqlite3_bind_text(st, 1, a->account, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, a->settings->token_duration_months);
         sqlite3_bind_int(st, 3, a->settings->enforce_duration);
+        if (a->settings->auto_delete_old_token_hours > 0)
+            sqlite3_bind_int(st, 5, a->settings->auto_delete_old_token_hours);
+        else
+            sqlite3_bind_null(st, 5);
+        sqlite3_bind_int(st, 6, a->settings->renewal_notice_days);
     }
     return st;
 }
@@ -75,6 +80,8 @@ static int settings_get_locked(sq_store *s, const char *account, ks_settings *ou
     if (rc == SQLITE_ROW) {
         out->token_duration_months = sqlite3_column_int(st, 0);
         out->enforce_duration = sqlite3_column_int(st, 1);
+        out->auto_delete_old_token_hours = sqlite3_column_int(st, 2); /* NULL reads as 0: off */
+        out->renewal_notice_days = sqlite3_column_int(st, 3);
     }
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? KS_OK : rc == SQLITE_DONE ? KS_ERR_NOT_FOUND : sq_error(rc);
@@ -99,7 +106,7 @@ static int settings_put_in_tx(sq_store *s, void *arg)
         return KS_ERR_INTERNAL;
     int rc = sq_exec_stmt(st);
     if (rc != KS_OK)
-        return rc == KS_ERR_INTERNAL ? KS_ERR_INVALID : rc; /* the CHECK on token_duration_months */
+        return rc == KS_ERR_INTERNAL ? KS_ERR_INVALID : rc; /* a CHECK on the settings' ranges */
     if (sqlite3_changes(s->db) == 0)
         return KS_ERR_NOT_FOUND;
     rc = sq_audit_insert(s, a->audit);

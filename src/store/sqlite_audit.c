@@ -1,7 +1,8 @@
 /*
  * sqlite_audit.c - the audit log of the SQLite backend (store.h): the entry
- * every write appends in its own transaction, standalone entries, and the
- * paged, filtered list.
+ * every write appends in its own transaction (with the outbox rows of the
+ * webhook event it carries, if any), standalone entries, and the paged,
+ * filtered list.
  *
  * Entries are never changed or deleted. `via` and `address` are NULL on
  * entries written before schema version 6 (and `address` for the command
@@ -30,6 +31,22 @@ int sq_audit_insert(sq_store *s, const ks_audit_entry *a)
     sqlite3_bind_text(st, 7, a->via ? a->via : "system", -1, SQLITE_STATIC);
     if (a->address)
         sqlite3_bind_text(st, 8, a->address, -1, SQLITE_STATIC);
+    int rc = sq_exec_stmt(st);
+    return rc == KS_OK && a->event ? sq_outbox_insert(s, a->account, a->event) : rc;
+}
+
+int sq_outbox_insert(sq_store *s, const char *account, const ks_event *e)
+{
+    sqlite3_stmt *st = sq_stmt(s, Q_OUTBOX_INSERT);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, e->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, e->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, e->body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, e->at);
+    if (e->webhook_id)
+        sqlite3_bind_text(st, 6, e->webhook_id, -1, SQLITE_STATIC);
     return sq_exec_stmt(st);
 }
 

@@ -16,9 +16,12 @@
 static const char *const SQL[Q_COUNT] = {
     [Q_AUDIT_INSERT] = "INSERT INTO audit(account, at, actor, action, target, detail, via, address)"
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    [Q_ACCOUNT_INSERT] = "INSERT INTO accounts(name, token_duration_months, enforce_duration, created_at) VALUES (?1, ?2, ?3, ?4)",
-    [Q_ACCOUNT_GET] = "SELECT token_duration_months, enforce_duration FROM accounts WHERE name = ?1",
-    [Q_ACCOUNT_PUT] = "UPDATE accounts SET token_duration_months = ?2, enforce_duration = ?3 WHERE name = ?1",
+    [Q_ACCOUNT_INSERT] = "INSERT INTO accounts(name, token_duration_months, enforce_duration, created_at,"
+                         " auto_delete_old_token_hours, renewal_notice_days) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_ACCOUNT_GET] = "SELECT token_duration_months, enforce_duration, auto_delete_old_token_hours, renewal_notice_days"
+                      " FROM accounts WHERE name = ?1",
+    [Q_ACCOUNT_PUT] = "UPDATE accounts SET token_duration_months = ?2, enforce_duration = ?3,"
+                      " auto_delete_old_token_hours = ?5, renewal_notice_days = ?6 WHERE name = ?1",
     [Q_ACCOUNT_LIST] = "SELECT name FROM accounts ORDER BY name",
     [Q_ROLE_INSERT] = "INSERT INTO roles(account, name, builtin, created_seq) VALUES (?1, ?2, ?3, "
                       "(SELECT COALESCE(MAX(created_seq), 0) + 1 FROM roles WHERE account = ?1))",
@@ -54,16 +57,18 @@ static const char *const SQL[Q_COUNT] = {
     [Q_KEY_ROLES_DELETE] = "DELETE FROM key_roles WHERE key_seq = ?1 AND account = ?2",
     [Q_KEY_ROLE_INSERT] = "INSERT OR IGNORE INTO key_roles(key_seq, account, role, pos) VALUES (?1, ?2, ?3, ?4)",
     [Q_KEY_ROLES_OF] = "SELECT role FROM key_roles WHERE key_seq = ?1 AND account = ?2 ORDER BY pos",
-    [Q_TOKEN_UPSERT] = "INSERT OR REPLACE INTO tokens(key_seq, slot, hash, created_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_TOKEN_UPSERT] = "INSERT OR REPLACE INTO tokens(key_seq, slot, hash, created_at, last_used_at, ends_at, notices)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [Q_TOKEN_DELETE] = "DELETE FROM tokens WHERE key_seq = ?1 AND slot = ?2",
-    [Q_TOKENS_OF] = "SELECT slot, hash, created_at, last_used_at FROM tokens WHERE key_seq = ?1",
+    [Q_TOKENS_OF] = "SELECT slot, hash, created_at, last_used_at, ends_at, notices FROM tokens WHERE key_seq = ?1",
     [Q_TOKEN_LAST_USED] = "UPDATE tokens SET last_used_at = ?3 WHERE key_seq = (SELECT seq FROM keys WHERE key_id = ?1)"
                           " AND hash = ?2 AND (last_used_at IS NULL OR last_used_at < ?3)",
     /* The load_* queries take the keys of an account (home or granted there), or all with NULL. */
 #define KEYS_OF_ACCOUNT(col) "(?1 IS NULL OR " col " IN (SELECT seq FROM keys WHERE account = ?1)" \
                              " OR " col " IN (SELECT key_seq FROM external_grants WHERE account = ?1))"
     [Q_LOAD_KEYS] = "SELECT seq, key_id, account, name, active, created_at FROM keys WHERE " KEYS_OF_ACCOUNT("seq") " ORDER BY seq",
-    [Q_LOAD_TOKENS] = "SELECT key_seq, slot, hash, created_at, last_used_at FROM tokens WHERE " KEYS_OF_ACCOUNT("key_seq")
+    [Q_LOAD_TOKENS] = "SELECT key_seq, slot, hash, created_at, last_used_at, ends_at, notices FROM tokens WHERE "
+                      KEYS_OF_ACCOUNT("key_seq")
                       " ORDER BY key_seq",
     [Q_LOAD_KEY_ROLES] = "SELECT key_seq, account, role FROM key_roles WHERE " KEYS_OF_ACCOUNT("key_seq")
                          " ORDER BY key_seq, account, pos",
@@ -135,6 +140,57 @@ static const char *const SQL[Q_COUNT] = {
     [Q_SIGNIN_FAILURE_PURGE] = "DELETE FROM signin_failures WHERE at < ?1",
     [Q_SIGNIN_FAILURES] = "SELECT at FROM signin_failures WHERE email_hash = ?1 AND at >= ?2 ORDER BY at LIMIT ?3",
     [Q_SIGNIN_FAILURES_CLEAR] = "DELETE FROM signin_failures WHERE email_hash = ?1",
+    /* The outbox rows of an event: ?6 NULL = every enabled webhook subscribed to ?3. */
+    [Q_OUTBOX_INSERT] = "INSERT INTO webhook_deliveries(webhook_id, account, event_id, event, body, created_at, next_attempt_at)"
+                        " SELECT id, account, ?2, ?3, ?4, ?5, ?5 FROM webhooks WHERE account = ?1"
+                        " AND ((?6 IS NULL AND enabled = 1 AND instr(events, ',' || ?3 || ',') > 0) OR id = ?6)",
+    [Q_WEBHOOK_INSERT] = "INSERT INTO webhooks(id, account, url, events, sealed_secret, enabled, created_at)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [Q_WEBHOOK_LIST] = "SELECT id, account, url, events, sealed_secret, enabled, created_at FROM webhooks"
+                       " WHERE account = ?1 ORDER BY created_at DESC, id",
+    [Q_WEBHOOK_GET] = "SELECT id, account, url, events, sealed_secret, enabled, created_at FROM webhooks"
+                      " WHERE account = ?1 AND id = ?2",
+    [Q_WEBHOOK_UPDATE] = "UPDATE webhooks SET url = coalesce(?3, url), events = coalesce(?4, events),"
+                         " enabled = CASE WHEN ?5 < 0 THEN enabled ELSE ?5 END WHERE account = ?1 AND id = ?2",
+    [Q_WEBHOOK_DELETE] = "DELETE FROM webhooks WHERE account = ?1 AND id = ?2",
+#define DELIVERY_COLUMNS "d.id, d.webhook_id, d.account, d.event_id, d.event, d.body, d.status, d.attempts," \
+                         " d.response_code, d.created_at, d.last_attempt_at, d.next_attempt_at"
+    [Q_DELIVERY_LIST] = "SELECT " DELIVERY_COLUMNS " FROM webhook_deliveries d"
+                        " WHERE d.webhook_id = ?1 AND d.account = ?2 AND d.id < ?3 ORDER BY d.id DESC LIMIT ?4",
+    [Q_DELIVERY_DUE] = "SELECT " DELIVERY_COLUMNS ", w.url, w.sealed_secret FROM webhook_deliveries d"
+                       " JOIN webhooks w ON w.id = d.webhook_id"
+                       " WHERE d.status = 0 AND w.enabled = 1 AND d.next_attempt_at <= ?1"
+                       " AND (d.locked_until IS NULL OR d.locked_until <= ?1)"
+                       " ORDER BY d.next_attempt_at, d.id LIMIT ?2",
+    [Q_DELIVERY_LOCK] = "UPDATE webhook_deliveries SET locked_until = ?2 WHERE id = ?1",
+    [Q_DELIVERY_FINISH] = "UPDATE webhook_deliveries SET status = ?2, attempts = attempts + 1, response_code = ?3,"
+                          " last_attempt_at = ?4, next_attempt_at = ?5, locked_until = NULL WHERE id = ?1",
+    [Q_DELIVERY_RELEASE] = "UPDATE webhook_deliveries SET locked_until = NULL WHERE locked_until IS NOT NULL",
+    [Q_OUTBOX_STATS] = "SELECT count(*), min(created_at) FROM webhook_deliveries WHERE status = 0",
+    [Q_DELIVERY_PURGE] = "DELETE FROM webhook_deliveries WHERE status <> 0 AND created_at < ?1",
+    /* Old tokens past their deadline, or idle long enough while the current
+     * one is in use (core/token_slots.c ks_slots_old_due says the same). */
+    [Q_OLD_TOKENS_DUE] =
+        "SELECT k.account, k.key_id, coalesce(a.auto_delete_old_token_hours, 0), coalesce(o.ends_at, 0) FROM tokens o"
+        " JOIN keys k ON k.seq = o.key_seq JOIN accounts a ON a.name = k.account"
+        " JOIN tokens c ON c.key_seq = o.key_seq AND c.slot = 0"
+        " WHERE o.slot = 1 AND ((o.ends_at IS NOT NULL AND o.ends_at <= ?1)"
+        " OR (a.auto_delete_old_token_hours IS NOT NULL AND c.last_used_at >= c.created_at"
+        " AND max(coalesce(o.last_used_at, 0), c.created_at) <= ?1 - a.auto_delete_old_token_hours * 3600))"
+        " ORDER BY o.key_seq LIMIT ?2",
+    /* Current tokens of active keys owed a notice (core/token_age.h): due
+     * within the notice days of expiry, recommended past it, highly
+     * recommended 3 months past it. */
+    [Q_NOTICES_DUE] =
+        "SELECT k.account, k.key_id, k.name, t.created_at, t.notices, a.token_duration_months, a.renewal_notice_days"
+        " FROM tokens t JOIN keys k ON k.seq = t.key_seq JOIN accounts a ON a.name = k.account"
+        " WHERE t.slot = 0 AND k.active = 1 AND t.notices <> 7 AND ("
+        " ((t.notices & 1) = 0 AND ?1 >= ks_expires_at(t.created_at, a.token_duration_months) - a.renewal_notice_days * 86400)"
+        " OR ((t.notices & 2) = 0 AND ?1 > ks_expires_at(t.created_at, a.token_duration_months))"
+        " OR ((t.notices & 4) = 0 AND ?1 > ks_expires_at(t.created_at, a.token_duration_months + 3)))"
+        " ORDER BY t.key_seq LIMIT ?2",
+    [Q_NOTICE_SET] = "UPDATE tokens SET notices = notices | ?4 WHERE slot = 0 AND created_at = ?3 AND (notices & ?4) = 0"
+                     " AND key_seq = (SELECT seq FROM keys WHERE account = ?1 AND key_id = ?2)",
     [Q_TX_BEGIN] = "BEGIN IMMEDIATE",
     [Q_TX_COMMIT] = "COMMIT",
     [Q_TX_SAVEPOINT] = "SAVEPOINT ks_write",

@@ -108,6 +108,22 @@ typedef enum {
     Q_SIGNIN_FAILURE_PURGE,
     Q_SIGNIN_FAILURES,
     Q_SIGNIN_FAILURES_CLEAR,
+    Q_OUTBOX_INSERT,
+    Q_WEBHOOK_INSERT,
+    Q_WEBHOOK_LIST,
+    Q_WEBHOOK_GET,
+    Q_WEBHOOK_UPDATE,
+    Q_WEBHOOK_DELETE,
+    Q_DELIVERY_LIST,
+    Q_DELIVERY_DUE,
+    Q_DELIVERY_LOCK,
+    Q_DELIVERY_FINISH,
+    Q_DELIVERY_RELEASE,
+    Q_OUTBOX_STATS,
+    Q_DELIVERY_PURGE,
+    Q_OLD_TOKENS_DUE,
+    Q_NOTICES_DUE,
+    Q_NOTICE_SET,
     Q_TX_BEGIN,       /* transaction control, prepared once like the rest */
     Q_TX_COMMIT,
     Q_TX_SAVEPOINT,
@@ -162,8 +178,12 @@ int sq_query_int(sq_store *s, sq_query q, int64_t *out);
 /* Runs a statement that returns no row; KS_OK or an error code. */
 int sq_exec_stmt(sqlite3_stmt *st);
 
-/* Appends the audit entry (in the caller's transaction). */
+/* Appends the audit entry (in the caller's transaction), and the outbox
+ * rows of its event (audit->event) with sq_outbox_insert. */
 int sq_audit_insert(sq_store *s, const ks_audit_entry *audit);
+/* The outbox rows of event e of account (store.h webhook_create), in the
+ * caller's transaction. */
+int sq_outbox_insert(sq_store *s, const char *account, const ks_event *e);
 
 /* strdup of a text column ("" when NULL); NULL only on out of memory. */
 char *sq_column_strdup(sqlite3_stmt *st, int col);
@@ -224,5 +244,8 @@ KS_STORE_OPERATIONS(SQ_DECLARE_OPERATION)
 KS_STORE_OPERATION_TYPE(batch_begin) sq_batch_begin;
 KS_STORE_OPERATION_TYPE(batch_end) sq_batch_end;
 KS_STORE_OPERATION_TYPE(key_import) sq_key_import;
+/* Releases every taken delivery (store.h delivery_release): SQLite only. */
+int sq_delivery_release(ks_store *base);
+
 
 #endif

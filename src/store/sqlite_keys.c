@@ -35,6 +35,8 @@ static void token_from_row(sqlite3_stmt *st, int col_hash, ks_token *t)
     }
     t->created_at = sqlite3_column_int64(st, col_hash + 1);
     t->last_used_at = sqlite3_column_int64(st, col_hash + 2); /* NULL reads as 0 */
+    t->ends_at = sqlite3_column_int64(st, col_hash + 3);
+    t->notices = sqlite3_column_int(st, col_hash + 4);
 }
 
 /* Reads the key's external grants and their roles. */
@@ -163,6 +165,11 @@ static int token_write(sq_store *s, int64_t seq, int slot, const ks_token *t)
             sqlite3_bind_int64(st, 5, t->last_used_at);
         else
             sqlite3_bind_null(st, 5);
+        if (t->ends_at)
+            sqlite3_bind_int64(st, 6, t->ends_at);
+        else
+            sqlite3_bind_null(st, 6);
+        sqlite3_bind_int(st, 7, t->notices);
     }
     return sq_exec_stmt(st);
 }
@@ -201,8 +208,7 @@ struct key_args {
     const char *key_id;
     const ks_key *key;             /* insert */
     const ks_key_patch *patch;     /* update */
-    ks_slot_op op;                 /* apply_slots: op, new_hash, now */
-    const ks_digest *new_hash;
+    const ks_slot_change *change;  /* apply_slots: the transition, at now */
     int64_t now;
     const ks_audit_entry *audit;
     ks_key *out;                   /* apply_slots: the key after, or NULL */
@@ -430,8 +436,8 @@ static int key_apply_slots_in_tx(sq_store *s, void *arg)
 {
     const struct key_args *a = arg;
     ks_key key;
-    int rc = ks_store_apply_slots_tx(&s->base, &PRIMS, a->account, a->key_id, a->op, a->new_hash, a->now,
-                                     a->audit, &key);
+    int rc = ks_store_apply_slots_tx(&s->base, &PRIMS, a->account, a->key_id, a->change, a->now, a->audit,
+                                     &key);
     if (rc == KS_OK && a->out)
         *a->out = key;
     else if (rc == KS_OK)
@@ -439,11 +445,11 @@ static int key_apply_slots_in_tx(sq_store *s, void *arg)
     return rc;
 }
 
-int sq_key_apply_slots(ks_store *base, const char *account, const char *key_id, ks_slot_op op,
-                       const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit, ks_key *out)
+int sq_key_apply_slots(ks_store *base, const char *account, const char *key_id, const ks_slot_change *change,
+                       int64_t now, const ks_audit_entry *audit, ks_key *out)
 {
     ks_key after = {0};
-    struct key_args a = {.account = account, .key_id = key_id, .op = op, .new_hash = new_hash,
+    struct key_args a = {.account = account, .key_id = key_id, .change = change,
                          .now = now, .audit = audit, .out = out ? &after : NULL};
     int rc = sq_write_tx((sq_store *)base, key_apply_slots_in_tx, &a);
     if (rc == KS_OK && out)

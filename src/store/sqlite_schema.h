@@ -211,6 +211,44 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "CREATE INDEX sessions_by_person ON sessions(person_id);"
     "CREATE INDEX sessions_by_last_seen ON sessions(last_seen_at);"
     "CREATE INDEX sessions_by_created ON sessions(created_at);",
+
+    /* 10 -> 11: rotation on autopilot. An old token's deadline (ends_at) and
+     * the renewal notices raised for a token (notices, KS_NOTICE_* bits);
+     * the settings of the sweeps; webhooks (the signing secret sealed,
+     * events as ",type,type,") and their outbox, one row per event and
+     * webhook, written in the transaction of the change that raised it. */
+    "ALTER TABLE tokens ADD COLUMN ends_at INTEGER;"
+    "ALTER TABLE tokens ADD COLUMN notices INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX tokens_old ON tokens(key_seq) WHERE slot = 1;"
+    "ALTER TABLE accounts ADD COLUMN auto_delete_old_token_hours INTEGER"
+    "  CHECK (auto_delete_old_token_hours BETWEEN 1 AND 720);"
+    "ALTER TABLE accounts ADD COLUMN renewal_notice_days INTEGER NOT NULL DEFAULT 14"
+    "  CHECK (renewal_notice_days BETWEEN 0 AND 60);"
+    "CREATE TABLE webhooks("
+    "  id TEXT PRIMARY KEY,"
+    "  account TEXT NOT NULL REFERENCES accounts(name),"
+    "  url TEXT NOT NULL,"
+    "  events TEXT NOT NULL,"
+    "  sealed_secret BLOB NOT NULL,"
+    "  enabled INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX webhooks_by_account ON webhooks(account, created_at);"
+    "CREATE TABLE webhook_deliveries("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,"
+    "  account TEXT NOT NULL,"
+    "  event_id TEXT NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  status INTEGER NOT NULL DEFAULT 0,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  response_code INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_attempt_at INTEGER,"
+    "  next_attempt_at INTEGER NOT NULL,"
+    "  locked_until INTEGER);"
+    "CREATE INDEX deliveries_pending ON webhook_deliveries(next_attempt_at) WHERE status = 0;"
+    "CREATE INDEX deliveries_by_webhook ON webhook_deliveries(webhook_id, id);",
 };
 
 #define KS_SQLITE_SCHEMA_VERSION ((int)(sizeof KS_SQLITE_MIGRATIONS / sizeof *KS_SQLITE_MIGRATIONS))

@@ -84,6 +84,7 @@ static const ks_store_ops SQLITE_OPS = {
     .key_import = sq_key_import,
     .batch_begin = sq_batch_begin,
     .batch_end = sq_batch_end,
+    .delivery_release = sq_delivery_release, /* one process owns the file */
 };
 
 static pthread_once_t sqlite_configured = PTHREAD_ONCE_INIT;

@@ -107,3 +107,31 @@ void ks_roles_free(ks_role *items, size_t n)
         ks_role_free(&items[i]);
     free(items);
 }
+
+void ks_notices_due_free(ks_notice_due *items, size_t n)
+{
+    for (size_t i = 0; items && i < n; i++)
+        free(items[i].name);
+    free(items);
+}
+
+void ks_deliveries_free(ks_delivery *items, size_t n)
+{
+    for (size_t i = 0; items && i < n; i++)
+        ks_delivery_free(&items[i]);
+    free(items);
+}
+
+void ks_delivery_page_free(ks_delivery_page *p)
+{
+    ks_deliveries_free(p->items, p->count);
+    p->items = NULL;
+    p->count = 0;
+}
+
+void ks_webhooks_free(ks_webhook *items, size_t n)
+{
+    for (size_t i = 0; items && i < n; i++)
+        ks_webhook_free(&items[i]);
+    free(items);
+}

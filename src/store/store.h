@@ -162,6 +162,48 @@ typedef struct {
     int64_t retired_at;                  /* 0 = signing new tokens */
 } ks_stored_signing_key;
 
+/* A key whose old token the sweeps should delete (old_tokens_due). */
+typedef struct {
+    char account[KS_ACCOUNT_MAX + 1];
+    char key_id[KS_KEY_ID_MAX + 1];
+    int auto_delete_hours;            /* the account's setting (0 = off), for the recheck */
+    int64_t ends_at;                  /* the old token's deadline, 0 = none */
+} ks_old_token_due;
+
+/* A current token owed a renewal notice (notices_due), with what the
+ * notice sweep needs to tell which (core/token_age.h) and to word it. */
+typedef struct {
+    char account[KS_ACCOUNT_MAX + 1];
+    char key_id[KS_KEY_ID_MAX + 1];
+    char *name;                       /* the key's name */
+    int64_t created_at;               /* the token's: names it in notice_mark */
+    int notices;                      /* KS_NOTICE_* already raised */
+    int months;                       /* the account's duration */
+    int notice_days;                  /* its renewal_notice_days */
+} ks_notice_due;
+void ks_notices_due_free(ks_notice_due *items, size_t n);
+
+/* One notice to record (notice_mark): the bit, and its event. */
+typedef struct {
+    const char *account;
+    const char *key_id;
+    int64_t created_at;               /* only while this is still the current token */
+    int notice;                       /* one KS_NOTICE_* bit */
+    const ks_event *event;
+    int marked;                       /* out: 1 when recorded now, 0 when it was not owed */
+} ks_notice_mark;
+
+#define KS_DELIVERY_PAGE_MAX 500
+
+typedef struct {
+    ks_delivery *items;               /* newest first */
+    size_t count;
+    int64_t next_id;                  /* before_id of the next page, 0 = last page */
+} ks_delivery_page;
+void ks_delivery_page_free(ks_delivery_page *p);
+void ks_deliveries_free(ks_delivery *items, size_t n);
+void ks_webhooks_free(ks_webhook *items, size_t n);
+
 typedef struct {
     const char *backend; /* "sqlite" or "postgresql" */
     void (*close)(ks_store *s);
@@ -187,14 +229,13 @@ typedef struct {
                       const ks_key_patch *patch, const ks_audit_entry *audit);
     int (*key_delete)(ks_store *s, const char *account, const char *key_id,
                       const ks_audit_entry *audit);
-    /* key_apply_slots: one token-slot transition (core/token_slots rules),
-     * read, applied and written in one transaction. With out (may be NULL),
-     * success also gives the key as it is after the change, read in that
-     * transaction, so the caller need not read it again; free it with
-     * ks_key_free. */
-    int (*key_apply_slots)(ks_store *s, const char *account, const char *key_id, ks_slot_op op,
-                           const ks_digest *new_hash, int64_t now, const ks_audit_entry *audit,
-                           ks_key *out);
+    /* key_apply_slots: one token-slot transition (core/token_slots rules,
+     * ks_slots_change), read, applied and written in one transaction. With
+     * out (may be NULL), success also gives the key as it is after the
+     * change, read in that transaction, so the caller need not read it
+     * again; free it with ks_key_free. */
+    int (*key_apply_slots)(ks_store *s, const char *account, const char *key_id, const ks_slot_change *change,
+                           int64_t now, const ks_audit_entry *audit, ks_key *out);
 
     /* Roles (built-in ones included in lists, flagged builtin). role_update
      * renames (new_name, NULL = keep) and/or replaces resources (NULL = keep). */
@@ -384,6 +425,64 @@ typedef struct {
      * is durable. */
     int (*batch_begin)(ks_store *s);
     int (*batch_end)(ks_store *s, int commit);
+
+    /* Webhooks (*_webhooks.c). A write's event (audit->event) is put in
+     * the outbox by the write itself, in its transaction: one delivery row
+     * per enabled webhook of the account subscribed to its type (or for
+     * event->webhook_id only); no subscriber, no row.
+     * webhook_create: KS_ERR_NOT_FOUND for an unknown account,
+     * KS_ERR_NAME_TAKEN for an id taken. webhook_list: the account's,
+     * newest first. webhook_get / _update / _delete: KS_ERR_NOT_FOUND when
+     * the account has no such webhook; update takes url NULL, events NULL
+     * and enabled -1 as "keep"; delete takes its deliveries with it. */
+    int (*webhook_create)(ks_store *s, const ks_webhook *w, const ks_audit_entry *audit);
+    int (*webhook_list)(ks_store *s, const char *account, ks_webhook **out, size_t *n);
+    int (*webhook_get)(ks_store *s, const char *account, const char *id, ks_webhook *out);
+    int (*webhook_update)(ks_store *s, const char *account, const char *id, const char *url,
+                          const ks_strlist *events, int enabled, const ks_audit_entry *audit);
+    int (*webhook_delete)(ks_store *s, const char *account, const char *id, const ks_audit_entry *audit);
+    /* The webhook's deliveries, newest first, with id below before_id (0 =
+     * from the newest), limit 1..500 (else KS_ERR_INVALID). */
+    int (*delivery_list)(ks_store *s, const char *account, const char *webhook_id, int64_t before_id, int limit,
+                         ks_delivery_page *out);
+    /* Takes at most max pending deliveries of enabled webhooks that are due
+     * at now and not taken, oldest due first, and marks them taken until
+     * lease_until, in one transaction (PostgreSQL: FOR UPDATE SKIP LOCKED,
+     * so two nodes never take the same one). Each comes with its webhook's
+     * url and sealed secret; free *out with ks_deliveries_free. */
+    int (*delivery_claim)(ks_store *s, int64_t now, int64_t lease_until, size_t max, ks_delivery **out,
+                          size_t *n);
+    /* Records an attempt of a taken delivery and releases it: status
+     * (ks_delivery_status), the answer's code (0 = none), when, and for a
+     * pending one when to try again. KS_ERR_NOT_FOUND when it is gone. */
+    int (*delivery_finish)(ks_store *s, int64_t id, int status, int response_code, int64_t now,
+                           int64_t next_attempt_at);
+    /* Releases every taken delivery: for a backend one process owns
+     * (SQLite), when that process starts after a crash. NULL with
+     * PostgreSQL, whose takes other nodes may hold. */
+    int (*delivery_release)(ks_store *s);
+    /* Pending deliveries (of every account) and when the oldest was made
+     * (0 when none). */
+    int (*outbox_stats)(ks_store *s, int64_t *pending, int64_t *oldest_created_at);
+    /* Deletes delivered and failed deliveries made before `before`. */
+    int (*delivery_purge)(ks_store *s, int64_t before);
+
+    /* Sweeps (*_sweeps.c). old_tokens_due: at most max keys whose old
+     * token core/token_slots.h's ks_slots_old_due says to delete at now
+     * (the caller deletes each with KS_SLOT_OP_SWEEP_OLD, which checks
+     * again in its transaction). notices_due: at most max active keys
+     * whose current token is owed a renewal notice at now (free with
+     * ks_notices_due_free). notice_mark: records the notices in one
+     * transaction, each with its event, skipping (marked = 0) those whose
+     * key has another current token by now or has the notice already: each
+     * notice is raised once per token, whichever node tries. sweep_lock:
+     * take (1) or give back (0) the right to sweep: *held is 1 when this
+     * store holds it. PostgreSQL: a session advisory lock, so one node at
+     * a time sweeps; SQLite: always held (one process). */
+    int (*old_tokens_due)(ks_store *s, int64_t now, size_t max, ks_old_token_due **out, size_t *n);
+    int (*notices_due)(ks_store *s, int64_t now, size_t max, ks_notice_due **out, size_t *n);
+    int (*notice_mark)(ks_store *s, ks_notice_mark *items, size_t n);
+    int (*sweep_lock)(ks_store *s, int take, int *held);
 } ks_store_ops;
 
 /* Called after each write transaction's commit (durable or failed) with

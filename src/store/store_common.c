@@ -68,8 +68,8 @@ int ks_store_load_one_account(ks_store *s, const ks_store_prims *p, const char *
 }
 
 int ks_store_apply_slots_tx(ks_store *s, const ks_store_prims *p, const char *account, const char *key_id,
-                            ks_slot_op op, const ks_digest *new_hash, int64_t now,
-                            const ks_audit_entry *audit, ks_key *key)
+                            const ks_slot_change *change, int64_t now, const ks_audit_entry *audit,
+                            ks_key *key)
 {
     int64_t seq;
     memset(key, 0, sizeof *key);
@@ -77,11 +77,69 @@ int ks_store_apply_slots_tx(ks_store *s, const ks_store_prims *p, const char *ac
     if (rc != KS_OK)
         return rc; /* the read freed what it had */
     /* The renewal rules are the core's: load, apply, write back. */
-    if ((rc = ks_slots_apply(&key->slots, op, new_hash, now)) == KS_OK &&
+    if ((rc = ks_slots_change(&key->slots, change, now)) == KS_OK &&
         (rc = p->tokens_write(s, seq, &key->slots)) == KS_OK &&
         (rc = p->audit_insert(s, audit)) == KS_OK && p->change)
         rc = p->change(s, KS_CHANGE_KEY, account, key_id);
     if (rc != KS_OK)
         ks_key_free(key);
     return rc;
+}
+
+char *ks_store_events_join(const ks_strlist *events)
+{
+    size_t len = 2;
+    for (size_t i = 0; i < events->count; i++)
+        len += strlen(events->items[i]) + 1;
+    char *out = malloc(len);
+    if (!out)
+        return NULL;
+    size_t at = 0;
+    out[at++] = ',';
+    for (size_t i = 0; i < events->count; i++) {
+        size_t n = strlen(events->items[i]);
+        memcpy(out + at, events->items[i], n);
+        at += n;
+        out[at++] = ',';
+    }
+    out[at] = '\0';
+    return out;
+}
+
+int ks_store_events_split(const char *text, ks_strlist *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *p = text;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n > 0) {
+            char *item = strndup(p, n);
+            int rc = item ? ks_strlist_add(out, item) : KS_ERR_NOMEM;
+            free(item);
+            if (rc != KS_OK) {
+                ks_strlist_free(out);
+                return rc;
+            }
+        }
+        p += n + (end ? 1 : 0);
+    }
+    return KS_OK;
+}
+
+int ks_delivery_page_finish(ks_delivery_page *out, ks_delivery *items, size_t n, int limit, int rc)
+{
+    out->items = items;
+    out->count = n;
+    out->next_id = 0;
+    if (rc != KS_OK) {
+        ks_delivery_page_free(out);
+        return rc;
+    }
+    if (n > (size_t)limit) {
+        ks_delivery_free(&items[limit]);
+        out->count = (size_t)limit;
+        out->next_id = items[limit - 1].id;
+    }
+    return KS_OK;
 }

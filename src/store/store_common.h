@@ -39,7 +39,11 @@
     X(audit_list) X(audit_append)                                              \
     X(load_all) X(load_account) X(last_used_flush)                             \
     X(changes_head) X(changes_since) X(changes_wait) X(changes_compact)        \
-    X(secret_check) X(holds_data)
+    X(secret_check) X(holds_data)                                              \
+    X(webhook_create) X(webhook_list) X(webhook_get) X(webhook_update)         \
+    X(webhook_delete) X(delivery_list) X(delivery_claim) X(delivery_finish)    \
+    X(outbox_stats) X(delivery_purge)                                          \
+    X(old_tokens_due) X(notices_due) X(notice_mark) X(sweep_lock)
 
 /* The function type of the ks_store_ops slot `op`, e.g.
  * `KS_STORE_OPERATION_TYPE(key_get) sq_key_get;` declares sq_key_get. */
@@ -93,18 +97,28 @@ int ks_audit_filter_check(const ks_audit_filter *f);
 int ks_key_page_finish(ks_key_page *out, ks_key *items, size_t n, int limit, int rc);
 int ks_audit_page_finish(ks_audit_page *out, ks_audit_record *items, size_t n, int limit, int rc);
 
+/* The webhook's event list as stored: ",type,type," (so one type is found
+ * with instr/strpos of ",type,"); malloc'd, NULL on NOMEM. */
+char *ks_store_events_join(const ks_strlist *events);
+/* The reverse: the types of a stored list into out (zeroed first). KS_OK
+ * or KS_ERR_NOMEM. */
+int ks_store_events_split(const char *text, ks_strlist *out);
+
+/* As ks_key_page_finish, for a page of deliveries. */
+int ks_delivery_page_finish(ks_delivery_page *out, ks_delivery *items, size_t n, int limit, int rc);
+
 /* The on_account call of load_all / load_account for one account: reads its
  * settings and roles through p and hands them to the loader. */
 int ks_store_load_one_account(ks_store *s, const ks_store_prims *p, const char *account,
                               const ks_store_loader *loader);
 
 /* The body of key_apply_slots, inside the caller's write transaction: reads
- * the key, applies the core's rules (ks_slots_apply), writes the slots back,
+ * the key, applies the core's rules (ks_slots_change), writes the slots back,
  * appends the audit entry and the change row. On KS_OK the key as it is
  * after the change is in *key (the caller's to free); on failure nothing is
  * left to free and the caller rolls back. */
 int ks_store_apply_slots_tx(ks_store *s, const ks_store_prims *p, const char *account, const char *key_id,
-                            ks_slot_op op, const ks_digest *new_hash, int64_t now,
-                            const ks_audit_entry *audit, ks_key *key);
+                            const ks_slot_change *change, int64_t now, const ks_audit_entry *audit,
+                            ks_key *key);
 
 #endif

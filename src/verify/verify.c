@@ -86,6 +86,10 @@ static inline void decide_slot(const ks_index_key *key, ks_slot slot, int touch,
         return;
     }
     out->key = key;
+    /* An old token past its deadline (renew's old_token_expires_at) is
+     * gone from that second on, on every node, before any sweep deletes it. */
+    if (slot == KS_SLOT_OLD && !ks_token_alive(&key->slots.old, now))
+        slot = KS_SLOT_NONE;
     if (slot == KS_SLOT_NONE) {
         out->reason = KS_VERIFY_INVALID_TOKEN;
         return;

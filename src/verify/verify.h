@@ -6,7 +6,8 @@
  *   missing_credentials  key or token absent
  *   malformed_token      token fails the format/checksum (no lookup done)
  *   unknown_key          no such key
- *   invalid_token        token matches neither slot (constant-time compare)
+ *   invalid_token        token matches neither slot (constant-time compare), or
+ *                        is an old token past its deadline (ends_at)
  *   inactive             key deactivated (said only to holders of its token)
  *   expired              account enforces the duration and this token is outdated
  *   forbidden            no grant in `target` (the key's own roles at home, an

@@ -3,7 +3,9 @@
 // HTTP API (verify, GET key, settings, external keys).
 
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import {
   ROOT, Server, acct, call, createAccount, randomTag, verify,
@@ -87,6 +89,12 @@ async function menuItems(t, key) {
   return names;
 }
 
+/** Opens the Settings tab and waits until the form shows what the server has (no load pending). */
+async function openSettings(t) {
+  await t.page.getByRole('tab', { name: 'Settings', exact: true }).click();
+  await eventually(async () => (await t.page.locator('#settings-form[aria-busy]').count()) === 0);
+}
+
 async function dialogGone(t) {
   await t.page.getByRole('dialog').waitFor({ state: 'detached' });
 }
@@ -136,6 +144,37 @@ async function assertTokenGone(t, token) {
   assert.ok(!html.includes(token), 'the token is still in the page');
   const inValues = await t.page.evaluate((tok) => [...document.querySelectorAll('input, textarea')].some((i) => i.value.includes(tok)), token);
   assert.ok(!inValues, 'the token is still in a field');
+}
+
+/**
+ * A webhook receiver on loopback, started by the case: records every POST
+ * (headers, raw body) and answers 204. close() stops it.
+ */
+async function startReceiver() {
+  const got = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      got.push({ headers: req.headers, body: Buffer.concat(chunks) });
+      res.writeHead(204);
+      res.end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    got,
+    url: `http://127.0.0.1:${server.address().port}/hook`,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
+  };
+}
+
+/** Standard Webhooks: v1,base64(HMAC-SHA256(secret, "id.timestamp.body")). */
+function signatureOf(secret, headers, body) {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const mac = crypto.createHmac('sha256', key)
+    .update(`${headers['webhook-id']}.${headers['webhook-timestamp']}.`).update(body).digest('base64');
+  return `v1,${mac}`;
 }
 
 // ---- cases ------------------------------------------------------------------------------
@@ -414,27 +453,31 @@ export function registerCases(test) {
     await assertTokenGone(t, token);
   });
 
-  test('renew: renews at once; closing keeps both tokens (Later); Delete Old Token ends the old one', async (t) => {
+  test('renew: Later (the default) keeps both tokens; closing keeps them; Delete Old Token ends the old one', async (t) => {
     const { page } = t;
     const { key, token: oldToken } = await createKey(t, `Renew later ${randomTag()}`);
     await signIn(t);
     assert.deepEqual(await menuItems(t, key), ['Edit', 'Renew Token', 'Deactivate', 'Delete Key']);
 
     const dialog = await menuAction(t, key, 'Renew Token');
-    const newToken = await shownToken(dialog);
-    assert.notEqual(newToken, oldToken);
     const group = dialog.getByRole('radiogroup', { name: 'Delete Old Token' });
     assert.ok(await group.getByRole('radio', { name: 'Later', exact: true }).isChecked());
     assert.ok(!(await group.getByRole('radio', { name: 'Now', exact: true }).isChecked()));
-    assert.ok(await button(dialog, 'Copy').isVisible());
-    assert.ok(await button(dialog, 'Complete').isVisible());
+    assert.ok(!(await group.getByRole('radio', { name: 'At a time', exact: true }).isChecked()));
     await t.shot('renew-dialog');
+    await button(dialog, 'Renew').click();
+    const newToken = await shownToken(dialog);
+    assert.notEqual(newToken, oldToken);
+    assert.ok(await button(dialog, 'Copy').isVisible());
+    assert.ok(await button(dialog, 'Done').isVisible());
+    await dialog.getByText(/keeps working until you delete it/).waitFor();
+    await t.shot('renew-dialog-token');
 
-    // Renewed before any choice: both tokens already verify.
+    // Renewed with Later: both tokens verify.
     await assertVerifies(t, key, newToken, 'current');
     await assertVerifies(t, key, oldToken, 'old');
 
-    // Escape = Later: both stay valid; the row says an old token is pending.
+    // Escape: both stay valid; the row says an old token is pending.
     await page.keyboard.press('Escape');
     await dialogGone(t);
     await assertTokenGone(t, newToken);
@@ -443,15 +486,17 @@ export function registerCases(test) {
     await row(t, key).getByText('Pending deletion - Old token').waitFor();
     const ages = await row(t, key).getByRole('cell').nth(3).textContent();
     assert.match(ages, /Current.*Old/s, `both token ages are shown: ${ages}`);
+    assert.doesNotMatch(ages, /Ends in/, 'no countdown without a deadline');
     await t.shot('renew-pending-old-token');
     assert.deepEqual(await menuItems(t, key),
       ['Edit', 'Renew Token', 'Delete Old Token', 'Undo Renewal', 'Deactivate', 'Delete Key']);
 
     // A second renewal while the old token exists: the API's 409, readable.
     const again = await menuAction(t, key, 'Renew Token');
+    await button(again, 'Renew').click();
     await again.getByRole('alert').filter({ hasText: /already has an old token/i }).waitFor();
     await t.shot('renew-error-old-token-exists');
-    await button(again, 'Close').click();
+    await button(again, 'Cancel').click();
     await dialogGone(t);
 
     // Delete Old Token: a warning and a Delete button.
@@ -466,27 +511,36 @@ export function registerCases(test) {
     await page.getByRole('status').getByText(/old token of .* deleted/i).waitFor();
   });
 
-  test('renew: Now then Complete deletes the old token at once', async (t) => {
+  test('renew: Now renews and ends the old token at once', async (t) => {
     const { page } = t;
     const { key, token: oldToken } = await createKey(t, `Renew now ${randomTag()}`);
     await signIn(t);
     const dialog = await menuAction(t, key, 'Renew Token');
-    const newToken = await shownToken(dialog);
     await dialog.getByRole('radiogroup', { name: 'Delete Old Token' }).getByRole('radio', { name: 'Now', exact: true }).check();
-    await button(dialog, 'Complete').click();
-    await dialogGone(t);
+    await button(dialog, 'Renew').click();
+    const newToken = await shownToken(dialog);
+    await dialog.getByText('The old token no longer works.').waitFor();
     await assertRefused(t, key, oldToken, 'invalid_token');
     await assertVerifies(t, key, newToken, 'current');
     const k = await getKey(t, key);
     assert.deepEqual(k.data.tokens.map((x) => x.slot), ['current']);
-    await assertTokenGone(t, newToken);
     await page.getByRole('status').getByText(/renewed; the old token was deleted/i).waitFor();
+    await button(dialog, 'Done').click();
+    await dialogGone(t);
+    await assertTokenGone(t, newToken);
   });
 
-  test('renew: leaving the page before choosing keeps both tokens', async (t) => {
+  test('renew: Cancel before Renew changes nothing; leaving the page after it keeps both tokens', async (t) => {
     const { key, token: oldToken } = await createKey(t, `Renew reload ${randomTag()}`);
     await signIn(t);
+    const first = await menuAction(t, key, 'Renew Token');
+    await button(first, 'Cancel').click();
+    await dialogGone(t);
+    await assertVerifies(t, key, oldToken, 'current');
+    assert.deepEqual((await getKey(t, key)).data.tokens.map((x) => x.slot), ['current']);
+
     const dialog = await menuAction(t, key, 'Renew Token');
+    await button(dialog, 'Renew').click();
     const newToken = await shownToken(dialog);
     await t.page.reload();
     await waitForList(t);
@@ -494,6 +548,75 @@ export function registerCases(test) {
     await assertVerifies(t, key, oldToken, 'old');
     await row(t, key).getByText('Pending deletion - Old token').waitFor();
     await assertTokenGone(t, newToken);
+  });
+
+  test('renew: At a time (in 24 hours) sets the old token\'s end; the row counts down; the API shows ends_at', async (t) => {
+    const { page } = t;
+    const { key, token: oldToken } = await createKey(t, `Renew at ${randomTag()}`);
+    await signIn(t);
+    const dialog = await menuAction(t, key, 'Renew Token');
+    const group = dialog.getByRole('radiogroup', { name: 'Delete Old Token' });
+    const ends = dialog.getByLabel('Old token ends', { exact: true });
+    assert.ok(await ends.isDisabled(), 'the preset waits for At a time');
+    await group.getByRole('radio', { name: 'At a time', exact: true }).check();
+    assert.ok(await ends.isEnabled());
+    assert.deepEqual((await ends.locator('option').allTextContents()).map((s) => s.trim()),
+      ['In 1 hour', 'In 24 hours', 'In 7 days', 'At a date and time…']);
+    await ends.selectOption({ label: 'In 24 hours' });
+    await t.shot('renew-at-a-time');
+    const before = Date.now();
+    await button(dialog, 'Renew').click();
+    const newToken = await shownToken(dialog);
+    await dialog.getByText(/keeps working until .* then stops and is deleted/).waitFor();
+
+    const k = await getKey(t, key);
+    const old = k.data.tokens.find((x) => x.slot === 'old');
+    assert.ok(old && old.ends_at, `the old token has ends_at: ${k.text}`);
+    const endsAt = Date.parse(old.ends_at);
+    assert.ok(endsAt >= Math.floor(before / 1000) * 1000 + 24 * 3600e3 - 1000 && endsAt <= Date.now() + 24 * 3600e3,
+      `ends_at ${old.ends_at} is 24 hours ahead`);
+    assert.equal(k.data.tokens.find((x) => x.slot === 'current').ends_at, null);
+    await assertVerifies(t, key, oldToken, 'old');
+    await assertVerifies(t, key, newToken, 'current');
+
+    await button(dialog, 'Done').click();
+    await dialogGone(t);
+    await assertTokenGone(t, newToken);
+    const countdown = row(t, key).getByText(/^Ends in (23 h [0-9]+ min|24 h 0 min)$/);
+    await countdown.waitFor();
+    assert.match(await countdown.getAttribute('title'), /^Stops working /);
+    await t.shot('renew-countdown');
+  });
+
+  test('renew: At a time with a date: refused in the past, then taken', async (t) => {
+    const { key } = await createKey(t, `Renew date ${randomTag()}`);
+    await signIn(t);
+    const dialog = await menuAction(t, key, 'Renew Token');
+    await dialog.getByRole('radiogroup', { name: 'Delete Old Token' }).getByRole('radio', { name: 'At a time', exact: true }).check();
+    await dialog.getByLabel('Old token ends', { exact: true }).selectOption('date');
+    const date = dialog.getByLabel('Date and time (your time zone)');
+    await date.waitFor();
+    const local = (d) => {
+      const p = (n) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+    };
+    await date.fill(local(new Date(Date.now() - 2 * 3600e3)));
+    await button(dialog, 'Renew').click();
+    await dialog.getByRole('alert').filter({ hasText: /time in the future/ }).waitFor();
+    assert.deepEqual((await getKey(t, key)).data.tokens.map((x) => x.slot), ['current']);
+    await date.fill(local(new Date(Date.now() + 40 * 24 * 3600e3)));
+    await button(dialog, 'Renew').click();
+    await dialog.getByRole('alert').filter({ hasText: /at most 30 days/ }).waitFor();
+    const target = new Date(Date.now() + 3 * 24 * 3600e3);
+    target.setSeconds(0, 0);
+    await date.fill(local(target));
+    await button(dialog, 'Renew').click();
+    await shownToken(dialog);
+    const old = (await getKey(t, key)).data.tokens.find((x) => x.slot === 'old');
+    assert.equal(Date.parse(old.ends_at), target.getTime());
+    await button(dialog, 'Done').click();
+    await dialogGone(t);
+    await row(t, key).getByText(/^Ends in (2 d 23 h|3 d 0 h)$/).waitFor();
   });
 
   test('undo renewal: the newer token stops working, the old one is current again', async (t) => {
@@ -605,7 +728,7 @@ export function registerCases(test) {
     page.on('requestfinished', countLoad);
     try {
       await signIn(t);
-      await page.getByRole('tab', { name: 'Settings', exact: true }).click();
+      await openSettings(t);
       const three = page.getByRole('radio', { name: '3 months (recommended)', exact: true });
       const six = page.getByRole('radio', { name: '6 months', exact: true });
       const enforce = page.getByRole('checkbox', { name: 'Enforce the token duration' });
@@ -616,11 +739,13 @@ export function registerCases(test) {
       await button(page, 'Apply').click();
       await page.getByRole('status').getByText(/settings applied/i).waitFor();
       let s = await call(t.base, 'GET', acct('acme', 'settings'), { cred: t.acme });
-      assert.deepEqual(s.data, { token_duration_months: 6, enforce_duration: true });
+      assert.deepEqual(s.data, {
+        token_duration_months: 6, enforce_duration: true, auto_delete_old_token_hours: null, renewal_notice_days: 14,
+      });
       await t.shot('settings-applied');
 
       await page.reload();
-      await page.getByRole('tab', { name: 'Settings', exact: true }).click();
+      await openSettings(t);
       await eventually(async () => six.isChecked());
       assert.ok(await enforce.isChecked());
 
@@ -1051,6 +1176,167 @@ export function registerCases(test) {
       problems.push(`POST /api/v1/session (wrong token) → 401 with "WWW-Authenticate: ${r2.headers.get('www-authenticate')}"`);
     }
     assert.deepEqual(problems, []);
+  });
+
+  test('settings: auto-delete hours and renewal notice days', async (t) => {
+    const { page } = t;
+    try {
+      await signIn(t);
+      await openSettings(t);
+      const auto = page.getByRole('checkbox', { name: /Delete an old token by itself/ });
+      const hours = page.getByLabel(/Hours without use/);
+      const notice = page.getByLabel(/Renewal notice, days/);
+      await eventually(async () => (await notice.inputValue()) === '14');
+      assert.ok(!(await auto.isChecked()));
+      assert.ok(await hours.isDisabled(), 'hours wait for the checkbox');
+      await auto.check();
+      assert.equal(await hours.inputValue(), '24');
+      await hours.fill('721');
+      await button(page, 'Apply').click();
+      await page.getByRole('alert').filter({ hasText: /from 1 to 720/ }).waitFor();
+      await hours.fill('48');
+      await notice.fill('30');
+      await button(page, 'Apply').click();
+      await page.getByRole('status').getByText(/settings applied/i).waitFor();
+      let s = await call(t.base, 'GET', acct('acme', 'settings'), { cred: t.acme });
+      assert.equal(s.data.auto_delete_old_token_hours, 48);
+      assert.equal(s.data.renewal_notice_days, 30);
+      await t.shot('settings-rotation');
+
+      await page.reload();
+      await openSettings(t);
+      await eventually(async () => (await hours.inputValue()) === '48');
+      assert.ok(await auto.isChecked());
+      assert.equal(await notice.inputValue(), '30');
+      await auto.uncheck();
+      await button(page, 'Apply').click();
+      await eventually(async () => {
+        s = await call(t.base, 'GET', acct('acme', 'settings'), { cred: t.acme });
+        return s.data.auto_delete_old_token_hours === null && s.data.renewal_notice_days === 30;
+      });
+    } finally {
+      await call(t.base, 'PUT', acct('acme', 'settings'), {
+        cred: t.acme, body: { auto_delete_old_token_hours: null, renewal_notice_days: 14 },
+      });
+    }
+  });
+
+  test('webhooks: create (secret shown once), test event delivered and listed, disable, delete', async (t) => {
+    const { page } = t;
+    const rx = await startReceiver();
+    let id = null;
+    try {
+      await signIn(t);
+      await page.getByRole('tab', { name: 'Webhooks', exact: true }).click();
+      await button(page, '+ New Webhook').click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByLabel('URL', { exact: false }).fill(rx.url);
+      const events = dialog.getByRole('group', { name: 'Events' });
+      // The defaults, then one more.
+      for (const e of ['token.renewed', 'token.old_deleted', 'key.renewal_due']) {
+        assert.ok(await events.getByRole('checkbox', { name: e, exact: true }).isChecked(), e);
+      }
+      await events.getByRole('checkbox', { name: 'key.created', exact: true }).check();
+      await t.shot('webhook-create');
+      await button(dialog, 'Create').click();
+      const secretEl = dialog.getByText(/^whsec_[A-Za-z0-9+/=]{40,}$/);
+      await secretEl.waitFor();
+      const secret = (await secretEl.textContent()).trim();
+      assert.ok(await button(dialog, 'Copy').isVisible());
+      await dialog.getByText(/shown only this once/).waitFor();
+      await button(dialog, 'Copy').click();
+      await dialog.getByText('Copied to the clipboard').waitFor();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
+      await t.shot('webhook-secret');
+      await button(dialog, 'Done').click();
+      await dialogGone(t);
+      assert.ok(!(await page.content()).includes(secret), 'the secret is still in the page');
+      await page.evaluate(() => navigator.clipboard.writeText(''));
+
+      const list = await call(t.base, 'GET', acct('acme', 'webhooks'), { cred: t.acme });
+      const hook = list.data.items.find((w) => w.url === rx.url);
+      assert.ok(hook, list.text);
+      id = hook.id;
+      assert.deepEqual([...hook.events].sort(), ['key.created', 'key.renewal_due', 'token.old_deleted', 'token.renewed']);
+      const r = row(t, rx.url);
+      await r.getByText('Enabled').waitFor();
+
+      // Deliveries: empty, then Send Test Event reaches the receiver, signed with the secret shown once.
+      const deliveries = await menuAction(t, rx.url, 'Deliveries');
+      await deliveries.getByText(/No deliveries yet/).waitFor();
+      await button(deliveries, 'Send Test Event').click();
+      await eventually(() => rx.got.length === 1, 15000);
+      const { headers, body } = rx.got[0];
+      assert.equal(headers['webhook-signature'], signatureOf(secret, headers, body));
+      assert.equal(JSON.parse(body.toString()).type, 'webhook.test');
+      const line = deliveries.getByRole('row').filter({ hasText: headers['webhook-id'] });
+      await line.getByText('Delivered').waitFor({ timeout: 15000 });
+      const cells = (await line.getByRole('cell').allTextContents()).map((x) => x.trim());
+      assert.deepEqual(cells.slice(0, 4), ['webhook.test', 'Delivered', '1', '204']);
+      await t.shot('webhook-deliveries');
+      await button(deliveries, 'Close').click();
+      await dialogGone(t);
+
+      // A subscribed event from another action is delivered and listed too.
+      const made = await createKey(t, `Hooked ${randomTag()}`);
+      await eventually(() => rx.got.length === 2, 15000);
+      const event = JSON.parse(rx.got[1].body.toString());
+      assert.equal(event.type, 'key.created');
+      assert.equal(event.data.key, made.key);
+      assert.ok(!rx.got[1].body.toString().includes(made.token), 'no token in a body');
+      const api = await eventually(async () => {
+        const d = await call(t.base, 'GET', acct('acme', 'webhooks', id, 'deliveries'), { cred: t.acme });
+        return d.data.items.length === 2 && d.data.items.every((x) => x.status === 'delivered') && d.data.items;
+      }, 15000);
+      assert.deepEqual(api.map((x) => x.event), ['key.created', 'webhook.test']);
+
+      // The row menu's test event (outside the dialog) is delivered as well.
+      const menu = await openRowMenu(t, rx.url);
+      await menu.getByRole('menuitem', { name: 'Send Test Event', exact: true }).click();
+      await page.getByRole('status').getByText(/test event .* queued for http/i).waitFor(); // the menu's toast, not the dialog's
+      await eventually(() => rx.got.length === 3, 15000);
+
+      // Disable: no more deliveries; Enable again.
+      await (await openRowMenu(t, rx.url)).getByRole('menuitem', { name: 'Disable', exact: true }).click();
+      await r.getByText('Disabled').waitFor();
+      assert.equal((await call(t.base, 'GET', acct('acme', 'webhooks', id), { cred: t.acme })).data.enabled, false);
+      assert.deepEqual(await menuItems(t, rx.url), ['Deliveries', 'Send Test Event', 'Enable', 'Delete Webhook']);
+      await createKey(t, `Not hooked ${randomTag()}`);
+      await sleep(1500);
+      assert.equal(rx.got.length, 3);
+      await (await openRowMenu(t, rx.url)).getByRole('menuitem', { name: 'Enable', exact: true }).click();
+      await r.getByText('Enabled').waitFor();
+
+      // Delete.
+      const del = await menuAction(t, rx.url, 'Delete Webhook');
+      await button(del, 'Delete').click();
+      await dialogGone(t);
+      await r.waitFor({ state: 'detached' });
+      const gone = await call(t.base, 'GET', acct('acme', 'webhooks', id), { cred: t.acme });
+      assert.equal(gone.status, 404);
+      id = null;
+    } finally {
+      if (id) await call(t.base, 'DELETE', acct('acme', 'webhooks', id), { cred: t.acme });
+      await rx.close();
+    }
+  });
+
+  test('webhooks: the tab is shown only to keys holding edit-webhooks', async (t) => {
+    const { page } = t;
+    const tag = randomTag();
+    const made = await createKey(t, `No hooks ${tag}`, [RESTRICTED]);
+    await signIn(t, { key: made.key, token: made.token });
+    assert.ok(await page.getByRole('tab', { name: 'Settings', exact: true }).isVisible());
+    assert.equal(await page.getByRole('tab', { name: 'Webhooks', exact: true }).count(), 0);
+    // Arrow keys skip the hidden tab: End selects the last tab shown, not Webhooks.
+    await page.getByRole('tab', { name: 'Generated', exact: true }).click();
+    await page.keyboard.press('End');
+    const selected = page.locator('[role=tab][id^="tab-"][aria-selected=true]');
+    assert.notEqual((await selected.textContent()).trim(), 'Webhooks');
+    assert.ok(await selected.isVisible());
+    await button(page, 'Sign out').click();
+    await signIn(t);
+    await page.getByRole('tab', { name: 'Webhooks', exact: true }).waitFor();
   });
 }
 

@@ -14,6 +14,7 @@ COMMANDS = {
     "roles": ["list", "create", "edit", "delete"],
     "external": ["list", "add", "edit", "remove"],
     "audit": ["list"],
+    "webhooks": ["list", "create", "edit", "delete", "deliveries", "test"],
 }
 
 

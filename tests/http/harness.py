@@ -72,7 +72,7 @@ USER_ADMIN_RESOURCES = ["view-api-keys", "edit-api-keys", "renew-api-token",
 
 KEY_FIELDS = {"key", "name", "type", "roles", "status", "created_at", "outdated",
               "renewal_alert", "tokens"}
-TOKEN_FIELDS = {"slot", "created_at", "expires_at", "last_used_at"}
+TOKEN_FIELDS = {"slot", "created_at", "expires_at", "last_used_at", "ends_at"}
 VERIFY_OK_FIELDS = {"valid", "key", "account", "target_account", "token", "roles",
                     "resources", "outdated"}
 AUDIT_FIELDS = {"at", "actor", "action", "target", "detail", "via", "address"}

@@ -60,6 +60,20 @@ ENDPOINTS = [
      lambda c, a: ("POST", acct(a, "external-keys"), {"key": _foreign_key(c), "roles": []})),
     ("edit external key", ["edit-api-keys"],
      lambda c, a: ("PATCH", acct(a, "external-keys", _granted_key(c, a)), {"status": "inactive"})),
+    ("list webhooks", ["edit-webhooks"],
+     lambda c, a: ("GET", acct(a, "webhooks"), None)),
+    ("create webhook", ["edit-webhooks"],
+     lambda c, a: ("POST", acct(a, "webhooks"), {"url": "http://127.0.0.1:9/h", "events": ["key.created"]})),
+    ("show webhook", ["edit-webhooks"],
+     lambda c, a: ("GET", acct(a, "webhooks", _webhook(c, a)), None)),
+    ("edit webhook", ["edit-webhooks"],
+     lambda c, a: ("PATCH", acct(a, "webhooks", _webhook(c, a)), {"enabled": False})),
+    ("delete webhook", ["edit-webhooks"],
+     lambda c, a: ("DELETE", acct(a, "webhooks", _webhook(c, a)), None)),
+    ("webhook deliveries", ["edit-webhooks"],
+     lambda c, a: ("GET", acct(a, "webhooks", _webhook(c, a), "deliveries"), None)),
+    ("webhook test", ["edit-webhooks"],
+     lambda c, a: ("POST", acct(a, "webhooks", _webhook(c, a), "test"), None)),
     ("remove external key", ["edit-api-keys"],
      lambda c, a: ("DELETE", acct(a, "external-keys", _granted_key(c, a)), None)),
     ("list users", ["edit-users"],
@@ -71,6 +85,12 @@ ENDPOINTS = [
     ("remove user", ["edit-users"],
      lambda c, a: ("DELETE", acct(a, "users", _member(c, a)), None)),
 ]
+
+
+def _webhook(case, account):
+    r = case.call("POST", acct(account, "webhooks"), {"url": "http://127.0.0.1:9/h", "events": ["key.created"]})
+    case.assertStatus(r, 201)
+    return r.data["id"]
 
 
 def _member(case, account):

@@ -59,6 +59,14 @@ DELEGATION = {
     ("POST", "/api/v1/accounts/*/users"): ("edit-users", None, "roles", 201),
     ("PATCH", "/api/v1/accounts/*/users/*"): ("edit-users", "person", "roles", 200),
     ("DELETE", "/api/v1/accounts/*/users/*"): ("edit-users", "person", None, 204),
+    # Webhooks act on no principal: only the route's resource counts.
+    ("GET", "/api/v1/accounts/*/webhooks"): ("edit-webhooks", None, None, 200),
+    ("POST", "/api/v1/accounts/*/webhooks"): ("edit-webhooks", None, None, 201),
+    ("GET", "/api/v1/accounts/*/webhooks/*"): ("edit-webhooks", None, None, 200),
+    ("PATCH", "/api/v1/accounts/*/webhooks/*"): ("edit-webhooks", None, None, 200),
+    ("DELETE", "/api/v1/accounts/*/webhooks/*"): ("edit-webhooks", None, None, 204),
+    ("GET", "/api/v1/accounts/*/webhooks/*/deliveries"): ("edit-webhooks", None, None, 200),
+    ("POST", "/api/v1/accounts/*/webhooks/*/test"): ("edit-webhooks", None, None, 202),
 }
 
 # Relations of the caller's authority C to another set S (a target's or
@@ -70,6 +78,11 @@ def has_target(pattern):
     """/api/v1/accounts/*/keys/*...: the route names a key, grant or role."""
     parts = pattern.split("/")
     return len(parts) > 6 and parts[6] == "*"
+
+
+def target_kind(pattern):
+    """What a route without a principal target acts on: a webhook, or nothing."""
+    return "webhook" if "/webhooks/" in pattern else None
 
 
 def other_resources(need, n):
@@ -162,7 +175,11 @@ class TestDelegationMatrix(KeystileCase):
         return k["key"], k["token"]
 
     def target(self, kind, resources):
-        """A fresh principal or role of the given authority; returns the path segment."""
+        """A fresh principal or role of the given authority (or a webhook); returns the path segment."""
+        if kind == "webhook":
+            r = self.call("POST", acct(self.A, "webhooks"), {"url": "http://127.0.0.1:9/h", "events": ["key.created"]})
+            self.assertStatus(r, 201)
+            return r.data["id"]
         if kind == "key":
             k = self.create_key(roles=[self.role_of(resources)])
             return k["key"]
@@ -204,6 +221,10 @@ class TestDelegationMatrix(KeystileCase):
             body = {"resources": ["orders.read"]}
         elif method == "PUT":
             body = {"enforce_duration": False}
+        elif method == "POST" and pattern.endswith("/webhooks"):
+            body = {"url": "http://127.0.0.1:9/hook", "events": ["key.created"]}
+        elif method == "PATCH" and "/webhooks/" in pattern:
+            body = {"enabled": False}
         elif pattern.endswith("/renew"):
             body = {"delete_old": "later"}
         if gives == "roles" and body is not None:
@@ -247,7 +268,7 @@ class TestDelegationMatrix(KeystileCase):
                         theirs = rel_set[t_rel] if t_rel else set()
                         self._gives = rel_set[g_rel] if g_rel else set()
                         cred = self.caller_with(mine)
-                        target = self.target(acts_on, theirs) if has_target(pattern) else None
+                        target = self.target(acts_on or target_kind(pattern), theirs) if has_target(pattern) else None
                         self.prepare_target(method, pattern, target)
                         before = self.snapshot(acts_on, target)
                         path, body = self.request_for(method, pattern, target, gives)
@@ -264,7 +285,7 @@ class TestDelegationMatrix(KeystileCase):
                 # second resource, so those callers hold one unrelated resource).
                 lacking = MGMT - {need} if need != "view-api-keys" else {"view-audit-log"}
                 cred = self.caller_with(lacking)
-                target = self.target(acts_on, set()) if has_target(pattern) else None
+                target = self.target(acts_on or target_kind(pattern), set()) if has_target(pattern) else None
                 self.prepare_target(method, pattern, target)
                 self._gives = set()
                 path, body = self.request_for(method, pattern, target, gives)

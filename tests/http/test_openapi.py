@@ -292,6 +292,11 @@ class TestOpenAPIServer(KeystileCase):
             r = self.call("POST", API + "/accounts/%s/users" % q(self.A), {"email": uid("i") + "@example.com"})
             self.assertStatus(r, 201, "invite a person")
             return r.data["invite_url"].rsplit("/", 1)[1]
+        if collection == "webhooks":
+            r = self.call("POST", API + "/accounts/%s/webhooks" % q(self.A),
+                          {"url": "http://127.0.0.1:9/hook", "events": ["key.created"]})
+            self.assertStatus(r, 201, "create a webhook")
+            return r.data["id"]
         if collection == "share":
             url = self.create_key()["share_url"]
             self.assertIsInstance(url, str, "create answered no share_url")

@@ -5,7 +5,8 @@ import urllib.parse
 from harness import (AUDIT_FIELDS, KeystileCase, OWNER, USER_ADMIN, acct, add_months,
                      parse_time, uid)
 
-DEFAULTS = {"token_duration_months": 3, "enforce_duration": False}
+DEFAULTS = {"token_duration_months": 3, "enforce_duration": False, "auto_delete_old_token_hours": None,
+            "renewal_notice_days": 14}
 
 
 class TestSettings(KeystileCase):
@@ -31,7 +32,7 @@ class TestSettings(KeystileCase):
     def test_put_both(self):
         r = self.put({"token_duration_months": 6, "enforce_duration": True})
         self.assertStatus(r, 200)
-        self.assertEqual(r.data, {"token_duration_months": 6, "enforce_duration": True})
+        self.assertEqual(r.data, dict(DEFAULTS, token_duration_months=6, enforce_duration=True))
         self.assertEqual(self.settings(), r.data)
         r = self.put({"token_duration_months": 3, "enforce_duration": False})
         self.assertStatus(r, 200)
@@ -42,14 +43,13 @@ class TestSettings(KeystileCase):
         self.assertStatus(self.put(dict(DEFAULTS)), 200)
         r = self.put({"token_duration_months": 6})
         self.assertStatus(r, 200)
-        self.assertEqual(r.data, {"token_duration_months": 6, "enforce_duration": False})
+        self.assertEqual(r.data, dict(DEFAULTS, token_duration_months=6, enforce_duration=False))
         r = self.put({"enforce_duration": True})
         self.assertStatus(r, 200)
-        self.assertEqual(r.data, {"token_duration_months": 6, "enforce_duration": True})
+        self.assertEqual(r.data, dict(DEFAULTS, token_duration_months=6, enforce_duration=True))
         r = self.put({"token_duration_months": 3})
-        self.assertEqual(r.data, {"token_duration_months": 3, "enforce_duration": True})
-        self.assertEqual(self.settings(),
-                         {"token_duration_months": 3, "enforce_duration": True})
+        self.assertEqual(r.data, dict(DEFAULTS, token_duration_months=3, enforce_duration=True))
+        self.assertEqual(self.settings(), dict(DEFAULTS, token_duration_months=3, enforce_duration=True))
 
     def test_settings_are_per_account(self):
         self.assertStatus(self.put({"token_duration_months": 6}), 200)

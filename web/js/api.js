@@ -274,8 +274,11 @@ export const listKeys = (q) => listAll('keys', { paged: true, q });
 export const createKey = (name, roles) => request('POST', accountPath('keys'), { body: { name, roles } });
 export const updateKey = (key, fields) => request('PATCH', accountPath('keys', key), { body: fields });
 export const deleteKey = (key) => request('DELETE', accountPath('keys', key));
-/** No body: the old token is kept (delete_old "later"); both tokens verify until it is deleted. */
-export const renewKey = (key) => request('POST', accountPath('keys', key, 'renew'));
+/**
+ * No body: the old token is kept (delete_old "later"); both tokens verify until it is deleted.
+ * body: {delete_old: "now"|"later", old_token_expires_at}: the old token ends at once, or at that time.
+ */
+export const renewKey = (key, body) => request('POST', accountPath('keys', key, 'renew'), body ? { body } : {});
 export const deleteOldToken = (key) => request('DELETE', accountPath('keys', key, 'old-token'));
 export const undoRenewal = (key) => request('POST', accountPath('keys', key, 'undo-renewal'));
 
@@ -303,6 +306,14 @@ export const inviteUser = (email, roles) => request('POST', accountPath('users')
 /** fields: roles and/or status. */
 export const updateUser = (email, fields) => request('PATCH', accountPath('users', email), { body: fields });
 export const removeUser = (email) => request('DELETE', accountPath('users', email));
+export const listWebhooks = () => listAll('webhooks');
+export const createWebhook = (url, events) => request('POST', accountPath('webhooks'), { body: { url, events } });
+/** fields: url, events and/or enabled. */
+export const updateWebhook = (id, fields) => request('PATCH', accountPath('webhooks', id), { body: fields });
+export const deleteWebhook = (id) => request('DELETE', accountPath('webhooks', id));
+/** The newest deliveries of a webhook (one page: at most 100). */
+export const listDeliveries = (id) => request('GET', `${accountPath('webhooks', id, 'deliveries')}?limit=100`);
+export const testWebhook = (id) => request('POST', accountPath('webhooks', id, 'test'));
 
 /** The export as a Blob (format "csv" or "xlsx"). */
 export function exportKeys(format) {

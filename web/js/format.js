@@ -42,3 +42,18 @@ export function daysSince(iso, now = Date.now()) {
 export function plural(n, one, many) {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/** Time left until `iso`, e.g. "6 d 23 h", "23 h 59 min", "5 min", "less than a minute"; "" once past. */
+export function formatCountdown(iso, now = Date.now()) {
+  const d = parse(iso);
+  if (!d) return '';
+  const left = d.getTime() - now;
+  if (left <= 0) return '';
+  const minutes = Math.floor(left / 60000);
+  const hours = Math.floor(minutes / 60);
+  const days = Math.floor(hours / 24);
+  if (days >= 2) return `${days} d ${hours % 24} h`;
+  if (hours >= 1) return `${hours} h ${minutes % 60} min`;
+  if (minutes >= 1) return `${minutes} min`;
+  return 'less than a minute';
+}

@@ -1,7 +1,8 @@
 // generated.js - the Generated tab: the keys of this account, generating a
 // key (its token shown once), and every row action: edit, renew (with the
-// choice of deleting the old token later or now), delete old token, undo
-// renewal, deactivate/activate, delete.
+// choice of deleting the old token later, now or at a time), delete old
+// token, undo renewal, deactivate/activate, delete. An old token with a
+// deadline shows a countdown, kept current by one timer.
 
 import * as api from './api.js';
 import { h, newId } from './dom.js';
@@ -9,7 +10,7 @@ import {
   confirmDialog, openDialog, requiredText, roleChecklist, shareLinkBox, textField, tokenBox,
 } from './dialogs.js';
 import { failure, success } from './feedback.js';
-import { formatAge, formatDate, formatDateTime } from './format.js';
+import { formatAge, formatCountdown, formatDate, formatDateTime } from './format.js';
 import { listTab } from './list_tab.js';
 import { menuButton } from './menu.js';
 import {
@@ -39,6 +40,11 @@ const tab = listTab({
   }),
 });
 export default tab;
+const listInit = tab.init;
+tab.init = () => {
+  listInit();
+  startCountdowns();
+};
 
 function clearSearch() {
   const search = document.getElementById('search');
@@ -56,7 +62,37 @@ function tokenLine(token, labelled, alert) {
   return h('li', { class: ['token-age', old && 'token-age-old'], title: `Created ${created}; duration ends ${expires}` },
     labelled ? h('span', { class: 'slot', text: old ? 'Old' : 'Current' }) : null,
     h('span', { class: ['age', !old && AGE_CLASS[alert]], text: formatAge(token.created_at) }),
-    old ? h('span', { class: 'badge badge-pending', text: 'Pending deletion - Old token' }) : null);
+    old ? h('span', { class: 'badge badge-pending', text: 'Pending deletion - Old token' }) : null,
+    old && token.ends_at ? countdown(token.ends_at) : null);
+}
+
+/** "Ends in 23 h 59 min": the time left before an old token's deadline (ends_at). */
+function countdown(endsAt) {
+  const el = h('span', { class: 'countdown', dataset: { endsAt }, title: `Stops working ${formatDateTime(endsAt)}` });
+  updateCountdown(el);
+  return el;
+}
+
+function updateCountdown(el) {
+  const left = formatCountdown(el.dataset.endsAt);
+  el.textContent = left ? `Ends in ${left}` : 'Ended';
+  return !left;
+}
+
+/** Every 15 s: the countdowns on screen tick; one that reached its end reloads the list once. */
+let countdownTimer = null;
+function startCountdowns() {
+  if (countdownTimer) return;
+  countdownTimer = setInterval(() => {
+    let ended = false;
+    for (const el of document.querySelectorAll('#generated-body .countdown')) {
+      if (updateCountdown(el) && !el.dataset.reloaded) {
+        el.dataset.reloaded = '1';
+        ended = true;
+      }
+    }
+    if (ended) tab.refresh();
+  }, 15000);
 }
 
 function renderRow(key) {
@@ -199,80 +235,154 @@ async function openEdit(key, returnFocus) {
 
 // ---- renew ------------------------------------------------------------------
 
+const HOUR = 3600000;
+const DEADLINE_PRESETS = [
+  { value: '1h', label: 'In 1 hour', ms: HOUR },
+  { value: '24h', label: 'In 24 hours', ms: 24 * HOUR },
+  { value: '7d', label: 'In 7 days', ms: 7 * 24 * HOUR },
+  { value: 'date', label: 'At a date and time…', ms: null },
+];
+const DEADLINE_MAX_MS = 30 * 24 * HOUR; // the API's limit on old_token_expires_at
+
+/** A Date as the value of a datetime-local input (local time, to the minute). */
+function localInputValue(date) {
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
 /**
- * Renews at once (no body: the old token is kept, "Later"), then shows the new
- * token and asks whether to delete the old one now. Closing the dialog in any
- * way before Complete leaves both tokens valid.
+ * The "Delete Old Token" choice: Later (both tokens work until someone acts),
+ * Now, or At a time (in 1 hour, 24 hours, 7 days, or a date and time). The
+ * API takes a deadline only with the renewal itself, so the choice comes
+ * before the token is made. Returns {group, body()}: body() is the renew
+ * request's body, or a string saying what is wrong with the chosen time.
  */
-async function openRenew(key, returnFocus) {
-  let renewed = false;
-  let completed = false;
-  const ctl = openDialog({
-    title: 'Renew token',
-    content: [h('p', { class: 'dialog-intro', 'aria-live': 'polite' }, 'Renewing the token of ', h('code', { text: key.key }), '…')],
-    returnFocus,
-    actions: [{ label: 'Close' }],
-    onClose: () => {
-      if (renewed) {
-        tab.refresh();
-        if (!completed) success(`Token of ${key.key} renewed. The old token keeps working until you delete it.`);
-      }
-    },
+function deleteOldChoice() {
+  const name = newId('delete-old');
+  const radio = (value, checked) => h('input', {
+    type: 'radio', name, value, checked, id: newId(value), 'aria-describedby': `${name}-${value}-hint`,
   });
-  const result = await ctl.run(() => tab.reloadIfStale(() => api.renewKey(key.key)));
-  if (!result) {
-    ctl.setTitle('Token not renewed');
-    ctl.setBody(h('p', { class: 'dialog-intro' }, 'The token of ', h('code', { text: key.key }), ' was not renewed; both of its tokens are unchanged.'));
-    return;
+  const later = radio('later', true);
+  const now = radio('now', false);
+  const at = radio('at', false);
+  const preset = h('select', { id: newId('deadline'), disabled: true },
+    DEADLINE_PRESETS.map((p) => h('option', { value: p.value, text: p.label })));
+  const date = h('input', {
+    type: 'datetime-local', id: newId('deadline-date'), disabled: true,
+    min: localInputValue(new Date()), max: localInputValue(new Date(Date.now() + DEADLINE_MAX_MS)),
+  });
+  const dateField = h('div', { class: 'field deadline-date', hidden: true },
+    h('label', { for: date.id, text: 'Date and time (your time zone)' }), date);
+  const sync = () => {
+    preset.disabled = !at.checked;
+    dateField.hidden = !(at.checked && preset.value === 'date');
+    date.disabled = dateField.hidden;
+    if (!date.disabled && !date.value) date.value = localInputValue(new Date(Date.now() + 24 * HOUR));
+  };
+  for (const el of [later, now, at, preset]) el.addEventListener('change', sync);
+  const block = (input, label, hint, ...extra) => h('div', { class: 'choice-block' },
+    h('label', { class: 'choice', for: input.id }, input, h('span', { text: label })),
+    h('p', { class: 'choice-hint', id: `${name}-${input.value}-hint`, text: hint }), ...extra);
+  const group = h('div', { role: 'radiogroup', class: 'choice-group', 'aria-labelledby': `${name}-label` },
+    h('div', { class: 'group-label', id: `${name}-label`, text: 'Delete Old Token' }),
+    block(later, 'Later', 'Both tokens keep working until you delete the old one (Actions → Delete Old Token) or undo the renewal. Best while integrations switch over.'),
+    block(now, 'Now', 'The old token stops working immediately. Only choose this if nothing uses it any more.'),
+    block(at, 'At a time', 'Both tokens work until then; the old token then stops everywhere and is deleted by itself. At most 30 days ahead.',
+      h('div', { class: 'deadline-pick' },
+        h('div', { class: 'field' }, h('label', { for: preset.id, text: 'Old token ends' }), preset),
+        dateField)));
+  function body() {
+    if (later.checked) return null;
+    if (now.checked) return { delete_old: 'now' };
+    const p = DEADLINE_PRESETS.find((x) => x.value === preset.value);
+    let when;
+    if (p.ms !== null) {
+      when = new Date(Date.now() + p.ms);
+    } else {
+      when = date.value ? new Date(date.value) : null;
+      if (!when || Number.isNaN(when.getTime())) return 'Choose the date and time at which the old token ends.';
+      if (when.getTime() <= Date.now()) return 'Choose a time in the future for the old token to end.';
+      if (when.getTime() > Date.now() + DEADLINE_MAX_MS) return 'The old token can be kept at most 30 days: choose an earlier time.';
+    }
+    return { delete_old: 'later', old_token_expires_at: when.toISOString() };
   }
-  renewed = true;
-  if (!ctl.dialog.open) { // closed while the request ran (e.g. sign-out)
-    result.token = null;
-    return;
+  return { group, body, focusError: () => date.focus() };
+}
+
+/** What happens to the old token after a renewal, for the dialog and the toast. */
+function oldTokenFate(result) {
+  const old = (result.tokens || []).find((t) => t.slot === 'old');
+  if (!old) return { text: 'The old token no longer works.', toast: 'the old token was deleted.' };
+  if (old.ends_at) {
+    const when = formatDateTime(old.ends_at);
+    return {
+      text: `The old token keeps working until ${when} (in ${formatCountdown(old.ends_at)}), then stops and is deleted.`,
+      toast: `the old token ends ${when}.`,
+    };
   }
+  return {
+    text: 'The old token keeps working until you delete it (Actions → Delete Old Token) or undo the renewal.',
+    toast: 'the old token keeps working until you delete it.',
+  };
+}
+
+/**
+ * First the choice of what happens to the old token, then the renewal, then
+ * the new token, shown once. Closing before Renew changes nothing.
+ */
+function openRenew(key, returnFocus) {
+  const choice = deleteOldChoice();
+  let renewed = null;
+  openDialog({
+    title: 'Renew token',
+    content: [
+      h('p', { class: 'dialog-intro' }, 'A new token will be made for ', h('code', { text: key.key }),
+        key.name ? ` (${key.name})` : '', '. It is shown once.'),
+      choice.group],
+    returnFocus,
+    onClose: () => {
+      if (renewed) tab.refresh();
+    },
+    actions: [
+      { label: 'Cancel' },
+      {
+        label: 'Renew', kind: 'primary', submit: true,
+        onClick: async (ctl) => {
+          const body = choice.body();
+          if (typeof body === 'string') {
+            ctl.setError(body);
+            choice.focusError();
+            return;
+          }
+          const result = await ctl.run(() => tab.reloadIfStale(() => api.renewKey(key.key, body)));
+          if (!result) return;
+          renewed = result;
+          if (!ctl.dialog.open) { // closed while the request ran (e.g. sign-out)
+            result.token = null;
+            return;
+          }
+          showRenewed(ctl, key, result);
+        },
+      },
+    ],
+  });
+}
+
+function showRenewed(ctl, key, result) {
   const box = tokenBox(result.token, 'New API token');
   const link = shareLinkBox(result.share_url);
-  result.token = null;
+  result.token = null; // the only copies are now the dialog's text, wiped on close
   result.share_url = null;
-
-  const groupLabel = newId('delete-old');
-  const later = h('input', { type: 'radio', name: groupLabel, value: 'later', checked: true, id: newId('later'), 'aria-describedby': `${groupLabel}-later-hint` });
-  const now = h('input', { type: 'radio', name: groupLabel, value: 'now', id: newId('now'), 'aria-describedby': `${groupLabel}-now-hint` });
-  const group = h('div', { role: 'radiogroup', class: 'choice-group', 'aria-labelledby': groupLabel },
-    h('div', { class: 'group-label', id: groupLabel, text: 'Delete Old Token' }),
-    h('div', { class: 'choice-block' },
-      h('label', { class: 'choice', for: later.id }, later, h('span', { text: 'Later' })),
-      h('p', { class: 'choice-hint', id: `${groupLabel}-later-hint`, text: 'Both tokens keep working until you delete the old one (Actions → Delete Old Token) or undo the renewal. Best while integrations switch over.' })),
-    h('div', { class: 'choice-block' },
-      h('label', { class: 'choice', for: now.id }, now, h('span', { text: 'Now' })),
-      h('p', { class: 'choice-hint', id: `${groupLabel}-now-hint`, text: 'The old token stops working immediately. Only choose this if nothing uses it any more.' })));
-
-  ctl.setTitle(`Token renewed`);
+  const fate = oldTokenFate(result);
+  ctl.setTitle('Token renewed');
   ctl.setBody(
     h('p', { class: 'dialog-intro' }, 'A new token was created for ', h('code', { text: key.key }),
       key.name ? ` (${key.name})` : '', '. Copy it now: it is shown only once.'),
     box,
     link,
-    group);
-  ctl.setActions([{
-    label: 'Complete', kind: 'primary', submit: true,
-    onClick: async (c) => {
-      if (now.checked) {
-        let ok = false;
-        await c.run(async () => {
-          await api.deleteOldToken(key.key);
-          ok = true;
-        });
-        if (!ok) return;
-        completed = true;
-        success(`Token of ${key.key} renewed; the old token was deleted.`);
-      } else {
-        completed = true;
-        success(`Token of ${key.key} renewed. The old token keeps working until you delete it.`);
-      }
-      c.close();
-    },
-  }]);
+    h('p', { class: 'renew-fate', text: fate.text }));
+  ctl.setActions([{ label: 'Done', kind: 'primary' }]);
+  success(`Token of ${key.key} renewed; ${fate.toast}`);
   box.querySelector('button').focus();
 }
 

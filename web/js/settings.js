@@ -1,5 +1,6 @@
-// settings.js - the Settings tab: token duration (3 or 6 months) and whether
-// it is enforced. A tab of the registry in app.js (see list_tab.js for the
+// settings.js - the Settings tab: token duration (3 or 6 months), whether
+// it is enforced, the old tokens' auto-delete (hours without use) and the
+// renewal notice's lead time (days). A tab of the registry in app.js (see list_tab.js for the
 // shape) that is a form, not a list.
 
 import * as api from './api.js';
@@ -14,6 +15,14 @@ function init() {
   el.form = document.getElementById('settings-form');
   el.radios = [...el.form.querySelectorAll('input[name=duration]')];
   el.enforce = document.getElementById('enforce-duration');
+  el.autoDelete = document.getElementById('auto-delete-enabled');
+  el.hours = document.getElementById('auto-delete-hours');
+  el.notice = document.getElementById('renewal-notice-days');
+  el.autoDelete.addEventListener('change', () => {
+    el.hours.disabled = !el.autoDelete.checked || !can(RES.editSettings);
+    if (el.autoDelete.checked && !el.hours.value) el.hours.value = '24';
+  });
+  el.form.addEventListener('input', updateDirty);
   el.apply = document.getElementById('settings-apply');
   el.error = document.getElementById('settings-error');
   el.note = document.getElementById('settings-note');
@@ -34,12 +43,32 @@ function current() {
   return {
     token_duration_months: checked ? Number(checked.value) : 3,
     enforce_duration: el.enforce.checked,
+    auto_delete_old_token_hours: el.autoDelete.checked ? Number(el.hours.value) : null,
+    renewal_notice_days: Number(el.notice.value),
   };
+}
+
+/** What is wrong with the numbers typed, or null. */
+function invalid(c) {
+  const h = c.auto_delete_old_token_hours;
+  if (h !== null && !(Number.isInteger(h) && h >= 1 && h <= 720)) {
+    return { input: el.hours, message: 'Hours without use must be a whole number from 1 to 720.' };
+  }
+  const d = c.renewal_notice_days;
+  if (el.notice.value === '' || !(Number.isInteger(d) && d >= 0 && d <= 60)) {
+    return { input: el.notice, message: 'The renewal notice must be a whole number of days from 0 to 60.' };
+  }
+  return null;
 }
 
 function fill(settings) {
   for (const r of el.radios) r.checked = Number(r.value) === settings.token_duration_months;
   el.enforce.checked = !!settings.enforce_duration;
+  const hours = settings.auto_delete_old_token_hours;
+  el.autoDelete.checked = hours !== null && hours !== undefined;
+  el.hours.value = el.autoDelete.checked ? String(hours) : '';
+  el.hours.disabled = !el.autoDelete.checked || !can(RES.editSettings);
+  el.notice.value = String(settings.renewal_notice_days ?? 14);
   updateDirty();
 }
 
@@ -47,7 +76,9 @@ function updateDirty() {
   if (!state.settings) return;
   const c = current();
   const dirty = c.token_duration_months !== state.settings.token_duration_months
-    || c.enforce_duration !== state.settings.enforce_duration;
+    || c.enforce_duration !== state.settings.enforce_duration
+    || c.auto_delete_old_token_hours !== state.settings.auto_delete_old_token_hours
+    || c.renewal_notice_days !== state.settings.renewal_notice_days;
   el.form.classList.toggle('is-dirty', dirty);
 }
 
@@ -60,7 +91,8 @@ function reset() {
 /** Enables the form when the signed-in key may change the settings, else says why not. */
 function applyPermissions() {
   const editable = can(RES.editSettings);
-  for (const input of [...el.radios, el.enforce, el.apply]) input.disabled = !editable;
+  for (const input of [...el.radios, el.enforce, el.autoDelete, el.notice, el.apply]) input.disabled = !editable;
+  el.hours.disabled = !editable || !el.autoDelete.checked;
   el.note.hidden = editable;
   el.note.textContent = editable ? '' : `You can see these settings but not change them. ${missingHint(RES.editSettings)}`;
 }
@@ -69,6 +101,7 @@ function applyPermissions() {
 async function refresh() {
   const seq = ++loadSeq;
   applyPermissions();
+  el.form.setAttribute('aria-busy', 'true'); // until the last load asked for is shown
   try {
     const settings = await api.getSettings();
     if (seq !== loadSeq) return;
@@ -78,12 +111,23 @@ async function refresh() {
   } catch (err) {
     if (seq !== loadSeq) return;
     showError(`The settings could not be loaded: ${err.message}`);
+  } finally {
+    if (seq === loadSeq) el.form.removeAttribute('aria-busy');
   }
 }
 
 async function apply() {
   if (el.apply.disabled) return;
   const wanted = current();
+  const bad = invalid(wanted);
+  if (bad) {
+    showError(bad.message);
+    bad.input.setAttribute('aria-invalid', 'true');
+    bad.input.focus();
+    return;
+  }
+  el.hours.removeAttribute('aria-invalid');
+  el.notice.removeAttribute('aria-invalid');
   el.apply.disabled = true;
   el.form.setAttribute('aria-busy', 'true');
   showError('');

@@ -194,6 +194,7 @@ static void test_slots_sequence(void)
             case KS_SLOT_OP_RENEW_NOW: cur = steps[i].newh; break;
             case KS_SLOT_OP_DELETE_OLD: old = -1; break;
             case KS_SLOT_OP_UNDO_RENEWAL: cur = old; old = -1; break;
+            case KS_SLOT_OP_SWEEP_OLD: old = -1; break;
             }
         }
         ASSERT_EQ_INT(s.current.present, 1);
@@ -222,6 +223,69 @@ static void test_slots_match_ignores_empty_slot(void)
     ASSERT_EQ_STR(ks_slot_name(KS_SLOT_OLD), "old");
 }
 
+static void test_slots_deadline(void)
+{
+    /* Renew later with a deadline: the old slot carries it; it must lie
+     * ahead, and only renew later takes one. */
+    ks_digest h1 = core_util_digest_of(1), h2 = core_util_digest_of(2), h3 = core_util_digest_of(3);
+    ks_token_slots s, snap;
+    ks_slots_init(&s, &h1, 1000);
+    snap = s;
+    ks_slot_change c = {.op = KS_SLOT_OP_RENEW_LATER, .new_hash = &h2, .old_ends_at = 2000};
+    ASSERT_EQ_INT(ks_slots_change(&s, &(ks_slot_change){.op = KS_SLOT_OP_RENEW_NOW, .new_hash = &h2,
+                                                        .old_ends_at = 3000}, 2000), KS_ERR_INVALID);
+    ASSERT_EQ_INT(ks_slots_change(&s, &c, 2000), KS_ERR_INVALID); /* not after now */
+    assert_slots_same(&s, &snap);
+    ASSERT_EQ_INT(ks_slots_change(&s, &c, 1500), KS_OK);
+    ASSERT_EQ_INT(s.old.ends_at, 2000);
+    ASSERT_EQ_INT(s.current.ends_at, 0);
+    /* Alive up to the second before the deadline, gone from it on. */
+    ASSERT_EQ_INT(ks_token_alive(&s.old, 1999), 1);
+    ASSERT_EQ_INT(ks_token_alive(&s.old, 2000), 0);
+    ASSERT_EQ_INT(ks_slots_old_due(&s, 1999, 0), 0);
+    ASSERT_EQ_INT(ks_slots_old_due(&s, 2000, 0), 1);
+    /* Past it, the old token is gone for every transition: undo cannot
+     * revive it, deleting it is 409, and a renewal goes ahead. */
+    snap = s;
+    ASSERT_EQ_INT(ks_slots_apply(&s, KS_SLOT_OP_UNDO_RENEWAL, NULL, 2000), KS_ERR_NO_OLD_TOKEN);
+    ASSERT_EQ_INT(ks_slots_apply(&s, KS_SLOT_OP_DELETE_OLD, NULL, 2001), KS_ERR_NO_OLD_TOKEN);
+    assert_slots_same(&s, &snap);
+    ASSERT_EQ_INT(ks_slots_apply(&s, KS_SLOT_OP_UNDO_RENEWAL, NULL, 1999), KS_OK); /* before: still undoable */
+    ASSERT_EQ_INT(s.current.ends_at, 0);                                          /* and no deadline now */
+    ASSERT_EQ_INT(ks_slots_match(&s, &h1), KS_SLOT_CURRENT);
+    s = snap;
+    ASSERT_EQ_INT(ks_slots_apply(&s, KS_SLOT_OP_RENEW_LATER, &h3, 2500), KS_OK);
+    ASSERT_EQ_INT(ks_slots_match(&s, &h2), KS_SLOT_OLD);
+    ASSERT_EQ_INT(ks_slots_match(&s, &h1), KS_SLOT_NONE);
+    ASSERT_EQ_INT(s.old.ends_at, 0);
+    /* The sweep deletes a due old token, even one past its deadline. */
+    s = snap;
+    ASSERT_EQ_INT(ks_slots_change(&s, &(ks_slot_change){.op = KS_SLOT_OP_SWEEP_OLD}, 1999), KS_ERR_NO_OLD_TOKEN);
+    ASSERT_EQ_INT(ks_slots_change(&s, &(ks_slot_change){.op = KS_SLOT_OP_SWEEP_OLD}, 2000), KS_OK);
+    ASSERT_EQ_INT(s.old.present, 0);
+}
+
+static void test_slots_auto_delete_due(void)
+{
+    /* Safe only when the current token verified since the renewal and the
+     * old one has been idle (since its last use or the renewal) that long. */
+    ks_digest h1 = core_util_digest_of(1), h2 = core_util_digest_of(2);
+    ks_token_slots s;
+    ks_slots_init(&s, &h1, 0);
+    ASSERT_EQ_INT(ks_slots_apply(&s, KS_SLOT_OP_RENEW_LATER, &h2, 10000), KS_OK);
+    int64_t day = 86400;
+    ASSERT_EQ_INT(ks_slots_old_due(&s, 10000 + 10 * day, 24), 0); /* current never used */
+    s.current.last_used_at = 10000 + 60;
+    ASSERT_EQ_INT(ks_slots_old_due(&s, 10000 + 24 * 3600 - 1, 24), 0); /* idle since the renewal */
+    ASSERT_EQ_INT(ks_slots_old_due(&s, 10000 + 24 * 3600, 24), 1);
+    ASSERT_EQ_INT(ks_slots_old_due(&s, 10000 + 10 * day, 0), 0); /* setting off */
+    s.old.last_used_at = 10000 + 5 * day; /* the old token still in use after the renewal */
+    ASSERT_EQ_INT(ks_slots_old_due(&s, 10000 + 5 * day + 23 * 3600, 24), 0);
+    ASSERT_EQ_INT(ks_slots_old_due(&s, 10000 + 5 * day + 24 * 3600, 24), 1);
+    s.current.last_used_at = 9000; /* a use before the renewal does not count */
+    ASSERT_EQ_INT(ks_slots_old_due(&s, 10000 + 50 * day, 24), 0);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) {
@@ -237,5 +301,7 @@ int main(void)
     RUN(test_slots_no_old_refused);
     RUN(test_slots_sequence);
     RUN(test_slots_match_ignores_empty_slot);
+    RUN(test_slots_deadline);
+    RUN(test_slots_auto_delete_due);
     return unit_report("token-slots");
 }

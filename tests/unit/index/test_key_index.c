@@ -29,9 +29,9 @@ static ks_key key_make(const char *key_id, unsigned char current, unsigned char 
     k.name = strdup("test key");
     k.active = KS_KEY_ACTIVE;
     k.created_at = 1000;
-    k.slots.current = (ks_token){1, digest_of(current), 1000, 0};
+    k.slots.current = (ks_token){.present = 1, .hash = digest_of(current), .created_at = 1000};
     if (old)
-        k.slots.old = (ks_token){1, digest_of(old), 900, 0};
+        k.slots.old = (ks_token){.present = 1, .hash = digest_of(old), .created_at = 900};
     return k;
 }
 

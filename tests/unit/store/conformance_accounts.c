@@ -11,7 +11,7 @@
 static void test_account_create(void)
 {
     ASSERT_EQ_INT(make_account("acme", 6, 1), KS_OK);
-    ks_settings st = {0, 0};
+    ks_settings st = {0};
     ASSERT_EQ_INT(store->ops->settings_get(store, "acme", &st), KS_OK);
     ASSERT_EQ_INT(st.token_duration_months, 6);
     ASSERT_EQ_INT(st.enforce_duration, 1);
@@ -61,7 +61,7 @@ static void test_account_create_name_taken(void)
 {
     ASSERT_EQ_INT(make_account("acme", 3, 0), KS_OK);
     size_t audits = audit_count("acme");
-    ks_settings st = {6, 1};
+    ks_settings st = {.token_duration_months = 6, .enforce_duration = 1, .renewal_notice_days = 14};
     ks_key owner;
     key_build(&owner, "acme", 77, "Second owner", R("Owner"), T0 + DAY);
     ks_audit_entry a = aud("acme", "account.create", "acme");
@@ -96,7 +96,7 @@ static void assert_no_account(const char *account, const char *owner_id)
 static void test_account_create_rollback(void)
 {
     /* 1. The owner key names a role that does not exist: INVALID, no trace. */
-    ks_settings st = {3, 0};
+    ks_settings st = {.token_duration_months = 3, .enforce_duration = 0, .renewal_notice_days = 14};
     ks_key owner;
     key_build(&owner, "acme", 0, "Owner key", R("Owner", "No such role"), T0);
     ks_audit_entry a = aud("acme", "account.create", "acme");
@@ -155,11 +155,11 @@ static void test_settings_get_put(void)
     ASSERT_EQ_INT(make_account("acme", 3, 0), KS_OK);
     ASSERT_EQ_INT(make_account("beta", 3, 0), KS_OK);
     size_t before = audit_count("acme");
-    ks_settings want = {6, 1};
+    ks_settings want = {.token_duration_months = 6, .enforce_duration = 1, .renewal_notice_days = 14};
     ks_audit_entry a = aud("acme", "settings.update", "acme");
     ASSERT_EQ_INT(store->ops->settings_put(store, "acme", &want, &a), KS_OK);
     expect_audit("acme", before, "settings.update", "acme");
-    ks_settings got = {0, 0};
+    ks_settings got = {0};
     ASSERT_EQ_INT(store->ops->settings_get(store, "acme", &got), KS_OK);
     ASSERT_EQ_INT(got.token_duration_months, 6);
     ASSERT_EQ_INT(got.enforce_duration, 1);
@@ -181,9 +181,9 @@ static void test_settings_get_put(void)
 static void test_settings_unknown_account(void)
 {
     ASSERT_EQ_INT(make_account("acme", 3, 0), KS_OK);
-    ks_settings got = {0, 0};
+    ks_settings got = {0};
     ASSERT_EQ_INT(store->ops->settings_get(store, "ghost", &got), KS_ERR_NOT_FOUND);
-    ks_settings want = {6, 1};
+    ks_settings want = {.token_duration_months = 6, .enforce_duration = 1, .renewal_notice_days = 14};
     ks_audit_entry a = aud("ghost", "settings.update", "ghost");
     ASSERT_EQ_INT(store->ops->settings_put(store, "ghost", &want, &a), KS_ERR_NOT_FOUND);
     ASSERT_EQ_INT(audit_count("ghost"), 0); /* a failed write writes no audit */
@@ -396,7 +396,7 @@ static void test_audit_list(void)
     ASSERT_EQ_INT(put_key("acme", 1, "one", R0, T0), KS_OK);
     ASSERT_EQ_INT(create_role("acme", "Reader", R("orders.read")), KS_OK);
     ASSERT_EQ_INT(put_key("beta", 1, "beta", R0, T0), KS_OK);
-    ks_settings st = {6, 0};
+    ks_settings st = {.token_duration_months = 6, .enforce_duration = 0, .renewal_notice_days = 14};
     ks_audit_entry a = aud("acme", "settings.update", "acme");
     a.actor = kid("acme", 0);
     a.detail = "{\"token_duration_months\":6}";

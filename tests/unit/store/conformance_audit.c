@@ -44,7 +44,7 @@ static int append(const char *account, const char *actor, const char *action, co
 static void test_audit_via_and_address_round_trip(void)
 {
     ASSERT_EQ_INT(make_account("acme", 3, 0), KS_OK); /* via NULL: "system" */
-    ks_settings st = {6, 0};
+    ks_settings st = {.token_duration_months = 6, .enforce_duration = 0, .renewal_notice_days = 14};
     ks_audit_entry a = aud("acme", "settings.update", "acme");
     a.actor = kid("acme", 0);
     a.via = "session";

@@ -40,7 +40,7 @@ static void test_change_log_names_each_write(void)
     ASSERT_EQ_INT(make_account("beta", 3, 0), KS_OK);
     ASSERT_EQ_INT(put_key("beta", 1, "k", R0, T0), KS_OK);
     set_status("beta", kid("beta", 1), 0);
-    ks_settings st = {6, 1};
+    ks_settings st = {.token_duration_months = 6, .enforce_duration = 1, .renewal_notice_days = 14};
     ks_audit_entry a = aud("acme", "settings.update", "acme");
     ASSERT_EQ_INT(store->ops->settings_put(store, "acme", &st, &a), KS_OK);
     ASSERT_EQ_INT(create_role("acme", "Reader", R("orders.read")), KS_OK);

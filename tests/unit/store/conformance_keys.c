@@ -292,7 +292,7 @@ static void test_key_list_outdated(void)
     ASSERT_EQ_INT(count_all("acme", NULL, KS_KEY_INACTIVE, 1, exp1 + 1), 1);
 
     /* The account's duration decides: with 6 months nothing is outdated yet. */
-    ks_settings six = {6, 0};
+    ks_settings six = {.token_duration_months = 6, .enforce_duration = 0, .renewal_notice_days = 14};
     ks_audit_entry a = aud("acme", "settings.update", "acme");
     ASSERT_EQ_INT(store->ops->settings_put(store, "acme", &six, &a), KS_OK);
     ASSERT_EQ_INT(count_all("acme", NULL, -1, 1, exp1 + 1), 0);
@@ -303,7 +303,7 @@ static void test_key_list_outdated(void)
     /* The current token decides: renewing makes the key up to date. */
     ks_digest nd = tok(kid("acme", 1), 1);
     a = aud("acme", "key.renew", kid("acme", 1));
-    ASSERT_EQ_INT(store->ops->key_apply_slots(store, "acme", kid("acme", 1), KS_SLOT_OP_RENEW_LATER, &nd,
+    ASSERT_EQ_INT(store->ops->key_apply_slots(store, "acme", kid("acme", 1), &(ks_slot_change){.op = KS_SLOT_OP_RENEW_LATER, .new_hash = &nd},
                                               exp6, &a, NULL), KS_OK);
     ASSERT_EQ_INT(count_all("acme", NULL, -1, 1, exp6 + 1), 1);
     list_all("acme", filter(NULL, -1, 1, exp6 + 1, 50), l);

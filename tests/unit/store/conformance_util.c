@@ -149,7 +149,7 @@ void key_build(ks_key *k, const char *account, int n, const char *name,
 
 int make_account(const char *account, int months, int enforce)
 {
-    ks_settings st = {months, enforce};
+    ks_settings st = {.token_duration_months = months, .enforce_duration = enforce, .renewal_notice_days = 14};
     ks_key owner;
     key_build(&owner, account, 0, "Owner key", R("Owner"), T0);
     ks_audit_entry a = aud(account, "account.create", account);
@@ -397,7 +397,7 @@ int apply(const char *account, const char *id, ks_slot_op op, const ks_digest *h
                                         "key.undo_renewal"};
     ks_audit_entry a = aud(account, NAMES[op], id);
     ks_key after = {0}, read = {0};
-    int rc = store->ops->key_apply_slots(store, account, id, op, h, now, &a, &after);
+    int rc = store->ops->key_apply_slots(store, account, id, &(ks_slot_change){.op = op, .new_hash = h}, now, &a, &after);
     if (rc == KS_OK) {
         /* what the write gives back is what a read sees afterwards */
         int got = store->ops->key_get(store, account, id, &read);

@@ -6,8 +6,9 @@
  * conformance_keys.c (keys, lists and paging, update, delete),
  * conformance_slots.c (token slots, load_all / load_account, last used),
  * conformance_external.c (external grants), conformance_sessions.c (web
- * admin sessions) and conformance_people.c (people, memberships,
- * invitations, failed sign-ins, a person's sessions); store_conformance.c runs their test tables, each test on
+ * admin sessions), conformance_people.c (people, memberships,
+ * invitations, failed sign-ins, a person's sessions) and conformance_rotation.c
+ * (deadlines, sweeps, webhooks and the outbox); store_conformance.c runs their test tables, each test on
  * a fresh, empty store. Only store.h (and the model/core headers it builds
  * on) is used: no SQL, no backend internals.
  *
@@ -64,6 +65,7 @@ extern const conf_test conf_tests_external[]; /* conformance_external.c */
 extern const conf_test conf_tests_sessions[]; /* conformance_sessions.c */
 extern const conf_test conf_tests_audit[];    /* conformance_audit.c */
 extern const conf_test conf_tests_people[];   /* conformance_people.c */
+extern const conf_test conf_tests_rotation[]; /* conformance_rotation.c */
 
 extern ks_store *store;     /* the store of the running test */
 extern int64_t audit_clock; /* `at` of the last audit entry made, less T0 */

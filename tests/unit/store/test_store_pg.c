@@ -147,6 +147,10 @@ static void test_migration_from_2_audit_via_address(void)
     pg_fresh(1);
     ASSERT_EQ_INT(make_account_on(ST[0], "acme"), KS_OK);
     pg_close_stores();
+    /* Back to version 5 first: no rotation (deadlines, notices, webhooks). */
+    ASSERT_EQ_INT(pg_admin("", "DROP TABLE webhook_deliveries; DROP TABLE webhooks; DROP INDEX tokens_old;"
+                            "ALTER TABLE tokens DROP COLUMN ends_at, DROP COLUMN notices;"
+                            "ALTER TABLE accounts DROP COLUMN auto_delete_old_token_hours, DROP COLUMN renewal_notice_days;"), 0);
     /* Back to version 4 first: no people, sessions of keys only. */
     ASSERT_EQ_INT(pg_admin("", "DROP INDEX sessions_by_person;"
                             "ALTER TABLE sessions DROP CONSTRAINT sessions_one_principal,"
@@ -261,8 +265,8 @@ static void test_change_log_kinds(void)
     ASSERT_EQ_INT(set_active(s, "beta", 1, 0), KS_OK);
     ks_audit_entry a = audit("beta", "x");
     ks_digest d = digest(77);
-    ASSERT_EQ_INT(s->ops->key_apply_slots(s, "beta", key_id_of("beta", 1), KS_SLOT_OP_RENEW_LATER, &d, 1736942500, &a, NULL), KS_OK);
-    ks_settings st = {6, 1};
+    ASSERT_EQ_INT(s->ops->key_apply_slots(s, "beta", key_id_of("beta", 1), &(ks_slot_change){.op = KS_SLOT_OP_RENEW_LATER, .new_hash = &d}, 1736942500, &a, NULL), KS_OK);
+    ks_settings st = {.token_duration_months = 6, .enforce_duration = 1, .renewal_notice_days = 14};
     ASSERT_EQ_INT(s->ops->settings_put(s, "acme", &st, &a), KS_OK);
     ks_role role = {.name = "Reader", .resources = {0}, .builtin = 0};
     ASSERT_EQ_INT(s->ops->role_create(s, "acme", &role, &a), KS_OK);
@@ -416,7 +420,7 @@ static void *renew_thread(void *arg)
     renew_arg *r = arg;
     ks_digest d = digest(r->gen);
     ks_audit_entry a = audit("acme", "key.renew");
-    r->rc = r->s->ops->key_apply_slots(r->s, "acme", key_id_of("acme", 1), KS_SLOT_OP_RENEW_LATER, &d,
+    r->rc = r->s->ops->key_apply_slots(r->s, "acme", key_id_of("acme", 1), &(ks_slot_change){.op = KS_SLOT_OP_RENEW_LATER, .new_hash = &d},
                                        1736942400 + r->gen, &a, NULL);
     return NULL;
 }
@@ -440,8 +444,7 @@ static void test_concurrent_renewals_two_nodes(void)
                       r[0].rc, r[1].rc);
         ASSERT(r[0].rc == KS_ERR_OLD_TOKEN_EXISTS || r[1].rc == KS_ERR_OLD_TOKEN_EXISTS);
         ks_audit_entry a = audit("acme", "key.delete_old_token");
-        ASSERT_EQ_INT(ST[0]->ops->key_apply_slots(ST[0], "acme", key_id_of("acme", 1), KS_SLOT_OP_DELETE_OLD,
-                                                  NULL, 1736942400, &a, NULL), KS_OK);
+        ASSERT_EQ_INT(ST[0]->ops->key_apply_slots(ST[0], "acme", key_id_of("acme", 1), &(ks_slot_change){.op = KS_SLOT_OP_DELETE_OLD, .new_hash = NULL}, 1736942400, &a, NULL), KS_OK);
     }
 }
 

@@ -136,11 +136,11 @@ static void test_reopen_keeps_data(void)
     char *roles[] = {(char *)"Owner"};
     owner.roles.items = roles;
     owner.roles.count = 1;
-    ks_settings st = {6, 1};
+    ks_settings st = {.token_duration_months = 6, .enforce_duration = 1, .renewal_notice_days = 14};
     ks_audit_entry a = audit("acme", "account.create", "acme");
     ASSERT_EQ_INT(S->ops->account_create(S, "acme", &st, &owner, &a), KS_OK);
     a = audit("acme", "key.renew", owner.key_id);
-    ASSERT_EQ_INT(S->ops->key_apply_slots(S, "acme", owner.key_id, KS_SLOT_OP_RENEW_LATER, &d2,
+    ASSERT_EQ_INT(S->ops->key_apply_slots(S, "acme", owner.key_id, &(ks_slot_change){.op = KS_SLOT_OP_RENEW_LATER, .new_hash = &d2},
                                           1736942500, &a, NULL), KS_OK);
     char *res[] = {(char *)"orders.read"};
     ks_role reader = {(char *)"Reader", {res, 1}, 0};
@@ -207,10 +207,15 @@ static void test_user_version_set(void)
 static void test_migration_from_5_audit_via_address(void)
 {
     fresh();
-    ks_settings st = {3, 0};
+    ks_settings st = {.token_duration_months = 3, .enforce_duration = 0, .renewal_notice_days = 14};
     ks_audit_entry a = audit("acme", "account.create", "acme");
     ASSERT_EQ_INT(S->ops->account_create(S, "acme", &st, NULL, &a), KS_OK);
     close_store();
+    /* Back to version 10 first: no rotation (deadlines, notices, webhooks). */
+    ASSERT_EQ_INT(exec_sql(PATH, "DROP TABLE webhook_deliveries; DROP TABLE webhooks; DROP INDEX tokens_old;"
+                                 "ALTER TABLE tokens DROP COLUMN ends_at; ALTER TABLE tokens DROP COLUMN notices;"
+                                 "ALTER TABLE accounts DROP COLUMN auto_delete_old_token_hours;"
+                                 "ALTER TABLE accounts DROP COLUMN renewal_notice_days;"), SQLITE_OK);
     /* Back to version 9 first: no people, sessions of keys only. */
     ASSERT_EQ_INT(exec_sql(PATH, "DROP TABLE signin_failures; DROP TABLE invitations;"
                                  "DROP TABLE membership_roles; DROP TABLE memberships;"

@@ -61,7 +61,7 @@ static ks_role role_make(const char *name, const char *const *resources)
 
 static void account_put(const char *name, int enforce, ks_role *roles, size_t n)
 {
-    ks_settings s = {3, enforce};
+    ks_settings s = {.token_duration_months = 3, .enforce_duration = enforce, .renewal_notice_days = 14};
     ASSERT_EQ_INT(ks_index_put_account(idx, name, &s, roles, n), KS_OK);
     for (size_t i = 0; i < n; i++)
         ks_role_free(&roles[i]);
@@ -91,11 +91,11 @@ static ks_key key_make(const char *account, char *key_id, char *tok, char *old, 
     ks_token_generate(tok);
     ks_digest h;
     ks_token_hash(&secret, tok, strlen(tok), &h);
-    k.slots.current = (ks_token){1, h, NOW - age, 0};
+    k.slots.current = (ks_token){.present = 1, .hash = h, .created_at = NOW - age};
     if (old) {
         ks_token_generate(old);
         ks_token_hash(&secret, old, strlen(old), &h);
-        k.slots.old = (ks_token){1, h, NOW - 100 * DAY, 0};
+        k.slots.old = (ks_token){.present = 1, .hash = h, .created_at = NOW - 100 * DAY};
     }
     for (; *roles; roles++)
         ASSERT_EQ_INT(ks_strlist_add(&k.roles, *roles), KS_OK);
@@ -473,6 +473,37 @@ static void test_bound(void)
     ASSERT_EQ_INT(pending_last_used(), 0);
 }
 
+/* An old token with a deadline verifies up to the second before it and
+ * not from it on (invalid_token), the current one either way; a session
+ * bound to the old token ends with it too. */
+static void test_old_token_deadline(void)
+{
+    char key[KS_KEY_ID_MAX + 1], cur[KS_TOKEN_LEN + 1], old[KS_TOKEN_LEN + 1];
+    ks_key k = key_make("acme", key, cur, old, DAY, KS_KEY_ACTIVE, (const char *[]){"Reader", NULL});
+    k.slots.old.ends_at = NOW + 3600;
+    ks_digest old_hash = k.slots.old.hash;
+    key_put(&k);
+    ks_verify_result r;
+    verify_now = NOW + 3599;
+    verify(key, old, NULL, NULL, KS_VERIFY_OK, &r);
+    ASSERT_EQ_INT(r.slot, KS_SLOT_OLD);
+    ks_verify_result_free(&r);
+    ks_token_binding bound = {.token_hash = &old_hash};
+    ASSERT_EQ_INT(ks_verify_bound(idx, key, &bound, NULL, NULL, verify_now, &r), KS_OK);
+    ASSERT_EQ_INT(r.reason, KS_VERIFY_OK);
+    ks_verify_result_free(&r);
+    verify_now = NOW + 3600;
+    verify(key, old, NULL, NULL, KS_VERIFY_INVALID_TOKEN, &r);
+    ks_verify_result_free(&r);
+    ASSERT_EQ_INT(ks_verify_bound(idx, key, &bound, NULL, NULL, verify_now, &r), KS_OK);
+    ASSERT_EQ_INT(r.reason, KS_VERIFY_INVALID_TOKEN);
+    ks_verify_result_free(&r);
+    verify(key, cur, NULL, NULL, KS_VERIFY_OK, &r);
+    ASSERT_EQ_INT(r.slot, KS_SLOT_CURRENT);
+    ks_verify_result_free(&r);
+    verify_now = NOW;
+}
+
 int main(void)
 {
     if (setjmp(unit_jmp) != 0) {
@@ -492,6 +523,7 @@ int main(void)
     RUN(test_last_use_only_on_success);
     RUN(test_found_in);
     RUN(test_bound);
+    RUN(test_old_token_deadline);
     ks_index_free(idx);
     return unit_report("verify");
 }
