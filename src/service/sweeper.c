@@ -16,7 +16,9 @@
  *     once it is past it, key.renewal_highly_recommended 3 months past it,
  *     each once per token (store notice_mark).
  * Last-used times are flushed first, so auto-delete sees this node's
- * latest verifies.
+ * latest verifies. On the sweeper thread, each batch is followed by a rest
+ * as long as the batch took (sweep_rest), so a sweep of many tokens uses at
+ * most half a core.
  */
 #include "service/webhooks.h"
 #include "core/clock.h"
@@ -33,6 +35,9 @@
 
 #define SWEEP_BATCH 64      /* deletions or notices per transaction */
 #define SWEEP_PASS_MAX 2000 /* batches per pass: the rest waits for the next pass */
+
+/* 1 on the sweeper thread only: its sweeps rest between batches. */
+static _Thread_local int on_sweeper_thread;
 
 struct ks_sweeper {
     pthread_t thread;
@@ -150,6 +155,27 @@ static int sweep_notices_batch(ks_service *svc, int64_t now, size_t *n)
     return rc;
 }
 
+/* After a batch that took `busy` seconds, the sweeper thread rests as long
+ * (so a long sweep takes at most half a core from verify: nothing waits on
+ * it, since verify refuses a token past its deadline by itself). 1 when the
+ * sweeper is stopping; a sweep run outside the thread (svc->sweeper NULL,
+ * or another thread) does not rest. */
+static int sweep_rest(ks_service *svc, double busy)
+{
+    struct ks_sweeper *s = svc->sweeper;
+    if (!s || !on_sweeper_thread || busy <= 0)
+        return 0;
+    struct timespec until;
+    ks_clock_deadline(&until, (long)(busy * 1000.0) + 1);
+    pthread_mutex_lock(&s->lock);
+    int wait = 0;
+    while (!s->stop && wait != ETIMEDOUT)
+        wait = pthread_cond_timedwait(&s->wake, &s->lock, &until);
+    int stop = s->stop;
+    pthread_mutex_unlock(&s->lock);
+    return stop;
+}
+
 int ks_service_sweep_once(ks_service *svc)
 {
     int held = 0;
@@ -161,14 +187,19 @@ int ks_service_sweep_once(ks_service *svc)
     int64_t now = ks_clock_now();
     double t0 = ks_clock_monotonic();
     size_t n = SWEEP_BATCH, old_tokens = 0, notices = 0;
-    for (int i = 0; rc == KS_OK && n > 0 && i < SWEEP_PASS_MAX; i++) {
+    int stopping = 0;
+    for (int i = 0; rc == KS_OK && n > 0 && !stopping && i < SWEEP_PASS_MAX; i++) {
+        double b0 = ks_clock_monotonic();
         rc = sweep_old_batch(svc, now, &n);
         old_tokens += n;
+        stopping = n > 0 && sweep_rest(svc, ks_clock_monotonic() - b0);
     }
     n = 1;
-    for (int i = 0; rc == KS_OK && n > 0 && i < SWEEP_PASS_MAX; i++) {
+    for (int i = 0; rc == KS_OK && n > 0 && !stopping && i < SWEEP_PASS_MAX; i++) {
+        double b0 = ks_clock_monotonic();
         rc = sweep_notices_batch(svc, now, &n);
         notices += n;
+        stopping = n > 0 && sweep_rest(svc, ks_clock_monotonic() - b0);
     }
     int unused;
     svc->store->ops->sweep_lock(svc->store, 0, &unused);
@@ -183,6 +214,7 @@ static void *sweeper_main(void *arg)
 {
     ks_service *svc = arg;
     struct ks_sweeper *s = svc->sweeper;
+    on_sweeper_thread = 1;
     for (;;) {
         int rc = ks_service_sweep_once(svc);
         if (rc != KS_OK)
