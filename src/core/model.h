@@ -50,6 +50,13 @@ void ks_role_free(ks_role *r);
 
 typedef enum { KS_KEY_ACTIVE = 1, KS_KEY_INACTIVE = 0 } ks_key_status;
 
+/* A key's rate limit (core/key_limits.h): `limit` verifies at once,
+ * refilled at `limit` per period_seconds; limit 0 = none. */
+typedef struct {
+    int64_t limit;
+    int32_t period_seconds;
+} ks_rate_limit;
+
 /* An external grant: another account gives this key roles there. */
 typedef struct {
     char account[KS_ACCOUNT_MAX + 1]; /* the granting account */
@@ -69,6 +76,8 @@ typedef struct {
     ks_strlist roles;      /* role names in the home account */
     ks_grant *grants;      /* external grants, ordered by account */
     size_t n_grants;
+    ks_strlist allowed_cidrs; /* normalised ranges (core/key_limits.h); none = any address */
+    ks_rate_limit rate_limit; /* limit 0 = none */
 } ks_key;
 
 /* The grant of `account` on key k, or NULL. */

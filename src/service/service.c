@@ -156,19 +156,35 @@ out:
 int ks_service_key_create(ks_service *svc, const ks_actor *who, const char *name,
                           const ks_strlist *roles, ks_key *out, char *token_out)
 {
+    return ks_service_key_create_limited(svc, who, name, roles, NULL, NULL, out, token_out);
+}
+
+int ks_service_key_create_limited(ks_service *svc, const ks_actor *who, const char *name, const ks_strlist *roles,
+                                  const ks_strlist *allowed_cidrs, const ks_rate_limit *rate_limit, ks_key *out,
+                                  char *token_out)
+{
     ks_key key = {0};
     ks_digest hash;
     int64_t now = ks_clock_now();
     snprintf(key.account, sizeof key.account, "%s", who->account);
     key.active = KS_KEY_ACTIVE;
     key.created_at = now;
-    if (!(key.name = strdup(name)) || (roles && ks_strlist_copy(&key.roles, roles) != KS_OK)) {
+    if (rate_limit && rate_limit->limit > 0)
+        key.rate_limit = *rate_limit;
+    if (!(key.name = strdup(name)) || (roles && ks_strlist_copy(&key.roles, roles) != KS_OK) ||
+        (allowed_cidrs && ks_strlist_copy(&key.allowed_cidrs, allowed_cidrs) != KS_OK)) {
         ks_key_free(&key);
         return KS_ERR_NOMEM;
     }
     token_new(svc, token_out, &hash);
     ks_slots_init(&key.slots, &hash, now);
-    char *detail = ks_service_detail_text(json_pack("{s:s, s:o}", "name", name, "roles", ks_service_detail_strings(roles)));
+    json_t *d = json_pack("{s:s, s:o}", "name", name, "roles", ks_service_detail_strings(roles));
+    if (d && key.allowed_cidrs.count)
+        json_object_set_new(d, "allowed_cidrs", ks_service_detail_strings(&key.allowed_cidrs));
+    if (d && key.rate_limit.limit)
+        json_object_set_new(d, "rate_limit", json_pack("{s:I, s:i}", "limit", (json_int_t)key.rate_limit.limit,
+                                                       "period_seconds", (int)key.rate_limit.period_seconds));
+    char *detail = ks_service_detail_text(d);
     int rc = KS_ERR_NAME_TAKEN;
     pthread_mutex_lock(&svc->write_lock);
     /* 50 random bits per id: a collision is rare, but take a new id if it comes. */
@@ -223,6 +239,14 @@ int ks_service_key_update(ks_service *svc, const ks_actor *who, const char *key_
         json_object_set_new(d, "roles", ks_service_detail_strings(patch->roles));
     if (d && patch->status >= 0)
         json_object_set_new(d, "status", json_string(patch->status ? "active" : "inactive"));
+    if (d && patch->allowed_cidrs)
+        json_object_set_new(d, "allowed_cidrs", ks_service_detail_strings(patch->allowed_cidrs));
+    if (d && patch->rate_limit)
+        json_object_set_new(d, "rate_limit",
+                            patch->rate_limit->limit
+                                ? json_pack("{s:I, s:i}", "limit", (json_int_t)patch->rate_limit->limit,
+                                            "period_seconds", (int)patch->rate_limit->period_seconds)
+                                : json_null());
     char *detail = ks_service_detail_text(d);
     if (!detail)
         return KS_ERR_NOMEM;

@@ -214,7 +214,7 @@ static int load_page_key(load_page *pg, int i, const ks_store_loader *loader)
     pg_get_str(pg->keys, i, 2, key.account, sizeof key.account);
     key.active = (int)pg_get_int(pg->keys, i, 4);
     key.created_at = pg_get_int(pg->keys, i, 5);
-    int rc = (key.name = pg_get_strdup(pg->keys, i, 3)) ? KS_OK : KS_ERR_NOMEM;
+    int rc = pg_key_limits_from_row(pg->keys, i, 6, &key);
     for (; pg->t < PQntuples(pg->tokens) && pg_get_int(pg->tokens, pg->t, 0) <= key.seq; pg->t++)
         if (pg_get_int(pg->tokens, pg->t, 0) == key.seq)
             token_from_row(pg->tokens, pg->t, 2,

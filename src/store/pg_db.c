@@ -52,12 +52,15 @@ static const char *const SQL[P_COUNT] = {
     [P_ROLE_DELETE] = "DELETE FROM roles WHERE account = $1 AND name = $2",
     [P_ROLE_IN_USE] = "SELECT 1 FROM key_roles WHERE account = $1 AND role = $2"
                       " UNION ALL SELECT 1 FROM membership_roles WHERE account = $1 AND role = $2 LIMIT 1",
-    [P_KEY_INSERT] = "INSERT INTO keys(key_id, account, name, active, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
+    [P_KEY_INSERT] = "INSERT INTO keys(key_id, account, name, active, created_at, allowed_cidrs, rate_limit, rate_period)"
+                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq",
     [P_KEY_SEQ] = "SELECT seq FROM keys WHERE key_id = $1 AND account = $2",
     [P_KEY_LOCK] = "SELECT seq FROM keys WHERE key_id = $1 AND account = $2 FOR UPDATE",
-    [P_KEY_GET] = "SELECT seq, key_id, account, name, active, created_at FROM keys WHERE seq = $1",
+    [P_KEY_GET] = "SELECT seq, key_id, account, name, active, created_at, allowed_cidrs, rate_limit, rate_period"
+                  " FROM keys WHERE seq = $1",
     [P_KEY_LIST] =
-        "SELECT k.seq, k.key_id, k.account, k.name, k.active, k.created_at FROM keys k"
+        "SELECT k.seq, k.key_id, k.account, k.name, k.active, k.created_at, k.allowed_cidrs, k.rate_limit, k.rate_period"
+        " FROM keys k"
         " JOIN accounts a ON a.name = k.account"
         " JOIN tokens t ON t.key_seq = k.seq AND t.slot = 0"
         " WHERE k.account = $1 AND k.seq < $2::bigint"
@@ -67,6 +70,8 @@ static const char *const SQL[P_COUNT] = {
         " ORDER BY k.seq DESC LIMIT $7::int",
     [P_KEY_SET_NAME] = "UPDATE keys SET name = $2 WHERE seq = $1",
     [P_KEY_SET_ACTIVE] = "UPDATE keys SET active = $2 WHERE seq = $1",
+    [P_KEY_SET_CIDRS] = "UPDATE keys SET allowed_cidrs = $2 WHERE seq = $1",
+    [P_KEY_SET_RATE] = "UPDATE keys SET rate_limit = $2, rate_period = $3 WHERE seq = $1",
     [P_KEY_DELETE] = "DELETE FROM keys WHERE seq = $1",
     [P_OWNER_COUNT] = "SELECT (SELECT count(*) FROM keys k JOIN key_roles kr ON kr.key_seq = k.seq AND kr.account = k.account"
                       " WHERE k.account = $1 AND k.active = 1 AND kr.role = 'Owner')"
@@ -89,7 +94,8 @@ static const char *const SQL[P_COUNT] = {
     [P_TOKEN_LAST_USED] = "UPDATE tokens SET last_used_at = $3::bigint WHERE key_seq = (SELECT seq FROM keys WHERE key_id = $1)"
                           " AND hash = $2 AND (last_used_at IS NULL OR last_used_at < $3::bigint)",
     /* Pages of the index load: keys with $2 < seq (<= $3 for the others), in seq order. */
-    [P_LOAD_KEYS] = "SELECT seq, key_id, account, name, active, created_at FROM keys WHERE " KEYS_OF_ACCOUNT("seq")
+    [P_LOAD_KEYS] = "SELECT seq, key_id, account, name, active, created_at, allowed_cidrs, rate_limit, rate_period"
+                    " FROM keys WHERE " KEYS_OF_ACCOUNT("seq")
                     " AND seq > $2::bigint ORDER BY seq LIMIT $3::int",
     [P_LOAD_TOKENS] = "SELECT key_seq, slot, hash, created_at, last_used_at, ends_at, notices FROM tokens WHERE "
                       KEYS_OF_ACCOUNT("key_seq")

@@ -54,6 +54,8 @@ typedef enum {
     P_KEY_LIST,
     P_KEY_SET_NAME,
     P_KEY_SET_ACTIVE,
+    P_KEY_SET_CIDRS,  /* a key's limits (core/key_limits.h) */
+    P_KEY_SET_RATE,
     P_KEY_DELETE,
     P_OWNER_COUNT,
     P_ACCOUNT_LOCK,
@@ -226,6 +228,9 @@ PGconn *pg_connect(const char *uri, char *err, size_t errlen);
 /* Shared pieces of the operations (in the caller's transaction). */
 int pg_key_seq(pg_store *s, const char *account, const char *key_id, int lock, int64_t *seq);
 int pg_key_read_seq(pg_store *s, int64_t seq, ks_key *out);
+/* The name (column 3) and limits (allowed_cidrs, rate_limit, rate_period
+ * from column col on) of a key row into k. */
+int pg_key_limits_from_row(const PGresult *r, int row, int col, ks_key *k);
 int pg_roles_exist(pg_store *s, const char *account, const ks_strlist *roles);
 int pg_key_roles_write(pg_store *s, int64_t seq, const char *account, const ks_strlist *roles);
 int pg_key_insert_tx(pg_store *s, const ks_key *key);

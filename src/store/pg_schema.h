@@ -235,6 +235,12 @@ static const char *const KS_PG_MIGRATIONS[] = {
     "  locked_until bigint);"
     "CREATE INDEX deliveries_pending ON webhook_deliveries(next_attempt_at) WHERE status = 0;"
     "CREATE INDEX deliveries_by_webhook ON webhook_deliveries(webhook_id, id);",
+
+    /* per-key limits, as SQLite's: allowed ranges (text joined by ',', ''
+     * = any address) and the rate limit (0 = none) */
+    "ALTER TABLE keys ADD COLUMN allowed_cidrs text NOT NULL DEFAULT '',"
+    "  ADD COLUMN rate_limit bigint NOT NULL DEFAULT 0 CHECK (rate_limit BETWEEN 0 AND 1000000000),"
+    "  ADD COLUMN rate_period int NOT NULL DEFAULT 0 CHECK (rate_period BETWEEN 0 AND 86400);",
 };
 
 #define KS_PG_SCHEMA_VERSION ((int)(sizeof KS_PG_MIGRATIONS / sizeof *KS_PG_MIGRATIONS))

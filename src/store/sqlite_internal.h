@@ -40,6 +40,8 @@ typedef enum {
     Q_KEY_LIST,
     Q_KEY_SET_NAME,
     Q_KEY_SET_ACTIVE,
+    Q_KEY_SET_CIDRS,  /* a key's limits (core/key_limits.h) */
+    Q_KEY_SET_RATE,
     Q_KEY_DELETE,
     Q_OWNER_COUNT,
     Q_KEY_ROLES_DELETE,

@@ -249,6 +249,15 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "  locked_until INTEGER);"
     "CREATE INDEX deliveries_pending ON webhook_deliveries(next_attempt_at) WHERE status = 0;"
     "CREATE INDEX deliveries_by_webhook ON webhook_deliveries(webhook_id, id);",
+
+    /* per-key limits (API.md "Per-key limits and usage"): the key's allowed
+     * ranges as normalised text joined by ',' ('' = any address) and its
+     * rate limit (0 = none) */
+    "ALTER TABLE keys ADD COLUMN allowed_cidrs TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE keys ADD COLUMN rate_limit INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (rate_limit BETWEEN 0 AND 1000000000);"
+    "ALTER TABLE keys ADD COLUMN rate_period INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (rate_period BETWEEN 0 AND 86400);",
 };
 
 #define KS_SQLITE_SCHEMA_VERSION ((int)(sizeof KS_SQLITE_MIGRATIONS / sizeof *KS_SQLITE_MIGRATIONS))

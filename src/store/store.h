@@ -59,6 +59,8 @@ typedef struct {
     const char *name;         /* NULL = unchanged */
     const ks_strlist *roles;  /* NULL = unchanged */
     int status;               /* -1 = unchanged, else ks_key_status */
+    const ks_strlist *allowed_cidrs;  /* normalised (core/key_limits.h); NULL = unchanged */
+    const ks_rate_limit *rate_limit;  /* NULL = unchanged; limit 0 removes it */
 } ks_key_patch;
 
 /* Callbacks of load_all / load_account; a non-zero return stops the load and

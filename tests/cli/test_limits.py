@@ -1,0 +1,42 @@
+"""keys create/edit with --allow-cidr (repeatable, '' clears) and
+--rate-limit N --rate-period S (0 removes): what the API keeps, and usage
+errors for a limit without its period."""
+from clitest import CliCase, uid
+
+
+class KeyLimitsTest(CliCase):
+    def test_create_with_limits(self):
+        k = self.json_of("keys", "create", "--name", uid("lim "), "--allow-cidr", "203.0.113.7",
+                         "--allow-cidr", "10.1.0.0/16", "--rate-limit", "100", "--rate-period", "60")
+        self.assertEqual(k["allowed_cidrs"], ["203.0.113.7/32", "10.1.0.0/16"])
+        self.assertEqual(k["rate_limit"], {"limit": 100, "period_seconds": 60})
+        shown = self.json_of("keys", "show", k["key"])
+        self.assertEqual(shown["allowed_cidrs"], ["203.0.113.7/32", "10.1.0.0/16"])
+        self.assertEqual(shown["rate_limit"], {"limit": 100, "period_seconds": 60})
+
+    def test_edit_sets_and_clears(self):
+        key = self.create_key()["key"]
+        k = self.json_of("keys", "edit", key, "--allow-cidr", "2001:db8::/48")
+        self.assertEqual(k["allowed_cidrs"], ["2001:db8::/48"])
+        self.assertIsNone(k["rate_limit"])
+        k = self.json_of("keys", "edit", key, "--rate-limit", "5", "--rate-period", "1")
+        self.assertEqual(k["allowed_cidrs"], ["2001:db8::/48"])
+        self.assertEqual(k["rate_limit"], {"limit": 5, "period_seconds": 1})
+        k = self.json_of("keys", "edit", key, "--allow-cidr", "")
+        self.assertEqual(k["allowed_cidrs"], [])
+        self.assertEqual(k["rate_limit"], {"limit": 5, "period_seconds": 1})
+        k = self.json_of("keys", "edit", key, "--rate-limit", "0")
+        self.assertIsNone(k["rate_limit"])
+
+    def test_bad_limits(self):
+        key = self.create_key()["key"]
+        p = self.fails(2, "keys", "edit", key, "--rate-limit", "5")
+        self.assertIn("--rate-period", p.stderr)
+        p = self.fails(2, "keys", "create", "--name", "x", "--rate-period", "5")
+        self.assertIn("--rate-limit", p.stderr)
+        p = self.fails(2, "keys", "edit", key, "--rate-limit", "5", "--rate-period", "86401")
+        self.assertIn("rate-period", p.stderr)
+        p = self.cli("keys", "edit", key, "--allow-cidr", "10.0.0.0/40")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("allowed_cidrs", p.stderr)
+        self.assertEqual(self.json_of("keys", "show", key)["allowed_cidrs"], [])

@@ -1,0 +1,126 @@
+/*
+ * conformance_limits.c - a key's limits in the store (allowed_cidrs and
+ * rate_limit, core/key_limits.h): written by key_insert, changed by
+ * key_update (each alone, the other kept), read back the same by key_get,
+ * key_list and load_all, untouched by slot transitions.
+ */
+#include "conformance_util.h"
+#include "core/key_limits.h"
+
+static void test_limits_insert_get_list_load(void)
+{
+    ASSERT_EQ_INT(make_account("acme", 3, 0), KS_OK);
+    ks_key k;
+    key_build(&k, "acme", 1, "limited", R("Owner"), T0);
+    const char *const ranges[] = {"203.0.113.7/32", "10.0.0.0/8", "2001:db8::/32", NULL};
+    k.allowed_cidrs = slist(ranges);
+    k.rate_limit = (ks_rate_limit){100, 60};
+    ks_audit_entry a = aud("acme", "key.create", k.key_id);
+    ASSERT_EQ_INT(store->ops->key_insert(store, &k, &a), KS_OK);
+    ASSERT_EQ_INT(put_key("acme", 2, "plain", R("Owner"), T0), KS_OK);
+
+    ks_key *got = must_get_key("acme", kid("acme", 1));
+    ASSERT_EQ_INT(got->allowed_cidrs.count, 3);
+    for (int i = 0; i < 3; i++)
+        ASSERT_EQ_STR(got->allowed_cidrs.items[i], ranges[i]); /* in the order given */
+    ASSERT_EQ_INT(got->rate_limit.limit, 100);
+    ASSERT_EQ_INT(got->rate_limit.period_seconds, 60);
+    ks_key *plain = must_get_key("acme", kid("acme", 2));
+    ASSERT_EQ_INT(plain->allowed_cidrs.count, 0);
+    ASSERT_EQ_INT(plain->rate_limit.limit, 0);
+    ASSERT_EQ_INT(plain->rate_limit.period_seconds, 0);
+
+    ks_key_filter f = filter(NULL, -1, -1, T0, 10);
+    ks_key_page page;
+    ASSERT_EQ_INT(store->ops->key_list(store, "acme", &f, &page), KS_OK);
+    int seen = 0;
+    for (size_t i = 0; i < page.count; i++)
+        if (strcmp(page.items[i].key_id, kid("acme", 1)) == 0) {
+            seen = 1;
+            ASSERT_EQ_INT(page.items[i].allowed_cidrs.count, 3);
+            ASSERT_EQ_STR(page.items[i].allowed_cidrs.items[2], "2001:db8::/32");
+            ASSERT_EQ_INT(page.items[i].rate_limit.limit, 100);
+        } else {
+            ASSERT_EQ_INT(page.items[i].allowed_cidrs.count, 0);
+            ASSERT_EQ_INT(page.items[i].rate_limit.limit, 0);
+        }
+    ks_key_page_free(&page);
+    ASSERT(seen);
+
+    collector *c = new_collector();
+    ks_store_loader loader = {c, collect_account, collect_key};
+    ASSERT_EQ_INT(store->ops->load_all(store, &loader), KS_OK);
+    const ks_key *loaded = loaded_find_key(c, kid("acme", 1));
+    ASSERT(loaded != NULL);
+    ASSERT_EQ_INT(loaded->allowed_cidrs.count, 3);
+    ASSERT_EQ_STR(loaded->allowed_cidrs.items[0], "203.0.113.7/32");
+    ASSERT_EQ_INT(loaded->rate_limit.limit, 100);
+    ASSERT_EQ_INT(loaded->rate_limit.period_seconds, 60);
+    loaded = loaded_find_key(c, kid("acme", 2));
+    ASSERT(loaded != NULL);
+    ASSERT_EQ_INT(loaded->allowed_cidrs.count, 0);
+    ASSERT_EQ_INT(loaded->rate_limit.limit, 0);
+}
+
+static void test_limits_update(void)
+{
+    ASSERT_EQ_INT(make_account("acme", 3, 0), KS_OK);
+    ASSERT_EQ_INT(put_key("acme", 1, "k", R("Owner"), T0), KS_OK);
+    const char *id = kid("acme", 1);
+    const char *const two[] = {"192.0.2.0/24", "::1/128", NULL};
+    ks_strlist cidrs = slist(two);
+    ks_rate_limit rate = {5, 10};
+
+    /* allowed_cidrs alone */
+    size_t before = audit_count("acme");
+    ks_key_patch p = {.status = -1, .allowed_cidrs = &cidrs};
+    ks_audit_entry a = aud("acme", "key.update", id);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", id, &p, &a), KS_OK);
+    expect_audit("acme", before, "key.update", id);
+    ks_key *k = must_get_key("acme", id);
+    ASSERT_EQ_INT(k->allowed_cidrs.count, 2);
+    ASSERT_EQ_STR(k->allowed_cidrs.items[1], "::1/128");
+    ASSERT_EQ_INT(k->rate_limit.limit, 0);
+
+    /* rate_limit alone: the ranges stay */
+    p = (ks_key_patch){.status = -1, .rate_limit = &rate};
+    a = aud("acme", "key.update", id);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", id, &p, &a), KS_OK);
+    k = must_get_key("acme", id);
+    ASSERT_EQ_INT(k->allowed_cidrs.count, 2);
+    ASSERT_EQ_INT(k->rate_limit.limit, 5);
+    ASSERT_EQ_INT(k->rate_limit.period_seconds, 10);
+
+    /* a name change keeps both; a renewal too */
+    p = (ks_key_patch){.name = "renamed", .status = -1};
+    a = aud("acme", "key.update", id);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", id, &p, &a), KS_OK);
+    ks_digest next = tok(id, 1);
+    ASSERT_EQ_INT(apply("acme", id, KS_SLOT_OP_RENEW_LATER, &next, T0 + 10), KS_OK);
+    k = must_get_key("acme", id);
+    ASSERT_EQ_STR(k->name, "renamed");
+    ASSERT_EQ_INT(k->allowed_cidrs.count, 2);
+    ASSERT_EQ_INT(k->rate_limit.limit, 5);
+
+    /* both removed: empty list, limit 0 (period 0 with it) */
+    ks_strlist none = {0};
+    ks_rate_limit off = {0, 0};
+    p = (ks_key_patch){.status = -1, .allowed_cidrs = &none, .rate_limit = &off};
+    a = aud("acme", "key.update", id);
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", id, &p, &a), KS_OK);
+    k = must_get_key("acme", id);
+    ASSERT_EQ_INT(k->allowed_cidrs.count, 0);
+    ASSERT_EQ_INT(k->rate_limit.limit, 0);
+    ASSERT_EQ_INT(k->rate_limit.period_seconds, 0);
+
+    /* an unknown key changes nothing */
+    p = (ks_key_patch){.status = -1, .rate_limit = &rate};
+    a = aud("acme", "key.update", kid("acme", 9));
+    ASSERT_EQ_INT(store->ops->key_update(store, "acme", kid("acme", 9), &p, &a), KS_ERR_NOT_FOUND);
+}
+
+const conf_test conf_tests_limits[] = {
+    CONF_TEST(test_limits_insert_get_list_load),
+    CONF_TEST(test_limits_update),
+    {NULL, NULL},
+};
