@@ -19,6 +19,7 @@
 #include "metrics/metrics.h"
 #include "metrics/metrics_render.h"
 #include "service/change_feed.h"
+#include "service/heartbeat.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -33,9 +34,10 @@ void ks_api_healthz(ks_http_request *req)
     if (ks_change_feed_stale(req->svc, ks_clock_monotonic()))
         ks_http_json(req, 503, json_pack("{s:s, s:s}", "status", "stale", "storage", "unavailable"));
     else if (ks_change_feed_degraded(req->svc))
-        ks_http_json(req, 200, json_pack("{s:s, s:s}", "status", "degraded", "storage", "unavailable"));
+        ks_http_json(req, 200, json_pack("{s:s, s:s, s:i}", "status", "degraded", "storage", "unavailable", "nodes",
+                                         ks_heartbeat_nodes(req->svc)));
     else
-        ks_http_json(req, 200, json_pack("{s:s}", "status", "ok"));
+        ks_http_json(req, 200, json_pack("{s:s, s:i}", "status", "ok", "nodes", ks_heartbeat_nodes(req->svc)));
 }
 
 void ks_api_metrics(ks_http_request *req)

@@ -8,6 +8,7 @@
  * (group_commit.c), audit entries and details (audit.c).
  */
 #include "service/service_internal.h"
+#include "service/heartbeat.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/roles.h"
@@ -59,6 +60,7 @@ int ks_service_init(ks_service *svc, ks_store *store, const ks_secret *secret, i
 void ks_service_close(ks_service *svc)
 {
     ks_sweeper_stop(svc);
+    ks_heartbeat_stop(svc);
     ks_webhook_worker_stop(svc);
     ks_change_feed_stop(svc);
     ks_service_flusher_stop(svc);

@@ -218,6 +218,11 @@ static const char *const SQL[P_COUNT] = {
                      " AND (notices & $4::int) = 0 AND key_seq = (SELECT seq FROM keys WHERE account = $1 AND key_id = $2)",
     [P_SWEEP_LOCK] = "SELECT pg_try_advisory_lock(" STR(KS_PG_LOCK_CLASS) ", " STR(KS_PG_LOCK_SWEEPS) ")",
     [P_SWEEP_UNLOCK] = "SELECT pg_advisory_unlock(" STR(KS_PG_LOCK_CLASS) ", " STR(KS_PG_LOCK_SWEEPS) ")",
+    [P_NODE_BEAT] = "INSERT INTO node_heartbeats(node_id, seen_at) VALUES ($1, $2)"
+                    " ON CONFLICT (node_id) DO UPDATE SET seen_at = excluded.seen_at",
+    [P_NODE_LEAVE] = "DELETE FROM node_heartbeats WHERE node_id = $1",
+    [P_NODE_PRUNE] = "DELETE FROM node_heartbeats WHERE seen_at < $1",
+    [P_NODE_COUNT] = "SELECT count(*) FROM node_heartbeats WHERE seen_at >= $1",
 };
 
 /* ---- parameters and rows ---- */

@@ -140,6 +140,10 @@ typedef enum {
     P_NOTICE_SET,
     P_SWEEP_LOCK,
     P_SWEEP_UNLOCK,
+    P_NODE_BEAT,      /* node heartbeats (pg_nodes.c) */
+    P_NODE_LEAVE,
+    P_NODE_PRUNE,
+    P_NODE_COUNT,
     P_COUNT
 } pg_query;
 

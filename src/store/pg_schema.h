@@ -240,7 +240,10 @@ static const char *const KS_PG_MIGRATIONS[] = {
      * = any address) and the rate limit (0 = none) */
     "ALTER TABLE keys ADD COLUMN allowed_cidrs text NOT NULL DEFAULT '',"
     "  ADD COLUMN rate_limit bigint NOT NULL DEFAULT 0 CHECK (rate_limit BETWEEN 0 AND 1000000000),"
-    "  ADD COLUMN rate_period int NOT NULL DEFAULT 0 CHECK (rate_period BETWEEN 0 AND 86400);",
+    "  ADD COLUMN rate_period int NOT NULL DEFAULT 0 CHECK (rate_period BETWEEN 0 AND 86400);"
+    "CREATE TABLE node_heartbeats("
+    "  node_id text PRIMARY KEY,"
+    "  seen_at bigint NOT NULL);",
 };
 
 #define KS_PG_SCHEMA_VERSION ((int)(sizeof KS_PG_MIGRATIONS / sizeof *KS_PG_MIGRATIONS))

@@ -197,6 +197,11 @@ static const char *const SQL[Q_COUNT] = {
         " ORDER BY t.key_seq LIMIT ?2",
     [Q_NOTICE_SET] = "UPDATE tokens SET notices = notices | ?4 WHERE slot = 0 AND created_at = ?3 AND (notices & ?4) = 0"
                      " AND key_seq = (SELECT seq FROM keys WHERE account = ?1 AND key_id = ?2)",
+    [Q_NODE_BEAT] = "INSERT INTO node_heartbeats(node_id, seen_at) VALUES (?1, ?2)"
+                    " ON CONFLICT(node_id) DO UPDATE SET seen_at = excluded.seen_at",
+    [Q_NODE_LEAVE] = "DELETE FROM node_heartbeats WHERE node_id = ?1",
+    [Q_NODE_PRUNE] = "DELETE FROM node_heartbeats WHERE seen_at < ?1",
+    [Q_NODE_COUNT] = "SELECT count(*) FROM node_heartbeats WHERE seen_at >= ?1",
     [Q_TX_BEGIN] = "BEGIN IMMEDIATE",
     [Q_TX_COMMIT] = "COMMIT",
     [Q_TX_SAVEPOINT] = "SAVEPOINT ks_write",

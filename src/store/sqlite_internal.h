@@ -126,6 +126,10 @@ typedef enum {
     Q_OLD_TOKENS_DUE,
     Q_NOTICES_DUE,
     Q_NOTICE_SET,
+    Q_NODE_BEAT,      /* node heartbeats (sqlite_nodes.c) */
+    Q_NODE_LEAVE,
+    Q_NODE_PRUNE,
+    Q_NODE_COUNT,
     Q_TX_BEGIN,       /* transaction control, prepared once like the rest */
     Q_TX_COMMIT,
     Q_TX_SAVEPOINT,

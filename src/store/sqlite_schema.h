@@ -257,7 +257,10 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "ALTER TABLE keys ADD COLUMN rate_limit INTEGER NOT NULL DEFAULT 0"
     "  CHECK (rate_limit BETWEEN 0 AND 1000000000);"
     "ALTER TABLE keys ADD COLUMN rate_period INTEGER NOT NULL DEFAULT 0"
-    "  CHECK (rate_period BETWEEN 0 AND 86400);",
+    "  CHECK (rate_period BETWEEN 0 AND 86400);"
+    "CREATE TABLE node_heartbeats("
+    "  node_id TEXT PRIMARY KEY,"
+    "  seen_at INTEGER NOT NULL);",
 };
 
 #define KS_SQLITE_SCHEMA_VERSION ((int)(sizeof KS_SQLITE_MIGRATIONS / sizeof *KS_SQLITE_MIGRATIONS))

@@ -485,6 +485,16 @@ typedef struct {
     int (*notices_due)(ks_store *s, int64_t now, size_t max, ks_notice_due **out, size_t *n);
     int (*notice_mark)(ks_store *s, ks_notice_mark *items, size_t n);
     int (*sweep_lock)(ks_store *s, int take, int *held);
+
+    /* Nodes sharing the database (*_nodes.c), for per-key rate limits
+     * (API.md "Per-key limits and usage"): node_heartbeat records that
+     * node_id (this process) is alive at `now`, drops the rows of nodes
+     * not heard of since prune_before, and counts in *live the nodes heard
+     * of at or after live_since (this one included), in one transaction.
+     * node_id "" with now 0 only counts. A node leaving gives now 0 for
+     * its own id: its row goes. */
+    int (*node_heartbeat)(ks_store *s, const char *node_id, int64_t now, int64_t live_since, int64_t prune_before,
+                          int *live);
 } ks_store_ops;
 
 /* Called after each write transaction's commit (durable or failed) with

@@ -119,7 +119,31 @@ static void test_limits_update(void)
     ASSERT_EQ_INT(store->ops->key_update(store, "acme", kid("acme", 9), &p, &a), KS_ERR_NOT_FOUND);
 }
 
+static void test_node_heartbeats(void)
+{
+    int live = -1;
+    ASSERT_EQ_INT(store->ops->node_heartbeat(store, "", 0, T0, T0 - 3600, &live), KS_OK);
+    ASSERT_EQ_INT(live, 0); /* nobody yet */
+    ASSERT_EQ_INT(store->ops->node_heartbeat(store, "node-a", T0, T0 - 10, T0 - 3600, &live), KS_OK);
+    ASSERT_EQ_INT(live, 1);
+    ASSERT_EQ_INT(store->ops->node_heartbeat(store, "node-b", T0 + 2, T0 - 8, T0 - 3600, &live), KS_OK);
+    ASSERT_EQ_INT(live, 2);
+    /* a's row again, later: still two rows, one per node */
+    ASSERT_EQ_INT(store->ops->node_heartbeat(store, "node-a", T0 + 5, T0 - 5, T0 - 3600, &live), KS_OK);
+    ASSERT_EQ_INT(live, 2);
+    /* b not heard of for more than 10 s: not live */
+    ASSERT_EQ_INT(store->ops->node_heartbeat(store, "node-a", T0 + 13, T0 + 3, T0 - 3600, &live), KS_OK);
+    ASSERT_EQ_INT(live, 1);
+    /* pruned rows are gone even for a wide window */
+    ASSERT_EQ_INT(store->ops->node_heartbeat(store, "node-a", T0 + 14, T0 - 100, T0 + 4, &live), KS_OK);
+    ASSERT_EQ_INT(live, 1);
+    /* leaving removes the row at once */
+    ASSERT_EQ_INT(store->ops->node_heartbeat(store, "node-a", 0, T0 - 100, T0 - 3600, &live), KS_OK);
+    ASSERT_EQ_INT(live, 0);
+}
+
 const conf_test conf_tests_limits[] = {
+    CONF_TEST(test_node_heartbeats),
     CONF_TEST(test_limits_insert_get_list_load),
     CONF_TEST(test_limits_update),
     {NULL, NULL},
