@@ -9,6 +9,8 @@
  */
 #include "service/service_internal.h"
 #include "service/heartbeat.h"
+#include "service/usage.h"
+#include "log/log.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/roles.h"
@@ -46,7 +48,7 @@ int ks_service_init(ks_service *svc, ks_store *store, const ks_secret *secret, i
     if (rc != KS_OK)
         return rc;
     svc->index = ks_index_new();
-    if (!svc->index)
+    if (!svc->index || ks_usage_init(svc) != KS_OK)
         return KS_ERR_NOMEM;
     ks_index_set_view_text(svc->index, ks_verify_grant_text); /* what verify answers copy */
     rc = ks_index_load(svc->index, store);
@@ -66,6 +68,9 @@ void ks_service_close(ks_service *svc)
     ks_service_flusher_stop(svc);
     if (svc->index)
         ks_service_flush_last_used(svc, 0);
+    if (svc->usage && ks_usage_flush(svc) != KS_OK)
+        ks_log("error", "usage counts could not be written at stop", NULL);
+    ks_usage_free(svc);
     ks_index_free(svc->index);
     svc->index = NULL;
     ks_login_keys_free(svc);

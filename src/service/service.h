@@ -60,6 +60,7 @@ typedef struct {
     struct ks_webhook_worker *webhook_worker; /* the delivery thread (webhook_worker.c), or NULL */
     struct ks_sweeper *sweeper;             /* the sweeps' thread (sweeper.c), or NULL */
     struct ks_heartbeat *heartbeat;         /* this node's heartbeat (heartbeat.c), or NULL */
+    struct ks_usage *usage;                 /* verifies counted per key (usage.c), or NULL */
 } ks_service;
 
 /* Who acts: the caller's key id (audit actor), the account it acts in, how

@@ -27,6 +27,7 @@
 #include "log/log.h"
 #include "service/events.h"
 #include "service/service_internal.h"
+#include "service/usage.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -201,6 +202,11 @@ int ks_service_sweep_once(ks_service *svc)
         notices += n;
         stopping = n > 0 && sweep_rest(svc, ks_clock_monotonic() - b0);
     }
+    /* Usage rows past their keeping: hours after 35 days, days after 400. */
+    if (rc == KS_OK && !stopping &&
+        svc->store->ops->usage_prune(svc->store, now - KS_USAGE_HOURS_KEPT_DAYS * 86400,
+                                     now - KS_USAGE_DAYS_KEPT * 86400) != KS_OK)
+        ks_log("warn", "usage prune failed; will retry", NULL);
     int unused;
     svc->store->ops->sweep_lock(svc->store, 0, &unused);
     if (old_tokens || notices) /* nothing is logged for a pass that found nothing */

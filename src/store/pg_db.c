@@ -222,6 +222,20 @@ static const char *const SQL[P_COUNT] = {
                     " ON CONFLICT (node_id) DO UPDATE SET seen_at = excluded.seen_at",
     [P_NODE_LEAVE] = "DELETE FROM node_heartbeats WHERE node_id = $1",
     [P_NODE_PRUNE] = "DELETE FROM node_heartbeats WHERE seen_at < $1",
+    [P_USAGE_ADD_H] = "INSERT INTO usage_hours(key_id, account, at, valid, invalid_token, inactive, expired, forbidden, address_not_allowed, rate_limited) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        " ON CONFLICT (key_id, at) DO UPDATE SET valid = usage_hours.valid + excluded.valid, invalid_token = usage_hours.invalid_token + excluded.invalid_token, inactive = usage_hours.inactive + excluded.inactive, expired = usage_hours.expired + excluded.expired, forbidden = usage_hours.forbidden + excluded.forbidden, address_not_allowed = usage_hours.address_not_allowed + excluded.address_not_allowed, rate_limited = usage_hours.rate_limited + excluded.rate_limited",
+    [P_USAGE_KEY_H] = "SELECT at, valid, invalid_token, inactive, expired, forbidden, address_not_allowed, rate_limited FROM usage_hours WHERE key_id = $1 AND account = $2 AND at >= $3 AND at < $4 ORDER BY at",
+    [P_USAGE_ACCOUNT_H] = "SELECT at, sum(valid), sum(invalid_token), sum(inactive), sum(expired), sum(forbidden), sum(address_not_allowed), sum(rate_limited) FROM usage_hours WHERE account = $1 AND at >= $2 AND at < $3 GROUP BY at ORDER BY at",
+    [P_USAGE_TOP_H] = "SELECT key_id, sum(valid), sum(invalid_token), sum(inactive), sum(expired), sum(forbidden), sum(address_not_allowed), sum(rate_limited), sum(valid + invalid_token + inactive + expired + forbidden + address_not_allowed + rate_limited) AS total FROM usage_hours WHERE account = $1 AND at >= $2 AND at < $3"
+        " GROUP BY key_id ORDER BY total DESC, key_id LIMIT $4",
+    [P_USAGE_PRUNE_H] = "DELETE FROM usage_hours WHERE at < $1",
+    [P_USAGE_ADD_D] = "INSERT INTO usage_days(key_id, account, at, valid, invalid_token, inactive, expired, forbidden, address_not_allowed, rate_limited) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        " ON CONFLICT (key_id, at) DO UPDATE SET valid = usage_days.valid + excluded.valid, invalid_token = usage_days.invalid_token + excluded.invalid_token, inactive = usage_days.inactive + excluded.inactive, expired = usage_days.expired + excluded.expired, forbidden = usage_days.forbidden + excluded.forbidden, address_not_allowed = usage_days.address_not_allowed + excluded.address_not_allowed, rate_limited = usage_days.rate_limited + excluded.rate_limited",
+    [P_USAGE_KEY_D] = "SELECT at, valid, invalid_token, inactive, expired, forbidden, address_not_allowed, rate_limited FROM usage_days WHERE key_id = $1 AND account = $2 AND at >= $3 AND at < $4 ORDER BY at",
+    [P_USAGE_ACCOUNT_D] = "SELECT at, sum(valid), sum(invalid_token), sum(inactive), sum(expired), sum(forbidden), sum(address_not_allowed), sum(rate_limited) FROM usage_days WHERE account = $1 AND at >= $2 AND at < $3 GROUP BY at ORDER BY at",
+    [P_USAGE_TOP_D] = "SELECT key_id, sum(valid), sum(invalid_token), sum(inactive), sum(expired), sum(forbidden), sum(address_not_allowed), sum(rate_limited), sum(valid + invalid_token + inactive + expired + forbidden + address_not_allowed + rate_limited) AS total FROM usage_days WHERE account = $1 AND at >= $2 AND at < $3"
+        " GROUP BY key_id ORDER BY total DESC, key_id LIMIT $4",
+    [P_USAGE_PRUNE_D] = "DELETE FROM usage_days WHERE at < $1",
     [P_NODE_COUNT] = "SELECT count(*) FROM node_heartbeats WHERE seen_at >= $1",
 };
 

@@ -144,6 +144,16 @@ typedef enum {
     P_NODE_LEAVE,
     P_NODE_PRUNE,
     P_NODE_COUNT,
+    P_USAGE_ADD_H,  /* usage (*_usage.c): hours, then days in the same order */
+    P_USAGE_KEY_H,
+    P_USAGE_ACCOUNT_H,
+    P_USAGE_TOP_H,
+    P_USAGE_PRUNE_H,
+    P_USAGE_ADD_D,
+    P_USAGE_KEY_D,
+    P_USAGE_ACCOUNT_D,
+    P_USAGE_TOP_D,
+    P_USAGE_PRUNE_D,
     P_COUNT
 } pg_query;
 
@@ -164,7 +174,7 @@ typedef struct {
 
 /* Bound parameters of one statement: text values (NULL is SQL NULL) and
  * binary bytea; integers are formatted into the struct itself. */
-#define PG_PARAMS_MAX 8
+#define PG_PARAMS_MAX 10
 typedef struct {
     int n;
     const char *values[PG_PARAMS_MAX];

@@ -243,7 +243,29 @@ static const char *const KS_PG_MIGRATIONS[] = {
     "  ADD COLUMN rate_period int NOT NULL DEFAULT 0 CHECK (rate_period BETWEEN 0 AND 86400);"
     "CREATE TABLE node_heartbeats("
     "  node_id text PRIMARY KEY,"
-    "  seen_at bigint NOT NULL);",
+    "  seen_at bigint NOT NULL);"
+    "CREATE TABLE usage_hours("
+    "  key_id text NOT NULL,"
+    "  account text NOT NULL,"
+    "  at bigint NOT NULL,"
+    "  valid bigint NOT NULL DEFAULT 0, invalid_token bigint NOT NULL DEFAULT 0,"
+    "  inactive bigint NOT NULL DEFAULT 0, expired bigint NOT NULL DEFAULT 0,"
+    "  forbidden bigint NOT NULL DEFAULT 0, address_not_allowed bigint NOT NULL DEFAULT 0,"
+    "  rate_limited bigint NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (key_id, at));"
+    "CREATE INDEX usage_hours_by_account ON usage_hours(account, at);"
+    "CREATE INDEX usage_hours_by_at ON usage_hours(at);"
+    "CREATE TABLE usage_days("
+    "  key_id text NOT NULL,"
+    "  account text NOT NULL,"
+    "  at bigint NOT NULL,"
+    "  valid bigint NOT NULL DEFAULT 0, invalid_token bigint NOT NULL DEFAULT 0,"
+    "  inactive bigint NOT NULL DEFAULT 0, expired bigint NOT NULL DEFAULT 0,"
+    "  forbidden bigint NOT NULL DEFAULT 0, address_not_allowed bigint NOT NULL DEFAULT 0,"
+    "  rate_limited bigint NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (key_id, at));"
+    "CREATE INDEX usage_days_by_account ON usage_days(account, at);"
+    "CREATE INDEX usage_days_by_at ON usage_days(at);",
 };
 
 #define KS_PG_SCHEMA_VERSION ((int)(sizeof KS_PG_MIGRATIONS / sizeof *KS_PG_MIGRATIONS))

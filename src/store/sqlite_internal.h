@@ -130,6 +130,16 @@ typedef enum {
     Q_NODE_LEAVE,
     Q_NODE_PRUNE,
     Q_NODE_COUNT,
+    Q_USAGE_ADD_H,  /* usage (*_usage.c): hours, then days in the same order */
+    Q_USAGE_KEY_H,
+    Q_USAGE_ACCOUNT_H,
+    Q_USAGE_TOP_H,
+    Q_USAGE_PRUNE_H,
+    Q_USAGE_ADD_D,
+    Q_USAGE_KEY_D,
+    Q_USAGE_ACCOUNT_D,
+    Q_USAGE_TOP_D,
+    Q_USAGE_PRUNE_D,
     Q_TX_BEGIN,       /* transaction control, prepared once like the rest */
     Q_TX_COMMIT,
     Q_TX_SAVEPOINT,

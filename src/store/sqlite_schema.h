@@ -260,7 +260,29 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "  CHECK (rate_period BETWEEN 0 AND 86400);"
     "CREATE TABLE node_heartbeats("
     "  node_id TEXT PRIMARY KEY,"
-    "  seen_at INTEGER NOT NULL);",
+    "  seen_at INTEGER NOT NULL);"
+    "CREATE TABLE usage_hours("
+    "  key_id TEXT NOT NULL,"
+    "  account TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  valid INTEGER NOT NULL DEFAULT 0, invalid_token INTEGER NOT NULL DEFAULT 0,"
+    "  inactive INTEGER NOT NULL DEFAULT 0, expired INTEGER NOT NULL DEFAULT 0,"
+    "  forbidden INTEGER NOT NULL DEFAULT 0, address_not_allowed INTEGER NOT NULL DEFAULT 0,"
+    "  rate_limited INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (key_id, at)) WITHOUT ROWID;"
+    "CREATE INDEX usage_hours_by_account ON usage_hours(account, at);"
+    "CREATE INDEX usage_hours_by_at ON usage_hours(at);"
+    "CREATE TABLE usage_days("
+    "  key_id TEXT NOT NULL,"
+    "  account TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  valid INTEGER NOT NULL DEFAULT 0, invalid_token INTEGER NOT NULL DEFAULT 0,"
+    "  inactive INTEGER NOT NULL DEFAULT 0, expired INTEGER NOT NULL DEFAULT 0,"
+    "  forbidden INTEGER NOT NULL DEFAULT 0, address_not_allowed INTEGER NOT NULL DEFAULT 0,"
+    "  rate_limited INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (key_id, at)) WITHOUT ROWID;"
+    "CREATE INDEX usage_days_by_account ON usage_days(account, at);"
+    "CREATE INDEX usage_days_by_at ON usage_days(at);",
 };
 
 #define KS_SQLITE_SCHEMA_VERSION ((int)(sizeof KS_SQLITE_MIGRATIONS / sizeof *KS_SQLITE_MIGRATIONS))

@@ -206,6 +206,28 @@ void ks_delivery_page_free(ks_delivery_page *p);
 void ks_deliveries_free(ks_delivery *items, size_t n);
 void ks_webhooks_free(ks_webhook *items, size_t n);
 
+/* Verifies of a key by outcome (API.md "Per-key limits and usage"). */
+enum {
+    KS_USAGE_VALID,
+    KS_USAGE_INVALID_TOKEN,
+    KS_USAGE_INACTIVE,
+    KS_USAGE_EXPIRED,
+    KS_USAGE_FORBIDDEN,
+    KS_USAGE_ADDRESS_NOT_ALLOWED,
+    KS_USAGE_RATE_LIMITED,
+    KS_USAGE_OUTCOMES
+};
+
+/* Counts of one key (or, read back summed, of an account: key_id "") in
+ * the bucket starting at `at` (Unix seconds: a minute when written, an
+ * hour or a day when read). */
+typedef struct {
+    char key_id[KS_KEY_ID_MAX + 1];
+    char account[KS_ACCOUNT_MAX + 1];
+    int64_t at;
+    int64_t counts[KS_USAGE_OUTCOMES];
+} ks_usage_row;
+
 typedef struct {
     const char *backend; /* "sqlite" or "postgresql" */
     void (*close)(ks_store *s);
@@ -495,6 +517,22 @@ typedef struct {
      * its own id: its row goes. */
     int (*node_heartbeat)(ks_store *s, const char *node_id, int64_t now, int64_t live_since, int64_t prune_before,
                           int *live);
+
+    /* Usage (*_usage.c): usage_add adds each row's counts (its `at` any
+     * second of a minute) to the key's hour and day rows, in one
+     * transaction. usage_list gives the buckets (day: 1 for days, 0 for
+     * hours) with `at` in [from, to) that counted anything, oldest first,
+     * of one key (key_id) or summed over the account's keys (key_id NULL;
+     * the rows' key_id is then ""). usage_top gives at most max keys of the
+     * account by their verifies in that range, most first (ties by key
+     * id), each row the key's sums. usage_prune deletes hour rows before
+     * hours_before and day rows before days_before. Free *out with free(). */
+    int (*usage_add)(ks_store *s, const ks_usage_row *rows, size_t n);
+    int (*usage_list)(ks_store *s, const char *account, const char *key_id, int day, int64_t from, int64_t to,
+                      ks_usage_row **out, size_t *n);
+    int (*usage_top)(ks_store *s, const char *account, int day, int64_t from, int64_t to, size_t max,
+                     ks_usage_row **out, size_t *n);
+    int (*usage_prune)(ks_store *s, int64_t hours_before, int64_t days_before);
 } ks_store_ops;
 
 /* Called after each write transaction's commit (durable or failed) with

@@ -7,6 +7,9 @@
 #include "conformance_util.h"
 #include "core/key_limits.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
 static void test_limits_insert_get_list_load(void)
 {
     ASSERT_EQ_INT(make_account("acme", 3, 0), KS_OK);
@@ -142,7 +145,91 @@ static void test_node_heartbeats(void)
     ASSERT_EQ_INT(live, 0);
 }
 
+static ks_usage_row urow(const char *key_id, int64_t at, int64_t valid, int64_t refused)
+{
+    ks_usage_row r = {0};
+    snprintf(r.key_id, sizeof r.key_id, "%s", key_id);
+    snprintf(r.account, sizeof r.account, "acme");
+    r.at = at;
+    r.counts[KS_USAGE_VALID] = valid;
+    r.counts[KS_USAGE_RATE_LIMITED] = refused;
+    return r;
+}
+
+static void test_usage_add_list_top_prune(void)
+{
+    const int64_t H = 3600, D = 86400, base = T0 - T0 % D; /* a day's start */
+    char a[KS_KEY_ID_MAX + 1], b[KS_KEY_ID_MAX + 1];
+    snprintf(a, sizeof a, "%s", kid("acme", 1));
+    snprintf(b, sizeof b, "%s", kid("acme", 2));
+    ks_usage_row rows[] = {
+        urow(a, base + 60, 3, 1),          /* hour 0, minute 1 */
+        urow(a, base + 59 * 60 + 59, 2, 0), /* hour 0, last second */
+        urow(a, base + H + 5, 1, 0),       /* hour 1 */
+        urow(b, base + H + 120, 7, 2),     /* hour 1 */
+        urow(b, base + D + 10, 4, 0),      /* the next day */
+    };
+    ASSERT_EQ_INT(store->ops->usage_add(store, rows, 5), KS_OK);
+    ASSERT_EQ_INT(store->ops->usage_add(store, rows, 1), KS_OK); /* adds again */
+
+    ks_usage_row *out = NULL;
+    size_t n = 0;
+    ASSERT_EQ_INT(store->ops->usage_list(store, "acme", a, 0, base, base + 2 * D, &out, &n), KS_OK);
+    ASSERT_EQ_INT(n, 2);
+    ASSERT_EQ_INT(out[0].at, base);
+    ASSERT_EQ_INT(out[0].counts[KS_USAGE_VALID], 3 + 2 + 3);
+    ASSERT_EQ_INT(out[0].counts[KS_USAGE_RATE_LIMITED], 2);
+    ASSERT_EQ_INT(out[1].at, base + H);
+    ASSERT_EQ_INT(out[1].counts[KS_USAGE_VALID], 1);
+    free(out);
+
+    /* the account, summed per hour; [from, to) */
+    ASSERT_EQ_INT(store->ops->usage_list(store, "acme", NULL, 0, base + H, base + D + H, &out, &n), KS_OK);
+    ASSERT_EQ_INT(n, 2);
+    ASSERT_EQ_INT(out[0].at, base + H);
+    ASSERT_EQ_INT(out[0].counts[KS_USAGE_VALID], 8);
+    ASSERT_EQ_INT(out[0].counts[KS_USAGE_RATE_LIMITED], 2);
+    ASSERT_EQ_INT(out[1].at, base + D);
+    ASSERT_EQ_INT(out[1].counts[KS_USAGE_VALID], 4);
+    free(out);
+
+    /* days */
+    ASSERT_EQ_INT(store->ops->usage_list(store, "acme", NULL, 1, base, base + 2 * D, &out, &n), KS_OK);
+    ASSERT_EQ_INT(n, 2);
+    ASSERT_EQ_INT(out[0].counts[KS_USAGE_VALID], 3 + 2 + 3 + 1 + 7);
+    ASSERT_EQ_INT(out[1].counts[KS_USAGE_VALID], 4);
+    free(out);
+
+    /* top keys: b (13) before a (11); at most max */
+    ASSERT_EQ_INT(store->ops->usage_top(store, "acme", 0, base, base + 2 * D, 10, &out, &n), KS_OK);
+    ASSERT_EQ_INT(n, 2);
+    ASSERT_EQ_STR(out[0].key_id, b);
+    ASSERT_EQ_INT(out[0].counts[KS_USAGE_VALID], 11);
+    ASSERT_EQ_INT(out[0].counts[KS_USAGE_RATE_LIMITED], 2);
+    ASSERT_EQ_STR(out[1].key_id, a);
+    free(out);
+    ASSERT_EQ_INT(store->ops->usage_top(store, "acme", 0, base, base + 2 * D, 1, &out, &n), KS_OK);
+    ASSERT_EQ_INT(n, 1);
+    free(out);
+    /* another account sees nothing */
+    ASSERT_EQ_INT(store->ops->usage_list(store, "other", NULL, 0, base, base + 2 * D, &out, &n), KS_OK);
+    ASSERT_EQ_INT(n, 0);
+    free(out);
+
+    /* prune: hours before the next day, days before the second day */
+    ASSERT_EQ_INT(store->ops->usage_prune(store, base + D, base + 1), KS_OK);
+    ASSERT_EQ_INT(store->ops->usage_list(store, "acme", NULL, 0, base, base + 2 * D, &out, &n), KS_OK);
+    ASSERT_EQ_INT(n, 1);
+    ASSERT_EQ_INT(out[0].at, base + D);
+    free(out);
+    ASSERT_EQ_INT(store->ops->usage_list(store, "acme", NULL, 1, base, base + 2 * D, &out, &n), KS_OK);
+    ASSERT_EQ_INT(n, 1);
+    ASSERT_EQ_INT(out[0].at, base + D);
+    free(out);
+}
+
 const conf_test conf_tests_limits[] = {
+    CONF_TEST(test_usage_add_list_top_prune),
     CONF_TEST(test_node_heartbeats),
     CONF_TEST(test_limits_insert_get_list_load),
     CONF_TEST(test_limits_update),

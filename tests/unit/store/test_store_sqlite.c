@@ -213,7 +213,8 @@ static void test_migration_from_5_audit_via_address(void)
     close_store();
     /* Back before the per-key limits first. */
     ASSERT_EQ_INT(exec_sql(PATH, "ALTER TABLE keys DROP COLUMN allowed_cidrs; ALTER TABLE keys DROP COLUMN rate_limit;"
-                                 "ALTER TABLE keys DROP COLUMN rate_period; DROP TABLE node_heartbeats;"), SQLITE_OK);
+                                 "ALTER TABLE keys DROP COLUMN rate_period; DROP TABLE node_heartbeats;"
+                                 "DROP TABLE usage_hours; DROP TABLE usage_days;"), SQLITE_OK);
     /* Back to version 10 then: no rotation (deadlines, notices, webhooks). */
     ASSERT_EQ_INT(exec_sql(PATH, "DROP TABLE webhook_deliveries; DROP TABLE webhooks; DROP INDEX tokens_old;"
                                  "ALTER TABLE tokens DROP COLUMN ends_at; ALTER TABLE tokens DROP COLUMN notices;"
