@@ -128,6 +128,11 @@ static const ks_opt_doc KEYS_LIST_OPTS[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static const ks_opt_doc KEYS_USAGE_OPTS[] = {
+    {"granularity", "hour|day", 0, "Rows per hour (the last 48 hours, the default) or per day (the last 30 days)."},
+    {NULL, NULL, 0, NULL},
+};
+
 static const ks_opt_doc KEYS_CREATE_OPTS[] = {
     {"name", "NAME", 0, "Name of the key, 1-100 characters; names need not be unique. Required."},
     {"role", "ROLE", KS_OPT_REPEAT, "Give the key this role; repeat for several. Default: no role."},
@@ -303,6 +308,15 @@ const ks_cmd_doc KS_COMMANDS[] = {
      "# search names and ids, as JSON\n"
      "keystile keys list --q erp --json\n",
      ks_cmd_keys_list},
+    {"keys", "usage", "KEY", "KEY [--granularity hour|day] [OPTIONS]", "show how often a key verified, by outcome",
+     "Prints the key's verifies per hour (the last 48 hours) or per day (the last 30 days) by outcome: "
+     "valid, invalid_token, inactive, expired, forbidden, address_not_allowed, rate_limited; only hours "
+     "or days with at least one verify. Then a one-line sparkline of its verifies in each of the last "
+     "24 hours. With --json the API's answer. Needs view-api-keys.",
+     KEYS_USAGE_OPTS, CLIENT,
+     "keystile keys usage kst-acme-k3v7q2m7xa\n"
+     "keystile keys usage kst-acme-k3v7q2m7xa --granularity day --json\n",
+     ks_cmd_keys_usage},
     {"keys", "show", "KEY", "KEY [OPTIONS]", "show one key and the dates of its tokens",
      "Prints the key's name, type, roles, status, creation time, outdated flag and renewal alert, "
      "then for each token (current, and old during a renewal) when it was created, when it expires "

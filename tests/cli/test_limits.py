@@ -40,3 +40,27 @@ class KeyLimitsTest(CliCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("allowed_cidrs", p.stderr)
         self.assertEqual(self.json_of("keys", "show", key)["allowed_cidrs"], [])
+
+
+class KeyUsageTest(CliCase):
+    def test_usage_table_sparkline_and_json(self):
+        k = self.create_key()
+        for _ in range(3):
+            self.assertEqual(self.verify(k["key"], k["token"]).returncode, 0)
+        p = self.ok("keys", "usage", k["key"])
+        lines = p.stdout.splitlines()
+        self.assertTrue(lines[0].split()[:3] == ["AT", "VALID", "INVALID_TOKEN"], p.stdout)
+        row = [l for l in lines[1:] if l.strip() and not l.startswith("last 24 h")]
+        self.assertEqual(len(row), 1, p.stdout)
+        self.assertEqual(row[0].split()[1:], ["3", "0", "0", "0", "0", "0", "0"])
+        spark = [l for l in lines if l.startswith("last 24 h: ")]
+        self.assertEqual(len(spark), 1, p.stdout)
+        bars = spark[0][len("last 24 h: "):].split("  ")[0]
+        self.assertEqual(len(bars), 24, spark)
+        self.assertEqual(bars[-1], "\u2588")  # this hour holds the most
+        self.assertIn("3 verifies", spark[0])
+        j = self.json_of("keys", "usage", k["key"], "--granularity", "day")
+        self.assertEqual(j["granularity"], "day")
+        self.assertEqual(sum(i["valid"] for i in j["items"]), 3)
+        p = self.fails(2, "keys", "usage", k["key"], "--granularity", "week")
+        self.assertIn("granularity", p.stderr)
