@@ -236,6 +236,10 @@ static const char *const KS_PG_MIGRATIONS[] = {
     "CREATE INDEX deliveries_pending ON webhook_deliveries(next_attempt_at) WHERE status = 0;"
     "CREATE INDEX deliveries_by_webhook ON webhook_deliveries(webhook_id, id);",
 
+    /* 6 -> 7: as SQLite's 11 -> 12, the sweeps' indexes. */
+    "CREATE INDEX tokens_old_ends ON tokens(ends_at) WHERE slot = 1 AND ends_at IS NOT NULL;"
+    "CREATE INDEX tokens_current_age ON tokens(created_at) WHERE slot = 0 AND notices <> 7;",
+
     /* per-key limits, as SQLite's: allowed ranges (text joined by ',', ''
      * = any address) and the rate limit (0 = none) */
     "ALTER TABLE keys ADD COLUMN allowed_cidrs text NOT NULL DEFAULT '',"

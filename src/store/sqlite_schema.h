@@ -250,6 +250,11 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "CREATE INDEX deliveries_pending ON webhook_deliveries(next_attempt_at) WHERE status = 0;"
     "CREATE INDEX deliveries_by_webhook ON webhook_deliveries(webhook_id, id);",
 
+    /* 11 -> 12: the sweeps read what is due, not every token: old tokens by
+     * deadline, current tokens by age (those that may still owe a notice). */
+    "CREATE INDEX tokens_old_ends ON tokens(ends_at) WHERE slot = 1 AND ends_at IS NOT NULL;"
+    "CREATE INDEX tokens_current_age ON tokens(created_at) WHERE slot = 0 AND notices <> 7;",
+
     /* per-key limits (API.md "Per-key limits and usage"): the key's allowed
      * ranges as normalised text joined by ',' ('' = any address) and its
      * rate limit (0 = none) */

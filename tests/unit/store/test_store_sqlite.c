@@ -215,7 +215,9 @@ static void test_migration_from_5_audit_via_address(void)
     ASSERT_EQ_INT(exec_sql(PATH, "ALTER TABLE keys DROP COLUMN allowed_cidrs; ALTER TABLE keys DROP COLUMN rate_limit;"
                                  "ALTER TABLE keys DROP COLUMN rate_period; DROP TABLE node_heartbeats;"
                                  "DROP TABLE usage_hours; DROP TABLE usage_days;"), SQLITE_OK);
-    /* Back to version 10 then: no rotation (deadlines, notices, webhooks). */
+    /* Back to version 11 first: no sweep indexes. */
+    ASSERT_EQ_INT(exec_sql(PATH, "DROP INDEX tokens_old_ends; DROP INDEX tokens_current_age;"), SQLITE_OK);
+    /* Back to version 10: no rotation (deadlines, notices, webhooks). */
     ASSERT_EQ_INT(exec_sql(PATH, "DROP TABLE webhook_deliveries; DROP TABLE webhooks; DROP INDEX tokens_old;"
                                  "ALTER TABLE tokens DROP COLUMN ends_at; ALTER TABLE tokens DROP COLUMN notices;"
                                  "ALTER TABLE accounts DROP COLUMN auto_delete_old_token_hours;"
