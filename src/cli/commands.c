@@ -184,6 +184,9 @@ static const ks_opt_doc SETTINGS_SET_OPTS[] = {
      "renewal and the old one has not verified for HOURS hours, 1-720. off: never (the default)."},
     {"renewal-notice-days", "DAYS", 0,
      "How many days before a token expires the key.renewal_due event is raised, 0-60 (default 14)."},
+    {"deactivate-unused-days", "DAYS|off", 0,
+     "Deactivate (actor system) a key none of whose tokens verified for DAYS days, 30-730; never the "
+     "account's last active Owner. off: never (the default)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -417,7 +420,7 @@ const ks_cmd_doc KS_COMMANDS[] = {
      NULL, CLIENT, "keystile settings get\n", ks_cmd_settings_get},
     {"settings", "set", NULL,
      "[--months 3|6] [--enforce-duration true|false] [--auto-delete-old-token-hours HOURS|off] "
-     "[--renewal-notice-days DAYS] [OPTIONS]",
+     "[--renewal-notice-days DAYS] [--deactivate-unused-days DAYS|off] [OPTIONS]",
      "change the token duration, its enforcement, auto-delete or notices",
      "Changes the settings given; the others keep their value. At least one option is needed. "
      "Careful: --enforce-duration true makes every outdated token fail at once, possibly the one "

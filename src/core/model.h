@@ -32,7 +32,11 @@ typedef struct {
     int enforce_duration;      /* outdated tokens fail with `expired` */
     int auto_delete_old_token_hours; /* 1-720, 0 = off (null in the API) */
     int renewal_notice_days;   /* 0-60: lead time of key.renewal_due */
+    int deactivate_unused_days; /* 30-730: the sweeps deactivate keys unused that long; 0 = off (null) */
 } ks_settings;
+
+#define KS_DEACTIVATE_UNUSED_DAYS_MIN 30
+#define KS_DEACTIVATE_UNUSED_DAYS_MAX 730
 
 #define KS_AUTO_DELETE_HOURS_MAX 720
 #define KS_RENEWAL_NOTICE_DAYS_MAX 60

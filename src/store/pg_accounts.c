@@ -81,7 +81,7 @@ int pg_settings_get_tx(pg_store *s, const char *account, ks_settings *out)
         rc = KS_ERR_NOT_FOUND;
     }
     PQclear(r);
-    return rc;
+    return rc == KS_OK ? pg_dormant_setting_get(s, account, out) : rc;
 }
 
 struct settings_get_args {
@@ -115,6 +115,8 @@ static int settings_put_in_tx(pg_store *s, void *arg)
     if (r && pg_changed(r) == 0)
         rc = KS_ERR_NOT_FOUND;
     PQclear(r);
+    if (rc == KS_OK)
+        rc = pg_dormant_setting_put(s, a->account, a->settings);
     if (rc == KS_OK)
         rc = pg_audit_insert(s, a->audit);
     if (rc == KS_OK)

@@ -227,6 +227,15 @@ static const char *const SQL[P_COUNT] = {
                      " AND (notices & $4::int) = 0 AND key_seq = (SELECT seq FROM keys WHERE account = $1 AND key_id = $2)",
     [P_SWEEP_LOCK] = "SELECT pg_try_advisory_lock(" STR(KS_PG_LOCK_CLASS) ", " STR(KS_PG_LOCK_SWEEPS) ")",
     [P_SWEEP_UNLOCK] = "SELECT pg_advisory_unlock(" STR(KS_PG_LOCK_CLASS) ", " STR(KS_PG_LOCK_SWEEPS) ")",
+    [P_DORMANT_GET] = "SELECT deactivate_unused_days FROM accounts WHERE name = $1",
+    [P_DORMANT_PUT] = "UPDATE accounts SET deactivate_unused_days = $2 WHERE name = $1",
+    [P_UNUSED_DUE] = "SELECT k.account, k.key_id, a.deactivate_unused_days,"
+        " coalesce((SELECT max(t.last_used_at) FROM tokens t WHERE t.key_seq = k.seq), 0) AS used"
+        " FROM keys k JOIN accounts a ON a.name = k.account"
+        " WHERE k.active = 1 AND a.deactivate_unused_days IS NOT NULL"
+        " AND coalesce((SELECT max(t.last_used_at) FROM tokens t WHERE t.key_seq = k.seq), k.created_at)"
+        " <= $1::bigint - a.deactivate_unused_days * 86400"
+        " ORDER BY used, k.seq LIMIT $2::int",
     [P_NODE_BEAT] = "INSERT INTO node_heartbeats(node_id, seen_at) VALUES ($1, $2)"
                     " ON CONFLICT (node_id) DO UPDATE SET seen_at = excluded.seen_at",
     [P_NODE_LEAVE] = "DELETE FROM node_heartbeats WHERE node_id = $1",

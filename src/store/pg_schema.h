@@ -269,7 +269,9 @@ static const char *const KS_PG_MIGRATIONS[] = {
     "  rate_limited bigint NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (key_id, at));"
     "CREATE INDEX usage_days_by_account ON usage_days(account, at);"
-    "CREATE INDEX usage_days_by_at ON usage_days(at);",
+    "CREATE INDEX usage_days_by_at ON usage_days(at);"
+    "ALTER TABLE accounts ADD COLUMN deactivate_unused_days int"
+    "  CHECK (deactivate_unused_days BETWEEN 30 AND 730);",
 };
 
 #define KS_PG_SCHEMA_VERSION ((int)(sizeof KS_PG_MIGRATIONS / sizeof *KS_PG_MIGRATIONS))

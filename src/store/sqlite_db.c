@@ -210,6 +210,15 @@ static const char *const SQL[Q_COUNT] = {
         " ORDER BY t.created_at LIMIT ?2",
     [Q_NOTICE_SET] = "UPDATE tokens SET notices = notices | ?4 WHERE slot = 0 AND created_at = ?3 AND (notices & ?4) = 0"
                      " AND key_seq = (SELECT seq FROM keys WHERE account = ?1 AND key_id = ?2)",
+    [Q_DORMANT_GET] = "SELECT deactivate_unused_days FROM accounts WHERE name = ?1",
+    [Q_DORMANT_PUT] = "UPDATE accounts SET deactivate_unused_days = ?2 WHERE name = ?1",
+    [Q_UNUSED_DUE] = "SELECT k.account, k.key_id, a.deactivate_unused_days,"
+        " coalesce((SELECT max(t.last_used_at) FROM tokens t WHERE t.key_seq = k.seq), 0) AS used"
+        " FROM keys k JOIN accounts a ON a.name = k.account"
+        " WHERE k.active = 1 AND a.deactivate_unused_days IS NOT NULL"
+        " AND coalesce((SELECT max(t.last_used_at) FROM tokens t WHERE t.key_seq = k.seq), k.created_at)"
+        " <= ?1 - a.deactivate_unused_days * 86400"
+        " ORDER BY used, k.seq LIMIT ?2",
     [Q_NODE_BEAT] = "INSERT INTO node_heartbeats(node_id, seen_at) VALUES (?1, ?2)"
                     " ON CONFLICT(node_id) DO UPDATE SET seen_at = excluded.seen_at",
     [Q_NODE_LEAVE] = "DELETE FROM node_heartbeats WHERE node_id = ?1",

@@ -287,7 +287,9 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "  rate_limited INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (key_id, at)) WITHOUT ROWID;"
     "CREATE INDEX usage_days_by_account ON usage_days(account, at);"
-    "CREATE INDEX usage_days_by_at ON usage_days(at);",
+    "CREATE INDEX usage_days_by_at ON usage_days(at);"
+    "ALTER TABLE accounts ADD COLUMN deactivate_unused_days INTEGER"
+    "  CHECK (deactivate_unused_days BETWEEN 30 AND 730);",
 };
 
 #define KS_SQLITE_SCHEMA_VERSION ((int)(sizeof KS_SQLITE_MIGRATIONS / sizeof *KS_SQLITE_MIGRATIONS))

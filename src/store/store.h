@@ -172,6 +172,14 @@ typedef struct {
     int64_t ends_at;                  /* the old token's deadline, 0 = none */
 } ks_old_token_due;
 
+/* A key the sweeps deactivate for lack of use (unused_keys_due). */
+typedef struct {
+    char account[KS_ACCOUNT_MAX + 1];
+    char key_id[KS_KEY_ID_MAX + 1];
+    int days;                         /* the account's deactivate_unused_days */
+    int64_t last_used_at;             /* its newest token use, 0 = never */
+} ks_unused_due;
+
 /* A current token owed a renewal notice (notices_due), with what the
  * notice sweep needs to tell which (core/token_age.h) and to word it. */
 typedef struct {
@@ -533,6 +541,12 @@ typedef struct {
     int (*usage_top)(ks_store *s, const char *account, int day, int64_t from, int64_t to, size_t max,
                      ks_usage_row **out, size_t *n);
     int (*usage_prune)(ks_store *s, int64_t hours_before, int64_t days_before);
+
+    /* Dormant keys (*_dormant.c): at most max active keys of accounts with
+     * deactivate_unused_days set none of whose tokens verified in that
+     * many days before now (counted from the key's creation when none ever
+     * did), oldest use first. Free *out with free(). */
+    int (*unused_keys_due)(ks_store *s, int64_t now, size_t max, ks_unused_due **out, size_t *n);
 } ks_store_ops;
 
 /* Called after each write transaction's commit (durable or failed) with

@@ -64,3 +64,16 @@ class KeyUsageTest(CliCase):
         self.assertEqual(sum(i["valid"] for i in j["items"]), 3)
         p = self.fails(2, "keys", "usage", k["key"], "--granularity", "week")
         self.assertIn("granularity", p.stderr)
+
+
+class DormantSettingTest(CliCase):
+    def test_deactivate_unused_days(self):
+        s = self.json_of("settings", "set", "--deactivate-unused-days", "90")
+        self.assertEqual(s["deactivate_unused_days"], 90)
+        p = self.ok("settings", "get")
+        self.assertIn("after 90 days without a verify", p.stdout)
+        s = self.json_of("settings", "set", "--deactivate-unused-days", "off")
+        self.assertIsNone(s["deactivate_unused_days"])
+        self.assertIn("Deactivate unused keys:", self.ok("settings", "get").stdout)
+        p = self.fails(2, "settings", "set", "--deactivate-unused-days", "29")
+        self.assertIn("30 to 730", p.stderr)

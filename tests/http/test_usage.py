@@ -2,9 +2,10 @@
 of a known key is counted by outcome per hour and per day; reads include
 what was not written yet; counts are exact after a clean stop and restart;
 the account's usage sums its keys and lists the top keys."""
+import json
 import time
 
-from harness import API, KeystileCase, acct, request, uid
+from harness import API, KeystileCase, acct, request, uid, wait_until
 
 OUTCOMES = ["valid", "invalid_token", "inactive", "expired", "forbidden", "address_not_allowed", "rate_limited"]
 
@@ -96,3 +97,52 @@ class UsageTest(KeystileCase):
         key, token = self.cred_with([])
         r = self.call("GET", acct(self.A, "usage"), cred=(key, token))
         self.assertEqual(r.status, 403, r)
+
+
+class DormantKeysTest(KeystileCase):
+    """deactivate_unused_days with a moved clock (the sweeps run at start)."""
+
+    def settings_put(self, body):
+        return self.call("PUT", acct(self.A, "settings"), body)
+
+    def test_setting_values(self):
+        r = self.call("GET", acct(self.A, "settings"))
+        self.assertIsNone(r.data["deactivate_unused_days"])
+        for bad in (29, 731, "30", 30.5, True):
+            with self.subTest(bad=bad):
+                self.assertError(self.settings_put({"deactivate_unused_days": bad}), 400, "invalid_request",
+                                 "deactivate_unused_days")
+        for good in (30, 730, None):
+            r = self.settings_put({"deactivate_unused_days": good})
+            self.assertStatus(r, 200)
+            self.assertEqual(r.data["deactivate_unused_days"], good)
+            self.assertEqual(self.call("GET", acct(self.A, "settings")).data["deactivate_unused_days"], good)
+
+    def test_unused_keys_are_deactivated_but_never_the_last_owner(self):
+        self.assertStatus(self.settings_put({"deactivate_unused_days": 30}), 200)
+        unused = self.create_key()
+        used = self.create_key()
+        self.assertEqual(verify_from(self, used["key"], used["token"]).status, 200)
+        # 20 days on: nothing is due yet (no management call: the Owner key stays unused)
+        self.server.restart(["--clock-offset-days", "20"])
+        self.assertEqual(verify_from(self, unused["key"], unused["token"], resource="x.y").status, 403)  # not 200: no use
+        self.assertEqual(verify_from(self, used["key"], used["token"]).status, 200)  # used on day 20
+        # 40 days on: `unused` is 40 days unused, `used` 20, the Owner 40 but the last one
+        self.server.restart(["--clock-offset-days", "40"])
+        # the sweep at start runs beside the server: wait for its audit entries
+        wait_until(lambda: any(e["action"] == "key.deactivate_skipped" for e in self.audit()))
+        self.assertEqual(self.get_key(unused["key"])["status"], "inactive")
+        self.assertEqual(self.get_key(used["key"])["status"], "active")
+        owner = self.server.owner()[0]
+        self.assertEqual(self.get_key(owner)["status"], "active")
+        entries = self.audit()
+        off = [e for e in entries if e["target"] == unused["key"] and e["action"] == "key.update"]
+        self.assertEqual(len(off), 1, off)
+        self.assertEqual(off[0]["actor"], "system")
+        self.assertEqual(off[0]["via"], "system")
+        kept = [e for e in entries if e["target"] == owner and e["action"] == "key.deactivate_skipped"]
+        self.assertEqual(len(kept), 1, kept)
+        self.assertIn("last_owner", json.dumps(kept[0]["detail"]))
+        self.assertEqual(verify_from(self, unused["key"], unused["token"]).data.get("reason"), "inactive")
+        # a later sweep of the same process does not audit the kept Owner again
+        self.assertEqual(len([e for e in self.audit() if e["action"] == "key.deactivate_skipped"]), 1)

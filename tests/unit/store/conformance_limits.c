@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void test_limits_insert_get_list_load(void)
 {
@@ -228,7 +229,67 @@ static void test_usage_add_list_top_prune(void)
     free(out);
 }
 
+static void test_unused_keys_due(void)
+{
+    const int64_t D = 86400;
+    ASSERT_EQ_INT(make_account("acme", 3, 0), KS_OK); /* its Owner key kid(acme, 0), created at T0 */
+    ASSERT_EQ_INT(put_key("acme", 1, "never used", R("Owner"), T0), KS_OK);
+    ASSERT_EQ_INT(put_key("acme", 2, "used lately", R("Owner"), T0), KS_OK);
+    ASSERT_EQ_INT(put_key("acme", 3, "inactive", R("Owner"), T0), KS_OK);
+    set_status("acme", kid("acme", 3), KS_KEY_INACTIVE);
+    ks_last_used lu = {0};
+    snprintf(lu.key_id, sizeof lu.key_id, "%s", kid("acme", 2));
+    lu.hash = tok(kid("acme", 2), 0);
+    lu.last_used_at = T0 + 50 * D;
+    ASSERT_EQ_INT(store->ops->last_used_flush(store, &lu, 1), KS_OK);
+
+    ks_unused_due *due = NULL;
+    size_t n = 0;
+    /* the setting off: nothing is due */
+    ASSERT_EQ_INT(store->ops->unused_keys_due(store, T0 + 100 * D, 10, &due, &n), KS_OK);
+    ASSERT_EQ_INT(n, 0);
+    free(due);
+    ks_settings st = KS_SETTINGS_DEFAULT;
+    st.deactivate_unused_days = 30;
+    ks_audit_entry a = aud("acme", "settings.update", "acme");
+    ASSERT_EQ_INT(store->ops->settings_put(store, "acme", &st, &a), KS_OK);
+    ks_settings back;
+    ASSERT_EQ_INT(store->ops->settings_get(store, "acme", &back), KS_OK);
+    ASSERT_EQ_INT(back.deactivate_unused_days, 30);
+    /* day 29: none; day 31: the never-used ones (from creation); day 81: the used one too */
+    ASSERT_EQ_INT(store->ops->unused_keys_due(store, T0 + 29 * D, 10, &due, &n), KS_OK);
+    ASSERT_EQ_INT(n, 0);
+    free(due);
+    ASSERT_EQ_INT(store->ops->unused_keys_due(store, T0 + 31 * D, 10, &due, &n), KS_OK);
+    ASSERT_EQ_INT(n, 2);
+    for (size_t i = 0; i < n; i++) {
+        ASSERT(strcmp(due[i].key_id, kid("acme", 0)) == 0 || strcmp(due[i].key_id, kid("acme", 1)) == 0);
+        ASSERT_EQ_STR(due[i].account, "acme");
+        ASSERT_EQ_INT(due[i].days, 30);
+        ASSERT_EQ_INT(due[i].last_used_at, 0);
+    }
+    free(due);
+    ASSERT_EQ_INT(store->ops->unused_keys_due(store, T0 + 81 * D, 10, &due, &n), KS_OK);
+    ASSERT_EQ_INT(n, 3);
+    ASSERT_EQ_STR(due[2].key_id, kid("acme", 2)); /* oldest use first: the used one last */
+    ASSERT_EQ_INT(due[2].last_used_at, T0 + 50 * D);
+    free(due);
+    ASSERT_EQ_INT(store->ops->unused_keys_due(store, T0 + 81 * D, 1, &due, &n), KS_OK);
+    ASSERT_EQ_INT(n, 1);
+    free(due);
+    /* off again; an out-of-range value is refused */
+    st.deactivate_unused_days = 0;
+    a = aud("acme", "settings.update", "acme");
+    ASSERT_EQ_INT(store->ops->settings_put(store, "acme", &st, &a), KS_OK);
+    ASSERT_EQ_INT(store->ops->settings_get(store, "acme", &back), KS_OK);
+    ASSERT_EQ_INT(back.deactivate_unused_days, 0);
+    st.deactivate_unused_days = 10;
+    a = aud("acme", "settings.update", "acme");
+    ASSERT_EQ_INT(store->ops->settings_put(store, "acme", &st, &a), KS_ERR_INVALID);
+}
+
 const conf_test conf_tests_limits[] = {
+    CONF_TEST(test_unused_keys_due),
     CONF_TEST(test_usage_add_list_top_prune),
     CONF_TEST(test_node_heartbeats),
     CONF_TEST(test_limits_insert_get_list_load),

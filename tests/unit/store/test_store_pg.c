@@ -149,7 +149,8 @@ static void test_migration_from_2_audit_via_address(void)
     pg_close_stores();
     /* Back before the per-key limits first. */
     ASSERT_EQ_INT(pg_admin("", "ALTER TABLE keys DROP COLUMN allowed_cidrs, DROP COLUMN rate_limit,"
-                            " DROP COLUMN rate_period; DROP TABLE node_heartbeats, usage_hours, usage_days;"), 0);
+                            " DROP COLUMN rate_period; DROP TABLE node_heartbeats, usage_hours, usage_days;"
+                            "ALTER TABLE accounts DROP COLUMN deactivate_unused_days;"), 0);
     /* Back to version 5 then: no rotation (deadlines, notices, webhooks). */
     ASSERT_EQ_INT(pg_admin("", "DROP TABLE webhook_deliveries; DROP TABLE webhooks; DROP INDEX tokens_old;"
                             "ALTER TABLE tokens DROP COLUMN ends_at, DROP COLUMN notices;"

@@ -214,7 +214,8 @@ static void test_migration_from_5_audit_via_address(void)
     /* Back before the per-key limits first. */
     ASSERT_EQ_INT(exec_sql(PATH, "ALTER TABLE keys DROP COLUMN allowed_cidrs; ALTER TABLE keys DROP COLUMN rate_limit;"
                                  "ALTER TABLE keys DROP COLUMN rate_period; DROP TABLE node_heartbeats;"
-                                 "DROP TABLE usage_hours; DROP TABLE usage_days;"), SQLITE_OK);
+                                 "DROP TABLE usage_hours; DROP TABLE usage_days;"
+                                 "ALTER TABLE accounts DROP COLUMN deactivate_unused_days;"), SQLITE_OK);
     /* Back to version 11 first: no sweep indexes. */
     ASSERT_EQ_INT(exec_sql(PATH, "DROP INDEX tokens_old_ends; DROP INDEX tokens_current_age;"), SQLITE_OK);
     /* Back to version 10: no rotation (deadlines, notices, webhooks). */
