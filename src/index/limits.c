@@ -30,8 +30,13 @@ void ks_index_limits_take(const ks_index *idx, const ks_index_limits *l, int64_t
         out->allowed = 1;
         return;
     }
+    uint32_t nodes = ks_index_nodes(idx);
+    if (nodes == 1) { /* no division on the common path */
+        ks_rate_take((_Atomic int64_t *)&l->tat, &l->alone, now_ns, out);
+        return;
+    }
     ks_rate_shape shape;
-    ks_rate_shape_of(l->rate_limit, l->rate_period, ks_index_nodes(idx), &shape);
+    ks_rate_shape_of(l->rate_limit, l->rate_period, nodes, &shape);
     ks_rate_take((_Atomic int64_t *)&l->tat, &shape, now_ns, out);
 }
 
@@ -55,6 +60,7 @@ int ks_index_limits_build(const ks_key *key, ks_index_limits **out)
     if (key->rate_limit.limit > 0) {
         l->rate_limit = key->rate_limit.limit;
         l->rate_period = key->rate_limit.period_seconds;
+        ks_rate_shape_of(l->rate_limit, l->rate_period, 1, &l->alone);
     }
     atomic_init(&l->tat, 0);
     l->refs = 1;

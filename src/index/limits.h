@@ -26,6 +26,7 @@ struct ks_index_limits {
     _Atomic int64_t tat;        /* the bucket's state (core/rate_bucket.h) */
     int64_t rate_limit;         /* 0 = no rate limit */
     int32_t rate_period;
+    ks_rate_shape alone;        /* the bucket's shape on a single node, made once */
     uint32_t n_cidrs;           /* 0 = any address */
     size_t refs;                /* writer: entries using it */
     ks_cidr cidrs[];            /* compiled allowed ranges */

@@ -31,6 +31,8 @@ typedef struct usage_thread {
     struct usage_thread *next;
 } usage_thread;
 
+#define SPILL_BUCKETS 1024
+
 typedef struct overflow {
     ks_usage_row row;
     struct overflow *next;
@@ -40,7 +42,7 @@ struct ks_usage {
     pthread_mutex_t lock;               /* threads list, overflow, pending */
     pthread_mutex_t flush_lock;         /* one flush at a time */
     usage_thread *threads;
-    overflow *spill;                    /* counts that found their table full */
+    overflow *spill[SPILL_BUCKETS];     /* counts that found their table full, by hash */
     ks_usage_row *pending;              /* collected, not yet written (a failed flush) */
     size_t n_pending;
     uint64_t gen;
@@ -90,10 +92,11 @@ void ks_usage_free(ks_service *svc)
         free(t->spare);
         free(t);
     }
-    for (overflow *o = u->spill, *next; o; o = next) {
-        next = o->next;
-        free(o);
-    }
+    for (size_t b = 0; b < SPILL_BUCKETS; b++)
+        for (overflow *o = u->spill[b], *next; o; o = next) {
+            next = o->next;
+            free(o);
+        }
     free(u->pending);
     pthread_mutex_destroy(&u->lock);
     pthread_mutex_destroy(&u->flush_lock);
@@ -127,26 +130,32 @@ static usage_thread *thread_of(struct ks_usage *u)
     return t;
 }
 
+/* A key id ends in 10 random base32 characters (core/credential.h): its
+ * last 8 bytes, mixed with the minute and the length, spread well enough
+ * for the table without reading the whole id. */
 static uint64_t cell_hash(const char *key_id, size_t len, int64_t minute)
 {
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)minute;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)key_id[i]) * 1099511628211ULL;
-    return h ^ (h >> 29);
+    uint64_t tail = 0;
+    memcpy(&tail, key_id + (len >= 8 ? len - 8 : 0), len >= 8 ? 8 : len);
+    uint64_t h = (tail ^ ((uint64_t)minute << 7) ^ len) * 0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 31);
 }
 
 /* Counts into the shared overflow list (a full table, or no table). */
+static uint64_t cell_hash(const char *key_id, size_t len, int64_t minute);
+
 static void spill(struct ks_usage *u, const char *key_id, size_t len, int outcome, int64_t minute)
 {
+    size_t b = cell_hash(key_id, len, minute) & (SPILL_BUCKETS - 1);
     pthread_mutex_lock(&u->lock);
-    overflow *o = u->spill;
+    overflow *o = u->spill[b];
     while (o && !(o->row.at == minute && strlen(o->row.key_id) == len && memcmp(o->row.key_id, key_id, len) == 0))
         o = o->next;
     if (!o && (o = calloc(1, sizeof *o))) {
         memcpy(o->row.key_id, key_id, len);
         o->row.at = minute;
-        o->next = u->spill;
-        u->spill = o;
+        o->next = u->spill[b];
+        u->spill[b] = o;
     }
     if (o)
         o->row.counts[outcome]++;
@@ -170,7 +179,7 @@ void ks_usage_count(ks_service *svc, const char *key_id, size_t key_len, int out
     usage_table *tab = atomic_load(&t->active);
     size_t i = cell_hash(key_id, key_len, minute) & (KS_USAGE_CELLS - 1);
     int done = 0;
-    for (size_t probes = 0; probes < KS_USAGE_CELLS / 2; probes++, i = (i + 1) & (KS_USAGE_CELLS - 1)) {
+    for (size_t probes = 0; probes < KS_USAGE_PROBES; probes++, i = (i + 1) & (KS_USAGE_CELLS - 1)) {
         usage_cell *c = &tab->cells[i];
         if (!c->used) {
             if (tab->used >= KS_USAGE_CELLS * 3 / 4)
@@ -225,24 +234,19 @@ static int collect(struct ks_usage *u)
     int rc = KS_OK;
     pthread_mutex_lock(&u->lock);
     usage_thread *threads = u->threads;
-    overflow *o = u->spill;
-    u->spill = NULL;
+    overflow *spilled[SPILL_BUCKETS];
+    memcpy(spilled, u->spill, sizeof spilled);
+    memset(u->spill, 0, sizeof u->spill);
     pthread_mutex_unlock(&u->lock);
-    for (; o; ) {
-        overflow *next = o->next;
-        if (rows_add(&u->pending, &u->n_pending, &cap, o->row.key_id, o->row.at, NULL, o->row.counts) != 0) {
-            pthread_mutex_lock(&u->lock); /* keep the rest for the next flush */
-            overflow *last = o;
-            while (last->next)
-                last = last->next;
-            last->next = u->spill;
-            u->spill = o;
-            pthread_mutex_unlock(&u->lock);
-            return KS_ERR_NOMEM;
+    for (size_t b = 0; b < SPILL_BUCKETS; b++)
+        for (overflow *o = spilled[b]; o;) {
+            overflow *next = o->next;
+            if (rc == KS_OK &&
+                rows_add(&u->pending, &u->n_pending, &cap, o->row.key_id, o->row.at, NULL, o->row.counts) != 0)
+                rc = KS_ERR_NOMEM; /* lost: logged below */
+            free(o);
+            o = next;
         }
-        free(o);
-        o = next;
-    }
     /* Threads only ever join at the head: the list from `threads` on is stable. */
     for (usage_thread *t = threads; t && rc == KS_OK; t = t->next) {
         usage_table *old = atomic_exchange(&t->active, t->spare);

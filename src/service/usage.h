@@ -26,7 +26,8 @@
 #include "service/service.h"
 #include "verify/verify.h"
 
-#define KS_USAGE_CELLS 4096 /* (key, minute) cells per thread table */
+#define KS_USAGE_CELLS 16384 /* (key, minute) cells per thread table (about 1.5 MB; two per thread) */
+#define KS_USAGE_PROBES 32   /* cells looked at before a count goes to the overflow */
 #define KS_USAGE_HOURS_KEPT_DAYS 35 /* hour rows are pruned by the sweeps after 35 days */
 #define KS_USAGE_DAYS_KEPT 400      /* day rows after 400 days */
 
