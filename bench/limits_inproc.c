@@ -3,7 +3,10 @@
  * verify path, in process (the core, the index and the usage counters; no
  * HTTP, no store), each pair measured in the same run:
  *
- *   limits_inproc [KEYS] [CALLS] [BIG_KEYS]
+ *   limits_inproc [KEYS] [CALLS] [BIG_KEYS] [plain|limited|off|on]
+ *
+ * With a last argument, only that side runs, once (for instruction counts:
+ * valgrind --tool=callgrind --toggle-collect=rate, one run per side).
  *
  * - verify of keys with a 3-range allowed_cidrs list and a rate limit that
  *   is not hit, against the same keys without limits (ratio of calls per
@@ -159,6 +162,21 @@ int main(int argc, char **argv)
     memset(&svc, 0, sizeof svc);
     if (ks_usage_init(&svc) != KS_OK)
         return 1;
+    const char *only = argc > 4 ? argv[4] : NULL;
+    if (only) {
+        if (strcmp(only, "plain") == 0 || strcmp(only, "off") == 0)
+            rate(plain, &secret, plain_c, keys, calls, NULL);
+        else if (strcmp(only, "limited") == 0)
+            rate(limited, &secret, limited_c, keys, calls, NULL);
+        else
+            rate(plain, &secret, plain_c, keys, calls, &svc);
+        ks_usage_free(&svc);
+        ks_index_free(plain);
+        ks_index_free(limited);
+        free(plain_c);
+        free(limited_c);
+        return 0;
+    }
     for (int round = 0; round < 3; round++) {
         double p = rate(plain, &secret, plain_c, keys, calls, NULL);
         double l = rate(limited, &secret, limited_c, keys, calls, NULL);

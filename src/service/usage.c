@@ -3,7 +3,10 @@
 #include "core/error.h"
 #include "log/log.h"
 
+#include "index/epoch.h"
+
 #include <stdatomic.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +30,7 @@ typedef struct {
 typedef struct usage_thread {
     _Atomic(usage_table *) active;      /* the owner counts here */
     usage_table *spare;                 /* the collector's: the next active one */
-    atomic_int counting;                /* the owner is inside a count */
+    usage_table *taken;                 /* the collector's: swapped out, being read */
     struct usage_thread *next;
 } usage_thread;
 
@@ -175,8 +178,13 @@ void ks_usage_count(ks_service *svc, const char *key_id, size_t key_len, int out
         spill(u, key_id, key_len, outcome, minute);
         return;
     }
-    atomic_store(&t->counting, 1); /* seq_cst: ordered before the load below (see ks_usage_flush) */
-    usage_table *tab = atomic_load(&t->active);
+    /* Inside an epoch read section (nested in verify's, so a counter
+     * increment): a collection that swapped the table waits for it to end. */
+    if (ks_epoch_enter() != 0) {
+        spill(u, key_id, key_len, outcome, minute);
+        return;
+    }
+    usage_table *tab = atomic_load_explicit(&t->active, memory_order_acquire);
     size_t i = cell_hash(key_id, key_len, minute) & (KS_USAGE_CELLS - 1);
     int done = 0;
     for (size_t probes = 0; probes < KS_USAGE_PROBES; probes++, i = (i + 1) & (KS_USAGE_CELLS - 1)) {
@@ -197,7 +205,7 @@ void ks_usage_count(ks_service *svc, const char *key_id, size_t key_len, int out
         done = 1;
         break;
     }
-    atomic_store_explicit(&t->counting, 0, memory_order_release);
+    ks_epoch_leave();
     if (!done)
         spill(u, key_id, key_len, outcome, minute);
 }
@@ -247,12 +255,22 @@ static int collect(struct ks_usage *u)
             free(o);
             o = next;
         }
-    /* Threads only ever join at the head: the list from `threads` on is stable. */
-    for (usage_thread *t = threads; t && rc == KS_OK; t = t->next) {
-        usage_table *old = atomic_exchange(&t->active, t->spare);
-        while (atomic_load(&t->counting))
-            ; /* the owner is inside one count in `old`: a few instructions */
-        atomic_thread_fence(memory_order_acquire);
+    /* Threads only ever join at the head: the list from `threads` on is
+     * stable. Every table is swapped first, then one grace period of the
+     * index's epochs (index/epoch.h) lets each count in flight in an old
+     * table end: after it, the old tables are the collector's alone. */
+    for (usage_thread *t = threads; t; t = t->next) {
+        t->taken = atomic_exchange(&t->active, t->spare);
+    }
+    uint64_t tag = ks_epoch_retire_tag();
+    while (!ks_epoch_safe(tag)) {
+        struct timespec pause = {0, 20000}; /* a count takes well under a microsecond */
+        nanosleep(&pause, NULL);
+    }
+    atomic_thread_fence(memory_order_acquire);
+    for (usage_thread *t = threads; t; t = t->next) {
+        usage_table *old = t->taken;
+        t->taken = NULL;
         for (size_t i = 0; i < KS_USAGE_CELLS; i++) {
             usage_cell *c = &old->cells[i];
             if (!c->used)
