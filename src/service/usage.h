@@ -5,11 +5,13 @@
  *
  * Counting (ks_usage_count, on the verify fast path) touches only the
  * calling thread's own table: no lock, no allocation after the thread's
- * first count, no shared cache line. Each thread has two tables; a
- * collection swaps the active one for the empty spare (an atomic pointer
- * exchange) and waits for the thread to leave the one it was counting in
- * (a per-thread flag, set around each count), then owns the old table
- * alone: it is read, cleared and kept as the next spare. A count that
+ * first count, no shared cache line. Each thread has two tables; a count
+ * runs inside an epoch read section of the index (index/epoch.h; nested in
+ * verify's own, so it costs a counter increment). A collection swaps every
+ * thread's active table for its empty spare (an atomic pointer exchange),
+ * waits one grace period (every section that could still count into an old
+ * table has ended), then owns the old tables alone: they are read, cleared
+ * and kept as the next spares. A count that
  * finds its table full (more than KS_USAGE_CELLS distinct keys and minutes
  * in one flush interval) goes to a shared overflow list under a mutex, so
  * nothing is ever dropped.
