@@ -741,6 +741,7 @@ export function registerCases(test) {
       let s = await call(t.base, 'GET', acct('acme', 'settings'), { cred: t.acme });
       assert.deepEqual(s.data, {
         token_duration_months: 6, enforce_duration: true, auto_delete_old_token_hours: null, renewal_notice_days: 14,
+        deactivate_unused_days: null,
       });
       await t.shot('settings-applied');
 
