@@ -77,3 +77,16 @@ class DormantSettingTest(CliCase):
         self.assertIn("Deactivate unused keys:", self.ok("settings", "get").stdout)
         p = self.fails(2, "settings", "set", "--deactivate-unused-days", "29")
         self.assertIn("30 to 730", p.stderr)
+
+
+class KeyShowLimitsTest(CliCase):
+    def test_show_prints_the_limits(self):
+        k = self.json_of("keys", "create", "--name", uid("shown "), "--allow-cidr", "203.0.113.0/24",
+                         "--allow-cidr", "2001:db8::1", "--rate-limit", "100", "--rate-period", "60")
+        out = self.ok("keys", "show", k["key"]).stdout
+        self.assertRegex(out, r"Allowed from: +203\.0\.113\.0/24, 2001:db8::1/128\n")
+        self.assertRegex(out, r"Rate limit: +100 verifies per 60 s\n")
+        plain = self.create_key()
+        out = self.ok("keys", "show", plain["key"]).stdout
+        self.assertRegex(out, r"Allowed from: +any address\n")
+        self.assertRegex(out, r"Rate limit: +none\n")
