@@ -689,6 +689,39 @@ export function registerCases(test) {
     await t.page.getByRole('status').getByText(/saved/i).waitFor();
   });
 
+  test('edit: allowed addresses are checked as you type; limits are saved', async (t) => {
+    const { key } = await createKey(t, `Limits ${randomTag()}`);
+    await signIn(t);
+    const dialog = await menuAction(t, key, 'Edit');
+    const ranges = dialog.getByLabel('Allowed addresses');
+    await ranges.fill('203.0.113.0/24\n10.0.0.0/33');
+    await dialog.getByText(/Not a valid address or range: line 2: 10\.0\.0\.0\/33/).waitFor();
+    assert.equal(await ranges.getAttribute('aria-invalid'), 'true');
+    await button(dialog, 'Save').click();
+    await dialog.getByText(/Fix the allowed addresses first/).waitFor();
+    await ranges.fill('203.0.113.0/24\n2001:db8::1');
+    await dialog.getByText('One range or address per line; empty: any address.').waitFor();
+    assert.equal(await ranges.getAttribute('aria-invalid'), null);
+    await dialog.getByLabel('Rate limit (verifies)').fill('100');
+    await dialog.getByLabel('per seconds').fill('60');
+    await t.shot('edit-limits');
+    await button(dialog, 'Save').click();
+    await dialogGone(t);
+    const k = await getKey(t, key);
+    assert.deepEqual(k.data.allowed_cidrs, ['203.0.113.0/24', '2001:db8::1/128']);
+    assert.deepEqual(k.data.rate_limit, { limit: 100, period_seconds: 60 });
+    // cleared again from the same dialog
+    const again = await menuAction(t, key, 'Edit');
+    assert.equal(await again.getByLabel('Allowed addresses').inputValue(), '203.0.113.0/24\n2001:db8::1/128');
+    await again.getByLabel('Allowed addresses').fill('');
+    await again.getByLabel('Rate limit (verifies)').fill('');
+    await button(again, 'Save').click();
+    await dialogGone(t);
+    const cleared = await getKey(t, key);
+    assert.deepEqual(cleared.data.allowed_cidrs, []);
+    assert.equal(cleared.data.rate_limit, null);
+  });
+
   test('search matches name or key as you type', async (t) => {
     const { page } = t;
     const tag = randomTag();

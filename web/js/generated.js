@@ -12,6 +12,7 @@ import {
 import { failure, success } from './feedback.js';
 import { formatAge, formatCountdown, formatDate, formatDateTime } from './format.js';
 import { listTab } from './list_tab.js';
+import { limitsFields } from './limits.js';
 import { menuButton } from './menu.js';
 import {
   actionState, can, grantLock, kebabButton, keyBlockedReason, lockedRolesHint, reloadAuthority, RES, renewalAlert,
@@ -208,9 +209,10 @@ async function openEdit(key, returnFocus) {
   if (!roles) return;
   const name = textField({ label: 'Key identification', value: key.name, required: true, maxlength: 100 });
   const checklist = roleChecklist(roles, key.roles, { lock: grantLock, lockedHint: lockedRolesHint() });
+  const limits = limitsFields(key);
   openDialog({
     title: `Edit ${key.key}`,
-    content: [name.field, checklist],
+    content: [name.field, checklist, ...limits.fields],
     returnFocus,
     actions: [
       { label: 'Cancel' },
@@ -219,8 +221,16 @@ async function openEdit(key, returnFocus) {
         onClick: async (ctl) => {
           const value = requiredText(ctl, name, 'Enter a key identification.');
           if (value === null) return;
+          const wanted = limits.read(ctl);
+          if (!wanted) return;
           const fields = { roles: checklist.selectedRoles() };
           if (value !== key.name) fields.name = value;
+          if (JSON.stringify(wanted.allowed_cidrs) !== JSON.stringify(key.allowed_cidrs || [])) {
+            fields.allowed_cidrs = wanted.allowed_cidrs;
+          }
+          if (JSON.stringify(wanted.rate_limit) !== JSON.stringify(key.rate_limit ?? null)) {
+            fields.rate_limit = wanted.rate_limit;
+          }
           const updated = await ctl.run(() => tab.reloadIfStale(() => api.updateKey(key.key, fields)));
           if (!updated) return;
           ctl.close();
