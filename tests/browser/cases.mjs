@@ -1212,6 +1212,36 @@ export function registerCases(test) {
     assert.deepEqual(problems, []);
   });
 
+  test('settings: deactivate unused keys after some days', async (t) => {
+    const { page } = t;
+    try {
+      await signIn(t);
+      await openSettings(t);
+      const unused = page.getByLabel(/Deactivate keys unused for/);
+      await eventually(async () => (await page.getByLabel(/Renewal notice, days/).inputValue()) === '14');
+      assert.equal(await unused.inputValue(), '');
+      await unused.fill('10');
+      await button(page, 'Apply').click();
+      await page.getByRole('alert').filter({ hasText: /from 30 to 730/ }).waitFor();
+      await unused.fill('90');
+      await button(page, 'Apply').click();
+      await page.getByRole('status').getByText(/settings applied/i).waitFor();
+      let s = await call(t.base, 'GET', acct('acme', 'settings'), { cred: t.acme });
+      assert.equal(s.data.deactivate_unused_days, 90);
+      await page.reload();
+      await openSettings(t);
+      await eventually(async () => (await unused.inputValue()) === '90');
+      await unused.fill('');
+      await button(page, 'Apply').click();
+      await eventually(async () => {
+        s = await call(t.base, 'GET', acct('acme', 'settings'), { cred: t.acme });
+        return s.data.deactivate_unused_days === null;
+      });
+    } finally {
+      await call(t.base, 'PUT', acct('acme', 'settings'), { cred: t.acme, body: { deactivate_unused_days: null } });
+    }
+  });
+
   test('settings: auto-delete hours and renewal notice days', async (t) => {
     const { page } = t;
     try {
