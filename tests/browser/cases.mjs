@@ -457,7 +457,7 @@ export function registerCases(test) {
     const { page } = t;
     const { key, token: oldToken } = await createKey(t, `Renew later ${randomTag()}`);
     await signIn(t);
-    assert.deepEqual(await menuItems(t, key), ['Edit', 'Renew Token', 'Deactivate', 'Delete Key']);
+    assert.deepEqual(await menuItems(t, key), ['Usage', 'Edit', 'Renew Token', 'Deactivate', 'Delete Key']);
 
     const dialog = await menuAction(t, key, 'Renew Token');
     const group = dialog.getByRole('radiogroup', { name: 'Delete Old Token' });
@@ -489,7 +489,7 @@ export function registerCases(test) {
     assert.doesNotMatch(ages, /Ends in/, 'no countdown without a deadline');
     await t.shot('renew-pending-old-token');
     assert.deepEqual(await menuItems(t, key),
-      ['Edit', 'Renew Token', 'Delete Old Token', 'Undo Renewal', 'Deactivate', 'Delete Key']);
+      ['Usage', 'Edit', 'Renew Token', 'Delete Old Token', 'Undo Renewal', 'Deactivate', 'Delete Key']);
 
     // A second renewal while the old token exists: the API's 409, readable.
     const again = await menuAction(t, key, 'Renew Token');
@@ -720,6 +720,35 @@ export function registerCases(test) {
     const cleared = await getKey(t, key);
     assert.deepEqual(cleared.data.allowed_cidrs, []);
     assert.equal(cleared.data.rate_limit, null);
+  });
+
+  test('usage panel: uPlot charts of a key, valid against refused, with a tooltip value', async (t) => {
+    const { key, token } = await createKey(t, `Usage ${randomTag()}`);
+    const verify = (tok) => call(t.base, 'GET', '/api/v1/verify', { headers: { 'X-API-Key': key, 'X-API-Token': tok } });
+    for (let i = 0; i < 3; i++) assert.equal((await verify(token)).status, 200);
+    const wrong = (await createKey(t, `Other ${randomTag()}`)).token;
+    assert.equal((await verify(wrong)).status, 401);
+    await signIn(t);
+    const dialog = await menuAction(t, key, 'Usage');
+    await dialog.getByText('Verifies per hour, last 48 hours').waitFor();
+    const charts = dialog.locator('figure.usage-chart');
+    assert.equal(await charts.count(), 2);
+    assert.equal(await charts.nth(0).locator('canvas').count(), 1, 'the hourly chart draws on a canvas');
+    assert.equal(await charts.nth(1).locator('canvas').count(), 1, 'the daily chart draws on a canvas');
+    // the legend: the time, then the two series, valid and refused
+    const labels = (await charts.nth(0).locator('.u-legend .u-series .u-label').allTextContents()).map((s) => s.trim());
+    assert.deepEqual(labels.slice(1), ['Valid', 'Refused']);
+    // hovering over the last hour shows its counts in the legend
+    const over = charts.nth(0).locator('.u-over');
+    const box = await over.boundingBox();
+    await t.page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
+    await eventually(async () => {
+      const values = (await charts.nth(0).locator('.u-legend .u-series .u-value').allTextContents()).map((s) => s.trim());
+      return values[1] === '3' && values[2] === '1';
+    });
+    await t.shot('usage-panel');
+    await button(dialog, 'Close').click();
+    await dialogGone(t);
   });
 
   test('search matches name or key as you type', async (t) => {

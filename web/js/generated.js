@@ -14,6 +14,7 @@ import { formatAge, formatCountdown, formatDate, formatDateTime } from './format
 import { listTab } from './list_tab.js';
 import { limitsFields } from './limits.js';
 import { menuButton } from './menu.js';
+import { openUsage } from './usage.js';
 import {
   actionState, can, grantLock, kebabButton, keyBlockedReason, lockedRolesHint, reloadAuthority, RES, renewalAlert,
   roleChips, rolesForForm, state, statusBadge, yourRoles,
@@ -125,6 +126,7 @@ function rowActions(key) {
   const items = [];
   if (blocked) items.push({ note: blocked });
   items.push(
+    { label: 'Usage', onSelect: (btn) => openUsage(key, btn) },
     { label: 'Edit', onSelect: (btn) => openEdit(key, btn), ...edit },
     { label: 'Renew Token', onSelect: (btn) => openRenew(key, btn), ...renew });
   if (hasOld) {
