@@ -751,6 +751,26 @@ export function registerCases(test) {
     await dialogGone(t);
   });
 
+  test('account usage panel: charts and the top keys', async (t) => {
+    const { key, token } = await createKey(t, `Top ${randomTag()}`);
+    for (let i = 0; i < 120; i++) {
+      const r = await call(t.base, 'GET', '/api/v1/verify', { headers: { 'X-API-Key': key, 'X-API-Token': token } });
+      assert.equal(r.status, 200);
+    }
+    await signIn(t);
+    await button(t.page, 'Usage').click();
+    const dialog = t.page.getByRole('dialog', { name: 'Usage of the account' });
+    await dialog.getByText('Top keys, last 48 hours').waitFor();
+    assert.equal(await dialog.locator('figure.usage-chart canvas').count(), 2);
+    const mine = dialog.locator('table.usage-top tbody tr').filter({ hasText: key }); // 120: among the top 10
+    await mine.waitFor();
+    assert.equal((await mine.locator('td').nth(1).textContent()).trim(), '120');
+    assert.equal((await mine.locator('td').nth(2).textContent()).trim(), '0');
+    await t.shot('account-usage');
+    await button(dialog, 'Close').click();
+    await dialogGone(t);
+  });
+
   test('search matches name or key as you type', async (t) => {
     const { page } = t;
     const tag = randomTag();
