@@ -722,6 +722,26 @@ export function registerCases(test) {
     assert.equal(cleared.data.rate_limit, null);
   });
 
+  test('generate: with allowed addresses and a rate limit', async (t) => {
+    await signIn(t);
+    await button(t.page, '+ Generate Key').click();
+    const dialog = t.page.getByRole('dialog');
+    await dialog.getByLabel('Key identification').fill(`Limited ${randomTag()}`);
+    await dialog.getByLabel('Allowed addresses').fill('198.51.100.7');
+    await dialog.getByLabel('Rate limit (verifies)').fill('5');
+    await dialog.getByLabel('per seconds').fill('1');
+    await button(dialog, 'Generate').click();
+    const token = await shownToken(dialog);
+    const key = (await dialog.getByText(/^kst-acme-[a-z0-9]{10}$/).first().textContent()).trim();
+    const k = await getKey(t, key);
+    assert.deepEqual(k.data.allowed_cidrs, ['198.51.100.7/32']);
+    assert.deepEqual(k.data.rate_limit, { limit: 5, period_seconds: 1 });
+    // this browser's test client is not 198.51.100.7: refused
+    const r = await call(t.base, 'GET', '/api/v1/verify', { headers: { 'X-API-Key': key, 'X-API-Token': token } });
+    assert.equal(r.status, 403);
+    assert.equal(r.data.reason, 'address_not_allowed');
+  });
+
   test('usage panel: uPlot charts of a key, valid against refused, with a tooltip value', async (t) => {
     const { key, token } = await createKey(t, `Usage ${randomTag()}`);
     const verify = (tok) => call(t.base, 'GET', '/api/v1/verify', { headers: { 'X-API-Key': key, 'X-API-Token': tok } });

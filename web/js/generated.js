@@ -164,9 +164,10 @@ async function openGenerate(returnFocus) {
     hint: 'A name that says who or what uses this key, e.g. “ERP sync” or “Marketplace feed”.',
   });
   const checklist = roleChecklist(roles, [], { lock: grantLock, lockedHint: lockedRolesHint() });
+  const limits = limitsFields();
   openDialog({
     title: 'Generate key',
-    content: [name.field, checklist],
+    content: [name.field, checklist, ...limits.fields],
     returnFocus,
     actions: [
       { label: 'Cancel' },
@@ -175,7 +176,12 @@ async function openGenerate(returnFocus) {
         onClick: async (ctl) => {
           const value = requiredText(ctl, name, 'Enter a key identification: a name that says who or what uses this key.');
           if (value === null) return;
-          const created = await ctl.run(() => api.createKey(value, checklist.selectedRoles()));
+          const wanted = limits.read(ctl);
+          if (!wanted) return;
+          const extra = {};
+          if (wanted.allowed_cidrs.length) extra.allowed_cidrs = wanted.allowed_cidrs;
+          if (wanted.rate_limit) extra.rate_limit = wanted.rate_limit;
+          const created = await ctl.run(() => api.createKey(value, checklist.selectedRoles(), extra));
           if (!created) return;
           showCreated(ctl, created);
           tab.refresh();
