@@ -10,7 +10,7 @@ import {
   confirmDialog, openDialog, requiredText, roleChecklist, shareLinkBox, textField, tokenBox,
 } from './dialogs.js';
 import { failure, success } from './feedback.js';
-import { formatAge, formatCountdown, formatDate, formatDateTime } from './format.js';
+import { formatAge, formatAgo, formatCountdown, formatDate, formatDateTime } from './format.js';
 import { listTab } from './list_tab.js';
 import { limitsFields } from './limits.js';
 import { menuButton } from './menu.js';
@@ -97,6 +97,13 @@ function startCountdowns() {
   }, 15000);
 }
 
+/** "Last used 3 min ago" (the newer of the tokens' last uses), or "Never used". */
+function lastUsedLine(tokens) {
+  const last = tokens.map((t) => t.last_used_at).filter(Boolean).sort().pop();
+  return h('div', { class: 'key-last-used muted', title: last ? formatDateTime(last) : null,
+    text: last ? `Last used ${formatAgo(last)}` : 'Never used' });
+}
+
 function renderRow(key) {
   const tokens = key.tokens || [];
   const hasOld = tokens.some((t) => t.slot === 'old');
@@ -105,7 +112,8 @@ function renderRow(key) {
   return h('tr', { class: key.status !== 'active' ? 'row-inactive' : null },
     h('th', { scope: 'row', class: 'cell-key' },
       h('div', { class: 'key-line' }, h('code', { class: 'key-id', text: key.key }), renewalAlert(key.renewal_alert)),
-      h('div', { class: 'key-name', text: key.name })),
+      h('div', { class: 'key-name', text: key.name }),
+      lastUsedLine(tokens)),
     h('td', { class: 'cell-roles' }, roleChips(key.roles)),
     h('td', { class: 'cell-date' }, h('time', { datetime: key.created_at, text: formatDate(key.created_at) })),
     h('td', { class: 'cell-status' }, statusBadge(key.status)),
