@@ -172,7 +172,7 @@ def sweep_round(args, i):
     os.makedirs(d)
     db = os.path.join(d, "k.db")
     # The deadline leaves time to start, warm up and take the idle run before it.
-    ends_in = args.duration + 12
+    ends_in = args.duration + 25
     t = time.time()
     seeded, deadline, olds, owner = seed(args, db, d, args.keys, ends_in)
     if olds != args.keys:
