@@ -1139,6 +1139,8 @@ export function registerCases(test) {
     await button(page, `Actions for ${key}`).focus();
     await page.keyboard.press('Enter');
     await page.getByRole('menu').waitFor();
+    assert.equal(await focusedName(), 'Usage');
+    await page.keyboard.press('ArrowDown');
     assert.equal(await focusedName(), 'Edit');
     await page.keyboard.press('ArrowDown');
     assert.equal(await focusedName(), 'Renew Token');
