@@ -1162,9 +1162,10 @@ export function registerCases(test) {
     assert.equal((await getKey(t, key)).status, 200);
     await eventually(async () => (await focusedName()) === `Actions for ${key}`);
 
-    // Edit from the keyboard: type, Tab to a role, Space, Enter saves.
+    // Edit from the keyboard (the second item, after Usage): type, Enter saves.
     await page.keyboard.press('Enter');
     await page.getByRole('menu').waitFor();
+    await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
     await dialog.waitFor();
     await page.keyboard.press('ControlOrMeta+a');
