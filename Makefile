@@ -142,13 +142,15 @@ uninstall:
 # Benchmarks (bench/README.md): never part of `make test`. Builds the seeding
 # and in-process tools against the library, then runs bench/run.py, which
 # starts and stops its own servers and writes bench/RESULTS.md.
-BENCH_BIN := $(BUILD)/bench/seed $(BUILD)/bench/verify_inproc $(BUILD)/bench/mhd_floor
+BENCH_BIN := $(BUILD)/bench/seed $(BUILD)/bench/verify_inproc $(BUILD)/bench/mhd_floor $(BUILD)/bench/limits_inproc
 .PHONY: bench bench-bins
 bench:
 	@sh scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory all bench-bins
 	@python3 bench/run.py --build $(BUILD)
 	@python3 bench/rotation.py --build $(BUILD)
+	@echo "== per-key limits and usage (bench/limits_inproc.c)"
+	@$(BUILD)/bench/limits_inproc
 
 bench-bins: $(BENCH_BIN)
 

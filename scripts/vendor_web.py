@@ -20,6 +20,9 @@ import sys
 FILES = [
     # The QR code of the TOTP enrolment (web/js/qr.js): an ES module, no dependencies.
     ("qrcode-generator", "dist/qrcode.mjs", "qrcode-generator/qrcode.mjs"),
+    # The usage charts of the key and account usage panels (web/js/usage.js).
+    ("uplot", "dist/uPlot.esm.js", "uplot/uPlot.esm.js"),
+    ("uplot", "dist/uPlot.min.css", "uplot/uPlot.min.css"),
 ]
 LICENCE_NAMES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE")
 

@@ -16,6 +16,7 @@ import rolesTab from './js/roles.js';
 import securityPage from './js/security.js';
 import settingsTab from './js/settings.js';
 import usersTab, { initialOf } from './js/users.js';
+import { openUsage } from './js/usage.js';
 import webhooksTab from './js/webhooks.js';
 import {
   RES, can, completeAuthority, isPerson, loadIdentity, onAuthorityChange, reloadAuthority, resetState,
@@ -409,6 +410,7 @@ function applyTabChrome(name) {
   $('page-sub-keys').hidden = users;
   $('page-sub-users').hidden = !users;
   $('export-anchor').hidden = users;
+  $('account-usage-button').hidden = users;
   searchInput.placeholder = users ? 'Search by email or role' : 'Search by name or key';
   if (state.session) document.title = `${users ? 'Users' : 'API Keys'} · ${state.session.account} · Keystile`;
 }
@@ -461,6 +463,16 @@ searchInput.addEventListener('input', () => {
     state.query = q;
     for (const tab of TABS) tab.search();
   }, 150);
+});
+
+// ---- the account's usage (web/js/usage.js) -----------------------------------
+
+$('account-usage-button').addEventListener('click', (ev) => {
+  if (!can(RES.viewKeys)) {
+    failure(`You cannot see the usage: ${yourRoles().toLowerCase()} do not include view-api-keys.`);
+    return;
+  }
+  openUsage(null, ev.currentTarget).catch((err) => failure(err.message || String(err)));
 });
 
 // ---- export ---------------------------------------------------------------------

@@ -13,6 +13,7 @@
 #include "http/server.h"
 #include "log/log.h"
 #include "service/change_feed.h"
+#include "service/heartbeat.h"
 #include "service/login_keys.h"
 #include "service/oidc.h"
 #include "service/service.h"
@@ -376,7 +377,8 @@ static int run(serve_settings *s)
                              ? "cannot start the last-used flusher"
                          : ks_webhook_worker_start(&svc, &s->webhooks) != KS_OK ? "cannot start the webhook worker"
                          : ks_sweeper_start(&svc, (int)s->sweep_seconds) != KS_OK ? "cannot start the sweeps"
-                                                                                    : NULL;
+                         : ks_heartbeat_start(&svc) != KS_OK ? "cannot start the node heartbeat"
+                                                             : NULL;
     if (failed) {
         fprintf(stderr, "keystile: %s\n", failed);
         ks_server_stop(srv, 0);

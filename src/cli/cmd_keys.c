@@ -5,6 +5,7 @@
  * for confirmation where destructive, calls the API once (list: once per
  * page) and prints a table, or the API's JSON with --json.
  */
+#include "cli/limits_args.h"
 #include "cli/cli.h"
 #include "cli/client_args.h"
 #include "cli/key_view.h"
@@ -65,8 +66,11 @@ int ks_cmd_keys_create(ks_client *c, const ks_args *a)
     if (rc != 0)
         return rc;
     json_t *body = json_pack("{s:s, s:o}", "name", name, "roles", ks_args_json_array(a, "role"));
-    if (!body) {
-        fprintf(stderr, "keystile: --name and --role must be UTF-8 text\n");
+    int limits = 0, lrc = body ? ks_args_limits_body(a, body, &limits) : -1;
+    if (lrc != 0) {
+        json_decref(body);
+        if (lrc < 0)
+            fprintf(stderr, "keystile: --name, --role and --allow-cidr must be UTF-8 text\n");
         return KS_EXIT_USAGE;
     }
     json_t *key = key_call(c, "POST", NULL, NULL, body, &rc);
@@ -107,10 +111,17 @@ int ks_cmd_keys_edit(ks_client *c, const ks_args *a)
     int roles = ks_args_has(a, "role"), no_roles = ks_args_has(a, "no-roles");
     if (roles && no_roles)
         return ks_usage_error(a->cmd, "--role and --no-roles exclude each other");
-    if (!name && !roles && !no_roles)
-        return ks_usage_error(a->cmd, "nothing to change: give --name, --role or --no-roles");
     json_t *body = json_object();
-    int ok = body != NULL;
+    int limits = 0, lrc = body ? ks_args_limits_body(a, body, &limits) : -1;
+    if (lrc == KS_EXIT_USAGE) {
+        json_decref(body);
+        return KS_EXIT_USAGE;
+    }
+    if (!name && !roles && !no_roles && !limits) {
+        json_decref(body);
+        return ks_usage_error(a->cmd, "nothing to change: give --name, --role, --no-roles, --allow-cidr or --rate-limit");
+    }
+    int ok = body != NULL && lrc == 0;
     if (ok && name)
         ok = json_object_set_new(body, "name", json_string(name)) == 0;
     if (ok && (roles || no_roles))

@@ -43,6 +43,12 @@ static int print_settings(const ks_client *c, const json_t *s)
         ks_table_addf(t, "%lld days before a token expires (key.renewal_due)", (long long)json_integer_value(notice));
     else
         ks_table_add(t, NULL);
+    json_t *unused = json_object_get(s, "deactivate_unused_days");
+    ks_table_add(t, "Deactivate unused keys:");
+    if (json_is_integer(unused))
+        ks_table_addf(t, "after %lld days without a verify (actor system)", (long long)json_integer_value(unused));
+    else
+        ks_table_add(t, "off");
     int rc = ks_table_print(t, stdout);
     ks_table_free(t);
     return rc == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
@@ -80,9 +86,18 @@ int ks_cmd_settings_set(ks_client *c, const ks_args *a)
             return ks_usage_error(a->cmd, "--auto-delete-old-token-hours must be 1 to 720 or off, not '%s'",
                                   auto_delete);
     }
-    if (months < 0 && enforce < 0 && hours < 0 && notice < 0)
+    long unused_days = -1;
+    const char *unused = ks_args_value(a, "deactivate-unused-days");
+    if (unused) {
+        char *end = NULL;
+        int off = strcmp(unused, "off") == 0;
+        unused_days = off ? 0 /* null: never */ : strtol(unused, &end, 10);
+        if (!off && (!*unused || *end || unused_days < 30 || unused_days > 730))
+            return ks_usage_error(a->cmd, "--deactivate-unused-days must be 30 to 730 or off, not '%s'", unused);
+    }
+    if (months < 0 && enforce < 0 && hours < 0 && notice < 0 && unused_days < 0)
         return ks_usage_error(a->cmd, "nothing to change: give --months, --enforce-duration, "
-                                      "--auto-delete-old-token-hours or --renewal-notice-days");
+                                      "--auto-delete-old-token-hours, --renewal-notice-days or --deactivate-unused-days");
     if ((rc = ks_client_open(c, a, 1)) != 0)
         return rc;
     json_t *body = json_object();
@@ -98,6 +113,8 @@ int ks_cmd_settings_set(ks_client *c, const ks_args *a)
         json_object_set_new(body, "auto_delete_old_token_hours", hours ? json_integer(hours) : json_null());
     if (notice >= 0)
         json_object_set_new(body, "renewal_notice_days", json_integer(notice));
+    if (unused_days >= 0)
+        json_object_set_new(body, "deactivate_unused_days", unused_days ? json_integer(unused_days) : json_null());
     json_t *s = ks_client_call_item(c, "PUT", "settings", NULL, NULL, body, &rc);
     json_decref(body);
     if (!s)

@@ -128,9 +128,19 @@ static const ks_opt_doc KEYS_LIST_OPTS[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static const ks_opt_doc KEYS_USAGE_OPTS[] = {
+    {"granularity", "hour|day", 0, "Rows per hour (the last 48 hours, the default) or per day (the last 30 days)."},
+    {NULL, NULL, 0, NULL},
+};
+
 static const ks_opt_doc KEYS_CREATE_OPTS[] = {
     {"name", "NAME", 0, "Name of the key, 1-100 characters; names need not be unique. Required."},
     {"role", "ROLE", KS_OPT_REPEAT, "Give the key this role; repeat for several. Default: no role."},
+    {"allow-cidr", "CIDR", KS_OPT_REPEAT,
+     "Accept the key's tokens only from this IPv4 or IPv6 range or address; repeat for several (at most 32). "
+     "Default: any address."},
+    {"rate-limit", "N", 0, "Let the key verify at most N times per --rate-period (a token bucket). Default: no limit."},
+    {"rate-period", "SECONDS", 0, "The period of --rate-limit, 1-86400 seconds."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -138,6 +148,10 @@ static const ks_opt_doc KEYS_EDIT_OPTS[] = {
     {"name", "NAME", 0, "New name of the key."},
     {"role", "ROLE", KS_OPT_REPEAT, "Replace the key's roles by these; repeat for several."},
     {"no-roles", NULL, 0, "Remove every role of the key."},
+    {"allow-cidr", "CIDR", KS_OPT_REPEAT,
+     "Replace the key's allowed ranges by these; repeat for several; --allow-cidr '' allows any address again."},
+    {"rate-limit", "N", 0, "Set the key's rate limit to N verifies per --rate-period; 0 removes the limit."},
+    {"rate-period", "SECONDS", 0, "The period of --rate-limit, 1-86400 seconds."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -170,6 +184,9 @@ static const ks_opt_doc SETTINGS_SET_OPTS[] = {
      "renewal and the old one has not verified for HOURS hours, 1-720. off: never (the default)."},
     {"renewal-notice-days", "DAYS", 0,
      "How many days before a token expires the key.renewal_due event is raised, 0-60 (default 14)."},
+    {"deactivate-unused-days", "DAYS|off", 0,
+     "Deactivate (actor system) a key none of whose tokens verified for DAYS days, 30-730; never the "
+     "account's last active Owner. off: never (the default)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -294,6 +311,15 @@ const ks_cmd_doc KS_COMMANDS[] = {
      "# search names and ids, as JSON\n"
      "keystile keys list --q erp --json\n",
      ks_cmd_keys_list},
+    {"keys", "usage", "KEY", "KEY [--granularity hour|day] [OPTIONS]", "show how often a key verified, by outcome",
+     "Prints the key's verifies per hour (the last 48 hours) or per day (the last 30 days) by outcome: "
+     "valid, invalid_token, inactive, expired, forbidden, address_not_allowed, rate_limited; only hours "
+     "or days with at least one verify. Then a one-line sparkline of its verifies in each of the last "
+     "24 hours. With --json the API's answer. Needs view-api-keys.",
+     KEYS_USAGE_OPTS, CLIENT,
+     "keystile keys usage kst-acme-k3v7q2m7xa\n"
+     "keystile keys usage kst-acme-k3v7q2m7xa --granularity day --json\n",
+     ks_cmd_keys_usage},
     {"keys", "show", "KEY", "KEY [OPTIONS]", "show one key and the dates of its tokens",
      "Prints the key's name, type, roles, status, creation time, outdated flag and renewal alert, "
      "then for each token (current, and old during a renewal) when it was created, when it expires "
@@ -302,7 +328,9 @@ const ks_cmd_doc KS_COMMANDS[] = {
      NULL, CLIENT,
      "keystile keys show kst-acme-k3v7q2m7xa\n",
      ks_cmd_keys_show},
-    {"keys", "create", NULL, "--name NAME [--role ROLE]... [OPTIONS]", "create a key and print its token once",
+    {"keys", "create", NULL,
+     "--name NAME [--role ROLE]... [--allow-cidr CIDR]... [--rate-limit N --rate-period SECONDS] [OPTIONS]",
+     "create a key and print its token once",
      "Creates an active key with a new token and prints the token ONCE, with a warning on standard "
      "error to store it: Keystile keeps only a keyed hash of it and cannot show it again. With "
      "--json the API's answer, token included, is printed instead of the table.\n\n"
@@ -313,14 +341,17 @@ const ks_cmd_doc KS_COMMANDS[] = {
      "# keep the token in a file only you can read (needs jq)\n"
      "(umask 077; keystile keys create --name ci --json | jq -r .token > ci.token)\n",
      ks_cmd_keys_create},
-    {"keys", "edit", "KEY", "KEY [--name NAME] [--role ROLE]... [--no-roles] [OPTIONS]",
-     "rename a key or replace its roles",
-     "Changes the key's name and/or roles (PATCH). --role replaces the whole list of roles with the "
-     "ones given; --no-roles removes them all. At least one option is needed. The key's tokens do "
-     "not change. Needs edit-api-keys.",
+    {"keys", "edit", "KEY", "KEY [--name NAME] [--role ROLE]... [--no-roles] [--allow-cidr CIDR]... "
+     "[--rate-limit N --rate-period SECONDS] [OPTIONS]",
+     "rename a key, replace its roles or change its limits",
+     "Changes the key's name, roles, allowed addresses and/or rate limit (PATCH). --role replaces the whole "
+     "list of roles with the ones given; --no-roles removes them all. --allow-cidr replaces the allowed "
+     "ranges (--allow-cidr '' clears them); --rate-limit 0 removes the rate limit. At least one option is "
+     "needed. The key's tokens do not change. Needs edit-api-keys.",
      KEYS_EDIT_OPTS, CLIENT,
      "keystile keys edit kst-acme-k3v7q2m7xa --name \"ERP sync (prod)\"\n"
-     "keystile keys edit kst-acme-k3v7q2m7xa --role orders-reader --role orders-writer\n",
+     "keystile keys edit kst-acme-k3v7q2m7xa --role orders-reader --role orders-writer\n"
+     "keystile keys edit kst-acme-k3v7q2m7xa --allow-cidr 203.0.113.0/24 --rate-limit 100 --rate-period 60\n",
      ks_cmd_keys_edit},
     {"keys", "activate", "KEY", "KEY [OPTIONS]", "let an inactive key verify again",
      "Sets the key's status to active: its tokens, kept while it was inactive, verify again. "
@@ -389,7 +420,7 @@ const ks_cmd_doc KS_COMMANDS[] = {
      NULL, CLIENT, "keystile settings get\n", ks_cmd_settings_get},
     {"settings", "set", NULL,
      "[--months 3|6] [--enforce-duration true|false] [--auto-delete-old-token-hours HOURS|off] "
-     "[--renewal-notice-days DAYS] [OPTIONS]",
+     "[--renewal-notice-days DAYS] [--deactivate-unused-days DAYS|off] [OPTIONS]",
      "change the token duration, its enforcement, auto-delete or notices",
      "Changes the settings given; the others keep their value. At least one option is needed. "
      "Careful: --enforce-duration true makes every outdated token fail at once, possibly the one "

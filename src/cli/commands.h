@@ -87,6 +87,7 @@ int ks_cli_help(int argc, char **argv);
 /* The commands (cmd_*.c). Each returns an exit code. */
 int ks_cmd_keys_list(ks_client *c, const ks_args *a);
 int ks_cmd_keys_show(ks_client *c, const ks_args *a);
+int ks_cmd_keys_usage(ks_client *c, const ks_args *a); /* cmd_usage.c */
 int ks_cmd_keys_create(ks_client *c, const ks_args *a);
 int ks_cmd_keys_edit(ks_client *c, const ks_args *a);
 int ks_cmd_keys_activate(ks_client *c, const ks_args *a);

@@ -116,6 +116,30 @@ int ks_key_print_detail(const json_t *key)
     };
     ks_table *f = ks_table_new(2, NULL);
     ks_table_add_fields(f, key, DETAIL, sizeof DETAIL / sizeof *DETAIL);
+    json_t *ranges = json_object_get(key, "allowed_cidrs"), *rate = json_object_get(key, "rate_limit");
+    if (json_is_array(ranges)) { /* generated keys: their limits */
+        ks_table_add(f, "Allowed from:");
+        if (json_array_size(ranges) == 0) {
+            ks_table_add(f, "any address");
+        } else {
+            char list[2048] = "";
+            size_t used = 0, i;
+            json_t *r;
+            json_array_foreach(ranges, i, r) {
+                int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", json_string_value(r));
+                if (w < 0 || (size_t)w >= sizeof list - used)
+                    break;
+                used += (size_t)w;
+            }
+            ks_table_add(f, list);
+        }
+        ks_table_add(f, "Rate limit:");
+        if (json_is_object(rate))
+            ks_table_addf(f, "%lld verifies per %lld s", (long long)json_integer_value(json_object_get(rate, "limit")),
+                          (long long)json_integer_value(json_object_get(rate, "period_seconds")));
+        else
+            ks_table_add(f, "none");
+    }
     int rc = ks_table_print(f, stdout);
     ks_table_free(f);
     json_t *tokens = json_object_get(key, "tokens");

@@ -63,6 +63,7 @@ void ks_key_free(ks_key *k)
     free(k->name);
     k->name = NULL;
     ks_strlist_free(&k->roles);
+    ks_strlist_free(&k->allowed_cidrs);
     for (size_t i = 0; i < k->n_grants; i++)
         ks_strlist_free(&k->grants[i].roles);
     free(k->grants);

@@ -32,7 +32,11 @@ typedef struct {
     int enforce_duration;      /* outdated tokens fail with `expired` */
     int auto_delete_old_token_hours; /* 1-720, 0 = off (null in the API) */
     int renewal_notice_days;   /* 0-60: lead time of key.renewal_due */
+    int deactivate_unused_days; /* 30-730: the sweeps deactivate keys unused that long; 0 = off (null) */
 } ks_settings;
+
+#define KS_DEACTIVATE_UNUSED_DAYS_MIN 30
+#define KS_DEACTIVATE_UNUSED_DAYS_MAX 730
 
 #define KS_AUTO_DELETE_HOURS_MAX 720
 #define KS_RENEWAL_NOTICE_DAYS_MAX 60
@@ -49,6 +53,13 @@ typedef struct {
 void ks_role_free(ks_role *r);
 
 typedef enum { KS_KEY_ACTIVE = 1, KS_KEY_INACTIVE = 0 } ks_key_status;
+
+/* A key's rate limit (core/key_limits.h): `limit` verifies at once,
+ * refilled at `limit` per period_seconds; limit 0 = none. */
+typedef struct {
+    int64_t limit;
+    int32_t period_seconds;
+} ks_rate_limit;
 
 /* An external grant: another account gives this key roles there. */
 typedef struct {
@@ -69,6 +80,8 @@ typedef struct {
     ks_strlist roles;      /* role names in the home account */
     ks_grant *grants;      /* external grants, ordered by account */
     size_t n_grants;
+    ks_strlist allowed_cidrs; /* normalised ranges (core/key_limits.h); none = any address */
+    ks_rate_limit rate_limit; /* limit 0 = none */
 } ks_key;
 
 /* The grant of `account` on key k, or NULL. */

@@ -43,6 +43,8 @@ void ks_http_share_url_of(ks_http_request *req, const char *id, char *out, size_
 void ks_api_keys_list(ks_http_request *req);
 void ks_api_keys_create(ks_http_request *req);
 void ks_api_keys_show(ks_http_request *req);
+void ks_api_keys_usage(ks_http_request *req);   /* api_usage.c */
+void ks_api_account_usage(ks_http_request *req);
 void ks_api_keys_update(ks_http_request *req);
 void ks_api_keys_delete(ks_http_request *req);
 void ks_api_keys_renew(ks_http_request *req);

@@ -19,9 +19,10 @@ static json_t *settings_json(const ks_settings *s)
 {
     json_t *auto_delete = s->auto_delete_old_token_hours > 0 ? json_integer(s->auto_delete_old_token_hours)
                                                               : json_null();
-    return json_pack("{s:i, s:b, s:o, s:i}", "token_duration_months", s->token_duration_months,
+    json_t *unused = s->deactivate_unused_days > 0 ? json_integer(s->deactivate_unused_days) : json_null();
+    return json_pack("{s:i, s:b, s:o, s:i, s:o}", "token_duration_months", s->token_duration_months,
                      "enforce_duration", s->enforce_duration, "auto_delete_old_token_hours", auto_delete,
-                     "renewal_notice_days", s->renewal_notice_days);
+                     "renewal_notice_days", s->renewal_notice_days, "deactivate_unused_days", unused);
 }
 
 /* The sweeps' settings of a PUT body into s: auto_delete_old_token_hours
@@ -52,6 +53,19 @@ static int settings_sweeps(ks_http_request *req, json_t *body, ks_settings *s)
         }
         s->renewal_notice_days = (int)json_integer_value(v);
     }
+    v = json_object_get(body, "deactivate_unused_days");
+    if (v) {
+        given = 1;
+        if (json_is_null(v)) {
+            s->deactivate_unused_days = 0;
+        } else if (json_is_integer(v) && json_integer_value(v) >= KS_DEACTIVATE_UNUSED_DAYS_MIN &&
+                   json_integer_value(v) <= KS_DEACTIVATE_UNUSED_DAYS_MAX) {
+            s->deactivate_unused_days = (int)json_integer_value(v);
+        } else {
+            ks_http_error(req, KS_ERR_INVALID, "Field 'deactivate_unused_days' must be null or an integer from 30 to 730.");
+            return -1;
+        }
+    }
     return given;
 }
 
@@ -68,7 +82,7 @@ void ks_api_settings_get(ks_http_request *req)
 void ks_api_settings_put(ks_http_request *req)
 {
     static const char *const FIELDS[] = {"token_duration_months", "enforce_duration", "auto_delete_old_token_hours",
-                                         "renewal_notice_days", NULL};
+                                         "renewal_notice_days", "deactivate_unused_days", NULL};
     json_t *body = ks_json_body_parse(req, FIELDS, 0);
     if (!body)
         goto out;
@@ -94,7 +108,8 @@ void ks_api_settings_put(ks_http_request *req)
         goto out;
     if (!has_months && !has_enforce && !has_sweeps) {
         ks_http_error(req, KS_ERR_INVALID, "Send at least one of 'token_duration_months', 'enforce_duration', "
-                                           "'auto_delete_old_token_hours', 'renewal_notice_days'.");
+                                           "'auto_delete_old_token_hours', 'renewal_notice_days', "
+                                           "'deactivate_unused_days'.");
         goto out;
     }
     s.token_duration_months = (int)months;

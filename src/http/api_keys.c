@@ -10,6 +10,7 @@
 #include "http/json_input.h"
 #include "http/roles_input.h"
 #include "http/key_json.h"
+#include "http/limits_input.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/roles.h"
@@ -99,8 +100,9 @@ void ks_api_keys_list(ks_http_request *req)
 
 void ks_api_keys_create(ks_http_request *req)
 {
-    static const char *const FIELDS[] = {"name", "roles", NULL};
-    ks_strlist roles = {0};
+    static const char *const FIELDS[] = {"name", "roles", "allowed_cidrs", "rate_limit", NULL};
+    ks_strlist roles = {0}, cidrs = {0};
+    ks_rate_limit rate = {0};
     json_t *body = ks_json_body_parse(req, FIELDS, 0);
     if (!body)
         goto out;
@@ -115,9 +117,11 @@ void ks_api_keys_create(ks_http_request *req)
     if (ks_json_get_string_array(req, body, "roles", KS_KEY_ROLES_MAX, ks_role_name_valid, "role name", &roles) < 0 ||
         !ks_http_roles_exist(req, &roles))
         goto out;
+    if (ks_json_get_allowed_cidrs(req, body, &cidrs) < 0 || ks_json_get_rate_limit(req, body, &rate) < 0)
+        goto out;
     ks_key key = {0};
     char token[KS_TOKEN_LEN + 1];
-    int rc = ks_service_key_create(req->svc, &req->who, name, &roles, &key, token);
+    int rc = ks_service_key_create_limited(req->svc, &req->who, name, &roles, &cidrs, &rate, &key, token);
     if (rc == KS_OK)
         respond_key(req, 201, &key, token, NULL);
     else
@@ -127,6 +131,7 @@ void ks_api_keys_create(ks_http_request *req)
 out:
     json_decref(body);
     ks_strlist_free(&roles);
+    ks_strlist_free(&cidrs);
 }
 
 void ks_api_keys_show(ks_http_request *req)
@@ -142,23 +147,31 @@ void ks_api_keys_show(ks_http_request *req)
 
 void ks_api_keys_update(ks_http_request *req)
 {
-    static const char *const FIELDS[] = {"name", "roles", "status", NULL};
+    static const char *const FIELDS[] = {"name", "roles", "status", "allowed_cidrs", "rate_limit", NULL};
     static const char *const STATUS[] = {"inactive", "active", NULL};
-    ks_strlist roles = {0};
+    ks_strlist roles = {0}, cidrs = {0};
+    ks_rate_limit rate = {0};
     json_t *body = ks_json_body_parse(req, FIELDS, 0);
     if (!body)
         goto out;
-    ks_key_patch patch = {NULL, NULL, -1};
+    ks_key_patch patch = {NULL, NULL, -1, NULL, NULL};
     int has_name = ks_json_get_text(req, body, "name", 1, KEY_NAME_MAX, &patch.name);
     int has_status = has_name < 0 ? -1 : ks_json_get_enum(req, body, "status", STATUS, &patch.status);
     int has_roles = has_status < 0 ? -1 :
         ks_json_get_string_array(req, body, "roles", KS_KEY_ROLES_MAX, ks_role_name_valid, "role name", &roles);
-    if (has_name < 0 || has_status < 0 || has_roles < 0)
+    int has_cidrs = has_roles < 0 ? -1 : ks_json_get_allowed_cidrs(req, body, &cidrs);
+    int has_rate = has_cidrs < 0 ? -1 : ks_json_get_rate_limit(req, body, &rate);
+    if (has_name < 0 || has_status < 0 || has_roles < 0 || has_cidrs < 0 || has_rate < 0)
         goto out;
-    if (!has_name && !has_status && !has_roles) {
-        ks_http_error(req, KS_ERR_INVALID, "Send at least one of the fields 'name', 'roles', 'status'.");
+    if (!has_name && !has_status && !has_roles && !has_cidrs && !has_rate) {
+        ks_http_error(req, KS_ERR_INVALID,
+                      "Send at least one of the fields 'name', 'roles', 'status', 'allowed_cidrs', 'rate_limit'.");
         goto out;
     }
+    if (has_cidrs)
+        patch.allowed_cidrs = &cidrs;
+    if (has_rate)
+        patch.rate_limit = &rate;
     if (has_roles) {
         if (!ks_http_roles_exist(req, &roles))
             goto out;
@@ -174,6 +187,7 @@ void ks_api_keys_update(ks_http_request *req)
 out:
     json_decref(body);
     ks_strlist_free(&roles);
+    ks_strlist_free(&cidrs);
 }
 
 void ks_api_keys_delete(ks_http_request *req)

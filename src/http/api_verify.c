@@ -19,6 +19,8 @@
 #include "metrics/metrics.h"
 #include "metrics/metrics_render.h"
 #include "service/change_feed.h"
+#include "service/heartbeat.h"
+#include "service/usage.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -33,9 +35,10 @@ void ks_api_healthz(ks_http_request *req)
     if (ks_change_feed_stale(req->svc, ks_clock_monotonic()))
         ks_http_json(req, 503, json_pack("{s:s, s:s}", "status", "stale", "storage", "unavailable"));
     else if (ks_change_feed_degraded(req->svc))
-        ks_http_json(req, 200, json_pack("{s:s, s:s}", "status", "degraded", "storage", "unavailable"));
+        ks_http_json(req, 200, json_pack("{s:s, s:s, s:i}", "status", "degraded", "storage", "unavailable", "nodes",
+                                         ks_heartbeat_nodes(req->svc)));
     else
-        ks_http_json(req, 200, json_pack("{s:s}", "status", "ok"));
+        ks_http_json(req, 200, json_pack("{s:s, s:i}", "status", "ok", "nodes", ks_heartbeat_nodes(req->svc)));
 }
 
 void ks_api_metrics(ks_http_request *req)
@@ -61,7 +64,7 @@ static char *put(char *p, const char *s, size_t n)
 #define PUT_LITERAL(p, s) put((p), (s), sizeof(s) - 1)
 
 /* Writes the 200 body for what the checks found (inside the read section). */
-static int render_ok(const ks_verify_found *f, char *buf, size_t cap, ks_verify_answer *out)
+static int render_ok(const ks_verify_found *f, int64_t now, char *buf, size_t cap, ks_verify_answer *out)
 {
     size_t key_len, home_len, target_len;
     const char *home = ks_index_account_name(f->key->account, &home_len);
@@ -69,9 +72,17 @@ static int render_ok(const ks_verify_found *f, char *buf, size_t cap, ks_verify_
     key_len = f->key->key_len;
     const char *slot = f->slot == KS_SLOT_OLD ? "old" : "current";
     const char *outdated = f->outdated ? "true" : "false";
+    char rate[96] = "";
+    if (f->rate.limit > 0) {
+        out->rate_limit = f->rate.limit;
+        out->rate_remaining = f->rate.remaining;
+        out->rate_reset = now + ks_rate_ceil_seconds(f->rate.full_in);
+        snprintf(rate, sizeof rate, ",\"rate_limit\":{\"limit\":%lld,\"remaining\":%lld,\"reset\":%lld}",
+                 (long long)out->rate_limit, (long long)out->rate_remaining, (long long)out->rate_reset);
+    }
     size_t need = sizeof "{\"valid\":true,\"key\":\"\",\"account\":\"\",\"target_account\":\"\",\"token\":\"\","
                          ",\"outdated\":}" + key_len + home_len + target_len + strlen(slot) +
-                  f->view->json_len + strlen(outdated);
+                  f->view->json_len + strlen(outdated) + strlen(rate);
     char *p = buf;
     if (need > cap) {
         if (!(out->heap = malloc(need)))
@@ -91,6 +102,7 @@ static int render_ok(const ks_verify_found *f, char *buf, size_t cap, ks_verify_
     p = put(p, f->view->json, f->view->json_len);
     p = PUT_LITERAL(p, ",\"outdated\":");
     p = put(p, outdated, strlen(outdated));
+    p = put(p, rate, strlen(rate));
     p = PUT_LITERAL(p, "}");
     out->body_len = (size_t)(p - out->body);
     memcpy(out->key_id, f->key->key_id, key_len);
@@ -98,6 +110,13 @@ static int render_ok(const ks_verify_found *f, char *buf, size_t cap, ks_verify_
     memcpy(out->account, home, home_len);
     out->account[home_len] = '\0';
     return KS_OK;
+}
+
+/* The caller's address for a key's limits (ks_verify_request.client). */
+static void client_address(void *ctx, ks_netaddr *out)
+{
+    ks_http_request *req = ctx;
+    ks_http_client_netaddr(req, out);
 }
 
 /* The check and the rendering for one key + token credential. */
@@ -110,10 +129,15 @@ static void answer_credential(ks_http_request *req, const ks_verify_request *vre
         return;
     }
     ks_verify_found found;
-    ks_verify_token_in(idx, &req->svc->secret, vreq, ks_clock_now(), &found);
+    int64_t now = ks_clock_now();
+    ks_verify_token_in(idx, &req->svc->secret, vreq, now, &found);
     out->reason = found.reason;
+    if (found.key) /* a known key: counted by outcome (service/usage.h) */
+        ks_usage_count(req->svc, found.key->key_id, found.key->key_len, ks_usage_outcome_of(found.reason), now);
     if (found.reason == KS_VERIFY_OK)
-        out->error = render_ok(&found, buf, cap, out);
+        out->error = render_ok(&found, now, buf, cap, out);
+    else if (found.reason == KS_VERIFY_RATE_LIMITED)
+        out->retry_after = (int)(ks_rate_ceil_seconds(found.rate.retry_in) > 0 ? ks_rate_ceil_seconds(found.rate.retry_in) : 1);
     ks_index_read_unlock(idx);
     if (!out->error)
         out->status = ks_verify_reason_row_of(out->reason)->http_status;
@@ -132,7 +156,7 @@ void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify
     const char *target = ks_http_param_get(req, "account");
     const char *resource = ks_http_param_get(req, "resource");
     ks_verify_request vreq = {NULL, NULL, 0, target && *target ? target : NULL,
-                              resource && *resource ? resource : NULL};
+                              resource && *resource ? resource : NULL, client_address, req};
     double t0 = ks_clock_monotonic();
     /* As ks_credentials_read: both API headers, else HTTP Basic. */
     const char *key = ks_http_header_get(req, "X-API-Key");
@@ -211,6 +235,19 @@ void ks_api_verify(ks_http_request *req)
         if (a.status == 200) {
             ks_http_header(req, "X-Keystile-Key", a.key_id);
             ks_http_header(req, "X-Keystile-Account", a.account);
+            if (a.rate_limit > 0) {
+                char v[24];
+                snprintf(v, sizeof v, "%lld", (long long)a.rate_limit);
+                ks_http_header(req, "X-RateLimit-Limit", v);
+                snprintf(v, sizeof v, "%lld", (long long)a.rate_remaining);
+                ks_http_header(req, "X-RateLimit-Remaining", v);
+                snprintf(v, sizeof v, "%lld", (long long)a.rate_reset);
+                ks_http_header(req, "X-RateLimit-Reset", v);
+            }
+        } else if (a.status == 429) {
+            char v[16];
+            snprintf(v, sizeof v, "%d", a.retry_after > 0 ? a.retry_after : 1);
+            ks_http_header(req, "Retry-After", v);
         } else if (a.status == 401) {
             ks_http_header(req, "WWW-Authenticate", "Basic realm=\"keystile\"");
         }

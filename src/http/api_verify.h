@@ -29,6 +29,10 @@ typedef struct {
     char *heap;                       /* a body too large for buf (free it), else NULL */
     char key_id[KS_KEY_ID_MAX + 1];   /* 200: X-Keystile-Key */
     char account[KS_ACCOUNT_MAX + 1]; /* 200: X-Keystile-Account */
+    int64_t rate_limit;               /* 200 of a rate-limited key: the X-RateLimit-* values */
+    int64_t rate_remaining;           /* (rate_limit 0 for a key without one) */
+    int64_t rate_reset;               /* Unix seconds when its bucket is full again */
+    int retry_after;                  /* 429 of the key's rate limit: seconds, >= 1 */
 } ks_verify_answer;
 
 /* Checks req's credential for its account= and resource= parameters and

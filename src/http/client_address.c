@@ -51,6 +51,11 @@ void ks_server_client_netaddr(const ks_server *srv, struct MHD_Connection *conn,
     ks_forwarded_client(&peer, h.values, h.n, srv->trusted, srv->n_trusted, out);
 }
 
+void ks_http_client_netaddr(ks_http_request *req, ks_netaddr *out)
+{
+    ks_server_client_netaddr(req->server, req->conn, out);
+}
+
 const char *ks_http_client_address(ks_http_request *req)
 {
     if (req->client_address[0] || !req->conn)

@@ -197,6 +197,10 @@ int ks_http_param_int(ks_http_request *req, const char *name, long min, long max
  * the trusted ranges (client_address.c); read once into
  * req->client_address. "" when unknown (no connection, a Unix socket). */
 const char *ks_http_client_address(ks_http_request *req);
+/* The same address parsed (family 0 when unknown), read again each call:
+ * nothing is formatted (the verify fast path asks for it only for keys
+ * with limits). */
+void ks_http_client_netaddr(ks_http_request *req, ks_netaddr *out);
 /* Counts a failed credential (a wrong key, token, session or share link)
  * against the client address (API.md "Abuse limits"). 0 when the address
  * is within --failed-auth-limit; else 1 after setting 429 rate_limited with

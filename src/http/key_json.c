@@ -28,6 +28,13 @@ static json_t *token_to_json(const char *slot, const ks_token *t, int months)
                      "ends_at", ks_time_to_json(t->ends_at));
 }
 
+json_t *ks_rate_limit_to_json(const ks_rate_limit *r)
+{
+    if (r->limit <= 0)
+        return json_null();
+    return json_pack("{s:I, s:i}", "limit", (json_int_t)r->limit, "period_seconds", (int)r->period_seconds);
+}
+
 json_t *ks_key_to_json(const ks_key *key, const ks_settings *settings, int64_t now)
 {
     int months = settings->token_duration_months;
@@ -40,14 +47,16 @@ json_t *ks_key_to_json(const ks_key *key, const ks_settings *settings, int64_t n
      * before the sweep deletes its row. */
     if (ks_token_alive(&key->slots.old, now))
         json_array_append_new(tokens, token_to_json("old", &key->slots.old, months));
-    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:b, s:s, s:o}",
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:b, s:s, s:o, s:o, s:o}",
                      "key", key->key_id, "name", key->name, "type", "generated",
                      "roles", ks_strlist_to_json(&key->roles),
                      "status", key->active ? "active" : "inactive",
                      "created_at", ks_time_to_json(key->created_at),
                      "outdated", ks_token_outdated(current->created_at, months, now),
                      "renewal_alert", ks_renewal_alert_name(ks_renewal_alert_of(current->created_at, months, now)),
-                     "tokens", tokens);
+                     "tokens", tokens,
+                     "allowed_cidrs", ks_strlist_to_json(&key->allowed_cidrs),
+                     "rate_limit", ks_rate_limit_to_json(&key->rate_limit));
 }
 
 json_t *ks_external_key_to_json(const ks_key *key, const ks_grant *grant,

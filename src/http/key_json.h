@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+/* A key's rate_limit as API.md gives it: null, or {"limit","period_seconds"}. */
+json_t *ks_rate_limit_to_json(const ks_rate_limit *r);
 /* The key object at time `now` under the account's settings; NULL on NOMEM. */
 json_t *ks_key_to_json(const ks_key *key, const ks_settings *settings, int64_t now);
 

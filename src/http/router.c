@@ -40,6 +40,8 @@ static const ks_route ROUTES[] = {
     /* before keys/{key} */
     {"GET", "/api/v1/accounts/*/keys/export", ks_api_keys_export, NEEDS(KS_RES_VIEW_KEYS, 0), 0},
     {"GET", "/api/v1/accounts/*/keys/*", ks_api_keys_show, NEEDS(KS_RES_VIEW_KEYS, 0), 0},
+    {"GET", "/api/v1/accounts/*/keys/*/usage", ks_api_keys_usage, NEEDS(KS_RES_VIEW_KEYS, 0), 0},
+    {"GET", "/api/v1/accounts/*/usage", ks_api_account_usage, NEEDS(KS_RES_VIEW_KEYS, 0), 0},
     {"PATCH", "/api/v1/accounts/*/keys/*", ks_api_keys_update,
      NEEDS(KS_RES_EDIT_KEYS, KS_CHECK_TARGET_KEY | KS_CHECK_GRANTS_ROLES), 0},
     {"DELETE", "/api/v1/accounts/*/keys/*", ks_api_keys_delete, NEEDS(KS_RES_EDIT_KEYS, KS_CHECK_TARGET_KEY), 0},

@@ -24,6 +24,30 @@ static int header_swap(struct MHD_Response *r, const char *name, char *have, siz
     return 1;
 }
 
+/* The 200 answer of a rate-limited key: its X-RateLimit-* headers change
+ * with every answer, so it is a response of its own, never kept. */
+static struct MHD_Response *verify_ok_rated(const ks_verify_answer *a, int *owned)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(a->body_len, (void *)a->body, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return NULL;
+    char limit[24], remaining[24], reset[24];
+    snprintf(limit, sizeof limit, "%lld", (long long)a->rate_limit);
+    snprintf(remaining, sizeof remaining, "%lld", (long long)a->rate_remaining);
+    snprintf(reset, sizeof reset, "%lld", (long long)a->rate_reset);
+    ks_server_common_headers(r, "application/json");
+    if (MHD_add_response_header(r, "X-Keystile-Key", a->key_id) != MHD_YES ||
+        MHD_add_response_header(r, "X-Keystile-Account", a->account) != MHD_YES ||
+        MHD_add_response_header(r, "X-RateLimit-Limit", limit) != MHD_YES ||
+        MHD_add_response_header(r, "X-RateLimit-Remaining", remaining) != MHD_YES ||
+        MHD_add_response_header(r, "X-RateLimit-Reset", reset) != MHD_YES) {
+        MHD_destroy_response(r);
+        return NULL;
+    }
+    *owned = 1;
+    return r;
+}
+
 /* The 200 answer with a's body. A connection keeps one response object:
  * building one with its five headers costs about as much as the check
  * itself. The same body again: sent as it is (a client checking one
@@ -37,6 +61,8 @@ static int header_swap(struct MHD_Response *r, const char *name, char *have, siz
 static struct MHD_Response *verify_ok_response(conn_state *st, const ks_verify_answer *a, int *owned)
 {
     *owned = 0;
+    if (a->rate_limit > 0)
+        return verify_ok_rated(a, owned);
     if (st->verify_ok && st->verify_ok_len == a->body_len) {
         if (memcmp(st->verify_ok_body, a->body, a->body_len) == 0)
             return st->verify_ok;
@@ -82,8 +108,20 @@ static enum MHD_Result queue_rate_limited(ks_server *srv, struct MHD_Connection 
 {
     if (wait < 1)
         wait = 1;
-    if (wait > KS_RETRY_AFTER_MAX)
-        wait = KS_RETRY_AFTER_MAX;
+    if (wait > KS_RETRY_AFTER_MAX) { /* a key's long period: an answer of its own */
+        const char *body = ks_verify_reason_row_of(KS_VERIFY_RATE_LIMITED)->failure_body;
+        struct MHD_Response *own = MHD_create_response_from_buffer(strlen(body), (void *)body,
+                                                                  MHD_RESPMEM_PERSISTENT);
+        if (!own)
+            return MHD_NO;
+        char value[16];
+        snprintf(value, sizeof value, "%d", wait);
+        ks_server_common_headers(own, "application/json");
+        MHD_add_response_header(own, "Retry-After", value);
+        enum MHD_Result ok = MHD_queue_response(conn, 429, own);
+        MHD_destroy_response(own);
+        return ok;
+    }
     struct MHD_Response *r = atomic_load_explicit(&srv->rate_limited[wait], memory_order_acquire);
     if (!r) {
         const char *body = ks_verify_reason_row_of(KS_VERIFY_RATE_LIMITED)->failure_body;
@@ -132,6 +170,8 @@ int ks_server_send_verify(ks_server *srv, struct MHD_Connection *conn, conn_stat
         *ok = MHD_queue_response(conn, 200, r);
         if (owned)
             MHD_destroy_response(r);
+    } else if (a.reason == KS_VERIFY_RATE_LIMITED) { /* the key's own rate limit */
+        *ok = queue_rate_limited(srv, conn, a.retry_after);
     } else {
         int wait = ks_verify_reason_row_of(a.reason)->failed_credential ? ks_server_failed_credential(srv, conn) : 0;
         if (wait > 0) {

@@ -43,6 +43,7 @@ struct ks_index {
     ks_retire_list retired;             /* writer: freed once no reader holds them */
     expiry_memo memo[64];               /* writer: expiry by creation day */
     ks_index_view_text_fn view_text;    /* writer: makes views' text, NULL = "" */
+    _Atomic uint32_t nodes;             /* live nodes sharing rate limits (index/limits.h) */
 };
 
 struct ks_index_roleset {

@@ -15,6 +15,7 @@
  * unless memory for the retire list runs out.
  */
 #include "index/index_internal.h"
+#include "index/limits.h"
 #include "index/epoch.h"
 #include "core/error.h"
 #include "core/token_age.h"
@@ -152,6 +153,7 @@ static void entry_free(void *p)
 /* Drops the entry's role-set references (when it leaves the table). */
 static void entry_release(ks_index *idx, const ks_index_key *e)
 {
+    ks_index_limits_release(idx, e->limits);
     if (e->roles)
         ks_roleset_release(idx, (ks_index_account *)e->account, (ks_index_roleset *)e->roles);
     for (uint32_t i = 0; i < e->n_grants; i++)
@@ -202,6 +204,13 @@ static int entry_build(ks_index *idx, const ks_key *key, size_t len, ks_index_ke
     ks_settings settings;
     ks_index_account_settings(home, &settings);
     entry_set_expiry(idx, e, settings.token_duration_months);
+    ks_index_limits *limits;
+    int rc = ks_index_limits_build(key, &limits);
+    if (rc != KS_OK) {
+        free(e);
+        return rc;
+    }
+    e->limits = limits;
     if (!(e->roles = ks_roleset_acquire(idx, home, key->roles.items, key->roles.count)))
         goto nomem;
     if (key->n_grants) {
@@ -245,6 +254,7 @@ static ks_index_key *entry_clone(ks_index *idx, const ks_index_key *e, int month
     if (grants)
         memcpy(grants, e->grants, e->n_grants * sizeof *grants);
     c->grants = grants;
+    ks_index_limits_acquire(c->limits);
     ((ks_index_roleset *)c->roles)->refs++;
     for (uint32_t i = 0; i < c->n_grants; i++)
         ((ks_index_roleset *)grants[i].roles)->refs++;
@@ -325,6 +335,7 @@ static int table_put(ks_index *idx, ks_index_key *e)
     if (found) {
         ks_index_key *old = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
         ks_index_last_used_pass_on(e, old, 1); /* e is not published yet */
+        ks_index_limits_pass_on(e, old);        /* the bucket goes on unless the limit changed */
         atomic_store_explicit(&t->slots[i], e, memory_order_release);
         atomic_fetch_add(&idx->n_active, (size_t)e->active - (size_t)old->active);
         entry_release(idx, old);
@@ -385,8 +396,10 @@ void ks_index_free(ks_index *idx)
     key_table *t = atomic_load(&idx->keys);
     for (size_t i = 0; i <= t->mask; i++) {
         ks_index_key *e = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
-        if (e && e != TOMBSTONE)
+        if (e && e != TOMBSTONE) {
+            ks_index_limits_drop_now(e->limits);
             entry_free(e); /* role sets go with their accounts */
+        }
     }
     free(t);
     for (size_t i = 0; i <= idx->accounts_mask; i++)

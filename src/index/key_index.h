@@ -35,7 +35,11 @@
  * changed since the previous call for the service to flush in one store
  * transaction.
  *
- * Memory per key: one entry (264 bytes) and 8 to 16 bytes of table slot.
+ * Per-key limits (allowed ranges, rate limit): index/limits.h, out of the
+ * entry, NULL for a key without any.
+ *
+ * Memory per key: one entry (272 bytes) and 8 to 16 bytes of table slot;
+ * a key with limits adds its limits object (40 bytes + 24 per range).
  */
 #ifndef KS_INDEX_KEY_INDEX_H
 #define KS_INDEX_KEY_INDEX_H
@@ -76,6 +80,9 @@ typedef struct {
     int active;
 } ks_index_grant;
 
+/* A key's allowed ranges and token bucket (index/limits.h). */
+typedef struct ks_index_limits ks_index_limits;
+
 typedef struct ks_index_key {
     /* what every verify reads first, in the first cache lines */
     uint8_t key_len;
@@ -93,6 +100,7 @@ typedef struct ks_index_key {
     /* then the rarer parts */
     _Atomic int64_t last_flushed[2];    /* per slot: what the store has */
     const ks_index_grant *grants;       /* external grants, NULL when none */
+    const ks_index_limits *limits;      /* allowed ranges and rate limit, NULL when none */
 } ks_index_key;
 
 /* Slot i (KS_SLOT_CURRENT or KS_SLOT_OLD) of key's token slots. */

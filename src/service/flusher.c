@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "log/log.h"
 #include "service/login_keys.h"
+#include "service/usage.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -83,6 +84,8 @@ static void *flusher_main(void *arg)
             next_flush = now + interval;
             if (ks_service_flush_last_used(svc, svc->flush_interval_ms / 2) != KS_OK)
                 ks_log("warn", "last_used flush failed; will retry", NULL);
+            if (ks_usage_flush(svc) != KS_OK)
+                ks_log("warn", "usage flush failed; will retry", NULL);
         }
         if (now >= next_keys) {
             next_keys = now + SIGNING_KEYS_RELOAD_S;

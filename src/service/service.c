@@ -8,6 +8,9 @@
  * (group_commit.c), audit entries and details (audit.c).
  */
 #include "service/service_internal.h"
+#include "service/heartbeat.h"
+#include "service/usage.h"
+#include "log/log.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/roles.h"
@@ -45,7 +48,7 @@ int ks_service_init(ks_service *svc, ks_store *store, const ks_secret *secret, i
     if (rc != KS_OK)
         return rc;
     svc->index = ks_index_new();
-    if (!svc->index)
+    if (!svc->index || ks_usage_init(svc) != KS_OK)
         return KS_ERR_NOMEM;
     ks_index_set_view_text(svc->index, ks_verify_grant_text); /* what verify answers copy */
     rc = ks_index_load(svc->index, store);
@@ -59,11 +62,15 @@ int ks_service_init(ks_service *svc, ks_store *store, const ks_secret *secret, i
 void ks_service_close(ks_service *svc)
 {
     ks_sweeper_stop(svc);
+    ks_heartbeat_stop(svc);
     ks_webhook_worker_stop(svc);
     ks_change_feed_stop(svc);
     ks_service_flusher_stop(svc);
     if (svc->index)
         ks_service_flush_last_used(svc, 0);
+    if (svc->usage && ks_usage_flush(svc) != KS_OK)
+        ks_log("error", "usage counts could not be written at stop", NULL);
+    ks_usage_free(svc);
     ks_index_free(svc->index);
     svc->index = NULL;
     ks_login_keys_free(svc);
@@ -156,19 +163,35 @@ out:
 int ks_service_key_create(ks_service *svc, const ks_actor *who, const char *name,
                           const ks_strlist *roles, ks_key *out, char *token_out)
 {
+    return ks_service_key_create_limited(svc, who, name, roles, NULL, NULL, out, token_out);
+}
+
+int ks_service_key_create_limited(ks_service *svc, const ks_actor *who, const char *name, const ks_strlist *roles,
+                                  const ks_strlist *allowed_cidrs, const ks_rate_limit *rate_limit, ks_key *out,
+                                  char *token_out)
+{
     ks_key key = {0};
     ks_digest hash;
     int64_t now = ks_clock_now();
     snprintf(key.account, sizeof key.account, "%s", who->account);
     key.active = KS_KEY_ACTIVE;
     key.created_at = now;
-    if (!(key.name = strdup(name)) || (roles && ks_strlist_copy(&key.roles, roles) != KS_OK)) {
+    if (rate_limit && rate_limit->limit > 0)
+        key.rate_limit = *rate_limit;
+    if (!(key.name = strdup(name)) || (roles && ks_strlist_copy(&key.roles, roles) != KS_OK) ||
+        (allowed_cidrs && ks_strlist_copy(&key.allowed_cidrs, allowed_cidrs) != KS_OK)) {
         ks_key_free(&key);
         return KS_ERR_NOMEM;
     }
     token_new(svc, token_out, &hash);
     ks_slots_init(&key.slots, &hash, now);
-    char *detail = ks_service_detail_text(json_pack("{s:s, s:o}", "name", name, "roles", ks_service_detail_strings(roles)));
+    json_t *d = json_pack("{s:s, s:o}", "name", name, "roles", ks_service_detail_strings(roles));
+    if (d && key.allowed_cidrs.count)
+        json_object_set_new(d, "allowed_cidrs", ks_service_detail_strings(&key.allowed_cidrs));
+    if (d && key.rate_limit.limit)
+        json_object_set_new(d, "rate_limit", json_pack("{s:I, s:i}", "limit", (json_int_t)key.rate_limit.limit,
+                                                       "period_seconds", (int)key.rate_limit.period_seconds));
+    char *detail = ks_service_detail_text(d);
     int rc = KS_ERR_NAME_TAKEN;
     pthread_mutex_lock(&svc->write_lock);
     /* 50 random bits per id: a collision is rare, but take a new id if it comes. */
@@ -223,6 +246,14 @@ int ks_service_key_update(ks_service *svc, const ks_actor *who, const char *key_
         json_object_set_new(d, "roles", ks_service_detail_strings(patch->roles));
     if (d && patch->status >= 0)
         json_object_set_new(d, "status", json_string(patch->status ? "active" : "inactive"));
+    if (d && patch->allowed_cidrs)
+        json_object_set_new(d, "allowed_cidrs", ks_service_detail_strings(patch->allowed_cidrs));
+    if (d && patch->rate_limit)
+        json_object_set_new(d, "rate_limit",
+                            patch->rate_limit->limit
+                                ? json_pack("{s:I, s:i}", "limit", (json_int_t)patch->rate_limit->limit,
+                                            "period_seconds", (int)patch->rate_limit->period_seconds)
+                                : json_null());
     char *detail = ks_service_detail_text(d);
     if (!detail)
         return KS_ERR_NOMEM;
@@ -356,10 +387,13 @@ int ks_service_settings_put(ks_service *svc, const ks_actor *who, const ks_setti
 {
     json_t *auto_delete = settings->auto_delete_old_token_hours > 0
                               ? json_integer(settings->auto_delete_old_token_hours) : json_null();
-    char *detail = ks_service_detail_text(json_pack("{s:i, s:b, s:o, s:i}", "token_duration_months",
+    json_t *unused = settings->deactivate_unused_days > 0 ? json_integer(settings->deactivate_unused_days)
+                                                          : json_null();
+    char *detail = ks_service_detail_text(json_pack("{s:i, s:b, s:o, s:i, s:o}", "token_duration_months",
                                          settings->token_duration_months, "enforce_duration",
                                          settings->enforce_duration, "auto_delete_old_token_hours", auto_delete,
-                                         "renewal_notice_days", settings->renewal_notice_days));
+                                         "renewal_notice_days", settings->renewal_notice_days,
+                                         "deactivate_unused_days", unused));
     if (!detail)
         return KS_ERR_NOMEM;
     ks_audit_entry audit = ks_service_audit_of(who, "settings.update", who->account, detail);

@@ -59,6 +59,8 @@ typedef struct {
     ks_webhook_options webhook_options;     /* set before ks_webhook_worker_start */
     struct ks_webhook_worker *webhook_worker; /* the delivery thread (webhook_worker.c), or NULL */
     struct ks_sweeper *sweeper;             /* the sweeps' thread (sweeper.c), or NULL */
+    struct ks_heartbeat *heartbeat;         /* this node's heartbeat (heartbeat.c), or NULL */
+    struct ks_usage *usage;                 /* verifies counted per key (usage.c), or NULL */
 } ks_service;
 
 /* Who acts: the caller's key id (audit actor), the account it acts in, how
@@ -91,6 +93,12 @@ int ks_service_flush_last_used(ks_service *svc, int spread_ms);
 int ks_service_account_create(ks_service *svc, const char *account, const char *actor,
                               ks_key *owner_out, char *token_out);
 
+/* ks_service_key_create with the key's limits (normalised allowed_cidrs,
+ * NULL = none; rate_limit NULL or limit 0 = none; checked by the caller,
+ * core/key_limits.h). */
+int ks_service_key_create_limited(ks_service *svc, const ks_actor *who, const char *name, const ks_strlist *roles,
+                                  const ks_strlist *allowed_cidrs, const ks_rate_limit *rate_limit, ks_key *out,
+                                  char *token_out);
 int ks_service_key_create(ks_service *svc, const ks_actor *who, const char *name,
                           const ks_strlist *roles, ks_key *out, char *token_out);
 int ks_service_key_get(ks_service *svc, const char *account, const char *key_id, ks_key *out);

@@ -33,6 +33,8 @@
 #include "metrics/metrics.h"
 #include "service/events.h"
 #include "service/service_internal.h"
+#include "service/usage.h"
+#include "service/dormant.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -227,11 +229,21 @@ int ks_service_sweep_once(ks_service *svc)
         notices += n;
         stopping = n > 0 && sweep_rest(svc, ks_clock_monotonic() - b0);
     }
+    /* Keys unused for their account's deactivate_unused_days (dormant.c). */
+    size_t dormant = 0;
+    if (rc == KS_OK && !stopping)
+        rc = ks_service_sweep_dormant(svc, now, &dormant);
+    /* Usage rows past their keeping: hours after 35 days, days after 400. */
+    if (rc == KS_OK && !stopping &&
+        svc->store->ops->usage_prune(svc->store, now - KS_USAGE_HOURS_KEPT_DAYS * 86400,
+                                     now - KS_USAGE_DAYS_KEPT * 86400) != KS_OK)
+        ks_log("warn", "usage prune failed; will retry", NULL);
     int unused;
     svc->store->ops->sweep_lock(svc->store, 0, &unused);
-    if (old_tokens || notices) /* nothing is logged for a pass that found nothing */
-        ks_log("info", "sweep", "{s:I, s:I, s:f}", "old_tokens_due", (json_int_t)old_tokens, "keys_owing_notices",
-               (json_int_t)notices, "ms", (ks_clock_monotonic() - t0) * 1000.0);
+    if (old_tokens || notices || dormant) /* nothing is logged for a pass that found nothing */
+        ks_log("info", "sweep", "{s:I, s:I, s:I, s:f}", "old_tokens_due", (json_int_t)old_tokens,
+               "keys_owing_notices", (json_int_t)notices, "unused_keys_deactivated", (json_int_t)dormant, "ms",
+               (ks_clock_monotonic() - t0) * 1000.0);
     ks_webhook_worker_wake(svc);
     return rc;
 }

@@ -81,7 +81,7 @@ int pg_settings_get_tx(pg_store *s, const char *account, ks_settings *out)
         rc = KS_ERR_NOT_FOUND;
     }
     PQclear(r);
-    return rc;
+    return rc == KS_OK ? pg_dormant_setting_get(s, account, out) : rc;
 }
 
 struct settings_get_args {
@@ -115,6 +115,8 @@ static int settings_put_in_tx(pg_store *s, void *arg)
     if (r && pg_changed(r) == 0)
         rc = KS_ERR_NOT_FOUND;
     PQclear(r);
+    if (rc == KS_OK)
+        rc = pg_dormant_setting_put(s, a->account, a->settings);
     if (rc == KS_OK)
         rc = pg_audit_insert(s, a->audit);
     if (rc == KS_OK)
@@ -214,7 +216,7 @@ static int load_page_key(load_page *pg, int i, const ks_store_loader *loader)
     pg_get_str(pg->keys, i, 2, key.account, sizeof key.account);
     key.active = (int)pg_get_int(pg->keys, i, 4);
     key.created_at = pg_get_int(pg->keys, i, 5);
-    int rc = (key.name = pg_get_strdup(pg->keys, i, 3)) ? KS_OK : KS_ERR_NOMEM;
+    int rc = pg_key_limits_from_row(pg->keys, i, 6, &key);
     for (; pg->t < PQntuples(pg->tokens) && pg_get_int(pg->tokens, pg->t, 0) <= key.seq; pg->t++)
         if (pg_get_int(pg->tokens, pg->t, 0) == key.seq)
             token_from_row(pg->tokens, pg->t, 2,

@@ -54,6 +54,8 @@ typedef enum {
     P_KEY_LIST,
     P_KEY_SET_NAME,
     P_KEY_SET_ACTIVE,
+    P_KEY_SET_CIDRS,  /* a key's limits (core/key_limits.h) */
+    P_KEY_SET_RATE,
     P_KEY_DELETE,
     P_OWNER_COUNT,
     P_ACCOUNT_LOCK,
@@ -138,6 +140,23 @@ typedef enum {
     P_NOTICE_SET,
     P_SWEEP_LOCK,
     P_SWEEP_UNLOCK,
+    P_DORMANT_GET,    /* deactivate_unused_days (pg_dormant.c) */
+    P_DORMANT_PUT,
+    P_UNUSED_DUE,
+    P_NODE_BEAT,      /* node heartbeats (pg_nodes.c) */
+    P_NODE_LEAVE,
+    P_NODE_PRUNE,
+    P_NODE_COUNT,
+    P_USAGE_ADD_H,  /* usage (*_usage.c): hours, then days in the same order */
+    P_USAGE_KEY_H,
+    P_USAGE_ACCOUNT_H,
+    P_USAGE_TOP_H,
+    P_USAGE_PRUNE_H,
+    P_USAGE_ADD_D,
+    P_USAGE_KEY_D,
+    P_USAGE_ACCOUNT_D,
+    P_USAGE_TOP_D,
+    P_USAGE_PRUNE_D,
     P_COUNT
 } pg_query;
 
@@ -158,7 +177,7 @@ typedef struct {
 
 /* Bound parameters of one statement: text values (NULL is SQL NULL) and
  * binary bytea; integers are formatted into the struct itself. */
-#define PG_PARAMS_MAX 8
+#define PG_PARAMS_MAX 10
 typedef struct {
     int n;
     const char *values[PG_PARAMS_MAX];
@@ -226,6 +245,9 @@ PGconn *pg_connect(const char *uri, char *err, size_t errlen);
 /* Shared pieces of the operations (in the caller's transaction). */
 int pg_key_seq(pg_store *s, const char *account, const char *key_id, int lock, int64_t *seq);
 int pg_key_read_seq(pg_store *s, int64_t seq, ks_key *out);
+/* The name (column 3) and limits (allowed_cidrs, rate_limit, rate_period
+ * from column col on) of a key row into k. */
+int pg_key_limits_from_row(const PGresult *r, int row, int col, ks_key *k);
 int pg_roles_exist(pg_store *s, const char *account, const ks_strlist *roles);
 int pg_key_roles_write(pg_store *s, int64_t seq, const char *account, const ks_strlist *roles);
 int pg_key_insert_tx(pg_store *s, const ks_key *key);
@@ -234,6 +256,9 @@ int pg_role_insert_tx(pg_store *s, const char *account, const char *name,
                       const char *const *resources, size_t n, int builtin);
 int pg_role_list_tx(pg_store *s, const char *account, ks_role **out, size_t *n);
 int pg_settings_get_tx(pg_store *s, const char *account, ks_settings *out);
+/* The account's deactivate_unused_days into / from settings (pg_dormant.c). */
+int pg_dormant_setting_get(pg_store *s, const char *account, ks_settings *out);
+int pg_dormant_setting_put(pg_store *s, const char *account, const ks_settings *settings);
 int pg_load_keys(pg_store *s, const char *account, const ks_store_loader *loader);
 
 /* Active principals of `account` holding Owner there (keys at home and

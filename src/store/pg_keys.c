@@ -9,10 +9,21 @@
 #include "store/pg_internal.h"
 #include "store/store_common.h"
 #include "core/error.h"
+#include "core/key_limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+int pg_key_limits_from_row(const PGresult *r, int row, int col, ks_key *k)
+{
+    k->rate_limit.limit = pg_get_int(r, row, col + 1);
+    k->rate_limit.period_seconds = (int32_t)pg_get_int(r, row, col + 2);
+    if (!(k->name = pg_get_strdup(r, row, 3)))
+        return KS_ERR_NOMEM;
+    int rc = ks_allowed_cidrs_split(PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col), &k->allowed_cidrs);
+    return rc == KS_ERR_INVALID ? KS_ERR_INTERNAL : rc;
+}
 
 int pg_key_seq(pg_store *s, const char *account, const char *key_id, int lock, int64_t *seq)
 {
@@ -91,7 +102,7 @@ static int key_from_row(const PGresult *r, int row, ks_key *k)
     pg_get_str(r, row, 2, k->account, sizeof k->account);
     k->active = (int)pg_get_int(r, row, 4);
     k->created_at = pg_get_int(r, row, 5);
-    return (k->name = pg_get_strdup(r, row, 3)) ? KS_OK : KS_ERR_NOMEM;
+    return pg_key_limits_from_row(r, row, 6, k);
 }
 
 int pg_key_read_seq(pg_store *s, int64_t seq, ks_key *out)
@@ -186,7 +197,14 @@ int pg_key_insert_tx(pg_store *s, const ks_key *key)
     pg_text(&p, key->name);
     pg_int(&p, key->active);
     pg_int(&p, key->created_at);
+    char *cidrs = ks_allowed_cidrs_join(&key->allowed_cidrs);
+    if (!cidrs)
+        return KS_ERR_NOMEM;
+    pg_text(&p, cidrs);
+    pg_int(&p, key->rate_limit.limit);
+    pg_int(&p, key->rate_limit.limit ? key->rate_limit.period_seconds : 0);
     PGresult *r = pg_exec(s, P_KEY_INSERT, &p, &rc);
+    free(cidrs);
     if (!r)
         return rc; /* NAME_TAKEN: an id collision, the caller makes a new id */
     int64_t seq = pg_get_int(r, 0, 0);
@@ -349,6 +367,21 @@ static int key_update_in_tx(pg_store *s, void *arg)
         pg_int(&p, seq);
         pg_int(&p, patch->status);
         rc = pg_run(s, P_KEY_SET_ACTIVE, &p);
+    }
+    if (rc == KS_OK && patch->allowed_cidrs) {
+        char *cidrs = ks_allowed_cidrs_join(patch->allowed_cidrs);
+        pg_params p = {0};
+        pg_int(&p, seq);
+        pg_text(&p, cidrs);
+        rc = cidrs ? pg_run(s, P_KEY_SET_CIDRS, &p) : KS_ERR_NOMEM;
+        free(cidrs);
+    }
+    if (rc == KS_OK && patch->rate_limit) {
+        pg_params p = {0};
+        pg_int(&p, seq);
+        pg_int(&p, patch->rate_limit->limit);
+        pg_int(&p, patch->rate_limit->limit ? patch->rate_limit->period_seconds : 0);
+        rc = pg_run(s, P_KEY_SET_RATE, &p);
     }
     if (rc == KS_OK && patch->roles && (rc = pg_roles_exist(s, a->account, patch->roles)) == KS_OK)
         rc = pg_key_roles_write(s, seq, a->account, patch->roles);

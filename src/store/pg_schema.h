@@ -239,6 +239,39 @@ static const char *const KS_PG_MIGRATIONS[] = {
     /* 6 -> 7: as SQLite's 11 -> 12, the sweeps' indexes. */
     "CREATE INDEX tokens_old_ends ON tokens(ends_at) WHERE slot = 1 AND ends_at IS NOT NULL;"
     "CREATE INDEX tokens_current_age ON tokens(created_at) WHERE slot = 0 AND notices <> 7;",
+
+    /* per-key limits, as SQLite's: allowed ranges (text joined by ',', ''
+     * = any address) and the rate limit (0 = none) */
+    "ALTER TABLE keys ADD COLUMN allowed_cidrs text NOT NULL DEFAULT '',"
+    "  ADD COLUMN rate_limit bigint NOT NULL DEFAULT 0 CHECK (rate_limit BETWEEN 0 AND 1000000000),"
+    "  ADD COLUMN rate_period int NOT NULL DEFAULT 0 CHECK (rate_period BETWEEN 0 AND 86400);"
+    "CREATE TABLE node_heartbeats("
+    "  node_id text PRIMARY KEY,"
+    "  seen_at bigint NOT NULL);"
+    "CREATE TABLE usage_hours("
+    "  key_id text NOT NULL,"
+    "  account text NOT NULL,"
+    "  at bigint NOT NULL,"
+    "  valid bigint NOT NULL DEFAULT 0, invalid_token bigint NOT NULL DEFAULT 0,"
+    "  inactive bigint NOT NULL DEFAULT 0, expired bigint NOT NULL DEFAULT 0,"
+    "  forbidden bigint NOT NULL DEFAULT 0, address_not_allowed bigint NOT NULL DEFAULT 0,"
+    "  rate_limited bigint NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (key_id, at));"
+    "CREATE INDEX usage_hours_by_account ON usage_hours(account, at);"
+    "CREATE INDEX usage_hours_by_at ON usage_hours(at);"
+    "CREATE TABLE usage_days("
+    "  key_id text NOT NULL,"
+    "  account text NOT NULL,"
+    "  at bigint NOT NULL,"
+    "  valid bigint NOT NULL DEFAULT 0, invalid_token bigint NOT NULL DEFAULT 0,"
+    "  inactive bigint NOT NULL DEFAULT 0, expired bigint NOT NULL DEFAULT 0,"
+    "  forbidden bigint NOT NULL DEFAULT 0, address_not_allowed bigint NOT NULL DEFAULT 0,"
+    "  rate_limited bigint NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (key_id, at));"
+    "CREATE INDEX usage_days_by_account ON usage_days(account, at);"
+    "CREATE INDEX usage_days_by_at ON usage_days(at);"
+    "ALTER TABLE accounts ADD COLUMN deactivate_unused_days int"
+    "  CHECK (deactivate_unused_days BETWEEN 30 AND 730);",
 };
 
 #define KS_PG_SCHEMA_VERSION ((int)(sizeof KS_PG_MIGRATIONS / sizeof *KS_PG_MIGRATIONS))

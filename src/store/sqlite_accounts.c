@@ -84,7 +84,9 @@ static int settings_get_locked(sq_store *s, const char *account, ks_settings *ou
         out->renewal_notice_days = sqlite3_column_int(st, 3);
     }
     sqlite3_reset(st);
-    return rc == SQLITE_ROW ? KS_OK : rc == SQLITE_DONE ? KS_ERR_NOT_FOUND : sq_error(rc);
+    if (rc == SQLITE_ROW)
+        return sq_dormant_setting_get(s, account, out);
+    return rc == SQLITE_DONE ? KS_ERR_NOT_FOUND : sq_error(rc);
 }
 
 int sq_settings_get(ks_store *base, const char *account, ks_settings *out)
@@ -109,6 +111,8 @@ static int settings_put_in_tx(sq_store *s, void *arg)
         return rc == KS_ERR_INTERNAL ? KS_ERR_INVALID : rc; /* a CHECK on the settings' ranges */
     if (sqlite3_changes(s->db) == 0)
         return KS_ERR_NOT_FOUND;
+    if ((rc = sq_dormant_setting_put(s, a->account, a->settings)) != KS_OK)
+        return rc;
     rc = sq_audit_insert(s, a->audit);
     return rc == KS_OK ? sq_change(s, KS_CHANGE_ACCOUNT, a->account, NULL) : rc;
 }

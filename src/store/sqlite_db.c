@@ -34,11 +34,14 @@ static const char *const SQL[Q_COUNT] = {
     [Q_ROLE_DELETE] = "DELETE FROM roles WHERE account = ?1 AND name = ?2",
     [Q_ROLE_IN_USE] = "SELECT 1 FROM key_roles WHERE account = ?1 AND role = ?2"
                       " UNION ALL SELECT 1 FROM membership_roles WHERE account = ?1 AND role = ?2 LIMIT 1",
-    [Q_KEY_INSERT] = "INSERT INTO keys(key_id, account, name, active, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_KEY_INSERT] = "INSERT INTO keys(key_id, account, name, active, created_at, allowed_cidrs, rate_limit, rate_period)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [Q_KEY_SEQ] = "SELECT seq FROM keys WHERE key_id = ?1 AND account = ?2",
-    [Q_KEY_GET] = "SELECT seq, key_id, account, name, active, created_at FROM keys WHERE seq = ?1",
+    [Q_KEY_GET] = "SELECT seq, key_id, account, name, active, created_at, allowed_cidrs, rate_limit, rate_period"
+                  " FROM keys WHERE seq = ?1",
     [Q_KEY_LIST] =
-        "SELECT k.seq, k.key_id, k.account, k.name, k.active, k.created_at FROM keys k"
+        "SELECT k.seq, k.key_id, k.account, k.name, k.active, k.created_at, k.allowed_cidrs, k.rate_limit, k.rate_period"
+        " FROM keys k"
         " JOIN accounts a ON a.name = k.account"
         " JOIN tokens t ON t.key_seq = k.seq AND t.slot = 0"
         " WHERE k.account = ?1 AND k.seq < ?2"
@@ -48,6 +51,8 @@ static const char *const SQL[Q_COUNT] = {
         " ORDER BY k.seq DESC LIMIT ?7",
     [Q_KEY_SET_NAME] = "UPDATE keys SET name = ?2 WHERE seq = ?1",
     [Q_KEY_SET_ACTIVE] = "UPDATE keys SET active = ?2 WHERE seq = ?1",
+    [Q_KEY_SET_CIDRS] = "UPDATE keys SET allowed_cidrs = ?2 WHERE seq = ?1",
+    [Q_KEY_SET_RATE] = "UPDATE keys SET rate_limit = ?2, rate_period = ?3 WHERE seq = ?1",
     [Q_KEY_DELETE] = "DELETE FROM keys WHERE seq = ?1",
     [Q_OWNER_COUNT] = "SELECT (SELECT count(*) FROM keys k JOIN key_roles kr ON kr.key_seq = k.seq AND kr.account = k.account"
                       " WHERE k.account = ?1 AND k.active = 1 AND kr.role = 'Owner')"
@@ -66,7 +71,8 @@ static const char *const SQL[Q_COUNT] = {
     /* The load_* queries take the keys of an account (home or granted there), or all with NULL. */
 #define KEYS_OF_ACCOUNT(col) "(?1 IS NULL OR " col " IN (SELECT seq FROM keys WHERE account = ?1)" \
                              " OR " col " IN (SELECT key_seq FROM external_grants WHERE account = ?1))"
-    [Q_LOAD_KEYS] = "SELECT seq, key_id, account, name, active, created_at FROM keys WHERE " KEYS_OF_ACCOUNT("seq") " ORDER BY seq",
+    [Q_LOAD_KEYS] = "SELECT seq, key_id, account, name, active, created_at, allowed_cidrs, rate_limit, rate_period"
+                    " FROM keys WHERE " KEYS_OF_ACCOUNT("seq") " ORDER BY seq",
     [Q_LOAD_TOKENS] = "SELECT key_seq, slot, hash, created_at, last_used_at, ends_at, notices FROM tokens WHERE "
                       KEYS_OF_ACCOUNT("key_seq")
                       " ORDER BY key_seq",
@@ -204,6 +210,34 @@ static const char *const SQL[Q_COUNT] = {
         " ORDER BY t.created_at LIMIT ?2",
     [Q_NOTICE_SET] = "UPDATE tokens SET notices = notices | ?4 WHERE slot = 0 AND created_at = ?3 AND (notices & ?4) = 0"
                      " AND key_seq = (SELECT seq FROM keys WHERE account = ?1 AND key_id = ?2)",
+    [Q_DORMANT_GET] = "SELECT deactivate_unused_days FROM accounts WHERE name = ?1",
+    [Q_DORMANT_PUT] = "UPDATE accounts SET deactivate_unused_days = ?2 WHERE name = ?1",
+    [Q_UNUSED_DUE] = "SELECT k.account, k.key_id, a.deactivate_unused_days,"
+        " coalesce((SELECT max(t.last_used_at) FROM tokens t WHERE t.key_seq = k.seq), 0) AS used"
+        " FROM keys k JOIN accounts a ON a.name = k.account"
+        " WHERE k.active = 1 AND a.deactivate_unused_days IS NOT NULL"
+        " AND coalesce((SELECT max(t.last_used_at) FROM tokens t WHERE t.key_seq = k.seq), k.created_at)"
+        " <= ?1 - a.deactivate_unused_days * 86400"
+        " ORDER BY used, k.seq LIMIT ?2",
+    [Q_NODE_BEAT] = "INSERT INTO node_heartbeats(node_id, seen_at) VALUES (?1, ?2)"
+                    " ON CONFLICT(node_id) DO UPDATE SET seen_at = excluded.seen_at",
+    [Q_NODE_LEAVE] = "DELETE FROM node_heartbeats WHERE node_id = ?1",
+    [Q_NODE_PRUNE] = "DELETE FROM node_heartbeats WHERE seen_at < ?1",
+    [Q_NODE_COUNT] = "SELECT count(*) FROM node_heartbeats WHERE seen_at >= ?1",
+    [Q_USAGE_ADD_H] = "INSERT INTO usage_hours(key_id, account, at, valid, invalid_token, inactive, expired, forbidden, address_not_allowed, rate_limited) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        " ON CONFLICT (key_id, at) DO UPDATE SET valid = usage_hours.valid + excluded.valid, invalid_token = usage_hours.invalid_token + excluded.invalid_token, inactive = usage_hours.inactive + excluded.inactive, expired = usage_hours.expired + excluded.expired, forbidden = usage_hours.forbidden + excluded.forbidden, address_not_allowed = usage_hours.address_not_allowed + excluded.address_not_allowed, rate_limited = usage_hours.rate_limited + excluded.rate_limited",
+    [Q_USAGE_KEY_H] = "SELECT at, valid, invalid_token, inactive, expired, forbidden, address_not_allowed, rate_limited FROM usage_hours WHERE key_id = ?1 AND account = ?2 AND at >= ?3 AND at < ?4 ORDER BY at",
+    [Q_USAGE_ACCOUNT_H] = "SELECT at, sum(valid), sum(invalid_token), sum(inactive), sum(expired), sum(forbidden), sum(address_not_allowed), sum(rate_limited) FROM usage_hours WHERE account = ?1 AND at >= ?2 AND at < ?3 GROUP BY at ORDER BY at",
+    [Q_USAGE_TOP_H] = "SELECT key_id, sum(valid), sum(invalid_token), sum(inactive), sum(expired), sum(forbidden), sum(address_not_allowed), sum(rate_limited), sum(valid + invalid_token + inactive + expired + forbidden + address_not_allowed + rate_limited) AS total FROM usage_hours WHERE account = ?1 AND at >= ?2 AND at < ?3"
+        " GROUP BY key_id ORDER BY total DESC, key_id LIMIT ?4",
+    [Q_USAGE_PRUNE_H] = "DELETE FROM usage_hours WHERE at < ?1",
+    [Q_USAGE_ADD_D] = "INSERT INTO usage_days(key_id, account, at, valid, invalid_token, inactive, expired, forbidden, address_not_allowed, rate_limited) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        " ON CONFLICT (key_id, at) DO UPDATE SET valid = usage_days.valid + excluded.valid, invalid_token = usage_days.invalid_token + excluded.invalid_token, inactive = usage_days.inactive + excluded.inactive, expired = usage_days.expired + excluded.expired, forbidden = usage_days.forbidden + excluded.forbidden, address_not_allowed = usage_days.address_not_allowed + excluded.address_not_allowed, rate_limited = usage_days.rate_limited + excluded.rate_limited",
+    [Q_USAGE_KEY_D] = "SELECT at, valid, invalid_token, inactive, expired, forbidden, address_not_allowed, rate_limited FROM usage_days WHERE key_id = ?1 AND account = ?2 AND at >= ?3 AND at < ?4 ORDER BY at",
+    [Q_USAGE_ACCOUNT_D] = "SELECT at, sum(valid), sum(invalid_token), sum(inactive), sum(expired), sum(forbidden), sum(address_not_allowed), sum(rate_limited) FROM usage_days WHERE account = ?1 AND at >= ?2 AND at < ?3 GROUP BY at ORDER BY at",
+    [Q_USAGE_TOP_D] = "SELECT key_id, sum(valid), sum(invalid_token), sum(inactive), sum(expired), sum(forbidden), sum(address_not_allowed), sum(rate_limited), sum(valid + invalid_token + inactive + expired + forbidden + address_not_allowed + rate_limited) AS total FROM usage_days WHERE account = ?1 AND at >= ?2 AND at < ?3"
+        " GROUP BY key_id ORDER BY total DESC, key_id LIMIT ?4",
+    [Q_USAGE_PRUNE_D] = "DELETE FROM usage_days WHERE at < ?1",
     [Q_TX_BEGIN] = "BEGIN IMMEDIATE",
     [Q_TX_COMMIT] = "COMMIT",
     [Q_TX_SAVEPOINT] = "SAVEPOINT ks_write",

@@ -40,6 +40,8 @@ typedef enum {
     Q_KEY_LIST,
     Q_KEY_SET_NAME,
     Q_KEY_SET_ACTIVE,
+    Q_KEY_SET_CIDRS,  /* a key's limits (core/key_limits.h) */
+    Q_KEY_SET_RATE,
     Q_KEY_DELETE,
     Q_OWNER_COUNT,
     Q_KEY_ROLES_DELETE,
@@ -124,6 +126,23 @@ typedef enum {
     Q_OLD_TOKENS_DUE,
     Q_NOTICES_DUE,
     Q_NOTICE_SET,
+    Q_DORMANT_GET,    /* deactivate_unused_days (sqlite_dormant.c) */
+    Q_DORMANT_PUT,
+    Q_UNUSED_DUE,
+    Q_NODE_BEAT,      /* node heartbeats (sqlite_nodes.c) */
+    Q_NODE_LEAVE,
+    Q_NODE_PRUNE,
+    Q_NODE_COUNT,
+    Q_USAGE_ADD_H,  /* usage (*_usage.c): hours, then days in the same order */
+    Q_USAGE_KEY_H,
+    Q_USAGE_ACCOUNT_H,
+    Q_USAGE_TOP_H,
+    Q_USAGE_PRUNE_H,
+    Q_USAGE_ADD_D,
+    Q_USAGE_KEY_D,
+    Q_USAGE_ACCOUNT_D,
+    Q_USAGE_TOP_D,
+    Q_USAGE_PRUNE_D,
     Q_TX_BEGIN,       /* transaction control, prepared once like the rest */
     Q_TX_COMMIT,
     Q_TX_SAVEPOINT,
@@ -187,6 +206,10 @@ int sq_outbox_insert(sq_store *s, const char *account, const ks_event *e);
 
 /* strdup of a text column ("" when NULL); NULL only on out of memory. */
 char *sq_column_strdup(sqlite3_stmt *st, int col);
+
+/* The account's deactivate_unused_days into / from settings (sqlite_dormant.c). */
+int sq_dormant_setting_get(sq_store *s, const char *account, ks_settings *out);
+int sq_dormant_setting_put(sq_store *s, const char *account, const ks_settings *settings);
 
 /* The seq of key_id in account; KS_ERR_NOT_FOUND when absent. */
 int sq_key_seq(sq_store *s, const char *account, const char *key_id, int64_t *seq);

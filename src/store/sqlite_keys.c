@@ -6,6 +6,7 @@
 #include "store/sqlite_internal.h"
 #include "store/store_common.h"
 #include "core/error.h"
+#include "core/key_limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,7 +111,12 @@ static int key_from_row(sqlite3_stmt *st, ks_key *k)
     snprintf(k->account, sizeof k->account, "%s", account ? account : "");
     k->active = sqlite3_column_int(st, 4);
     k->created_at = sqlite3_column_int64(st, 5);
-    return (k->name = sq_column_strdup(st, 3)) ? KS_OK : KS_ERR_NOMEM;
+    k->rate_limit.limit = sqlite3_column_int64(st, 7);
+    k->rate_limit.period_seconds = sqlite3_column_int(st, 8);
+    if (!(k->name = sq_column_strdup(st, 3)))
+        return KS_ERR_NOMEM;
+    int rc = ks_allowed_cidrs_split((const char *)sqlite3_column_text(st, 6), &k->allowed_cidrs);
+    return rc == KS_ERR_INVALID ? KS_ERR_INTERNAL : rc;
 }
 
 int sq_roles_exist(sq_store *s, const char *account, const ks_strlist *roles)
@@ -193,8 +199,17 @@ int sq_key_insert_tx(sq_store *s, const ks_key *key)
     sqlite3_bind_text(st, 3, key->name, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, key->active);
     sqlite3_bind_int64(st, 5, key->created_at);
+    char *cidrs = ks_allowed_cidrs_join(&key->allowed_cidrs);
+    if (!cidrs) {
+        sqlite3_reset(st);
+        return KS_ERR_NOMEM;
+    }
+    sqlite3_bind_text(st, 6, cidrs, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, key->rate_limit.limit);
+    sqlite3_bind_int(st, 8, key->rate_limit.limit ? key->rate_limit.period_seconds : 0);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
+    free(cidrs);
     if (step != SQLITE_DONE)
         return sq_insert_error(step); /* NAME_TAKEN: an id collision, the caller makes a new id */
     int64_t seq = sqlite3_last_insert_rowid(s->db);
@@ -326,6 +341,34 @@ static int owner_kept(sq_store *s, const char *account, int64_t before)
     return before > 0 && after == 0 ? KS_ERR_LAST_OWNER : KS_OK;
 }
 
+/* The limits a patch changes (allowed_cidrs, rate_limit), if any. */
+static int key_limits_write(sq_store *s, int64_t seq, const ks_key_patch *patch)
+{
+    int rc = KS_OK;
+    if (patch->allowed_cidrs) {
+        char *cidrs = ks_allowed_cidrs_join(patch->allowed_cidrs);
+        sqlite3_stmt *st = cidrs ? sq_stmt(s, Q_KEY_SET_CIDRS) : NULL;
+        if (!st) {
+            free(cidrs);
+            return cidrs ? KS_ERR_INTERNAL : KS_ERR_NOMEM;
+        }
+        sqlite3_bind_int64(st, 1, seq);
+        sqlite3_bind_text(st, 2, cidrs, -1, SQLITE_STATIC);
+        rc = sq_exec_stmt(st);
+        free(cidrs);
+    }
+    if (rc == KS_OK && patch->rate_limit) {
+        sqlite3_stmt *st = sq_stmt(s, Q_KEY_SET_RATE);
+        if (!st)
+            return KS_ERR_INTERNAL;
+        sqlite3_bind_int64(st, 1, seq);
+        sqlite3_bind_int64(st, 2, patch->rate_limit->limit);
+        sqlite3_bind_int(st, 3, patch->rate_limit->limit ? patch->rate_limit->period_seconds : 0);
+        rc = sq_exec_stmt(st);
+    }
+    return rc;
+}
+
 /* The updates of sq_key_update: NOT_FOUND for an unknown key, INVALID for
  * an unknown role, LAST_OWNER when it would leave no active Owner key. */
 static int key_update_in_tx(sq_store *s, void *arg)
@@ -355,6 +398,8 @@ static int key_update_in_tx(sq_store *s, void *arg)
         if ((rc = sq_exec_stmt(st)) != KS_OK)
             return rc;
     }
+    if ((rc = key_limits_write(s, seq, a->patch)) != KS_OK)
+        return rc;
     if (a->patch->roles && ((rc = sq_roles_exist(s, a->account, a->patch->roles)) != KS_OK ||
                             (rc = sq_key_roles_write(s, seq, a->account, a->patch->roles)) != KS_OK))
         return rc;

@@ -254,6 +254,42 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
      * deadline, current tokens by age (those that may still owe a notice). */
     "CREATE INDEX tokens_old_ends ON tokens(ends_at) WHERE slot = 1 AND ends_at IS NOT NULL;"
     "CREATE INDEX tokens_current_age ON tokens(created_at) WHERE slot = 0 AND notices <> 7;",
+
+    /* per-key limits (API.md "Per-key limits and usage"): the key's allowed
+     * ranges as normalised text joined by ',' ('' = any address) and its
+     * rate limit (0 = none) */
+    "ALTER TABLE keys ADD COLUMN allowed_cidrs TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE keys ADD COLUMN rate_limit INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (rate_limit BETWEEN 0 AND 1000000000);"
+    "ALTER TABLE keys ADD COLUMN rate_period INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (rate_period BETWEEN 0 AND 86400);"
+    "CREATE TABLE node_heartbeats("
+    "  node_id TEXT PRIMARY KEY,"
+    "  seen_at INTEGER NOT NULL);"
+    "CREATE TABLE usage_hours("
+    "  key_id TEXT NOT NULL,"
+    "  account TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  valid INTEGER NOT NULL DEFAULT 0, invalid_token INTEGER NOT NULL DEFAULT 0,"
+    "  inactive INTEGER NOT NULL DEFAULT 0, expired INTEGER NOT NULL DEFAULT 0,"
+    "  forbidden INTEGER NOT NULL DEFAULT 0, address_not_allowed INTEGER NOT NULL DEFAULT 0,"
+    "  rate_limited INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (key_id, at)) WITHOUT ROWID;"
+    "CREATE INDEX usage_hours_by_account ON usage_hours(account, at);"
+    "CREATE INDEX usage_hours_by_at ON usage_hours(at);"
+    "CREATE TABLE usage_days("
+    "  key_id TEXT NOT NULL,"
+    "  account TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  valid INTEGER NOT NULL DEFAULT 0, invalid_token INTEGER NOT NULL DEFAULT 0,"
+    "  inactive INTEGER NOT NULL DEFAULT 0, expired INTEGER NOT NULL DEFAULT 0,"
+    "  forbidden INTEGER NOT NULL DEFAULT 0, address_not_allowed INTEGER NOT NULL DEFAULT 0,"
+    "  rate_limited INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (key_id, at)) WITHOUT ROWID;"
+    "CREATE INDEX usage_days_by_account ON usage_days(account, at);"
+    "CREATE INDEX usage_days_by_at ON usage_days(at);"
+    "ALTER TABLE accounts ADD COLUMN deactivate_unused_days INTEGER"
+    "  CHECK (deactivate_unused_days BETWEEN 30 AND 730);",
 };
 
 #define KS_SQLITE_SCHEMA_VERSION ((int)(sizeof KS_SQLITE_MIGRATIONS / sizeof *KS_SQLITE_MIGRATIONS))

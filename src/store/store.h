@@ -59,6 +59,8 @@ typedef struct {
     const char *name;         /* NULL = unchanged */
     const ks_strlist *roles;  /* NULL = unchanged */
     int status;               /* -1 = unchanged, else ks_key_status */
+    const ks_strlist *allowed_cidrs;  /* normalised (core/key_limits.h); NULL = unchanged */
+    const ks_rate_limit *rate_limit;  /* NULL = unchanged; limit 0 removes it */
 } ks_key_patch;
 
 /* Callbacks of load_all / load_account; a non-zero return stops the load and
@@ -170,6 +172,14 @@ typedef struct {
     int64_t ends_at;                  /* the old token's deadline, 0 = none */
 } ks_old_token_due;
 
+/* A key the sweeps deactivate for lack of use (unused_keys_due). */
+typedef struct {
+    char account[KS_ACCOUNT_MAX + 1];
+    char key_id[KS_KEY_ID_MAX + 1];
+    int days;                         /* the account's deactivate_unused_days */
+    int64_t last_used_at;             /* its newest token use, 0 = never */
+} ks_unused_due;
+
 /* A current token owed a renewal notice (notices_due), with what the
  * notice sweep needs to tell which (core/token_age.h) and to word it. */
 typedef struct {
@@ -203,6 +213,28 @@ typedef struct {
 void ks_delivery_page_free(ks_delivery_page *p);
 void ks_deliveries_free(ks_delivery *items, size_t n);
 void ks_webhooks_free(ks_webhook *items, size_t n);
+
+/* Verifies of a key by outcome (API.md "Per-key limits and usage"). */
+enum {
+    KS_USAGE_VALID,
+    KS_USAGE_INVALID_TOKEN,
+    KS_USAGE_INACTIVE,
+    KS_USAGE_EXPIRED,
+    KS_USAGE_FORBIDDEN,
+    KS_USAGE_ADDRESS_NOT_ALLOWED,
+    KS_USAGE_RATE_LIMITED,
+    KS_USAGE_OUTCOMES
+};
+
+/* Counts of one key (or, read back summed, of an account: key_id "") in
+ * the bucket starting at `at` (Unix seconds: a minute when written, an
+ * hour or a day when read). */
+typedef struct {
+    char key_id[KS_KEY_ID_MAX + 1];
+    char account[KS_ACCOUNT_MAX + 1];
+    int64_t at;
+    int64_t counts[KS_USAGE_OUTCOMES];
+} ks_usage_row;
 
 typedef struct {
     const char *backend; /* "sqlite" or "postgresql" */
@@ -483,6 +515,38 @@ typedef struct {
     int (*notices_due)(ks_store *s, int64_t now, size_t max, ks_notice_due **out, size_t *n);
     int (*notice_mark)(ks_store *s, ks_notice_mark *items, size_t n);
     int (*sweep_lock)(ks_store *s, int take, int *held);
+
+    /* Nodes sharing the database (*_nodes.c), for per-key rate limits
+     * (API.md "Per-key limits and usage"): node_heartbeat records that
+     * node_id (this process) is alive at `now`, drops the rows of nodes
+     * not heard of since prune_before, and counts in *live the nodes heard
+     * of at or after live_since (this one included), in one transaction.
+     * node_id "" with now 0 only counts. A node leaving gives now 0 for
+     * its own id: its row goes. */
+    int (*node_heartbeat)(ks_store *s, const char *node_id, int64_t now, int64_t live_since, int64_t prune_before,
+                          int *live);
+
+    /* Usage (*_usage.c): usage_add adds each row's counts (its `at` any
+     * second of a minute) to the key's hour and day rows, in one
+     * transaction. usage_list gives the buckets (day: 1 for days, 0 for
+     * hours) with `at` in [from, to) that counted anything, oldest first,
+     * of one key (key_id) or summed over the account's keys (key_id NULL;
+     * the rows' key_id is then ""). usage_top gives at most max keys of the
+     * account by their verifies in that range, most first (ties by key
+     * id), each row the key's sums. usage_prune deletes hour rows before
+     * hours_before and day rows before days_before. Free *out with free(). */
+    int (*usage_add)(ks_store *s, const ks_usage_row *rows, size_t n);
+    int (*usage_list)(ks_store *s, const char *account, const char *key_id, int day, int64_t from, int64_t to,
+                      ks_usage_row **out, size_t *n);
+    int (*usage_top)(ks_store *s, const char *account, int day, int64_t from, int64_t to, size_t max,
+                     ks_usage_row **out, size_t *n);
+    int (*usage_prune)(ks_store *s, int64_t hours_before, int64_t days_before);
+
+    /* Dormant keys (*_dormant.c): at most max active keys of accounts with
+     * deactivate_unused_days set none of whose tokens verified in that
+     * many days before now (counted from the key's creation when none ever
+     * did), oldest use first. Free *out with free(). */
+    int (*unused_keys_due)(ks_store *s, int64_t now, size_t max, ks_unused_due **out, size_t *n);
 } ks_store_ops;
 
 /* Called after each write transaction's commit (durable or failed) with

@@ -43,7 +43,9 @@
     X(webhook_create) X(webhook_list) X(webhook_get) X(webhook_update)         \
     X(webhook_delete) X(delivery_list) X(delivery_claim) X(delivery_finish)    \
     X(outbox_stats) X(delivery_purge)                                          \
-    X(old_tokens_due) X(notices_due) X(notice_mark) X(sweep_lock)
+    X(old_tokens_due) X(notices_due) X(notice_mark) X(sweep_lock)            \
+    X(node_heartbeat) X(usage_add) X(usage_list) X(usage_top) X(usage_prune)  \
+    X(unused_keys_due)
 
 /* The function type of the ks_store_ops slot `op`, e.g.
  * `KS_STORE_OPERATION_TYPE(key_get) sq_key_get;` declares sq_key_get. */

@@ -9,7 +9,9 @@
  * only the slot is found another way (by the token it was made with).
  */
 #include "verify/verify.h"
+#include "core/clock.h"
 #include "core/error.h"
+#include "index/limits.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@ static const ks_verify_reason_row REASONS[KS_VERIFY_REASONS] = {
     REASON(KS_VERIFY_INACTIVE, "inactive", 401, 0),
     REASON(KS_VERIFY_EXPIRED, "expired", 401, 0),
     REASON(KS_VERIFY_FORBIDDEN, "forbidden", 403, 0),
+    REASON(KS_VERIFY_ADDRESS_NOT_ALLOWED, "address_not_allowed", 403, 0),
     REASON(KS_VERIFY_RATE_LIMITED, "rate_limited", 429, 0),
 };
 #undef REASON
@@ -75,11 +78,27 @@ static int sorted_contains(const char *const *items, size_t n, const char *s)
     return 0;
 }
 
+/* The key's limits (index/limits.h), when the request gives the caller's
+ * address: 0 after setting out->reason to address_not_allowed. */
+static int address_allowed(const ks_index_key *key, const ks_verify_request *req, ks_verify_found *out)
+{
+    if (!key->limits || !req || !req->client || key->limits->n_cidrs == 0)
+        return 1;
+    ks_netaddr a;
+    req->client(req->client_ctx, &a);
+    if (ks_index_limits_address_ok(key->limits, &a))
+        return 1;
+    out->reason = KS_VERIFY_ADDRESS_NOT_ALLOWED;
+    return 0;
+}
+
 /* The checks from the lookup on, for the entry `key` (NULL: unknown) whose
  * token in `slot` was presented (KS_SLOT_NONE: none matched). With touch,
- * a success is recorded as the slot's last use. */
-static inline void decide_slot(const ks_index_key *key, ks_slot slot, int touch, const char *target,
-                               const char *resource, int64_t now, ks_verify_found *out)
+ * a success is recorded as the slot's last use. With req (the caller's
+ * address known), the key's limits are checked too. */
+static inline void decide_slot(const ks_index *idx, const ks_index_key *key, ks_slot slot, int touch,
+                               const ks_verify_request *req, const char *target, const char *resource, int64_t now,
+                               ks_verify_found *out)
 {
     if (!key) {
         out->reason = KS_VERIFY_UNKNOWN_KEY;
@@ -106,6 +125,8 @@ static inline void decide_slot(const ks_index_key *key, ks_slot slot, int touch,
         out->reason = KS_VERIFY_EXPIRED;
         return;
     }
+    if (__builtin_expect(key->limits != NULL, 0) && !address_allowed(key, req, out))
+        return;
     out->reason = KS_VERIFY_FORBIDDEN;
     /* At home the key's own roles count; elsewhere only an active external grant's. */
     size_t home_len;
@@ -132,6 +153,13 @@ static inline void decide_slot(const ks_index_key *key, ks_slot slot, int touch,
     out->view = ks_index_roleset_view(roles);
     if (resource && !sorted_contains(out->view->resources, out->view->n_resources, resource))
         return;
+    if (__builtin_expect(key->limits != NULL, 0) && req && req->client && key->limits->rate_limit > 0) {
+        ks_index_limits_take(idx, key->limits, (int64_t)(ks_clock_monotonic() * 1e9), &out->rate);
+        if (!out->rate.allowed) {
+            out->reason = KS_VERIFY_RATE_LIMITED;
+            return;
+        }
+    }
     out->reason = KS_VERIFY_OK;
     if (touch)
         ks_index_touch(key, slot, now);
@@ -139,11 +167,12 @@ static inline void decide_slot(const ks_index_key *key, ks_slot slot, int touch,
 
 /* decide_slot for a token of keyed hash `digest` (NULL matches no token:
  * nothing is accepted without one). */
-static inline void decide(const ks_index_key *key, const ks_digest *digest, const char *target,
-                          const char *resource, int64_t now, ks_verify_found *out)
+static inline void decide(const ks_index *idx, const ks_index_key *key, const ks_digest *digest,
+                          const ks_verify_request *req, const char *target, const char *resource, int64_t now,
+                          ks_verify_found *out)
 {
     ks_slot slot = key && digest ? ks_slots_match(&key->slots, digest) : KS_SLOT_NONE;
-    decide_slot(key, slot, digest != NULL, target, resource, now, out);
+    decide_slot(idx, key, slot, digest != NULL, req, target, resource, now, out);
 }
 
 /* Which slot holds the token with fingerprint fp (KS_JWT_FP_LEN chars): as
@@ -174,7 +203,7 @@ void ks_verify_bound_in(ks_index *idx, const char *key_id, size_t key_len, const
         slot = ks_slots_match(&key->slots, binding->token_hash);
     else if (key && binding->token_fp && strnlen(binding->token_fp, KS_JWT_FP_LEN + 1) == KS_JWT_FP_LEN)
         slot = slot_match_fingerprint(key, binding->token_fp);
-    decide_slot(key, slot, 0, target, resource, now, out);
+    decide_slot(idx, key, slot, 0, NULL, target, resource, now, out);
 }
 
 void ks_verify_found_in(ks_index *idx, const char *key_id, size_t key_len, const ks_digest *digest,
@@ -182,7 +211,7 @@ void ks_verify_found_in(ks_index *idx, const char *key_id, size_t key_len, const
 {
     memset(out, 0, sizeof *out);
     out->slot = KS_SLOT_NONE;
-    decide(ks_index_find_key(idx, key_id, key_len), digest, target, resource, now, out);
+    decide(idx, ks_index_find_key(idx, key_id, key_len), digest, NULL, target, resource, now, out);
 }
 
 void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_request *req, int64_t now,
@@ -204,7 +233,7 @@ void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_
             __builtin_prefetch((const char *)key + off);
     ks_digest digest;
     ks_token_hash(secret, req->token, req->token_len, &digest);
-    decide(key, &digest, req->target, req->resource, now, out);
+    decide(idx, key, &digest, req, req->target, req->resource, now, out);
     sodium_memzero(&digest, sizeof digest);
 }
 

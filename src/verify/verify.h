@@ -10,8 +10,12 @@
  *                        is an old token past its deadline (ends_at)
  *   inactive             key deactivated (said only to holders of its token)
  *   expired              account enforces the duration and this token is outdated
+ *   address_not_allowed  the key has allowed_cidrs and the caller's address is
+ *                        in none (only when the request gives the address)
  *   forbidden            no grant in `target` (the key's own roles at home, an
  *                        active external grant elsewhere), or its roles lack `resource`
+ *   rate_limited         the key's rate limit is spent: only an answer that would
+ *                        be 200 takes a token of its bucket (index/limits.h)
  * Management calls use the same function for authentication and then
  * check their resource on the returned resources.
  */
@@ -21,6 +25,8 @@
 #include "core/jwt.h"
 #include "core/model.h"
 #include "core/secret.h"
+#include "core/netaddr.h"
+#include "core/rate_bucket.h"
 #include "index/key_index.h"
 
 typedef enum {
@@ -32,7 +38,8 @@ typedef enum {
     KS_VERIFY_INACTIVE,
     KS_VERIFY_EXPIRED,
     KS_VERIFY_FORBIDDEN,
-    KS_VERIFY_RATE_LIMITED, /* never from the check itself: the HTTP layer's answer to a
+    KS_VERIFY_ADDRESS_NOT_ALLOWED, /* the caller's address is outside the key's allowed_cidrs */
+    KS_VERIFY_RATE_LIMITED, /* the key's rate limit is spent; also the HTTP layer's answer to a
                                client address past its failed-credential limit */
 } ks_verify_reason;
 
@@ -42,6 +49,11 @@ typedef struct {
     size_t token_len;
     const char *target;   /* account=, NULL = the key's home account */
     const char *resource; /* resource=, NULL = none required */
+    /* The caller's address, asked for only when the key has allowed_cidrs
+     * or a rate limit; NULL: the key's limits are not checked (management
+     * calls, which the limits do not cover). */
+    void (*client)(void *ctx, ks_netaddr *out);
+    void *client_ctx;
 } ks_verify_request;
 
 typedef struct {
@@ -90,6 +102,8 @@ typedef struct {
     int outdated;                     /* from EXPIRED on */
     const ks_index_account *target;   /* from FORBIDDEN on; NULL when no grant */
     const ks_index_view *view;        /* the grant there, NULL when no grant */
+    ks_rate_outcome rate;             /* OK or RATE_LIMITED of a key with a rate limit
+                                         (rate.limit > 0): its bucket after this verify */
 } ks_verify_found;
 
 /* The hot path: ks_verify without copying or allocating anything. Call it

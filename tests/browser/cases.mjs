@@ -457,7 +457,7 @@ export function registerCases(test) {
     const { page } = t;
     const { key, token: oldToken } = await createKey(t, `Renew later ${randomTag()}`);
     await signIn(t);
-    assert.deepEqual(await menuItems(t, key), ['Edit', 'Renew Token', 'Deactivate', 'Delete Key']);
+    assert.deepEqual(await menuItems(t, key), ['Usage', 'Edit', 'Renew Token', 'Deactivate', 'Delete Key']);
 
     const dialog = await menuAction(t, key, 'Renew Token');
     const group = dialog.getByRole('radiogroup', { name: 'Delete Old Token' });
@@ -489,7 +489,7 @@ export function registerCases(test) {
     assert.doesNotMatch(ages, /Ends in/, 'no countdown without a deadline');
     await t.shot('renew-pending-old-token');
     assert.deepEqual(await menuItems(t, key),
-      ['Edit', 'Renew Token', 'Delete Old Token', 'Undo Renewal', 'Deactivate', 'Delete Key']);
+      ['Usage', 'Edit', 'Renew Token', 'Delete Old Token', 'Undo Renewal', 'Deactivate', 'Delete Key']);
 
     // A second renewal while the old token exists: the API's 409, readable.
     const again = await menuAction(t, key, 'Renew Token');
@@ -689,6 +689,109 @@ export function registerCases(test) {
     await t.page.getByRole('status').getByText(/saved/i).waitFor();
   });
 
+  test('edit: allowed addresses are checked as you type; limits are saved', async (t) => {
+    const { key } = await createKey(t, `Limits ${randomTag()}`);
+    await signIn(t);
+    const dialog = await menuAction(t, key, 'Edit');
+    const ranges = dialog.getByLabel('Allowed addresses');
+    await ranges.fill('203.0.113.0/24\n10.0.0.0/33');
+    await dialog.getByText(/Not a valid address or range: line 2: 10\.0\.0\.0\/33/).waitFor();
+    assert.equal(await ranges.getAttribute('aria-invalid'), 'true');
+    await button(dialog, 'Save').click();
+    await dialog.getByText(/Fix the allowed addresses first/).waitFor();
+    await ranges.fill('203.0.113.0/24\n2001:db8::1');
+    await dialog.getByText('One range or address per line; empty: any address.').waitFor();
+    assert.equal(await ranges.getAttribute('aria-invalid'), null);
+    await dialog.getByLabel('Rate limit (verifies)').fill('100');
+    await dialog.getByLabel('per seconds').fill('60');
+    await t.shot('edit-limits');
+    await button(dialog, 'Save').click();
+    await dialogGone(t);
+    const k = await getKey(t, key);
+    assert.deepEqual(k.data.allowed_cidrs, ['203.0.113.0/24', '2001:db8::1/128']);
+    assert.deepEqual(k.data.rate_limit, { limit: 100, period_seconds: 60 });
+    // cleared again from the same dialog
+    const again = await menuAction(t, key, 'Edit');
+    assert.equal(await again.getByLabel('Allowed addresses').inputValue(), '203.0.113.0/24\n2001:db8::1/128');
+    await again.getByLabel('Allowed addresses').fill('');
+    await again.getByLabel('Rate limit (verifies)').fill('');
+    await button(again, 'Save').click();
+    await dialogGone(t);
+    const cleared = await getKey(t, key);
+    assert.deepEqual(cleared.data.allowed_cidrs, []);
+    assert.equal(cleared.data.rate_limit, null);
+  });
+
+  test('generate: with allowed addresses and a rate limit', async (t) => {
+    await signIn(t);
+    await button(t.page, '+ Generate Key').click();
+    const dialog = t.page.getByRole('dialog');
+    await dialog.getByLabel('Key identification').fill(`Limited ${randomTag()}`);
+    await dialog.getByLabel('Allowed addresses').fill('198.51.100.7');
+    await dialog.getByLabel('Rate limit (verifies)').fill('5');
+    await dialog.getByLabel('per seconds').fill('1');
+    await button(dialog, 'Generate').click();
+    const token = await shownToken(dialog);
+    const key = (await dialog.getByText(/^kst-acme-[a-z0-9]{10}$/).first().textContent()).trim();
+    const k = await getKey(t, key);
+    assert.deepEqual(k.data.allowed_cidrs, ['198.51.100.7/32']);
+    assert.deepEqual(k.data.rate_limit, { limit: 5, period_seconds: 1 });
+    // this browser's test client is not 198.51.100.7: refused
+    const r = await call(t.base, 'GET', '/api/v1/verify', { headers: { 'X-API-Key': key, 'X-API-Token': token } });
+    assert.equal(r.status, 403);
+    assert.equal(r.data.reason, 'address_not_allowed');
+  });
+
+  test('usage panel: uPlot charts of a key, valid against refused, with a tooltip value', async (t) => {
+    const { key, token } = await createKey(t, `Usage ${randomTag()}`);
+    const verify = (tok) => call(t.base, 'GET', '/api/v1/verify', { headers: { 'X-API-Key': key, 'X-API-Token': tok } });
+    for (let i = 0; i < 3; i++) assert.equal((await verify(token)).status, 200);
+    const wrong = (await createKey(t, `Other ${randomTag()}`)).token;
+    assert.equal((await verify(wrong)).status, 401);
+    await signIn(t);
+    await row(t, key).getByText('Last used just now').waitFor();
+    const dialog = await menuAction(t, key, 'Usage');
+    await dialog.getByText('Verifies per hour, last 48 hours').waitFor();
+    const charts = dialog.locator('figure.usage-chart');
+    assert.equal(await charts.count(), 2);
+    assert.equal(await charts.nth(0).locator('canvas').count(), 1, 'the hourly chart draws on a canvas');
+    assert.equal(await charts.nth(1).locator('canvas').count(), 1, 'the daily chart draws on a canvas');
+    // the legend: the time, then the two series, valid and refused
+    const labels = (await charts.nth(0).locator('.u-legend .u-series .u-label').allTextContents()).map((s) => s.trim());
+    assert.deepEqual(labels.slice(1), ['Valid', 'Refused']);
+    // hovering over the last hour shows its counts in the legend
+    const over = charts.nth(0).locator('.u-over');
+    const box = await over.boundingBox();
+    await t.page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
+    await eventually(async () => {
+      const values = (await charts.nth(0).locator('.u-legend .u-series .u-value').allTextContents()).map((s) => s.trim());
+      return values[1] === '3' && values[2] === '1';
+    });
+    await t.shot('usage-panel');
+    await button(dialog, 'Close').click();
+    await dialogGone(t);
+  });
+
+  test('account usage panel: charts and the top keys', async (t) => {
+    const { key, token } = await createKey(t, `Top ${randomTag()}`);
+    for (let i = 0; i < 120; i++) {
+      const r = await call(t.base, 'GET', '/api/v1/verify', { headers: { 'X-API-Key': key, 'X-API-Token': token } });
+      assert.equal(r.status, 200);
+    }
+    await signIn(t);
+    await button(t.page, 'Usage').click();
+    const dialog = t.page.getByRole('dialog', { name: 'Usage of the account' });
+    await dialog.getByText('Top keys, last 48 hours').waitFor();
+    assert.equal(await dialog.locator('figure.usage-chart canvas').count(), 2);
+    const mine = dialog.locator('table.usage-top tbody tr').filter({ hasText: key }); // 120: among the top 10
+    await mine.waitFor();
+    assert.equal((await mine.locator('td').nth(1).textContent()).trim(), '120');
+    assert.equal((await mine.locator('td').nth(2).textContent()).trim(), '0');
+    await t.shot('account-usage');
+    await button(dialog, 'Close').click();
+    await dialogGone(t);
+  });
+
   test('search matches name or key as you type', async (t) => {
     const { page } = t;
     const tag = randomTag();
@@ -741,6 +844,7 @@ export function registerCases(test) {
       let s = await call(t.base, 'GET', acct('acme', 'settings'), { cred: t.acme });
       assert.deepEqual(s.data, {
         token_duration_months: 6, enforce_duration: true, auto_delete_old_token_hours: null, renewal_notice_days: 14,
+        deactivate_unused_days: null,
       });
       await t.shot('settings-applied');
 
@@ -1035,6 +1139,8 @@ export function registerCases(test) {
     await button(page, `Actions for ${key}`).focus();
     await page.keyboard.press('Enter');
     await page.getByRole('menu').waitFor();
+    assert.equal(await focusedName(), 'Usage');
+    await page.keyboard.press('ArrowDown');
     assert.equal(await focusedName(), 'Edit');
     await page.keyboard.press('ArrowDown');
     assert.equal(await focusedName(), 'Renew Token');
@@ -1056,9 +1162,10 @@ export function registerCases(test) {
     assert.equal((await getKey(t, key)).status, 200);
     await eventually(async () => (await focusedName()) === `Actions for ${key}`);
 
-    // Edit from the keyboard: type, Tab to a role, Space, Enter saves.
+    // Edit from the keyboard (the second item, after Usage): type, Enter saves.
     await page.keyboard.press('Enter');
     await page.getByRole('menu').waitFor();
+    await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
     await dialog.waitFor();
     await page.keyboard.press('ControlOrMeta+a');
@@ -1176,6 +1283,36 @@ export function registerCases(test) {
       problems.push(`POST /api/v1/session (wrong token) → 401 with "WWW-Authenticate: ${r2.headers.get('www-authenticate')}"`);
     }
     assert.deepEqual(problems, []);
+  });
+
+  test('settings: deactivate unused keys after some days', async (t) => {
+    const { page } = t;
+    try {
+      await signIn(t);
+      await openSettings(t);
+      const unused = page.getByLabel(/Deactivate keys unused for/);
+      await eventually(async () => (await page.getByLabel(/Renewal notice, days/).inputValue()) === '14');
+      assert.equal(await unused.inputValue(), '');
+      await unused.fill('10');
+      await button(page, 'Apply').click();
+      await page.getByRole('alert').filter({ hasText: /from 30 to 730/ }).waitFor();
+      await unused.fill('90');
+      await button(page, 'Apply').click();
+      await page.getByRole('status').getByText(/settings applied/i).waitFor();
+      let s = await call(t.base, 'GET', acct('acme', 'settings'), { cred: t.acme });
+      assert.equal(s.data.deactivate_unused_days, 90);
+      await page.reload();
+      await openSettings(t);
+      await eventually(async () => (await unused.inputValue()) === '90');
+      await unused.fill('');
+      await button(page, 'Apply').click();
+      await eventually(async () => {
+        s = await call(t.base, 'GET', acct('acme', 'settings'), { cred: t.acme });
+        return s.data.deactivate_unused_days === null;
+      });
+    } finally {
+      await call(t.base, 'PUT', acct('acme', 'settings'), { cred: t.acme, body: { deactivate_unused_days: null } });
+    }
   });
 
   test('settings: auto-delete hours and renewal notice days', async (t) => {

@@ -81,7 +81,8 @@ class SettingsTest(CliCase):
             self.assertRegex(p.stdout, r"Enforce duration: +yes")
             got = self.json_of("settings", "set", "--months", "3", "--enforce-duration", "false")
             self.assertEqual(got, {"token_duration_months": 3, "enforce_duration": False,
-                                   "auto_delete_old_token_hours": None, "renewal_notice_days": 14})
+                                   "auto_delete_old_token_hours": None, "renewal_notice_days": 14,
+                                   "deactivate_unused_days": None})
         finally:
             self.cli("settings", "set", "--months", "3", "--enforce-duration", "false")
 

@@ -71,7 +71,7 @@ USER_ADMIN_RESOURCES = ["view-api-keys", "edit-api-keys", "renew-api-token",
                         "edit-api-keys-settings", "edit-users"]
 
 KEY_FIELDS = {"key", "name", "type", "roles", "status", "created_at", "outdated",
-              "renewal_alert", "tokens"}
+              "renewal_alert", "tokens", "allowed_cidrs", "rate_limit"}
 TOKEN_FIELDS = {"slot", "created_at", "expires_at", "last_used_at", "ends_at"}
 VERIFY_OK_FIELDS = {"valid", "key", "account", "target_account", "token", "roles",
                     "resources", "outdated"}

@@ -12,13 +12,14 @@ class TestHealthAndRouting(KeystileCase):
     def test_healthz(self):
         r = self.call("GET", "/healthz", cred=None)
         self.assertStatus(r, 200)
-        self.assertEqual(r.data, {"status": "ok"})
+        self.assertEqual(r.data, {"status": "ok", "nodes": 1})  # one node: SQLite
         self.assertIn("application/json", r.headers.get("Content-Type", ""))
 
     def test_healthz_ignores_credentials(self):
         r = self.call("GET", "/healthz", cred=("kst-acme-aaaaaaaaaa", make_token()))
         self.assertStatus(r, 200)
-        self.assertEqual(r.data, {"status": "ok"})
+        self.assertEqual(r.data["status"], "ok")
+        self.assertEqual(set(r.data), {"status", "nodes"})
 
     def test_unknown_route_404(self):
         for path in ("/nope", API + "/nope", API + "/accounts/acme/nope",

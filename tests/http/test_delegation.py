@@ -39,6 +39,8 @@ DELEGATION = {
     ("POST", "/api/v1/accounts/*/keys"): ("edit-api-keys", None, "roles", 201),
     ("GET", "/api/v1/accounts/*/keys/export"): ("view-api-keys", None, None, 200),
     ("GET", "/api/v1/accounts/*/keys/*"): ("view-api-keys", None, None, 200),
+    ("GET", "/api/v1/accounts/*/keys/*/usage"): ("view-api-keys", None, None, 200),
+    ("GET", "/api/v1/accounts/*/usage"): ("view-api-keys", None, None, 200),
     ("PATCH", "/api/v1/accounts/*/keys/*"): ("edit-api-keys", "key", "roles", 200),
     ("DELETE", "/api/v1/accounts/*/keys/*"): ("edit-api-keys", "key", None, 204),
     ("POST", "/api/v1/accounts/*/keys/*/renew"): ("renew-api-token", "key", None, 200),

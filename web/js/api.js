@@ -271,8 +271,10 @@ export async function listAll(segment, { paged = false, q = '' } = {}) {
 /** Every generated key matching q. */
 export const listKeys = (q) => listAll('keys', { paged: true, q });
 
-export const createKey = (name, roles) => request('POST', accountPath('keys'), { body: { name, roles } });
+export const createKey = (name, roles, extra = {}) => request('POST', accountPath('keys'), { body: { name, roles, ...extra } });
 export const updateKey = (key, fields) => request('PATCH', accountPath('keys', key), { body: fields });
+export const keyUsage = (key, granularity) => request('GET', `${accountPath('keys', key, 'usage')}?granularity=${granularity}`);
+export const accountUsage = (granularity) => request('GET', `${accountPath('usage')}?granularity=${granularity}`);
 export const deleteKey = (key) => request('DELETE', accountPath('keys', key));
 /**
  * No body: the old token is kept (delete_old "later"); both tokens verify until it is deleted.

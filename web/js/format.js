@@ -33,6 +33,17 @@ export function formatAge(iso, now = Date.now()) {
   return `${days} days`;
 }
 
+/** How long ago `iso` was: "just now", "3 min ago", "5 h ago", "2 days ago". */
+export function formatAgo(iso, now = Date.now()) {
+  const d = parse(iso);
+  if (!d) return '';
+  const s = Math.max(0, Math.floor((now - d.getTime()) / 1000));
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return `${plural(Math.floor(s / 86400), 'day', 'days')} ago`;
+}
+
 /** Whole days from `iso` to now (negative in the future). */
 export function daysSince(iso, now = Date.now()) {
   const d = parse(iso);

@@ -10,9 +10,11 @@ import {
   confirmDialog, openDialog, requiredText, roleChecklist, shareLinkBox, textField, tokenBox,
 } from './dialogs.js';
 import { failure, success } from './feedback.js';
-import { formatAge, formatCountdown, formatDate, formatDateTime } from './format.js';
+import { formatAge, formatAgo, formatCountdown, formatDate, formatDateTime } from './format.js';
 import { listTab } from './list_tab.js';
+import { limitsFields } from './limits.js';
 import { menuButton } from './menu.js';
+import { openUsage } from './usage.js';
 import {
   actionState, can, grantLock, kebabButton, keyBlockedReason, lockedRolesHint, reloadAuthority, RES, renewalAlert,
   roleChips, rolesForForm, state, statusBadge, yourRoles,
@@ -95,6 +97,13 @@ function startCountdowns() {
   }, 15000);
 }
 
+/** "Last used 3 min ago" (the newer of the tokens' last uses), or "Never used". */
+function lastUsedLine(tokens) {
+  const last = tokens.map((t) => t.last_used_at).filter(Boolean).sort().pop();
+  return h('div', { class: 'key-last-used muted', title: last ? formatDateTime(last) : null,
+    text: last ? `Last used ${formatAgo(last)}` : 'Never used' });
+}
+
 function renderRow(key) {
   const tokens = key.tokens || [];
   const hasOld = tokens.some((t) => t.slot === 'old');
@@ -103,7 +112,8 @@ function renderRow(key) {
   return h('tr', { class: key.status !== 'active' ? 'row-inactive' : null },
     h('th', { scope: 'row', class: 'cell-key' },
       h('div', { class: 'key-line' }, h('code', { class: 'key-id', text: key.key }), renewalAlert(key.renewal_alert)),
-      h('div', { class: 'key-name', text: key.name })),
+      h('div', { class: 'key-name', text: key.name }),
+      lastUsedLine(tokens)),
     h('td', { class: 'cell-roles' }, roleChips(key.roles)),
     h('td', { class: 'cell-date' }, h('time', { datetime: key.created_at, text: formatDate(key.created_at) })),
     h('td', { class: 'cell-status' }, statusBadge(key.status)),
@@ -124,6 +134,7 @@ function rowActions(key) {
   const items = [];
   if (blocked) items.push({ note: blocked });
   items.push(
+    { label: 'Usage', onSelect: (btn) => openUsage(key, btn) },
     { label: 'Edit', onSelect: (btn) => openEdit(key, btn), ...edit },
     { label: 'Renew Token', onSelect: (btn) => openRenew(key, btn), ...renew });
   if (hasOld) {
@@ -161,9 +172,10 @@ async function openGenerate(returnFocus) {
     hint: 'A name that says who or what uses this key, e.g. “ERP sync” or “Marketplace feed”.',
   });
   const checklist = roleChecklist(roles, [], { lock: grantLock, lockedHint: lockedRolesHint() });
+  const limits = limitsFields();
   openDialog({
     title: 'Generate key',
-    content: [name.field, checklist],
+    content: [name.field, checklist, ...limits.fields],
     returnFocus,
     actions: [
       { label: 'Cancel' },
@@ -172,7 +184,12 @@ async function openGenerate(returnFocus) {
         onClick: async (ctl) => {
           const value = requiredText(ctl, name, 'Enter a key identification: a name that says who or what uses this key.');
           if (value === null) return;
-          const created = await ctl.run(() => api.createKey(value, checklist.selectedRoles()));
+          const wanted = limits.read(ctl);
+          if (!wanted) return;
+          const extra = {};
+          if (wanted.allowed_cidrs.length) extra.allowed_cidrs = wanted.allowed_cidrs;
+          if (wanted.rate_limit) extra.rate_limit = wanted.rate_limit;
+          const created = await ctl.run(() => api.createKey(value, checklist.selectedRoles(), extra));
           if (!created) return;
           showCreated(ctl, created);
           tab.refresh();
@@ -208,9 +225,10 @@ async function openEdit(key, returnFocus) {
   if (!roles) return;
   const name = textField({ label: 'Key identification', value: key.name, required: true, maxlength: 100 });
   const checklist = roleChecklist(roles, key.roles, { lock: grantLock, lockedHint: lockedRolesHint() });
+  const limits = limitsFields(key);
   openDialog({
     title: `Edit ${key.key}`,
-    content: [name.field, checklist],
+    content: [name.field, checklist, ...limits.fields],
     returnFocus,
     actions: [
       { label: 'Cancel' },
@@ -219,8 +237,16 @@ async function openEdit(key, returnFocus) {
         onClick: async (ctl) => {
           const value = requiredText(ctl, name, 'Enter a key identification.');
           if (value === null) return;
+          const wanted = limits.read(ctl);
+          if (!wanted) return;
           const fields = { roles: checklist.selectedRoles() };
           if (value !== key.name) fields.name = value;
+          if (JSON.stringify(wanted.allowed_cidrs) !== JSON.stringify(key.allowed_cidrs || [])) {
+            fields.allowed_cidrs = wanted.allowed_cidrs;
+          }
+          if (JSON.stringify(wanted.rate_limit) !== JSON.stringify(key.rate_limit ?? null)) {
+            fields.rate_limit = wanted.rate_limit;
+          }
           const updated = await ctl.run(() => tab.reloadIfStale(() => api.updateKey(key.key, fields)));
           if (!updated) return;
           ctl.close();

@@ -1,6 +1,6 @@
 // settings.js - the Settings tab: token duration (3 or 6 months), whether
 // it is enforced, the old tokens' auto-delete (hours without use) and the
-// renewal notice's lead time (days). A tab of the registry in app.js (see list_tab.js for the
+// renewal notice's lead time (days), and after how many days unused keys are deactivated. A tab of the registry in app.js (see list_tab.js for the
 // shape) that is a form, not a list.
 
 import * as api from './api.js';
@@ -18,6 +18,7 @@ function init() {
   el.autoDelete = document.getElementById('auto-delete-enabled');
   el.hours = document.getElementById('auto-delete-hours');
   el.notice = document.getElementById('renewal-notice-days');
+  el.unused = document.getElementById('deactivate-unused-days');
   el.autoDelete.addEventListener('change', () => {
     el.hours.disabled = !el.autoDelete.checked || !can(RES.editSettings);
     if (el.autoDelete.checked && !el.hours.value) el.hours.value = '24';
@@ -45,6 +46,7 @@ function current() {
     enforce_duration: el.enforce.checked,
     auto_delete_old_token_hours: el.autoDelete.checked ? Number(el.hours.value) : null,
     renewal_notice_days: Number(el.notice.value),
+    deactivate_unused_days: el.unused.value.trim() === '' ? null : Number(el.unused.value),
   };
 }
 
@@ -58,6 +60,10 @@ function invalid(c) {
   if (el.notice.value === '' || !(Number.isInteger(d) && d >= 0 && d <= 60)) {
     return { input: el.notice, message: 'The renewal notice must be a whole number of days from 0 to 60.' };
   }
+  const u = c.deactivate_unused_days;
+  if (u !== null && !(Number.isInteger(u) && u >= 30 && u <= 730)) {
+    return { input: el.unused, message: 'Deactivating unused keys takes a whole number of days from 30 to 730, or empty for never.' };
+  }
   return null;
 }
 
@@ -69,6 +75,7 @@ function fill(settings) {
   el.hours.value = el.autoDelete.checked ? String(hours) : '';
   el.hours.disabled = !el.autoDelete.checked || !can(RES.editSettings);
   el.notice.value = String(settings.renewal_notice_days ?? 14);
+  el.unused.value = settings.deactivate_unused_days ? String(settings.deactivate_unused_days) : '';
   updateDirty();
 }
 
@@ -78,7 +85,8 @@ function updateDirty() {
   const dirty = c.token_duration_months !== state.settings.token_duration_months
     || c.enforce_duration !== state.settings.enforce_duration
     || c.auto_delete_old_token_hours !== state.settings.auto_delete_old_token_hours
-    || c.renewal_notice_days !== state.settings.renewal_notice_days;
+    || c.renewal_notice_days !== state.settings.renewal_notice_days
+    || c.deactivate_unused_days !== (state.settings.deactivate_unused_days ?? null);
   el.form.classList.toggle('is-dirty', dirty);
 }
 
@@ -91,7 +99,7 @@ function reset() {
 /** Enables the form when the signed-in key may change the settings, else says why not. */
 function applyPermissions() {
   const editable = can(RES.editSettings);
-  for (const input of [...el.radios, el.enforce, el.autoDelete, el.notice, el.apply]) input.disabled = !editable;
+  for (const input of [...el.radios, el.enforce, el.autoDelete, el.notice, el.unused, el.apply]) input.disabled = !editable;
   el.hours.disabled = !editable || !el.autoDelete.checked;
   el.note.hidden = editable;
   el.note.textContent = editable ? '' : `You can see these settings but not change them. ${missingHint(RES.editSettings)}`;
@@ -128,6 +136,7 @@ async function apply() {
   }
   el.hours.removeAttribute('aria-invalid');
   el.notice.removeAttribute('aria-invalid');
+  el.unused.removeAttribute('aria-invalid');
   el.apply.disabled = true;
   el.form.setAttribute('aria-busy', 'true');
   showError('');

@@ -365,7 +365,7 @@ static void test_role_delete(void)
 
     /* Once no key holds it, it goes. */
     ks_strlist owner_only = slist(R("Owner"));
-    ks_key_patch p = {NULL, &owner_only, -1};
+    ks_key_patch p = {NULL, &owner_only, -1, NULL, NULL};
     a = aud("acme", "key.update", kid("acme", 1));
     ASSERT_EQ_INT(store->ops->key_update(store, "acme", kid("acme", 1), &p, &a), KS_OK);
     before = audit_count("acme");
@@ -451,7 +451,7 @@ static void test_audit_not_written_by_failed_writes(void)
     ASSERT_EQ_INT(make_account("acme", 3, 0), KS_ERR_NAME_TAKEN);
     ASSERT_EQ_INT(put_key("acme", 2, "x", R("Nope"), T0), KS_ERR_INVALID);
     ks_strlist bad = slist(R("Nope"));
-    ks_key_patch p = {"y", &bad, -1};
+    ks_key_patch p = {"y", &bad, -1, NULL, NULL};
     ks_audit_entry a = aud("acme", "key.update", id);
     ASSERT_EQ_INT(store->ops->key_update(store, "acme", id, &p, &a), KS_ERR_INVALID);
     a = aud("acme", "key.delete", "x");

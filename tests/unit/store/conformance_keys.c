@@ -323,7 +323,7 @@ static void test_key_update(void)
 
     /* Name only. */
     size_t before = audit_count("acme");
-    ks_key_patch p = {"ERP sync (prod)", NULL, -1};
+    ks_key_patch p = {"ERP sync (prod)", NULL, -1, NULL, NULL};
     a = aud("acme", "key.update", id);
     ASSERT_EQ_INT(store->ops->key_update(store, "acme", id, &p, &a), KS_OK);
     expect_audit("acme", before, "key.update", id);
@@ -336,7 +336,7 @@ static void test_key_update(void)
     ASSERT(digest_eq(&k->slots.current.hash, &orig->slots.current.hash));
 
     /* Status only. */
-    p = (ks_key_patch){NULL, NULL, KS_KEY_INACTIVE};
+    p = (ks_key_patch){NULL, NULL, KS_KEY_INACTIVE, NULL, NULL};
     a = aud("acme", "key.deactivate", id);
     ASSERT_EQ_INT(store->ops->key_update(store, "acme", id, &p, &a), KS_OK);
     k = must_get_key("acme", id);
@@ -347,7 +347,7 @@ static void test_key_update(void)
 
     /* Roles only (replaced, not added). */
     ks_strlist roles = slist(R("Reader", "User Administrator - RESTRICTED"));
-    p = (ks_key_patch){NULL, &roles, -1};
+    p = (ks_key_patch){NULL, &roles, -1, NULL, NULL};
     a = aud("acme", "key.update", id);
     ASSERT_EQ_INT(store->ops->key_update(store, "acme", id, &p, &a), KS_OK);
     k = must_get_key("acme", id);
@@ -356,7 +356,7 @@ static void test_key_update(void)
 
     /* All at once; then an empty role list clears the roles. */
     roles = slist(R("Owner"));
-    p = (ks_key_patch){"renamed", &roles, KS_KEY_ACTIVE};
+    p = (ks_key_patch){"renamed", &roles, KS_KEY_ACTIVE, NULL, NULL};
     a = aud("acme", "key.update", id);
     ASSERT_EQ_INT(store->ops->key_update(store, "acme", id, &p, &a), KS_OK);
     k = must_get_key("acme", id);
@@ -364,7 +364,7 @@ static void test_key_update(void)
     ASSERT_EQ_INT(k->active, KS_KEY_ACTIVE);
     ASSERT_SET(&k->roles, R("Owner"));
     roles = slist(R0);
-    p = (ks_key_patch){NULL, &roles, -1};
+    p = (ks_key_patch){NULL, &roles, -1, NULL, NULL};
     a = aud("acme", "key.update", id);
     ASSERT_EQ_INT(store->ops->key_update(store, "acme", id, &p, &a), KS_OK);
     ASSERT_EQ_INT(must_get_key("acme", id)->roles.count, 0);
@@ -388,7 +388,7 @@ static void test_key_update_errors_change_nothing(void)
     /* An invalid role among valid ones, with a name and status change in the
      * same patch: nothing of the patch is applied. */
     ks_strlist roles = slist(R("User Administrator - RESTRICTED", "No such role"));
-    ks_key_patch p = {"changed", &roles, KS_KEY_INACTIVE};
+    ks_key_patch p = {"changed", &roles, KS_KEY_INACTIVE, NULL, NULL};
     ks_audit_entry a = aud("acme", "key.update", id);
     ASSERT_EQ_INT(store->ops->key_update(store, "acme", id, &p, &a), KS_ERR_INVALID);
     ks_key *k = must_get_key("acme", id);
@@ -398,7 +398,7 @@ static void test_key_update_errors_change_nothing(void)
     ASSERT_EQ_INT(audit_count("acme"), before);
 
     /* Unknown key, and a key of another account. */
-    p = (ks_key_patch){"x", NULL, -1};
+    p = (ks_key_patch){"x", NULL, -1, NULL, NULL};
     a = aud("acme", "key.update", "nope");
     ASSERT_EQ_INT(store->ops->key_update(store, "acme", kid("acme", 99), &p, &a), KS_ERR_NOT_FOUND);
     a = aud("beta", "key.update", id);
@@ -474,11 +474,11 @@ static void test_last_owner(void)
     size_t before = audit_count("acme");
     ks_audit_entry a = aud("acme", "key.delete", owner);
     ASSERT_EQ_INT(store->ops->key_delete(store, "acme", owner, &a), KS_ERR_LAST_OWNER);
-    ks_key_patch off = {NULL, NULL, KS_KEY_INACTIVE};
+    ks_key_patch off = {NULL, NULL, KS_KEY_INACTIVE, NULL, NULL};
     a = aud("acme", "key.update", owner);
     ASSERT_EQ_INT(store->ops->key_update(store, "acme", owner, &off, &a), KS_ERR_LAST_OWNER);
     ks_strlist none = slist(R0);
-    ks_key_patch drop = {"renamed", &none, -1};
+    ks_key_patch drop = {"renamed", &none, -1, NULL, NULL};
     a = aud("acme", "key.update", owner);
     ASSERT_EQ_INT(store->ops->key_update(store, "acme", owner, &drop, &a), KS_ERR_LAST_OWNER);
     ASSERT_EQ_INT(audit_count("acme"), before);
@@ -487,11 +487,11 @@ static void test_last_owner(void)
     ASSERT_EQ_STR(k->name, "Owner key");
     ASSERT_SET(&k->roles, R("Owner"));
     /* Other changes of the last Owner key go on. */
-    ks_key_patch rename = {"still owner", NULL, -1};
+    ks_key_patch rename = {"still owner", NULL, -1, NULL, NULL};
     a = aud("acme", "key.update", owner);
     ASSERT_EQ_INT(store->ops->key_update(store, "acme", owner, &rename, &a), KS_OK);
     ks_strlist owner_role = slist(R("Owner"));
-    ks_key_patch same = {NULL, &owner_role, KS_KEY_ACTIVE};
+    ks_key_patch same = {NULL, &owner_role, KS_KEY_ACTIVE, NULL, NULL};
     a = aud("acme", "key.update", owner);
     ASSERT_EQ_INT(store->ops->key_update(store, "acme", owner, &same, &a), KS_OK);
 

@@ -385,7 +385,7 @@ static void test_last_owner_counts_person_owners(void)
     ASSERT_EQ_INT(remove_member("acme", ADA), KS_OK); /* inactive: never counted */
     /* Another account's Owners do not count here. */
     ASSERT_EQ_INT(add("beta", ADA, R("Owner")), KS_OK);
-    ks_key_patch kp = {NULL, NULL, KS_KEY_INACTIVE};
+    ks_key_patch kp = {NULL, NULL, KS_KEY_INACTIVE, NULL, NULL};
     ks_audit_entry a = aud("acme", "key.deactivate", owner_key);
     ASSERT_EQ_INT(store->ops->key_update(store, "acme", owner_key, &kp, &a), KS_ERR_LAST_OWNER);
 }

@@ -379,7 +379,7 @@ int count_all(const char *account, const char *q, int status, int outdated, int6
 
 void set_status(const char *account, const char *key_id, int status)
 {
-    ks_key_patch p = {NULL, NULL, status};
+    ks_key_patch p = {NULL, NULL, status, NULL, NULL};
     ks_audit_entry a = aud(account, status ? "key.activate" : "key.deactivate", key_id);
     ASSERT_EQ_INT(store->ops->key_update(store, account, key_id, &p, &a), KS_OK);
 }
@@ -490,6 +490,7 @@ int collect_key(void *ctx, const ks_key *key)
     *k = *key;
     k->name = strdup(key->name ? key->name : "");
     ks_strlist_copy(&k->roles, &key->roles);
+    ks_strlist_copy(&k->allowed_cidrs, &key->allowed_cidrs);
     k->grants = NULL; /* the store's until the callback returns: copy them */
     k->n_grants = 0;
     for (size_t i = 0; i < key->n_grants; i++) {

@@ -147,7 +147,11 @@ static void test_migration_from_2_audit_via_address(void)
     pg_fresh(1);
     ASSERT_EQ_INT(make_account_on(ST[0], "acme"), KS_OK);
     pg_close_stores();
-    /* Back to version 5 first: no rotation (deadlines, notices, webhooks). */
+    /* Back before the per-key limits first. */
+    ASSERT_EQ_INT(pg_admin("", "ALTER TABLE keys DROP COLUMN allowed_cidrs, DROP COLUMN rate_limit,"
+                            " DROP COLUMN rate_period; DROP TABLE node_heartbeats, usage_hours, usage_days;"
+                            "ALTER TABLE accounts DROP COLUMN deactivate_unused_days;"), 0);
+    /* Back to version 5 then: no rotation (deadlines, notices, webhooks). */
     ASSERT_EQ_INT(pg_admin("", "DROP TABLE webhook_deliveries; DROP TABLE webhooks; DROP INDEX tokens_old;"
                             "ALTER TABLE tokens DROP COLUMN ends_at, DROP COLUMN notices;"
                             "ALTER TABLE accounts DROP COLUMN auto_delete_old_token_hours, DROP COLUMN renewal_notice_days;"), 0);

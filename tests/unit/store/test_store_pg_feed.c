@@ -81,7 +81,7 @@ static void test_feed_catch_up_applies_other_nodes_writes(void)
     ASSERT(counts_are(1, 1, 1));
     ks_actor who = {.actor = "cli", .account = "acme"};
     ASSERT_EQ_INT(ks_service_key_create(a, &who, "second", NULL, &k2, token), KS_OK);
-    ks_key_patch off = {NULL, NULL, KS_KEY_INACTIVE};
+    ks_key_patch off = {NULL, NULL, KS_KEY_INACTIVE, NULL, NULL};
     ks_key upd = {0};
     ASSERT_EQ_INT(ks_service_key_update(a, &who, k2.key_id, &off, &upd), KS_OK);
     ks_key_free(&upd);

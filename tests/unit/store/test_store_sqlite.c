@@ -211,6 +211,11 @@ static void test_migration_from_5_audit_via_address(void)
     ks_audit_entry a = audit("acme", "account.create", "acme");
     ASSERT_EQ_INT(S->ops->account_create(S, "acme", &st, NULL, &a), KS_OK);
     close_store();
+    /* Back before the per-key limits first. */
+    ASSERT_EQ_INT(exec_sql(PATH, "ALTER TABLE keys DROP COLUMN allowed_cidrs; ALTER TABLE keys DROP COLUMN rate_limit;"
+                                 "ALTER TABLE keys DROP COLUMN rate_period; DROP TABLE node_heartbeats;"
+                                 "DROP TABLE usage_hours; DROP TABLE usage_days;"
+                                 "ALTER TABLE accounts DROP COLUMN deactivate_unused_days;"), SQLITE_OK);
     /* Back to version 11 first: no sweep indexes. */
     ASSERT_EQ_INT(exec_sql(PATH, "DROP INDEX tokens_old_ends; DROP INDEX tokens_current_age;"), SQLITE_OK);
     /* Back to version 10: no rotation (deadlines, notices, webhooks). */

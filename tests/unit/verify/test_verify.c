@@ -150,7 +150,7 @@ static void index_build(void)
 static void verify(const char *key, const char *token, const char *target, const char *resource,
                    ks_verify_reason want, ks_verify_result *out)
 {
-    ks_verify_request req = {key, token, token ? strlen(token) : 0, target, resource};
+    ks_verify_request req = {key, token, token ? strlen(token) : 0, target, resource, NULL, NULL};
     ASSERT_EQ_INT(ks_verify(idx, &secret, &req, verify_now, out), KS_OK);
     if (out->reason != want)
         UNIT_FAIL("key %s token %s target %s resource %s: %s, want %s", key ? key : "(null)",
