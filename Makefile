@@ -147,6 +147,7 @@ bench:
 	@$(MAKE) --no-print-directory all bench-bins
 	@python3 bench/run.py --build $(BUILD)
 	@python3 bench/rotation.py --build $(BUILD)
+	@python3 bench/resource_map.py --build $(BUILD)
 
 bench-bins: $(BENCH_BIN)
 

@@ -5,8 +5,12 @@
  * Layout: every trie node of every method lives in one array (nodes refer
  * to each other by index, so the array may grow while building); literal
  * segment names and resources live in one text pool, by offset. A node's
- * literal children are kept sorted by name while inserting, so a lookup
- * finds the child of a segment by binary search.
+ * literal children are kept sorted by name while inserting (binary
+ * search). Once built, each node with literal children gets an
+ * open-addressing hash table of them (at least twice as many slots as
+ * children): a lookup hashes each request segment once (FNV-1a) and
+ * usually compares one name. A plain byte of a request path is copied by a
+ * table-driven loop; only '%', '/', '\\' and NUL take the slow branch.
  */
 #include "core/resource_map.h"
 #include "core/error.h"
@@ -27,6 +31,10 @@ typedef struct {
     uint32_t end_rule;           /* rule whose pattern ends here, NONE */
     uint32_t rest_rule;          /* rule whose pattern ends here with `**`, NONE */
     uint32_t min_rule;           /* lowest rule in this subtree (set after building) */
+    uint32_t name_hash;          /* segment_hash of the name */
+    uint32_t *table;             /* open-addressing table of the literal children
+                                    (indices, NONE = empty), mask + 1 slots; set after building */
+    uint32_t mask;
 } map_node;
 
 typedef struct {
@@ -180,6 +188,56 @@ static int method_root(ks_resource_map *m, const char *method, size_t len, uint3
     return KS_OK;
 }
 
+/* FNV-1a of a segment. */
+static uint32_t segment_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+/* Builds the children tables of every node. */
+static int tables_build(ks_resource_map *m)
+{
+    for (size_t i = 0; i < m->n_nodes; i++) {
+        map_node *n = &m->nodes[i];
+        if (n->n_children == 0)
+            continue;
+        uint32_t size = 4;
+        while (size < 2 * n->n_children)
+            size *= 2;
+        if (!(n->table = malloc(size * sizeof *n->table)))
+            return KS_ERR_NOMEM;
+        memset(n->table, 0xff, size * sizeof *n->table); /* NONE */
+        n->mask = size - 1;
+        for (uint32_t c = 0; c < n->n_children; c++) {
+            map_node *child = &m->nodes[n->children[c]];
+            child->name_hash = segment_hash(m->pool + child->name_off, child->name_len);
+            uint32_t at = child->name_hash & n->mask;
+            while (n->table[at] != NONE)
+                at = (at + 1) & n->mask;
+            n->table[at] = n->children[c];
+        }
+    }
+    return KS_OK;
+}
+
+/* The literal child of n named s (hash h), NONE when there is none. */
+static uint32_t child_find(const ks_resource_map *m, const map_node *n, const char *s, size_t len, uint32_t h)
+{
+    if (!n->table)
+        return NONE;
+    for (uint32_t at = h & n->mask;; at = (at + 1) & n->mask) {
+        uint32_t c = n->table[at];
+        if (c == NONE)
+            return NONE;
+        const map_node *child = &m->nodes[c];
+        if (child->name_hash == h && child->name_len == len && memcmp(m->pool + child->name_off, s, len) == 0)
+            return c;
+    }
+}
+
 static uint32_t min_u32(uint32_t a, uint32_t b)
 {
     return a < b ? a : b;
@@ -235,21 +293,33 @@ static int dot_segment(const char *s, size_t len)
     return (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.');
 }
 
+/* Bytes of a request path that need a look: '%', '/', '\\', NUL, and
+ * '?' and '#', which end the path. */
+static const unsigned char SPECIAL[256] = {['\0'] = 1, ['%'] = 1, ['/'] = 1, ['\\'] = 1, ['?'] = 1, ['#'] = 1};
+
 /* ks_resource_path_normalize; with refuse_dots (patterns), a `.` or `..`
  * segment, also escaped, is an error instead of being resolved. */
 static int normalize(const char *uri, size_t len, ks_resource_path *out, int refuse_dots)
 {
     out->n = 0;
-    size_t end = 0;
-    while (end < len && uri[end] != '?' && uri[end] != '#')
-        end++;
-    if (end == 0 || uri[0] != '/' || end > KS_RESOURCE_PATH_MAX)
+    if (len == 0 || uri[0] != '/')
         return KS_ERR_INVALID;
-    size_t w = 0, i = 1;
+    size_t end = len, w = 0, i = 1;
     while (i <= end) {
         size_t start = w;
         while (i < end && uri[i] != '/') {
             unsigned char c = (unsigned char)uri[i];
+            if (!SPECIAL[c]) { /* the usual byte: copied as it is */
+                if (i >= KS_RESOURCE_PATH_MAX)
+                    return KS_ERR_INVALID; /* the path is longer than the limit (w < i) */
+                out->buf[w++] = (char)c;
+                i++;
+                continue;
+            }
+            if (c == '?' || c == '#') { /* the query or fragment: the path ends here */
+                end = i;
+                break;
+            }
             if (c == '%') {
                 if (i + 2 >= end)
                     return KS_ERR_INVALID; /* a cut escape */
@@ -261,7 +331,7 @@ static int normalize(const char *uri, size_t len, ks_resource_path *out, int ref
             } else {
                 i++;
             }
-            if (c == '/' || c == '\\' || c == '\0')
+            if (c == '/' || c == '\\' || c == '\0' || i > KS_RESOURCE_PATH_MAX)
                 return KS_ERR_INVALID;
             out->buf[w++] = (char)c;
         }
@@ -269,7 +339,7 @@ static int normalize(const char *uri, size_t len, ks_resource_path *out, int ref
         size_t seg = w - start;
         if (seg == 0)
             continue;
-        if (dot_segment(out->buf + start, seg)) {
+        if (out->buf[start] == '.' && dot_segment(out->buf + start, seg)) {
             if (refuse_dots)
                 return KS_ERR_INVALID;
             int up = seg >= 2 && out->buf[start + 1] == '.';
@@ -445,6 +515,10 @@ int ks_resource_map_parse(const char *text, size_t len, ks_resource_map **out, c
         ks_resource_map_free(m);
         return rc;
     }
+    if (tables_build(m) != KS_OK) {
+        ks_resource_map_free(m);
+        return KS_ERR_NOMEM;
+    }
     subtree_min(m, m->any_root);
     for (size_t t = 0; t < m->n_methods; t++)
         subtree_min(m, m->methods[t].root);
@@ -456,8 +530,10 @@ void ks_resource_map_free(ks_resource_map *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->n_nodes; i++)
+    for (size_t i = 0; i < m->n_nodes; i++) {
         free(m->nodes[i].children);
+        free(m->nodes[i].table);
+    }
     free(m->nodes);
     free(m->pool);
     free(m->methods);
@@ -475,7 +551,8 @@ size_t ks_resource_map_rule_count(const ks_resource_map *m)
 /* Lowers *best to the lowest rule under node i matching the path from
  * segment `depth` on. Each node is reached at one depth only, so this visits
  * each node at most once. */
-static void walk(const ks_resource_map *m, uint32_t i, const ks_resource_path *p, size_t depth, uint32_t *best)
+static void walk(const ks_resource_map *m, uint32_t i, const ks_resource_path *p, const uint32_t *hash,
+                 size_t depth, uint32_t *best)
 {
     const map_node *n = &m->nodes[i];
     if (n->min_rule >= *best)
@@ -485,23 +562,24 @@ static void walk(const ks_resource_map *m, uint32_t i, const ks_resource_path *p
         *best = min_u32(*best, n->end_rule);
         return;
     }
-    int found;
-    uint32_t slot = child_slot(m, n, p->buf + p->off[depth], p->len[depth], &found);
-    if (found)
-        walk(m, n->children[slot], p, depth + 1, best);
+    uint32_t child = child_find(m, n, p->buf + p->off[depth], p->len[depth], hash[depth]);
+    if (child != NONE)
+        walk(m, child, p, hash, depth + 1, best);
     if (n->star != NONE)
-        walk(m, n->star, p, depth + 1, best);
+        walk(m, n->star, p, hash, depth + 1, best);
 }
 
 const char *ks_resource_map_match(const ks_resource_map *m, const char *method, size_t method_len,
                                   const ks_resource_path *path)
 {
-    uint32_t best = NONE;
+    uint32_t best = NONE, hash[KS_RESOURCE_PATH_SEGMENTS_MAX];
+    for (size_t i = 0; i < path->n; i++)
+        hash[i] = segment_hash(path->buf + path->off[i], path->len[i]);
     for (size_t i = 0; i < m->n_methods; i++)
         if (m->methods[i].method_len == method_len && memcmp(m->methods[i].method, method, method_len) == 0) {
-            walk(m, m->methods[i].root, path, 0, &best);
+            walk(m, m->methods[i].root, path, hash, 0, &best);
             break;
         }
-    walk(m, m->any_root, path, 0, &best);
+    walk(m, m->any_root, path, hash, 0, &best);
     return best == NONE ? NULL : m->pool + m->rule_resource[best];
 }
