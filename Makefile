@@ -1,7 +1,7 @@
 # Keystile build. `make` builds build/keystile; `make test` runs every test;
 # `make test SANITIZE=1` runs the same suite under ASan+UBSan (build in build/san).
 CC      ?= cc
-PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq zlib libcurl xlsxwriter liboath libiddawc librhonabwy
+PKGS    := libmicrohttpd jansson libsodium libcrypto sqlite3 libpq zlib libcurl xlsxwriter liboath libiddawc librhonabwy
 CSTD    := -std=c17 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS_BASE := $(CSTD) $(WARN) -g -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

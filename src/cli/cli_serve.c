@@ -17,6 +17,7 @@
 #include "service/oidc.h"
 #include "service/service.h"
 #include "service/webhooks.h"
+#include "service/github_keys.h"
 #include "verify/resource_map_live.h"
 
 #include <getopt.h>
@@ -90,6 +91,9 @@ static void serve_usage(FILE *out)
             "                          (X-Forwarded-Method/-Uri or X-Original-Method/-URI): lines\n"
             "                          `METHOD PATH-PATTERN RESOURCE`, first match wins, no match is\n"
             "                          403 forbidden; reread on SIGHUP (a bad file keeps the old map)\n"
+            "  --github-keys FILE      GitHub secret scanning: the JSON of GitHub's public keys\n"
+            "                          (api.github.com/meta/public_keys/secret_scanning) that sign\n"
+            "                          POST /api/v1/secret-scanning/github; reread on SIGHUP\n"
             "  --config FILE           read settings from FILE: lines `key = value` with the\n"
             "                          long option names above, e.g. `listen = 0.0.0.0:8080`\n"
             "  --clock-offset-days N   TESTS ONLY: move the server's clock N days ahead (a fraction,\n"
@@ -136,7 +140,7 @@ static char *read_pem(const char *path)
 typedef struct {
     const char *db, *secret_file, *tls_cert, *tls_key;
     const char *oidc_issuer, *oidc_client_id, *oidc_secret_file;
-    const char *resource_map;
+    const char *resource_map, *github_keys;
     double offset_days;
     long flush_seconds; /* 0: by backend */
     long max_staleness; /* seconds */
@@ -236,6 +240,7 @@ static int parse_settings(int argc, char **argv, const struct option *opts, serv
         case 'D': s->oidc_client_id = optarg; break;
         case 'O': s->oidc_secret_file = optarg; break;
         case 'M': s->resource_map = optarg; break;
+        case 'G': s->github_keys = optarg; break;
         case 'f': break; /* --config: already read */
         case 'h': serve_usage(stdout); return KS_EXIT_OK;
         default: serve_usage(stderr); return KS_EXIT_USAGE;
@@ -312,10 +317,20 @@ static int make_oidc(const serve_settings *s, const ks_secret *secret, ks_oidc *
     return 0;
 }
 
-/* Loads --resource-map at start: 0, or -1 after printing why (the line). */
-static int open_resource_map(serve_settings *s)
+/* Loads --resource-map and --github-keys at start: 0, or -1 after printing
+ * why (the map's line, the key's position). */
+static int open_reloadable_files(serve_settings *s)
 {
     char err[768];
+    if (s->github_keys) {
+        int rc = ks_github_keys_live_open(s->github_keys, &s->server.github_keys, err, sizeof err);
+        if (rc != KS_OK) {
+            fprintf(stderr, "keystile: --github-keys %s\n", rc == KS_ERR_INVALID ? err : ks_error_info(rc)->message);
+            return -1;
+        }
+        ks_log("info", "secret scanning keys loaded", "{s:s, s:I}", "file", s->github_keys,
+               "keys", (json_int_t)ks_github_keys_live_count(s->server.github_keys));
+    }
     if (!s->resource_map)
         return 0;
     int rc = ks_resource_map_live_open(s->resource_map, &s->server.resource_map, err, sizeof err);
@@ -328,7 +343,7 @@ static int open_resource_map(serve_settings *s)
     return 0;
 }
 
-/* SIGHUP: rereads the files named by options; a bad file keeps what is in
+/* SIGHUP: rereads the files named by options (--resource-map, --github-keys); a bad file keeps what is in
  * use and logs why. */
 static void reload_files(serve_settings *s)
 {
@@ -341,6 +356,15 @@ static void reload_files(serve_settings *s)
         else
             ks_log("error", "resource map not reloaded: the previous map stays in use", "{s:s, s:s}", "file",
                    s->resource_map, "error", rc == KS_ERR_INVALID ? err : ks_error_info(rc)->message);
+    }
+    if (s->server.github_keys) {
+        int rc = ks_github_keys_live_reload(s->server.github_keys, &rules, err, sizeof err);
+        if (rc == KS_OK)
+            ks_log("info", "secret scanning keys reloaded", "{s:s, s:I}", "file", s->github_keys, "keys",
+                   (json_int_t)rules);
+        else
+            ks_log("error", "secret scanning keys not reloaded: the previous keys stay in use", "{s:s, s:s}",
+                   "file", s->github_keys, "error", rc == KS_ERR_INVALID ? err : ks_error_info(rc)->message);
     }
 }
 
@@ -362,7 +386,7 @@ static int run(serve_settings *s)
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN); /* a file size limit is a write error, not death */
 
-    if (open_resource_map(s) != 0)
+    if (open_reloadable_files(s) != 0)
         return KS_EXIT_FAIL;
     char *cert = s->tls_cert ? read_pem(s->tls_cert) : NULL;
     char *key = s->tls_key ? read_pem(s->tls_key) : NULL;
@@ -473,6 +497,7 @@ int ks_cli_serve(int argc, char **argv)
         {"oidc-client-id", required_argument, NULL, 'D'},
         {"oidc-client-secret-file", required_argument, NULL, 'O'},
         {"resource-map", required_argument, NULL, 'M'},
+        {"github-keys", required_argument, NULL, 'G'},
         {"config", required_argument, NULL, 'f'},
         {"clock-offset-days", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
@@ -488,6 +513,7 @@ int ks_cli_serve(int argc, char **argv)
     if (rc < 0)
         rc = run(&s);
     ks_resource_map_live_close(s.server.resource_map); /* the server has stopped: no reader */
+    ks_github_keys_live_close(s.server.github_keys);
     ks_serve_args_free(merged_argc, merged);
     return rc;
 }

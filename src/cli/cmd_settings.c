@@ -1,7 +1,7 @@
 /*
  * cmd_settings.c - `keystile settings get|set`: the account's token duration
- * and its enforcement, the old tokens' auto-delete and the renewal notices'
- * lead time (GET/PUT /settings).
+ * and its enforcement, the old tokens' auto-delete, the renewal notices'
+ * lead time and what a leaked token does (GET/PUT /settings).
  */
 #include "cli/cli.h"
 #include "cli/client_args.h"
@@ -43,6 +43,12 @@ static int print_settings(const ks_client *c, const json_t *s)
         ks_table_addf(t, "%lld days before a token expires (key.renewal_due)", (long long)json_integer_value(notice));
     else
         ks_table_add(t, NULL);
+    json_t *leaked = json_object_get(s, "leaked_token_action");
+    ks_table_add(t, "Leaked token:");
+    ks_table_add(t, !json_is_string(leaked) ? NULL
+                    : strcmp(json_string_value(leaked), "revoke") == 0
+                        ? "revoke (an old token is deleted, a current token's key deactivated)"
+                        : "alert (audited and token.leaked raised; the token keeps working)");
     int rc = ks_table_print(t, stdout);
     ks_table_free(t);
     return rc == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
@@ -65,11 +71,13 @@ int ks_cmd_settings_set(ks_client *c, const ks_args *a)
 {
     static const char *const MONTHS[] = {"3", "6", NULL};
     static const char *const BOOL[] = {"true", "false", NULL};
-    int months = -1, enforce = -1, rc;
+    static const char *const LEAKED[] = {"alert", "revoke", NULL};
+    int months = -1, enforce = -1, leaked = -1, rc;
     long hours = -1, notice = -1;
     if ((rc = ks_args_choice(a, "months", MONTHS, &months)) == KS_EXIT_USAGE ||
         (rc = ks_args_choice(a, "enforce-duration", BOOL, &enforce)) == KS_EXIT_USAGE ||
-        (rc = ks_args_long(a, "renewal-notice-days", 0, 60, &notice)) == KS_EXIT_USAGE)
+        (rc = ks_args_long(a, "renewal-notice-days", 0, 60, &notice)) == KS_EXIT_USAGE ||
+        (rc = ks_args_choice(a, "leaked-token-action", LEAKED, &leaked)) == KS_EXIT_USAGE)
         return rc;
     const char *auto_delete = ks_args_value(a, "auto-delete-old-token-hours");
     if (auto_delete) {
@@ -80,9 +88,10 @@ int ks_cmd_settings_set(ks_client *c, const ks_args *a)
             return ks_usage_error(a->cmd, "--auto-delete-old-token-hours must be 1 to 720 or off, not '%s'",
                                   auto_delete);
     }
-    if (months < 0 && enforce < 0 && hours < 0 && notice < 0)
+    if (months < 0 && enforce < 0 && hours < 0 && notice < 0 && leaked < 0)
         return ks_usage_error(a->cmd, "nothing to change: give --months, --enforce-duration, "
-                                      "--auto-delete-old-token-hours or --renewal-notice-days");
+                                      "--auto-delete-old-token-hours, --renewal-notice-days or "
+                                      "--leaked-token-action");
     if ((rc = ks_client_open(c, a, 1)) != 0)
         return rc;
     json_t *body = json_object();
@@ -98,6 +107,8 @@ int ks_cmd_settings_set(ks_client *c, const ks_args *a)
         json_object_set_new(body, "auto_delete_old_token_hours", hours ? json_integer(hours) : json_null());
     if (notice >= 0)
         json_object_set_new(body, "renewal_notice_days", json_integer(notice));
+    if (leaked >= 0)
+        json_object_set_new(body, "leaked_token_action", json_string(LEAKED[leaked]));
     json_t *s = ks_client_call_item(c, "PUT", "settings", NULL, NULL, body, &rc);
     json_decref(body);
     if (!s)

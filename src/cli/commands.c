@@ -170,6 +170,10 @@ static const ks_opt_doc SETTINGS_SET_OPTS[] = {
      "renewal and the old one has not verified for HOURS hours, 1-720. off: never (the default)."},
     {"renewal-notice-days", "DAYS", 0,
      "How many days before a token expires the key.renewal_due event is raised, 0-60 (default 14)."},
+    {"leaked-token-action", "alert|revoke", 0,
+     "What a token reported leaked by GitHub secret scanning does besides its audit entry and the "
+     "token.leaked event: alert (the default) does nothing more; revoke deletes a leaked old token "
+     "and deactivates the key of a leaked current token."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -389,7 +393,7 @@ const ks_cmd_doc KS_COMMANDS[] = {
      NULL, CLIENT, "keystile settings get\n", ks_cmd_settings_get},
     {"settings", "set", NULL,
      "[--months 3|6] [--enforce-duration true|false] [--auto-delete-old-token-hours HOURS|off] "
-     "[--renewal-notice-days DAYS] [OPTIONS]",
+     "[--renewal-notice-days DAYS] [--leaked-token-action alert|revoke] [OPTIONS]",
      "change the token duration, its enforcement, auto-delete or notices",
      "Changes the settings given; the others keep their value. At least one option is needed. "
      "Careful: --enforce-duration true makes every outdated token fail at once, possibly the one "
@@ -399,7 +403,9 @@ const ks_cmd_doc KS_COMMANDS[] = {
      "keystile settings set --months 6\n"
      "keystile settings set --enforce-duration true\n"
      "# delete old tokens idle for a day once their successor is in use\n"
-     "keystile settings set --auto-delete-old-token-hours 24 --renewal-notice-days 30\n",
+     "keystile settings set --auto-delete-old-token-hours 24 --renewal-notice-days 30\n"
+     "# a key whose token leaks publicly stops working at once\n"
+     "keystile settings set --leaked-token-action revoke\n",
      ks_cmd_settings_set},
 
     {"roles", "list", NULL, "[--limit N] [OPTIONS]", "list the account's roles and their resources",

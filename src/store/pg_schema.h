@@ -235,6 +235,11 @@ static const char *const KS_PG_MIGRATIONS[] = {
     "  locked_until bigint);"
     "CREATE INDEX deliveries_pending ON webhook_deliveries(next_attempt_at) WHERE status = 0;"
     "CREATE INDEX deliveries_by_webhook ON webhook_deliveries(webhook_id, id);",
+    /* leaked tokens, as SQLite's: settings leaked_token_action, and the
+     * index token_find reads. */
+    "ALTER TABLE accounts ADD COLUMN leaked_token_action text NOT NULL DEFAULT 'alert'"
+    "  CHECK (leaked_token_action IN ('alert', 'revoke'));"
+    "CREATE INDEX tokens_by_hash ON tokens(hash);",
 };
 
 #define KS_PG_SCHEMA_VERSION ((int)(sizeof KS_PG_MIGRATIONS / sizeof *KS_PG_MIGRATIONS))

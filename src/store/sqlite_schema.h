@@ -249,6 +249,12 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "  locked_until INTEGER);"
     "CREATE INDEX deliveries_pending ON webhook_deliveries(next_attempt_at) WHERE status = 0;"
     "CREATE INDEX deliveries_by_webhook ON webhook_deliveries(webhook_id, id);",
+    /* leaked tokens (GitHub secret scanning): what a true positive does
+     * (settings leaked_token_action), and an index to find the key holding
+     * a reported token by its keyed hash (store.h token_find). */
+    "ALTER TABLE accounts ADD COLUMN leaked_token_action TEXT NOT NULL DEFAULT 'alert'"
+    "  CHECK (leaked_token_action IN ('alert', 'revoke'));"
+    "CREATE INDEX tokens_by_hash ON tokens(hash);",
 };
 
 #define KS_SQLITE_SCHEMA_VERSION ((int)(sizeof KS_SQLITE_MIGRATIONS / sizeof *KS_SQLITE_MIGRATIONS))
