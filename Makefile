@@ -131,7 +131,8 @@ install: all
 	install -m 0644 docs/keystile.1 $(DESTDIR)$(MANDIR)/keystile.1
 	sed 's|@BINDIR@|$(BINDIR)|g' packaging/keystile.service.in > $(DESTDIR)$(UNITDIR)/keystile.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/keystile.service
-	install -m 0644 examples/nginx/keystile.conf docs/API.md README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 examples/nginx/keystile.conf examples/caddy/Caddyfile examples/traefik/keystile.yml docs/API.md \
+	    docs/secret-scanning.md README.md $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/keystile $(DESTDIR)$(MANDIR)/keystile.1 $(DESTDIR)$(UNITDIR)/keystile.service
