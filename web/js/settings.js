@@ -1,6 +1,7 @@
 // settings.js - the Settings tab: token duration (3 or 6 months), whether
-// it is enforced, the old tokens' auto-delete (hours without use) and the
-// renewal notice's lead time (days). A tab of the registry in app.js (see list_tab.js for the
+// it is enforced, the old tokens' auto-delete (hours without use), the
+// renewal notice's lead time (days) and what a leaked token does (alert or
+// revoke). A tab of the registry in app.js (see list_tab.js for the
 // shape) that is a form, not a list.
 
 import * as api from './api.js';
@@ -18,6 +19,7 @@ function init() {
   el.autoDelete = document.getElementById('auto-delete-enabled');
   el.hours = document.getElementById('auto-delete-hours');
   el.notice = document.getElementById('renewal-notice-days');
+  el.leaked = document.getElementById('leaked-token-action');
   el.autoDelete.addEventListener('change', () => {
     el.hours.disabled = !el.autoDelete.checked || !can(RES.editSettings);
     if (el.autoDelete.checked && !el.hours.value) el.hours.value = '24';
@@ -45,6 +47,7 @@ function current() {
     enforce_duration: el.enforce.checked,
     auto_delete_old_token_hours: el.autoDelete.checked ? Number(el.hours.value) : null,
     renewal_notice_days: Number(el.notice.value),
+    leaked_token_action: el.leaked.value,
   };
 }
 
@@ -69,6 +72,7 @@ function fill(settings) {
   el.hours.value = el.autoDelete.checked ? String(hours) : '';
   el.hours.disabled = !el.autoDelete.checked || !can(RES.editSettings);
   el.notice.value = String(settings.renewal_notice_days ?? 14);
+  el.leaked.value = settings.leaked_token_action === 'revoke' ? 'revoke' : 'alert';
   updateDirty();
 }
 
@@ -78,7 +82,8 @@ function updateDirty() {
   const dirty = c.token_duration_months !== state.settings.token_duration_months
     || c.enforce_duration !== state.settings.enforce_duration
     || c.auto_delete_old_token_hours !== state.settings.auto_delete_old_token_hours
-    || c.renewal_notice_days !== state.settings.renewal_notice_days;
+    || c.renewal_notice_days !== state.settings.renewal_notice_days
+    || c.leaked_token_action !== state.settings.leaked_token_action;
   el.form.classList.toggle('is-dirty', dirty);
 }
 
@@ -91,7 +96,7 @@ function reset() {
 /** Enables the form when the signed-in key may change the settings, else says why not. */
 function applyPermissions() {
   const editable = can(RES.editSettings);
-  for (const input of [...el.radios, el.enforce, el.autoDelete, el.notice, el.apply]) input.disabled = !editable;
+  for (const input of [...el.radios, el.enforce, el.autoDelete, el.notice, el.leaked, el.apply]) input.disabled = !editable;
   el.hours.disabled = !editable || !el.autoDelete.checked;
   el.note.hidden = editable;
   el.note.textContent = editable ? '' : `You can see these settings but not change them. ${missingHint(RES.editSettings)}`;
