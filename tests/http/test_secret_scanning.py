@@ -239,6 +239,20 @@ class TestSecretScanning(KeystileCase):
             wait_until(lambda: self.report([self.item(k["token"])]).status == 200)
 
 
+class TestChecksumScript(KeystileCase):
+    """scripts/kstt-check (docs/secret-scanning.md): keeps exactly the tokens whose checksum is right."""
+
+    def test_filters_look_alikes(self):
+        from harness import ROOT
+        k = self.create_key()
+        real, issued_by_nobody = k["token"], make_token()
+        broken = real[:-1] + ("A" if real[-1] != "A" else "B")
+        text = "x=%s\ny=%s z=%s kstt_short\n" % (real, broken, issued_by_nobody)
+        p = subprocess.run(["python3", os.path.join(ROOT, "scripts", "kstt-check")], input=text.encode(),
+                           capture_output=True, check=True, timeout=30)
+        self.assertEqual(p.stdout.decode().split(), [real, issued_by_nobody])
+
+
 class TestSecretScanningOff(KeystileCase):
     def test_off_without_keys(self):
         r = self.server.request("POST", URL, body=[{"token": make_token(), "type": "keystile_api_token"}])
