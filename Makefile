@@ -110,14 +110,16 @@ $(BUILD)/fuzz-replay/%: fuzz/%.c fuzz/replay_main.c $(BUILD)/libkeystile.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< fuzz/replay_main.c $(BUILD)/libkeystile.a $(LDLIBS)
 
+# The suites run in parallel lanes (tests/run.sh); the build uses every core.
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	@$(MAKE) --no-print-directory all unit-tests
+	@$(MAKE) --no-print-directory -j$(NPROC) all unit-tests
 	@BUILD=$(BUILD) sh tests/run.sh
 
 # The HTTP tests with every server under valgrind (memory errors, leaks).
 test-valgrind: deps
-	@$(MAKE) --no-print-directory all
-	@KEYSTILE_VALGRIND=1 KEYSTILE_BIN=$(CURDIR)/$(BUILD)/keystile python3 tests/http/run.py
+	@$(MAKE) --no-print-directory -j$(NPROC) all
+	@BUILD=$(BUILD) sh tests/run.sh valgrind
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -49,18 +49,48 @@ static int days_in_month(int year, int month0)
     return DAYS[month0] + (month0 == 1 && leap);
 }
 
+/* Days since 1970-01-01 of the proleptic Gregorian date y-m-d (m 1-12), and
+ * back: H. Hinnant's "chrono-compatible low-level date algorithms" (public
+ * domain), pure integer arithmetic. gmtime_r/timegm give the same answers
+ * but take libc's time-zone lock on every call, which a sweep over every
+ * token of a large store (expiry of each) pays thousands of times. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;                                  /* [0, 399] */
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;          /* [0, 146096] */
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
 int64_t ks_time_add_months(int64_t t, int months)
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    int total = tm.tm_year * 12 + tm.tm_mon + months;
-    tm.tm_year = total / 12;
-    tm.tm_mon = total % 12;
-    int dim = days_in_month(tm.tm_year + 1900, tm.tm_mon);
-    if (tm.tm_mday > dim)
-        tm.tm_mday = dim;
-    return (int64_t)timegm(&tm);
+    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400); /* floor */
+    int64_t second_of_day = t - days * 86400;
+    int64_t y;
+    int m, d;
+    civil_from_days(days, &y, &m, &d);
+    int64_t total = y * 12 + (m - 1) + months;
+    int64_t year = total >= 0 ? total / 12 : -((-total + 11) / 12);
+    int month0 = (int)(total - year * 12);
+    int dim = days_in_month((int)year, month0);
+    if (d > dim)
+        d = dim; /* Jan 31 + 1 month is the last day of February */
+    return days_from_civil(year, month0 + 1, d) * 86400 + second_of_day;
 }
 
 void ks_time_format(int64_t t, char out[KS_TIME_STR_LEN])

@@ -84,6 +84,15 @@ void ks_metrics_verify(int result, double seconds)
     atomic_fetch_add_explicit(&sh->verify_sum_ns, (uint64_t)(seconds * 1e9), memory_order_relaxed);
 }
 
+unsigned long long ks_metrics_verify_count(void)
+{
+    unsigned long long total = 0;
+    for (size_t i = 0; i < SHARDS; i++)
+        for (size_t b = 0; b < VERIFY_BUCKETS; b++)
+            total += atomic_load_explicit(&shards[i].verify_buckets[b], memory_order_relaxed);
+    return total;
+}
+
 void ks_metrics_store_write(double seconds)
 {
     histogram_observe(&write_hist, seconds);

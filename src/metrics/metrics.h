@@ -26,6 +26,9 @@
 
 /* One verify answered with `reason` (a ks_verify_reason) in `seconds`. */
 void ks_metrics_verify(int reason, double seconds);
+/* Verifies answered so far by this process (all reasons): a sum over the
+ * shards, for background work that yields to verify traffic. */
+unsigned long long ks_metrics_verify_count(void);
 /* route is a pattern string with static storage (the router's), or NULL. */
 void ks_metrics_http(const char *route, int status);
 void ks_metrics_store_write(double seconds);

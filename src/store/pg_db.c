@@ -196,22 +196,31 @@ static const char *const SQL[P_COUNT] = {
                           " last_attempt_at = $4, next_attempt_at = $5, locked_until = NULL WHERE id = $1",
     [P_OUTBOX_STATS] = "SELECT count(*), coalesce(min(created_at), 0) FROM webhook_deliveries WHERE status = 0",
     [P_DELIVERY_PURGE] = "DELETE FROM webhook_deliveries WHERE status <> 0 AND created_at < $1",
+    /* As SQLite's Q_OLD_TOKENS_DUE and Q_NOTICES_DUE: a pass costs what is
+     * due (tokens_old_ends, tokens_current_age), not every token. */
     [P_OLD_TOKENS_DUE] =
-        "SELECT k.account, k.key_id, coalesce(a.auto_delete_old_token_hours, 0), coalesce(o.ends_at, 0) FROM tokens o"
-        " JOIN keys k ON k.seq = o.key_seq JOIN accounts a ON a.name = k.account"
-        " JOIN tokens c ON c.key_seq = o.key_seq AND c.slot = 0"
-        " WHERE o.slot = 1 AND ((o.ends_at IS NOT NULL AND o.ends_at <= $1::bigint)"
-        " OR (a.auto_delete_old_token_hours IS NOT NULL AND c.last_used_at >= c.created_at"
-        " AND greatest(coalesce(o.last_used_at, 0), c.created_at) <= $1::bigint - a.auto_delete_old_token_hours * 3600))"
-        " ORDER BY o.key_seq LIMIT $2::int",
+        "(SELECT k.account, k.key_id, coalesce(a.auto_delete_old_token_hours, 0), o.ends_at"
+        " FROM tokens o JOIN keys k ON k.seq = o.key_seq JOIN accounts a ON a.name = k.account"
+        " WHERE o.slot = 1 AND o.ends_at <= $1::bigint ORDER BY o.ends_at LIMIT $2::int)"
+        " UNION ALL"
+        " (SELECT k.account, k.key_id, a.auto_delete_old_token_hours, coalesce(o.ends_at, 0) FROM accounts a"
+        " JOIN keys k ON k.account = a.name JOIN tokens o ON o.key_seq = k.seq AND o.slot = 1"
+        " JOIN tokens c ON c.key_seq = k.seq AND c.slot = 0"
+        " WHERE a.auto_delete_old_token_hours IS NOT NULL AND (o.ends_at IS NULL OR o.ends_at > $1::bigint)"
+        " AND c.last_used_at >= c.created_at"
+        " AND greatest(coalesce(o.last_used_at, 0), c.created_at) <= $1::bigint - a.auto_delete_old_token_hours * 3600"
+        " LIMIT $2::int)"
+        " LIMIT $2::int",
     [P_NOTICES_DUE] =
         "SELECT k.account, k.key_id, k.name, t.created_at, t.notices, a.token_duration_months, a.renewal_notice_days"
         " FROM tokens t JOIN keys k ON k.seq = t.key_seq JOIN accounts a ON a.name = k.account"
-        " WHERE t.slot = 0 AND k.active = 1 AND t.notices <> 7 AND ("
+        " WHERE t.slot = 0 AND t.notices <> 7 AND k.active = 1"
+        " AND t.created_at <= $1::bigint - (SELECT min((28 * token_duration_months - 3 - renewal_notice_days) * 86400)"
+        " FROM accounts) AND ("
         " ((t.notices & 1) = 0 AND $1::bigint >= ks_expires_at(t.created_at, a.token_duration_months) - a.renewal_notice_days * 86400)"
         " OR ((t.notices & 2) = 0 AND $1::bigint > ks_expires_at(t.created_at, a.token_duration_months))"
         " OR ((t.notices & 4) = 0 AND $1::bigint > ks_expires_at(t.created_at, a.token_duration_months + 3)))"
-        " ORDER BY t.key_seq LIMIT $2::int",
+        " ORDER BY t.created_at LIMIT $2::int",
     [P_NOTICE_SET] = "UPDATE tokens SET notices = notices | $4::int WHERE slot = 0 AND created_at = $3::bigint"
                      " AND (notices & $4::int) = 0 AND key_seq = (SELECT seq FROM keys WHERE account = $1 AND key_id = $2)",
     [P_SWEEP_LOCK] = "SELECT pg_try_advisory_lock(" STR(KS_PG_LOCK_CLASS) ", " STR(KS_PG_LOCK_SWEEPS) ")",

@@ -235,7 +235,12 @@ static const char *const KS_PG_MIGRATIONS[] = {
     "  locked_until bigint);"
     "CREATE INDEX deliveries_pending ON webhook_deliveries(next_attempt_at) WHERE status = 0;"
     "CREATE INDEX deliveries_by_webhook ON webhook_deliveries(webhook_id, id);",
-    /* leaked tokens, as SQLite's: settings leaked_token_action, and the
+
+    /* 6 -> 7: as SQLite's 11 -> 12, the sweeps' indexes. */
+    "CREATE INDEX tokens_old_ends ON tokens(ends_at) WHERE slot = 1 AND ends_at IS NOT NULL;"
+    "CREATE INDEX tokens_current_age ON tokens(created_at) WHERE slot = 0 AND notices <> 7;",
+
+    /* 7 -> 8: leaked tokens, as SQLite's 12 -> 13: settings leaked_token_action, and the
      * index token_find reads. */
     "ALTER TABLE accounts ADD COLUMN leaked_token_action text NOT NULL DEFAULT 'alert'"
     "  CHECK (leaked_token_action IN ('alert', 'revoke'));"

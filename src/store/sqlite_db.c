@@ -173,26 +173,39 @@ static const char *const SQL[Q_COUNT] = {
     [Q_OUTBOX_STATS] = "SELECT count(*), min(created_at) FROM webhook_deliveries WHERE status = 0",
     [Q_DELIVERY_PURGE] = "DELETE FROM webhook_deliveries WHERE status <> 0 AND created_at < ?1",
     /* Old tokens past their deadline, or idle long enough while the current
-     * one is in use (core/token_slots.c ks_slots_old_due says the same). */
+     * one is in use (core/token_slots.c ks_slots_old_due says the same).
+     * Two disjoint parts, so a pass costs what is due, not every token: the
+     * deadlines through tokens_old_ends; auto-delete walks only the keys of
+     * accounts that turned it on (CROSS JOIN keeps that order). */
     [Q_OLD_TOKENS_DUE] =
-        "SELECT k.account, k.key_id, coalesce(a.auto_delete_old_token_hours, 0), coalesce(o.ends_at, 0) FROM tokens o"
-        " JOIN keys k ON k.seq = o.key_seq JOIN accounts a ON a.name = k.account"
-        " JOIN tokens c ON c.key_seq = o.key_seq AND c.slot = 0"
-        " WHERE o.slot = 1 AND ((o.ends_at IS NOT NULL AND o.ends_at <= ?1)"
-        " OR (a.auto_delete_old_token_hours IS NOT NULL AND c.last_used_at >= c.created_at"
-        " AND max(coalesce(o.last_used_at, 0), c.created_at) <= ?1 - a.auto_delete_old_token_hours * 3600))"
-        " ORDER BY o.key_seq LIMIT ?2",
+        "SELECT * FROM (SELECT k.account, k.key_id, coalesce(a.auto_delete_old_token_hours, 0), o.ends_at"
+        " FROM tokens o JOIN keys k ON k.seq = o.key_seq JOIN accounts a ON a.name = k.account"
+        " WHERE o.slot = 1 AND o.ends_at <= ?1 ORDER BY o.ends_at LIMIT ?2)"
+        " UNION ALL"
+        " SELECT k.account, k.key_id, a.auto_delete_old_token_hours, coalesce(o.ends_at, 0) FROM accounts a"
+        " CROSS JOIN keys k ON k.account = a.name CROSS JOIN tokens o ON o.key_seq = k.seq AND o.slot = 1"
+        " CROSS JOIN tokens c ON c.key_seq = k.seq AND c.slot = 0"
+        " WHERE a.auto_delete_old_token_hours IS NOT NULL AND (o.ends_at IS NULL OR o.ends_at > ?1)"
+        " AND c.last_used_at >= c.created_at"
+        " AND max(coalesce(o.last_used_at, 0), c.created_at) <= ?1 - a.auto_delete_old_token_hours * 3600"
+        " LIMIT ?2",
     /* Current tokens of active keys owed a notice (core/token_age.h): due
      * within the notice days of expiry, recommended past it, highly
-     * recommended 3 months past it. */
+     * recommended 3 months past it. The range on created_at (through
+     * tokens_current_age) keeps a pass to the tokens near or past expiry: a
+     * token of M months expires at least 28 * M - 3 days after its creation
+     * (months of 28 days or more, a day of month clamped by at most 3), so
+     * none made later than the bound can owe anything yet. */
     [Q_NOTICES_DUE] =
         "SELECT k.account, k.key_id, k.name, t.created_at, t.notices, a.token_duration_months, a.renewal_notice_days"
         " FROM tokens t JOIN keys k ON k.seq = t.key_seq JOIN accounts a ON a.name = k.account"
-        " WHERE t.slot = 0 AND k.active = 1 AND t.notices <> 7 AND ("
+        " WHERE t.slot = 0 AND t.notices <> 7 AND k.active = 1"
+        " AND t.created_at <= ?1 - (SELECT min((28 * token_duration_months - 3 - renewal_notice_days) * 86400)"
+        " FROM accounts) AND ("
         " ((t.notices & 1) = 0 AND ?1 >= ks_expires_at(t.created_at, a.token_duration_months) - a.renewal_notice_days * 86400)"
         " OR ((t.notices & 2) = 0 AND ?1 > ks_expires_at(t.created_at, a.token_duration_months))"
         " OR ((t.notices & 4) = 0 AND ?1 > ks_expires_at(t.created_at, a.token_duration_months + 3)))"
-        " ORDER BY t.key_seq LIMIT ?2",
+        " ORDER BY t.created_at LIMIT ?2",
     [Q_NOTICE_SET] = "UPDATE tokens SET notices = notices | ?4 WHERE slot = 0 AND created_at = ?3 AND (notices & ?4) = 0"
                      " AND key_seq = (SELECT seq FROM keys WHERE account = ?1 AND key_id = ?2)",
     [Q_TX_BEGIN] = "BEGIN IMMEDIATE",

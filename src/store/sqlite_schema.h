@@ -249,7 +249,13 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "  locked_until INTEGER);"
     "CREATE INDEX deliveries_pending ON webhook_deliveries(next_attempt_at) WHERE status = 0;"
     "CREATE INDEX deliveries_by_webhook ON webhook_deliveries(webhook_id, id);",
-    /* leaked tokens (GitHub secret scanning): what a true positive does
+
+    /* 11 -> 12: the sweeps read what is due, not every token: old tokens by
+     * deadline, current tokens by age (those that may still owe a notice). */
+    "CREATE INDEX tokens_old_ends ON tokens(ends_at) WHERE slot = 1 AND ends_at IS NOT NULL;"
+    "CREATE INDEX tokens_current_age ON tokens(created_at) WHERE slot = 0 AND notices <> 7;",
+
+    /* 12 -> 13: leaked tokens (GitHub secret scanning): what a true positive does
      * (settings leaked_token_action), and an index to find the key holding
      * a reported token by its keyed hash (store.h token_find). */
     "ALTER TABLE accounts ADD COLUMN leaked_token_action TEXT NOT NULL DEFAULT 'alert'"

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Runs the HTTP tests: python3 tests/http/run.py [FILTER...]
+"""Runs the HTTP tests: python3 tests/http/run.py [--shard K/N] [-q] [FILTER...]
 
 FILTER keeps the tests whose id (module.Class.test_name) contains it; several
-filters keep the union. The last line is exactly "N passed, M failed" (plus
+filters keep the union. --shard K/N runs the K-th of N disjoint parts (whole
+test classes, dealt out in turn), so tests/run.sh can run N at once. The last line is exactly "N passed, M failed" (plus
 ", K skipped" when tests were skipped); errors count as failed. Exit code 1 if
 anything failed, else 0.
 """
@@ -16,6 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import harness  # noqa: E402  (registers the atexit/SIGTERM server cleanup)
+from sharding import parse_shard, shard_classes  # noqa: E402
 
 
 def iter_tests(suite):
@@ -88,6 +90,8 @@ class Result(unittest.TestResult):
 
 
 def main(argv):
+    argv = list(argv)
+    shard_k, shard_n = parse_shard(argv)
     filters = [a for a in argv if not a.startswith("-")]
     verbose = "-q" not in argv
     loader = unittest.TestLoader()
@@ -110,7 +114,7 @@ def main(argv):
             by_class[k] = []
             order.append(k)
         by_class[k].append(t)
-    for k in order:
+    for k in shard_classes(order, shard_k, shard_n, lambda c: len(by_class[c])):
         run_suite.addTests(by_class[k])
 
     result = Result(verbose)

@@ -571,9 +571,12 @@ class TestOpenAPIServer(KeystileCase):
             # Fields of other schemas that this body does not document must be unknown
             # to the handler too (catches an accepted field missing from the document).
             url, _ = self.concrete(path)
+            # One set of credentials for all of these calls (each must be refused
+            # before it acts): a person's session costs two Argon2id hashings.
+            cred, headers = self.credentials(op)
             for field in sorted(self.all_property_names() - set(props)):
                 with self.subTest(op=name, undocumented=field):
-                    r = self.invoke(path, meth, op, url=url, body={field: 1})
+                    r = self.invoke(path, meth, op, url=url, body={field: 1}, cred=cred, headers=headers)
                     self.assertError(r, 400, "invalid_request", field=field)
                     self.assertIn("unknown field", r.data["error"]["message"].lower(),
                                   "%r is accepted but not documented: %r" % (field, r))

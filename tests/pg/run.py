@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PostgreSQL tests: python3 tests/pg/run.py [http] [multinode] [-q] [FILTER...]
+"""PostgreSQL tests: python3 tests/pg/run.py [http] [multinode] [--shard K/N] [-q] [FILTER...]
 
 Starts a private PostgreSQL 15 cluster (tests/pg/cluster.sh: initdb into a temp
 dir as the postgres user, 127.0.0.1 only, a free port), then runs
@@ -8,7 +8,8 @@ dir as the postgres user, 127.0.0.1 only, a free port), then runs
              less the tests that inspect the SQLite file itself (SQLITE_ONLY);
   multinode  tests/pg/test_*.py: several nodes on one database
 (both when neither is named), and destroys the cluster at the end, also on
-failure or SIGTERM. FILTER keeps tests whose id contains it. Prints a
+failure or SIGTERM. FILTER keeps tests whose id contains it; --shard K/N runs
+the K-th of N disjoint parts of each (as tests/http/run.py), with its own cluster. Prints a
 "<part>: N passed, M failed" line per part, and last the total in the same form.
 """
 import os
@@ -25,6 +26,7 @@ sys.path.insert(0, HTTP)
 sys.path.insert(0, HERE)
 
 import pgcluster  # noqa: E402
+import sharding  # noqa: E402  (tests/http/sharding.py: imports no harness)
 
 # Tests of the HTTP suite that are about SQLite, its file or its directory, with why.
 SQLITE_ONLY = {
@@ -60,7 +62,7 @@ def http_runner():
     return mod
 
 
-def run_part(name, start_dir, filters, skip, verbose):
+def run_part(name, start_dir, filters, skip, verbose, shard):
     http_run = http_runner()
     loader = unittest.TestLoader()
     suite = loader.discover(start_dir, pattern="test_*.py", top_level_dir=start_dir)
@@ -71,7 +73,7 @@ def run_part(name, start_dir, filters, skip, verbose):
     for t in tests:
         by_class.setdefault(type(t), []).append(t)
     ordered = unittest.TestSuite()
-    for k in by_class:
+    for k in sharding.shard_classes(list(by_class), *shard, weight=lambda c: len(by_class[c])):
         ordered.addTests(by_class[k])
     result = http_run.Result(verbose)
     start = time.time()
@@ -90,6 +92,8 @@ def run_part(name, start_dir, filters, skip, verbose):
 
 
 def main(argv):
+    argv = list(argv)
+    shard = sharding.parse_shard(argv)
     parts = [a for a in argv if a in ("http", "multinode")] or ["http", "multinode"]
     filters = [a for a in argv if a not in parts and not a.startswith("-")]
     verbose = "-q" not in argv
@@ -108,11 +112,13 @@ def main(argv):
     passed = failed = 0
     try:
         import harness  # after the environment is set: reads KEYSTILE_TEST_DB_URL
+        if harness.PG_URL != cluster.url:  # else every test would quietly run on SQLite or skip
+            raise RuntimeError("the harness was imported before KEYSTILE_TEST_DB_URL was set")
         for part in parts:
             if part == "http":
-                p, f = run_part("pg-http", HTTP, filters, SQLITE_ONLY, verbose)
+                p, f = run_part("pg-http", HTTP, filters, SQLITE_ONLY, verbose, shard)
             else:
-                p, f = run_part("pg-multinode", HERE, filters, {}, verbose)
+                p, f = run_part("pg-multinode", HERE, filters, {}, verbose, shard)
             passed += p
             failed += f
         harness._stop_all()

@@ -12,6 +12,7 @@
 #include "core/token_age.h"
 
 #include <stdint.h>
+#include <time.h>
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -68,6 +69,44 @@ static void test_time_add_months(void)
     ASSERT_EQ_INT(utc(2025, 1, 15, 12, 0, 0), 1736942400);
     ASSERT_EQ_INT(ks_time_add_months(1736942400, 3), 1744718400);
     ASSERT_EQ_INT(ks_time_add_months(1736942400, 6), 1752580800);
+}
+
+/* The arithmetic against libc's gmtime_r/timegm (what it replaced), over
+ * every day of 1960-2140 at a varying time of day, for the durations in use
+ * and a few more. */
+static int64_t libc_add_months(int64_t t, int months)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    int total = tm.tm_year * 12 + tm.tm_mon + months;
+    tm.tm_year = total / 12;
+    tm.tm_mon = total % 12;
+    static const int DAYS[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y = tm.tm_year + 1900;
+    int dim = DAYS[tm.tm_mon] + (tm.tm_mon == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+    if (tm.tm_mday > dim)
+        tm.tm_mday = dim;
+    return (int64_t)timegm(&tm);
+}
+
+static void test_time_add_months_matches_libc(void)
+{
+    static const int MONTHS[] = {0, 1, 2, 3, 6, 9, 11, 12, 15, 48};
+    int64_t from = utc(1960, 1, 1, 0, 0, 0), to = utc(2140, 12, 31, 0, 0, 0);
+    size_t checked = 0;
+    for (int64_t day = from; day <= to; day += 86400) {
+        int64_t t = day + (day / 86400 % 86400 + 86400) % 86400; /* some second of that day */
+        for (size_t m = 0; m < sizeof MONTHS / sizeof *MONTHS; m++) {
+            int64_t want = libc_add_months(t, MONTHS[m]);
+            if (ks_time_add_months(t, MONTHS[m]) != want) {
+                check_add(t, MONTHS[m], want); /* fails with both dates */
+                return;
+            }
+            checked++;
+        }
+    }
+    ASSERT(checked > 600000);
 }
 
 static void test_time_format(void)
@@ -162,6 +201,7 @@ static void test_token_duration_valid(void)
 int main(void)
 {
     RUN(test_time_add_months);
+    RUN(test_time_add_months_matches_libc);
     RUN(test_time_format);
     RUN(test_clock_offset);
     RUN(test_token_outdated_boundary);

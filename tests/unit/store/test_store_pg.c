@@ -147,7 +147,7 @@ static void test_migration_from_2_audit_via_address(void)
     pg_fresh(1);
     ASSERT_EQ_INT(make_account_on(ST[0], "acme"), KS_OK);
     pg_close_stores();
-    /* Back to version 6 first: no leaked-token setting, no token hash index. */
+    /* Back to version 7 first: no leaked-token setting, no token hash index. */
     ASSERT_EQ_INT(pg_admin("", "DROP INDEX tokens_by_hash; ALTER TABLE accounts DROP COLUMN leaked_token_action;"), 0);
     /* Back to version 5 first: no rotation (deadlines, notices, webhooks). */
     ASSERT_EQ_INT(pg_admin("", "DROP TABLE webhook_deliveries; DROP TABLE webhooks; DROP INDEX tokens_old;"

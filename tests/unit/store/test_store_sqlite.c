@@ -211,10 +211,12 @@ static void test_migration_from_5_audit_via_address(void)
     ks_audit_entry a = audit("acme", "account.create", "acme");
     ASSERT_EQ_INT(S->ops->account_create(S, "acme", &st, NULL, &a), KS_OK);
     close_store();
-    /* Back to version 11 first: no leaked-token setting, no token hash index. */
+    /* Back to version 12 first: no leaked-token setting, no token hash index. */
     ASSERT_EQ_INT(exec_sql(PATH, "DROP INDEX tokens_by_hash; ALTER TABLE accounts DROP COLUMN leaked_token_action;"),
                   SQLITE_OK);
-    /* Back to version 10 first: no rotation (deadlines, notices, webhooks). */
+    /* Back to version 11 first: no sweep indexes. */
+    ASSERT_EQ_INT(exec_sql(PATH, "DROP INDEX tokens_old_ends; DROP INDEX tokens_current_age;"), SQLITE_OK);
+    /* Back to version 10: no rotation (deadlines, notices, webhooks). */
     ASSERT_EQ_INT(exec_sql(PATH, "DROP TABLE webhook_deliveries; DROP TABLE webhooks; DROP INDEX tokens_old;"
                                  "ALTER TABLE tokens DROP COLUMN ends_at; ALTER TABLE tokens DROP COLUMN notices;"
                                  "ALTER TABLE accounts DROP COLUMN auto_delete_old_token_hours;"
