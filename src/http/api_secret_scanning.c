@@ -4,7 +4,8 @@
  * docs/secret-scanning.md). Public: the caller is authenticated by the
  * ECDSA signature of the raw body (service/github_keys.h), checked before
  * anything is parsed; a bad or missing signature, or an unknown key id, is
- * 401 and nothing is done. Then each item gets its answer, in order:
+ * 401 and nothing is done (it counts as a failed credential of the client
+ * address: past --failed-auth-limit, 429 with Retry-After). Then each item gets its answer, in order:
  * {"token_raw","token_type":"keystile_api_token","label"}, and each true
  * positive its audit entry, event and action (service/leaks.h).
  *
@@ -30,6 +31,8 @@ void ks_api_secret_scanning_github(ks_http_request *req)
     const char *key_id = ks_http_header_get(req, "Github-Public-Key-Identifier");
     const char *signature = ks_http_header_get(req, "Github-Public-Key-Signature");
     int rc = ks_github_keys_live_check(keys, key_id, signature, req->body ? req->body : "", req->body_len);
+    if (rc == KS_ERR_UNAUTHENTICATED && ks_http_failed_credential(req))
+        return; /* a forged signature is a failed credential: past the limit, 429 */
     if (rc != KS_OK) {
         ks_http_error(req, rc, rc == KS_ERR_UNAUTHENTICATED
                                    ? "The request is not signed by a GitHub secret scanning key this server "

@@ -239,6 +239,39 @@ class TestSecretScanning(KeystileCase):
             wait_until(lambda: self.report([self.item(k["token"])]).status == 200)
 
 
+class TestForgedSignaturesThrottled(KeystileCase):
+    """A bad signature is a failed credential of the client address (Abuse limits)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="keystile-github-throttle-")
+        cls.gh = GithubKey(cls.dir, "one")
+        keys = os.path.join(cls.dir, "keys.json")
+        write_keys(keys, cls.gh.entry())
+        cls.server = Server(accounts=cls.ACCOUNTS, extra_args=("--github-keys", keys, "--failed-auth-limit", "3"))
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_429_past_the_limit_while_signed_calls_pass(self):
+        body = json.dumps([{"token": make_token(), "type": "keystile_api_token"}]).encode()
+        forged = {"Github-Public-Key-Identifier": self.gh.id, "Github-Public-Key-Signature": self.gh.sign(b"other")}
+        got = [self.server.request("POST", URL, raw=body, content_type="application/json", headers=forged,
+                                   source="127.0.0.5").status for _ in range(4)]
+        self.assertEqual(got, [401, 401, 401, 429])
+        r = self.server.request("POST", URL, raw=body, content_type="application/json", headers=forged,
+                                source="127.0.0.5")
+        self.assertError(r, 429, "rate_limited")
+        self.assertTrue(1 <= int(r.headers["Retry-After"]) <= 120, r.headers)
+        signed = {"Github-Public-Key-Identifier": self.gh.id, "Github-Public-Key-Signature": self.gh.sign(body)}
+        r = self.server.request("POST", URL, raw=body, content_type="application/json", headers=signed,
+                                source="127.0.0.5")
+        self.assertStatus(r, 200)
+        self.assertEqual(r.data[0]["label"], "false_positive")
+
+
 class TestChecksumScript(KeystileCase):
     """scripts/kstt-check (docs/secret-scanning.md): keeps exactly the tokens whose checksum is right."""
 
