@@ -374,6 +374,7 @@ class Server:
         if self.pg_db:
             cmd += ["--secret-file", self.secret_file]
         self._log = open(self.log_path, "ab")
+        log_from = self._log.tell()
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, cwd=self.dir)
         with _LIVE_LOCK:
@@ -385,6 +386,12 @@ class Server:
                 self._reap()
                 raise RuntimeError("server exited with %s at start; log:\n%s" % (
                     self.proc_rc, self.log_tail()))
+            # Ours, not another suite's server that took the port between
+            # free_port() and our bind (lanes run at once; valgrind is slow
+            # to bind): its own log says it listens there.
+            if not self._logged_listening(log_from):
+                time.sleep(0.05)
+                continue
             try:
                 r = request(self.port, "GET", "/healthz", timeout=2)
                 if r.status == 200:
@@ -396,6 +403,12 @@ class Server:
         self.kill9()
         raise RuntimeError("server not healthy within %d s (%r); log:\n%s" % (START_TIMEOUT,
             last, self.log_tail()))
+
+    def _logged_listening(self, offset):
+        want = ('"address":"127.0.0.1:%d"' % self.port).encode()
+        with open(self.log_path, "rb") as f:
+            f.seek(offset)
+            return any(b'"msg":"listening"' in line and want in line for line in f)
 
     def _reap(self):
         self.proc_rc = self.proc.returncode
