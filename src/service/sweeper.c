@@ -164,6 +164,20 @@ static int sweep_notices_batch(ks_service *svc, int64_t now, size_t *n)
     return rc;
 }
 
+/* Waits ms milliseconds or until ks_sweeper_stop; 1 when stopping. */
+static int sweeper_wait(struct ks_sweeper *s, long ms)
+{
+    struct timespec until;
+    ks_clock_deadline(&until, ms);
+    pthread_mutex_lock(&s->lock);
+    int wait = 0;
+    while (!s->stop && wait != ETIMEDOUT)
+        wait = pthread_cond_timedwait(&s->wake, &s->lock, &until);
+    int stop = s->stop;
+    pthread_mutex_unlock(&s->lock);
+    return stop;
+}
+
 /* The sweeper thread's pace: verifies answered when the last rest began. */
 static _Thread_local unsigned long long rest_verifies;
 static _Thread_local double rest_began;
@@ -185,15 +199,7 @@ static int sweep_rest(ks_service *svc, double busy)
     rest_verifies = verifies;
     rest_began = now;
     double rest = busy * (loaded ? SWEEP_REST_BUSY : SWEEP_REST_QUIET);
-    struct timespec until;
-    ks_clock_deadline(&until, (long)(rest * 1000.0) + 1);
-    pthread_mutex_lock(&s->lock);
-    int wait = 0;
-    while (!s->stop && wait != ETIMEDOUT)
-        wait = pthread_cond_timedwait(&s->wake, &s->lock, &until);
-    int stop = s->stop;
-    pthread_mutex_unlock(&s->lock);
-    return stop;
+    return sweeper_wait(s, (long)(rest * 1000.0) + 1);
 }
 
 int ks_service_sweep_once(ks_service *svc)
@@ -239,15 +245,7 @@ static void *sweeper_main(void *arg)
         int rc = ks_service_sweep_once(svc);
         if (rc != KS_OK)
             ks_log("warn", "sweep failed; will retry", "{s:i}", "code", rc);
-        struct timespec until;
-        ks_clock_deadline(&until, (long)s->interval_s * 1000);
-        pthread_mutex_lock(&s->lock);
-        int wait = 0;
-        while (!s->stop && wait != ETIMEDOUT)
-            wait = pthread_cond_timedwait(&s->wake, &s->lock, &until);
-        int stop = s->stop;
-        pthread_mutex_unlock(&s->lock);
-        if (stop)
+        if (sweeper_wait(s, (long)s->interval_s * 1000))
             break;
     }
     return NULL;

@@ -246,38 +246,27 @@ int pg_delivery_list(ks_store *base, const char *account, const char *webhook_id
     return ks_delivery_page_finish(out, a.items, a.n, limit, rc);
 }
 
-static int claim_in_tx(pg_store *s, void *arg)
+/* The claim step of ks_store_delivery_claim (a ks_delivery_claim_args). */
+static int claim_in_tx(ks_store *base, void *arg)
 {
-    struct deliveries_args *a = arg;
+    ks_delivery_claim_args *c = arg;
+    struct deliveries_args a = {.now = c->now, .lease_until = c->lease_until, .max = c->max, .items = c->items};
     pg_params p = {0};
-    pg_int(&p, a->now);
-    pg_int(&p, a->lease_until);
-    pg_int(&p, (int64_t)a->max);
+    pg_int(&p, a.now);
+    pg_int(&p, a.lease_until);
+    pg_int(&p, (int64_t)a.max);
     int rc;
-    PGresult *r = pg_exec(s, P_DELIVERY_CLAIM, &p, &rc);
+    PGresult *r = pg_exec((pg_store *)base, P_DELIVERY_CLAIM, &p, &rc);
     if (r)
-        rc = deliveries_read(r, a, 1);
+        rc = deliveries_read(r, &a, 1);
     PQclear(r);
+    c->n = a.n;
     return rc;
 }
 
 int pg_delivery_claim(ks_store *base, int64_t now, int64_t lease_until, size_t max, ks_delivery **out, size_t *n)
 {
-    *out = NULL;
-    *n = 0;
-    if (max == 0)
-        return KS_OK;
-    struct deliveries_args a = {.now = now, .lease_until = lease_until, .max = max};
-    if (!(a.items = calloc(max, sizeof *a.items)))
-        return KS_ERR_NOMEM;
-    int rc = pg_write_tx((pg_store *)base, claim_in_tx, &a);
-    if (rc != KS_OK) {
-        ks_deliveries_free(a.items, a.n);
-        return rc;
-    }
-    *out = a.items;
-    *n = a.n;
-    return KS_OK;
+    return ks_store_delivery_claim(base, pg_write_tx_store, claim_in_tx, now, lease_until, max, out, n);
 }
 
 struct finish_args {

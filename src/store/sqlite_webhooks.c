@@ -256,15 +256,11 @@ int sq_delivery_list(ks_store *base, const char *account, const char *webhook_id
     return ks_delivery_page_finish(out, items, n, limit, rc);
 }
 
-struct claim_args {
-    int64_t now, lease_until;
-    ks_delivery *items;
-    size_t max, n;
-};
-
-static int claim_in_tx(sq_store *s, void *arg)
+/* The claim step of ks_store_delivery_claim (a ks_delivery_claim_args). */
+static int claim_in_tx(ks_store *base, void *arg)
 {
-    struct claim_args *a = arg;
+    sq_store *s = (sq_store *)base;
+    ks_delivery_claim_args *a = arg;
     sqlite3_stmt *st = sq_stmt(s, Q_DELIVERY_DUE);
     if (!st)
         return KS_ERR_INTERNAL;
@@ -283,21 +279,7 @@ static int claim_in_tx(sq_store *s, void *arg)
 
 int sq_delivery_claim(ks_store *base, int64_t now, int64_t lease_until, size_t max, ks_delivery **out, size_t *n)
 {
-    *out = NULL;
-    *n = 0;
-    if (max == 0)
-        return KS_OK;
-    struct claim_args a = {.now = now, .lease_until = lease_until, .max = max};
-    if (!(a.items = calloc(max, sizeof *a.items)))
-        return KS_ERR_NOMEM;
-    int rc = sq_write_tx((sq_store *)base, claim_in_tx, &a);
-    if (rc != KS_OK) {
-        ks_deliveries_free(a.items, a.n);
-        return rc;
-    }
-    *out = a.items;
-    *n = a.n;
-    return KS_OK;
+    return ks_store_delivery_claim(base, sq_write_tx_store, claim_in_tx, now, lease_until, max, out, n);
 }
 
 int sq_delivery_finish(ks_store *base, int64_t id, int status, int response_code, int64_t now,

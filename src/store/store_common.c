@@ -127,6 +127,27 @@ int ks_store_events_split(const char *text, ks_strlist *out)
     return KS_OK;
 }
 
+int ks_store_delivery_claim(ks_store *s, int (*write_tx)(ks_store *s, int (*fn)(ks_store *s, void *arg), void *arg),
+                            int (*claim)(ks_store *s, void *arg), int64_t now, int64_t lease_until, size_t max,
+                            ks_delivery **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (max == 0)
+        return KS_OK;
+    ks_delivery_claim_args a = {.now = now, .lease_until = lease_until, .max = max};
+    if (!(a.items = calloc(max, sizeof *a.items)))
+        return KS_ERR_NOMEM;
+    int rc = write_tx(s, claim, &a);
+    if (rc != KS_OK) {
+        ks_deliveries_free(a.items, a.n);
+        return rc;
+    }
+    *out = a.items;
+    *n = a.n;
+    return KS_OK;
+}
+
 int ks_delivery_page_finish(ks_delivery_page *out, ks_delivery *items, size_t n, int limit, int rc)
 {
     out->items = items;

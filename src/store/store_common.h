@@ -107,6 +107,21 @@ int ks_store_events_split(const char *text, ks_strlist *out);
 /* As ks_key_page_finish, for a page of deliveries. */
 int ks_delivery_page_finish(ks_delivery_page *out, ks_delivery *items, size_t n, int limit, int rc);
 
+/* What a backend's claim step gets: it fills items (room for max) with the
+ * deliveries due at now, leasing them until lease_until, and sets n. */
+typedef struct {
+    int64_t now, lease_until;
+    size_t max, n;
+    ks_delivery *items;
+} ks_delivery_claim_args;
+
+/* store.h's delivery_claim over a backend: allocates room for max, runs
+ * claim (given a ks_delivery_claim_args) as one write_tx, and hands the
+ * array to *out; on failure nothing is handed out. */
+int ks_store_delivery_claim(ks_store *s, int (*write_tx)(ks_store *s, int (*fn)(ks_store *s, void *arg), void *arg),
+                            int (*claim)(ks_store *s, void *arg), int64_t now, int64_t lease_until, size_t max,
+                            ks_delivery **out, size_t *n);
+
 /* The on_account call of load_all / load_account for one account: reads its
  * settings and roles through p and hands them to the loader. */
 int ks_store_load_one_account(ks_store *s, const ks_store_prims *p, const char *account,
