@@ -1,7 +1,7 @@
 # Keystile build. `make` builds build/keystile; `make test` runs every test;
 # `make test SANITIZE=1` runs the same suite under ASan+UBSan (build in build/san).
 CC      ?= cc
-PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq zlib libcurl xlsxwriter liboath libiddawc librhonabwy
+PKGS    := libmicrohttpd jansson libsodium libcrypto sqlite3 libpq zlib libcurl xlsxwriter liboath libiddawc librhonabwy
 CSTD    := -std=c17 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS_BASE := $(CSTD) $(WARN) -g -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -133,7 +133,8 @@ install: all
 	install -m 0644 docs/keystile.1 $(DESTDIR)$(MANDIR)/keystile.1
 	sed 's|@BINDIR@|$(BINDIR)|g' packaging/keystile.service.in > $(DESTDIR)$(UNITDIR)/keystile.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/keystile.service
-	install -m 0644 examples/nginx/keystile.conf docs/API.md README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 examples/nginx/keystile.conf examples/caddy/Caddyfile examples/traefik/keystile.yml docs/API.md \
+	    docs/secret-scanning.md README.md $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/keystile $(DESTDIR)$(MANDIR)/keystile.1 $(DESTDIR)$(UNITDIR)/keystile.service
@@ -151,6 +152,7 @@ bench:
 	@python3 bench/rotation.py --build $(BUILD)
 	@echo "== per-key limits and usage (bench/limits_inproc.c)"
 	@$(BUILD)/bench/limits_inproc
+	@python3 bench/resource_map.py --build $(BUILD)
 
 bench-bins: $(BENCH_BIN)
 

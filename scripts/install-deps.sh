@@ -5,7 +5,7 @@
 # libcurl comes as libcurl4-gnutls-dev: libiddawc-dev (the OIDC client) needs
 # that flavour, and the two -dev flavours cannot be installed together.
 set -eu
-PACKAGES="gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev postgresql-15 zlib1g-dev libcurl4-gnutls-dev libxlsxwriter-dev libcsv-dev liboath-dev libiddawc-dev librhonabwy-dev python3 curl openssl nginx-light valgrind chromium glewlwyd"
+PACKAGES="gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev postgresql-15 zlib1g-dev libcurl4-gnutls-dev libxlsxwriter-dev libcsv-dev liboath-dev libiddawc-dev librhonabwy-dev python3 curl openssl libssl-dev nginx-light caddy valgrind chromium glewlwyd"
 # `install-deps.sh bench` also installs what make bench needs (wrk).
 [ "${1:-}" = bench ] && PACKAGES="$PACKAGES wrk"
 missing=""

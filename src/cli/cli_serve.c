@@ -18,6 +18,8 @@
 #include "service/oidc.h"
 #include "service/service.h"
 #include "service/webhooks.h"
+#include "service/github_keys.h"
+#include "verify/resource_map_live.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -86,6 +88,13 @@ static void serve_usage(FILE *out)
             "  --oidc-client-secret-file FILE  the client secret (first line of FILE); the\n"
             "                          issuer must allow the redirect URI\n"
             "                          <public URL>/auth/oidc/callback\n"
+            "  --resource-map FILE     verify takes the resource from the request a gateway forwards\n"
+            "                          (X-Forwarded-Method/-Uri or X-Original-Method/-URI): lines\n"
+            "                          `METHOD PATH-PATTERN RESOURCE`, first match wins, no match is\n"
+            "                          403 forbidden; reread on SIGHUP (a bad file keeps the old map)\n"
+            "  --github-keys FILE      GitHub secret scanning: the JSON of GitHub's public keys\n"
+            "                          (api.github.com/meta/public_keys/secret_scanning) that sign\n"
+            "                          POST /api/v1/secret-scanning/github; reread on SIGHUP\n"
             "  --config FILE           read settings from FILE: lines `key = value` with the\n"
             "                          long option names above, e.g. `listen = 0.0.0.0:8080`\n"
             "  --clock-offset-days N   TESTS ONLY: move the server's clock N days ahead (a fraction,\n"
@@ -132,6 +141,7 @@ static char *read_pem(const char *path)
 typedef struct {
     const char *db, *secret_file, *tls_cert, *tls_key;
     const char *oidc_issuer, *oidc_client_id, *oidc_secret_file;
+    const char *resource_map, *github_keys;
     double offset_days;
     long flush_seconds; /* 0: by backend */
     long max_staleness; /* seconds */
@@ -230,6 +240,8 @@ static int parse_settings(int argc, char **argv, const struct option *opts, serv
         case 'I': s->oidc_issuer = optarg; break;
         case 'D': s->oidc_client_id = optarg; break;
         case 'O': s->oidc_secret_file = optarg; break;
+        case 'M': s->resource_map = optarg; break;
+        case 'G': s->github_keys = optarg; break;
         case 'f': break; /* --config: already read */
         case 'h': serve_usage(stdout); return KS_EXIT_OK;
         default: serve_usage(stderr); return KS_EXIT_USAGE;
@@ -306,6 +318,57 @@ static int make_oidc(const serve_settings *s, const ks_secret *secret, ks_oidc *
     return 0;
 }
 
+/* Loads --resource-map and --github-keys at start: 0, or -1 after printing
+ * why (the map's line, the key's position). */
+static int open_reloadable_files(serve_settings *s)
+{
+    char err[768];
+    if (s->github_keys) {
+        int rc = ks_github_keys_live_open(s->github_keys, &s->server.github_keys, err, sizeof err);
+        if (rc != KS_OK) {
+            fprintf(stderr, "keystile: --github-keys %s\n", rc == KS_ERR_INVALID ? err : ks_error_info(rc)->message);
+            return -1;
+        }
+        ks_log("info", "secret scanning keys loaded", "{s:s, s:I}", "file", s->github_keys,
+               "keys", (json_int_t)ks_github_keys_live_count(s->server.github_keys));
+    }
+    if (!s->resource_map)
+        return 0;
+    int rc = ks_resource_map_live_open(s->resource_map, &s->server.resource_map, err, sizeof err);
+    if (rc != KS_OK) {
+        fprintf(stderr, "keystile: --resource-map %s\n", rc == KS_ERR_INVALID ? err : ks_error_info(rc)->message);
+        return -1;
+    }
+    ks_log("info", "resource map loaded", "{s:s, s:I}", "file", s->resource_map,
+           "rules", (json_int_t)ks_resource_map_live_rule_count(s->server.resource_map));
+    return 0;
+}
+
+/* SIGHUP: rereads the files named by options (--resource-map, --github-keys); a bad file keeps what is in
+ * use and logs why. */
+static void reload_files(serve_settings *s)
+{
+    char err[768];
+    size_t rules = 0;
+    if (s->server.resource_map) {
+        int rc = ks_resource_map_live_reload(s->server.resource_map, &rules, err, sizeof err);
+        if (rc == KS_OK)
+            ks_log("info", "resource map reloaded", "{s:s, s:I}", "file", s->resource_map, "rules", (json_int_t)rules);
+        else
+            ks_log("error", "resource map not reloaded: the previous map stays in use", "{s:s, s:s}", "file",
+                   s->resource_map, "error", rc == KS_ERR_INVALID ? err : ks_error_info(rc)->message);
+    }
+    if (s->server.github_keys) {
+        int rc = ks_github_keys_live_reload(s->server.github_keys, &rules, err, sizeof err);
+        if (rc == KS_OK)
+            ks_log("info", "secret scanning keys reloaded", "{s:s, s:I}", "file", s->github_keys, "keys",
+                   (json_int_t)rules);
+        else
+            ks_log("error", "secret scanning keys not reloaded: the previous keys stay in use", "{s:s, s:s}",
+                   "file", s->github_keys, "error", rc == KS_ERR_INVALID ? err : ks_error_info(rc)->message);
+    }
+}
+
 /* Runs the server until SIGTERM/SIGINT. */
 static int run(serve_settings *s)
 {
@@ -319,10 +382,13 @@ static int run(serve_settings *s)
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGHUP); /* reload the files of --resource-map */
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN); /* a file size limit is a write error, not death */
 
+    if (open_reloadable_files(s) != 0)
+        return KS_EXIT_FAIL;
     char *cert = s->tls_cert ? read_pem(s->tls_cert) : NULL;
     char *key = s->tls_key ? read_pem(s->tls_key) : NULL;
     if ((s->tls_cert && !cert) || (s->tls_key && !key)) {
@@ -392,7 +458,8 @@ static int run(serve_settings *s)
     ks_log("info", "listening", "{s:s, s:s, s:s, s:b}", "address", s->server.listen, "db", db_shown,
            "store", store->ops->backend, "tls", cert != NULL);
     int sig = 0;
-    sigwait(&stop_signals, &sig);
+    while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP)
+        reload_files(s);
     ks_log("info", "stopping", "{s:i}", "signal", sig);
     ks_server_stop(srv, 3000);
     ks_service_close(&svc); /* flushes last-used times */
@@ -431,6 +498,8 @@ int ks_cli_serve(int argc, char **argv)
         {"oidc-issuer", required_argument, NULL, 'I'},
         {"oidc-client-id", required_argument, NULL, 'D'},
         {"oidc-client-secret-file", required_argument, NULL, 'O'},
+        {"resource-map", required_argument, NULL, 'M'},
+        {"github-keys", required_argument, NULL, 'G'},
         {"config", required_argument, NULL, 'f'},
         {"clock-offset-days", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
@@ -445,6 +514,8 @@ int ks_cli_serve(int argc, char **argv)
     int rc = parse_settings(merged_argc, merged, OPTS, &s);
     if (rc < 0)
         rc = run(&s);
+    ks_resource_map_live_close(s.server.resource_map); /* the server has stopped: no reader */
+    ks_github_keys_live_close(s.server.github_keys);
     ks_serve_args_free(merged_argc, merged);
     return rc;
 }

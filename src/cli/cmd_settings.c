@@ -1,7 +1,7 @@
 /*
  * cmd_settings.c - `keystile settings get|set`: the account's token duration
- * and its enforcement, the old tokens' auto-delete and the renewal notices'
- * lead time (GET/PUT /settings).
+ * and its enforcement, the old tokens' auto-delete, the renewal notices'
+ * lead time and what a leaked token does (GET/PUT /settings).
  */
 #include "cli/cli.h"
 #include "cli/client_args.h"
@@ -49,6 +49,12 @@ static int print_settings(const ks_client *c, const json_t *s)
         ks_table_addf(t, "after %lld days without a verify (actor system)", (long long)json_integer_value(unused));
     else
         ks_table_add(t, "off");
+    json_t *leaked = json_object_get(s, "leaked_token_action");
+    ks_table_add(t, "Leaked token:");
+    ks_table_add(t, !json_is_string(leaked) ? NULL
+                    : strcmp(json_string_value(leaked), "revoke") == 0
+                        ? "revoke (an old token is deleted, a current token's key deactivated)"
+                        : "alert (audited and token.leaked raised; the token keeps working)");
     int rc = ks_table_print(t, stdout);
     ks_table_free(t);
     return rc == 0 ? KS_EXIT_OK : KS_EXIT_FAIL;
@@ -71,11 +77,13 @@ int ks_cmd_settings_set(ks_client *c, const ks_args *a)
 {
     static const char *const MONTHS[] = {"3", "6", NULL};
     static const char *const BOOL[] = {"true", "false", NULL};
-    int months = -1, enforce = -1, rc;
+    static const char *const LEAKED[] = {"alert", "revoke", NULL};
+    int months = -1, enforce = -1, leaked = -1, rc;
     long hours = -1, notice = -1;
     if ((rc = ks_args_choice(a, "months", MONTHS, &months)) == KS_EXIT_USAGE ||
         (rc = ks_args_choice(a, "enforce-duration", BOOL, &enforce)) == KS_EXIT_USAGE ||
-        (rc = ks_args_long(a, "renewal-notice-days", 0, 60, &notice)) == KS_EXIT_USAGE)
+        (rc = ks_args_long(a, "renewal-notice-days", 0, 60, &notice)) == KS_EXIT_USAGE ||
+        (rc = ks_args_choice(a, "leaked-token-action", LEAKED, &leaked)) == KS_EXIT_USAGE)
         return rc;
     const char *auto_delete = ks_args_value(a, "auto-delete-old-token-hours");
     if (auto_delete) {
@@ -95,9 +103,10 @@ int ks_cmd_settings_set(ks_client *c, const ks_args *a)
         if (!off && (!*unused || *end || unused_days < 30 || unused_days > 730))
             return ks_usage_error(a->cmd, "--deactivate-unused-days must be 30 to 730 or off, not '%s'", unused);
     }
-    if (months < 0 && enforce < 0 && hours < 0 && notice < 0 && unused_days < 0)
+    if (months < 0 && enforce < 0 && hours < 0 && notice < 0 && unused_days < 0 && leaked < 0)
         return ks_usage_error(a->cmd, "nothing to change: give --months, --enforce-duration, "
-                                      "--auto-delete-old-token-hours, --renewal-notice-days or --deactivate-unused-days");
+                                      "--auto-delete-old-token-hours, --renewal-notice-days, "
+                                      "--deactivate-unused-days or --leaked-token-action");
     if ((rc = ks_client_open(c, a, 1)) != 0)
         return rc;
     json_t *body = json_object();
@@ -115,6 +124,8 @@ int ks_cmd_settings_set(ks_client *c, const ks_args *a)
         json_object_set_new(body, "renewal_notice_days", json_integer(notice));
     if (unused_days >= 0)
         json_object_set_new(body, "deactivate_unused_days", unused_days ? json_integer(unused_days) : json_null());
+    if (leaked >= 0)
+        json_object_set_new(body, "leaked_token_action", json_string(LEAKED[leaked]));
     json_t *s = ks_client_call_item(c, "PUT", "settings", NULL, NULL, body, &rc);
     json_decref(body);
     if (!s)

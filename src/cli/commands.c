@@ -187,6 +187,10 @@ static const ks_opt_doc SETTINGS_SET_OPTS[] = {
     {"deactivate-unused-days", "DAYS|off", 0,
      "Deactivate (actor system) a key none of whose tokens verified for DAYS days, 30-730; never the "
      "account's last active Owner. off: never (the default)."},
+    {"leaked-token-action", "alert|revoke", 0,
+     "What a token reported leaked by GitHub secret scanning does besides its audit entry and the "
+     "token.leaked event: alert (the default) does nothing more; revoke deletes a leaked old token "
+     "and deactivates the key of a leaked current token."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -420,7 +424,8 @@ const ks_cmd_doc KS_COMMANDS[] = {
      NULL, CLIENT, "keystile settings get\n", ks_cmd_settings_get},
     {"settings", "set", NULL,
      "[--months 3|6] [--enforce-duration true|false] [--auto-delete-old-token-hours HOURS|off] "
-     "[--renewal-notice-days DAYS] [--deactivate-unused-days DAYS|off] [OPTIONS]",
+     "[--renewal-notice-days DAYS] [--deactivate-unused-days DAYS|off] [--leaked-token-action alert|revoke] "
+     "[OPTIONS]",
      "change the token duration, its enforcement, auto-delete or notices",
      "Changes the settings given; the others keep their value. At least one option is needed. "
      "Careful: --enforce-duration true makes every outdated token fail at once, possibly the one "
@@ -430,7 +435,9 @@ const ks_cmd_doc KS_COMMANDS[] = {
      "keystile settings set --months 6\n"
      "keystile settings set --enforce-duration true\n"
      "# delete old tokens idle for a day once their successor is in use\n"
-     "keystile settings set --auto-delete-old-token-hours 24 --renewal-notice-days 30\n",
+     "keystile settings set --auto-delete-old-token-hours 24 --renewal-notice-days 30\n"
+     "# a key whose token leaks publicly stops working at once\n"
+     "keystile settings set --leaked-token-action revoke\n",
      ks_cmd_settings_set},
 
     {"roles", "list", NULL, "[--limit N] [OPTIONS]", "list the account's roles and their resources",

@@ -118,3 +118,17 @@ void ks_delivery_free(ks_delivery *d)
     sodium_memzero(d->sealed_secret, sizeof d->sealed_secret);
     d->event = d->body = d->url = NULL;
 }
+
+const char *ks_leaked_token_action_name(int action)
+{
+    return action == KS_LEAKED_REVOKE ? "revoke" : "alert";
+}
+
+int ks_leaked_token_action_parse(const char *name)
+{
+    if (name && strcmp(name, "alert") == 0)
+        return KS_LEAKED_ALERT;
+    if (name && strcmp(name, "revoke") == 0)
+        return KS_LEAKED_REVOKE;
+    return -1;
+}

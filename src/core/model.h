@@ -33,10 +33,20 @@ typedef struct {
     int auto_delete_old_token_hours; /* 1-720, 0 = off (null in the API) */
     int renewal_notice_days;   /* 0-60: lead time of key.renewal_due */
     int deactivate_unused_days; /* 30-730: the sweeps deactivate keys unused that long; 0 = off (null) */
+    int leaked_token_action;   /* KS_LEAKED_ALERT (default) or KS_LEAKED_REVOKE */
 } ks_settings;
 
 #define KS_DEACTIVATE_UNUSED_DAYS_MIN 30
 #define KS_DEACTIVATE_UNUSED_DAYS_MAX 730
+
+/* leaked_token_action: what a true positive of secret scanning does besides
+ * the audit entry and the token.leaked event. */
+enum { KS_LEAKED_ALERT = 0, KS_LEAKED_REVOKE = 1 };
+/* "alert" or "revoke"; an unknown value reads as "alert". */
+const char *ks_leaked_token_action_name(int action);
+/* KS_LEAKED_ALERT for "alert", KS_LEAKED_REVOKE for "revoke", -1 for
+ * anything else (NULL too). */
+int ks_leaked_token_action_parse(const char *name);
 
 #define KS_AUTO_DELETE_HOURS_MAX 720
 #define KS_RENEWAL_NOTICE_DAYS_MAX 60

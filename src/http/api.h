@@ -20,6 +20,7 @@ int ks_api_web_serve(ks_http_request *req);
  * whose page is a file of web/ (GET /invite/{id}). 0 when no such file. */
 int ks_api_web_serve_file(ks_http_request *req, const char *path);
 void ks_api_verify(ks_http_request *req);
+void ks_api_secret_scanning_github(ks_http_request *req); /* api_secret_scanning.c */
 void ks_api_metrics(ks_http_request *req);
 
 void ks_api_session_create(ks_http_request *req);

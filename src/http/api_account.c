@@ -20,13 +20,15 @@ static json_t *settings_json(const ks_settings *s)
     json_t *auto_delete = s->auto_delete_old_token_hours > 0 ? json_integer(s->auto_delete_old_token_hours)
                                                               : json_null();
     json_t *unused = s->deactivate_unused_days > 0 ? json_integer(s->deactivate_unused_days) : json_null();
-    return json_pack("{s:i, s:b, s:o, s:i, s:o}", "token_duration_months", s->token_duration_months,
+    return json_pack("{s:i, s:b, s:o, s:i, s:o, s:s}", "token_duration_months", s->token_duration_months,
                      "enforce_duration", s->enforce_duration, "auto_delete_old_token_hours", auto_delete,
-                     "renewal_notice_days", s->renewal_notice_days, "deactivate_unused_days", unused);
+                     "renewal_notice_days", s->renewal_notice_days, "deactivate_unused_days", unused,
+                     "leaked_token_action", ks_leaked_token_action_name(s->leaked_token_action));
 }
 
 /* The sweeps' settings of a PUT body into s: auto_delete_old_token_hours
- * (null or 1-720) and renewal_notice_days (0-60). 1 when one was given, 0
+ * (null or 1-720) and renewal_notice_days (0-60); and leaked_token_action
+ * ("alert" or "revoke"). 1 when one was given, 0
  * when none, -1 after a 400 naming the field. */
 static int settings_sweeps(ks_http_request *req, json_t *body, ks_settings *s)
 {
@@ -66,6 +68,16 @@ static int settings_sweeps(ks_http_request *req, json_t *body, ks_settings *s)
             return -1;
         }
     }
+    v = json_object_get(body, "leaked_token_action");
+    if (v) {
+        given = 1;
+        int action = ks_leaked_token_action_parse(json_string_value(v));
+        if (action < 0) {
+            ks_http_error(req, KS_ERR_INVALID, "Field 'leaked_token_action' must be \"alert\" or \"revoke\".");
+            return -1;
+        }
+        s->leaked_token_action = action;
+    }
     return given;
 }
 
@@ -82,7 +94,8 @@ void ks_api_settings_get(ks_http_request *req)
 void ks_api_settings_put(ks_http_request *req)
 {
     static const char *const FIELDS[] = {"token_duration_months", "enforce_duration", "auto_delete_old_token_hours",
-                                         "renewal_notice_days", "deactivate_unused_days", NULL};
+                                         "renewal_notice_days", "deactivate_unused_days", "leaked_token_action",
+                                         NULL};
     json_t *body = ks_json_body_parse(req, FIELDS, 0);
     if (!body)
         goto out;
@@ -109,7 +122,7 @@ void ks_api_settings_put(ks_http_request *req)
     if (!has_months && !has_enforce && !has_sweeps) {
         ks_http_error(req, KS_ERR_INVALID, "Send at least one of 'token_duration_months', 'enforce_duration', "
                                            "'auto_delete_old_token_hours', 'renewal_notice_days', "
-                                           "'deactivate_unused_days'.");
+                                           "'deactivate_unused_days', 'leaked_token_action'.");
         goto out;
     }
     s.token_duration_months = (int)months;

@@ -154,9 +154,11 @@ void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify
     if (authz && strncasecmp(authz, "Bearer ", 7) == 0)
         return; /* status 0: the handler checks login tokens */
     const char *target = ks_http_param_get(req, "account");
-    const char *resource = ks_http_param_get(req, "resource");
-    ks_verify_request vreq = {NULL, NULL, 0, target && *target ? target : NULL,
-                              resource && *resource ? resource : NULL, client_address, req};
+    char mapped[KS_RESOURCE_MAX + 1];
+    const char *resource;
+    if ((out->error = ks_http_verify_resource(req, mapped, &resource)) != KS_OK)
+        return;
+    ks_verify_request vreq = {NULL, NULL, 0, target && *target ? target : NULL, resource, client_address, req};
     double t0 = ks_clock_monotonic();
     /* As ks_credentials_read: both API headers, else HTTP Basic. */
     const char *key = ks_http_header_get(req, "X-API-Key");
@@ -254,11 +256,16 @@ void ks_api_verify(ks_http_request *req)
         return;
     }
     const char *target = ks_http_param_get(req, "account");
-    const char *resource = ks_http_param_get(req, "resource");
+    char mapped[KS_RESOURCE_MAX + 1];
+    const char *resource;
+    int rc = ks_http_verify_resource(req, mapped, &resource);
+    if (rc != KS_OK) {
+        ks_http_error(req, rc, NULL);
+        return;
+    }
     ks_verify_result res;
     double t0 = ks_clock_monotonic();
-    int rc = ks_http_verify_credentials(req, target && *target ? target : NULL,
-                                        resource && *resource ? resource : NULL, &res);
+    rc = ks_http_verify_credentials(req, target && *target ? target : NULL, resource, &res);
     if (rc != KS_OK) {
         ks_http_error(req, rc, NULL);
         return;

@@ -11,6 +11,7 @@
 #define KS_HTTP_API_VERIFY_H
 
 #include "http/http.h"
+#include "verify/resource_map_live.h"
 #include "verify/verify.h"
 
 /* The message of verify's 503 when this node is stale (change_feed.h). */
@@ -39,5 +40,12 @@ typedef struct {
  * fills *out; records the verify metrics (not the HTTP ones). buf (cap
  * bytes) holds a 200 body when it fits. */
 void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify_answer *out);
+
+/* The resource the verify call req needs (verify_resource.c): `resource=`
+ * when given, else the resource map's answer for the forwarded method and
+ * URI (KS_RESOURCE_UNMAPPED when no rule matches), else none (*out NULL).
+ * A mapped resource is copied into buf. KS_OK, or KS_ERR_NOMEM. */
+__attribute__((warn_unused_result))
+int ks_http_verify_resource(ks_http_request *req, char buf[KS_RESOURCE_MAX + 1], const char **out);
 
 #endif

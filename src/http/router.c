@@ -25,6 +25,8 @@ static const ks_route ROUTES[] = {
     {"GET", "/api/v1/verify", ks_api_verify, PUBLIC, HOT},
     {"POST", "/api/v1/verify", ks_api_verify, PUBLIC, HOT},
     {"POST", "/api/v1/login", ks_api_login, PUBLIC, 0},
+    /* GitHub's secret scanning: authenticated by its signature, in the handler */
+    {"POST", "/api/v1/secret-scanning/github", ks_api_secret_scanning_github, PUBLIC, 0},
     {"GET", "/.well-known/jwks.json", ks_api_jwks, PUBLIC, 0},
     {"GET", "/share/*", ks_api_share_page, PUBLIC, 0},
     {"POST", "/share/*/reveal", ks_api_share_reveal, PUBLIC, 0},

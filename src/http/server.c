@@ -347,6 +347,8 @@ ks_server *ks_server_start(ks_service *svc, const ks_server_options *opts, char 
     srv->access_log = opts->access_log;
     srv->public_url = opts->public_url;
     srv->oidc = opts->oidc;
+    srv->resource_map = opts->resource_map;
+    srv->github_keys = opts->github_keys;
     ks_worker_pool_init(&srv->pool);
     if (ks_server_verify_answers_make(srv) != 0 || abuse_limits_make(srv, opts) != 0) {
         snprintf(err, errlen, "out of memory (or no thread for the header deadline)");
@@ -421,4 +423,14 @@ void ks_server_stop(ks_server *srv, int grace_ms)
     ks_worker_pool_stop(&srv->pool);
     MHD_stop_daemon(daemon);
     server_free(srv);
+}
+
+struct ks_resource_map_live *ks_server_resource_map(const ks_server *srv)
+{
+    return srv->resource_map;
+}
+
+struct ks_github_keys_live *ks_server_github_keys(const ks_server *srv)
+{
+    return srv->github_keys;
 }

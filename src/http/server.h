@@ -32,10 +32,19 @@ typedef struct {
     size_t n_trusted;
     struct ks_oidc *oidc;   /* single sign-on (service/oidc.h), NULL = off; the caller's, kept
                                until after ks_server_stop */
+    struct ks_resource_map_live *resource_map; /* serve --resource-map (verify/resource_map_live.h),
+                               NULL = none; the caller's, kept until after ks_server_stop */
+    struct ks_github_keys_live *github_keys; /* serve --github-keys (service/github_keys.h), NULL =
+                               secret scanning off; the caller's, as resource_map */
 } ks_server_options;
 
 /* Starts serving svc. NULL on failure with a reason in err. */
 ks_server *ks_server_start(ks_service *svc, const ks_server_options *opts, char *err, size_t errlen);
+
+/* The resource map verify uses (ks_server_options), NULL when none. */
+struct ks_resource_map_live *ks_server_resource_map(const ks_server *srv);
+/* The GitHub secret scanning keys (ks_server_options), NULL when off. */
+struct ks_github_keys_live *ks_server_github_keys(const ks_server *srv);
 
 /* Stops accepting, lets requests in flight finish (up to grace_ms), stops. */
 void ks_server_stop(ks_server *srv, int grace_ms);

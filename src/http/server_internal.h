@@ -56,6 +56,8 @@ struct ks_server {
     const char *public_url;
     int tls;
     struct ks_oidc *oidc;        /* single sign-on, NULL when off (not owned) */
+    struct ks_resource_map_live *resource_map; /* serve --resource-map, NULL when none (not owned) */
+    struct ks_github_keys_live *github_keys;   /* serve --github-keys, NULL when off (not owned) */
     struct MHD_Response *verify_fail[KS_VERIFY_REASONS]; /* shared 401/403 answers */
     _Atomic(struct MHD_Response *) rate_limited[KS_RETRY_AFTER_MAX + 1]; /* shared 429s by Retry-After,
                                                                          made on first use */

@@ -104,6 +104,14 @@ void ks_metrics_abuse(ks_abuse_event event)
         atomic_fetch_add_explicit(&abuse_counts[event], 1, memory_order_relaxed);
 }
 
+static _Atomic uint64_t leak_results[KS_METRICS_LEAK_RESULTS];
+
+void ks_metrics_leak(ks_metrics_leak_result result)
+{
+    if ((unsigned)result < KS_METRICS_LEAK_RESULTS)
+        atomic_fetch_add_explicit(&leak_results[result], 1, memory_order_relaxed);
+}
+
 static _Atomic uint64_t delivery_results[3];
 static _Atomic long long outbox_pending, outbox_oldest_age;
 
@@ -220,6 +228,13 @@ int ks_metrics_render(ks_index *idx, char **out, size_t *len)
     for (int i = 0; i < KS_ABUSE_EVENTS; i++)
         fprintf(f, "keystile_abuse_events_total{event=\"%s\"} %llu\n", ABUSE_NAMES[i],
                 (unsigned long long)atomic_load_explicit(&abuse_counts[i], memory_order_relaxed));
+    static const char *const LEAK_LABELS[KS_METRICS_LEAK_RESULTS][2] = {
+        {"false_positive", "none"}, {"true_positive", "alert"}, {"true_positive", "revoke"}};
+    fprintf(f, "# HELP keystile_leaked_tokens_total Tokens reported by secret scanning, by answer and action.\n"
+               "# TYPE keystile_leaked_tokens_total counter\n");
+    for (int i = 0; i < KS_METRICS_LEAK_RESULTS; i++)
+        fprintf(f, "keystile_leaked_tokens_total{label=\"%s\",action=\"%s\"} %llu\n", LEAK_LABELS[i][0],
+                LEAK_LABELS[i][1], (unsigned long long)atomic_load_explicit(&leak_results[i], memory_order_relaxed));
     static const char *const RESULTS[3] = {"delivered", "retry", "failed"};
     fprintf(f, "# HELP keystile_webhook_deliveries_total Webhook delivery attempts by result.\n"
                "# TYPE keystile_webhook_deliveries_total counter\n");

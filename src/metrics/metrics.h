@@ -12,6 +12,9 @@
  *   keystile_webhook_deliveries_total{result}   delivery attempts: delivered, retry, failed
  *   keystile_webhook_outbox_depth               deliveries waiting (all nodes' outbox)
  *   keystile_webhook_outbox_oldest_age_seconds  age of the oldest one waiting (0: none)
+ *   keystile_leaked_tokens_total{label,action}  tokens reported by secret scanning:
+ *                                               false_positive (action none), or
+ *                                               true_positive with alert or revoke
  * Recording is a few relaxed atomic adds: no lock, no allocation.
  *
  * This is the recording half, what verify, http and service call; it
@@ -45,6 +48,14 @@ typedef enum {
 } ks_metrics_delivery_result;
 /* One delivery attempt ended with `result`. */
 void ks_metrics_webhook_delivery(ks_metrics_delivery_result result);
+/* Secret scanning's answers (API.md "Gateways and leaked tokens"). */
+typedef enum {
+    KS_METRICS_LEAK_FALSE_POSITIVE = 0, /* not a token that verifies */
+    KS_METRICS_LEAK_ALERTED = 1,        /* a true positive, audited and raised */
+    KS_METRICS_LEAK_REVOKED = 2,        /* a true positive, and its token revoked */
+    KS_METRICS_LEAK_RESULTS
+} ks_metrics_leak_result;
+void ks_metrics_leak(ks_metrics_leak_result result);
 /* The outbox as the delivery worker last read it. */
 void ks_metrics_webhook_outbox(long long pending, long long oldest_age_seconds);
 

@@ -389,11 +389,12 @@ int ks_service_settings_put(ks_service *svc, const ks_actor *who, const ks_setti
                               ? json_integer(settings->auto_delete_old_token_hours) : json_null();
     json_t *unused = settings->deactivate_unused_days > 0 ? json_integer(settings->deactivate_unused_days)
                                                           : json_null();
-    char *detail = ks_service_detail_text(json_pack("{s:i, s:b, s:o, s:i, s:o}", "token_duration_months",
+    char *detail = ks_service_detail_text(json_pack("{s:i, s:b, s:o, s:i, s:o, s:s}", "token_duration_months",
                                          settings->token_duration_months, "enforce_duration",
                                          settings->enforce_duration, "auto_delete_old_token_hours", auto_delete,
                                          "renewal_notice_days", settings->renewal_notice_days,
-                                         "deactivate_unused_days", unused));
+                                         "deactivate_unused_days", unused, "leaked_token_action",
+                                         ks_leaked_token_action_name(settings->leaked_token_action)));
     if (!detail)
         return KS_ERR_NOMEM;
     ks_audit_entry audit = ks_service_audit_of(who, "settings.update", who->account, detail);

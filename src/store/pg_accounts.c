@@ -22,7 +22,8 @@ struct account_args {
     const ks_audit_entry *audit;
 };
 
-/* The two settings of the sweeps as parameters (auto-delete off: NULL). */
+/* The settings after the duration as parameters: the two of the sweeps
+ * (auto-delete off: NULL), then leaked_token_action. */
 static void settings_params_add(pg_params *p, const ks_settings *st)
 {
     if (st->auto_delete_old_token_hours > 0)
@@ -30,6 +31,7 @@ static void settings_params_add(pg_params *p, const ks_settings *st)
     else
         pg_text(p, NULL);
     pg_int(p, st->renewal_notice_days);
+    pg_text(p, ks_leaked_token_action_name(st->leaked_token_action));
 }
 
 /* The rows of pg_account_create: the account, its built-in roles, the owner
@@ -77,6 +79,10 @@ int pg_settings_get_tx(pg_store *s, const char *account, ks_settings *out)
         out->enforce_duration = (int)pg_get_int(r, 0, 1);
         out->auto_delete_old_token_hours = (int)pg_get_int(r, 0, 2); /* NULL reads as 0: off */
         out->renewal_notice_days = (int)pg_get_int(r, 0, 3);
+        char action[16];
+        pg_get_str(r, 0, 4, action, sizeof action);
+        out->leaked_token_action = ks_leaked_token_action_parse(action) == KS_LEAKED_REVOKE ? KS_LEAKED_REVOKE
+                                                                                            : KS_LEAKED_ALERT;
     } else {
         rc = KS_ERR_NOT_FOUND;
     }

@@ -34,12 +34,16 @@ static const char *const SQL[P_COUNT] = {
     [P_CHANGE_LOCK] = "SELECT pg_advisory_xact_lock(" STR(KS_PG_LOCK_CLASS) ", " STR(KS_PG_LOCK_CHANGES) ")",
     [P_CHANGE_INSERT] = "INSERT INTO changes(kind, account, key_id) VALUES ($1, $2, $3)",
     [P_ACCOUNT_INSERT] = "INSERT INTO accounts(name, token_duration_months, enforce_duration, created_at,"
-                         " auto_delete_old_token_hours, renewal_notice_days) VALUES ($1, $2, $3, $4, $5, $6)",
-    [P_ACCOUNT_GET] = "SELECT token_duration_months, enforce_duration, auto_delete_old_token_hours, renewal_notice_days"
-                      " FROM accounts WHERE name = $1",
+                         " auto_delete_old_token_hours, renewal_notice_days, leaked_token_action)"
+                         " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    [P_ACCOUNT_GET] = "SELECT token_duration_months, enforce_duration, auto_delete_old_token_hours, renewal_notice_days,"
+                      " leaked_token_action FROM accounts WHERE name = $1",
     [P_ACCOUNT_PUT] = "UPDATE accounts SET token_duration_months = $2, enforce_duration = $3,"
-                      " auto_delete_old_token_hours = $4, renewal_notice_days = $5 WHERE name = $1",
+                      " auto_delete_old_token_hours = $4, renewal_notice_days = $5, leaked_token_action = $6"
+                      " WHERE name = $1",
     [P_ACCOUNT_LIST] = "SELECT name FROM accounts ORDER BY name",
+    [P_TOKEN_FIND] = "SELECT k.account, k.key_id, t.slot FROM tokens t JOIN keys k ON k.seq = t.key_seq"
+                     " WHERE t.hash = $1 ORDER BY t.slot LIMIT 1",
     [P_ROLE_INSERT] = "INSERT INTO roles(account, name, builtin) VALUES ($1, $2, $3)",
     [P_ROLE_RESOURCE_INSERT] = "INSERT INTO role_resources(account, role, pos, resource) VALUES ($1, $2, $3, $4)",
     [P_ROLE_RESOURCES_DELETE] = "DELETE FROM role_resources WHERE account = $1 AND role = $2",

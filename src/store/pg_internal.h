@@ -51,6 +51,7 @@ typedef enum {
     P_KEY_SEQ,
     P_KEY_LOCK,
     P_KEY_GET,
+    P_TOKEN_FIND,
     P_KEY_LIST,
     P_KEY_SET_NAME,
     P_KEY_SET_ACTIVE,

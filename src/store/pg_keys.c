@@ -532,3 +532,36 @@ int pg_last_used_flush(ks_store *base, const ks_last_used *items, size_t n)
     free(sorted);
     return rc;
 }
+
+struct token_find_args {
+    const ks_digest *hash;
+    char *account, *key_id;
+    ks_slot *slot;
+};
+
+static int token_find_in_tx(pg_store *s, void *arg)
+{
+    struct token_find_args *a = arg;
+    pg_params p = {0};
+    pg_bytes(&p, a->hash->bytes, sizeof a->hash->bytes);
+    int rc;
+    PGresult *r = pg_exec(s, P_TOKEN_FIND, &p, &rc);
+    if (!r)
+        return rc;
+    if (PQntuples(r) == 1) {
+        pg_get_str(r, 0, 0, a->account, KS_ACCOUNT_MAX + 1);
+        pg_get_str(r, 0, 1, a->key_id, KS_KEY_ID_MAX + 1);
+        *a->slot = pg_get_int(r, 0, 2) == 1 ? KS_SLOT_OLD : KS_SLOT_CURRENT;
+    } else {
+        rc = KS_ERR_NOT_FOUND;
+    }
+    PQclear(r);
+    return rc;
+}
+
+int pg_token_find(ks_store *base, const ks_digest *hash, char account[KS_ACCOUNT_MAX + 1],
+                  char key_id[KS_KEY_ID_MAX + 1], ks_slot *slot)
+{
+    struct token_find_args a = {hash, account, key_id, slot};
+    return pg_read_tx((pg_store *)base, token_find_in_tx, &a);
+}

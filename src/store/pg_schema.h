@@ -240,7 +240,7 @@ static const char *const KS_PG_MIGRATIONS[] = {
     "CREATE INDEX tokens_old_ends ON tokens(ends_at) WHERE slot = 1 AND ends_at IS NOT NULL;"
     "CREATE INDEX tokens_current_age ON tokens(created_at) WHERE slot = 0 AND notices <> 7;",
 
-    /* per-key limits, as SQLite's: allowed ranges (text joined by ',', ''
+    /* 7 -> 8: per-key limits, as SQLite's 12 -> 13: allowed ranges (text joined by ',', ''
      * = any address) and the rate limit (0 = none) */
     "ALTER TABLE keys ADD COLUMN allowed_cidrs text NOT NULL DEFAULT '',"
     "  ADD COLUMN rate_limit bigint NOT NULL DEFAULT 0 CHECK (rate_limit BETWEEN 0 AND 1000000000),"
@@ -272,6 +272,11 @@ static const char *const KS_PG_MIGRATIONS[] = {
     "CREATE INDEX usage_days_by_at ON usage_days(at);"
     "ALTER TABLE accounts ADD COLUMN deactivate_unused_days int"
     "  CHECK (deactivate_unused_days BETWEEN 30 AND 730);",
+    /* 8 -> 9: leaked tokens, as SQLite's 13 -> 14: settings leaked_token_action, and the
+     * index token_find reads. */
+    "ALTER TABLE accounts ADD COLUMN leaked_token_action text NOT NULL DEFAULT 'alert'"
+    "  CHECK (leaked_token_action IN ('alert', 'revoke'));"
+    "CREATE INDEX tokens_by_hash ON tokens(hash);",
 };
 
 #define KS_PG_SCHEMA_VERSION ((int)(sizeof KS_PG_MIGRATIONS / sizeof *KS_PG_MIGRATIONS))

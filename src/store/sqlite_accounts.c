@@ -20,7 +20,7 @@ struct account_args {
 };
 
 /* Q_ACCOUNT_INSERT or Q_ACCOUNT_PUT with the account and its settings bound
- * (?1..?3, ?5, ?6); NULL when the statement cannot be prepared. */
+ * (?1..?3, ?5..?7); NULL when the statement cannot be prepared. */
 static sqlite3_stmt *account_stmt(sq_store *s, sq_query q, const struct account_args *a)
 {
     sqlite3_stmt *st = sq_stmt(s, q);
@@ -33,6 +33,7 @@ static sqlite3_stmt *account_stmt(sq_store *s, sq_query q, const struct account_
         else
             sqlite3_bind_null(st, 5);
         sqlite3_bind_int(st, 6, a->settings->renewal_notice_days);
+        sqlite3_bind_text(st, 7, ks_leaked_token_action_name(a->settings->leaked_token_action), -1, SQLITE_STATIC);
     }
     return st;
 }
@@ -82,6 +83,8 @@ static int settings_get_locked(sq_store *s, const char *account, ks_settings *ou
         out->enforce_duration = sqlite3_column_int(st, 1);
         out->auto_delete_old_token_hours = sqlite3_column_int(st, 2); /* NULL reads as 0: off */
         out->renewal_notice_days = sqlite3_column_int(st, 3);
+        out->leaked_token_action = ks_leaked_token_action_parse((const char *)sqlite3_column_text(st, 4)) ==
+                                   KS_LEAKED_REVOKE ? KS_LEAKED_REVOKE : KS_LEAKED_ALERT;
     }
     sqlite3_reset(st);
     if (rc == SQLITE_ROW)

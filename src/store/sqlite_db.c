@@ -17,11 +17,13 @@ static const char *const SQL[Q_COUNT] = {
     [Q_AUDIT_INSERT] = "INSERT INTO audit(account, at, actor, action, target, detail, via, address)"
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [Q_ACCOUNT_INSERT] = "INSERT INTO accounts(name, token_duration_months, enforce_duration, created_at,"
-                         " auto_delete_old_token_hours, renewal_notice_days) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [Q_ACCOUNT_GET] = "SELECT token_duration_months, enforce_duration, auto_delete_old_token_hours, renewal_notice_days"
-                      " FROM accounts WHERE name = ?1",
+                         " auto_delete_old_token_hours, renewal_notice_days, leaked_token_action)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [Q_ACCOUNT_GET] = "SELECT token_duration_months, enforce_duration, auto_delete_old_token_hours, renewal_notice_days,"
+                      " leaked_token_action FROM accounts WHERE name = ?1",
     [Q_ACCOUNT_PUT] = "UPDATE accounts SET token_duration_months = ?2, enforce_duration = ?3,"
-                      " auto_delete_old_token_hours = ?5, renewal_notice_days = ?6 WHERE name = ?1",
+                      " auto_delete_old_token_hours = ?5, renewal_notice_days = ?6, leaked_token_action = ?7"
+                      " WHERE name = ?1",
     [Q_ACCOUNT_LIST] = "SELECT name FROM accounts ORDER BY name",
     [Q_ROLE_INSERT] = "INSERT INTO roles(account, name, builtin, created_seq) VALUES (?1, ?2, ?3, "
                       "(SELECT COALESCE(MAX(created_seq), 0) + 1 FROM roles WHERE account = ?1))",
@@ -39,6 +41,8 @@ static const char *const SQL[Q_COUNT] = {
     [Q_KEY_SEQ] = "SELECT seq FROM keys WHERE key_id = ?1 AND account = ?2",
     [Q_KEY_GET] = "SELECT seq, key_id, account, name, active, created_at, allowed_cidrs, rate_limit, rate_period"
                   " FROM keys WHERE seq = ?1",
+    [Q_TOKEN_FIND] = "SELECT k.account, k.key_id, t.slot FROM tokens t JOIN keys k ON k.seq = t.key_seq"
+                     " WHERE t.hash = ?1 ORDER BY t.slot LIMIT 1",
     [Q_KEY_LIST] =
         "SELECT k.seq, k.key_id, k.account, k.name, k.active, k.created_at, k.allowed_cidrs, k.rate_limit, k.rate_period"
         " FROM keys k"

@@ -37,6 +37,7 @@ typedef enum {
     Q_KEY_INSERT,
     Q_KEY_SEQ,
     Q_KEY_GET,
+    Q_TOKEN_FIND,
     Q_KEY_LIST,
     Q_KEY_SET_NAME,
     Q_KEY_SET_ACTIVE,

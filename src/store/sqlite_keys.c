@@ -636,3 +636,25 @@ int sq_key_import(ks_store *base, const ks_key *keys, size_t n, const ks_audit_e
     struct import_args a = {keys, n, audit};
     return sq_write_tx((sq_store *)base, key_import_in_tx, &a);
 }
+
+int sq_token_find(ks_store *base, const ks_digest *hash, char account[KS_ACCOUNT_MAX + 1],
+                  char key_id[KS_KEY_ID_MAX + 1], ks_slot *slot)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->lock);
+    int rc = KS_ERR_INTERNAL;
+    sqlite3_stmt *st = sq_stmt(s, Q_TOKEN_FIND);
+    if (st) {
+        sqlite3_bind_blob(st, 1, hash->bytes, sizeof hash->bytes, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            snprintf(account, KS_ACCOUNT_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+            snprintf(key_id, KS_KEY_ID_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 1));
+            *slot = sqlite3_column_int(st, 2) == 1 ? KS_SLOT_OLD : KS_SLOT_CURRENT;
+        }
+        rc = step == SQLITE_ROW ? KS_OK : step == SQLITE_DONE ? KS_ERR_NOT_FOUND : sq_error(step);
+        sqlite3_reset(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}

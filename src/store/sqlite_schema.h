@@ -255,7 +255,7 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "CREATE INDEX tokens_old_ends ON tokens(ends_at) WHERE slot = 1 AND ends_at IS NOT NULL;"
     "CREATE INDEX tokens_current_age ON tokens(created_at) WHERE slot = 0 AND notices <> 7;",
 
-    /* per-key limits (API.md "Per-key limits and usage"): the key's allowed
+    /* 12 -> 13: per-key limits (API.md "Per-key limits and usage"): the key's allowed
      * ranges as normalised text joined by ',' ('' = any address) and its
      * rate limit (0 = none) */
     "ALTER TABLE keys ADD COLUMN allowed_cidrs TEXT NOT NULL DEFAULT '';"
@@ -290,6 +290,12 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "CREATE INDEX usage_days_by_at ON usage_days(at);"
     "ALTER TABLE accounts ADD COLUMN deactivate_unused_days INTEGER"
     "  CHECK (deactivate_unused_days BETWEEN 30 AND 730);",
+    /* 13 -> 14: leaked tokens (GitHub secret scanning): what a true positive does
+     * (settings leaked_token_action), and an index to find the key holding
+     * a reported token by its keyed hash (store.h token_find). */
+    "ALTER TABLE accounts ADD COLUMN leaked_token_action TEXT NOT NULL DEFAULT 'alert'"
+    "  CHECK (leaked_token_action IN ('alert', 'revoke'));"
+    "CREATE INDEX tokens_by_hash ON tokens(hash);",
 };
 
 #define KS_SQLITE_SCHEMA_VERSION ((int)(sizeof KS_SQLITE_MIGRATIONS / sizeof *KS_SQLITE_MIGRATIONS))

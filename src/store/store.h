@@ -266,6 +266,11 @@ typedef struct {
      * out (may be NULL), success also gives the key as it is after the
      * change, read in that transaction, so the caller need not read it
      * again; free it with ks_key_free. */
+    /* token_find: the key holding a token of keyed hash `hash` in either
+     * slot (a leaked token names no key): its account, key id and slot.
+     * KS_ERR_NOT_FOUND when no key holds it. Reads an index on the hash. */
+    int (*token_find)(ks_store *s, const ks_digest *hash, char account[KS_ACCOUNT_MAX + 1],
+                      char key_id[KS_KEY_ID_MAX + 1], ks_slot *slot);
     int (*key_apply_slots)(ks_store *s, const char *account, const char *key_id, const ks_slot_change *change,
                            int64_t now, const ks_audit_entry *audit, ks_key *out);
 

@@ -23,7 +23,7 @@
     X(close)                                                                   \
     X(account_create) X(settings_get) X(settings_put)                          \
     X(key_insert) X(key_get) X(key_list) X(key_update) X(key_delete)           \
-    X(key_apply_slots)                                                         \
+    X(key_apply_slots) X(token_find)                                           \
     X(role_list) X(role_create) X(role_update) X(role_delete)                  \
     X(external_list) X(external_add) X(external_update) X(external_remove)     \
     X(session_create) X(session_get) X(session_touch) X(session_delete)        \

@@ -845,6 +845,7 @@ export function registerCases(test) {
       assert.deepEqual(s.data, {
         token_duration_months: 6, enforce_duration: true, auto_delete_old_token_hours: null, renewal_notice_days: 14,
         deactivate_unused_days: null,
+        leaked_token_action: 'alert',
       });
       await t.shot('settings-applied');
 
@@ -1474,6 +1475,86 @@ export function registerCases(test) {
     await button(page, 'Sign out').click();
     await signIn(t);
     await page.getByRole('tab', { name: 'Webhooks', exact: true }).waitFor();
+  });
+
+  test('leaked tokens: Settings chooses revoke; a leaked key shows a red Leaked badge opening its audit entry', async (t) => {
+    const { page } = t;
+    // A server of its own with GitHub secret scanning keys made here (node's crypto).
+    const { publicKey, privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keysFile = path.join(t.dir, 'github-keys.json');
+    fs.writeFileSync(keysFile, JSON.stringify({ public_keys: [{
+      key_identifier: 'browser-test', key: publicKey.export({ type: 'spki', format: 'pem' }), is_current: true,
+    }] }));
+    const db = path.join(t.dir, 'leaks.db');
+    const owner = createAccount('acme', db);
+    const server = new Server(db, 'leaks-server');
+    const report = async (token) => {
+      const body = JSON.stringify([{
+        token, type: 'keystile_api_token', url: 'https://github.com/octo/shop/blob/main/.env', source: 'content',
+      }]);
+      const signature = crypto.sign('sha256', Buffer.from(body), privateKey).toString('base64');
+      const r = await fetch(`${server.base}/api/v1/secret-scanning/github`, {
+        method: 'POST',
+        body,
+        headers: {
+          'Content-Type': 'application/json', 'Github-Public-Key-Identifier': 'browser-test',
+          'Github-Public-Key-Signature': signature,
+        },
+      });
+      assert.equal(r.status, 200);
+      return (await r.json())[0].label;
+    };
+    try {
+      await server.start(['--github-keys', keysFile]);
+      await t.allowOrigin(server.base);
+      const post = (p, body) => call(server.base, 'POST', acct('acme', ...p), { cred: owner, body });
+      const alerted = (await post(['keys'], { name: 'Shop ERP', roles: [] })).data;
+      const revoked = (await post(['keys'], { name: 'Warehouse', roles: [] })).data;
+      const clean = (await post(['keys'], { name: 'Reports', roles: [] })).data;
+      assert.equal(await report(alerted.token), 'true_positive');
+      const tb = { ...t, base: server.base };
+      await signIn(tb, owner);
+
+      // Settings: the select, from alert to revoke.
+      await openSettings(tb);
+      const select = page.getByLabel(/finds a token of this account in public/);
+      await eventually(async () => (await select.inputValue()) === 'alert');
+      await select.selectOption('revoke');
+      await button(page, 'Apply').click();
+      await page.getByRole('status').getByText(/settings applied/i).waitFor();
+      const s = await call(server.base, 'GET', acct('acme', 'settings'), { cred: owner });
+      assert.equal(s.data.leaked_token_action, 'revoke');
+      assert.equal(await report(revoked.token), 'true_positive');
+      assert.equal((await verify(server.base, revoked.key, revoked.token)).data.reason, 'inactive');
+
+      await page.getByRole('tab', { name: 'Generated', exact: true }).click();
+      await page.reload();
+      await waitForList(tb);
+      const badge = (key) => row(tb, key).getByRole('button', { name: 'Leaked', exact: true });
+      await badge(alerted.key).waitFor();
+      await badge(revoked.key).waitFor();
+      assert.equal(await badge(clean.key).count(), 0);
+      const red = await badge(alerted.key).evaluate((el) => getComputedStyle(el).backgroundColor);
+      assert.match(red, /^rgb\((1[5-9]\d|2\d\d), \d{1,2}, \d{1,2}\)$/, `the badge is red: ${red}`);
+      await t.shot('leaked-badge');
+
+      await badge(revoked.key).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByText('The key was deactivated.').waitFor();
+      await dialog.getByText('secret-scanning:github').waitFor();
+      const where = dialog.getByRole('link', { name: 'Where it was found' });
+      assert.equal(await where.getAttribute('href'), 'https://github.com/octo/shop/blob/main/.env');
+      const audit = dialog.getByRole('link', { name: 'The audit entries of leaked tokens' });
+      assert.match(await audit.getAttribute('href'), /\/api\/v1\/accounts\/acme\/audit\?action=token\.leaked$/);
+      assert.doesNotMatch(await dialog.textContent(), /kstt_/);
+      await t.shot('leaked-entry');
+      await button(page, 'Close').click();
+      await dialogGone(tb);
+      await badge(alerted.key).click();
+      await page.getByRole('dialog').getByText(/Only alerted: the token still works/).waitFor();
+    } finally {
+      await server.stop();
+    }
   });
 }
 

@@ -82,9 +82,12 @@ class SettingsTest(CliCase):
             got = self.json_of("settings", "set", "--months", "3", "--enforce-duration", "false")
             self.assertEqual(got, {"token_duration_months": 3, "enforce_duration": False,
                                    "auto_delete_old_token_hours": None, "renewal_notice_days": 14,
-                                   "deactivate_unused_days": None})
+                                   "deactivate_unused_days": None, "leaked_token_action": "alert"})
+            p = self.ok("settings", "set", "--leaked-token-action", "revoke")
+            self.assertRegex(p.stdout, r"Leaked token: +revoke")
+            self.assertEqual(self.json_of("settings", "get")["leaked_token_action"], "revoke")
         finally:
-            self.cli("settings", "set", "--months", "3", "--enforce-duration", "false")
+            self.cli("settings", "set", "--months", "3", "--enforce-duration", "false", "--leaked-token-action", "alert")
 
     def test_set_usage(self):
         p = self.fails(2, "settings", "set")
@@ -93,4 +96,6 @@ class SettingsTest(CliCase):
         self.assertIn("3 or 6", p.stderr)
         p = self.fails(2, "settings", "set", "--enforce-duration", "maybe")
         self.assertIn("true or false", p.stderr)
+        p = self.fails(2, "settings", "set", "--leaked-token-action", "delete")
+        self.assertIn("alert or revoke", p.stderr)
         self.assertEqual(json.loads(self.ok("settings", "get", "--json").stdout)["token_duration_months"], 3)

@@ -1,7 +1,10 @@
 """nginx auth_request in front of an upstream, with examples/nginx/keystile.conf (#8):
 allowed, denied (401 and 403), the old token during an overlap, and a revoked key;
 with Keystile trusting nginx (--trusted-proxy 127.0.0.1), the failed-credential limit
-counts each integration's own address (X-Forwarded-For) and reaches it as 429 (#17)."""
+counts each integration's own address (X-Forwarded-For) and reaches it as 429 (#17).
+The /api/ location sets no resource: Keystile takes it from X-Original-Method and
+X-Original-URI with its --resource-map, while the explicit resource= of the other
+locations still wins (#18)."""
 import http.server
 import json
 import os
@@ -31,20 +34,26 @@ class Upstream(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    do_POST = do_GET
+
     def log_message(self, *args):
         pass
 
 
 @unittest.skipUnless(os.path.exists(NGINX), "nginx is not installed")
 class TestNginxAuthRequest(KeystileCase):
-    SERVER_ARGS = ("--trusted-proxy", "127.0.0.1", "--failed-auth-limit", "5")
+    MAP = "GET /api/orders/** orders.read\nPOST /api/orders orders.write\n* /orders/** nothing.here\n"
 
     @classmethod
     def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="keystile-nginx-")
+        map_path = os.path.join(cls.dir, "resources.map")
+        with open(map_path, "w") as f:
+            f.write(cls.MAP)
+        cls.SERVER_ARGS = ("--trusted-proxy", "127.0.0.1", "--failed-auth-limit", "5", "--resource-map", map_path)
         super().setUpClass()
         cls.upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
         threading.Thread(target=cls.upstream.serve_forever, daemon=True).start()
-        cls.dir = tempfile.mkdtemp(prefix="keystile-nginx-")
         cls.nginx_port = free_port()
         with open(os.path.join(ROOT, "examples", "nginx", "keystile.conf")) as f:
             site = f.read()
@@ -77,8 +86,8 @@ class TestNginxAuthRequest(KeystileCase):
         shutil.rmtree(cls.dir, ignore_errors=True)
         super().tearDownClass()
 
-    def via_nginx(self, path, key=None, token=None, basic=False, source="127.0.0.1"):
-        return request(self.nginx_port, "GET", path, key=key, token=token, basic=basic, source=source)
+    def via_nginx(self, path, key=None, token=None, basic=False, source="127.0.0.1", method="GET"):
+        return request(self.nginx_port, method, path, key=key, token=token, basic=basic, source=source)
 
     def setUp(self):
         role = self.create_role(["orders.read"])
@@ -119,6 +128,23 @@ class TestNginxAuthRequest(KeystileCase):
         # its valid token still passes; another integration's wrong token is still a 401
         self.assertEqual(self.via_nginx("/orders/1", self.k["key"], self.k["token"], source="127.0.0.2").status, 200)
         self.assertEqual(self.via_nginx("/orders/1", self.k["key"], wrong, source="127.0.0.3").status, 401)
+
+
+    def test_resource_from_the_map(self):
+        # /orders/ names orders.read itself: the map's "nothing.here" for /orders/** is not used
+        self.assertEqual(self.via_nginx("/orders/1", self.k["key"], self.k["token"]).status, 200)
+        r = self.via_nginx("/api/orders/7?x=1", self.k["key"], self.k["token"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.data["key"], r.data["path"]), (self.k["key"], "/api/orders/7?x=1"))
+        self.assertFalse(r.data["token"])
+        self.assertEqual(self.via_nginx("/api/orders", self.k["key"], self.k["token"], method="POST").status, 403)
+        writer = self.create_key(roles=[self.create_role(["orders.read", "orders.write"])])
+        self.assertEqual(self.via_nginx("/api/orders", writer["key"], writer["token"], method="POST").status, 200)
+        self.assertEqual(self.via_nginx("/api/invoices/1", writer["key"], writer["token"]).status, 403)  # no rule
+        for path in ("/api/orders/../invoices/1", "/api/orders/%2e%2e/invoices/1", "/api/orders/..;/invoices"):
+            with self.subTest(path=path):
+                self.assertIn(self.via_nginx(path, writer["key"], writer["token"]).status, (400, 403, 404))
+        self.assertEqual(self.via_nginx("/api/orders/1").status, 401)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from harness import (AUDIT_FIELDS, KeystileCase, OWNER, USER_ADMIN, acct, add_mo
                      parse_time, uid)
 
 DEFAULTS = {"token_duration_months": 3, "enforce_duration": False, "auto_delete_old_token_hours": None,
-            "renewal_notice_days": 14, "deactivate_unused_days": None}
+            "renewal_notice_days": 14, "deactivate_unused_days": None, "leaked_token_action": "alert"}
 
 
 class TestSettings(KeystileCase):

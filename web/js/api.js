@@ -294,6 +294,14 @@ export const deleteRole = (name) => request('DELETE', accountPath('roles', name)
 export const getSettings = () => request('GET', accountPath('settings'));
 export const putSettings = (settings) => request('PUT', accountPath('settings'), { body: settings });
 
+/**
+ * The audit entries of leaked tokens (GitHub secret scanning), newest first:
+ * one page of 500, enough to mark the keys that had a leak.
+ */
+export const listLeaks = () => request('GET', `${accountPath('audit')}?action=token.leaked&limit=500`);
+/** The API URL of the account's audit entries of one action (a link a person can open). */
+export const auditUrl = (action) => `${accountPath('audit')}?action=${encodeURIComponent(action)}`;
+
 export const listExternal = () => listAll('external-keys');
 
 export const addExternal = (key, roles) => request('POST', accountPath('external-keys'), { body: { key, roles } });

@@ -2,7 +2,10 @@
 // key (its token shown once), and every row action: edit, renew (with the
 // choice of deleting the old token later, now or at a time), delete old
 // token, undo renewal, deactivate/activate, delete. An old token with a
-// deadline shows a countdown, kept current by one timer.
+// deadline shows a countdown, kept current by one timer. A key whose token
+// was reported leaked (an audit entry token.leaked, read when the signed-in
+// principal holds view-audit-log) shows a red Leaked badge that opens that
+// entry.
 
 import * as api from './api.js';
 import { h, newId } from './dom.js';
@@ -23,7 +26,7 @@ import {
 const tab = listTab({
   name: 'generated',
   add: { id: 'generate-button', resource: RES.editKeys, onClick: (button) => openGenerate(button) },
-  load: (query) => api.listKeys(query),
+  load: (query) => loadKeys(query),
   serverSearch: true,
   withRoles: true,
   rowId: (key) => key.key,
@@ -47,6 +50,63 @@ tab.init = () => {
   listInit();
   startCountdowns();
 };
+
+/** The keys matching query, each with `leak`: its newest token.leaked audit entry, if any. */
+async function loadKeys(query) {
+  const [keys, leaks] = await Promise.all([
+    api.listKeys(query),
+    can(RES.viewAudit) ? api.listLeaks().catch(() => null) : null,
+  ]);
+  const newest = new Map();
+  for (const entry of (leaks && leaks.items) || []) {
+    if (!newest.has(entry.target)) newest.set(entry.target, entry); // newest first
+  }
+  for (const key of keys) key.leak = newest.get(key.key) || null;
+  return keys;
+}
+
+/** The red badge of a key that had a leak: a button opening its audit entry. */
+function leakBadge(key) {
+  if (!key.leak) return null;
+  const when = formatDateTime(key.leak.at);
+  return h('button', {
+    type: 'button',
+    class: 'badge badge-leaked',
+    'aria-haspopup': 'dialog',
+    title: `A token of this key was found in public (${when}). Open the audit entry.`,
+    text: 'Leaked',
+    onclick: (ev) => openLeak(key, ev.currentTarget),
+  });
+}
+
+/** The audit entry of a key's leak: when, which token, where, and what was done. */
+function openLeak(key, button) {
+  const e = key.leak;
+  const d = e.detail || {};
+  const done = d.action === 'revoke'
+    ? (d.slot === 'old' ? 'The old token was deleted.' : 'The key was deactivated.')
+    : (d.revoke_refused === 'last_owner'
+      ? 'Only alerted: this is the last active Owner key, so it was not deactivated.'
+      : 'Only alerted: the token still works. Renew it now.');
+  const isHttp = typeof d.url === 'string' && /^https:\/\//.test(d.url);
+  const rows = [
+    ['When', formatDateTime(e.at)],
+    ['Reported by', e.actor],
+    ['Token', d.slot === 'old' ? 'Old token' : 'Current token'],
+    ['Found in', d.source || '-'],
+  ];
+  const ctl = openDialog({
+    title: `Leaked token of ${key.name}`,
+    returnFocus: button,
+    content: [
+      h('div', { class: 'callout callout-warning' }, h('p', { text: done })),
+      h('dl', { class: 'leak-entry' }, rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })])),
+      isHttp ? h('p', {}, h('a', { href: d.url, target: '_blank', rel: 'noopener noreferrer', text: 'Where it was found' })) : null,
+      h('p', {}, h('a', { href: api.auditUrl('token.leaked'), target: '_blank', rel: 'noopener', text: 'The audit entries of leaked tokens' })),
+    ],
+  });
+  return ctl;
+}
 
 function clearSearch() {
   const search = document.getElementById('search');
@@ -111,7 +171,8 @@ function renderRow(key) {
   menuButton(kebab, () => rowActions(key));
   return h('tr', { class: key.status !== 'active' ? 'row-inactive' : null },
     h('th', { scope: 'row', class: 'cell-key' },
-      h('div', { class: 'key-line' }, h('code', { class: 'key-id', text: key.key }), renewalAlert(key.renewal_alert)),
+      h('div', { class: 'key-line' }, h('code', { class: 'key-id', text: key.key }), renewalAlert(key.renewal_alert),
+        leakBadge(key)),
       h('div', { class: 'key-name', text: key.name }),
       lastUsedLine(tokens)),
     h('td', { class: 'cell-roles' }, roleChips(key.roles)),

@@ -1,6 +1,8 @@
 // settings.js - the Settings tab: token duration (3 or 6 months), whether
-// it is enforced, the old tokens' auto-delete (hours without use) and the
-// renewal notice's lead time (days), and after how many days unused keys are deactivated. A tab of the registry in app.js (see list_tab.js for the
+// it is enforced, the old tokens' auto-delete (hours without use), the
+// renewal notice's lead time (days), after how many days unused keys are
+// deactivated, and what a leaked token does (alert or revoke). A tab of the
+// registry in app.js (see list_tab.js for the
 // shape) that is a form, not a list.
 
 import * as api from './api.js';
@@ -19,6 +21,7 @@ function init() {
   el.hours = document.getElementById('auto-delete-hours');
   el.notice = document.getElementById('renewal-notice-days');
   el.unused = document.getElementById('deactivate-unused-days');
+  el.leaked = document.getElementById('leaked-token-action');
   el.autoDelete.addEventListener('change', () => {
     el.hours.disabled = !el.autoDelete.checked || !can(RES.editSettings);
     if (el.autoDelete.checked && !el.hours.value) el.hours.value = '24';
@@ -47,6 +50,7 @@ function current() {
     auto_delete_old_token_hours: el.autoDelete.checked ? Number(el.hours.value) : null,
     renewal_notice_days: Number(el.notice.value),
     deactivate_unused_days: el.unused.value.trim() === '' ? null : Number(el.unused.value),
+    leaked_token_action: el.leaked.value,
   };
 }
 
@@ -76,6 +80,7 @@ function fill(settings) {
   el.hours.disabled = !el.autoDelete.checked || !can(RES.editSettings);
   el.notice.value = String(settings.renewal_notice_days ?? 14);
   el.unused.value = settings.deactivate_unused_days ? String(settings.deactivate_unused_days) : '';
+  el.leaked.value = settings.leaked_token_action === 'revoke' ? 'revoke' : 'alert';
   updateDirty();
 }
 
@@ -86,7 +91,8 @@ function updateDirty() {
     || c.enforce_duration !== state.settings.enforce_duration
     || c.auto_delete_old_token_hours !== state.settings.auto_delete_old_token_hours
     || c.renewal_notice_days !== state.settings.renewal_notice_days
-    || c.deactivate_unused_days !== (state.settings.deactivate_unused_days ?? null);
+    || c.deactivate_unused_days !== (state.settings.deactivate_unused_days ?? null)
+    || c.leaked_token_action !== state.settings.leaked_token_action;
   el.form.classList.toggle('is-dirty', dirty);
 }
 
@@ -99,7 +105,7 @@ function reset() {
 /** Enables the form when the signed-in key may change the settings, else says why not. */
 function applyPermissions() {
   const editable = can(RES.editSettings);
-  for (const input of [...el.radios, el.enforce, el.autoDelete, el.notice, el.unused, el.apply]) input.disabled = !editable;
+  for (const input of [...el.radios, el.enforce, el.autoDelete, el.notice, el.unused, el.leaked, el.apply]) input.disabled = !editable;
   el.hours.disabled = !editable || !el.autoDelete.checked;
   el.note.hidden = editable;
   el.note.textContent = editable ? '' : `You can see these settings but not change them. ${missingHint(RES.editSettings)}`;

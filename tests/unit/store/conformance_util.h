@@ -67,6 +67,7 @@ extern const conf_test conf_tests_audit[];    /* conformance_audit.c */
 extern const conf_test conf_tests_people[];   /* conformance_people.c */
 extern const conf_test conf_tests_rotation[]; /* conformance_rotation.c */
 extern const conf_test conf_tests_limits[];   /* conformance_limits.c */
+extern const conf_test conf_tests_leaks[];    /* conformance_leaks.c */
 
 extern ks_store *store;     /* the store of the running test */
 extern int64_t audit_clock; /* `at` of the last audit entry made, less T0 */

@@ -45,7 +45,7 @@ int store_conformance_run(ks_store *(*open_fresh)(void *ctx), void *ctx, int *n_
     static const conf_test *const TABLES[] = {
         conf_tests_accounts, conf_tests_keys, conf_tests_slots,
         conf_tests_external, conf_tests_sessions, conf_tests_audit, conf_tests_changes,
-        conf_tests_people, conf_tests_rotation, conf_tests_limits,
+        conf_tests_people, conf_tests_rotation, conf_tests_limits, conf_tests_leaks,
     };
     conf_open = open_fresh;
     conf_ctx = ctx;

@@ -147,7 +147,9 @@ static void test_migration_from_2_audit_via_address(void)
     pg_fresh(1);
     ASSERT_EQ_INT(make_account_on(ST[0], "acme"), KS_OK);
     pg_close_stores();
-    /* Back before the per-key limits first. */
+    /* Back to version 8 first: no leaked-token setting, no token hash index. */
+    ASSERT_EQ_INT(pg_admin("", "DROP INDEX tokens_by_hash; ALTER TABLE accounts DROP COLUMN leaked_token_action;"), 0);
+    /* Back before the per-key limits then. */
     ASSERT_EQ_INT(pg_admin("", "ALTER TABLE keys DROP COLUMN allowed_cidrs, DROP COLUMN rate_limit,"
                             " DROP COLUMN rate_period; DROP TABLE node_heartbeats, usage_hours, usage_days;"
                             "ALTER TABLE accounts DROP COLUMN deactivate_unused_days;"), 0);

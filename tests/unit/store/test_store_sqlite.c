@@ -211,7 +211,10 @@ static void test_migration_from_5_audit_via_address(void)
     ks_audit_entry a = audit("acme", "account.create", "acme");
     ASSERT_EQ_INT(S->ops->account_create(S, "acme", &st, NULL, &a), KS_OK);
     close_store();
-    /* Back before the per-key limits first. */
+    /* Back to version 13 first: no leaked-token setting, no token hash index. */
+    ASSERT_EQ_INT(exec_sql(PATH, "DROP INDEX tokens_by_hash; ALTER TABLE accounts DROP COLUMN leaked_token_action;"),
+                  SQLITE_OK);
+    /* Back before the per-key limits then. */
     ASSERT_EQ_INT(exec_sql(PATH, "ALTER TABLE keys DROP COLUMN allowed_cidrs; ALTER TABLE keys DROP COLUMN rate_limit;"
                                  "ALTER TABLE keys DROP COLUMN rate_period; DROP TABLE node_heartbeats;"
                                  "DROP TABLE usage_hours; DROP TABLE usage_days;"
