@@ -480,3 +480,41 @@ int sq_write_tx_store(ks_store *base, int (*fn)(ks_store *s, void *arg), void *a
     struct store_tx t = {fn, arg};
     return sq_write_tx((sq_store *)base, store_tx_in_tx, &t);
 }
+
+int sq_due_list(sq_store *s, sq_query q, int64_t now, size_t max, size_t size,
+                int (*row)(sqlite3_stmt *st, void *item), void (*release_n)(void *items, size_t n), void **out,
+                size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (max == 0)
+        return KS_OK;
+    unsigned char *items = calloc(max, size);
+    if (!items)
+        return KS_ERR_NOMEM;
+    size_t got = 0;
+    int rc = KS_ERR_INTERNAL, step = SQLITE_DONE;
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st = sq_stmt(s, q);
+    if (st) {
+        rc = KS_OK;
+        sqlite3_bind_int64(st, 1, now);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+        while (rc == KS_OK && got < max && (step = sqlite3_step(st)) == SQLITE_ROW)
+            rc = row(st, items + size * got++);
+        if (rc == KS_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+            rc = sq_error(step);
+        sqlite3_reset(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (rc != KS_OK) {
+        if (release_n)
+            release_n(items, got);
+        else
+            free(items);
+        return rc;
+    }
+    *out = items;
+    *n = got;
+    return KS_OK;
+}

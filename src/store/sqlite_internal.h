@@ -194,6 +194,14 @@ int sq_exec_sql(sq_store *s, const char *sql);
 /* Runs the parameterless one-row query q under s->lock (not inside a
  * transaction of this thread), its first column into *out. */
 int sq_query_int(sq_store *s, sq_query q, int64_t *out);
+/* The sweeps' due-lists: runs q with ?1 = now and ?2 = max under the store
+ * lock into a fresh array of max items of `size` bytes, row() filling one
+ * item from the statement's current row (KS_OK or an error, which ends the
+ * read). On success *out holds *n items (free it, and with release_n what
+ * the items own); on failure nothing is handed out. */
+int sq_due_list(sq_store *s, sq_query q, int64_t now, size_t max, size_t size,
+                int (*row)(sqlite3_stmt *st, void *item), void (*release_n)(void *items, size_t n), void **out,
+                size_t *n);
 
 /* Runs a statement that returns no row; KS_OK or an error code. */
 int sq_exec_stmt(sqlite3_stmt *st);

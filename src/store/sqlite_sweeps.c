@@ -14,84 +14,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int old_token_row(sqlite3_stmt *st, void *item)
+{
+    ks_old_token_due *d = item;
+    snprintf(d->account, sizeof d->account, "%s", (const char *)sqlite3_column_text(st, 0));
+    snprintf(d->key_id, sizeof d->key_id, "%s", (const char *)sqlite3_column_text(st, 1));
+    d->auto_delete_hours = sqlite3_column_int(st, 2);
+    d->ends_at = sqlite3_column_int64(st, 3);
+    return KS_OK;
+}
+
 int sq_old_tokens_due(ks_store *base, int64_t now, size_t max, ks_old_token_due **out, size_t *n)
 {
-    sq_store *s = (sq_store *)base;
-    *out = NULL;
-    *n = 0;
-    if (max == 0)
-        return KS_OK;
-    ks_old_token_due *items = calloc(max, sizeof *items);
-    if (!items)
-        return KS_ERR_NOMEM;
-    size_t count = 0;
-    int rc = KS_ERR_INTERNAL, step = SQLITE_DONE;
-    pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *st = sq_stmt(s, Q_OLD_TOKENS_DUE);
-    if (st) {
-        sqlite3_bind_int64(st, 1, now);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-        while (count < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
-            ks_old_token_due *d = &items[count++];
-            snprintf(d->account, sizeof d->account, "%s", (const char *)sqlite3_column_text(st, 0));
-            snprintf(d->key_id, sizeof d->key_id, "%s", (const char *)sqlite3_column_text(st, 1));
-            d->auto_delete_hours = sqlite3_column_int(st, 2);
-            d->ends_at = sqlite3_column_int64(st, 3);
-        }
-        rc = step == SQLITE_DONE || step == SQLITE_ROW ? KS_OK : sq_error(step);
-        sqlite3_reset(st);
-    }
-    pthread_mutex_unlock(&s->lock);
-    if (rc != KS_OK) {
-        free(items);
-        return rc;
-    }
-    *out = items;
-    *n = count;
-    return KS_OK;
+    return sq_due_list((sq_store *)base, Q_OLD_TOKENS_DUE, now, max, sizeof **out, old_token_row, NULL,
+                       (void **)out, n);
+}
+
+static int notice_row(sqlite3_stmt *st, void *item)
+{
+    ks_notice_due *d = item;
+    snprintf(d->account, sizeof d->account, "%s", (const char *)sqlite3_column_text(st, 0));
+    snprintf(d->key_id, sizeof d->key_id, "%s", (const char *)sqlite3_column_text(st, 1));
+    d->created_at = sqlite3_column_int64(st, 3);
+    d->notices = sqlite3_column_int(st, 4);
+    d->months = sqlite3_column_int(st, 5);
+    d->notice_days = sqlite3_column_int(st, 6);
+    return (d->name = sq_column_strdup(st, 2)) ? KS_OK : KS_ERR_NOMEM;
+}
+
+static void notices_release(void *items, size_t n)
+{
+    ks_notices_due_free(items, n);
 }
 
 int sq_notices_due(ks_store *base, int64_t now, size_t max, ks_notice_due **out, size_t *n)
 {
-    sq_store *s = (sq_store *)base;
-    *out = NULL;
-    *n = 0;
-    if (max == 0)
-        return KS_OK;
-    ks_notice_due *items = calloc(max, sizeof *items);
-    if (!items)
-        return KS_ERR_NOMEM;
-    size_t count = 0;
-    int rc = KS_ERR_INTERNAL, step = SQLITE_DONE;
-    pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *st = sq_stmt(s, Q_NOTICES_DUE);
-    if (st) {
-        rc = KS_OK;
-        sqlite3_bind_int64(st, 1, now);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-        while (rc == KS_OK && count < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
-            ks_notice_due *d = &items[count++];
-            snprintf(d->account, sizeof d->account, "%s", (const char *)sqlite3_column_text(st, 0));
-            snprintf(d->key_id, sizeof d->key_id, "%s", (const char *)sqlite3_column_text(st, 1));
-            d->created_at = sqlite3_column_int64(st, 3);
-            d->notices = sqlite3_column_int(st, 4);
-            d->months = sqlite3_column_int(st, 5);
-            d->notice_days = sqlite3_column_int(st, 6);
-            if (!(d->name = sq_column_strdup(st, 2)))
-                rc = KS_ERR_NOMEM;
-        }
-        if (rc == KS_OK && step != SQLITE_DONE && step != SQLITE_ROW)
-            rc = sq_error(step);
-        sqlite3_reset(st);
-    }
-    pthread_mutex_unlock(&s->lock);
-    if (rc != KS_OK) {
-        ks_notices_due_free(items, count);
-        return rc;
-    }
-    *out = items;
-    *n = count;
-    return KS_OK;
+    return sq_due_list((sq_store *)base, Q_NOTICES_DUE, now, max, sizeof **out, notice_row, notices_release,
+                       (void **)out, n);
 }
 
 struct mark_args {
