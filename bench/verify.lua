@@ -5,7 +5,20 @@
 -- request is the same whichever server answers (nginx ignores the headers).
 -- done() prints one line "KSBENCH {json}" for bench/run.py.
 
+-- Scripts that dofile() this one (verify_paced.lua, verify_forwarded.lua)
+-- keep its rotation and done(): they build their requests with
+-- add_request() and then call start_rotation().
 local reqs, n, i = {}, 0, 0
+
+function add_request(req)
+   n = n + 1
+   reqs[n] = req
+end
+
+-- Each thread starts at a random request, so threads do not move in step.
+function start_rotation()
+   i = math.random(n) - 1
+end
 
 function load_requests(args)
    local path, first, last = args[1], tonumber(args[2] or 1), tonumber(args[3] or 1e9)
@@ -14,11 +27,10 @@ function load_requests(args)
       line_no = line_no + 1
       if line_no >= first and line_no <= last then
          local key, token = line:match("^(%S+) (%S+)$")
-         n = n + 1
-         reqs[n] = wrk.format("GET", "/api/v1/verify", {["X-API-Key"] = key, ["X-API-Token"] = token})
+         add_request(wrk.format("GET", "/api/v1/verify", {["X-API-Key"] = key, ["X-API-Token"] = token}))
       end
    end
-   i = math.random(n) - 1
+   start_rotation()
 end
 
 function init(args)
