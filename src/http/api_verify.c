@@ -136,8 +136,10 @@ static void answer_credential(ks_http_request *req, const ks_verify_request *vre
         ks_usage_count(req->svc, found.key->key_id, found.key->key_len, ks_usage_outcome_of(found.reason), now);
     if (found.reason == KS_VERIFY_OK)
         out->error = render_ok(&found, now, buf, cap, out);
-    else if (found.reason == KS_VERIFY_RATE_LIMITED)
-        out->retry_after = (int)(ks_rate_ceil_seconds(found.rate.retry_in) > 0 ? ks_rate_ceil_seconds(found.rate.retry_in) : 1);
+    else if (found.reason == KS_VERIFY_RATE_LIMITED) {
+        int64_t wait = ks_rate_ceil_seconds(found.rate.retry_in);
+        out->retry_after = wait > 0 ? (int)wait : 1;
+    }
     ks_index_read_unlock(idx);
     if (!out->error)
         out->status = ks_verify_reason_row_of(out->reason)->http_status;
