@@ -14,7 +14,7 @@
  *  - results are correct: of all the tokens handed out for a key, only the
  *    last one verifies (renew now deletes the old token).
  */
-#include "unit.h"
+#include "service_fixture.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "service/service.h"
@@ -84,18 +84,12 @@ static void *renewer_main(void *arg)
 
 static void open_store(void)
 {
-    char err[256];
-    store = ks_store_sqlite_open(db_path, err, sizeof err);
-    if (!store)
-        UNIT_FAIL("ks_store_sqlite_open: %s", err);
-    ASSERT_EQ_INT(ks_service_init(&svc, store, &secret, 1), KS_OK);
+    store = fixture_service_open(db_path, &secret, &svc);
 }
 
 static void close_store(void)
 {
-    ks_service_close(&svc);
-    store->ops->close(store);
-    store = NULL;
+    fixture_service_close(&store, &svc);
 }
 
 /* The reason ks_verify gives for key_id + token at home. */
@@ -204,19 +198,13 @@ static void test_concurrent_renewals(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/ks-group-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (fixture_dir_make(dir, sizeof dir, "ks-group") != 0)
         return 1;
-    }
     if (sodium_init() < 0)
         return 1;
     RUN(test_concurrent_renewals);
     if (store)
         close_store();
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    unit_rm_dir(dir);
     return unit_report("group commit");
 }

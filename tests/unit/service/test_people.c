@@ -6,7 +6,7 @@
  * TOTP is on (totp_required, not counted as a failure), and the lockout
  * after five failures lifts when the window passes.
  */
-#include "unit.h"
+#include "service_fixture.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "service/people.h"
@@ -30,15 +30,12 @@ static const ks_actor SELF = {.actor = "user:" EMAIL, .account = "acme", .via = 
 /* A fresh store, account "acme" and its member EMAIL with PASSWORD set. */
 static void setup(void)
 {
-    char path[128], err[256];
+    char path[128];
     static int n;
     snprintf(path, sizeof path, "%s/p%d.db", dir, n++);
-    store = ks_store_sqlite_open(path, err, sizeof err);
-    if (!store)
-        UNIT_FAIL("ks_store_sqlite_open: %s", err);
     ks_secret secret;
     randombytes_buf(secret.bytes, sizeof secret.bytes);
-    ASSERT_EQ_INT(ks_service_init(&svc, store, &secret, 1), KS_OK);
+    store = fixture_service_open(path, &secret, &svc);
     sodium_memzero(&secret, sizeof secret);
     ASSERT_EQ_INT(ks_login_keys_load(&svc), KS_OK);
     ks_key owner = {0};
@@ -61,8 +58,7 @@ static void setup(void)
 static void teardown(void)
 {
     ks_login_keys_free(&svc);
-    ks_service_close(&svc);
-    store->ops->close(store);
+    fixture_service_close(&store, &svc);
 }
 
 /* Enrols TOTP and gives back the raw secret (decoded from its base32). */
@@ -165,16 +161,10 @@ int main(void)
 {
     if (sodium_init() < 0)
         return 1;
-    snprintf(dir, sizeof dir, "/tmp/keystile-people-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (fixture_dir_make(dir, sizeof dir, "keystile-people") != 0)
         return 1;
-    }
     RUN(test_totp_code_works_once);
     RUN(test_lockout_window);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    unit_rm_dir(dir);
     return unit_report("people");
 }

@@ -11,7 +11,7 @@
  *  - a login token names that token only by a fingerprint.
  * The HTTP suite checks the same through the API and across nodes.
  */
-#include "unit.h"
+#include "service_fixture.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "service/login_keys.h"
@@ -31,15 +31,12 @@ static int64_t t0;                          /* sign-in time of each test */
 /* A fresh store, service and account "acme" (its Owner key and token). */
 static void setup(void)
 {
-    char path[128], err[256];
+    char path[128];
     static int n;
     snprintf(path, sizeof path, "%s/s%d.db", dir, n++);
-    store = ks_store_sqlite_open(path, err, sizeof err);
-    if (!store)
-        UNIT_FAIL("ks_store_sqlite_open: %s", err);
     ks_secret secret;
     randombytes_buf(secret.bytes, sizeof secret.bytes);
-    ASSERT_EQ_INT(ks_service_init(&svc, store, &secret, 1), KS_OK);
+    store = fixture_service_open(path, &secret, &svc);
     sodium_memzero(&secret, sizeof secret);
     ASSERT_EQ_INT(ks_login_keys_load(&svc), KS_OK);
     memset(&owner, 0, sizeof owner);
@@ -50,8 +47,7 @@ static void setup(void)
 static void teardown(void)
 {
     ks_login_keys_free(&svc);
-    ks_service_close(&svc);
-    store->ops->close(store);
+    fixture_service_close(&store, &svc);
     ks_key_free(&owner);
     sodium_memzero(owner_token, sizeof owner_token);
 }
@@ -347,11 +343,8 @@ int main(void)
 {
     if (sodium_init() < 0)
         return 1;
-    snprintf(dir, sizeof dir, "/tmp/keystile-sessions-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (fixture_dir_make(dir, sizeof dir, "keystile-sessions") != 0)
         return 1;
-    }
     RUN(test_idle_hour_ends_session);
     RUN(test_twelve_hours_end_session_whatever_its_use);
     RUN(test_sign_in_purges_ended_sessions);
@@ -361,9 +354,6 @@ int main(void)
     RUN(test_deactivate_and_delete_end_them);
     RUN(test_enforced_duration_ends_them);
     RUN(test_login_token_binding_is_a_fingerprint);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    unit_rm_dir(dir);
     return unit_report("sessions");
 }

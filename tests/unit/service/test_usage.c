@@ -5,7 +5,7 @@
  * dropping a count; a read after close and reopen sees exactly what was
  * counted (the close flushes).
  */
-#include "unit.h"
+#include "service_fixture.h"
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -48,18 +48,12 @@ static const char *key_of(int i)
 
 static void open_store(void)
 {
-    char err[256];
-    store = ks_store_sqlite_open(db_path, err, sizeof err);
-    if (!store)
-        UNIT_FAIL("ks_store_sqlite_open: %s", err);
-    ASSERT_EQ_INT(ks_service_init(&svc, store, &secret, 1), KS_OK);
+    store = fixture_service_open(db_path, &secret, &svc);
 }
 
 static void close_store(void)
 {
-    ks_service_close(&svc);
-    store->ops->close(store);
-    store = NULL;
+    fixture_service_close(&store, &svc);
 }
 
 static void *counter(void *arg)
@@ -139,11 +133,8 @@ static void test_a_full_table_spills_without_loss(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/ks-usage-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (fixture_dir_make(dir, sizeof dir, "ks-usage") != 0)
         return 1;
-    }
     if (sodium_init() < 0)
         return 1;
     make_ids();
@@ -151,9 +142,6 @@ int main(void)
     RUN(test_a_full_table_spills_without_loss);
     if (store)
         close_store();
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    unit_rm_dir(dir);
     return unit_report("usage");
 }
