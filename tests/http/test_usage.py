@@ -129,7 +129,14 @@ class DormantKeysTest(KeystileCase):
         self.assertEqual(verify_from(self, used["key"], used["token"]).status, 200)  # used on day 20
         # 40 days on: `unused` is 40 days unused, `used` 20, the Owner 40 but the last one
         self.server.restart(["--clock-offset-days", "40"])
-        # the sweep at start runs beside the server: wait for its audit entries
+        # The sweep at start runs beside the server. Wait for its log line before
+        # any call: a call with the Owner key is a use of it, and once the sweep's
+        # last-used flush has seen that use the Owner is no longer due at all.
+        def kept_logged():
+            with open(self.server.log_path, "rb") as f:
+                return b"unused key kept" in f.read()
+        self.assertTrue(wait_until(kept_logged, timeout=30),
+                        "the sweep at start logged no kept Owner within 30 s: %s" % self.server.log_tail())
         owner = self.server.owner()[0]
         self.assertTrue(wait_until(lambda: any(e["action"] == "key.deactivate_skipped" and e["target"] == owner
                                                for e in self.audit()), timeout=30),
