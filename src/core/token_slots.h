@@ -23,6 +23,7 @@
 #ifndef KS_CORE_TOKEN_SLOTS_H
 #define KS_CORE_TOKEN_SLOTS_H
 
+#include "core/netaddr.h"
 #include "core/secret.h"
 #include <stdint.h>
 
@@ -42,6 +43,7 @@ typedef struct {
     int notices;          /* KS_NOTICE_* bits raised for this token */
     int64_t created_at;   /* when the token was made */
     int64_t last_used_at; /* last successful verify, 0 = never */
+    ks_netaddr last_used_from; /* the caller's address of that verify; family 0 = unknown */
     int64_t ends_at;      /* old slot only: the instant it stops verifying, 0 = none */
 } ks_token;
 

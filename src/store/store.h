@@ -77,6 +77,7 @@ typedef struct {
     char key_id[KS_KEY_ID_MAX + 1];
     ks_digest hash;       /* which token of the key */
     int64_t last_used_at;
+    ks_netaddr from;      /* the caller's address of that verify; family 0 = unknown */
 } ks_last_used;
 
 /* A row of the change log (see change_feed in ks_store_ops): what a node
