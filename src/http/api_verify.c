@@ -145,6 +145,60 @@ static void answer_credential(ks_http_request *req, const ks_verify_request *vre
         out->status = ks_verify_reason_row_of(out->reason)->http_status;
 }
 
+/* One header of the list: kept in *h when verify reads it and it is the
+ * first of its name. Names are compared by length first (the common
+ * headers of a request, Host, User-Agent, Accept, cost a length test). */
+static enum MHD_Result header_seen(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_len,
+                                   const char *value, size_t value_len)
+{
+    (void)kind;
+    (void)value_len;
+    ks_verify_headers *h = cls;
+    const char **slot = NULL;
+    switch (key_len) {
+    case 9: /* X-API-Key */
+        if (strcasecmp(key, "X-API-Key") == 0)
+            slot = &h->api_key;
+        break;
+    case 11: /* X-API-Token */
+        if (strcasecmp(key, "X-API-Token") == 0)
+            slot = &h->api_token;
+        break;
+    case 13: /* Authorization */
+        if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
+            slot = &h->authorization;
+        break;
+    case 14: /* X-Original-URI */
+        if (strcasecmp(key, "X-Original-URI") == 0)
+            slot = &h->original_uri;
+        break;
+    case 15: /* X-Forwarded-Uri */
+        if (strcasecmp(key, "X-Forwarded-Uri") == 0)
+            slot = &h->forwarded_uri;
+        break;
+    case 17: /* X-Original-Method */
+        if (strcasecmp(key, "X-Original-Method") == 0)
+            slot = &h->original_method;
+        break;
+    case 18: /* X-Forwarded-Method */
+        if (strcasecmp(key, "X-Forwarded-Method") == 0)
+            slot = &h->forwarded_method;
+        break;
+    default:
+        break;
+    }
+    if (slot && !*slot)
+        *slot = value;
+    return MHD_YES;
+}
+
+void ks_verify_headers_read(ks_http_request *req, ks_verify_headers *out)
+{
+    memset(out, 0, sizeof *out);
+    if (req->conn)
+        MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND, header_seen, out);
+}
+
 void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify_answer *out)
 {
     memset(out, 0, sizeof *out);
@@ -152,23 +206,22 @@ void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify
         out->error = KS_ERR_STORAGE; /* cut off too long: memory may miss revocations */
         return;
     }
-    const char *authz = ks_http_header_get(req, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (authz && strncasecmp(authz, "Bearer ", 7) == 0)
+    ks_verify_headers h;
+    ks_verify_headers_read(req, &h);
+    if (h.authorization && strncasecmp(h.authorization, "Bearer ", 7) == 0)
         return; /* status 0: the handler checks login tokens */
     const char *target = ks_http_param_get(req, "account");
     char mapped[KS_RESOURCE_MAX + 1];
     const char *resource;
-    if ((out->error = ks_http_verify_resource(req, mapped, &resource)) != KS_OK)
+    if ((out->error = ks_http_verify_resource_of(req, &h, mapped, &resource)) != KS_OK)
         return;
     ks_verify_request vreq = {NULL, NULL, 0, target && *target ? target : NULL, resource, client_address, req};
     double t0 = ks_clock_monotonic();
     /* As ks_credentials_read: both API headers, else HTTP Basic. */
-    const char *key = ks_http_header_get(req, "X-API-Key");
-    const char *token = ks_http_header_get(req, "X-API-Token");
-    if (key && token) {
-        vreq.key = key;
-        vreq.token = token;
-        vreq.token_len = strnlen(token, KS_TOKEN_LEN + 1);
+    if (h.api_key && h.api_token) {
+        vreq.key = h.api_key;
+        vreq.token = h.api_token;
+        vreq.token_len = strnlen(h.api_token, KS_TOKEN_LEN + 1);
         answer_credential(req, &vreq, buf, cap, out);
     } else {
         char *pass = NULL;

@@ -27,6 +27,7 @@ typedef struct conn_state {
     ks_conn_entry guard;         /* header deadline and per-address count (conn_guard.h) */
     struct MHD_Connection *conn;
     /* the request in progress (reset by request_reset) */
+    int clean;                   /* reset since the last request began */
     char *uri;                   /* raw request target, NULL when over the limit */
     int uri_too_long;
     int started;                 /* the handler has seen the headers */
@@ -47,6 +48,12 @@ typedef struct conn_state {
     char verify_ok_body[VERIFY_BODY_INLINE];
     char verify_ok_key[KS_KEY_ID_MAX + 1];
     char verify_ok_account[KS_ACCOUNT_MAX + 1];
+    char verify_ok_date[32];     /* its Date header (verify_send.c date_now) */
+    time_t verify_ok_second;     /* the second that Date names */
+    /* where verify_ok keeps those three headers' values, NULL until looked up */
+    char *verify_ok_key_value;
+    char *verify_ok_account_value;
+    char *verify_ok_date_value;
 } conn_state;
 
 struct ks_server {
@@ -58,6 +65,8 @@ struct ks_server {
     struct ks_oidc *oidc;        /* single sign-on, NULL when off (not owned) */
     struct ks_resource_map_live *resource_map; /* serve --resource-map, NULL when none (not owned) */
     struct ks_github_keys_live *github_keys;   /* serve --github-keys, NULL when off (not owned) */
+    const ks_route *verify_get;  /* the route table's GET and POST /api/v1/verify */
+    const ks_route *verify_post;
     struct MHD_Response *verify_fail[KS_VERIFY_REASONS]; /* shared 401/403 answers */
     _Atomic(struct MHD_Response *) rate_limited[KS_RETRY_AFTER_MAX + 1]; /* shared 429s by Retry-After,
                                                                          made on first use */

@@ -7,21 +7,90 @@
  */
 #include "http/server_internal.h"
 #include "core/error.h"
+#include "core/clock.h"
 #include "metrics/metrics.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
-/* Sets header `name` of r from *have to want (kept in *have). 0 when a
- * header could not be changed: then r must not be used again. */
-static int header_swap(struct MHD_Response *r, const char *name, char *have, size_t cap, const char *want)
+/* Sets header `name` of r from `have` to `want` (kept in have, cap bytes;
+ * *value: where r keeps the header's bytes, NULL when unknown). A value of
+ * the same length (key ids and account names of one shape) is overwritten
+ * where libmicrohttpd keeps it, the copy MHD_get_response_header points
+ * to: no allocation, and the header keeps its place in the answer.
+ * libmicrohttpd keeps nothing about a value but its bytes and length, and
+ * the connection's previous answer is sent by now. Another length: the
+ * header is deleted and added again. 0 when a header could not be changed:
+ * then r must not be used again. */
+static int header_set(struct MHD_Response *r, const char *name, char *have, size_t cap, char **value,
+                      const char *want)
 {
     if (strcmp(have, want) == 0)
         return 1;
+    size_t n = strlen(want);
+    if (!*value)
+        *value = (char *)MHD_get_response_header(r, name);
+    if (*value && n < cap && strlen(have) == n && strcmp(*value, have) == 0) {
+        memcpy(*value, want, n);
+        memcpy(have, want, n);
+        return 1;
+    }
+    *value = NULL;
     if (MHD_del_response_header(r, name, have) != MHD_YES || MHD_add_response_header(r, name, want) != MHD_YES)
         return 0;
     snprintf(have, cap, "%s", want);
     return 1;
+}
+
+/* The Date header of this second, as libmicrohttpd writes its own
+ * ("Sat, 05 Dec 2026 02:48:02 GMT", RFC 9110 IMF-fixdate): formatted once
+ * a second per thread instead of by libmicrohttpd for every answer (its
+ * gmtime_r takes the time zone lock). A response that carries a Date
+ * header gets no other. */
+static void two_digits(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10 % 10);
+    p[1] = (char)('0' + v % 10);
+}
+
+static const char *date_now(time_t *second)
+{
+    static const char DAYS[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char MONTHS[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    static _Thread_local struct {
+        time_t second;
+        char text[sizeof "Sat, 05 Dec 2026 02:48:02 GMT"];
+    } cache;
+    struct timespec ts;
+    ks_clock_wall(&ts);
+    *second = ts.tv_sec;
+    if (ts.tv_sec != cache.second || !cache.text[0]) {
+        struct tm tm;
+        int year;
+        if (!gmtime_r(&ts.tv_sec, &tm) || (year = tm.tm_year + 1900) < 1000 || year > 9999 ||
+            tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 || tm.tm_mon > 11)
+            return NULL; /* libmicrohttpd writes its own */
+        char *p = cache.text;
+        memcpy(p, DAYS[tm.tm_wday], 3);
+        memcpy(p + 3, ", ", 2);
+        two_digits(p + 5, tm.tm_mday);
+        p[7] = ' ';
+        memcpy(p + 8, MONTHS[tm.tm_mon], 3);
+        p[11] = ' ';
+        two_digits(p + 12, year / 100);
+        two_digits(p + 14, year % 100);
+        p[16] = ' ';
+        two_digits(p + 17, tm.tm_hour);
+        p[19] = ':';
+        two_digits(p + 20, tm.tm_min);
+        p[22] = ':';
+        two_digits(p + 23, tm.tm_sec);
+        memcpy(p + 25, " GMT", 5);
+        cache.second = ts.tv_sec;
+    }
+    return cache.text;
 }
 
 /* The 200 answer of a rate-limited key: its X-RateLimit-* headers change
@@ -63,18 +132,25 @@ static struct MHD_Response *verify_ok_response(conn_state *st, const ks_verify_a
     *owned = 0;
     if (a->rate_limit > 0)
         return verify_ok_rated(a, owned);
-    if (st->verify_ok && st->verify_ok_len == a->body_len) {
+    time_t second;
+    const char *date = date_now(&second);
+    if (st->verify_ok && st->verify_ok_len == a->body_len && date &&
+        (second == st->verify_ok_second ||
+         header_set(st->verify_ok, MHD_HTTP_HEADER_DATE, st->verify_ok_date, sizeof st->verify_ok_date,
+                    &st->verify_ok_date_value, date))) {
+        st->verify_ok_second = second;
         if (memcmp(st->verify_ok_body, a->body, a->body_len) == 0)
             return st->verify_ok;
-        if (header_swap(st->verify_ok, "X-Keystile-Key", st->verify_ok_key, sizeof st->verify_ok_key, a->key_id) &&
-            header_swap(st->verify_ok, "X-Keystile-Account", st->verify_ok_account, sizeof st->verify_ok_account,
-                        a->account)) {
+        if (header_set(st->verify_ok, "X-Keystile-Key", st->verify_ok_key, sizeof st->verify_ok_key,
+                       &st->verify_ok_key_value, a->key_id) &&
+            header_set(st->verify_ok, "X-Keystile-Account", st->verify_ok_account, sizeof st->verify_ok_account,
+                       &st->verify_ok_account_value, a->account)) {
             memcpy(st->verify_ok_body, a->body, a->body_len);
             return st->verify_ok;
         }
     }
     const char *body = a->body;
-    int keep = a->body_len <= sizeof st->verify_ok_body;
+    int keep = a->body_len <= sizeof st->verify_ok_body && date;
     if (keep) {
         if (st->verify_ok)
             MHD_destroy_response(st->verify_ok);
@@ -85,14 +161,20 @@ static struct MHD_Response *verify_ok_response(conn_state *st, const ks_verify_a
     struct MHD_Response *r = MHD_create_response_from_buffer(a->body_len, (void *)body, MHD_RESPMEM_PERSISTENT);
     if (!r)
         return NULL;
+    /* The Date header first, where libmicrohttpd puts its own. */
+    if (keep && MHD_add_response_header(r, MHD_HTTP_HEADER_DATE, date) != MHD_YES)
+        keep = 0;
     ks_server_common_headers(r, "application/json");
     MHD_add_response_header(r, "X-Keystile-Key", a->key_id);
     MHD_add_response_header(r, "X-Keystile-Account", a->account);
     if (keep) {
         st->verify_ok = r;
         st->verify_ok_len = a->body_len;
+        snprintf(st->verify_ok_date, sizeof st->verify_ok_date, "%s", date);
+        st->verify_ok_second = second;
         snprintf(st->verify_ok_key, sizeof st->verify_ok_key, "%s", a->key_id);
         snprintf(st->verify_ok_account, sizeof st->verify_ok_account, "%s", a->account);
+        st->verify_ok_date_value = st->verify_ok_key_value = st->verify_ok_account_value = NULL;
     } else {
         *owned = 1;
     }
