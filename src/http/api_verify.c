@@ -133,7 +133,8 @@ static void answer_credential(ks_http_request *req, const ks_verify_request *vre
     ks_verify_token_in(idx, &req->svc->secret, vreq, now, &found);
     out->reason = found.reason;
     if (found.key) /* a known key: counted by outcome (service/usage.h) */
-        ks_usage_count(req->svc, found.key->key_id, found.key->key_len, ks_usage_outcome_of(found.reason), now);
+        ks_usage_count_in_section(req->svc, found.key->key_id, found.key->key_len,
+                                  ks_usage_outcome_of(found.reason), now);
     if (found.reason == KS_VERIFY_OK)
         out->error = render_ok(&found, now, buf, cap, out);
     else if (found.reason == KS_VERIFY_RATE_LIMITED) {
