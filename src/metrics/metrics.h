@@ -15,7 +15,8 @@
  *   keystile_leaked_tokens_total{label,action}  tokens reported by secret scanning:
  *                                               false_positive (action none), or
  *                                               true_positive with alert or revoke
- * Recording is a few relaxed atomic adds: no lock, no allocation.
+ * Recording is a few adds to the thread's own counters: no lock, no
+ * locked instruction, no allocation.
  *
  * This is the recording half, what verify, http and service call; it
  * includes nothing of Keystile, so any layer may record. The rendering of
