@@ -63,6 +63,25 @@ static char *put(char *p, const char *s, size_t n)
 }
 #define PUT_LITERAL(p, s) put((p), (s), sizeof(s) - 1)
 
+/* Writes v in decimal (as printf's %lld) to out (24 bytes); its length. */
+static size_t i64_text(int64_t v, char out[24])
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t len = 0;
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = tmp[--n];
+    out[len] = '\0';
+    return len;
+}
+
 /* Writes the 200 body for what the checks found (inside the read section). */
 static int render_ok(const ks_verify_found *f, int64_t now, char *buf, size_t cap, ks_verify_answer *out)
 {
@@ -72,17 +91,21 @@ static int render_ok(const ks_verify_found *f, int64_t now, char *buf, size_t ca
     key_len = f->key->key_len;
     const char *slot = f->slot == KS_SLOT_OLD ? "old" : "current";
     const char *outdated = f->outdated ? "true" : "false";
-    char rate[96] = "";
+    size_t rate_len[3] = {0, 0, 0};
+    size_t rate_need = 0;
     if (f->rate.limit > 0) {
         out->rate_limit = f->rate.limit;
         out->rate_remaining = f->rate.remaining;
         out->rate_reset = now + ks_rate_ceil_seconds(f->rate.full_in);
-        snprintf(rate, sizeof rate, ",\"rate_limit\":{\"limit\":%lld,\"remaining\":%lld,\"reset\":%lld}",
-                 (long long)out->rate_limit, (long long)out->rate_remaining, (long long)out->rate_reset);
+        rate_len[0] = i64_text(out->rate_limit, out->rate_text[0]);
+        rate_len[1] = i64_text(out->rate_remaining, out->rate_text[1]);
+        rate_len[2] = i64_text(out->rate_reset, out->rate_text[2]);
+        rate_need = sizeof ",\"rate_limit\":{\"limit\":,\"remaining\":,\"reset\":}" - 1 + rate_len[0] + rate_len[1] +
+                    rate_len[2];
     }
     size_t need = sizeof "{\"valid\":true,\"key\":\"\",\"account\":\"\",\"target_account\":\"\",\"token\":\"\","
                          ",\"outdated\":}" + key_len + home_len + target_len + strlen(slot) +
-                  f->view->json_len + strlen(outdated) + strlen(rate);
+                  f->view->json_len + strlen(outdated) + rate_need;
     char *p = buf;
     if (need > cap) {
         if (!(out->heap = malloc(need)))
@@ -102,7 +125,15 @@ static int render_ok(const ks_verify_found *f, int64_t now, char *buf, size_t ca
     p = put(p, f->view->json, f->view->json_len);
     p = PUT_LITERAL(p, ",\"outdated\":");
     p = put(p, outdated, strlen(outdated));
-    p = put(p, rate, strlen(rate));
+    if (rate_need) {
+        p = PUT_LITERAL(p, ",\"rate_limit\":{\"limit\":");
+        p = put(p, out->rate_text[0], rate_len[0]);
+        p = PUT_LITERAL(p, ",\"remaining\":");
+        p = put(p, out->rate_text[1], rate_len[1]);
+        p = PUT_LITERAL(p, ",\"reset\":");
+        p = put(p, out->rate_text[2], rate_len[2]);
+        p = PUT_LITERAL(p, "}");
+    }
     p = PUT_LITERAL(p, "}");
     out->body_len = (size_t)(p - out->body);
     memcpy(out->key_id, f->key->key_id, key_len);
@@ -294,13 +325,9 @@ void ks_api_verify(ks_http_request *req)
             ks_http_header(req, "X-Keystile-Key", a.key_id);
             ks_http_header(req, "X-Keystile-Account", a.account);
             if (a.rate_limit > 0) {
-                char v[24];
-                snprintf(v, sizeof v, "%lld", (long long)a.rate_limit);
-                ks_http_header(req, "X-RateLimit-Limit", v);
-                snprintf(v, sizeof v, "%lld", (long long)a.rate_remaining);
-                ks_http_header(req, "X-RateLimit-Remaining", v);
-                snprintf(v, sizeof v, "%lld", (long long)a.rate_reset);
-                ks_http_header(req, "X-RateLimit-Reset", v);
+                ks_http_header(req, "X-RateLimit-Limit", a.rate_text[0]);
+                ks_http_header(req, "X-RateLimit-Remaining", a.rate_text[1]);
+                ks_http_header(req, "X-RateLimit-Reset", a.rate_text[2]);
             }
         } else if (a.status == 429) {
             char v[16];

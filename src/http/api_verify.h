@@ -33,6 +33,7 @@ typedef struct {
     int64_t rate_limit;               /* 200 of a rate-limited key: the X-RateLimit-* values */
     int64_t rate_remaining;           /* (rate_limit 0 for a key without one) */
     int64_t rate_reset;               /* Unix seconds when its bucket is full again */
+    char rate_text[3][24];            /* the three in decimal, for the headers */
     int retry_after;                  /* 429 of the key's rate limit: seconds, >= 1 */
 } ks_verify_answer;
 
