@@ -17,7 +17,7 @@ and dumped after the N; all threads) split into parts:
   parsing/routing  splitting the URI and finding the route (on_uri included)
   headers          reading the request headers verify needs
   response         rendering the body and making or rewriting the response
-  metrics          ks_metrics_verify, ks_metrics_http and the clock reads of the histogram
+  metrics          ks_metrics_verify, ks_metrics_http (the clock reads are in other)
   request state    resetting the connection's request at its end
   other            the rest of Keystile's callbacks
   libmicrohttpd    everything outside Keystile's callbacks, except
@@ -167,8 +167,7 @@ def parts(dump, calls, total, memset):
     headers = (g("ks_http_header_get") + g("ks_http_verify_resource") + g("ks_http_verify_resource_of") +
                g("ks_http_param_get") + caller_share(dump, "MHD_lookup_connection_value", "on_request", calls) +
                caller_share(dump, "MHD_get_connection_values_n", "ks_api_verify_answer", calls))
-    # the histogram reads the monotonic clock twice of the four times a verify does
-    metrics = g("ks_metrics_verify") + g("ks_metrics_http") + g("ks_clock_monotonic") / 2
+    metrics = g("ks_metrics_verify") + g("ks_metrics_http")
     response = (g("ks_server_send_verify") - g("ks_api_verify_answer") - g("ks_metrics_http") -
                 g("ks_server_log_request") + g("answer_credential") - check - usage - g("ks_index_read_lock") -
                 g("ks_index_read_unlock") - g("ks_clock_now"))

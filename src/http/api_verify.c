@@ -234,7 +234,8 @@ void ks_verify_headers_read(ks_http_request *req, ks_verify_headers *out)
 void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify_answer *out)
 {
     memset(out, 0, sizeof *out);
-    if (ks_change_feed_stale(req->svc, ks_clock_monotonic())) {
+    double t0 = ks_clock_monotonic(); /* the staleness check's now, and the histogram's start */
+    if (ks_change_feed_stale(req->svc, t0)) {
         out->error = KS_ERR_STORAGE; /* cut off too long: memory may miss revocations */
         return;
     }
@@ -248,7 +249,6 @@ void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify
     if ((out->error = ks_http_verify_resource_of(req, &h, mapped, &resource)) != KS_OK)
         return;
     ks_verify_request vreq = {NULL, NULL, 0, target && *target ? target : NULL, resource, client_address, req};
-    double t0 = ks_clock_monotonic();
     /* As ks_credentials_read: both API headers, else HTTP Basic. */
     if (h.api_key && h.api_token) {
         vreq.key = h.api_key;

@@ -254,7 +254,7 @@ int ks_metrics_render(ks_index *idx, char **out, size_t *len)
     uint64_t verify_buckets[VERIFY_BUCKETS];
     for (size_t i = 0; i < VERIFY_BUCKETS; i++)
         verify_buckets[i] = SHARD_SUM(verify_buckets[i]);
-    render_histogram(f, "keystile_verify_duration_seconds", "Time spent in the verify check (index lookup and hash).",
+    render_histogram(f, "keystile_verify_duration_seconds", "Time spent answering a verify call (its headers, the index lookup and hash).",
                      VERIFY_BOUNDS, VERIFY_BUCKETS - 1, verify_buckets, SHARD_SUM(verify_sum_ns));
     fprintf(f, "# HELP keystile_http_requests_total HTTP requests by route pattern and status code.\n"
                "# TYPE keystile_http_requests_total counter\n");

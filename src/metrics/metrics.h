@@ -2,7 +2,8 @@
  * metrics.h - process-wide counters and histograms, rendered as Prometheus
  * text at GET /metrics:
  *   keystile_verify_requests_total{result}      ok and each failure reason
- *   keystile_verify_duration_seconds            histogram of ks_verify
+ *   keystile_verify_duration_seconds            histogram of a verify's answer (from reading its
+ *                                               headers to the check's end; HTTP not included)
  *   keystile_http_requests_total{route,code}    every answered request
  *   keystile_keys{status}                       keys in the verify index
  *   keystile_store_write_duration_seconds       histogram of store writes
