@@ -201,18 +201,6 @@ typedef struct {
     int t, r, g; /* next row of each */
 } load_page;
 
-static void token_from_row(const PGresult *r, int row, int col_hash, ks_token *t)
-{
-    size_t len;
-    memset(t, 0, sizeof *t);
-    if (pg_get_bytes(r, row, col_hash, t->hash.bytes, KS_DIGEST_LEN, &len) == 0 && len == KS_DIGEST_LEN)
-        t->present = 1;
-    t->created_at = pg_get_int(r, row, col_hash + 1);
-    t->last_used_at = pg_get_int(r, row, col_hash + 2);
-    t->ends_at = pg_get_int(r, row, col_hash + 3);
-    t->notices = (int)pg_get_int(r, row, col_hash + 4);
-}
-
 /* Builds key row i of the page (tokens, grants, roles) and hands it over. */
 static int load_page_key(load_page *pg, int i, const ks_store_loader *loader)
 {
@@ -225,7 +213,7 @@ static int load_page_key(load_page *pg, int i, const ks_store_loader *loader)
     int rc = pg_key_limits_from_row(pg->keys, i, 6, &key);
     for (; pg->t < PQntuples(pg->tokens) && pg_get_int(pg->tokens, pg->t, 0) <= key.seq; pg->t++)
         if (pg_get_int(pg->tokens, pg->t, 0) == key.seq)
-            token_from_row(pg->tokens, pg->t, 2,
+            pg_token_from_row(pg->tokens, pg->t, 2,
                            pg_get_int(pg->tokens, pg->t, 1) == 0 ? &key.slots.current : &key.slots.old);
     for (; rc == KS_OK && pg->g < PQntuples(pg->grants) && pg_get_int(pg->grants, pg->g, 0) <= key.seq; pg->g++) {
         if (pg_get_int(pg->grants, pg->g, 0) != key.seq)

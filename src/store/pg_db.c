@@ -88,20 +88,23 @@ static const char *const SQL[P_COUNT] = {
     [P_KEY_ROLES_DELETE] = "DELETE FROM key_roles WHERE key_seq = $1 AND account = $2",
     [P_KEY_ROLE_INSERT] = "INSERT INTO key_roles(key_seq, account, role, pos) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
     [P_KEY_ROLES_ALL] = "SELECT account, role FROM key_roles WHERE key_seq = $1 ORDER BY account, pos",
-    [P_TOKEN_UPSERT] = "INSERT INTO tokens(key_seq, slot, hash, created_at, last_used_at, ends_at, notices)"
-                       " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    [P_TOKEN_UPSERT] = "INSERT INTO tokens(key_seq, slot, hash, created_at, last_used_at, ends_at, notices,"
+                       " last_used_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
                        " ON CONFLICT (key_seq, slot) DO UPDATE SET hash = EXCLUDED.hash,"
                        " created_at = EXCLUDED.created_at, last_used_at = EXCLUDED.last_used_at,"
-                       " ends_at = EXCLUDED.ends_at, notices = EXCLUDED.notices",
+                       " ends_at = EXCLUDED.ends_at, notices = EXCLUDED.notices,"
+                       " last_used_from = EXCLUDED.last_used_from",
     [P_TOKEN_DELETE] = "DELETE FROM tokens WHERE key_seq = $1 AND slot = $2",
-    [P_TOKENS_OF] = "SELECT slot, hash, created_at, last_used_at, ends_at, notices FROM tokens WHERE key_seq = $1",
-    [P_TOKEN_LAST_USED] = "UPDATE tokens SET last_used_at = $3::bigint WHERE key_seq = (SELECT seq FROM keys WHERE key_id = $1)"
+    [P_TOKENS_OF] = "SELECT slot, hash, created_at, last_used_at, ends_at, notices, last_used_from FROM tokens"
+                    " WHERE key_seq = $1",
+    [P_TOKEN_LAST_USED] = "UPDATE tokens SET last_used_at = $3::bigint, last_used_from = $4 WHERE key_seq = (SELECT seq FROM keys WHERE key_id = $1)"
                           " AND hash = $2 AND (last_used_at IS NULL OR last_used_at < $3::bigint)",
     /* Pages of the index load: keys with $2 < seq (<= $3 for the others), in seq order. */
     [P_LOAD_KEYS] = "SELECT seq, key_id, account, name, active, created_at, allowed_cidrs, rate_limit, rate_period"
                     " FROM keys WHERE " KEYS_OF_ACCOUNT("seq")
                     " AND seq > $2::bigint ORDER BY seq LIMIT $3::int",
-    [P_LOAD_TOKENS] = "SELECT key_seq, slot, hash, created_at, last_used_at, ends_at, notices FROM tokens WHERE "
+    [P_LOAD_TOKENS] = "SELECT key_seq, slot, hash, created_at, last_used_at, ends_at, notices, last_used_from"
+                      " FROM tokens WHERE "
                       KEYS_OF_ACCOUNT("key_seq")
                       " AND key_seq > $2::bigint AND key_seq <= $3::bigint ORDER BY key_seq",
     [P_LOAD_KEY_ROLES] = "SELECT key_seq, account, role FROM key_roles WHERE " KEYS_OF_ACCOUNT("key_seq")

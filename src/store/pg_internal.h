@@ -238,6 +238,9 @@ int64_t pg_get_int(const PGresult *r, int row, int col);
 void pg_get_str(const PGresult *r, int row, int col, char *out, size_t outlen);
 char *pg_get_strdup(const PGresult *r, int row, int col);
 int pg_get_bytes(const PGresult *r, int row, int col, unsigned char *buf, size_t max, size_t *len);
+/* A token from row's columns hash, created_at, last_used_at, ends_at,
+ * notices, last_used_from, the first at col_hash (present when the hash is). */
+void pg_token_from_row(const PGresult *r, int row, int col_hash, ks_token *t);
 
 /* Opens a connection with Keystile's settings (timeouts, keepalives,
  * application name); NULL with a reason in err (never the password). */
