@@ -83,11 +83,12 @@ int pg_settings_get_tx(pg_store *s, const char *account, ks_settings *out)
         pg_get_str(r, 0, 4, action, sizeof action);
         out->leaked_token_action = ks_leaked_token_action_parse(action) == KS_LEAKED_REVOKE ? KS_LEAKED_REVOKE
                                                                                             : KS_LEAKED_ALERT;
+        out->deactivate_unused_days = (int)pg_get_int(r, 0, 5); /* NULL reads as 0: off */
     } else {
         rc = KS_ERR_NOT_FOUND;
     }
     PQclear(r);
-    return rc == KS_OK ? pg_dormant_setting_get(s, account, out) : rc;
+    return rc;
 }
 
 struct settings_get_args {
@@ -116,13 +117,15 @@ static int settings_put_in_tx(pg_store *s, void *arg)
     pg_int(&p, a->settings->token_duration_months);
     pg_int(&p, a->settings->enforce_duration);
     settings_params_add(&p, a->settings);
+    if (a->settings->deactivate_unused_days > 0)
+        pg_int(&p, a->settings->deactivate_unused_days);
+    else
+        pg_text(&p, NULL);
     int rc;
     PGresult *r = pg_exec(s, P_ACCOUNT_PUT, &p, &rc);
     if (r && pg_changed(r) == 0)
         rc = KS_ERR_NOT_FOUND;
     PQclear(r);
-    if (rc == KS_OK)
-        rc = pg_dormant_setting_put(s, a->account, a->settings);
     if (rc == KS_OK)
         rc = pg_audit_insert(s, a->audit);
     if (rc == KS_OK)

@@ -37,10 +37,10 @@ static const char *const SQL[P_COUNT] = {
                          " auto_delete_old_token_hours, renewal_notice_days, leaked_token_action)"
                          " VALUES ($1, $2, $3, $4, $5, $6, $7)",
     [P_ACCOUNT_GET] = "SELECT token_duration_months, enforce_duration, auto_delete_old_token_hours, renewal_notice_days,"
-                      " leaked_token_action FROM accounts WHERE name = $1",
+                      " leaked_token_action, deactivate_unused_days FROM accounts WHERE name = $1",
     [P_ACCOUNT_PUT] = "UPDATE accounts SET token_duration_months = $2, enforce_duration = $3,"
-                      " auto_delete_old_token_hours = $4, renewal_notice_days = $5, leaked_token_action = $6"
-                      " WHERE name = $1",
+                      " auto_delete_old_token_hours = $4, renewal_notice_days = $5, leaked_token_action = $6,"
+                      " deactivate_unused_days = $7 WHERE name = $1",
     [P_ACCOUNT_LIST] = "SELECT name FROM accounts ORDER BY name",
     [P_TOKEN_FIND] = "SELECT k.account, k.key_id, t.slot FROM tokens t JOIN keys k ON k.seq = t.key_seq"
                      " WHERE t.hash = $1 ORDER BY t.slot LIMIT 1",
@@ -234,8 +234,6 @@ static const char *const SQL[P_COUNT] = {
                      " AND (notices & $4::int) = 0 AND key_seq = (SELECT seq FROM keys WHERE account = $1 AND key_id = $2)",
     [P_SWEEP_LOCK] = "SELECT pg_try_advisory_lock(" STR(KS_PG_LOCK_CLASS) ", " STR(KS_PG_LOCK_SWEEPS) ")",
     [P_SWEEP_UNLOCK] = "SELECT pg_advisory_unlock(" STR(KS_PG_LOCK_CLASS) ", " STR(KS_PG_LOCK_SWEEPS) ")",
-    [P_DORMANT_GET] = "SELECT deactivate_unused_days FROM accounts WHERE name = $1",
-    [P_DORMANT_PUT] = "UPDATE accounts SET deactivate_unused_days = $2 WHERE name = $1",
     [P_UNUSED_DUE] = "SELECT k.account, k.key_id, a.deactivate_unused_days,"
         " coalesce((SELECT max(t.last_used_at) FROM tokens t WHERE t.key_seq = k.seq), 0) AS used"
         " FROM keys k JOIN accounts a ON a.name = k.account"

@@ -141,8 +141,6 @@ typedef enum {
     P_NOTICE_SET,
     P_SWEEP_LOCK,
     P_SWEEP_UNLOCK,
-    P_DORMANT_GET,    /* deactivate_unused_days (pg_dormant.c) */
-    P_DORMANT_PUT,
     P_UNUSED_DUE,
     P_NODE_BEAT,      /* node heartbeats (pg_nodes.c) */
     P_NODE_LEAVE,
@@ -260,9 +258,6 @@ int pg_role_insert_tx(pg_store *s, const char *account, const char *name,
                       const char *const *resources, size_t n, int builtin);
 int pg_role_list_tx(pg_store *s, const char *account, ks_role **out, size_t *n);
 int pg_settings_get_tx(pg_store *s, const char *account, ks_settings *out);
-/* The account's deactivate_unused_days into / from settings (pg_dormant.c). */
-int pg_dormant_setting_get(pg_store *s, const char *account, ks_settings *out);
-int pg_dormant_setting_put(pg_store *s, const char *account, const ks_settings *settings);
 int pg_load_keys(pg_store *s, const char *account, const ks_store_loader *loader);
 
 /* Active principals of `account` holding Owner there (keys at home and

@@ -20,10 +20,10 @@ static const char *const SQL[Q_COUNT] = {
                          " auto_delete_old_token_hours, renewal_notice_days, leaked_token_action)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [Q_ACCOUNT_GET] = "SELECT token_duration_months, enforce_duration, auto_delete_old_token_hours, renewal_notice_days,"
-                      " leaked_token_action FROM accounts WHERE name = ?1",
+                      " leaked_token_action, deactivate_unused_days FROM accounts WHERE name = ?1",
     [Q_ACCOUNT_PUT] = "UPDATE accounts SET token_duration_months = ?2, enforce_duration = ?3,"
-                      " auto_delete_old_token_hours = ?5, renewal_notice_days = ?6, leaked_token_action = ?7"
-                      " WHERE name = ?1",
+                      " auto_delete_old_token_hours = ?5, renewal_notice_days = ?6, leaked_token_action = ?7,"
+                      " deactivate_unused_days = ?8 WHERE name = ?1",
     [Q_ACCOUNT_LIST] = "SELECT name FROM accounts ORDER BY name",
     [Q_ROLE_INSERT] = "INSERT INTO roles(account, name, builtin, created_seq) VALUES (?1, ?2, ?3, "
                       "(SELECT COALESCE(MAX(created_seq), 0) + 1 FROM roles WHERE account = ?1))",
@@ -216,8 +216,6 @@ static const char *const SQL[Q_COUNT] = {
         " ORDER BY t.created_at LIMIT ?2",
     [Q_NOTICE_SET] = "UPDATE tokens SET notices = notices | ?4 WHERE slot = 0 AND created_at = ?3 AND (notices & ?4) = 0"
                      " AND key_seq = (SELECT seq FROM keys WHERE account = ?1 AND key_id = ?2)",
-    [Q_DORMANT_GET] = "SELECT deactivate_unused_days FROM accounts WHERE name = ?1",
-    [Q_DORMANT_PUT] = "UPDATE accounts SET deactivate_unused_days = ?2 WHERE name = ?1",
     [Q_UNUSED_DUE] = "SELECT k.account, k.key_id, a.deactivate_unused_days,"
         " coalesce((SELECT max(t.last_used_at) FROM tokens t WHERE t.key_seq = k.seq), 0) AS used"
         " FROM keys k JOIN accounts a ON a.name = k.account"
