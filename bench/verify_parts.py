@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Instructions per verify request, by part, under callgrind (issue 20).
 
-    python3 bench/verify_parts.py [BIN ...] [--calls N] [--limits] [--build DIR]
+    python3 bench/verify_parts.py [BIN ...] [--calls N] [--limits] [--build DIR] [--seed SEED]
 
-Seeds a store of 2,000 keys (bench/seed; with --limits every key has 3
-allowed ranges and a rate limit, KS_SEED_LIMITS=1), then for each BIN
+Seeds a store of 2,000 keys (DIR/bench/seed, or SEED: every BIN must open
+the store it makes, so for an older build give its own seed; with --limits
+every key has 3 allowed ranges and a rate limit, KS_SEED_LIMITS=1), then
+for each BIN
 (default: DIR/keystile of this build) runs `BIN serve --threads 1` under
 valgrind's callgrind on a free loopback port, sends 1,000 verifies to warm
 up and then N (default 3,000), rotating over 1,000 keys, one at a time on
@@ -56,9 +58,11 @@ def free_port():
 class Client:
     """One keep-alive connection; one request at a time."""
 
-    def __init__(self, port):
+    def __init__(self, port, proc):
         end = time.time() + 120
         while True:
+            if proc.poll() is not None:
+                raise RuntimeError("the server exited (%d) before answering" % proc.returncode)
             try:
                 self.s = socket.create_connection(("127.0.0.1", port), timeout=60)
                 self.buf = b""
@@ -122,7 +126,7 @@ def measure(cmd, port, creds, calls, work):
                              "--callgrind-out-file=%s/cg.%%p" % out] + cmd,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        c = Client(port)
+        c = Client(port, proc)
         reqs = [("GET /api/v1/verify HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-API-Key: %s\r\nX-API-Token: %s\r\n\r\n" % (
             port, k, t)).encode() for k, t in creds]
         for i in range(1000):
@@ -181,13 +185,15 @@ def parts(dump, calls, total, memset):
 
 
 def main(argv):
-    calls, limits, build, bins = 3000, False, os.path.join(ROOT, "build"), []
+    calls, limits, build, bins, seed = 3000, False, os.path.join(ROOT, "build"), [], None
     i = 1
     while i < len(argv):
         if argv[i] == "--calls":
             calls, i = int(argv[i + 1]), i + 2
         elif argv[i] == "--build":
             build, i = os.path.join(ROOT, argv[i + 1]), i + 2
+        elif argv[i] == "--seed":
+            seed, i = argv[i + 1], i + 2
         elif argv[i] == "--limits":
             limits, i = True, i + 1
         elif argv[i] in ("-h", "--help"):
@@ -200,7 +206,7 @@ def main(argv):
     os.chmod(work, 0o700)  # live credentials
     try:
         env = dict(os.environ, KS_SEED_LIMITS="1" if limits else "0")
-        subprocess.run(["timeout", "120", os.path.join(build, "bench", "seed"), os.path.join(work, "k.db"), "2000",
+        subprocess.run(["timeout", "120", seed or os.path.join(build, "bench", "seed"), os.path.join(work, "k.db"), "2000",
                         work, "1000"], check=True, stdout=subprocess.DEVNULL, env=env)
         with open(os.path.join(work, "creds.txt")) as f:
             creds = [line.split() for line in f]
@@ -219,7 +225,9 @@ def main(argv):
         shutil.rmtree(work, ignore_errors=True)
     print("instructions per verify request under callgrind, %d verifies over 1,000 keys%s, one keep-alive "
           "connection, serve --threads 1" % (calls, " with limits" if limits else ""))
-    print("%-34s" % "part" + "".join("%16s" % os.path.basename(os.path.dirname(b)) for b, _ in columns))
+    for j, (b, _) in enumerate(columns):
+        print("column %d: %s" % (j + 1, b))
+    print("%-34s" % "part" + "".join("%16s" % ("column %d" % (j + 1)) for j in range(len(columns))))
     for j, (name, _) in enumerate(columns[0][1]):
         print("%-34s" % name + "".join("%16.0f" % col[j][1] for _, col in columns))
     print("mhd_floor verify (libmicrohttpd answering a prebuilt verify answer): %.0f without the pool memset" % floor)
