@@ -42,7 +42,8 @@ typedef struct {
 } usage_table;
 
 /* A zeroed table at a cache-line boundary (calloc of this size maps fresh
- * zero pages: a page counts in memory once a count touches it). */
+ * zero pages: a page counts in memory once a count touches it, so a table
+ * costs about 64 bytes per (key, minute) counted, not its size). */
 static usage_table *table_new(void)
 {
     void *mem = calloc(1, sizeof(usage_table) + 64);
@@ -337,16 +338,17 @@ static int collect(struct ks_usage *u)
     for (usage_thread *t = threads; t; t = t->next) {
         usage_table *old = t->taken;
         t->taken = NULL;
-        for (size_t i = 0; i < KS_USAGE_CELLS; i++) {
-            usage_cell *c = &old->cells[i];
-            if (!c->used)
+        for (size_t i = 0; i < KS_USAGE_CELLS && old->used; i++) {
+            if (!old->tags[i]) /* the tags, not the cells: a cell's page is read only if taken */
                 continue;
+            usage_cell *c = &old->cells[i];
             char key_id[KS_KEY_ID_MAX + 1];
             cell_key_id(old, i, key_id);
             if (rc == KS_OK && rows_add(&u->pending, &u->n_pending, &cap, key_id, c->minute, c->counts, NULL) != 0)
                 rc = KS_ERR_NOMEM; /* lost: logged below */
             memset(c, 0, sizeof *c);
             old->tags[i] = 0;
+            old->used--;
         }
         old->used = 0;
         t->spare = old;

@@ -28,8 +28,12 @@
 #include "service/service.h"
 #include "verify/verify.h"
 
-#define KS_USAGE_CELLS 16384 /* (key, minute) cells per thread table (1 MB of 64-byte cells, and
-                               0.5 MB for ids over 26 bytes, touched only by them; two per thread) */
+/* (key, minute) cells per thread table: 16 MB of 64-byte cells, 7.5 MB for
+ * the rest of ids over 26 bytes and 512 KB of tags, all of it address space
+ * until used (about 64 bytes of memory per key and minute counted); two per
+ * counting thread. Enough for 190,000 keys a minute per thread between two
+ * flushes (SQLite's every 60 s) before counts go to the slower overflow. */
+#define KS_USAGE_CELLS 262144
 #define KS_USAGE_PROBES 32   /* cells looked at before a count goes to the overflow */
 #define KS_USAGE_HOURS_KEPT_DAYS 35 /* hour rows are pruned by the sweeps after 35 days */
 #define KS_USAGE_DAYS_KEPT 400      /* day rows after 400 days */
