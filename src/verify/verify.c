@@ -78,24 +78,41 @@ static int sorted_contains(const char *const *items, size_t n, const char *s)
     return 0;
 }
 
-/* The key's limits (index/limits.h), when the request gives the caller's
- * address: 0 after setting out->reason to address_not_allowed. */
-static int address_allowed(const ks_index_key *key, const ks_verify_request *req, ks_verify_found *out)
+/* The key's allowed ranges (index/limits.h), when the request gives the
+ * caller's address (then kept in *addr for the touch): 0 after setting
+ * out->reason to address_not_allowed. */
+static int address_allowed(const ks_index_key *key, const ks_verify_request *req, ks_netaddr *addr,
+                           const ks_netaddr **known, ks_verify_found *out)
 {
-    if (!key->limits || !req || !req->client || key->limits->n_cidrs == 0)
+    if (!req || !req->client || key->limits->n_cidrs == 0)
         return 1;
-    ks_netaddr a;
-    req->client(req->client_ctx, &a);
-    if (ks_index_limits_address_ok(key->limits, &a))
+    req->client(req->client_ctx, addr);
+    *known = addr;
+    if (ks_index_limits_address_ok(key->limits, addr))
         return 1;
     out->reason = KS_VERIFY_ADDRESS_NOT_ALLOWED;
     return 0;
 }
 
+/* Records the success as the slot's last use, with the caller's address
+ * (known already, or asked for now) when the request gives one. Only
+ * called for the first success of the slot in a second. */
+__attribute__((noinline)) static void touch_slot(const ks_index_key *key, ks_slot slot, int64_t now,
+                                                 const ks_verify_request *req, const ks_netaddr *known)
+{
+    ks_netaddr a;
+    if (!known && req && req->client) {
+        req->client(req->client_ctx, &a);
+        known = &a;
+    }
+    ks_index_touch(key, slot, now, known);
+}
+
 /* The checks from the lookup on, for the entry `key` (NULL: unknown) whose
  * token in `slot` was presented (KS_SLOT_NONE: none matched). With touch,
- * a success is recorded as the slot's last use. With req (the caller's
- * address known), the key's limits are checked too. */
+ * a success is recorded as the slot's last use (with req's caller address
+ * when it gives one). With req (the caller's address known), the key's
+ * limits are checked too. */
 static inline void decide_slot(const ks_index *idx, const ks_index_key *key, ks_slot slot, int touch,
                                const ks_verify_request *req, const char *target, const char *resource, int64_t now,
                                ks_verify_found *out)
@@ -107,7 +124,7 @@ static inline void decide_slot(const ks_index *idx, const ks_index_key *key, ks_
     out->key = key;
     /* An old token past its deadline (renew's old_token_expires_at) is
      * gone from that second on, on every node, before any sweep deletes it. */
-    if (slot == KS_SLOT_OLD && !ks_token_alive(&key->slots.old, now))
+    if (slot == KS_SLOT_OLD && !ks_index_old_alive(key, now))
         slot = KS_SLOT_NONE;
     if (slot == KS_SLOT_NONE) {
         out->reason = KS_VERIFY_INVALID_TOKEN;
@@ -125,7 +142,9 @@ static inline void decide_slot(const ks_index *idx, const ks_index_key *key, ks_
         out->reason = KS_VERIFY_EXPIRED;
         return;
     }
-    if (__builtin_expect(key->limits != NULL, 0) && !address_allowed(key, req, out))
+    ks_netaddr addr;
+    const ks_netaddr *known = NULL; /* the caller's address, once asked for */
+    if (__builtin_expect(key->limits != NULL, 0) && !address_allowed(key, req, &addr, &known, out))
         return;
     out->reason = KS_VERIFY_FORBIDDEN;
     /* At home the key's own roles count; elsewhere only an active external grant's. */
@@ -161,8 +180,8 @@ static inline void decide_slot(const ks_index *idx, const ks_index_key *key, ks_
         }
     }
     out->reason = KS_VERIFY_OK;
-    if (touch)
-        ks_index_touch(key, slot, now);
+    if (touch && ks_index_touch_due(key, slot, now))
+        touch_slot(key, slot, now, req, known);
 }
 
 /* decide_slot for a token of keyed hash `digest` (NULL matches no token:
@@ -171,7 +190,7 @@ static inline void decide(const ks_index *idx, const ks_index_key *key, const ks
                           const ks_verify_request *req, const char *target, const char *resource, int64_t now,
                           ks_verify_found *out)
 {
-    ks_slot slot = key && digest ? ks_slots_match(&key->slots, digest) : KS_SLOT_NONE;
+    ks_slot slot = key && digest ? ks_index_slots_match(key, digest) : KS_SLOT_NONE;
     decide_slot(idx, key, slot, digest != NULL, req, target, resource, now, out);
 }
 
@@ -179,12 +198,13 @@ static inline void decide(const ks_index *idx, const ks_index_key *key, const ks
  * ks_slots_match, both present slots compared in constant time. */
 static ks_slot slot_match_fingerprint(const ks_index_key *key, const char *fp)
 {
+    static const ks_digest none; /* an absent slot: compared all the same, never matched */
     int match[2];
     for (int i = 0; i < 2; i++) {
         char mine[KS_JWT_FP_LEN + 1];
-        const ks_token *t = ks_index_slot(key, i);
-        ks_jwt_token_fingerprint(&t->hash, mine);
-        match[i] = (t->present != 0) & (sodium_memcmp(mine, fp, KS_JWT_FP_LEN) == 0);
+        const ks_index_token *t = ks_index_slot(key, i);
+        ks_jwt_token_fingerprint(t ? &t->hash : &none, mine);
+        match[i] = (t != NULL) & (sodium_memcmp(mine, fp, KS_JWT_FP_LEN) == 0);
         sodium_memzero(mine, sizeof mine);
     }
     if (match[0])
@@ -200,7 +220,7 @@ void ks_verify_bound_in(ks_index *idx, const char *key_id, size_t key_len, const
     const ks_index_key *key = ks_index_find_key(idx, key_id, key_len);
     ks_slot slot = KS_SLOT_NONE;
     if (key && binding->token_hash)
-        slot = ks_slots_match(&key->slots, binding->token_hash);
+        slot = ks_index_slots_match(key, binding->token_hash);
     else if (key && binding->token_fp && strnlen(binding->token_fp, KS_JWT_FP_LEN + 1) == KS_JWT_FP_LEN)
         slot = slot_match_fingerprint(key, binding->token_fp);
     decide_slot(idx, key, slot, 0, NULL, target, resource, now, out);

@@ -51,7 +51,7 @@ static void touch(ks_index *idx, const char *key_id, ks_slot slot, int64_t at)
     ASSERT_EQ_INT(ks_index_read_lock(idx), 0);
     const ks_index_key *k = ks_index_find_key(idx, key_id, strlen(key_id));
     if (k)
-        ks_index_touch(k, slot, at);
+        ks_index_touch(k, slot, at, NULL);
     ks_index_read_unlock(idx);
     ASSERT(k);
 }
@@ -173,7 +173,7 @@ static void test_touch_on_a_replaced_entry_is_handed_over(void)
     const ks_index_key *found = ks_index_find_key(idx, KEY_A, strlen(KEY_A));
     ASSERT(found);
     ASSERT_EQ_INT(ks_index_put_key(idx, &same), KS_OK);
-    ks_index_touch(found, KS_SLOT_CURRENT, 9000);
+    ks_index_touch(found, KS_SLOT_CURRENT, 9000, NULL);
     ks_index_read_unlock(idx);
 
     ks_key read = key_make(KEY_A, 1, 0);
