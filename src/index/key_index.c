@@ -212,6 +212,8 @@ static int entry_build(ks_index *idx, const ks_key *key, size_t len, ks_index_ke
         return rc;
     }
     e->limits = limits;
+    if (limits && limits->rate_limit > 0)
+        e->present |= KS_INDEX_RATE_LIMITED;
     if (!(e->roles = ks_roleset_acquire(idx, home, key->roles.items, key->roles.count)))
         goto nomem;
     if (key->n_grants) {
@@ -269,7 +271,7 @@ ks_slot ks_index_slots_match(const ks_index_key *key, const ks_digest *d)
     unsigned present = key->present;
     const ks_digest *old = (present & 2) ? &key->slots[1].hash : &none;
     int is_current = ks_digest_equal(&key->slots[0].hash, d) & (int)(present & 1);
-    int is_old = ks_digest_equal(old, d) & (int)(present >> 1);
+    int is_old = ks_digest_equal(old, d) & (int)((present >> 1) & 1);
     if (is_current)
         return KS_SLOT_CURRENT;
     return is_old ? KS_SLOT_OLD : KS_SLOT_NONE;

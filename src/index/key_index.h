@@ -106,7 +106,8 @@ typedef struct ks_index_key {
     uint8_t key_len;
     uint8_t active;                     /* ks_key_status */
     uint8_t months;                     /* duration the expiry instants use */
-    uint8_t present;                    /* bit KS_SLOT_CURRENT / KS_SLOT_OLD: the slot holds a token */
+    uint8_t present;                    /* bit KS_SLOT_CURRENT / KS_SLOT_OLD: the slot holds a
+                                           token; and KS_INDEX_RATE_LIMITED */
     uint32_t n_grants;
     const ks_index_limits *limits;      /* allowed ranges and rate limit, NULL when none; next
                                            to the key id, whose line the lookup loaded */
@@ -118,6 +119,10 @@ typedef struct ks_index_key {
     ks_index_token slots[];             /* [KS_SLOT_CURRENT], and [KS_SLOT_OLD] only when the
                                            key has an old token (ks_index_key_size) */
 } ks_index_key;
+
+/* A bit of `present`: the key's limits have a rate limit (so verify reads
+ * the monotonic clock early, while the entry's memory is still coming in). */
+#define KS_INDEX_RATE_LIMITED 4u
 
 /* Bytes of an entry whose slots are `present` (bits). */
 static inline size_t ks_index_key_size(unsigned present)
