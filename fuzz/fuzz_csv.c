@@ -296,7 +296,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     build(data, size, &generated, &external, want);
     char *csv = NULL;
     size_t len = 0;
-    int rc = ks_export_csv(&generated, &external, &csv, &len);
+    int rc = ks_export_csv(&generated, &external, KS_EXPORT_COLUMNS, &csv, &len);
     FUZZ_CHECK(rc == KS_OK, "ks_export_csv returned %d", rc);
     FUZZ_CHECK(csv && strlen(csv) == len, "export length %zu, but %zu bytes to the NUL", len, csv ? strlen(csv) : 0);
     check_strict(csv, len, want);

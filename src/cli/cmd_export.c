@@ -1,5 +1,6 @@
 /*
- * cmd_export.c - `keystile keys export [--format csv|xlsx] [--output FILE]`:
+ * cmd_export.c - `keystile keys export [--format csv|xlsx] [--include limits]
+ * [--output FILE]`:
  * writes the body of GET /keys/export (CSV, or an XLSX workbook) to stdout or
  * to FILE. The whole body is read first (at most KS_CLIENT_EXPORT_MAX), so an
  * API error never leaves a half-written FILE; FILE is created only after a
@@ -39,9 +40,10 @@ static int write_body(const char *path, const char *data, size_t n)
 int ks_cmd_keys_export(ks_client *c, const ks_args *a)
 {
     static const char *const FORMATS[] = {"csv", "xlsx", NULL};
-    int format = 0;
+    static const char *const INCLUDES[] = {"limits", NULL};
+    int format = 0, include = -1;
     int rc = ks_args_choice(a, "format", FORMATS, &format);
-    if (rc == KS_EXIT_USAGE)
+    if (rc == KS_EXIT_USAGE || (rc = ks_args_choice(a, "include", INCLUDES, &include)) == KS_EXIT_USAGE)
         return rc;
     const char *output = ks_args_value(a, "output");
     if (output && !*output)
@@ -56,6 +58,8 @@ int ks_cmd_keys_export(ks_client *c, const ks_args *a)
     ks_strbuf_puts(&path, "/export");
     if (format == 1)
         ks_client_path_query(c, &path, "format", "xlsx");
+    if (include >= 0)
+        ks_client_path_query(c, &path, "include", INCLUDES[include]);
     ks_response res;
     rc = ks_client_send(c, "GET", ks_strbuf_str(&path), NULL, KS_CLIENT_EXPORT_MAX, &res);
     ks_strbuf_free(&path);

@@ -168,6 +168,10 @@ static const ks_opt_doc KEYS_RENEW_OPTS[] = {
 
 static const ks_opt_doc KEYS_EXPORT_OPTS[] = {
     {"format", "csv|xlsx", 0, "csv (default) or xlsx."},
+    {"include", "limits", 0,
+     "Add the per-key limits after the usual columns: allowed_cidrs (joined by ;), rate_limit and "
+     "rate_period_seconds (empty for none; external keys' limits belong to their home account and "
+     "stay empty)."},
     {"output", "FILE", 0,
      "Write to FILE (replaced if it exists) instead of standard output. Required for xlsx when "
      "standard output is a terminal."},
@@ -402,7 +406,7 @@ const ks_cmd_doc KS_COMMANDS[] = {
      "switch to a renewed token went wrong. Fails with no_old_token when there is no old token. "
      "Needs renew-api-token.",
      NULL, CLIENT, "keystile keys undo-renewal kst-acme-k3v7q2m7xa\n", ks_cmd_keys_undo_renewal},
-    {"keys", "export", NULL, "[--format csv|xlsx] [--output FILE] [OPTIONS]",
+    {"keys", "export", NULL, "[--format csv|xlsx] [--include limits] [--output FILE] [OPTIONS]",
      "export the account's keys as CSV or XLSX",
      "Writes the account's keys, generated and external, as CSV (the default: a header line key, "
      "name, type, roles, status, created_at, outdated, current_token_created_at, "
@@ -413,7 +417,8 @@ const ks_cmd_doc KS_COMMANDS[] = {
      "redirected away from the terminal. Needs view-api-keys.",
      KEYS_EXPORT_OPTS, KS_WITH_CONN | KS_WITH_ACCOUNT,
      "keystile keys export > keys.csv\n"
-     "keystile keys export --format xlsx --output keys.xlsx\n",
+     "keystile keys export --format xlsx --output keys.xlsx\n"
+     "keystile keys export --include limits > keys-with-limits.csv\n",
      ks_cmd_keys_export},
 
     {"settings", "get", NULL, "[OPTIONS]", "show the token duration and whether it is enforced",

@@ -144,8 +144,8 @@ int ks_key_print_detail(const json_t *key)
     ks_table_free(f);
     json_t *tokens = json_object_get(key, "tokens");
     if (rc == 0 && json_array_size(tokens) > 0) {
-        static const char *const H[] = {"TOKEN", "CREATED", "EXPIRES", "LAST USED", "ENDS"};
-        ks_table *t = ks_table_new(5, H);
+        static const char *const H[] = {"TOKEN", "CREATED", "EXPIRES", "LAST USED", "FROM", "ENDS"};
+        ks_table *t = ks_table_new(6, H);
         size_t i;
         json_t *tok;
         json_array_foreach(tokens, i, tok) {
@@ -153,6 +153,7 @@ int ks_key_print_detail(const json_t *key)
             ks_table_add(t, ks_json_str(tok, "created_at", NULL));
             ks_table_add(t, ks_json_str(tok, "expires_at", NULL));
             ks_table_add(t, ks_json_str(tok, "last_used_at", "never"));
+            ks_table_add(t, ks_json_str(tok, "last_used_from", "-")); /* the last caller's address */
             ks_table_add(t, ks_json_str(tok, "ends_at", "-")); /* an old token's deadline */
         }
         fputc('\n', stdout);

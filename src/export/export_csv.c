@@ -23,22 +23,29 @@ static const char *time_text(int64_t t, char buf[KS_TIME_STR_LEN])
     return buf;
 }
 
-static int write_row(FILE *f, const ks_export_row *r)
+static int write_row(FILE *f, const ks_export_row *r, int columns)
 {
     char created[KS_TIME_STR_LEN], current[KS_TIME_STR_LEN], old[KS_TIME_STR_LEN], used[KS_TIME_STR_LEN];
-    const char *fields[KS_EXPORT_COLUMNS] = {
+    char limit[24] = "", period[16] = "";
+    if (r->rate_limit > 0) {
+        snprintf(limit, sizeof limit, "%lld", (long long)r->rate_limit);
+        snprintf(period, sizeof period, "%d", r->rate_period);
+    }
+    const char *fields[KS_EXPORT_COLUMNS_LIMITS] = {
         r->key, r->name, r->external ? "external" : "generated", r->roles,
         r->active ? "active" : "inactive", time_text(r->created_at, created),
         r->outdated ? "true" : "false", time_text(r->current_created_at, current),
         time_text(r->old_created_at, old), time_text(r->last_used_at, used),
+        r->allowed_cidrs, limit, period,
     };
-    for (int i = 0; i < KS_EXPORT_COLUMNS; i++)
+    for (int i = 0; i < columns; i++)
         if (write_field(f, fields[i], i == 0) != 0)
             return -1;
     return fputs("\r\n", f) == EOF ? -1 : 0;
 }
 
-int ks_export_csv(const ks_export_rows *generated, const ks_export_rows *external, char **out, size_t *len)
+int ks_export_csv(const ks_export_rows *generated, const ks_export_rows *external, int columns, char **out,
+                  size_t *len)
 {
     char *buf = NULL;
     size_t size = 0;
@@ -46,13 +53,13 @@ int ks_export_csv(const ks_export_rows *generated, const ks_export_rows *externa
     if (!f)
         return KS_ERR_NOMEM;
     int bad = 0;
-    for (int i = 0; i < KS_EXPORT_COLUMNS && !bad; i++)
+    for (int i = 0; i < columns && !bad; i++)
         bad = (i && fputc(',', f) == EOF) || fputs(KS_EXPORT_HEADER[i], f) == EOF;
     bad = bad || fputs("\r\n", f) == EOF;
     for (size_t i = 0; !bad && i < generated->count; i++)
-        bad = write_row(f, &generated->rows[i]) != 0;
+        bad = write_row(f, &generated->rows[i], columns) != 0;
     for (size_t i = 0; !bad && i < external->count; i++)
-        bad = write_row(f, &external->rows[i]) != 0;
+        bad = write_row(f, &external->rows[i], columns) != 0;
     if (fclose(f) != 0 || bad) {
         free(buf);
         return KS_ERR_NOMEM;

@@ -7,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const KS_EXPORT_HEADER[KS_EXPORT_COLUMNS] = {
+const char *const KS_EXPORT_HEADER[KS_EXPORT_COLUMNS_LIMITS] = {
     "key", "name", "type", "roles", "status", "created_at", "outdated",
     "current_token_created_at", "old_token_created_at", "last_used_at",
+    "allowed_cidrs", "rate_limit", "rate_period_seconds",
 };
 
 int ks_export_cell_is_formula(const char *s)
@@ -32,7 +33,7 @@ static char *cell_text(const char *s)
     return out;
 }
 
-static char *join_roles(const ks_strlist *roles)
+static char *join_list(const ks_strlist *roles)
 {
     size_t len = 1;
     for (size_t i = 0; i < roles->count; i++)
@@ -62,13 +63,20 @@ int ks_export_add(ks_export_rows *rows, const ks_key *key, const ks_grant *grant
     memset(r, 0, sizeof *r);
     snprintf(r->key, sizeof r->key, "%s", key->key_id);
     r->name = cell_text(key->name ? key->name : "");
-    char *roles = join_roles(grant ? &grant->roles : &key->roles);
+    char *roles = join_list(grant ? &grant->roles : &key->roles);
     r->roles = roles ? cell_text(roles) : NULL;
     free(roles);
-    if (!r->name || !r->roles) {
+    static const ks_strlist none = {0};
+    r->allowed_cidrs = join_list(grant ? &none : &key->allowed_cidrs); /* ranges only: no formula */
+    if (!r->name || !r->roles || !r->allowed_cidrs) {
         free(r->name);
         free(r->roles);
+        free(r->allowed_cidrs);
         return KS_ERR_NOMEM;
+    }
+    if (!grant && key->rate_limit.limit > 0) {
+        r->rate_limit = key->rate_limit.limit;
+        r->rate_period = key->rate_limit.period_seconds;
     }
     r->external = grant != NULL;
     r->active = grant ? grant->active : key->active;
@@ -88,6 +96,7 @@ void ks_export_rows_free(ks_export_rows *rows)
     for (size_t i = 0; i < rows->count; i++) {
         free(rows->rows[i].name);
         free(rows->rows[i].roles);
+        free(rows->rows[i].allowed_cidrs);
     }
     free(rows->rows);
     rows->rows = NULL;

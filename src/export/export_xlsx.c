@@ -35,11 +35,12 @@ static void fit(double *width, const char *text)
         *width = w > WIDTH_MAX ? WIDTH_MAX : w;
 }
 
-static void write_sheet(lxw_workbook *wb, const char *name, const ks_export_rows *rows, const sheet_formats *fmt)
+static void write_sheet(lxw_workbook *wb, const char *name, const ks_export_rows *rows, int columns,
+                        const sheet_formats *fmt)
 {
     lxw_worksheet *ws = workbook_add_worksheet(wb, name);
-    double width[KS_EXPORT_COLUMNS];
-    for (lxw_col_t c = 0; c < KS_EXPORT_COLUMNS; c++) {
+    double width[KS_EXPORT_COLUMNS_LIMITS];
+    for (lxw_col_t c = 0; c < (lxw_col_t)columns; c++) {
         worksheet_write_string(ws, 0, c, KS_EXPORT_HEADER[c], fmt->bold);
         width[c] = 0;
         fit(&width[c], KS_EXPORT_HEADER[c]);
@@ -58,9 +59,17 @@ static void write_sheet(lxw_workbook *wb, const char *name, const ks_export_rows
         write_time(ws, row, 7, r->current_created_at, fmt->date);
         write_time(ws, row, 8, r->old_created_at, fmt->date);
         write_time(ws, row, 9, r->last_used_at, fmt->date);
+        if (columns > KS_EXPORT_COLUMNS) {
+            worksheet_write_string(ws, row, 10, r->allowed_cidrs, NULL);
+            fit(&width[10], r->allowed_cidrs);
+            if (r->rate_limit > 0) { /* numbers, left empty when there is no limit */
+                worksheet_write_number(ws, row, 11, (double)r->rate_limit, NULL);
+                worksheet_write_number(ws, row, 12, r->rate_period, NULL);
+            }
+        }
     }
-    for (lxw_col_t c = 0; c < KS_EXPORT_COLUMNS; c++) {
-        double w = (c == 5 || c >= 7) && width[c] < DATE_WIDTH ? DATE_WIDTH : width[c];
+    for (lxw_col_t c = 0; c < (lxw_col_t)columns; c++) {
+        double w = (c == 5 || (c >= 7 && c <= 9)) && width[c] < DATE_WIDTH ? DATE_WIDTH : width[c];
         worksheet_set_column(ws, c, c, w, NULL);
     }
     worksheet_freeze_panes(ws, 1, 0);
@@ -86,7 +95,7 @@ static int read_file(const char *path, char **out, size_t *len)
     return rc;
 }
 
-int ks_export_xlsx(const ks_export_rows *generated, const ks_export_rows *external, const char *tmpdir,
+int ks_export_xlsx(const ks_export_rows *generated, const ks_export_rows *external, int columns, const char *tmpdir,
                    char **out, size_t *len)
 {
     char path[4096];
@@ -104,8 +113,8 @@ int ks_export_xlsx(const ks_export_rows *generated, const ks_export_rows *extern
     sheet_formats fmt = {workbook_add_format(wb), workbook_add_format(wb)};
     format_set_bold(fmt.bold);
     format_set_num_format(fmt.date, "yyyy-mm-dd hh:mm:ss");
-    write_sheet(wb, "Generated", generated, &fmt);
-    write_sheet(wb, "External", external, &fmt);
+    write_sheet(wb, "Generated", generated, columns, &fmt);
+    write_sheet(wb, "External", external, columns, &fmt);
     int rc = workbook_close(wb) == LXW_NO_ERROR ? read_file(path, out, len) : KS_ERR_INTERNAL;
     unlink(path);
     return rc;

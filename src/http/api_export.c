@@ -1,6 +1,8 @@
 /*
- * api_export.c - GET /api/v1/accounts/{a}/keys/export[?format=csv|xlsx]:
- * every generated and external key of the account (needs view-api-keys).
+ * api_export.c - GET /api/v1/accounts/{a}/keys/export[?format=csv|xlsx]
+ * [&include=limits]: every generated and external key of the account (needs
+ * view-api-keys); include=limits adds the per-key limits' columns after the
+ * contract's ten.
  */
 #include "http/api.h"
 #include "http/auth.h"
@@ -11,6 +13,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define EXPORT_PAGE 500
 
@@ -57,6 +60,14 @@ void ks_api_keys_export(ks_http_request *req)
     int format = ks_http_param_enum(req, "format", FORMATS, 0);
     if (format < 0)
         goto out;
+    const char *include = ks_http_param_get(req, "include");
+    int columns = KS_EXPORT_COLUMNS;
+    if (include && strcmp(include, "limits") == 0) {
+        columns = KS_EXPORT_COLUMNS_LIMITS;
+    } else if (include && *include) {
+        ks_http_errorf(req, KS_ERR_INVALID, "Parameter 'include' must be limits (or left out).");
+        goto out;
+    }
     int64_t now = ks_clock_now();
     ks_settings settings;
     int rc = ks_service_settings_get(req->svc, account, &settings);
@@ -67,8 +78,8 @@ void ks_api_keys_export(ks_http_request *req)
     char *body = NULL;
     size_t len = 0;
     if (rc == KS_OK)
-        rc = format == 1 ? ks_export_xlsx(&generated, &external, getenv("TMPDIR"), &body, &len)
-                         : ks_export_csv(&generated, &external, &body, &len);
+        rc = format == 1 ? ks_export_xlsx(&generated, &external, columns, getenv("TMPDIR"), &body, &len)
+                         : ks_export_csv(&generated, &external, columns, &body, &len);
     if (rc != KS_OK) {
         ks_http_error(req, rc, NULL);
         goto out;

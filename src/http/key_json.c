@@ -20,11 +20,22 @@ json_t *ks_strlist_to_json(const ks_strlist *list)
     return arr;
 }
 
+/* A caller's address as text, or null when unknown. */
+static json_t *netaddr_to_json(const ks_netaddr *a)
+{
+    if (a->family == 0)
+        return json_null();
+    char text[KS_NETADDR_TEXT_MAX];
+    ks_netaddr_format(a, text, sizeof text);
+    return json_string(text);
+}
+
 static json_t *token_to_json(const char *slot, const ks_token *t, int months)
 {
-    return json_pack("{s:s, s:o, s:o, s:o, s:o}", "slot", slot, "created_at", ks_time_to_json(t->created_at),
+    return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "slot", slot, "created_at", ks_time_to_json(t->created_at),
                      "expires_at", ks_time_to_json(ks_token_expires_at(t->created_at, months)),
                      "last_used_at", ks_time_to_json(t->last_used_at),
+                     "last_used_from", netaddr_to_json(&t->last_used_from),
                      "ends_at", ks_time_to_json(t->ends_at));
 }
 

@@ -35,12 +35,13 @@ static int first_skip(const char *key_id)
     return first;
 }
 
-int ks_service_sweep_dormant(ks_service *svc, int64_t now, size_t *deactivated)
+int ks_service_sweep_dormant(ks_service *svc, int64_t now, size_t *deactivated, int *full)
 {
     *deactivated = 0;
     ks_unused_due *due = NULL;
     size_t n = 0;
     int rc = svc->store->ops->unused_keys_due(svc->store, now, DORMANT_BATCH, &due, &n);
+    *full = rc == KS_OK && n == DORMANT_BATCH;
     for (size_t i = 0; rc == KS_OK && i < n; i++) {
         ks_actor who = {"system", due[i].account, "system", NULL};
         ks_key_patch off = {.status = KS_KEY_INACTIVE};

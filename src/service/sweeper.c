@@ -56,6 +56,7 @@ struct ks_sweeper {
     pthread_cond_t wake;
     int stop;
     int interval_s;
+    double dormant_next;    /* monotonic time of the next look for unused keys (dormant.h) */
 };
 
 /* Deletes one batch of due old tokens; *n gets how many were due. */
@@ -229,10 +230,17 @@ int ks_service_sweep_once(ks_service *svc)
         notices += n;
         stopping = n > 0 && sweep_rest(svc, ks_clock_monotonic() - b0);
     }
-    /* Keys unused for their account's deactivate_unused_days (dormant.c). */
+    /* Keys unused for their account's deactivate_unused_days (dormant.c):
+     * at the first pass, then hourly (a direct call, without the sweeper
+     * thread, always looks). */
     size_t dormant = 0;
-    if (rc == KS_OK && !stopping)
-        rc = ks_service_sweep_dormant(svc, now, &dormant);
+    struct ks_sweeper *s = on_sweeper_thread ? svc->sweeper : NULL;
+    if (rc == KS_OK && !stopping && (!s || ks_clock_monotonic() >= s->dormant_next)) {
+        int full = 0;
+        rc = ks_service_sweep_dormant(svc, now, &dormant, &full);
+        if (s)
+            s->dormant_next = full ? 0 : ks_clock_monotonic() + KS_DORMANT_LOOK_EVERY_S;
+    }
     /* Usage rows past their keeping: hours after 35 days, days after 400. */
     if (rc == KS_OK && !stopping &&
         svc->store->ops->usage_prune(svc->store, now - KS_USAGE_HOURS_KEPT_DAYS * 86400,

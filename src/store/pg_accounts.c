@@ -83,11 +83,12 @@ int pg_settings_get_tx(pg_store *s, const char *account, ks_settings *out)
         pg_get_str(r, 0, 4, action, sizeof action);
         out->leaked_token_action = ks_leaked_token_action_parse(action) == KS_LEAKED_REVOKE ? KS_LEAKED_REVOKE
                                                                                             : KS_LEAKED_ALERT;
+        out->deactivate_unused_days = (int)pg_get_int(r, 0, 5); /* NULL reads as 0: off */
     } else {
         rc = KS_ERR_NOT_FOUND;
     }
     PQclear(r);
-    return rc == KS_OK ? pg_dormant_setting_get(s, account, out) : rc;
+    return rc;
 }
 
 struct settings_get_args {
@@ -116,13 +117,15 @@ static int settings_put_in_tx(pg_store *s, void *arg)
     pg_int(&p, a->settings->token_duration_months);
     pg_int(&p, a->settings->enforce_duration);
     settings_params_add(&p, a->settings);
+    if (a->settings->deactivate_unused_days > 0)
+        pg_int(&p, a->settings->deactivate_unused_days);
+    else
+        pg_text(&p, NULL);
     int rc;
     PGresult *r = pg_exec(s, P_ACCOUNT_PUT, &p, &rc);
     if (r && pg_changed(r) == 0)
         rc = KS_ERR_NOT_FOUND;
     PQclear(r);
-    if (rc == KS_OK)
-        rc = pg_dormant_setting_put(s, a->account, a->settings);
     if (rc == KS_OK)
         rc = pg_audit_insert(s, a->audit);
     if (rc == KS_OK)
@@ -201,18 +204,6 @@ typedef struct {
     int t, r, g; /* next row of each */
 } load_page;
 
-static void token_from_row(const PGresult *r, int row, int col_hash, ks_token *t)
-{
-    size_t len;
-    memset(t, 0, sizeof *t);
-    if (pg_get_bytes(r, row, col_hash, t->hash.bytes, KS_DIGEST_LEN, &len) == 0 && len == KS_DIGEST_LEN)
-        t->present = 1;
-    t->created_at = pg_get_int(r, row, col_hash + 1);
-    t->last_used_at = pg_get_int(r, row, col_hash + 2);
-    t->ends_at = pg_get_int(r, row, col_hash + 3);
-    t->notices = (int)pg_get_int(r, row, col_hash + 4);
-}
-
 /* Builds key row i of the page (tokens, grants, roles) and hands it over. */
 static int load_page_key(load_page *pg, int i, const ks_store_loader *loader)
 {
@@ -225,7 +216,7 @@ static int load_page_key(load_page *pg, int i, const ks_store_loader *loader)
     int rc = pg_key_limits_from_row(pg->keys, i, 6, &key);
     for (; pg->t < PQntuples(pg->tokens) && pg_get_int(pg->tokens, pg->t, 0) <= key.seq; pg->t++)
         if (pg_get_int(pg->tokens, pg->t, 0) == key.seq)
-            token_from_row(pg->tokens, pg->t, 2,
+            pg_token_from_row(pg->tokens, pg->t, 2,
                            pg_get_int(pg->tokens, pg->t, 1) == 0 ? &key.slots.current : &key.slots.old);
     for (; rc == KS_OK && pg->g < PQntuples(pg->grants) && pg_get_int(pg->grants, pg->g, 0) <= key.seq; pg->g++) {
         if (pg_get_int(pg->grants, pg->g, 0) != key.seq)

@@ -37,10 +37,10 @@ static const char *const SQL[P_COUNT] = {
                          " auto_delete_old_token_hours, renewal_notice_days, leaked_token_action)"
                          " VALUES ($1, $2, $3, $4, $5, $6, $7)",
     [P_ACCOUNT_GET] = "SELECT token_duration_months, enforce_duration, auto_delete_old_token_hours, renewal_notice_days,"
-                      " leaked_token_action FROM accounts WHERE name = $1",
+                      " leaked_token_action, deactivate_unused_days FROM accounts WHERE name = $1",
     [P_ACCOUNT_PUT] = "UPDATE accounts SET token_duration_months = $2, enforce_duration = $3,"
-                      " auto_delete_old_token_hours = $4, renewal_notice_days = $5, leaked_token_action = $6"
-                      " WHERE name = $1",
+                      " auto_delete_old_token_hours = $4, renewal_notice_days = $5, leaked_token_action = $6,"
+                      " deactivate_unused_days = $7 WHERE name = $1",
     [P_ACCOUNT_LIST] = "SELECT name FROM accounts ORDER BY name",
     [P_TOKEN_FIND] = "SELECT k.account, k.key_id, t.slot FROM tokens t JOIN keys k ON k.seq = t.key_seq"
                      " WHERE t.hash = $1 ORDER BY t.slot LIMIT 1",
@@ -88,20 +88,23 @@ static const char *const SQL[P_COUNT] = {
     [P_KEY_ROLES_DELETE] = "DELETE FROM key_roles WHERE key_seq = $1 AND account = $2",
     [P_KEY_ROLE_INSERT] = "INSERT INTO key_roles(key_seq, account, role, pos) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
     [P_KEY_ROLES_ALL] = "SELECT account, role FROM key_roles WHERE key_seq = $1 ORDER BY account, pos",
-    [P_TOKEN_UPSERT] = "INSERT INTO tokens(key_seq, slot, hash, created_at, last_used_at, ends_at, notices)"
-                       " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    [P_TOKEN_UPSERT] = "INSERT INTO tokens(key_seq, slot, hash, created_at, last_used_at, ends_at, notices,"
+                       " last_used_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
                        " ON CONFLICT (key_seq, slot) DO UPDATE SET hash = EXCLUDED.hash,"
                        " created_at = EXCLUDED.created_at, last_used_at = EXCLUDED.last_used_at,"
-                       " ends_at = EXCLUDED.ends_at, notices = EXCLUDED.notices",
+                       " ends_at = EXCLUDED.ends_at, notices = EXCLUDED.notices,"
+                       " last_used_from = EXCLUDED.last_used_from",
     [P_TOKEN_DELETE] = "DELETE FROM tokens WHERE key_seq = $1 AND slot = $2",
-    [P_TOKENS_OF] = "SELECT slot, hash, created_at, last_used_at, ends_at, notices FROM tokens WHERE key_seq = $1",
-    [P_TOKEN_LAST_USED] = "UPDATE tokens SET last_used_at = $3::bigint WHERE key_seq = (SELECT seq FROM keys WHERE key_id = $1)"
+    [P_TOKENS_OF] = "SELECT slot, hash, created_at, last_used_at, ends_at, notices, last_used_from FROM tokens"
+                    " WHERE key_seq = $1",
+    [P_TOKEN_LAST_USED] = "UPDATE tokens SET last_used_at = $3::bigint, last_used_from = $4 WHERE key_seq = (SELECT seq FROM keys WHERE key_id = $1)"
                           " AND hash = $2 AND (last_used_at IS NULL OR last_used_at < $3::bigint)",
     /* Pages of the index load: keys with $2 < seq (<= $3 for the others), in seq order. */
     [P_LOAD_KEYS] = "SELECT seq, key_id, account, name, active, created_at, allowed_cidrs, rate_limit, rate_period"
                     " FROM keys WHERE " KEYS_OF_ACCOUNT("seq")
                     " AND seq > $2::bigint ORDER BY seq LIMIT $3::int",
-    [P_LOAD_TOKENS] = "SELECT key_seq, slot, hash, created_at, last_used_at, ends_at, notices FROM tokens WHERE "
+    [P_LOAD_TOKENS] = "SELECT key_seq, slot, hash, created_at, last_used_at, ends_at, notices, last_used_from"
+                      " FROM tokens WHERE "
                       KEYS_OF_ACCOUNT("key_seq")
                       " AND key_seq > $2::bigint AND key_seq <= $3::bigint ORDER BY key_seq",
     [P_LOAD_KEY_ROLES] = "SELECT key_seq, account, role FROM key_roles WHERE " KEYS_OF_ACCOUNT("key_seq")
@@ -231,8 +234,6 @@ static const char *const SQL[P_COUNT] = {
                      " AND (notices & $4::int) = 0 AND key_seq = (SELECT seq FROM keys WHERE account = $1 AND key_id = $2)",
     [P_SWEEP_LOCK] = "SELECT pg_try_advisory_lock(" STR(KS_PG_LOCK_CLASS) ", " STR(KS_PG_LOCK_SWEEPS) ")",
     [P_SWEEP_UNLOCK] = "SELECT pg_advisory_unlock(" STR(KS_PG_LOCK_CLASS) ", " STR(KS_PG_LOCK_SWEEPS) ")",
-    [P_DORMANT_GET] = "SELECT deactivate_unused_days FROM accounts WHERE name = $1",
-    [P_DORMANT_PUT] = "UPDATE accounts SET deactivate_unused_days = $2 WHERE name = $1",
     [P_UNUSED_DUE] = "SELECT k.account, k.key_id, a.deactivate_unused_days,"
         " coalesce((SELECT max(t.last_used_at) FROM tokens t WHERE t.key_seq = k.seq), 0) AS used"
         " FROM keys k JOIN accounts a ON a.name = k.account"

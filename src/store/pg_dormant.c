@@ -1,37 +1,13 @@
 /*
- * pg_dormant.c - keys that stopped being used (PostgreSQL): the account
- * setting deactivate_unused_days and the keys it makes due
- * (store.h unused_keys_due).
+ * pg_dormant.c - keys that stopped being used (PostgreSQL): the keys
+ * the account setting deactivate_unused_days makes due (store.h
+ * unused_keys_due); the setting itself is read and written with the
+ * account's others (pg_accounts.c).
  */
 #include "store/pg_internal.h"
 #include "core/error.h"
 
 #include <stdlib.h>
-
-int pg_dormant_setting_get(pg_store *s, const char *account, ks_settings *out)
-{
-    pg_params p = {0};
-    pg_text(&p, account);
-    int rc;
-    PGresult *r = pg_exec(s, P_DORMANT_GET, &p, &rc);
-    if (!r)
-        return rc;
-    out->deactivate_unused_days = PQntuples(r) == 1 ? (int)pg_get_int(r, 0, 0) : 0; /* NULL: off */
-    rc = PQntuples(r) == 1 ? KS_OK : KS_ERR_NOT_FOUND;
-    PQclear(r);
-    return rc;
-}
-
-int pg_dormant_setting_put(pg_store *s, const char *account, const ks_settings *settings)
-{
-    pg_params p = {0};
-    pg_text(&p, account);
-    if (settings->deactivate_unused_days > 0)
-        pg_int(&p, settings->deactivate_unused_days);
-    else
-        pg_text(&p, NULL);
-    return pg_run(s, P_DORMANT_PUT, &p);
-}
 
 struct due_args {
     int64_t now;

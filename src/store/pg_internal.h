@@ -141,8 +141,6 @@ typedef enum {
     P_NOTICE_SET,
     P_SWEEP_LOCK,
     P_SWEEP_UNLOCK,
-    P_DORMANT_GET,    /* deactivate_unused_days (pg_dormant.c) */
-    P_DORMANT_PUT,
     P_UNUSED_DUE,
     P_NODE_BEAT,      /* node heartbeats (pg_nodes.c) */
     P_NODE_LEAVE,
@@ -238,6 +236,9 @@ int64_t pg_get_int(const PGresult *r, int row, int col);
 void pg_get_str(const PGresult *r, int row, int col, char *out, size_t outlen);
 char *pg_get_strdup(const PGresult *r, int row, int col);
 int pg_get_bytes(const PGresult *r, int row, int col, unsigned char *buf, size_t max, size_t *len);
+/* A token from row's columns hash, created_at, last_used_at, ends_at,
+ * notices, last_used_from, the first at col_hash (present when the hash is). */
+void pg_token_from_row(const PGresult *r, int row, int col_hash, ks_token *t);
 
 /* Opens a connection with Keystile's settings (timeouts, keepalives,
  * application name); NULL with a reason in err (never the password). */
@@ -257,9 +258,6 @@ int pg_role_insert_tx(pg_store *s, const char *account, const char *name,
                       const char *const *resources, size_t n, int builtin);
 int pg_role_list_tx(pg_store *s, const char *account, ks_role **out, size_t *n);
 int pg_settings_get_tx(pg_store *s, const char *account, ks_settings *out);
-/* The account's deactivate_unused_days into / from settings (pg_dormant.c). */
-int pg_dormant_setting_get(pg_store *s, const char *account, ks_settings *out);
-int pg_dormant_setting_put(pg_store *s, const char *account, const ks_settings *settings);
 int pg_load_keys(pg_store *s, const char *account, const ks_store_loader *loader);
 
 /* Active principals of `account` holding Owner there (keys at home and

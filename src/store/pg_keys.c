@@ -42,16 +42,17 @@ int pg_key_seq(pg_store *s, const char *account, const char *key_id, int lock, i
     return rc;
 }
 
-static void token_from_row(const PGresult *r, int row, ks_token *t)
+void pg_token_from_row(const PGresult *r, int row, int col_hash, ks_token *t)
 {
     size_t len;
     memset(t, 0, sizeof *t);
-    if (pg_get_bytes(r, row, 1, t->hash.bytes, KS_DIGEST_LEN, &len) == 0 && len == KS_DIGEST_LEN)
+    if (pg_get_bytes(r, row, col_hash, t->hash.bytes, KS_DIGEST_LEN, &len) == 0 && len == KS_DIGEST_LEN)
         t->present = 1;
-    t->created_at = pg_get_int(r, row, 2);
-    t->last_used_at = pg_get_int(r, row, 3);
-    t->ends_at = pg_get_int(r, row, 4);
-    t->notices = (int)pg_get_int(r, row, 5);
+    t->created_at = pg_get_int(r, row, col_hash + 1);
+    t->last_used_at = pg_get_int(r, row, col_hash + 2);
+    t->ends_at = pg_get_int(r, row, col_hash + 3);
+    t->notices = (int)pg_get_int(r, row, col_hash + 4);
+    ks_store_netaddr_read(PQgetvalue(r, row, col_hash + 5), &t->last_used_from);
 }
 
 /* Fills the slots, roles, grants and grant roles of the key with this seq. */
@@ -65,7 +66,7 @@ static int key_fill(pg_store *s, int64_t seq, ks_key *out)
     if (!r)
         return rc;
     for (int i = 0; i < PQntuples(r); i++)
-        token_from_row(r, i, pg_get_int(r, i, 0) == 0 ? &out->slots.current : &out->slots.old);
+        pg_token_from_row(r, i, 1, pg_get_int(r, i, 0) == 0 ? &out->slots.current : &out->slots.old);
     PQclear(r);
     if (!(r = pg_exec(s, P_GRANTS_OF, &p, &rc)))
         return rc;
@@ -161,6 +162,7 @@ int pg_key_roles_write(pg_store *s, int64_t seq, const char *account, const ks_s
 
 static int token_write(pg_store *s, int64_t seq, int slot, const ks_token *t)
 {
+    char from[KS_NETADDR_TEXT_MAX];
     pg_params p = {0};
     pg_int(&p, seq);
     pg_int(&p, slot);
@@ -177,6 +179,7 @@ static int token_write(pg_store *s, int64_t seq, int slot, const ks_token *t)
     else
         pg_text(&p, NULL);
     pg_int(&p, t->notices);
+    pg_text(&p, ks_store_netaddr_text(&t->last_used_from, from));
     return pg_run(s, P_TOKEN_UPSERT, &p);
 }
 
@@ -510,6 +513,8 @@ static int last_used_in_tx(pg_store *s, void *arg)
         pg_text(&p, a->sorted[i].key_id);
         pg_bytes(&p, a->sorted[i].hash.bytes, KS_DIGEST_LEN);
         pg_int(&p, a->sorted[i].last_used_at);
+        char from[KS_NETADDR_TEXT_MAX];
+        pg_text(&p, ks_store_netaddr_text(&a->sorted[i].from, from));
         rc = pg_run(s, P_TOKEN_LAST_USED, &p);
     }
     return rc;

@@ -277,6 +277,8 @@ static const char *const KS_PG_MIGRATIONS[] = {
     "ALTER TABLE accounts ADD COLUMN leaked_token_action text NOT NULL DEFAULT 'alert'"
     "  CHECK (leaked_token_action IN ('alert', 'revoke'));"
     "CREATE INDEX tokens_by_hash ON tokens(hash);",
+    /* 9 -> 10: each token's last caller, as SQLite's 14 -> 15. */
+    "ALTER TABLE tokens ADD COLUMN last_used_from text;",
 };
 
 #define KS_PG_SCHEMA_VERSION ((int)(sizeof KS_PG_MIGRATIONS / sizeof *KS_PG_MIGRATIONS))

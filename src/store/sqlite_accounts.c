@@ -85,11 +85,10 @@ static int settings_get_locked(sq_store *s, const char *account, ks_settings *ou
         out->renewal_notice_days = sqlite3_column_int(st, 3);
         out->leaked_token_action = ks_leaked_token_action_parse((const char *)sqlite3_column_text(st, 4)) ==
                                    KS_LEAKED_REVOKE ? KS_LEAKED_REVOKE : KS_LEAKED_ALERT;
+        out->deactivate_unused_days = sqlite3_column_int(st, 5); /* NULL reads as 0: off */
     }
     sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return sq_dormant_setting_get(s, account, out);
-    return rc == SQLITE_DONE ? KS_ERR_NOT_FOUND : sq_error(rc);
+    return rc == SQLITE_ROW ? KS_OK : rc == SQLITE_DONE ? KS_ERR_NOT_FOUND : sq_error(rc);
 }
 
 int sq_settings_get(ks_store *base, const char *account, ks_settings *out)
@@ -109,13 +108,15 @@ static int settings_put_in_tx(sq_store *s, void *arg)
     sqlite3_stmt *st = account_stmt(s, Q_ACCOUNT_PUT, a);
     if (!st)
         return KS_ERR_INTERNAL;
+    if (a->settings->deactivate_unused_days > 0)
+        sqlite3_bind_int(st, 8, a->settings->deactivate_unused_days);
+    else
+        sqlite3_bind_null(st, 8);
     int rc = sq_exec_stmt(st);
     if (rc != KS_OK)
         return rc == KS_ERR_INTERNAL ? KS_ERR_INVALID : rc; /* a CHECK on the settings' ranges */
     if (sqlite3_changes(s->db) == 0)
         return KS_ERR_NOT_FOUND;
-    if ((rc = sq_dormant_setting_put(s, a->account, a->settings)) != KS_OK)
-        return rc;
     rc = sq_audit_insert(s, a->audit);
     return rc == KS_OK ? sq_change(s, KS_CHANGE_ACCOUNT, a->account, NULL) : rc;
 }

@@ -20,10 +20,10 @@ static const char *const SQL[Q_COUNT] = {
                          " auto_delete_old_token_hours, renewal_notice_days, leaked_token_action)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [Q_ACCOUNT_GET] = "SELECT token_duration_months, enforce_duration, auto_delete_old_token_hours, renewal_notice_days,"
-                      " leaked_token_action FROM accounts WHERE name = ?1",
+                      " leaked_token_action, deactivate_unused_days FROM accounts WHERE name = ?1",
     [Q_ACCOUNT_PUT] = "UPDATE accounts SET token_duration_months = ?2, enforce_duration = ?3,"
-                      " auto_delete_old_token_hours = ?5, renewal_notice_days = ?6, leaked_token_action = ?7"
-                      " WHERE name = ?1",
+                      " auto_delete_old_token_hours = ?5, renewal_notice_days = ?6, leaked_token_action = ?7,"
+                      " deactivate_unused_days = ?8 WHERE name = ?1",
     [Q_ACCOUNT_LIST] = "SELECT name FROM accounts ORDER BY name",
     [Q_ROLE_INSERT] = "INSERT INTO roles(account, name, builtin, created_seq) VALUES (?1, ?2, ?3, "
                       "(SELECT COALESCE(MAX(created_seq), 0) + 1 FROM roles WHERE account = ?1))",
@@ -66,18 +66,20 @@ static const char *const SQL[Q_COUNT] = {
     [Q_KEY_ROLES_DELETE] = "DELETE FROM key_roles WHERE key_seq = ?1 AND account = ?2",
     [Q_KEY_ROLE_INSERT] = "INSERT OR IGNORE INTO key_roles(key_seq, account, role, pos) VALUES (?1, ?2, ?3, ?4)",
     [Q_KEY_ROLES_OF] = "SELECT role FROM key_roles WHERE key_seq = ?1 AND account = ?2 ORDER BY pos",
-    [Q_TOKEN_UPSERT] = "INSERT OR REPLACE INTO tokens(key_seq, slot, hash, created_at, last_used_at, ends_at, notices)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [Q_TOKEN_UPSERT] = "INSERT OR REPLACE INTO tokens(key_seq, slot, hash, created_at, last_used_at, ends_at, notices,"
+                       " last_used_from) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [Q_TOKEN_DELETE] = "DELETE FROM tokens WHERE key_seq = ?1 AND slot = ?2",
-    [Q_TOKENS_OF] = "SELECT slot, hash, created_at, last_used_at, ends_at, notices FROM tokens WHERE key_seq = ?1",
-    [Q_TOKEN_LAST_USED] = "UPDATE tokens SET last_used_at = ?3 WHERE key_seq = (SELECT seq FROM keys WHERE key_id = ?1)"
+    [Q_TOKENS_OF] = "SELECT slot, hash, created_at, last_used_at, ends_at, notices, last_used_from FROM tokens"
+                    " WHERE key_seq = ?1",
+    [Q_TOKEN_LAST_USED] = "UPDATE tokens SET last_used_at = ?3, last_used_from = ?4 WHERE key_seq = (SELECT seq FROM keys WHERE key_id = ?1)"
                           " AND hash = ?2 AND (last_used_at IS NULL OR last_used_at < ?3)",
     /* The load_* queries take the keys of an account (home or granted there), or all with NULL. */
 #define KEYS_OF_ACCOUNT(col) "(?1 IS NULL OR " col " IN (SELECT seq FROM keys WHERE account = ?1)" \
                              " OR " col " IN (SELECT key_seq FROM external_grants WHERE account = ?1))"
     [Q_LOAD_KEYS] = "SELECT seq, key_id, account, name, active, created_at, allowed_cidrs, rate_limit, rate_period"
                     " FROM keys WHERE " KEYS_OF_ACCOUNT("seq") " ORDER BY seq",
-    [Q_LOAD_TOKENS] = "SELECT key_seq, slot, hash, created_at, last_used_at, ends_at, notices FROM tokens WHERE "
+    [Q_LOAD_TOKENS] = "SELECT key_seq, slot, hash, created_at, last_used_at, ends_at, notices, last_used_from"
+                      " FROM tokens WHERE "
                       KEYS_OF_ACCOUNT("key_seq")
                       " ORDER BY key_seq",
     [Q_LOAD_KEY_ROLES] = "SELECT key_seq, account, role FROM key_roles WHERE " KEYS_OF_ACCOUNT("key_seq")
@@ -214,8 +216,6 @@ static const char *const SQL[Q_COUNT] = {
         " ORDER BY t.created_at LIMIT ?2",
     [Q_NOTICE_SET] = "UPDATE tokens SET notices = notices | ?4 WHERE slot = 0 AND created_at = ?3 AND (notices & ?4) = 0"
                      " AND key_seq = (SELECT seq FROM keys WHERE account = ?1 AND key_id = ?2)",
-    [Q_DORMANT_GET] = "SELECT deactivate_unused_days FROM accounts WHERE name = ?1",
-    [Q_DORMANT_PUT] = "UPDATE accounts SET deactivate_unused_days = ?2 WHERE name = ?1",
     [Q_UNUSED_DUE] = "SELECT k.account, k.key_id, a.deactivate_unused_days,"
         " coalesce((SELECT max(t.last_used_at) FROM tokens t WHERE t.key_seq = k.seq), 0) AS used"
         " FROM keys k JOIN accounts a ON a.name = k.account"

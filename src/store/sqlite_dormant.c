@@ -1,39 +1,14 @@
 /*
- * sqlite_dormant.c - keys that stopped being used (SQLite): the account
- * setting deactivate_unused_days and the keys it makes due
- * (store.h unused_keys_due).
+ * sqlite_dormant.c - keys that stopped being used (SQLite): the keys the
+ * account setting deactivate_unused_days makes due (store.h
+ * unused_keys_due); the setting itself is read and written with the
+ * account's others (sqlite_accounts.c).
  */
 #include "store/sqlite_internal.h"
 #include "core/error.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-
-int sq_dormant_setting_get(sq_store *s, const char *account, ks_settings *out)
-{
-    sqlite3_stmt *st = sq_stmt(s, Q_DORMANT_GET);
-    if (!st)
-        return KS_ERR_INTERNAL;
-    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    out->deactivate_unused_days = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0; /* NULL: off */
-    sqlite3_reset(st);
-    return step == SQLITE_ROW ? KS_OK : step == SQLITE_DONE ? KS_ERR_NOT_FOUND : sq_error(step);
-}
-
-int sq_dormant_setting_put(sq_store *s, const char *account, const ks_settings *settings)
-{
-    sqlite3_stmt *st = sq_stmt(s, Q_DORMANT_PUT);
-    if (!st)
-        return KS_ERR_INTERNAL;
-    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-    if (settings->deactivate_unused_days > 0)
-        sqlite3_bind_int(st, 2, settings->deactivate_unused_days);
-    else
-        sqlite3_bind_null(st, 2);
-    int rc = sq_exec_stmt(st);
-    return rc == KS_ERR_INTERNAL ? KS_ERR_INVALID : rc; /* the CHECK on its range */
-}
 
 static int unused_row(sqlite3_stmt *st, void *item)
 {

@@ -127,8 +127,6 @@ typedef enum {
     Q_OLD_TOKENS_DUE,
     Q_NOTICES_DUE,
     Q_NOTICE_SET,
-    Q_DORMANT_GET,    /* deactivate_unused_days (sqlite_dormant.c) */
-    Q_DORMANT_PUT,
     Q_UNUSED_DUE,
     Q_NODE_BEAT,      /* node heartbeats (sqlite_nodes.c) */
     Q_NODE_LEAVE,
@@ -215,10 +213,6 @@ int sq_outbox_insert(sq_store *s, const char *account, const ks_event *e);
 
 /* strdup of a text column ("" when NULL); NULL only on out of memory. */
 char *sq_column_strdup(sqlite3_stmt *st, int col);
-
-/* The account's deactivate_unused_days into / from settings (sqlite_dormant.c). */
-int sq_dormant_setting_get(sq_store *s, const char *account, ks_settings *out);
-int sq_dormant_setting_put(sq_store *s, const char *account, const ks_settings *settings);
 
 /* The seq of key_id in account; KS_ERR_NOT_FOUND when absent. */
 int sq_key_seq(sq_store *s, const char *account, const char *key_id, int64_t *seq);

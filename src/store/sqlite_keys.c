@@ -38,6 +38,7 @@ static void token_from_row(sqlite3_stmt *st, int col_hash, ks_token *t)
     t->last_used_at = sqlite3_column_int64(st, col_hash + 2); /* NULL reads as 0 */
     t->ends_at = sqlite3_column_int64(st, col_hash + 3);
     t->notices = sqlite3_column_int(st, col_hash + 4);
+    ks_store_netaddr_read((const char *)sqlite3_column_text(st, col_hash + 5), &t->last_used_from);
 }
 
 /* Reads the key's external grants and their roles. */
@@ -159,6 +160,7 @@ int sq_key_roles_write(sq_store *s, int64_t seq, const char *account, const ks_s
 
 static int token_write(sq_store *s, int64_t seq, int slot, const ks_token *t)
 {
+    char from[KS_NETADDR_TEXT_MAX];
     sqlite3_stmt *st = sq_stmt(s, t->present ? Q_TOKEN_UPSERT : Q_TOKEN_DELETE);
     if (!st)
         return KS_ERR_INTERNAL;
@@ -176,6 +178,7 @@ static int token_write(sq_store *s, int64_t seq, int slot, const ks_token *t)
         else
             sqlite3_bind_null(st, 6);
         sqlite3_bind_int(st, 7, t->notices);
+        sqlite3_bind_text(st, 8, ks_store_netaddr_text(&t->last_used_from, from), -1, SQLITE_TRANSIENT);
     }
     return sq_exec_stmt(st);
 }
@@ -521,6 +524,8 @@ static int last_used_flush_in_tx(sq_store *s, void *arg)
         sqlite3_bind_text(st, 1, a->items[i].key_id, -1, SQLITE_STATIC);
         sqlite3_bind_blob(st, 2, a->items[i].hash.bytes, KS_DIGEST_LEN, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, a->items[i].last_used_at);
+        char from[KS_NETADDR_TEXT_MAX];
+        sqlite3_bind_text(st, 4, ks_store_netaddr_text(&a->items[i].from, from), -1, SQLITE_TRANSIENT);
         rc = sq_exec_stmt(st);
     }
     return rc;

@@ -296,6 +296,9 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
     "ALTER TABLE accounts ADD COLUMN leaked_token_action TEXT NOT NULL DEFAULT 'alert'"
     "  CHECK (leaked_token_action IN ('alert', 'revoke'));"
     "CREATE INDEX tokens_by_hash ON tokens(hash);",
+    /* 14 -> 15: each token's last caller (API.md "Per-key limits and usage":
+     * last_used_from), written with last_used_at by the last-used flush. */
+    "ALTER TABLE tokens ADD COLUMN last_used_from TEXT;",
 };
 
 #define KS_SQLITE_SCHEMA_VERSION ((int)(sizeof KS_SQLITE_MIGRATIONS / sizeof *KS_SQLITE_MIGRATIONS))

@@ -164,3 +164,18 @@ int ks_delivery_page_finish(ks_delivery_page *out, ks_delivery *items, size_t n,
     }
     return KS_OK;
 }
+
+const char *ks_store_netaddr_text(const ks_netaddr *a, char *buf)
+{
+    if (a->family == 0)
+        return NULL;
+    ks_netaddr_format(a, buf, KS_NETADDR_TEXT_MAX);
+    return buf;
+}
+
+void ks_store_netaddr_read(const char *text, ks_netaddr *out)
+{
+    memset(out, 0, sizeof *out);
+    if (text)
+        (void)ks_netaddr_parse(text, strnlen(text, KS_NETADDR_TEXT_MAX), out);
+}

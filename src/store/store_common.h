@@ -138,4 +138,11 @@ int ks_store_apply_slots_tx(ks_store *s, const ks_store_prims *p, const char *ac
                             const ks_slot_change *change, int64_t now, const ks_audit_entry *audit,
                             ks_key *key);
 
+/* A token's last caller as its column's text (tokens.last_used_from):
+ * written into buf (KS_NETADDR_TEXT_MAX bytes) and returned, or NULL (the
+ * column's NULL) for no address. */
+const char *ks_store_netaddr_text(const ks_netaddr *a, char *buf);
+/* The column's text back (NULL or unreadable: family 0). */
+void ks_store_netaddr_read(const char *text, ks_netaddr *out);
+
 #endif

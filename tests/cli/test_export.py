@@ -42,6 +42,17 @@ class ExportTest(CliCase):
         self.assertNotIn(k["token"], p.stdout)
         self.assertEqual(self.ok("keys", "export", "--format", "csv").stdout.splitlines()[0], CSV_HEADER)
 
+    def test_include_limits(self):
+        k = self.create_key(roles=["Owner"])
+        self.ok("keys", "edit", k["key"], "--allow-cidr", "10.0.0.0/8", "--rate-limit", "7", "--rate-period", "2")
+        lines = self.ok("keys", "export", "--include", "limits").stdout.splitlines()
+        self.assertEqual(lines[0], CSV_HEADER + ",allowed_cidrs,rate_limit,rate_period_seconds")
+        row = [line for line in lines if k["key"] in line]
+        self.assertEqual(len(row), 1, lines)
+        self.assertTrue(row[0].endswith('"10.0.0.0/8","7","2"'), row[0])
+        p = self.fails(2, "keys", "export", "--include", "tokens")
+        self.assertIn("--include", p.stderr)
+
     def test_xlsx_to_file_and_pipe(self):
         path = os.path.join(self.tmp, "keys.xlsx")
         p = self.ok("keys", "export", "--format", "xlsx", "--output", path)

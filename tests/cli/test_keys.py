@@ -12,6 +12,7 @@ def strip_last_used(key):
     k = json.loads(json.dumps(key))
     for t in k.get("tokens", []):
         t.pop("last_used_at", None)
+        t.pop("last_used_from", None)
     return k
 
 
@@ -86,7 +87,7 @@ class KeysTest(CliCase):
         k = self.create_key(name="shown key", roles=["Owner"])
         p = self.ok("keys", "show", k["key"])
         for text in ("Key:", k["key"], "Name:", "shown key", "Status:", "active", "TOKEN", "EXPIRES", "LAST USED",
-                     "current"):
+                     "FROM", "current"):
             self.assertIn(text, p.stdout)
         self.assertNotIn(k["token"], p.stdout + p.stderr)
         got = self.json_of("keys", "show", k["key"])

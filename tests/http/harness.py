@@ -12,6 +12,7 @@ import atexit
 import base64
 import datetime
 import http.client
+import ipaddress
 import json
 import os
 import random
@@ -72,7 +73,7 @@ USER_ADMIN_RESOURCES = ["view-api-keys", "edit-api-keys", "renew-api-token",
 
 KEY_FIELDS = {"key", "name", "type", "roles", "status", "created_at", "outdated",
               "renewal_alert", "tokens", "allowed_cidrs", "rate_limit"}
-TOKEN_FIELDS = {"slot", "created_at", "expires_at", "last_used_at", "ends_at"}
+TOKEN_FIELDS = {"slot", "created_at", "expires_at", "last_used_at", "last_used_from", "ends_at"}
 VERIFY_OK_FIELDS = {"valid", "key", "account", "target_account", "token", "roles",
                     "resources", "outdated"}
 AUDIT_FIELDS = {"at", "actor", "action", "target", "detail", "via", "address"}
@@ -619,6 +620,8 @@ class KeystileCase(unittest.TestCase):
             parse_time(t["expires_at"])
             if t["last_used_at"] is not None:
                 parse_time(t["last_used_at"])
+            if t["last_used_from"] is not None:
+                ipaddress.ip_address(t["last_used_from"])  # an address, nothing else
 
     def assertToken(self, token):
         self.assertIsInstance(token, str)

@@ -4,46 +4,20 @@ The resource comes from the method and path Caddy forwards (X-Forwarded-Method/-
 allowed, unmapped (403), the wrong method (403), traversal tricks, no or bad
 credentials (401), a deactivated key; the upstream sees X-Keystile-Key and
 X-Keystile-Account and never the token."""
-import http.server
 import json
 import os
 import shutil
-import signal
-import subprocess
 import tempfile
-import threading
-import time
 import unittest
 
-from harness import ROOT, KeystileCase, Server, free_port, make_token, request
+from gateway import Gateway, example, start_upstream
+from harness import KeystileCase, Server, free_port, make_token, request
 
 CADDY = shutil.which("caddy") or "/usr/bin/caddy"
 MAP = """GET    /orders/**   orders.read
 POST   /orders      orders.write
 *      /admin/**    admin
 """
-
-
-class Upstream(http.server.BaseHTTPRequestHandler):
-    """Echoes what it was given, so the test sees what Caddy forwarded."""
-
-    def answer(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body_in = self.rfile.read(n) if n else b""
-        body = json.dumps({"method": self.command, "path": self.path, "key": self.headers.get("X-Keystile-Key"),
-                           "account": self.headers.get("X-Keystile-Account"),
-                           "token": self.headers.get("X-API-Token"), "authorization": self.headers.get("Authorization"),
-                           "body": body_in.decode()}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = do_PUT = do_DELETE = answer
-
-    def log_message(self, *args):
-        pass
 
 
 @unittest.skipUnless(os.path.exists(CADDY), "caddy is not installed")
@@ -56,39 +30,21 @@ class TestCaddyForwardAuth(KeystileCase):
             f.write(MAP)
         cls.server = Server(accounts=cls.ACCOUNTS, extra_args=("--resource-map", map_path,
                                                                 "--trusted-proxy", "127.0.0.1"))
-        cls.upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
-        threading.Thread(target=cls.upstream.serve_forever, daemon=True).start()
+        cls.upstream = start_upstream()
         cls.caddy_port = free_port()
-        with open(os.path.join(ROOT, "examples", "caddy", "Caddyfile")) as f:
-            conf = f.read()
-        conf = (conf.replace("127.0.0.1:8080", "127.0.0.1:%d" % cls.server.port)
-                    .replace("127.0.0.1:9000", "127.0.0.1:%d" % cls.upstream.server_address[1])
-                    .replace(":8000 {", "http://127.0.0.1:%d {" % cls.caddy_port))
+        conf = example("caddy/Caddyfile", [("127.0.0.1:8080", "127.0.0.1:%d" % cls.server.port),
+                                           ("127.0.0.1:9000", "127.0.0.1:%d" % cls.upstream.server_address[1]),
+                                           (":8000 {", "http://127.0.0.1:%d {" % cls.caddy_port)])
         path = os.path.join(cls.dir, "Caddyfile")
         with open(path, "w") as f:
             f.write(conf)
         env = dict(os.environ, HOME=cls.dir, XDG_DATA_HOME=cls.dir, XDG_CONFIG_HOME=cls.dir)
-        cls.caddy_log = open(os.path.join(cls.dir, "caddy.log"), "wb")
-        cls.caddy = subprocess.Popen([CADDY, "run", "--config", path, "--adapter", "caddyfile"], env=env,
-                                     stdout=cls.caddy_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        for _ in range(200):
-            try:
-                request(cls.caddy_port, "GET", "/", timeout=1)
-                break
-            except OSError:
-                if cls.caddy.poll() is not None:
-                    raise RuntimeError("caddy exited: " + open(os.path.join(cls.dir, "caddy.log")).read())
-                time.sleep(0.05)
+        cls.caddy = Gateway([CADDY, "run", "--config", path, "--adapter", "caddyfile"], cls.caddy_port,
+                            os.path.join(cls.dir, "caddy.log"), env=env)
 
     @classmethod
     def tearDownClass(cls):
-        cls.caddy.send_signal(signal.SIGTERM)
-        try:
-            cls.caddy.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            cls.caddy.kill()
-            cls.caddy.wait()
-        cls.caddy_log.close()
+        cls.caddy.stop()
         cls.upstream.shutdown()
         shutil.rmtree(cls.dir, ignore_errors=True)
         super().tearDownClass()

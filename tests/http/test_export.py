@@ -10,11 +10,12 @@ from harness import KeystileCase, acct, uid
 
 HEADER = ["key", "name", "type", "roles", "status", "created_at", "outdated",
           "current_token_created_at", "old_token_created_at", "last_used_at"]
+LIMITS = ["allowed_cidrs", "rate_limit", "rate_period_seconds"]
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
 
 
-def read_xlsx(data):
+def read_xlsx(data, columns=len(HEADER)):
     """Returns {sheet name: [[cell values...] per row]} using only the standard library."""
     z = zipfile.ZipFile(io.BytesIO(data))
     shared = []
@@ -45,7 +46,7 @@ def read_xlsx(data):
                 else:
                     val = float(v.text)
                 cells[idx] = (val, c.get("s"))
-            rows.append([cells.get(i, (None, None)) for i in range(len(HEADER))])
+            rows.append([cells.get(i, (None, None)) for i in range(columns)])
         sheets[s.get("name")] = rows
     return sheets, z
 
@@ -131,6 +132,45 @@ class TestExport(KeystileCase):
         # column widths are set to fit
         sheet1 = z.read("xl/worksheets/sheet1.xml").decode()
         self.assertIn("<cols>", sheet1)
+
+    def test_include_limits_adds_three_columns_after_the_contracts(self):
+        limited = self.create_key()
+        r = self.call("PATCH", acct(self.A, "keys", limited["key"]),
+                      {"allowed_cidrs": ["203.0.113.0/24", "2001:db8::/32"],
+                       "rate_limit": {"limit": 100, "period_seconds": 60}})
+        self.assertStatus(r, 200)
+        plain = self.create_key()
+        foreign = self.create_key(account="partner", cred=self.server.owner("partner"))
+        self.assertStatus(self.call("PATCH", acct("partner", "keys", foreign["key"]),
+                                    {"rate_limit": {"limit": 5, "period_seconds": 1}},
+                                    cred=self.server.owner("partner")), 200)
+        self.assertStatus(self.call("POST", acct(self.A, "external-keys"),
+                                    {"key": foreign["key"], "roles": []}), 201)
+        # the default stays the contract's ten columns
+        text = self.call("GET", acct(self.A, "keys", "export")).raw.decode("utf-8")
+        self.assertTrue(text.startswith(",".join(HEADER) + "\r\n"), text[:200])
+        r = self.call("GET", acct(self.A, "keys", "export") + "?include=limits")
+        self.assertStatus(r, 200)
+        rows = list(csv.reader(io.StringIO(r.raw.decode("utf-8"), newline="")))
+        self.assertEqual(rows[0], HEADER + LIMITS)
+        by_key = {row[0]: dict(zip(HEADER + LIMITS, row)) for row in rows[1:]}
+        self.assertEqual(by_key[limited["key"]]["allowed_cidrs"], "203.0.113.0/24;2001:db8::/32")
+        self.assertEqual((by_key[limited["key"]]["rate_limit"], by_key[limited["key"]]["rate_period_seconds"]),
+                         ("100", "60"))
+        self.assertEqual([by_key[plain["key"]][c] for c in LIMITS], ["", "", ""])
+        # an external key's limits belong to its home account
+        self.assertEqual([by_key[foreign["key"]][c] for c in LIMITS], ["", "", ""])
+        # XLSX: the same columns, the numbers as numbers
+        x = self.call("GET", acct(self.A, "keys", "export") + "?format=xlsx&include=limits")
+        self.assertStatus(x, 200)
+        sheets, _ = read_xlsx(x.raw, len(HEADER + LIMITS))
+        self.assertEqual([c[0] for c in sheets["Generated"][0]], HEADER + LIMITS)
+        self.assertEqual([c[0] for c in sheets["External"][0]], HEADER + LIMITS)
+        gen = {row[0][0]: [c[0] for c in row] for row in sheets["Generated"][1:]}
+        self.assertEqual(gen[limited["key"]][10:], ["203.0.113.0/24;2001:db8::/32", 100.0, 60.0])
+        self.assertEqual(gen[plain["key"]][10:], [None, None, None])  # empty cells
+        self.assertError(self.call("GET", acct(self.A, "keys", "export") + "?include=tokens"),
+                         400, "invalid_request", field="include")
 
     def test_export_needs_view_and_rejects_bad_format(self):
         no_view = self.cred_with(["edit-api-keys"])

@@ -5,39 +5,16 @@ counts each integration's own address (X-Forwarded-For) and reaches it as 429 (#
 The /api/ location sets no resource: Keystile takes it from X-Original-Method and
 X-Original-URI with its --resource-map, while the explicit resource= of the other
 locations still wins (#18)."""
-import http.server
-import json
 import os
 import shutil
 import signal
-import subprocess
 import tempfile
-import threading
-import time
 import unittest
 
-from harness import ROOT, KeystileCase, acct, free_port, make_token, request
+from gateway import Gateway, example, start_upstream
+from harness import KeystileCase, acct, free_port, make_token, request
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-class Upstream(http.server.BaseHTTPRequestHandler):
-    """Echoes what it was given, so the test sees what nginx forwarded."""
-
-    def do_GET(self):
-        body = json.dumps({"path": self.path, "key": self.headers.get("X-Keystile-Key"),
-                           "account": self.headers.get("X-Keystile-Account"),
-                           "token": self.headers.get("X-API-Token")}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_POST = do_GET
-
-    def log_message(self, *args):
-        pass
 
 
 @unittest.skipUnless(os.path.exists(NGINX), "nginx is not installed")
@@ -52,36 +29,23 @@ class TestNginxAuthRequest(KeystileCase):
             f.write(cls.MAP)
         cls.SERVER_ARGS = ("--trusted-proxy", "127.0.0.1", "--failed-auth-limit", "5", "--resource-map", map_path)
         super().setUpClass()
-        cls.upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
-        threading.Thread(target=cls.upstream.serve_forever, daemon=True).start()
+        cls.upstream = start_upstream()
         cls.nginx_port = free_port()
-        with open(os.path.join(ROOT, "examples", "nginx", "keystile.conf")) as f:
-            site = f.read()
-        site = (site.replace("127.0.0.1:8080", "127.0.0.1:%d" % cls.server.port)
-                    .replace("127.0.0.1:9000", "127.0.0.1:%d" % cls.upstream.server_address[1])
-                    .replace("listen 8000;", "listen 127.0.0.1:%d;" % cls.nginx_port))
+        site = example("nginx/keystile.conf", [("127.0.0.1:8080", "127.0.0.1:%d" % cls.server.port),
+                                               ("127.0.0.1:9000", "127.0.0.1:%d" % cls.upstream.server_address[1]),
+                                               ("listen 8000;", "listen 127.0.0.1:%d;" % cls.nginx_port)])
         conf = os.path.join(cls.dir, "nginx.conf")
         with open(conf, "w") as f:
             f.write("daemon off;\nworker_processes 1;\npid %s/nginx.pid;\nerror_log %s/error.log;\n"
                     "events { worker_connections 256; }\nhttp {\n access_log off;\n"
                     " client_body_temp_path %s; proxy_temp_path %s;\n%s\n}\n"
                     % (cls.dir, cls.dir, cls.dir, cls.dir, site))
-        cls.nginx = subprocess.Popen([NGINX, "-c", conf, "-p", cls.dir], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-        for _ in range(100):
-            try:
-                request(cls.nginx_port, "GET", "/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.05)
+        cls.nginx = Gateway([NGINX, "-c", conf, "-p", cls.dir], cls.nginx_port, os.path.join(cls.dir, "nginx.out"),
+                            stop_signal=signal.SIGQUIT)
 
     @classmethod
     def tearDownClass(cls):
-        cls.nginx.send_signal(signal.SIGQUIT)
-        try:
-            cls.nginx.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            cls.nginx.kill()
+        cls.nginx.stop()
         cls.upstream.shutdown()
         shutil.rmtree(cls.dir, ignore_errors=True)
         super().tearDownClass()

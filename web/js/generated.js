@@ -157,11 +157,15 @@ function startCountdowns() {
   }, 15000);
 }
 
-/** "Last used 3 min ago" (the newer of the tokens' last uses), or "Never used". */
+/** "Last used 3 min ago from 203.0.113.7" (the token used last, and its caller
+ * when known), or "Never used". */
 function lastUsedLine(tokens) {
-  const last = tokens.map((t) => t.last_used_at).filter(Boolean).sort().pop();
-  return h('div', { class: 'key-last-used muted', title: last ? formatDateTime(last) : null,
-    text: last ? `Last used ${formatAgo(last)}` : 'Never used' });
+  const last = tokens.filter((t) => t.last_used_at)
+    .sort((a, b) => a.last_used_at.localeCompare(b.last_used_at)).pop();
+  if (!last) return h('div', { class: 'key-last-used muted', text: 'Never used' });
+  const from = last.last_used_from ? ` from ${last.last_used_from}` : '';
+  return h('div', { class: 'key-last-used muted', title: formatDateTime(last.last_used_at),
+    text: `Last used ${formatAgo(last.last_used_at)}${from}` });
 }
 
 function renderRow(key) {

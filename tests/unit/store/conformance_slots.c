@@ -118,6 +118,21 @@ static void test_slots_not_found(void)
     ASSERT_EQ_INT(audit_count("beta"), bb);
 }
 
+/* The address text as the store reads it back ("" for none). */
+static const char *addr_text(const ks_netaddr *a)
+{
+    static char buf[KS_NETADDR_TEXT_MAX];
+    ks_netaddr_format(a, buf, sizeof buf);
+    return buf;
+}
+
+static ks_netaddr addr(const char *text)
+{
+    ks_netaddr a;
+    ASSERT_EQ_INT(ks_netaddr_parse(text, strlen(text), &a), KS_OK);
+    return a;
+}
+
 static void test_slots_keep_last_used(void)
 {
     ASSERT_EQ_INT(make_account("acme", 3, 0), KS_OK);
@@ -128,16 +143,20 @@ static void test_slots_keep_last_used(void)
     snprintf(lu.key_id, sizeof lu.key_id, "%s", id);
     lu.hash = tok(id, 0);
     lu.last_used_at = T0 + 50;
+    lu.from = addr("2001:db8::7");
     ASSERT_EQ_INT(store->ops->last_used_flush(store, &lu, 1), KS_OK);
     ks_digest g1 = tok(id, 1);
     ASSERT_EQ_INT(apply("acme", id, KS_SLOT_OP_RENEW_LATER, &g1, T0 + 100), KS_OK);
     ks_key *k = must_get_key("acme", id);
-    /* The old token is the same token: it keeps its last use; the new one has none. */
+    /* The old token is the same token: it keeps its last use and caller; the new one has none. */
     ASSERT_EQ_INT(k->slots.old.last_used_at, T0 + 50);
+    ASSERT_EQ_STR(addr_text(&k->slots.old.last_used_from), "2001:db8::7");
     ASSERT_EQ_INT(k->slots.current.last_used_at, 0);
+    ASSERT_EQ_INT(k->slots.current.last_used_from.family, 0);
     ASSERT_EQ_INT(apply("acme", id, KS_SLOT_OP_UNDO_RENEWAL, NULL, T0 + 200), KS_OK);
     k = must_get_key("acme", id);
     ASSERT_EQ_INT(k->slots.current.last_used_at, T0 + 50);
+    ASSERT_EQ_STR(addr_text(&k->slots.current.last_used_from), "2001:db8::7");
 }
 
 /* ================================================================ load */
@@ -162,6 +181,7 @@ static void load_fixture(void)
     snprintf(lu.key_id, sizeof lu.key_id, "%s", kid("acme", 2));
     lu.hash = tok(kid("acme", 2), 0);
     lu.last_used_at = T0 + 500;
+    lu.from = addr("203.0.113.7");
     ASSERT_EQ_INT(store->ops->last_used_flush(store, &lu, 1), KS_OK);
 }
 
@@ -204,6 +224,8 @@ static void check_loaded_acme(const collector *c)
     ASSERT_EQ_INT(k2->roles.count, 0);
     ASSERT_EQ_INT(k2->slots.old.present, 0);
     ASSERT_EQ_INT(k2->slots.current.last_used_at, T0 + 500);
+    ASSERT_EQ_STR(addr_text(&k2->slots.current.last_used_from), "203.0.113.7");
+    ASSERT_EQ_INT(k1->slots.current.last_used_from.family, 0);
     ks_digest c2 = tok(kid("acme", 2), 0);
     ASSERT(digest_eq(&k2->slots.current.hash, &c2));
     ASSERT_EQ_INT(k3->active, KS_KEY_INACTIVE);
@@ -376,8 +398,19 @@ static void test_last_used_flush(void)
     ASSERT_EQ_INT(store->ops->last_used_flush(store, &same, 1), KS_OK);
     ASSERT_EQ_INT(must_get_key("acme", a2)->slots.current.last_used_at, T0 + 2000);
     ks_last_used fwd = last_used(a2, 0, T0 + 9000);
+    fwd.from = addr("198.51.100.4");
     ASSERT_EQ_INT(store->ops->last_used_flush(store, &fwd, 1), KS_OK);
     ASSERT_EQ_INT(must_get_key("acme", a2)->slots.current.last_used_at, T0 + 9000);
+    ASSERT_EQ_STR(addr_text(&must_get_key("acme", a2)->slots.current.last_used_from), "198.51.100.4");
+    /* An older use does not overwrite the caller either. */
+    ks_last_used older = last_used(a2, 0, T0 + 8000);
+    older.from = addr("192.0.2.1");
+    ASSERT_EQ_INT(store->ops->last_used_flush(store, &older, 1), KS_OK);
+    ASSERT_EQ_STR(addr_text(&must_get_key("acme", a2)->slots.current.last_used_from), "198.51.100.4");
+    /* A newer use from an unknown address (a Unix socket) clears it. */
+    ks_last_used unknown = last_used(a2, 0, T0 + 9500);
+    ASSERT_EQ_INT(store->ops->last_used_flush(store, &unknown, 1), KS_OK);
+    ASSERT_EQ_INT(must_get_key("acme", a2)->slots.current.last_used_from.family, 0);
     ks_last_used cur1 = last_used(a1, 1, T0 + 7000);
     ASSERT_EQ_INT(store->ops->last_used_flush(store, &cur1, 1), KS_OK);
     k1 = must_get_key("acme", a1);

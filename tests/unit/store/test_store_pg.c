@@ -147,7 +147,9 @@ static void test_migration_from_2_audit_via_address(void)
     pg_fresh(1);
     ASSERT_EQ_INT(make_account_on(ST[0], "acme"), KS_OK);
     pg_close_stores();
-    /* Back to version 8 first: no leaked-token setting, no token hash index. */
+    /* Back to version 9 first: no token's last caller. */
+    ASSERT_EQ_INT(pg_admin("", "ALTER TABLE tokens DROP COLUMN last_used_from;"), 0);
+    /* Back to version 8 then: no leaked-token setting, no token hash index. */
     ASSERT_EQ_INT(pg_admin("", "DROP INDEX tokens_by_hash; ALTER TABLE accounts DROP COLUMN leaked_token_action;"), 0);
     /* Back before the per-key limits then. */
     ASSERT_EQ_INT(pg_admin("", "ALTER TABLE keys DROP COLUMN allowed_cidrs, DROP COLUMN rate_limit,"

@@ -211,7 +211,9 @@ static void test_migration_from_5_audit_via_address(void)
     ks_audit_entry a = audit("acme", "account.create", "acme");
     ASSERT_EQ_INT(S->ops->account_create(S, "acme", &st, NULL, &a), KS_OK);
     close_store();
-    /* Back to version 13 first: no leaked-token setting, no token hash index. */
+    /* Back to version 14 first: no token's last caller. */
+    ASSERT_EQ_INT(exec_sql(PATH, "ALTER TABLE tokens DROP COLUMN last_used_from;"), SQLITE_OK);
+    /* Back to version 13 then: no leaked-token setting, no token hash index. */
     ASSERT_EQ_INT(exec_sql(PATH, "DROP INDEX tokens_by_hash; ALTER TABLE accounts DROP COLUMN leaked_token_action;"),
                   SQLITE_OK);
     /* Back before the per-key limits then. */
