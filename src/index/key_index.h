@@ -213,7 +213,8 @@ static inline int ks_index_touch_due(const ks_index_key *key, ks_slot slot, int6
 }
 
 /* Records a successful verify of `slot` at `now` (inside a read section),
- * from the caller's address `from` (NULL or family 0: unknown, then the
+ * from the caller's address `from` (family 0: a caller without an IP
+ * address, recorded as none; NULL: no caller known, in process, then the
  * address recorded before stays). The address is written by the call that
  * moves the time (so at most once per slot and second), never blocks
  * (when another one is being written, this call records the time only),
@@ -235,8 +236,7 @@ void ks_index_mark_flushed(ks_index *idx, const ks_last_used *items, size_t n);
 /* Raises the last_used_at of each token of keys (read from the store) to
  * what this node's index has seen, matched by token hash, so reads show
  * verifies not flushed yet; a token so raised takes the index's
- * last_used_from too when the index knows one (else it keeps the
- * store's). Keys not in the index are left as they are. */
+ * last_used_from with it. Keys not in the index are left as they are. */
 void ks_index_merge_last_used(ks_index *idx, ks_key *keys, size_t n);
 
 /* Number of keys, total and active (for /healthz and metrics); O(1). */

@@ -7,6 +7,10 @@
  * replaced entry passes its times on to the new one (matched by token hash:
  * a renewal moves a token to the old slot).
  *
+ * A caller without an IP address (a Unix socket: family 0) is recorded as
+ * none (API.md: null); a verify with no caller at all (in process, no
+ * address callback) moves the time and leaves the address as it was.
+ *
  * The address (two words) is guarded by the slot's from_seq, a sequence
  * lock: a writer makes it odd with a compare-and-swap, writes, and makes it
  * even again; a verify that finds it odd does not wait, it records the time
@@ -90,7 +94,7 @@ static void token_raise(ks_index_token *t, int64_t used, const uint64_t w[2])
 {
     uint32_t seq;
     from_lock(t, &seq, 1);
-    if (atomic_raise(&t->last_used, used) && (w[0] | w[1]))
+    if (atomic_raise(&t->last_used, used))
         from_store(t, w);
     from_unlock(t, seq);
 }
@@ -148,8 +152,8 @@ void ks_index_touch(const ks_index_key *key, ks_slot slot, int64_t now, const ks
     uint32_t seq;
     if (atomic_load_explicit(&t->last_used, memory_order_relaxed) >= now)
         return;
-    if (!from || !from->family || !from_lock(t, &seq, 0)) {
-        atomic_raise(&t->last_used, now); /* no address, or another one being written: the time alone */
+    if (!from || !from_lock(t, &seq, 0)) {
+        atomic_raise(&t->last_used, now); /* no caller (in process), or another address being written */
         return;
     }
     /* the time moved, by this call or by another in the same second */
@@ -251,8 +255,7 @@ void ks_index_merge_last_used(ks_index *idx, ks_key *keys, size_t n)
             if (seen <= slots[s]->last_used_at)
                 continue;
             slots[s]->last_used_at = seen;
-            if (w[0] | w[1])
-                ks_netaddr_unpack(w, &slots[s]->last_used_from);
+            ks_netaddr_unpack(w, &slots[s]->last_used_from);
         }
     }
     ks_index_read_unlock(idx);

@@ -5,7 +5,8 @@
  * and a verify that touches an entry just replaced is not lost; the
  * caller's address (last_used_from) goes with the time: recorded by the
  * touch that moves the second, collected, merged into store records when
- * the index's time is newer, carried across a renewal and a hand-over,
+ * the index's time is newer, none for a caller without an IP address,
+ * carried across a renewal and a hand-over,
  * loaded from the store, and never read half-written while threads touch.
  * (Verify answers against the index are covered by the HTTP load test.)
  */
@@ -275,6 +276,18 @@ static void test_address_goes_with_the_time(void)
     ks_index_merge_last_used(idx, &fresh, 1);
     ASSERT_EQ_INT(fresh.slots.current.last_used_at, 7001);
     expect_addr(&fresh.slots.current.last_used_from, "192.0.2.3");
+    /* a caller without an IP address (a Unix socket): none from then on */
+    ks_netaddr none = {0};
+    ASSERT_EQ_INT(ks_index_read_lock(idx), 0);
+    ks_index_touch(ks_index_find_key(idx, KEY_B, strlen(KEY_B)), KS_SLOT_CURRENT, 7002, &none);
+    ks_index_read_unlock(idx);
+    ASSERT_EQ_INT(collect(idx, &items), 1);
+    ASSERT_EQ_INT(items[0].last_used_at, 7002);
+    ASSERT_EQ_INT(items[0].from.family, 0);
+    free(items);
+    ks_index_merge_last_used(idx, &fresh, 1);
+    ASSERT_EQ_INT(fresh.slots.current.last_used_at, 7002);
+    expect_addr(&fresh.slots.current.last_used_from, "");
 
     ks_index_free(idx);
     ks_key_free(&key);
