@@ -197,7 +197,7 @@ static inline void decide(const ks_index *idx, const ks_index_key *key, const ks
 }
 
 /* Which slot holds the token with fingerprint fp (KS_JWT_FP_LEN chars): as
- * ks_slots_match, both present slots compared in constant time. */
+ * ks_index_slots_match, both slots compared in constant time. */
 static ks_slot slot_match_fingerprint(const ks_index_key *key, const char *fp)
 {
     static const ks_digest none; /* an absent slot: compared all the same, never matched */
