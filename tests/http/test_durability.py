@@ -11,7 +11,7 @@ class TestDurability(KeystileCase):
         for i in items:
             i = dict(i)
             if i["key"] == self.server.key:
-                i["tokens"] = [dict(t, last_used_at=None) for t in i["tokens"]]
+                i["tokens"] = [dict(t, last_used_at=None, last_used_from=None) for t in i["tokens"]]
             out.append(i)
         return out
 
