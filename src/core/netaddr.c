@@ -120,6 +120,49 @@ int ks_cidr_list_contains(const ks_cidr *list, size_t n, const ks_netaddr *a)
     return 0;
 }
 
+int ks_cidr_match_of(const ks_cidr *c, ks_cidr_v4 *v4, ks_cidr_v6 *v6)
+{
+    unsigned char mask[16] = {0};
+    int bytes = c->addr.family == 4 ? 4 : 16;
+    for (int i = 0; i < bytes; i++) {
+        int keep = c->prefix - i * 8;
+        mask[i] = keep >= 8 ? 0xff : keep > 0 ? (unsigned char)(0xff << (8 - keep)) : 0;
+    }
+    if (c->addr.family == 4) {
+        memcpy(&v4->net, c->addr.bytes, 4);
+        memcpy(&v4->mask, mask, 4);
+        v4->net &= v4->mask;
+        return 4;
+    }
+    memcpy(v6->net, c->addr.bytes, 16);
+    memcpy(v6->mask, mask, 16);
+    v6->net[0] &= v6->mask[0];
+    v6->net[1] &= v6->mask[1];
+    return 6;
+}
+
+void ks_netaddr_pack(const ks_netaddr *a, uint64_t out[2])
+{
+    unsigned char b[16] = {0};
+    if (a->family == 4) {
+        memcpy(b, V4_MAPPED, sizeof V4_MAPPED);
+        memcpy(b + 12, a->bytes, 4);
+    } else if (a->family == 6) {
+        memcpy(b, a->bytes, 16);
+    }
+    memcpy(out, b, 16);
+}
+
+void ks_netaddr_unpack(const uint64_t in[2], ks_netaddr *out)
+{
+    unsigned char b[16];
+    static const unsigned char zero[16];
+    memcpy(b, in, 16);
+    memset(out, 0, sizeof *out);
+    if (memcmp(b, zero, 16) != 0)
+        from_v6(b, out);
+}
+
 void ks_netaddr_from_sockaddr(const struct sockaddr *sa, ks_netaddr *out)
 {
     memset(out, 0, sizeof *out);

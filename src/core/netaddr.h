@@ -44,6 +44,49 @@ int ks_cidr_contains(const ks_cidr *c, const ks_netaddr *a);
 /* 1 when a lies in any of the n ranges. */
 int ks_cidr_list_contains(const ks_cidr *list, size_t n, const ks_netaddr *a);
 
+/* A range in matching form, made once (ks_cidr_match_of) so that a match
+ * is a mask and a compare per word, with no byte loop and no call: the
+ * words hold the address's bytes in memory order (memcpy), so the same
+ * AND and compare hold whatever the host's byte order. */
+typedef struct {
+    uint32_t net, mask;         /* IPv4 */
+} ks_cidr_v4;
+
+typedef struct {
+    uint64_t net[2], mask[2];   /* IPv6 */
+} ks_cidr_v6;
+
+/* The matching form of c: 4 (*v4 filled) or 6 (*v6 filled). */
+int ks_cidr_match_of(const ks_cidr *c, ks_cidr_v4 *v4, ks_cidr_v6 *v6);
+
+/* 1 when the IPv4 address a (family 4) lies in one of v4[0..n). */
+static inline int ks_cidr_v4_list_contains(const ks_cidr_v4 *v4, size_t n, const ks_netaddr *a)
+{
+    uint32_t w;
+    __builtin_memcpy(&w, a->bytes, sizeof w);
+    for (size_t i = 0; i < n; i++)
+        if ((w & v4[i].mask) == v4[i].net)
+            return 1;
+    return 0;
+}
+
+/* 1 when the IPv6 address a (family 6) lies in one of v6[0..n). */
+static inline int ks_cidr_v6_list_contains(const ks_cidr_v6 *v6, size_t n, const ks_netaddr *a)
+{
+    uint64_t w[2];
+    __builtin_memcpy(w, a->bytes, sizeof w);
+    for (size_t i = 0; i < n; i++)
+        if (((w[0] & v6[i].mask[0]) == v6[i].net[0]) & ((w[1] & v6[i].mask[1]) == v6[i].net[1]))
+            return 1;
+    return 0;
+}
+
+/* An address packed in 16 bytes, for lock-free storage in two words:
+ * IPv4 as its IPv4-mapped IPv6 form, no address as all zero (neither is a
+ * family-6 ks_netaddr: parsing maps the one, no peer has the other). */
+void ks_netaddr_pack(const ks_netaddr *a, uint64_t out[2]);
+void ks_netaddr_unpack(const uint64_t in[2], ks_netaddr *out);
+
 /* The address of a socket peer (AF_INET or AF_INET6); family 0 for any
  * other (a Unix socket) or NULL. */
 void ks_netaddr_from_sockaddr(const struct sockaddr *sa, ks_netaddr *out);

@@ -77,6 +77,12 @@ size_t ks_index_table_probe(const ks_index *idx, const key_table *t, const char 
 
 /* ---- last_used.c ---- */
 
+/* A new (unpublished) slot's last use and address, from the store. */
+void ks_index_token_init(ks_index_token *t, int64_t last_used, const ks_netaddr *from);
+/* The last use, flushed mark and address of src (maybe in use by readers
+ * and verifies) into dst, not yet published. */
+void ks_index_token_copy_use(ks_index_token *dst, const ks_index_token *src);
+
 /* Raises `to`'s last-used times to those `from` has for the same tokens
  * (matched by hash: a renewal moves the current token to the old slot);
  * with flushed, `to` also takes `from`'s flushed marks. */

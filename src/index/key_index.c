@@ -146,7 +146,7 @@ static void entry_free(void *p)
 {
     ks_index_key *e = p;
     free((void *)e->grants);
-    sodium_memzero(&e->slots, sizeof e->slots);
+    sodium_memzero(e->slots, ks_index_key_size(e->present) - sizeof *e);
     free(e);
 }
 
@@ -173,14 +173,17 @@ static void entry_set_expiry(ks_index *idx, ks_index_key *e, int months)
 {
     e->months = (uint8_t)months;
     for (int s = 0; s < 2; s++)
-        e->expires_at[s] = ks_index_slot(e, s)->present ? expiry_of(idx, ks_index_slot(e, s)->created_at, months) : 0;
+        if (ks_index_slot(e, s))
+            e->slots[s].expires_in = (uint32_t)(expiry_of(idx, e->slots[s].created_at, months) - e->slots[s].created_at);
 }
 
 /* A new entry for key, holding references on its role sets. */
 static int entry_build(ks_index *idx, const ks_key *key, size_t len, ks_index_key **out)
 {
+    const ks_token *slots[2] = {&key->slots.current, &key->slots.old};
+    unsigned present = (slots[0]->present ? 1u : 0u) | (slots[1]->present ? 2u : 0u);
     ks_index_account *home = account_get(idx, key->account, 1);
-    ks_index_key *e = calloc(1, sizeof *e);
+    ks_index_key *e = calloc(1, ks_index_key_size(present));
     if (!home || !e) {
         free(e);
         return KS_ERR_NOMEM;
@@ -189,17 +192,15 @@ static int entry_build(ks_index *idx, const ks_key *key, size_t len, ks_index_ke
     e->key_len = (uint8_t)len;
     e->account = home;
     e->active = key->active ? 1 : 0;
-    const ks_token *slots[2] = {&key->slots.current, &key->slots.old};
+    e->present = (uint8_t)present;
+    e->old_ends_at = slots[1]->present ? slots[1]->ends_at : 0; /* verify refuses the old token from then on */
     for (int s = 0; s < 2; s++) {
         if (!slots[s]->present)
             continue;
-        ks_token *t = s == KS_SLOT_OLD ? &e->slots.old : &e->slots.current;
-        t->present = 1;
+        ks_index_token *t = &e->slots[s];
         t->hash = slots[s]->hash;
         t->created_at = slots[s]->created_at;
-        t->ends_at = slots[s]->ends_at; /* verify refuses the old token from then on */
-        atomic_init(&e->last_used[s], slots[s]->last_used_at);
-        atomic_init(&e->last_flushed[s], slots[s]->last_used_at);
+        ks_index_token_init(t, slots[s]->last_used_at, &slots[s]->last_used_from);
     }
     ks_settings settings;
     ks_index_account_settings(home, &settings);
@@ -211,6 +212,8 @@ static int entry_build(ks_index *idx, const ks_key *key, size_t len, ks_index_ke
         return rc;
     }
     e->limits = limits;
+    if (limits && limits->rate_limit > 0)
+        e->present |= KS_INDEX_RATE_LIMITED;
     if (!(e->roles = ks_roleset_acquire(idx, home, key->roles.items, key->roles.count)))
         goto nomem;
     if (key->n_grants) {
@@ -239,18 +242,18 @@ nomem:
 /* A copy of e (new references on its role sets) with expiry for `months`. */
 static ks_index_key *entry_clone(ks_index *idx, const ks_index_key *e, int months)
 {
-    ks_index_key *c = malloc(sizeof *c);
+    size_t size = ks_index_key_size(e->present);
+    ks_index_key *c = malloc(size);
     ks_index_grant *grants = e->n_grants ? malloc(e->n_grants * sizeof *grants) : NULL;
     if (!c || (e->n_grants && !grants)) {
         free(c);
         free(grants);
         return NULL;
     }
-    memcpy(c, e, sizeof *c); /* the atomics are re-stored below */
-    for (int s = 0; s < 2; s++) {
-        atomic_store(&c->last_used[s], atomic_load(&((ks_index_key *)e)->last_used[s]));
-        atomic_store(&c->last_flushed[s], atomic_load(&((ks_index_key *)e)->last_flushed[s]));
-    }
+    memcpy(c, e, size); /* the slots' atomics are copied again below */
+    for (int s = 0; s < 2; s++)
+        if (ks_index_slot(e, s))
+            ks_index_token_copy_use(&c->slots[s], &e->slots[s]);
     if (grants)
         memcpy(grants, e->grants, e->n_grants * sizeof *grants);
     c->grants = grants;
@@ -260,6 +263,18 @@ static ks_index_key *entry_clone(ks_index *idx, const ks_index_key *e, int month
         ((ks_index_roleset *)grants[i].roles)->refs++;
     entry_set_expiry(idx, c, months);
     return c;
+}
+
+ks_slot ks_index_slots_match(const ks_index_key *key, const ks_digest *d)
+{
+    static const ks_digest none; /* an absent old slot is compared with this, never matched */
+    unsigned present = key->present;
+    const ks_digest *old = (present & 2) ? &key->slots[1].hash : &none;
+    int is_current = ks_digest_equal(&key->slots[0].hash, d) & (int)(present & 1);
+    int is_old = ks_digest_equal(old, d) & (int)((present >> 1) & 1);
+    if (is_current)
+        return KS_SLOT_CURRENT;
+    return is_old ? KS_SLOT_OLD : KS_SLOT_NONE;
 }
 
 /* ---- the key table ---- */
@@ -550,11 +565,12 @@ const ks_index_view *ks_index_roleset_view(const ks_index_roleset *rs)
     return atomic_load_explicit(&((ks_index_roleset *)rs)->view, memory_order_acquire);
 }
 
-int64_t ks_index_token_expiry(const ks_index_key *key, int slot, int months)
+int64_t ks_index_token_expiry_for(const ks_index_key *key, int slot, int months)
 {
+    const ks_index_token *t = &key->slots[slot];
     if (key->months == months)
-        return key->expires_at[slot];
-    return ks_token_expires_at(ks_index_slot(key, slot)->created_at, months);
+        return t->created_at + t->expires_in;
+    return ks_token_expires_at(t->created_at, months);
 }
 
 

@@ -30,16 +30,19 @@
  * account's duration rebuilds the account's entries. A reader that meets an
  * entry built for another duration computes the instant itself.
  *
- * Last use: a successful verify stores the time in the entry (an atomic, only
- * written when it moves forward); ks_index_collect_last_used gathers what
- * changed since the previous call for the service to flush in one store
- * transaction.
+ * Last use: a successful verify stores the time in the entry's slot (an
+ * atomic, only written when it moves forward) and, the first time in a
+ * second, the caller's address (API.md last_used_from);
+ * ks_index_collect_last_used gathers what changed since the previous call
+ * for the service to flush in one store transaction.
  *
  * Per-key limits (allowed ranges, rate limit): index/limits.h, out of the
  * entry, NULL for a key without any.
  *
- * Memory per key: one entry (272 bytes) and 8 to 16 bytes of table slot;
- * a key with limits adds its limits object (40 bytes + 24 per range).
+ * Memory per key: one entry (104 bytes and 80 per token slot: 184, a
+ * 192-byte malloc chunk, for a key without an old token) and 8 to 16
+ * bytes of table slot; a key with limits adds its limits object (40 bytes
+ * + 8 per IPv4 range + 32 per IPv6 range).
  */
 #ifndef KS_INDEX_KEY_INDEX_H
 #define KS_INDEX_KEY_INDEX_H
@@ -83,31 +86,68 @@ typedef struct {
 /* A key's allowed ranges and token bucket (index/limits.h). */
 typedef struct ks_index_limits ks_index_limits;
 
+/* A token of a key in the index: what verify needs of the core's ks_token
+ * (core/token_slots.h; not its notices, its store-side times or its
+ * `present`, which is the entry's bit), and the slot's last use. */
+typedef struct {
+    ks_digest hash;                   /* keyed hash of the token */
+    int64_t created_at;               /* when the token was made */
+    uint32_t expires_in;              /* its expiry instant - created_at, for the entry's
+                                         `months` (at most 255 months: fits) */
+    _Atomic uint32_t from_seq;        /* odd while `from` is being written (see last_used.c) */
+    _Atomic int64_t last_used;        /* newest successful verify, 0 = never */
+    _Atomic int64_t last_flushed;     /* what the store has */
+    _Atomic uint64_t from[2];         /* the caller's address of the newest verify that
+                                         gave one (ks_netaddr_pack; zero = unknown) */
+} ks_index_token;
+
 typedef struct ks_index_key {
-    /* what every verify reads first, in the first cache lines */
+    /* what every verify reads first */
     uint8_t key_len;
     uint8_t active;                     /* ks_key_status */
     uint8_t months;                     /* duration the expiry instants use */
+    uint8_t present;                    /* bit KS_SLOT_CURRENT / KS_SLOT_OLD: the slot holds a
+                                           token; and KS_INDEX_RATE_LIMITED */
     uint32_t n_grants;
+    const ks_index_limits *limits;      /* allowed ranges and rate limit, NULL when none; next
+                                           to the key id, whose line the lookup loaded */
+    char key_id[KS_KEY_ID_MAX + 1];
     const ks_index_account *account;    /* home account */
     const ks_index_roleset *roles;      /* role names in the home account */
-    char key_id[KS_KEY_ID_MAX + 1];
-    _Atomic int64_t last_used[2];       /* per slot: newest successful verify */
-    ks_token_slots slots;               /* the core's slots (core/token_slots.h): presence,
-                                           hash and creation; their last_used_at stays 0,
-                                           the atomics above count */
-    int64_t expires_at[2];              /* per slot: creation + the entry's `months` */
-    /* then the rarer parts */
-    _Atomic int64_t last_flushed[2];    /* per slot: what the store has */
     const ks_index_grant *grants;       /* external grants, NULL when none */
-    const ks_index_limits *limits;      /* allowed ranges and rate limit, NULL when none */
+    int64_t old_ends_at;                /* the old token's deadline, 0 = none */
+    ks_index_token slots[];             /* [KS_SLOT_CURRENT], and [KS_SLOT_OLD] only when the
+                                           key has an old token (ks_index_key_size) */
 } ks_index_key;
 
-/* Slot i (KS_SLOT_CURRENT or KS_SLOT_OLD) of key's token slots. */
-static inline const ks_token *ks_index_slot(const ks_index_key *key, int i)
+/* A bit of `present`: the key's limits have a rate limit (so verify reads
+ * the monotonic clock early, while the entry's memory is still coming in). */
+#define KS_INDEX_RATE_LIMITED 4u
+
+/* Bytes of an entry whose slots are `present` (bits). */
+static inline size_t ks_index_key_size(unsigned present)
 {
-    return i == KS_SLOT_OLD ? &key->slots.old : &key->slots.current;
+    return sizeof(ks_index_key) + ((present & 2) ? 2 : 1) * sizeof(ks_index_token);
 }
+
+/* Slot i (KS_SLOT_CURRENT or KS_SLOT_OLD) of key, NULL when it holds no token. */
+static inline const ks_index_token *ks_index_slot(const ks_index_key *key, int i)
+{
+    return (key->present >> i) & 1 ? &key->slots[i] : NULL;
+}
+
+/* 1 when the key's old token verifies at `now`: present, and before its
+ * deadline if it has one (as ks_token_alive). */
+static inline int ks_index_old_alive(const ks_index_key *key, int64_t now)
+{
+    return (key->present & 2) && (key->old_ends_at == 0 || now < key->old_ends_at);
+}
+
+/* Which slot holds a token with digest d (as ks_slots_match): both slots
+ * are compared in constant time whatever the outcome, an absent old slot
+ * against a zero digest, so a key without one takes as long. */
+__attribute__((warn_unused_result))
+ks_slot ks_index_slots_match(const ks_index_key *key, const ks_digest *d);
 
 /* New empty index; NULL when out of memory. */
 ks_index *ks_index_new(void);
@@ -156,12 +196,33 @@ const ks_index_key *ks_index_find_key_hashed(const ks_index *idx, const char *ke
 
 /* The expiry instant of slot `slot` of key for the home account's current
  * duration `months` (precomputed unless the duration just changed). */
-int64_t ks_index_token_expiry(const ks_index_key *key, int slot, int months);
+int64_t ks_index_token_expiry_for(const ks_index_key *key, int slot, int months);
+static inline int64_t ks_index_token_expiry(const ks_index_key *key, int slot, int months)
+{
+    if (__builtin_expect(key->months == months, 1))
+        return key->slots[slot].created_at + key->slots[slot].expires_in;
+    return ks_index_token_expiry_for(key, slot, months);
+}
 
-/* Records a successful verify of `slot` at `now` (inside a read section). */
-void ks_index_touch(const ks_index_key *key, ks_slot slot, int64_t now);
+/* 1 when a successful verify of `slot` at `now` moves the slot's last use
+ * (its first in this second), so the caller fetches the address to record
+ * only then (inside a read section). */
+static inline int ks_index_touch_due(const ks_index_key *key, ks_slot slot, int64_t now)
+{
+    return atomic_load_explicit(&((ks_index_key *)key)->slots[slot].last_used, memory_order_relaxed) < now;
+}
 
-/* Collects the last-used times not yet flushed into a new array (*out, free
+/* Records a successful verify of `slot` at `now` (inside a read section),
+ * from the caller's address `from` (family 0: a caller without an IP
+ * address, recorded as none; NULL: no caller known, in process, then the
+ * address recorded before stays). The address is written by the call that
+ * moves the time (so at most once per slot and second), never blocks
+ * (when another one is being written, this call records the time only),
+ * and readers never see half of one. */
+void ks_index_touch(const ks_index_key *key, ks_slot slot, int64_t now, const ks_netaddr *from);
+
+/* Collects the last-used times not yet flushed, each with its address
+ * (ks_last_used.from, family 0 when unknown), into a new array (*out, free
  * it); also frees retired memory. KS_OK or NOMEM. Nothing is marked: once
  * the store has them, ks_index_mark_flushed does, so a failed flush loses
  * nothing and the next one writes them again. */
@@ -174,7 +235,8 @@ void ks_index_mark_flushed(ks_index *idx, const ks_last_used *items, size_t n);
 
 /* Raises the last_used_at of each token of keys (read from the store) to
  * what this node's index has seen, matched by token hash, so reads show
- * verifies not flushed yet. Keys not in the index are left as they are. */
+ * verifies not flushed yet; a token so raised takes the index's
+ * last_used_from with it. Keys not in the index are left as they are. */
 void ks_index_merge_last_used(ks_index *idx, ks_key *keys, size_t n);
 
 /* Number of keys, total and active (for /healthz and metrics); O(1). */

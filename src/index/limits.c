@@ -7,11 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ks_index_limits_address_ok(const ks_index_limits *l, const ks_netaddr *a)
-{
-    return l->n_cidrs == 0 || ks_cidr_list_contains(l->cidrs, l->n_cidrs, a);
-}
-
 void ks_index_set_nodes(ks_index *idx, uint32_t nodes)
 {
     atomic_store_explicit(&idx->nodes, nodes ? nodes : 1, memory_order_relaxed);
@@ -30,9 +25,10 @@ void ks_index_limits_take(const ks_index *idx, const ks_index_limits *l, int64_t
         out->allowed = 1;
         return;
     }
-    uint32_t nodes = ks_index_nodes(idx);
-    if (nodes == 1) { /* no division on the common path */
-        ks_rate_take((_Atomic int64_t *)&l->tat, &l->alone, now_ns, out);
+    uint32_t nodes = atomic_load_explicit(&((ks_index *)idx)->nodes, memory_order_relaxed);
+    if (nodes <= 1) { /* no division on the common path */
+        ks_rate_shape alone = {l->rate_limit, l->interval, l->rate_limit * l->interval};
+        ks_rate_take((_Atomic int64_t *)&l->tat, &alone, now_ns, out);
         return;
     }
     ks_rate_shape shape;
@@ -48,19 +44,35 @@ int ks_index_limits_build(const ks_key *key, ks_index_limits **out)
         return KS_OK;
     if (n > KS_ALLOWED_CIDRS_MAX)
         return KS_ERR_INVALID;
-    ks_index_limits *l = calloc(1, sizeof *l + n * sizeof l->cidrs[0]);
+    ks_cidr cidrs[KS_ALLOWED_CIDRS_MAX];
+    size_t got, n_v6 = 0;
+    if (ks_allowed_cidrs_compile(&key->allowed_cidrs, cidrs, n, &got) != KS_OK)
+        return KS_ERR_INVALID;
+    for (size_t i = 0; i < got; i++)
+        n_v6 += cidrs[i].addr.family != 4;
+    size_t words = 4 * n_v6 + (got - n_v6); /* a ks_cidr_v6 is 4 words, a ks_cidr_v4 one */
+    ks_index_limits *l = calloc(1, sizeof *l + words * sizeof l->ranges[0]);
     if (!l)
         return KS_ERR_NOMEM;
-    size_t got;
-    if (ks_allowed_cidrs_compile(&key->allowed_cidrs, l->cidrs, n, &got) != KS_OK) {
-        free(l);
-        return KS_ERR_INVALID;
+    l->n_v6 = (uint8_t)n_v6;
+    l->n_v4 = (uint8_t)(got - n_v6);
+    l->n_cidrs = (uint16_t)got;
+    ks_cidr_v6 *v6 = (ks_cidr_v6 *)(void *)l->ranges;
+    ks_cidr_v4 *v4 = (ks_cidr_v4 *)(void *)(l->ranges + 4 * n_v6);
+    for (size_t i = 0; i < got; i++) {
+        ks_cidr_v4 four;
+        ks_cidr_v6 six;
+        if (ks_cidr_match_of(&cidrs[i], &four, &six) == 4)
+            *v4++ = four;
+        else
+            *v6++ = six;
     }
-    l->n_cidrs = (uint32_t)got;
     if (key->rate_limit.limit > 0) {
+        ks_rate_shape alone;
         l->rate_limit = key->rate_limit.limit;
         l->rate_period = key->rate_limit.period_seconds;
-        ks_rate_shape_of(l->rate_limit, l->rate_period, 1, &l->alone);
+        ks_rate_shape_of(l->rate_limit, l->rate_period, 1, &alone);
+        l->interval = alone.interval;
     }
     atomic_init(&l->tat, 0);
     l->refs = 1;
@@ -70,13 +82,8 @@ int ks_index_limits_build(const ks_key *key, ks_index_limits **out)
 
 static int same_ranges(const ks_index_limits *a, const ks_index_limits *b)
 {
-    if (a->n_cidrs != b->n_cidrs)
-        return 0;
-    for (uint32_t i = 0; i < a->n_cidrs; i++)
-        if (a->cidrs[i].prefix != b->cidrs[i].prefix || a->cidrs[i].addr.family != b->cidrs[i].addr.family ||
-            memcmp(a->cidrs[i].addr.bytes, b->cidrs[i].addr.bytes, sizeof a->cidrs[i].addr.bytes) != 0)
-            return 0;
-    return 1;
+    return a->n_v4 == b->n_v4 && a->n_v6 == b->n_v6 &&
+           memcmp(a->ranges, b->ranges, (4 * (size_t)a->n_v6 + a->n_v4) * sizeof a->ranges[0]) == 0;
 }
 
 void ks_index_limits_pass_on(ks_index_key *e, const ks_index_key *old)

@@ -14,6 +14,11 @@
  *
  * Several nodes: each enforces ceil(limit / live nodes); the node count
  * lives in the index (ks_index_set_nodes) and is read on each take.
+ *
+ * Size: 40 bytes, then the ranges in matching form (core/netaddr.h), IPv6
+ * ones first (32 bytes each: net and mask words), then IPv4 ones (8 bytes
+ * each), so a match is a mask and a compare per word; 3 ranges (2 IPv4,
+ * 1 IPv6) take 88 bytes, a 96-byte malloc chunk.
  */
 #ifndef KS_INDEX_LIMITS_H
 #define KS_INDEX_LIMITS_H
@@ -25,18 +30,39 @@
 struct ks_index_limits {
     _Atomic int64_t tat;        /* the bucket's state (core/rate_bucket.h) */
     int64_t rate_limit;         /* 0 = no rate limit */
+    int64_t interval;           /* the bucket's shape on a single node, made once
+                                   (its window is rate_limit * interval) */
     int32_t rate_period;
-    ks_rate_shape alone;        /* the bucket's shape on a single node, made once */
-    uint32_t n_cidrs;           /* 0 = any address */
-    size_t refs;                /* writer: entries using it */
-    ks_cidr cidrs[];            /* compiled allowed ranges */
+    uint32_t refs;              /* writer: entries using it */
+    uint8_t n_v4, n_v6;         /* allowed ranges by family */
+    uint16_t n_cidrs;           /* n_v4 + n_v6; 0 = any address */
+    uint32_t spare;
+    uint64_t ranges[];          /* the ranges in matching form (core/netaddr.h):
+                                   n_v6 ks_cidr_v6, then n_v4 ks_cidr_v4 */
 };
 
 /* ---- readers (inside a read section) ---- */
 
+static inline const ks_cidr_v6 *ks_index_limits_v6(const ks_index_limits *l)
+{
+    return (const ks_cidr_v6 *)(const void *)l->ranges;
+}
+
+static inline const ks_cidr_v4 *ks_index_limits_v4(const ks_index_limits *l)
+{
+    return (const ks_cidr_v4 *)(const void *)(l->ranges + 4 * (size_t)l->n_v6);
+}
+
 /* 1 when the address may use the key (no ranges, or one contains it); an
  * unknown address (family 0) is outside every range. */
-int ks_index_limits_address_ok(const ks_index_limits *l, const ks_netaddr *a);
+static inline int ks_index_limits_address_ok(const ks_index_limits *l, const ks_netaddr *a)
+{
+    if (l->n_cidrs == 0)
+        return 1;
+    if (a->family == 4)
+        return ks_cidr_v4_list_contains(ks_index_limits_v4(l), l->n_v4, a);
+    return a->family == 6 && ks_cidr_v6_list_contains(ks_index_limits_v6(l), l->n_v6, a);
+}
 
 /* Takes a token from the key's bucket at monotonic `now_ns` (with the
  * index's node count); a limits object without rate limit always allows

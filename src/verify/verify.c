@@ -78,27 +78,44 @@ static int sorted_contains(const char *const *items, size_t n, const char *s)
     return 0;
 }
 
-/* The key's limits (index/limits.h), when the request gives the caller's
- * address: 0 after setting out->reason to address_not_allowed. */
-static int address_allowed(const ks_index_key *key, const ks_verify_request *req, ks_verify_found *out)
+/* The key's allowed ranges (index/limits.h), when the request gives the
+ * caller's address (then kept in *addr for the touch): 0 after setting
+ * out->reason to address_not_allowed. */
+static int address_allowed(const ks_index_key *key, const ks_verify_request *req, ks_netaddr *addr,
+                           const ks_netaddr **known, ks_verify_found *out)
 {
-    if (!key->limits || !req || !req->client || key->limits->n_cidrs == 0)
+    if (!req || !req->client || key->limits->n_cidrs == 0)
         return 1;
-    ks_netaddr a;
-    req->client(req->client_ctx, &a);
-    if (ks_index_limits_address_ok(key->limits, &a))
+    req->client(req->client_ctx, addr);
+    *known = addr;
+    if (ks_index_limits_address_ok(key->limits, addr))
         return 1;
     out->reason = KS_VERIFY_ADDRESS_NOT_ALLOWED;
     return 0;
 }
 
+/* Records the success as the slot's last use, with the caller's address
+ * (known already, or asked for now) when the request gives one. Only
+ * called for the first success of the slot in a second. */
+__attribute__((noinline)) static void touch_slot(const ks_index_key *key, ks_slot slot, int64_t now,
+                                                 const ks_verify_request *req, const ks_netaddr *known)
+{
+    ks_netaddr a;
+    if (!known && req && req->client) {
+        req->client(req->client_ctx, &a);
+        known = &a;
+    }
+    ks_index_touch(key, slot, now, known);
+}
+
 /* The checks from the lookup on, for the entry `key` (NULL: unknown) whose
  * token in `slot` was presented (KS_SLOT_NONE: none matched). With touch,
- * a success is recorded as the slot's last use. With req (the caller's
- * address known), the key's limits are checked too. */
+ * a success is recorded as the slot's last use (with req's caller address
+ * when it gives one). With req (the caller's address known), the key's
+ * limits are checked too; the bucket at monotonic mono_ns (0: read now). */
 static inline void decide_slot(const ks_index *idx, const ks_index_key *key, ks_slot slot, int touch,
                                const ks_verify_request *req, const char *target, const char *resource, int64_t now,
-                               ks_verify_found *out)
+                               int64_t mono_ns, ks_verify_found *out)
 {
     if (!key) {
         out->reason = KS_VERIFY_UNKNOWN_KEY;
@@ -107,7 +124,7 @@ static inline void decide_slot(const ks_index *idx, const ks_index_key *key, ks_
     out->key = key;
     /* An old token past its deadline (renew's old_token_expires_at) is
      * gone from that second on, on every node, before any sweep deletes it. */
-    if (slot == KS_SLOT_OLD && !ks_token_alive(&key->slots.old, now))
+    if (slot == KS_SLOT_OLD && !ks_index_old_alive(key, now))
         slot = KS_SLOT_NONE;
     if (slot == KS_SLOT_NONE) {
         out->reason = KS_VERIFY_INVALID_TOKEN;
@@ -125,7 +142,9 @@ static inline void decide_slot(const ks_index *idx, const ks_index_key *key, ks_
         out->reason = KS_VERIFY_EXPIRED;
         return;
     }
-    if (__builtin_expect(key->limits != NULL, 0) && !address_allowed(key, req, out))
+    ks_netaddr addr;
+    const ks_netaddr *known = NULL; /* the caller's address, once asked for */
+    if (__builtin_expect(key->limits != NULL, 0) && !address_allowed(key, req, &addr, &known, out))
         return;
     out->reason = KS_VERIFY_FORBIDDEN;
     /* At home the key's own roles count; elsewhere only an active external grant's. */
@@ -154,37 +173,40 @@ static inline void decide_slot(const ks_index *idx, const ks_index_key *key, ks_
     if (resource && !sorted_contains(out->view->resources, out->view->n_resources, resource))
         return;
     if (__builtin_expect(key->limits != NULL, 0) && req && req->client && key->limits->rate_limit > 0) {
-        ks_index_limits_take(idx, key->limits, (int64_t)(ks_clock_monotonic() * 1e9), &out->rate);
+        if (!mono_ns)
+            mono_ns = (int64_t)(ks_clock_monotonic() * 1e9);
+        ks_index_limits_take(idx, key->limits, mono_ns, &out->rate);
         if (!out->rate.allowed) {
             out->reason = KS_VERIFY_RATE_LIMITED;
             return;
         }
     }
     out->reason = KS_VERIFY_OK;
-    if (touch)
-        ks_index_touch(key, slot, now);
+    if (touch && ks_index_touch_due(key, slot, now))
+        touch_slot(key, slot, now, req, known);
 }
 
 /* decide_slot for a token of keyed hash `digest` (NULL matches no token:
  * nothing is accepted without one). */
 static inline void decide(const ks_index *idx, const ks_index_key *key, const ks_digest *digest,
                           const ks_verify_request *req, const char *target, const char *resource, int64_t now,
-                          ks_verify_found *out)
+                          int64_t mono_ns, ks_verify_found *out)
 {
-    ks_slot slot = key && digest ? ks_slots_match(&key->slots, digest) : KS_SLOT_NONE;
-    decide_slot(idx, key, slot, digest != NULL, req, target, resource, now, out);
+    ks_slot slot = key && digest ? ks_index_slots_match(key, digest) : KS_SLOT_NONE;
+    decide_slot(idx, key, slot, digest != NULL, req, target, resource, now, mono_ns, out);
 }
 
 /* Which slot holds the token with fingerprint fp (KS_JWT_FP_LEN chars): as
- * ks_slots_match, both present slots compared in constant time. */
+ * ks_index_slots_match, both slots compared in constant time. */
 static ks_slot slot_match_fingerprint(const ks_index_key *key, const char *fp)
 {
+    static const ks_digest none; /* an absent slot: compared all the same, never matched */
     int match[2];
     for (int i = 0; i < 2; i++) {
         char mine[KS_JWT_FP_LEN + 1];
-        const ks_token *t = ks_index_slot(key, i);
-        ks_jwt_token_fingerprint(&t->hash, mine);
-        match[i] = (t->present != 0) & (sodium_memcmp(mine, fp, KS_JWT_FP_LEN) == 0);
+        const ks_index_token *t = ks_index_slot(key, i);
+        ks_jwt_token_fingerprint(t ? &t->hash : &none, mine);
+        match[i] = (t != NULL) & (sodium_memcmp(mine, fp, KS_JWT_FP_LEN) == 0);
         sodium_memzero(mine, sizeof mine);
     }
     if (match[0])
@@ -200,10 +222,10 @@ void ks_verify_bound_in(ks_index *idx, const char *key_id, size_t key_len, const
     const ks_index_key *key = ks_index_find_key(idx, key_id, key_len);
     ks_slot slot = KS_SLOT_NONE;
     if (key && binding->token_hash)
-        slot = ks_slots_match(&key->slots, binding->token_hash);
+        slot = ks_index_slots_match(key, binding->token_hash);
     else if (key && binding->token_fp && strnlen(binding->token_fp, KS_JWT_FP_LEN + 1) == KS_JWT_FP_LEN)
         slot = slot_match_fingerprint(key, binding->token_fp);
-    decide_slot(idx, key, slot, 0, NULL, target, resource, now, out);
+    decide_slot(idx, key, slot, 0, NULL, target, resource, now, 0, out);
 }
 
 void ks_verify_found_in(ks_index *idx, const char *key_id, size_t key_len, const ks_digest *digest,
@@ -211,7 +233,7 @@ void ks_verify_found_in(ks_index *idx, const char *key_id, size_t key_len, const
 {
     memset(out, 0, sizeof *out);
     out->slot = KS_SLOT_NONE;
-    decide(idx, ks_index_find_key(idx, key_id, key_len), digest, NULL, target, resource, now, out);
+    decide(idx, ks_index_find_key(idx, key_id, key_len), digest, NULL, target, resource, now, 0, out);
 }
 
 void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_request *req, int64_t now,
@@ -228,12 +250,27 @@ void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_
     if ((out->reason = ks_verify_precheck(req, &key_len)) != KS_VERIFY_OK)
         return;
     const ks_index_key *key = ks_index_find_key_hashed(idx, req->key, key_len, h);
-    if (key)
-        for (size_t off = 0; off < sizeof *key; off += 64)
-            __builtin_prefetch((const char *)key + off);
+    int64_t mono_ns = 0;
+    if (key) {
+        /* every line of an entry without an old token (184 bytes, anywhere in a line) */
+        const char *at = (const char *)key;
+        __builtin_prefetch(at + 64);
+        __builtin_prefetch(at + 128);
+        __builtin_prefetch(at + ks_index_key_size(KS_SLOT_CURRENT + 1) - 1);
+        if (__builtin_expect(key->limits != NULL, 0)) { /* its pointer is in the line the lookup loaded */
+            __builtin_prefetch(key->limits);
+            __builtin_prefetch((const char *)key->limits + 64);
+            /* A rate-limited key's bucket is taken at the request's arrival: the
+             * clock is read now, while the fetches above are under way (read
+             * after them, it waited for them: 0.94 instead of 0.96 of a key
+             * without limits, bench/RESULTS.md). */
+            if ((key->present & KS_INDEX_RATE_LIMITED) && req->client)
+                mono_ns = (int64_t)(ks_clock_monotonic() * 1e9);
+        }
+    }
     ks_digest digest;
     ks_token_hash(secret, req->token, req->token_len, &digest);
-    decide(idx, key, &digest, req, req->target, req->resource, now, out);
+    decide(idx, key, &digest, req, req->target, req->resource, now, mono_ns, out);
     sodium_memzero(&digest, sizeof digest);
 }
 

@@ -749,7 +749,7 @@ export function registerCases(test) {
     const wrong = (await createKey(t, `Other ${randomTag()}`)).token;
     assert.equal((await verify(wrong)).status, 401);
     await signIn(t);
-    await row(t, key).getByText('Last used just now').waitFor();
+    await row(t, key).getByText('Last used just now from 127.0.0.1').waitFor();
     const dialog = await menuAction(t, key, 'Usage');
     await dialog.getByText('Verifies per hour, last 48 hours').waitFor();
     const charts = dialog.locator('figure.usage-chart');

@@ -90,6 +90,12 @@ class KeysTest(CliCase):
                      "FROM", "current"):
             self.assertIn(text, p.stdout)
         self.assertNotIn(k["token"], p.stdout + p.stderr)
+        # after a verify, the token's last caller shows in the FROM column
+        status, _ = self.server.http("GET", "/api/v1/verify", key=k["key"], token=k["token"])
+        self.assertEqual(status, 200)
+        row = [line for line in self.ok("keys", "show", k["key"]).stdout.splitlines() if line.startswith("current")]
+        self.assertEqual(len(row), 1)
+        self.assertIn("127.0.0.1", row[0].split())
         got = self.json_of("keys", "show", k["key"])
         status, api = self.server.http("GET", "/api/v1/accounts/acme/keys/" + k["key"])
         self.assertEqual(strip_last_used(got), strip_last_used(api))

@@ -11,7 +11,7 @@ class TestDurability(KeystileCase):
         for i in items:
             i = dict(i)
             if i["key"] == self.server.key:
-                i["tokens"] = [dict(t, last_used_at=None) for t in i["tokens"]]
+                i["tokens"] = [dict(t, last_used_at=None, last_used_from=None) for t in i["tokens"]]
             out.append(i)
         return out
 
@@ -87,8 +87,9 @@ class TestDurability(KeystileCase):
         self.assertVerifyOK(self.verify(k["key"], k["token"]), k["key"], "old")
         d = self.get_key(k["key"])
         self.assertEqual([t["slot"] for t in d["tokens"]], ["current", "old"])
-        # the verifies above set last_used_at; everything else is as renewed
-        self.assertEqual([dict(t, last_used_at=None) for t in d["tokens"]], n["tokens"])
+        # the verifies above set last_used_at and last_used_from; everything else is as renewed
+        self.assertEqual([t["last_used_from"] for t in d["tokens"]], ["127.0.0.1", "127.0.0.1"])
+        self.assertEqual([dict(t, last_used_at=None, last_used_from=None) for t in d["tokens"]], n["tokens"])
 
     def test_kill9_after_renew_now(self):
         k = self.create_key()

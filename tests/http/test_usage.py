@@ -155,3 +155,50 @@ class DormantKeysTest(KeystileCase):
         self.assertEqual(verify_from(self, unused["key"], unused["token"]).data.get("reason"), "inactive")
         # a later sweep of the same process does not audit the kept Owner again
         self.assertEqual(len([e for e in self.audit() if e["action"] == "key.deactivate_skipped"]), 1)
+
+
+class LastUsedFromTest(KeystileCase):
+    """Each token's last_used_from: the caller of its last successful verify, through
+    trusted proxies as verify reads it; refusals leave it; a renewal keeps it with the
+    token; it survives a clean restart (written with last_used_at)."""
+    SERVER_ARGS = ("--trusted-proxy", "127.0.0.8")
+
+    def tokens(self, key):
+        return {t["slot"]: t for t in self.get_key(key)["tokens"]}
+
+    def test_last_caller_per_token(self):
+        k = self.create_key(roles=[self.create_role(["orders.read"])])
+        self.assertIsNone(self.tokens(k["key"])["current"]["last_used_from"])
+        self.assertEqual(verify_from(self, k["key"], k["token"], source="127.0.0.5").status, 200)
+        self.assertEqual(self.tokens(k["key"])["current"]["last_used_from"], "127.0.0.5")  # at once, before a flush
+        # A use is recorded once per second: wait for the next second before each change.
+        time.sleep(1.1)
+        r = request(self.server.port, "GET", API + "/verify", key=k["key"], token=k["token"], source="127.0.0.8",
+                    headers={"X-Forwarded-For": "203.0.113.9"})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(self.tokens(k["key"])["current"]["last_used_from"], "203.0.113.9")  # the trusted hop's client
+        time.sleep(1.1)
+        # a refusal (the key lacks the resource) is no use
+        self.assertEqual(verify_from(self, k["key"], k["token"], source="127.0.0.6", resource="invoices.write").status,
+                         403)
+        self.assertEqual(self.tokens(k["key"])["current"]["last_used_from"], "203.0.113.9")
+        # an untrusted peer's X-Forwarded-For is not believed
+        r = request(self.server.port, "GET", API + "/verify", key=k["key"], token=k["token"], source="127.0.0.7",
+                    headers={"X-Forwarded-For": "198.51.100.1"})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(self.tokens(k["key"])["current"]["last_used_from"], "127.0.0.7")
+        # a renewal keeps the old token's caller; the new token has none until it is used
+        new = self.renew(k["key"], "later")["token"]
+        t = self.tokens(k["key"])
+        self.assertEqual(t["old"]["last_used_from"], "127.0.0.7")
+        self.assertIsNone(t["current"]["last_used_from"])
+        time.sleep(1.1)
+        self.assertEqual(verify_from(self, k["key"], new, source="127.0.0.4").status, 200)
+        t = self.tokens(k["key"])
+        self.assertEqual((t["current"]["last_used_from"], t["old"]["last_used_from"]), ("127.0.0.4", "127.0.0.7"))
+        # the list shows the same; and a clean restart keeps both (written with last_used_at)
+        listed = [i for i in self.call("GET", acct(self.A, "keys") + "?limit=500").data["items"] if i["key"] == k["key"]]
+        self.assertEqual([x["last_used_from"] for x in listed[0]["tokens"]], ["127.0.0.4", "127.0.0.7"])
+        self.server.restart()
+        t = self.tokens(k["key"])
+        self.assertEqual((t["current"]["last_used_from"], t["old"]["last_used_from"]), ("127.0.0.4", "127.0.0.7"))

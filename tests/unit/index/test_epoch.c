@@ -175,7 +175,7 @@ static void test_removed_entry_readable_in_section(void)
     char seen[KS_KEY_ID_MAX + 1] = "";
     if (e)
         memcpy(seen, e->key_id, sizeof seen);
-    unsigned char hash0 = e ? e->slots.current.hash.bytes[0] : 0;
+    unsigned char hash0 = e ? e->slots[KS_SLOT_CURRENT].hash.bytes[0] : 0;
     ks_index_read_unlock(idx);
     retire_pass(idx);
     size_t total = 99, active = 99;

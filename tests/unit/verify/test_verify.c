@@ -9,7 +9,9 @@
  *    granting account unknown to the index, its roles lack the resource);
  *  - what an answer carries: key id, home and target account, matched slot,
  *    outdated flag, role names and the sorted union of their resources;
- *  - only a successful ks_verify records last use;
+ *  - only a successful ks_verify records last use, and with it the caller's
+ *    address the request gives (last_used_from): not on a refusal, once
+ *    per slot and second, not at all without an address;
  *  - ks_verify_found_in (a NULL digest matches nothing) and ks_verify_bound
  *    (a session's token hash, a login token's fingerprint) decide the same.
  *
@@ -381,6 +383,78 @@ static void test_last_use_only_on_success(void)
     ASSERT_EQ_INT(pending_last_used(), 0);
 }
 
+/* The caller's address a request gives, as the HTTP layer's callback does. */
+static void client_is(void *ctx, ks_netaddr *out)
+{
+    const char *text = ctx;
+    ASSERT_EQ_INT(ks_netaddr_parse(text, strlen(text), out), KS_OK);
+}
+
+/* ks_verify as verify() above, from the caller address `from`. */
+static void verify_from(const char *key, const char *token, const char *resource, const char *from,
+                        ks_verify_reason want)
+{
+    ks_verify_request req = {key, token, strlen(token), NULL, resource, client_is, (void *)from};
+    ks_verify_result r;
+    ASSERT_EQ_INT(ks_verify(idx, &secret, &req, verify_now, &r), KS_OK);
+    if (r.reason != want)
+        UNIT_FAIL("from %s: %s, want %s", from, ks_verify_reason_name(r.reason), ks_verify_reason_name(want));
+    ks_verify_result_free(&r);
+}
+
+/* The only pending last use: its time and address as text ("" unknown). */
+static int64_t pending_from(char *text)
+{
+    ks_last_used *items = NULL;
+    size_t n = 0;
+    ASSERT_EQ_INT(ks_index_collect_last_used(idx, &items, &n), KS_OK);
+    int64_t at = n == 1 ? items[0].last_used_at : -1;
+    if (n == 1)
+        ks_netaddr_format(&items[0].from, text, KS_NETADDR_TEXT_MAX);
+    ks_index_mark_flushed(idx, items, n);
+    free(items);
+    ASSERT_EQ_INT(n, 1);
+    return at;
+}
+
+/* A success records the caller's address with the time; refusals record
+ * nothing; a second success in the same second leaves the first address; a
+ * verify without an address (in process) moves the time, not the address. */
+static void test_last_use_records_the_caller_address(void)
+{
+    char text[KS_NETADDR_TEXT_MAX];
+    flush_all();
+    verify_now = NOW + 200;
+    verify_from(key_out, tok_out, "docs", "203.0.113.7", KS_VERIFY_OK);
+    ASSERT_EQ_INT(pending_from(text), NOW + 200);
+    ASSERT_EQ_STR(text, "203.0.113.7");
+
+    verify_now = NOW + 201;
+    verify_from(key_out, tok_out, "nothing-granted", "198.51.100.1", KS_VERIFY_FORBIDDEN);
+    verify_from(key_out, tok_other, "docs", "198.51.100.2", KS_VERIFY_INVALID_TOKEN);
+    verify_from(key_off, tok_off, "docs", "198.51.100.3", KS_VERIFY_INACTIVE);
+    ASSERT_EQ_INT(pending_last_used(), 0);
+
+    verify_from(key_out, tok_out, "docs", "2001:db8::42", KS_VERIFY_OK);
+    verify_from(key_out, tok_out, "docs", "198.51.100.4", KS_VERIFY_OK); /* same second */
+    ASSERT_EQ_INT(pending_from(text), NOW + 201);
+    ASSERT_EQ_STR(text, "2001:db8::42");
+
+    verify_now = NOW + 202;
+    ks_verify_result r;
+    verify(key_out, tok_out, NULL, "docs", KS_VERIFY_OK, &r); /* no client callback */
+    ks_verify_result_free(&r);
+    ASSERT_EQ_INT(pending_from(text), NOW + 202);
+    ASSERT_EQ_STR(text, "2001:db8::42");
+
+    /* the old token records for its own slot */
+    verify_now = NOW + 203;
+    verify_from(key_home, tok_home_old, "docs", "192.0.2.1", KS_VERIFY_OK);
+    ASSERT_EQ_INT(pending_from(text), NOW + 203);
+    ASSERT_EQ_STR(text, "192.0.2.1");
+    verify_now = NOW;
+}
+
 /* The hot path by digest decides as ks_verify; a NULL digest matches nothing. */
 static void test_found_in(void)
 {
@@ -521,6 +595,7 @@ int main(void)
     RUN(test_ok_at_home);
     RUN(test_ok_elsewhere);
     RUN(test_last_use_only_on_success);
+    RUN(test_last_use_records_the_caller_address);
     RUN(test_found_in);
     RUN(test_bound);
     RUN(test_old_token_deadline);
