@@ -33,9 +33,9 @@ _Static_assert(sizeof(usage_cell) == 64, "a usage cell is one cache line");
 typedef struct {
     usage_cell cells[KS_USAGE_CELLS];   /* open addressing, linear probing */
     char long_ids[KS_USAGE_CELLS][KS_KEY_ID_MAX + 1 - SHORT_ID]; /* the rest of a longer id */
-    /* 16 bits of each taken cell's hash (never 0; 0: free), 32 KB that
-     * stay in cache: probing reads these, and only a cell whose tag
-     * matches is read (about one line per count instead of 1.8 at 3/4 full) */
+    /* 16 bits of each taken cell's hash (never 0; 0: free): probing reads
+     * these, and only a cell whose tag matches is read (about one cell's
+     * line per count instead of 1.8 at 3/4 full) */
     uint16_t tags[KS_USAGE_CELLS];
     size_t used;                        /* cells taken */
     void *mem;                          /* what table_new allocated (free this) */
