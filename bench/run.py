@@ -209,6 +209,9 @@ def throttle_rows(r):
          "off: valid %.0f, wrong %.0f" % (t["off"]["instr"], t["off"]["bad_instr"]), ">= 0.97 x off in req/s, "
          "so <= 1.03 x off here", verdict(t["on"]["instr"] / t["off"]["instr"] <= 1.03)),
     ] if "instr" in t["on"] else [])
+
+
+def rss_kb(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
             if line.startswith("VmRSS:"):
