@@ -95,6 +95,30 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_tree_s(pid):
+    """cpu_s of pid and every process below it (nginx's master and its worker)."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            total += cpu_s(p)
+            for task in os.listdir("/proc/%d/task" % p):
+                with open("/proc/%d/task/%s/children" % (p, task)) as f:
+                    todo += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return total
+
+
+def wrk_cpu(args, srv, script, script_args, **kw):
+    """wrk against srv, with the server's CPU per request (utime+stime of
+    its processes over the run / requests, in us) as res["cpu_us"]."""
+    c0 = cpu_tree_s(srv.pid)
+    res = wrk(args, srv.port, script, script_args, **kw)
+    res["cpu_us"] = (cpu_tree_s(srv.pid) - c0) * 1e6 / max(res["requests"], 1)
+    return res
+
+
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -168,8 +192,9 @@ def throttle_rows(r):
     ratio = med(per_round)
     return [
         ("verify (valid tokens) with the failed-credential throttle on (default) vs off",
-         "%.0f req/s, %.2f us server CPU/request (**%.3f** x off; rounds %s)" % (
-             on, med(t["on"]["cpu_us"]), ratio, ", ".join("%.3f" % x for x in per_round)),
+         "%.0f req/s, %.2f us server CPU/request (**%.3f** x off; rounds %s; CPU %.3f x off)" % (
+             on, med(t["on"]["cpu_us"]), ratio, ", ".join("%.3f" % x for x in per_round),
+             med(t["on"]["cpu_us"]) / med(t["off"]["cpu_us"])),
          "--failed-auth-limit 0: %.0f req/s, %.2f us CPU/request" % (off, med(t["off"]["cpu_us"])),
          ">= 0.97 x off", verdict(ratio >= 0.97)),
         ("a flood of wrong tokens from one address, throttle on (429 past 120/min) vs off (401)",
@@ -184,6 +209,9 @@ def throttle_rows(r):
          "off: valid %.0f, wrong %.0f" % (t["off"]["instr"], t["off"]["bad_instr"]), ">= 0.97 x off in req/s, "
          "so <= 1.03 x off here", verdict(t["on"]["instr"] / t["off"]["instr"] <= 1.03)),
     ] if "instr" in t["on"] else [])
+
+
+def rss_kb(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
             if line.startswith("VmRSS:"):
@@ -337,6 +365,7 @@ def run(args):
     empty_dir = os.path.join(TMP, "empty")
     os.makedirs(empty_dir)
     subprocess.run(["timeout", "60", args.seed, empty, "0", empty_dir, "0"], stdout=subprocess.DEVNULL, check=True)
+    limited, limited_creds = seed_limited(args)
     log("seeded in %.1f s" % (time.time() - t))
     creds = os.path.join(TMP, "creds.txt")
     with open(os.path.join(TMP, "owner.txt")) as f:
@@ -372,45 +401,38 @@ def run(args):
     r["load_ms"] = float(m.group(1)) if m else None
     ng = start_nginx(args)
     fl = start_floor(args)
+    kl = start_keystile(args, limited, "limited", args.threads)
     verify_args = [creds, 1, verify_last]
-
-    # ---- throughput, interleaved
-    log("throughput (%d rounds of %d s each) ..." % (args.rounds, args.duration))
-    wrk(args, ks.port, "verify.lua", verify_args, duration=2)  # warm-up
-    wrk(args, ng.port, "verify.lua", verify_args, duration=2)
-    wrk(args, fl.port, "verify.lua", verify_args, duration=2)
-    r["ks_rps"], r["ng_rps"], r["fl_rps"] = [], [], []
-    for _ in range(args.rounds):
-        r["ng_rps"].append(wrk(args, ng.port, "verify.lua", verify_args)["rps"])
-        r["fl_rps"].append(wrk(args, fl.port, "verify.lua", verify_args)["rps"])
-        res = wrk(args, ks.port, "verify.lua", verify_args)
-        if res["status_errors"] or res["errors"]:
-            raise RuntimeError("verify answered errors: %r" % res)
-        r["ks_rps"].append(res["rps"])
-    ks_peak, ng_peak = statistics.median(r["ks_rps"]), statistics.median(r["ng_rps"])
+    throughput_rounds(args, r, ks, kl, ng, fl, verify_args, [limited_creds, 1, verify_last])
+    kl.stop()
+    ks_peak = statistics.median(r["ks_rps"])
     fl.stop()
 
     # ---- latency at half of the peak
     rate = int(ks_peak / 2)
     log("latency at %d req/s ..." % rate)
     r["lat_rate"] = rate
-    r["ks_lat"] = wrk(args, ks.port, "verify_paced.lua", verify_args + [rate], conns=64)
-    r["ng_lat"] = wrk(args, ng.port, "verify_paced.lua", verify_args + [rate], conns=64)
+    r["ks_lat"] = wrk_cpu(args, ks, "verify_paced.lua", verify_args + [rate], conns=64)
+    r["ng_lat"] = wrk_cpu(args, ng, "verify_paced.lua", verify_args + [rate], conns=64)
 
     # ---- renewals under load
     log("verify with %d renewals/s ..." % args.renew_rate)
     r["idle_rps"], r["busy_rps"], r["checks"] = [], [], []
+    r["idle_cpu"], r["busy_cpu"] = [], []
     for i in range(args.rounds):
-        r["idle_rps"].append(wrk(args, ks.port, "verify.lua", verify_args)["rps"])
+        res = wrk_cpu(args, ks, "verify.lua", verify_args)
+        r["idle_rps"].append(res["rps"])
+        r["idle_cpu"].append(res["cpu_us"])
         first, last = check_ranges[i]
         bg = wrk_background(args, ks.port, "renew_check.lua",
                             [owner_key, owner_token, creds, first, last, args.renew_rate], args.duration + 2,
                             threads=8)
         time.sleep(1)
-        res = wrk(args, ks.port, "verify.lua", verify_args)
+        res = wrk_cpu(args, ks, "verify.lua", verify_args)
         if res["status_errors"] or res["errors"]:
             raise RuntimeError("verify answered errors under renewals: %r" % res)
         r["busy_rps"].append(res["rps"])
+        r["busy_cpu"].append(res["cpu_us"])
         r["checks"].append(wrk_result(bg))
 
     # ---- durable renewals
@@ -427,14 +449,104 @@ def run(args):
     log("throughput with the default threads ...")
     kd = start_keystile(args, big, "default")
     wrk(args, kd.port, "verify.lua", verify_args, duration=2)
-    r["kd_rps"], r["ng2_rps"] = [], []
+    r["kd_rps"], r["ng2_rps"], r["kd_cpu"], r["ng2_cpu"] = [], [], [], []
     for _ in range(args.rounds):
-        r["ng2_rps"].append(wrk(args, ng.port, "verify.lua", verify_args)["rps"])
-        r["kd_rps"].append(wrk(args, kd.port, "verify.lua", verify_args)["rps"])
+        res = wrk_cpu(args, ng, "verify.lua", verify_args)
+        r["ng2_rps"].append(res["rps"])
+        r["ng2_cpu"].append(res["cpu_us"])
+        res = wrk_cpu(args, kd, "verify.lua", verify_args)
+        r["kd_rps"].append(res["rps"])
+        r["kd_cpu"].append(res["cpu_us"])
     kd.stop()
     ng.stop()
     r["load_after"] = "%.2f %.2f %.2f" % os.getloadavg()
     return r
+
+
+def seed_limited(args):
+    """The same number of keys, every one with per-key limits (seed's
+    KS_SEED_LIMITS): 3 allowed ranges holding loopback and a rate limit no
+    run reaches. Its own folder (its creds.txt)."""
+    d = os.path.join(TMP, "limited")
+    os.makedirs(d)
+    db = os.path.join(d, "limited.db")
+    log("seeding %d keys with limits ..." % args.keys)
+    subprocess.run(["timeout", str(args.limit), args.seed, db, str(args.keys), d, str(args.sample)],
+                   stdout=subprocess.DEVNULL, check=True, env=dict(os.environ, KS_SEED_LIMITS="1"))
+    return db, os.path.join(d, "creds.txt")
+
+
+def throughput_rounds(args, r, ks, kl, ng, fl, verify_args, limited_args):
+    """Peak verify (keys without and with limits), nginx and the empty
+    libmicrohttpd handler, in alternating rounds, with server CPU per request."""
+    log("throughput (%d rounds of %d s each) ..." % (args.rounds, args.duration))
+    servers = (("ks", ks, verify_args), ("kl", kl, limited_args), ("ng", ng, verify_args), ("fl", fl, verify_args))
+    for _, srv, a in servers:
+        wrk(args, srv.port, "verify.lua", a, duration=2)  # warm-up
+    for name, _, _ in servers:
+        r[name + "_rps"], r[name + "_cpu"] = [], []
+    for i in range(args.rounds):
+        for name, srv, a in servers[i % len(servers):] + servers[:i % len(servers)]:
+            res = wrk_cpu(args, srv, "verify.lua", a)
+            if name in ("ks", "kl") and (res["status_errors"] or res["errors"]):
+                raise RuntimeError("verify answered errors (%s): %r" % (name, res))
+            r[name + "_rps"].append(res["rps"])
+            r[name + "_cpu"].append(res["cpu_us"])
+
+
+def run_verify_only(args):
+    """Only the peak verify rows (keys without and with limits vs nginx and
+    the empty handler); prints them, writes nothing."""
+    global TMP
+    TMP = tempfile.mkdtemp(prefix="keystile-bench-")
+    os.chmod(TMP, 0o700)
+    r = {"machine": machine(), "keys": args.keys}
+    big = os.path.join(TMP, "big.db")
+    log("seeding %d keys ..." % args.keys)
+    subprocess.run(["timeout", str(args.limit), args.seed, big, str(args.keys), TMP, str(args.sample)],
+                   stdout=subprocess.DEVNULL, check=True)
+    limited, limited_creds = seed_limited(args)
+    last = int(args.sample * 0.7)
+    ks = start_keystile(args, big, "big", args.threads)
+    kl = start_keystile(args, limited, "limited", args.threads)
+    ng, fl = start_nginx(args), start_floor(args)
+    throughput_rounds(args, r, ks, kl, ng, fl, [os.path.join(TMP, "creds.txt"), 1, last], [limited_creds, 1, last])
+    for srv in (ks, kl, ng, fl):
+        srv.stop()
+    r["load_after"] = "%.2f %.2f %.2f" % os.getloadavg()
+    return r
+
+
+def verify_rows(r):
+    """The peak verify rows: req/s and server CPU per request, each against
+    nginx's in the same rounds."""
+    med = statistics.median
+    ng_rps, ng_cpu = med(r["ng_rps"]), med(r["ng_cpu"])
+    fl_rps, fl_cpu = med(r["fl_rps"]), med(r["fl_cpu"])
+    rows = []
+    for name, what in (("ks", "GET /api/v1/verify, %s keys, wrk -t1 -c32" % "{:,}".format(r["keys"])),
+                       ("kl", "the same, every key with per-key limits (3 allowed ranges, a rate limit not reached)")):
+        rps, cpu = med(r[name + "_rps"]), med(r[name + "_cpu"])
+        rows.append((what,
+                     "%.0f req/s (**%.2f** x nginx), %.2f us server CPU/request (**%.2f** x nginx); "
+                     "vs the empty libmicrohttpd handler %.2f x req/s, %.2f x CPU" % (
+                         rps, rps / ng_rps, cpu, cpu / ng_cpu, rps / fl_rps, cpu / fl_cpu),
+                     "nginx `return 204`, 1 worker: %.0f req/s, %.2f us CPU/request" % (ng_rps, ng_cpu),
+                     "CPU <= 1.15 x nginx, req/s >= 0.95 x",
+                     verdict(cpu / ng_cpu <= 1.15 and rps / ng_rps >= 0.95)))
+    rows.append(("the HTTP library's ceiling: libmicrohttpd, empty handler (bench/mhd_floor.c)",
+                 "%.0f req/s (%.2f x nginx), %.2f us CPU/request (%.2f x nginx)" % (
+                     fl_rps, fl_rps / ng_rps, fl_cpu, fl_cpu / ng_cpu),
+                 "same options and threads as keystile serve", "-", "-"))
+    return rows
+
+
+def rounds_line(r):
+    f = lambda xs: ", ".join("%.0f" % x for x in xs)
+    g = lambda xs: ", ".join("%.2f" % x for x in xs)
+    return ("Rounds (alternating), req/s and us CPU/request: Keystile %s (%s); with limits %s (%s); nginx %s (%s); "
+            "empty libmicrohttpd %s (%s)." % (f(r["ks_rps"]), g(r["ks_cpu"]), f(r["kl_rps"]), g(r["kl_cpu"]),
+                                              f(r["ng_rps"]), g(r["ng_cpu"]), f(r["fl_rps"]), g(r["fl_cpu"])))
 
 
 def run_throttle_only(args):
@@ -458,9 +570,7 @@ def verdict(ok):
 
 def table(r, cmdline):
     m = r["machine"]
-    ks_peak, ng_peak = statistics.median(r["ks_rps"]), statistics.median(r["ng_rps"])
-    fl_peak = statistics.median(r["fl_rps"])
-    ratio = ks_peak / ng_peak
+    med = statistics.median
     lat_p99_ms = r["ks_lat"]["p99_us"] / 1000
     inproc = r["inproc"]
     per_key = (r["rss_big_kb"] - r["rss_empty_kb"]) * 1024 / r["keys"] if r["keys"] else 0
@@ -475,21 +585,19 @@ def table(r, cmdline):
     renew_rate = statistics.median(c["renewals_per_s"] for c in checks)
     durable = r["renew"]["rps"] if not r["renew"]["status_errors"] else 0
     load_s = (r["load_ms"] or 0) / 1000
-    rows = [
-        ("GET /api/v1/verify, %s keys, wrk -t1 -c32" % "{:,}".format(r["keys"]),
-         "%.0f req/s (ratio **%.2f**; %.2f of an empty libmicrohttpd handler)" % (ks_peak, ratio, ks_peak / fl_peak),
-         "nginx `return 204`, 1 worker: %.0f req/s" % ng_peak, ">= 1.00 x nginx", verdict(ratio >= 1.0)),
-        ("the HTTP library's ceiling: libmicrohttpd, empty handler (bench/mhd_floor.c)",
-         "%.0f req/s (%.2f x nginx)" % (fl_peak, fl_peak / ng_peak), "same options and threads as keystile serve",
-         "-", "-"),
+    rows = verify_rows(r) + [
         ("the same verify with serve's default threads (one per core: %d)" % (os.cpu_count() or 1),
-         "%.0f req/s (ratio %.2f)" % (statistics.median(r["kd_rps"]),
-                                      statistics.median(r["kd_rps"]) / statistics.median(r["ng2_rps"])),
-         "nginx, rounds alternating with these: %.0f req/s" % statistics.median(r["ng2_rps"]), "-", "-"),
+         "%.0f req/s (ratio %.2f), %.2f us CPU/request (%.2f x nginx)" % (
+             med(r["kd_rps"]), med(r["kd_rps"]) / med(r["ng2_rps"]), med(r["kd_cpu"]),
+             med(r["kd_cpu"]) / med(r["ng2_cpu"])),
+         "nginx, rounds alternating with these: %.0f req/s, %.2f us CPU/request" % (
+             med(r["ng2_rps"]), med(r["ng2_cpu"])), "-", "-"),
         ("p99 latency at half the peak (%d req/s, 64 conns)" % r["lat_rate"],
-         "%.3f ms (p50 %.3f, p99.9 %.3f; achieved %.0f req/s)" % (
-             lat_p99_ms, r["ks_lat"]["p50_us"] / 1000, r["ks_lat"]["p999_us"] / 1000, r["ks_lat"]["rps"]),
-         "nginx at the same rate: p99 %.3f ms" % (r["ng_lat"]["p99_us"] / 1000), "< 1 ms",
+         "%.3f ms (p50 %.3f, p99.9 %.3f; achieved %.0f req/s; %.2f us CPU/request, %.2f x nginx)" % (
+             lat_p99_ms, r["ks_lat"]["p50_us"] / 1000, r["ks_lat"]["p999_us"] / 1000, r["ks_lat"]["rps"],
+             r["ks_lat"]["cpu_us"], r["ks_lat"]["cpu_us"] / r["ng_lat"]["cpu_us"]),
+         "nginx at the same rate: p99 %.3f ms, %.2f us CPU/request" % (
+             r["ng_lat"]["p99_us"] / 1000, r["ng_lat"]["cpu_us"]), "< 1 ms",
          verdict(lat_p99_ms < 1.0 and r["ks_lat"]["rps"] >= 0.95 * r["lat_rate"])),
         ("in-process verify (core + index), median of %s calls" % "{:,}".format(inproc["calls"]),
          "%.2f us (p99 %.2f us)" % (inproc["verify_median_ns"] / 1000, inproc["verify_p99_ns"] / 1000),
@@ -503,10 +611,12 @@ def table(r, cmdline):
          "<= 300 bytes", verdict(per_key <= 300)),
         ("verify throughput with %d renewals/s running" % r["renew_rate"],
          "%.0f req/s (**%.2f** x idle, median of the rounds' %s; medians' ratio %.2f); "
+         "%.2f us CPU/verify request (%.2f x idle, the renewals' work included); "
          "%d renewals at %.0f/s, %d not visible to the next verify" % (
-             busy, busy_ratio, ", ".join("%.2f" % x for x in per_round), busy / idle, renewals, renew_rate,
-             failures),
-         "idle, same run: %.0f req/s" % idle, ">= 0.90 x idle, 0 not visible",
+             busy, busy_ratio, ", ".join("%.2f" % x for x in per_round), busy / idle, med(r["busy_cpu"]),
+             med(r["busy_cpu"]) / med(r["idle_cpu"]), renewals, renew_rate, failures),
+         "idle, same run: %.0f req/s, %.2f us CPU/request" % (idle, med(r["idle_cpu"])),
+         ">= 0.90 x idle, 0 not visible",
          verdict(busy_ratio >= 0.9 and failures == 0 and renew_rate >= 0.95 * r["renew_rate"])),
         ("durable renewals (synchronous=FULL), wrk -t1 -c16", "%.0f /s (p99 %.1f ms)" % (
             r["renew"]["rps"], r["renew"]["p99_us"] / 1000), "-", ">= 1000 /s", verdict(durable >= 1000)),
@@ -517,7 +627,8 @@ def table(r, cmdline):
         "Machine: %s x %s, Linux %s; load average before %s, after %s." % (
             m["nproc"], m["cpu"], m["kernel"], m["load_before"], r["load_after"]),
         "Command: `%s` (%d s per run, %d interleaved rounds; medians). `keystile serve --threads %d`, as "
-        "nginx runs one worker, unless a row says otherwise." % (cmdline, r["duration"], len(r["ks_rps"]), r["threads"]),
+        "nginx runs one worker, unless a row says otherwise. Server CPU per request: utime+stime of the "
+        "server's processes over the run / requests." % (cmdline, r["duration"], len(r["ks_rps"]), r["threads"]),
         "",
         "| figure | Keystile | baseline | target | |",
         "|---|---|---|---|---|",
@@ -525,9 +636,7 @@ def table(r, cmdline):
     lines += ["| %s |" % " | ".join(row) for row in rows]
     lines += [
         "",
-        "Rounds, req/s: Keystile %s; nginx %s; empty libmicrohttpd %s; idle %s; with renewals %s." % (
-            ", ".join("%.0f" % x for x in r["ks_rps"]), ", ".join("%.0f" % x for x in r["ng_rps"]),
-            ", ".join("%.0f" % x for x in r["fl_rps"]),
+        rounds_line(r) + " Renewal rounds, req/s: idle %s; with renewals %s." % (
             ", ".join("%.0f" % x for x in r["idle_rps"]), ", ".join("%.0f" % x for x in r["busy_rps"])),
         "Seeding %s keys through the bulk import took %.1f s. Before issue #5 (1 key, same client): "
         "about 120k req/s against nginx's 210k (ratio 0.57)." % ("{:,}".format(r["keys"]), r["seed"]["seconds"]),
@@ -552,6 +661,9 @@ def main():
                          "the default threads are measured in a row of their own)")
     ap.add_argument("--limit", type=int, default=1200, help="seconds any server may live")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"), help="Markdown table ('-' = none)")
+    ap.add_argument("--only-verify", action="store_true",
+                    help="only the peak verify rows (keys without and with limits, nginx, the empty handler; "
+                         "seeds --keys twice itself; prints, writes nothing)")
     ap.add_argument("--only-throttle", action="store_true",
                     help="only the throttle on/off rows (seeds --keys itself; prints, writes nothing)")
     args = ap.parse_args()
@@ -566,6 +678,12 @@ def main():
     atexit.register(cleanup)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if args.only_verify:
+        r = run_verify_only(args)
+        print("Load average before %s, after %s." % (r["machine"]["load_before"], r["load_after"]))
+        print("\n".join("| %s |" % " | ".join(row) for row in verify_rows(r)))
+        print(rounds_line(r))
+        return
     if args.only_throttle:
         print("\n".join("| %s |" % " | ".join(row) for row in throttle_rows(run_throttle_only(args))))
         return

@@ -17,6 +17,12 @@
  * seeding time plus OLD_ENDS_IN, the same second for all of them, so one
  * sweep then deletes them all (bench/rotation.py).
  *
+ * With KS_SEED_LIMITS=1 in the environment, every key also has per-key
+ * limits (issue 19): allowed_cidrs 127.0.0.0/8, 10.0.0.0/8, 192.168.0.0/16
+ * (a loopback client is allowed) and a rate limit of 1,000,000 verifies a
+ * minute, which a benchmark does not reach: verify runs the limits' checks
+ * and answers with the rate headers.
+ *
  * Tokens and key ids come from libsodium's ChaCha20 generator (seeded by the
  * kernel) rather than one getrandom() call per character.
  */
@@ -99,6 +105,9 @@ int main(int argc, char **argv)
     int rc = ks_service_account_create(&svc, "bench", "bench", &owner, owner_token);
     static char *RESOURCES[] = {"invoices.read", "orders.read", "orders.write"};
     static char *ROLES[] = {"integration"};
+    static char *CIDRS[] = {"127.0.0.0/8", "10.0.0.0/8", "192.168.0.0/16"};
+    const char *limits_env = getenv("KS_SEED_LIMITS");
+    int limits = limits_env && strcmp(limits_env, "1") == 0;
     ks_role role = {"integration", {RESOURCES, 3}, 0};
     ks_actor who = {.actor = "bench", .account = "bench"};
     if (rc == KS_OK)
@@ -131,6 +140,12 @@ int main(int argc, char **argv)
             k->created_at = created;
             k->roles.items = ROLES;
             k->roles.count = 1;
+            if (limits) {
+                k->allowed_cidrs.items = CIDRS;
+                k->allowed_cidrs.count = 3;
+                k->rate_limit.limit = 1000000;
+                k->rate_limit.period_seconds = 60;
+            }
             ks_token_generate(tokens[i]);
             ks_digest hash;
             ks_token_hash(&secret, tokens[i], KS_TOKEN_LEN, &hash);

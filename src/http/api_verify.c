@@ -63,6 +63,25 @@ static char *put(char *p, const char *s, size_t n)
 }
 #define PUT_LITERAL(p, s) put((p), (s), sizeof(s) - 1)
 
+/* Writes v in decimal (as printf's %lld) to out (24 bytes); its length. */
+static size_t i64_text(int64_t v, char out[24])
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t len = 0;
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = tmp[--n];
+    out[len] = '\0';
+    return len;
+}
+
 /* Writes the 200 body for what the checks found (inside the read section). */
 static int render_ok(const ks_verify_found *f, int64_t now, char *buf, size_t cap, ks_verify_answer *out)
 {
@@ -72,17 +91,21 @@ static int render_ok(const ks_verify_found *f, int64_t now, char *buf, size_t ca
     key_len = f->key->key_len;
     const char *slot = f->slot == KS_SLOT_OLD ? "old" : "current";
     const char *outdated = f->outdated ? "true" : "false";
-    char rate[96] = "";
+    size_t rate_len[3] = {0, 0, 0};
+    size_t rate_need = 0;
     if (f->rate.limit > 0) {
         out->rate_limit = f->rate.limit;
         out->rate_remaining = f->rate.remaining;
         out->rate_reset = now + ks_rate_ceil_seconds(f->rate.full_in);
-        snprintf(rate, sizeof rate, ",\"rate_limit\":{\"limit\":%lld,\"remaining\":%lld,\"reset\":%lld}",
-                 (long long)out->rate_limit, (long long)out->rate_remaining, (long long)out->rate_reset);
+        rate_len[0] = i64_text(out->rate_limit, out->rate_text[0]);
+        rate_len[1] = i64_text(out->rate_remaining, out->rate_text[1]);
+        rate_len[2] = i64_text(out->rate_reset, out->rate_text[2]);
+        rate_need = sizeof ",\"rate_limit\":{\"limit\":,\"remaining\":,\"reset\":}" - 1 + rate_len[0] + rate_len[1] +
+                    rate_len[2];
     }
     size_t need = sizeof "{\"valid\":true,\"key\":\"\",\"account\":\"\",\"target_account\":\"\",\"token\":\"\","
                          ",\"outdated\":}" + key_len + home_len + target_len + strlen(slot) +
-                  f->view->json_len + strlen(outdated) + strlen(rate);
+                  f->view->json_len + strlen(outdated) + rate_need;
     char *p = buf;
     if (need > cap) {
         if (!(out->heap = malloc(need)))
@@ -102,7 +125,15 @@ static int render_ok(const ks_verify_found *f, int64_t now, char *buf, size_t ca
     p = put(p, f->view->json, f->view->json_len);
     p = PUT_LITERAL(p, ",\"outdated\":");
     p = put(p, outdated, strlen(outdated));
-    p = put(p, rate, strlen(rate));
+    if (rate_need) {
+        p = PUT_LITERAL(p, ",\"rate_limit\":{\"limit\":");
+        p = put(p, out->rate_text[0], rate_len[0]);
+        p = PUT_LITERAL(p, ",\"remaining\":");
+        p = put(p, out->rate_text[1], rate_len[1]);
+        p = PUT_LITERAL(p, ",\"reset\":");
+        p = put(p, out->rate_text[2], rate_len[2]);
+        p = PUT_LITERAL(p, "}");
+    }
     p = PUT_LITERAL(p, "}");
     out->body_len = (size_t)(p - out->body);
     memcpy(out->key_id, f->key->key_id, key_len);
@@ -133,7 +164,8 @@ static void answer_credential(ks_http_request *req, const ks_verify_request *vre
     ks_verify_token_in(idx, &req->svc->secret, vreq, now, &found);
     out->reason = found.reason;
     if (found.key) /* a known key: counted by outcome (service/usage.h) */
-        ks_usage_count(req->svc, found.key->key_id, found.key->key_len, ks_usage_outcome_of(found.reason), now);
+        ks_usage_count_in_section(req->svc, found.key->key_id, found.key->key_len,
+                                  ks_usage_outcome_of(found.reason), now);
     if (found.reason == KS_VERIFY_OK)
         out->error = render_ok(&found, now, buf, cap, out);
     else if (found.reason == KS_VERIFY_RATE_LIMITED) {
@@ -145,30 +177,83 @@ static void answer_credential(ks_http_request *req, const ks_verify_request *vre
         out->status = ks_verify_reason_row_of(out->reason)->http_status;
 }
 
+/* One header of the list: kept in *h when verify reads it and it is the
+ * first of its name. Names are compared by length first (the common
+ * headers of a request, Host, User-Agent, Accept, cost a length test). */
+static enum MHD_Result header_seen(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_len,
+                                   const char *value, size_t value_len)
+{
+    (void)kind;
+    (void)value_len;
+    ks_verify_headers *h = cls;
+    const char **slot = NULL;
+    switch (key_len) {
+    case 9: /* X-API-Key */
+        if (strcasecmp(key, "X-API-Key") == 0)
+            slot = &h->api_key;
+        break;
+    case 11: /* X-API-Token */
+        if (strcasecmp(key, "X-API-Token") == 0)
+            slot = &h->api_token;
+        break;
+    case 13: /* Authorization */
+        if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
+            slot = &h->authorization;
+        break;
+    case 14: /* X-Original-URI */
+        if (strcasecmp(key, "X-Original-URI") == 0)
+            slot = &h->original_uri;
+        break;
+    case 15: /* X-Forwarded-Uri */
+        if (strcasecmp(key, "X-Forwarded-Uri") == 0)
+            slot = &h->forwarded_uri;
+        break;
+    case 17: /* X-Original-Method */
+        if (strcasecmp(key, "X-Original-Method") == 0)
+            slot = &h->original_method;
+        break;
+    case 18: /* X-Forwarded-Method */
+        if (strcasecmp(key, "X-Forwarded-Method") == 0)
+            slot = &h->forwarded_method;
+        break;
+    default:
+        break;
+    }
+    if (slot && !*slot)
+        *slot = value;
+    return MHD_YES;
+}
+
+void ks_verify_headers_read(ks_http_request *req, ks_verify_headers *out)
+{
+    memset(out, 0, sizeof *out);
+    if (req->conn)
+        MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND, header_seen, out);
+}
+
 void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify_answer *out)
 {
     memset(out, 0, sizeof *out);
-    if (ks_change_feed_stale(req->svc, ks_clock_monotonic())) {
+    double t0 = ks_clock_monotonic(); /* the staleness check's now, and the histogram's start */
+    if (ks_change_feed_stale(req->svc, t0)) {
         out->error = KS_ERR_STORAGE; /* cut off too long: memory may miss revocations */
         return;
     }
-    const char *authz = ks_http_header_get(req, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (authz && strncasecmp(authz, "Bearer ", 7) == 0)
+    ks_verify_headers h;
+    ks_verify_headers_read(req, &h);
+    if (h.authorization && strncasecmp(h.authorization, "Bearer ", 7) == 0)
         return; /* status 0: the handler checks login tokens */
     const char *target = ks_http_param_get(req, "account");
     char mapped[KS_RESOURCE_MAX + 1];
     const char *resource;
-    if ((out->error = ks_http_verify_resource(req, mapped, &resource)) != KS_OK)
+    if ((out->error = ks_http_verify_resource_of(req, &h, mapped, &resource)) != KS_OK)
         return;
     ks_verify_request vreq = {NULL, NULL, 0, target && *target ? target : NULL, resource, client_address, req};
-    double t0 = ks_clock_monotonic();
     /* As ks_credentials_read: both API headers, else HTTP Basic. */
-    const char *key = ks_http_header_get(req, "X-API-Key");
-    const char *token = ks_http_header_get(req, "X-API-Token");
-    if (key && token) {
-        vreq.key = key;
-        vreq.token = token;
-        vreq.token_len = strnlen(token, KS_TOKEN_LEN + 1);
+    if (h.api_key && h.api_token) {
+        vreq.key = h.api_key;
+        vreq.token = h.api_token;
+        vreq.token_len = strnlen(h.api_token, KS_TOKEN_LEN + 1);
         answer_credential(req, &vreq, buf, cap, out);
     } else {
         char *pass = NULL;
@@ -240,13 +325,9 @@ void ks_api_verify(ks_http_request *req)
             ks_http_header(req, "X-Keystile-Key", a.key_id);
             ks_http_header(req, "X-Keystile-Account", a.account);
             if (a.rate_limit > 0) {
-                char v[24];
-                snprintf(v, sizeof v, "%lld", (long long)a.rate_limit);
-                ks_http_header(req, "X-RateLimit-Limit", v);
-                snprintf(v, sizeof v, "%lld", (long long)a.rate_remaining);
-                ks_http_header(req, "X-RateLimit-Remaining", v);
-                snprintf(v, sizeof v, "%lld", (long long)a.rate_reset);
-                ks_http_header(req, "X-RateLimit-Reset", v);
+                ks_http_header(req, "X-RateLimit-Limit", a.rate_text[0]);
+                ks_http_header(req, "X-RateLimit-Remaining", a.rate_text[1]);
+                ks_http_header(req, "X-RateLimit-Reset", a.rate_text[2]);
             }
         } else if (a.status == 429) {
             char v[16];

@@ -33,8 +33,25 @@ typedef struct {
     int64_t rate_limit;               /* 200 of a rate-limited key: the X-RateLimit-* values */
     int64_t rate_remaining;           /* (rate_limit 0 for a key without one) */
     int64_t rate_reset;               /* Unix seconds when its bucket is full again */
+    char rate_text[3][24];            /* the three in decimal, for the headers */
     int retry_after;                  /* 429 of the key's rate limit: seconds, >= 1 */
 } ks_verify_answer;
+
+/* The request headers verify reads, found in one pass over the header list
+ * (ks_verify_headers_read) instead of one lookup (a scan) per header; each
+ * is the first header of that name, as MHD_lookup_connection_value gives,
+ * or NULL. */
+typedef struct {
+    const char *authorization;
+    const char *api_key;          /* X-API-Key */
+    const char *api_token;        /* X-API-Token */
+    const char *forwarded_method; /* X-Forwarded-Method, X-Forwarded-Uri (Caddy, Traefik) */
+    const char *forwarded_uri;
+    const char *original_method;  /* X-Original-Method, X-Original-URI (nginx) */
+    const char *original_uri;
+} ks_verify_headers;
+
+void ks_verify_headers_read(ks_http_request *req, ks_verify_headers *out);
 
 /* Checks req's credential for its account= and resource= parameters and
  * fills *out; records the verify metrics (not the HTTP ones). buf (cap
@@ -47,5 +64,9 @@ void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify
  * A mapped resource is copied into buf. KS_OK, or KS_ERR_NOMEM. */
 __attribute__((warn_unused_result))
 int ks_http_verify_resource(ks_http_request *req, char buf[KS_RESOURCE_MAX + 1], const char **out);
+/* The same with the forwarding headers already read (h). */
+__attribute__((warn_unused_result))
+int ks_http_verify_resource_of(ks_http_request *req, const ks_verify_headers *h, char buf[KS_RESOURCE_MAX + 1],
+                               const char **out);
 
 #endif

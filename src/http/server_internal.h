@@ -18,6 +18,12 @@
 
 #define URI_INLINE 512       /* longer request targets are copied to the heap */
 #define VERIFY_BODY_INLINE 1024
+/* The headers of a 200 verify answer that change from one to the next,
+ * in the answer's order (verify_send.c): Date, X-Keystile-Key,
+ * X-Keystile-Account, and for a rate-limited key X-RateLimit-Limit,
+ * -Remaining and -Reset. */
+#define VERIFY_HEADERS 6
+#define VERIFY_HEADER_MAX (KS_KEY_ID_MAX + 1)
 #define KS_RETRY_AFTER_MAX 120 /* the longest Retry-After (core/fail_throttle.h) */
 
 enum { PHASE_READING = 0, PHASE_QUEUED, PHASE_DONE };
@@ -27,6 +33,7 @@ typedef struct conn_state {
     ks_conn_entry guard;         /* header deadline and per-address count (conn_guard.h) */
     struct MHD_Connection *conn;
     /* the request in progress (reset by request_reset) */
+    int clean;                   /* reset since the last request began */
     char *uri;                   /* raw request target, NULL when over the limit */
     int uri_too_long;
     int started;                 /* the handler has seen the headers */
@@ -40,13 +47,16 @@ typedef struct conn_state {
     /* buffers kept across the connection's requests */
     char uri_inline[URI_INLINE];
     char verify_body[VERIFY_BODY_INLINE];
-    /* the connection's 200 verify response, reused (see verify_ok_response);
-     * its body is verify_ok_body, its two Keystile headers the copies here */
+    /* the connection's 200 verify response, reused (see verify_send.c
+     * verify_ok_response); its body is verify_ok_body, and have[h] is the
+     * value of its header h (VERIFY_H_*) */
     struct MHD_Response *verify_ok;
     size_t verify_ok_len;
+    int verify_ok_rated;         /* it has the X-RateLimit-* headers */
+    time_t verify_ok_second;     /* the second its Date header names */
     char verify_ok_body[VERIFY_BODY_INLINE];
-    char verify_ok_key[KS_KEY_ID_MAX + 1];
-    char verify_ok_account[KS_ACCOUNT_MAX + 1];
+    char verify_ok_have[VERIFY_HEADERS][VERIFY_HEADER_MAX];
+    char *verify_ok_value[VERIFY_HEADERS]; /* where verify_ok keeps each value, NULL until looked up */
 } conn_state;
 
 struct ks_server {
@@ -58,6 +68,8 @@ struct ks_server {
     struct ks_oidc *oidc;        /* single sign-on, NULL when off (not owned) */
     struct ks_resource_map_live *resource_map; /* serve --resource-map, NULL when none (not owned) */
     struct ks_github_keys_live *github_keys;   /* serve --github-keys, NULL when off (not owned) */
+    const ks_route *verify_get;  /* the route table's GET and POST /api/v1/verify */
+    const ks_route *verify_post;
     struct MHD_Response *verify_fail[KS_VERIFY_REASONS]; /* shared 401/403 answers */
     _Atomic(struct MHD_Response *) rate_limited[KS_RETRY_AFTER_MAX + 1]; /* shared 429s by Retry-After,
                                                                          made on first use */

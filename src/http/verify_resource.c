@@ -16,6 +16,14 @@
 
 int ks_http_verify_resource(ks_http_request *req, char buf[KS_RESOURCE_MAX + 1], const char **out)
 {
+    ks_verify_headers h;
+    ks_verify_headers_read(req, &h);
+    return ks_http_verify_resource_of(req, &h, buf, out);
+}
+
+int ks_http_verify_resource_of(ks_http_request *req, const ks_verify_headers *h, char buf[KS_RESOURCE_MAX + 1],
+                               const char **out)
+{
     const char *explicit = ks_http_param_get(req, "resource");
     *out = NULL;
     if (explicit && *explicit) {
@@ -25,11 +33,11 @@ int ks_http_verify_resource(ks_http_request *req, char buf[KS_RESOURCE_MAX + 1],
     ks_resource_map_live *map = req->server ? ks_server_resource_map(req->server) : NULL;
     if (!map)
         return KS_OK;
-    const char *method = ks_http_header_get(req, "X-Forwarded-Method");
-    const char *uri = ks_http_header_get(req, "X-Forwarded-Uri");
+    const char *method = h->forwarded_method;
+    const char *uri = h->forwarded_uri;
     if (!method || !uri) {
-        method = ks_http_header_get(req, "X-Original-Method");
-        uri = ks_http_header_get(req, "X-Original-URI");
+        method = h->original_method;
+        uri = h->original_uri;
     }
     if (!method || !uri)
         return KS_OK;

@@ -7,74 +7,133 @@
  */
 #include "http/server_internal.h"
 #include "core/error.h"
+#include "core/clock.h"
 #include "metrics/metrics.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
-/* Sets header `name` of r from *have to want (kept in *have). 0 when a
- * header could not be changed: then r must not be used again. */
-static int header_swap(struct MHD_Response *r, const char *name, char *have, size_t cap, const char *want)
+/* The changing headers of a 200 answer, in their order (VERIFY_HEADERS). */
+enum { H_DATE, H_KEY, H_ACCOUNT, H_LIMIT, H_REMAINING, H_RESET };
+static const char *const HEADER_NAMES[VERIFY_HEADERS] = {
+    MHD_HTTP_HEADER_DATE, "X-Keystile-Key", "X-Keystile-Account",
+    "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+};
+
+static void two_digits(char *p, int v)
 {
-    if (strcmp(have, want) == 0)
-        return 1;
-    if (MHD_del_response_header(r, name, have) != MHD_YES || MHD_add_response_header(r, name, want) != MHD_YES)
-        return 0;
-    snprintf(have, cap, "%s", want);
+    p[0] = (char)('0' + v / 10 % 10);
+    p[1] = (char)('0' + v % 10);
+}
+
+/* The Date header of this second, as libmicrohttpd writes its own
+ * ("Sat, 05 Dec 2026 02:48:02 GMT", RFC 9110 IMF-fixdate): formatted once
+ * a second per thread instead of by libmicrohttpd for every answer (its
+ * gmtime_r takes the time zone lock). A response that carries a Date
+ * header gets no other. NULL when the year has not four digits. */
+static const char *date_now(time_t *second)
+{
+    static const char DAYS[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char MONTHS[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    static _Thread_local struct {
+        time_t second;
+        char text[sizeof "Sat, 05 Dec 2026 02:48:02 GMT"];
+    } cache;
+    struct timespec ts;
+    ks_clock_wall(&ts);
+    *second = ts.tv_sec;
+    if (ts.tv_sec != cache.second || !cache.text[0]) {
+        struct tm tm;
+        int year;
+        if (!gmtime_r(&ts.tv_sec, &tm) || (year = tm.tm_year + 1900) < 1000 || year > 9999 ||
+            tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 || tm.tm_mon > 11)
+            return NULL; /* libmicrohttpd writes its own */
+        char *p = cache.text;
+        memcpy(p, DAYS[tm.tm_wday], 3);
+        memcpy(p + 3, ", ", 2);
+        two_digits(p + 5, tm.tm_mday);
+        p[7] = ' ';
+        memcpy(p + 8, MONTHS[tm.tm_mon], 3);
+        p[11] = ' ';
+        two_digits(p + 12, year / 100);
+        two_digits(p + 14, year % 100);
+        p[16] = ' ';
+        two_digits(p + 17, tm.tm_hour);
+        p[19] = ':';
+        two_digits(p + 20, tm.tm_min);
+        p[22] = ':';
+        two_digits(p + 23, tm.tm_sec);
+        memcpy(p + 25, " GMT", 5);
+        cache.second = ts.tv_sec;
+    }
+    return cache.text;
+}
+
+/* Turns the connection's response into the answer want[0..n) with body a
+ * when only values of the same length differ: each changed value is
+ * overwritten where libmicrohttpd keeps it (the copy
+ * MHD_get_response_header points to; the library keeps nothing about a
+ * value but its bytes and length), and the body in verify_ok_body (the
+ * response sends from there and its Content-Length stays right). No
+ * allocation, and every header keeps its place. Safe because requests on
+ * a connection go one at a time: the previous answer is sent by now.
+ * 0 when it cannot (a length differs): nothing was changed. */
+static int verify_ok_rewrite(conn_state *st, const char *const *want, int n, time_t second,
+                             const ks_verify_answer *a)
+{
+    int changed[VERIFY_HEADERS] = {0};
+    size_t len[VERIFY_HEADERS];
+    /* the same body: the same key, account and rate values; only Date may move */
+    int same_body = memcmp(st->verify_ok_body, a->body, a->body_len) == 0;
+    for (int h = 0; h < n; h++) {
+        if (h == H_DATE ? second == st->verify_ok_second : same_body || strcmp(st->verify_ok_have[h], want[h]) == 0)
+            continue;
+        len[h] = strlen(want[h]);
+        if (strlen(st->verify_ok_have[h]) != len[h])
+            return 0;
+        char **value = &st->verify_ok_value[h];
+        if (!*value)
+            *value = (char *)MHD_get_response_header(st->verify_ok, HEADER_NAMES[h]);
+        if (!*value || strcmp(*value, st->verify_ok_have[h]) != 0)
+            return 0;
+        changed[h] = 1;
+    }
+    for (int h = 0; h < n; h++)
+        if (changed[h]) {
+            memcpy(st->verify_ok_value[h], want[h], len[h]);
+            memcpy(st->verify_ok_have[h], want[h], len[h]);
+        }
+    st->verify_ok_second = second;
+    if (!same_body)
+        memcpy(st->verify_ok_body, a->body, a->body_len);
     return 1;
 }
 
-/* The 200 answer of a rate-limited key: its X-RateLimit-* headers change
- * with every answer, so it is a response of its own, never kept. */
-static struct MHD_Response *verify_ok_rated(const ks_verify_answer *a, int *owned)
-{
-    struct MHD_Response *r = MHD_create_response_from_buffer(a->body_len, (void *)a->body, MHD_RESPMEM_MUST_COPY);
-    if (!r)
-        return NULL;
-    char limit[24], remaining[24], reset[24];
-    snprintf(limit, sizeof limit, "%lld", (long long)a->rate_limit);
-    snprintf(remaining, sizeof remaining, "%lld", (long long)a->rate_remaining);
-    snprintf(reset, sizeof reset, "%lld", (long long)a->rate_reset);
-    ks_server_common_headers(r, "application/json");
-    if (MHD_add_response_header(r, "X-Keystile-Key", a->key_id) != MHD_YES ||
-        MHD_add_response_header(r, "X-Keystile-Account", a->account) != MHD_YES ||
-        MHD_add_response_header(r, "X-RateLimit-Limit", limit) != MHD_YES ||
-        MHD_add_response_header(r, "X-RateLimit-Remaining", remaining) != MHD_YES ||
-        MHD_add_response_header(r, "X-RateLimit-Reset", reset) != MHD_YES) {
-        MHD_destroy_response(r);
-        return NULL;
-    }
-    *owned = 1;
-    return r;
-}
-
 /* The 200 answer with a's body. A connection keeps one response object:
- * building one with its five headers costs about as much as the check
- * itself. The same body again: sent as it is (a client checking one
- * credential). Another body of the same length (another key of the same
- * shape): the bytes are rewritten in place (the response sends them from
- * verify_ok_body and its Content-Length stays right) and the Keystile
- * headers swapped when they differ. That is safe because requests on a
- * connection go one at a time: the previous answer is sent by now. Else a
- * new response, kept for next time when it fits. *owned: the caller
- * destroys it after queueing. NULL when out of memory. */
+ * building one with its headers costs about as much as the check itself.
+ * The next 200 of the same shape (body length, rate-limited or not, and
+ * each changing header's length) is that response rewritten in place
+ * (verify_ok_rewrite): a client checking one credential, or keys of one
+ * shape, rate-limited ones included (their X-RateLimit-* values change
+ * with every answer). Else a new response, kept for next time when its
+ * body fits. *owned: the caller destroys it after queueing. NULL when out
+ * of memory. */
 static struct MHD_Response *verify_ok_response(conn_state *st, const ks_verify_answer *a, int *owned)
 {
     *owned = 0;
-    if (a->rate_limit > 0)
-        return verify_ok_rated(a, owned);
-    if (st->verify_ok && st->verify_ok_len == a->body_len) {
-        if (memcmp(st->verify_ok_body, a->body, a->body_len) == 0)
-            return st->verify_ok;
-        if (header_swap(st->verify_ok, "X-Keystile-Key", st->verify_ok_key, sizeof st->verify_ok_key, a->key_id) &&
-            header_swap(st->verify_ok, "X-Keystile-Account", st->verify_ok_account, sizeof st->verify_ok_account,
-                        a->account)) {
-            memcpy(st->verify_ok_body, a->body, a->body_len);
-            return st->verify_ok;
-        }
-    }
-    const char *body = a->body;
-    int keep = a->body_len <= sizeof st->verify_ok_body;
+    int rated = a->rate_limit > 0;
+    int n = rated ? VERIFY_HEADERS : H_ACCOUNT + 1;
+    time_t second;
+    const char *date = date_now(&second);
+    const char *want[VERIFY_HEADERS] = {date, a->key_id, a->account, a->rate_text[0], a->rate_text[1],
+                                        a->rate_text[2]};
+    if (st->verify_ok && date && st->verify_ok_len == a->body_len && st->verify_ok_rated == rated &&
+        verify_ok_rewrite(st, want, n, second, a))
+        return st->verify_ok;
+    int keep = a->body_len <= sizeof st->verify_ok_body && date;
+    const char *body = a->body; /* when not kept: in buf or a->heap, both alive until sent */
     if (keep) {
         if (st->verify_ok)
             MHD_destroy_response(st->verify_ok);
@@ -85,16 +144,27 @@ static struct MHD_Response *verify_ok_response(conn_state *st, const ks_verify_a
     struct MHD_Response *r = MHD_create_response_from_buffer(a->body_len, (void *)body, MHD_RESPMEM_PERSISTENT);
     if (!r)
         return NULL;
+    /* Date first, where libmicrohttpd puts its own (a response not kept
+     * gets the library's) */
+    int added = !keep || MHD_add_response_header(r, MHD_HTTP_HEADER_DATE, date) == MHD_YES;
     ks_server_common_headers(r, "application/json");
-    MHD_add_response_header(r, "X-Keystile-Key", a->key_id);
-    MHD_add_response_header(r, "X-Keystile-Account", a->account);
-    if (keep) {
-        st->verify_ok = r;
-        st->verify_ok_len = a->body_len;
-        snprintf(st->verify_ok_key, sizeof st->verify_ok_key, "%s", a->key_id);
-        snprintf(st->verify_ok_account, sizeof st->verify_ok_account, "%s", a->account);
-    } else {
+    for (int h = H_KEY; h < n && added; h++)
+        added = MHD_add_response_header(r, HEADER_NAMES[h], want[h]) == MHD_YES;
+    if (!added) {
+        MHD_destroy_response(r);
+        return NULL;
+    }
+    if (!keep) {
         *owned = 1;
+        return r;
+    }
+    st->verify_ok = r;
+    st->verify_ok_len = a->body_len;
+    st->verify_ok_rated = rated;
+    st->verify_ok_second = second;
+    for (int h = 0; h < VERIFY_HEADERS; h++) {
+        snprintf(st->verify_ok_have[h], sizeof st->verify_ok_have[h], "%s", h < n ? want[h] : "");
+        st->verify_ok_value[h] = NULL;
     }
     return r;
 }

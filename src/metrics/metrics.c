@@ -2,16 +2,20 @@
  * metrics.c - lock-free counters and the Prometheus text rendering.
  *
  * The counters that every request bumps (verify results, the verify
- * histogram, HTTP requests by route and code) are sharded: each thread adds
- * into its own cache-line-aligned shard (a relaxed atomic add on a line no
- * other core writes), and rendering sums the shards. Threads beyond
- * SHARDS share shards; the adds stay atomic, so that is only slower.
+ * histogram, HTTP requests by route and code) are sharded: a thread claims
+ * a cache-line-aligned shard of its own on its first count and gives it
+ * back when it exits (the next thread to claim it goes on adding to its
+ * sums). Only its owner writes a shard, so a count is a relaxed load and
+ * store (no locked instruction), and rendering sums the shards with
+ * relaxed loads. Threads beyond SHARDS at once count into one shared shard
+ * with atomic adds, which is only slower.
  */
 #include "metrics/metrics.h"
 #include "metrics/metrics_render.h"
 #include "core/error.h"
 #include "verify/verify.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,20 +51,63 @@ typedef struct {
     _Atomic uint64_t verify_buckets[VERIFY_BUCKETS];
     _Atomic uint64_t verify_sum_ns;
     _Atomic uint64_t http_counts[ROUTES_MAX][CODES_MAX];
+    _Atomic int taken;            /* a live thread owns it (not for the last, shared one) */
 } shard;
 
-static shard shards[SHARDS];
+/* shards[SHARDS] is the shared one. */
+static shard shards[SHARDS + 1];
 /* Rare events (an attack's, not every request's): one counter each. */
 static _Atomic uint64_t abuse_counts[KS_ABUSE_EVENTS];
 static const char *const ABUSE_NAMES[KS_ABUSE_EVENTS] = {"rate_limited", "header_timeout", "address_refused"};
-static _Atomic unsigned next_shard;
 static _Thread_local shard *my_shard;
+static _Thread_local int my_own;         /* my_shard is this thread's alone */
+static pthread_key_t shard_key;
+static pthread_once_t shard_key_once = PTHREAD_ONCE_INIT;
+
+/* At a thread's exit: its shard can be claimed again (its sums stay). */
+static void shard_release(void *p)
+{
+    shard *sh = p;
+    my_shard = NULL;
+    my_own = 0;
+    atomic_store_explicit(&sh->taken, 0, memory_order_release);
+}
+
+static void shard_key_make(void)
+{
+    if (pthread_key_create(&shard_key, shard_release) != 0)
+        shard_key = (pthread_key_t)-1;
+}
 
 static shard *shard_get(void)
 {
-    if (!my_shard)
-        my_shard = &shards[atomic_fetch_add_explicit(&next_shard, 1, memory_order_relaxed) % SHARDS];
-    return my_shard;
+    if (my_shard)
+        return my_shard;
+    pthread_once(&shard_key_once, shard_key_make);
+    if (shard_key != (pthread_key_t)-1)
+        for (int i = 0; i < SHARDS; i++) {
+            int free_one = 0;
+            if (atomic_compare_exchange_strong_explicit(&shards[i].taken, &free_one, 1, memory_order_acquire,
+                                                        memory_order_relaxed)) {
+                if (pthread_setspecific(shard_key, &shards[i]) != 0) {
+                    atomic_store_explicit(&shards[i].taken, 0, memory_order_release);
+                    break;
+                }
+                my_own = 1;
+                return my_shard = &shards[i];
+            }
+        }
+    my_own = 0;
+    return my_shard = &shards[SHARDS];
+}
+
+/* Adds n to a counter of this thread's shard. */
+static inline void shard_add(_Atomic uint64_t *c, uint64_t n)
+{
+    if (my_own)
+        atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
 static void histogram_observe(histogram *h, double seconds)
@@ -76,18 +123,18 @@ void ks_metrics_verify(int result, double seconds)
 {
     shard *sh = shard_get();
     if ((unsigned)result < VERIFY_RESULTS)
-        atomic_fetch_add_explicit(&sh->verify_results[result], 1, memory_order_relaxed);
+        shard_add(&sh->verify_results[result], 1);
     size_t i = 0;
     while (i < VERIFY_BUCKETS - 1 && seconds > VERIFY_BOUNDS[i])
         i++;
-    atomic_fetch_add_explicit(&sh->verify_buckets[i], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&sh->verify_sum_ns, (uint64_t)(seconds * 1e9), memory_order_relaxed);
+    shard_add(&sh->verify_buckets[i], 1);
+    shard_add(&sh->verify_sum_ns, (uint64_t)(seconds * 1e9));
 }
 
 unsigned long long ks_metrics_verify_count(void)
 {
     unsigned long long total = 0;
-    for (size_t i = 0; i < SHARDS; i++)
+    for (size_t i = 0; i <= SHARDS; i++)
         for (size_t b = 0; b < VERIFY_BUCKETS; b++)
             total += atomic_load_explicit(&shards[i].verify_buckets[b], memory_order_relaxed);
     return total;
@@ -147,12 +194,22 @@ static int route_slot(const char *route)
 
 void ks_metrics_http(const char *route, int status)
 {
-    int r = route_slot(route);
+    /* a thread answers one route most of the time: its slot is kept */
+    static _Thread_local const char *last_route;
+    static _Thread_local int last_slot = -1;
+    int r;
+    if (route && route == last_route) {
+        r = last_slot;
+    } else {
+        r = route_slot(route);
+        last_route = route;
+        last_slot = r;
+    }
     int c = 0;
     while (c < CODES_MAX && CODES[c] && CODES[c] != status)
         c++;
     if (r >= 0 && c < CODES_MAX && CODES[c])
-        atomic_fetch_add_explicit(&shard_get()->http_counts[r][c], 1, memory_order_relaxed);
+        shard_add(&shard_get()->http_counts[r][c], 1);
 }
 
 static void render_histogram(FILE *f, const char *name, const char *help, const double *bounds, size_t n_bounds,
@@ -175,7 +232,7 @@ static uint64_t shard_sum(_Atomic uint64_t *in_first)
 {
     size_t offset = (size_t)((char *)in_first - (char *)&shards[0]);
     uint64_t sum = 0;
-    for (size_t i = 0; i < SHARDS; i++)
+    for (size_t i = 0; i <= SHARDS; i++)
         sum += atomic_load_explicit((_Atomic uint64_t *)((char *)&shards[i] + offset), memory_order_relaxed);
     return sum;
 }
@@ -197,7 +254,7 @@ int ks_metrics_render(ks_index *idx, char **out, size_t *len)
     uint64_t verify_buckets[VERIFY_BUCKETS];
     for (size_t i = 0; i < VERIFY_BUCKETS; i++)
         verify_buckets[i] = SHARD_SUM(verify_buckets[i]);
-    render_histogram(f, "keystile_verify_duration_seconds", "Time spent in the verify check (index lookup and hash).",
+    render_histogram(f, "keystile_verify_duration_seconds", "Time spent answering a verify call (its headers, the index lookup and hash).",
                      VERIFY_BOUNDS, VERIFY_BUCKETS - 1, verify_buckets, SHARD_SUM(verify_sum_ns));
     fprintf(f, "# HELP keystile_http_requests_total HTTP requests by route pattern and status code.\n"
                "# TYPE keystile_http_requests_total counter\n");

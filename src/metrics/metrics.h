@@ -2,7 +2,8 @@
  * metrics.h - process-wide counters and histograms, rendered as Prometheus
  * text at GET /metrics:
  *   keystile_verify_requests_total{result}      ok and each failure reason
- *   keystile_verify_duration_seconds            histogram of ks_verify
+ *   keystile_verify_duration_seconds            histogram of a verify's answer (from reading its
+ *                                               headers to the check's end; HTTP not included)
  *   keystile_http_requests_total{route,code}    every answered request
  *   keystile_keys{status}                       keys in the verify index
  *   keystile_store_write_duration_seconds       histogram of store writes
@@ -15,7 +16,8 @@
  *   keystile_leaked_tokens_total{label,action}  tokens reported by secret scanning:
  *                                               false_positive (action none), or
  *                                               true_positive with alert or revoke
- * Recording is a few relaxed atomic adds: no lock, no allocation.
+ * Recording is a few adds to the thread's own counters: no lock, no
+ * locked instruction, no allocation.
  *
  * This is the recording half, what verify, http and service call; it
  * includes nothing of Keystile, so any layer may record. The rendering of

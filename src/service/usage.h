@@ -6,8 +6,8 @@
  * Counting (ks_usage_count, on the verify fast path) touches only the
  * calling thread's own table: no lock, no allocation after the thread's
  * first count, no shared cache line. Each thread has two tables; a count
- * runs inside an epoch read section of the index (index/epoch.h; nested in
- * verify's own, so it costs a counter increment). A collection swaps every
+ * runs inside an epoch read section of the index (index/epoch.h): verify's
+ * own (ks_usage_count_in_section), or one of its own (ks_usage_count). A collection swaps every
  * thread's active table for its empty spare (an atomic pointer exchange),
  * waits one grace period (every section that could still count into an old
  * table has ended), then owns the old tables alone: they are read, cleared
@@ -28,7 +28,12 @@
 #include "service/service.h"
 #include "verify/verify.h"
 
-#define KS_USAGE_CELLS 16384 /* (key, minute) cells per thread table (about 1.5 MB; two per thread) */
+/* (key, minute) cells per thread table: 16 MB of 64-byte cells, 7.5 MB for
+ * the rest of ids over 26 bytes and 512 KB of tags, all of it address space
+ * until used (about 64 bytes of memory per key and minute counted); two per
+ * counting thread. Enough for 190,000 keys a minute per thread between two
+ * flushes (SQLite's every 60 s) before counts go to the slower overflow. */
+#define KS_USAGE_CELLS 262144
 #define KS_USAGE_PROBES 32   /* cells looked at before a count goes to the overflow */
 #define KS_USAGE_HOURS_KEPT_DAYS 35 /* hour rows are pruned by the sweeps after 35 days */
 #define KS_USAGE_DAYS_KEPT 400      /* day rows after 400 days */
@@ -44,6 +49,10 @@ extern const char *const KS_USAGE_OUTCOME_NAMES[KS_USAGE_OUTCOMES];
  * `outcome` (0..KS_USAGE_OUTCOMES-1). Never fails (out of memory on a
  * thread's first count: into the overflow list). */
 void ks_usage_count(ks_service *svc, const char *key_id, size_t key_len, int outcome, int64_t now);
+/* The same from inside an epoch read section (ks_index_read_lock, as
+ * verify's answer holds it while it reads the key): no section of its own.
+ * The caller's section is what a collection waits for. */
+void ks_usage_count_in_section(ks_service *svc, const char *key_id, size_t key_len, int outcome, int64_t now);
 
 /* Writes everything counted so far to the store (usage_add). On failure
  * the counts are kept for the next flush. KS_OK or the store's error. */

@@ -194,6 +194,47 @@ class VerifyLimitsTest(KeystileCase):
         self.assertNotIn("rate_limit", r.data)
         self.assertIsNone(r.headers.get("X-RateLimit-Limit"))
 
+    def test_rate_headers_on_one_connection(self):
+        """A connection reuses its 200 response, rate headers rewritten in
+        place: each answer's headers match its own body, in the same order,
+        once each, also when Remaining loses a digit (1000 -> 999) and
+        between a limited and an unlimited key."""
+        import http.client
+        key, token = self.limited(rate_limit={"limit": 1004, "period_seconds": 86400})
+        other, otoken = self.limited(rate_limit={"limit": 1004, "period_seconds": 86400})
+        plain, ptoken = self.limited()
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+
+        def answer(k, t):
+            conn.request("GET", API + "/verify", headers={"X-API-Key": k, "X-API-Token": t})
+            r = conn.getresponse()
+            body = json.loads(r.read())
+            self.assertEqual(r.status, 200, body)
+            names = [h.lower() for h, _ in r.getheaders()]
+            self.assertEqual(len(names), len(set(names)), names)
+            return body, dict((h.lower(), v) for h, v in r.getheaders()), names
+
+        try:
+            order = None
+            for i in range(8):
+                k, t = (key, token) if i % 2 == 0 else (other, otoken)
+                body, hdr, names = answer(k, t)
+                rl = body["rate_limit"]
+                self.assertEqual(rl["remaining"], 1003 - i // 2)
+                self.assertEqual((hdr["x-keystile-key"], hdr["x-ratelimit-limit"], hdr["x-ratelimit-remaining"],
+                                  hdr["x-ratelimit-reset"]),
+                                 (k, "1004", str(rl["remaining"]), str(rl["reset"])))
+                order = order or names
+                self.assertEqual(names, order)
+                if i == 3:
+                    body, hdr, names = answer(plain, ptoken)
+                    self.assertNotIn("rate_limit", body)
+                    self.assertEqual(hdr["x-keystile-key"], plain)
+                    self.assertNotIn("x-ratelimit-remaining", hdr)
+            self.assertEqual(answer(key, token)[0]["rate_limit"]["remaining"], 999)
+        finally:
+            conn.close()
+
     def test_only_200s_take_tokens(self):
         key, token = self.limited(roles=[], rate_limit={"limit": 2, "period_seconds": 3600})
         for _ in range(5):

@@ -238,6 +238,44 @@ class TestVerifyKeepAlive(KeystileCase):
         finally:
             conn.close()
 
+    def test_reused_answer_date_follows_the_clock(self):
+        """The reused 200 carries its own Date header (written once a second,
+        in libmicrohttpd's format): exactly one, the current second, and in
+        the same shape as the library's Date on other answers."""
+        import email.utils
+        import re
+        import time
+        k, other = self.create_key(), self.create_key()
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+        shape = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                           r"\d{4} \d\d:\d\d:\d\d GMT$")
+
+        def dates(path, headers):
+            conn.request("GET", path, headers=headers)
+            r = conn.getresponse()
+            r.read()
+            return r.status, [v for h, v in r.getheaders() if h.lower() == "date"]
+
+        try:
+            seen = []
+            for i in range(4):
+                key = (k, other)[i % 2]
+                t0 = time.time()
+                st, d = dates(API + "/verify", {"X-API-Key": key["key"], "X-API-Token": key["token"]})
+                t1 = time.time()
+                self.assertEqual((st, len(d)), (200, 1), d)
+                self.assertRegex(d[0], shape)
+                when = email.utils.parsedate_to_datetime(d[0]).timestamp()
+                self.assertTrue(int(t0) - 1 <= when <= t1 + 1, (d[0], t0, t1))
+                seen.append(d[0])
+                time.sleep(0.6)
+            self.assertGreater(len(set(seen)), 1, seen)  # 1.8 s apart: the header moved on
+            st, d = dates("/healthz", {})
+            self.assertEqual((st, len(d)), (200, 1))
+            self.assertRegex(d[0], shape)
+        finally:
+            conn.close()
+
 
 if __name__ == "__main__":
     unittest.main()

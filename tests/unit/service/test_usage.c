@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "index/epoch.h"
 #include "service/service.h"
 #include "service/usage.h"
 #include "store/store.h"
@@ -20,7 +21,7 @@
 
 #define THREADS 4
 #define PER_THREAD 20000
-#define KEYS 8
+#define KEYS 256 /* a full table's cells stay within a day of AT */
 
 static char dir[64];
 static char db_path[128];
@@ -61,7 +62,13 @@ static void *counter(void *arg)
     int me = (int)(intptr_t)arg;
     for (int i = 0; i < PER_THREAD; i++) {
         const char *k = key_of((me + i) % KEYS);
-        ks_usage_count(&svc, k, strlen(k), i % KS_USAGE_OUTCOMES, AT + (i % 120)); /* two minutes */
+        if (me % 2 == 0) {
+            ks_usage_count(&svc, k, strlen(k), i % KS_USAGE_OUTCOMES, AT + (i % 120)); /* two minutes */
+        } else { /* as verify counts: inside its read section */
+            ASSERT_EQ_INT(ks_epoch_enter(), 0);
+            ks_usage_count_in_section(&svc, k, strlen(k), i % KS_USAGE_OUTCOMES, AT + (i % 120));
+            ks_epoch_leave();
+        }
     }
     return NULL;
 }
@@ -131,6 +138,42 @@ static void test_a_full_table_spills_without_loss(void)
     close_store();
 }
 
+static int64_t key_total(const char *account, const char *key_id)
+{
+    int64_t sum = 0;
+    ks_usage_row *rows = NULL;
+    size_t n = 0;
+    ASSERT_EQ_INT(store->ops->usage_list(store, account, key_id, 1, AT - 86400, AT + 86400, &rows, &n), KS_OK);
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < KS_USAGE_OUTCOMES; k++)
+            sum += rows[i].counts[k];
+    free(rows);
+    return sum;
+}
+
+/* Key ids longer than a cell holds inline (a long account name): two that
+ * share their first 30 bytes are counted apart and written back whole. */
+static void test_long_key_ids_are_counted_apart(void)
+{
+    snprintf(db_path, sizeof db_path, "%s/long.db", dir);
+    open_store();
+    const char *account = "a-rather-long-account-name-of-40-chars-x";
+    char a[KS_KEY_ID_MAX + 1], b[KS_KEY_ID_MAX + 1];
+    snprintf(a, sizeof a, "kst-%s-abcdefghij", account);
+    snprintf(b, sizeof b, "kst-%s-abcdefghik", account);
+    ASSERT_EQ_INT((int)strlen(a), KS_KEY_ID_MAX);
+    for (int i = 0; i < 3; i++)
+        ks_usage_count(&svc, a, strlen(a), KS_USAGE_VALID, AT);
+    for (int i = 0; i < 5; i++)
+        ks_usage_count(&svc, b, strlen(b), KS_USAGE_INVALID_TOKEN, AT);
+    ks_usage_count(&svc, "kst-acme-abcdefghij", 19, KS_USAGE_VALID, AT);
+    ASSERT_EQ_INT(ks_usage_flush(&svc), KS_OK);
+    ASSERT_EQ_INT(key_total(account, a), 3);
+    ASSERT_EQ_INT(key_total(account, b), 5);
+    ASSERT_EQ_INT(key_total("acme", "kst-acme-abcdefghij"), 1);
+    close_store();
+}
+
 int main(void)
 {
     if (fixture_dir_make(dir, sizeof dir, "ks-usage") != 0)
@@ -140,6 +183,7 @@ int main(void)
     make_ids();
     RUN(test_counts_are_exact_under_concurrent_flushes);
     RUN(test_a_full_table_spills_without_loss);
+    RUN(test_long_key_ids_are_counted_apart);
     if (store)
         close_store();
     unit_rm_dir(dir);
