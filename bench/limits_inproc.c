@@ -11,7 +11,8 @@
  * - verify of keys with a 3-range allowed_cidrs list and a rate limit that
  *   is not hit, against the same keys without limits (ratio of calls per
  *   second; target >= 0.95);
- * - verify plus usage counting (ks_usage_count, as api_verify.c does it)
+ * - verify plus usage counting (ks_usage_count_in_section, inside verify's read
+ *   section, as api_verify.c does it)
  *   against verify alone (target >= 0.97);
  * - BIG_KEYS keys (default 1,000,000) with limits put into a fresh index:
  *   resident memory per key and the time the puts took (the index part of a
@@ -131,8 +132,8 @@ static double rate(ks_index *idx, const ks_secret *secret, const cred *c, size_t
             exit(1);
         ks_verify_token_in(idx, secret, &req, 1767225600, &found);
         if (svc && found.key)
-            ks_usage_count(svc, found.key->key_id, found.key->key_len, ks_usage_outcome_of(found.reason),
-                           1767225600 + i / 100000);
+            ks_usage_count_in_section(svc, found.key->key_id, found.key->key_len, ks_usage_outcome_of(found.reason),
+                                      1767225600 + i / 100000);
         ks_index_read_unlock(idx);
         ok += found.reason == KS_VERIFY_OK;
     }
