@@ -3,8 +3,10 @@
 -- Each wrk thread (give it exactly one connection: -tN -cN) walks its share
 -- of keys FIRST..LAST of CREDS: POST renew
 -- {"delete_old":"now"} (as the Owner), then verify with the new token (must
--- be 200 "current"), then with the previous token (must be 401), then the next
--- key. Renewals start on a schedule of RATE per second in all (RATE / N per
+-- be 200 "current"), then with the previous token (must be refused: 401, or
+-- 429 rate_limited once the failed-credential throttle, --failed-auth-limit,
+-- counts this client's many refused old tokens; those are counted apart as
+-- old_token_throttled), then the next key. Renewals start on a schedule of RATE per second in all (RATE / N per
 -- thread; see verify_paced.lua); a thread that falls behind (a slow renewal)
 -- sends the next ones without waiting until it is back on schedule. Threads, not connections, because a
 -- thread's script sees its requests in order only with one connection.
@@ -24,7 +26,7 @@ end
 local keys, tokens, n, k = {}, {}, 0, 1
 local owner = {}
 local phase, fresh = 0, nil
-renewals, renew_failed, new_token_failed, old_token_failed = 0, 0, 0, 0
+renewals, renew_failed, new_token_failed, old_token_failed, old_token_throttled = 0, 0, 0, 0, 0
 local interval, next_at
 local threads = {}
 
@@ -86,7 +88,11 @@ function response(status, headers, body)
       end
       phase = 2
    else
-      if status ~= 401 then old_token_failed = old_token_failed + 1 end
+      if status == 429 and body:find('"reason":"rate_limited"', 1, true) then
+         old_token_throttled = old_token_throttled + 1 -- refused too, by the throttle
+      elseif status ~= 401 then
+         old_token_failed = old_token_failed + 1
+      end
       tokens[k] = fresh
       phase = 0
       k = k % n + 1
@@ -94,13 +100,13 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-   local sum = {renewals = 0, renew_failed = 0, new_token_failed = 0, old_token_failed = 0}
+   local sum = {renewals = 0, renew_failed = 0, new_token_failed = 0, old_token_failed = 0, old_token_throttled = 0}
    for _, t in ipairs(threads) do
       for name in pairs(sum) do sum[name] = sum[name] + t:get(name) end
    end
    io.write(string.format(
       'KSBENCH {"renewals":%d,"renew_failed":%d,"new_token_failed":%d,"old_token_failed":%d,' ..
-      '"duration_us":%d,"renewals_per_s":%.1f}\n',
-      sum.renewals, sum.renew_failed, sum.new_token_failed, sum.old_token_failed,
+      '"old_token_throttled":%d,"duration_us":%d,"renewals_per_s":%.1f}\n',
+      sum.renewals, sum.renew_failed, sum.new_token_failed, sum.old_token_failed, sum.old_token_throttled,
       summary.duration, sum.renewals / summary.duration * 1e6))
 end

@@ -582,6 +582,7 @@ def table(r, cmdline):
     checks = r["checks"]
     renewals = sum(c["renewals"] for c in checks)
     failures = sum(c["renew_failed"] + c["new_token_failed"] + c["old_token_failed"] for c in checks)
+    throttled = sum(c.get("old_token_throttled", 0) for c in checks)
     renew_rate = statistics.median(c["renewals_per_s"] for c in checks)
     durable = r["renew"]["rps"] if not r["renew"]["status_errors"] else 0
     load_s = (r["load_ms"] or 0) / 1000
@@ -612,9 +613,10 @@ def table(r, cmdline):
         ("verify throughput with %d renewals/s running" % r["renew_rate"],
          "%.0f req/s (**%.2f** x idle, median of the rounds' %s; medians' ratio %.2f); "
          "%.2f us CPU/verify request (%.2f x idle, the renewals' work included); "
-         "%d renewals at %.0f/s, %d not visible to the next verify" % (
+         "%d renewals at %.0f/s, %d not visible to the next verify (%d old tokens refused with 429 by the "
+         "failed-credential throttle rather than 401)" % (
              busy, busy_ratio, ", ".join("%.2f" % x for x in per_round), busy / idle, med(r["busy_cpu"]),
-             med(r["busy_cpu"]) / med(r["idle_cpu"]), renewals, renew_rate, failures),
+             med(r["busy_cpu"]) / med(r["idle_cpu"]), renewals, renew_rate, failures, throttled),
          "idle, same run: %.0f req/s, %.2f us CPU/request" % (idle, med(r["idle_cpu"])),
          ">= 0.90 x idle, 0 not visible",
          verdict(busy_ratio >= 0.9 and failures == 0 and renew_rate >= 0.95 * r["renew_rate"])),
