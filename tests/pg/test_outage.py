@@ -110,8 +110,12 @@ class TestMaxStaleness(NodesCase):
         cluster.stop()
         try:
             t0 = time.time()
-            # before max-staleness: degraded, verify from memory
+            # before max-staleness: degraded (once its change feed has seen the database go,
+            # a few milliseconds, longer on a loaded machine), verify from memory
+            degraded, _ = until(lambda: self.b.request("GET", "/healthz").data.get("status") == "degraded",
+                                STALE_AFTER)
             r = self.b.request("GET", "/healthz")
+            self.assertTrue(degraded, "node B never said degraded: %r" % (r,))
             self.assertEqual((r.status, r.data["status"]), (200, "degraded"), r)
             self.assertEqual(verify(self.b, *cred).status, 200)
             stale, took = until(lambda: self.b.request("GET", "/healthz").status == 503, STALE_AFTER + 3)
