@@ -10,7 +10,7 @@ import subprocess
 import threading
 import time
 
-from harness import ROOT, request
+from harness import ROOT, free_port, request
 
 
 class EchoUpstream(http.server.BaseHTTPRequestHandler):
@@ -87,3 +87,17 @@ class Gateway:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+
+
+def start_gateway(argv_for_port, log_path, attempts=3, **kw):
+    """A Gateway on a free loopback port: argv_for_port(port) writes the gateway's
+    configuration for that port and returns its command line. Another suite running
+    beside this one can take the port between free_port() and the gateway's bind; then
+    it tries again on another port (at most `attempts` times)."""
+    for attempt in range(attempts):
+        port = free_port()
+        try:
+            return Gateway(argv_for_port(port), port, log_path, **kw)
+        except RuntimeError as e:
+            if "address already in use" not in str(e).lower() or attempt == attempts - 1:
+                raise

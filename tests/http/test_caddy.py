@@ -10,8 +10,8 @@ import shutil
 import tempfile
 import unittest
 
-from gateway import Gateway, example, start_upstream
-from harness import KeystileCase, Server, free_port, make_token, request
+from gateway import example, start_gateway, start_upstream
+from harness import KeystileCase, Server, make_token, request
 
 CADDY = shutil.which("caddy") or "/usr/bin/caddy"
 MAP = """GET    /orders/**   orders.read
@@ -31,16 +31,18 @@ class TestCaddyForwardAuth(KeystileCase):
         cls.server = Server(accounts=cls.ACCOUNTS, extra_args=("--resource-map", map_path,
                                                                 "--trusted-proxy", "127.0.0.1"))
         cls.upstream = start_upstream()
-        cls.caddy_port = free_port()
-        conf = example("caddy/Caddyfile", [("127.0.0.1:8080", "127.0.0.1:%d" % cls.server.port),
-                                           ("127.0.0.1:9000", "127.0.0.1:%d" % cls.upstream.server_address[1]),
-                                           (":8000 {", "http://127.0.0.1:%d {" % cls.caddy_port)])
-        path = os.path.join(cls.dir, "Caddyfile")
-        with open(path, "w") as f:
-            f.write(conf)
         env = dict(os.environ, HOME=cls.dir, XDG_DATA_HOME=cls.dir, XDG_CONFIG_HOME=cls.dir)
-        cls.caddy = Gateway([CADDY, "run", "--config", path, "--adapter", "caddyfile"], cls.caddy_port,
-                            os.path.join(cls.dir, "caddy.log"), env=env)
+
+        def argv_for(port):
+            conf = example("caddy/Caddyfile", [("127.0.0.1:8080", "127.0.0.1:%d" % cls.server.port),
+                                               ("127.0.0.1:9000", "127.0.0.1:%d" % cls.upstream.server_address[1]),
+                                               (":8000 {", "http://127.0.0.1:%d {" % port)])
+            path = os.path.join(cls.dir, "Caddyfile")
+            with open(path, "w") as f:
+                f.write(conf)
+            return [CADDY, "run", "--config", path, "--adapter", "caddyfile"]
+        cls.caddy = start_gateway(argv_for, os.path.join(cls.dir, "caddy.log"), env=env)
+        cls.caddy_port = cls.caddy.port
 
     @classmethod
     def tearDownClass(cls):

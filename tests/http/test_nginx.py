@@ -11,8 +11,8 @@ import signal
 import tempfile
 import unittest
 
-from gateway import Gateway, example, start_upstream
-from harness import KeystileCase, acct, free_port, make_token, request
+from gateway import example, start_gateway, start_upstream
+from harness import KeystileCase, acct, make_token, request
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -30,18 +30,20 @@ class TestNginxAuthRequest(KeystileCase):
         cls.SERVER_ARGS = ("--trusted-proxy", "127.0.0.1", "--failed-auth-limit", "5", "--resource-map", map_path)
         super().setUpClass()
         cls.upstream = start_upstream()
-        cls.nginx_port = free_port()
-        site = example("nginx/keystile.conf", [("127.0.0.1:8080", "127.0.0.1:%d" % cls.server.port),
-                                               ("127.0.0.1:9000", "127.0.0.1:%d" % cls.upstream.server_address[1]),
-                                               ("listen 8000;", "listen 127.0.0.1:%d;" % cls.nginx_port)])
-        conf = os.path.join(cls.dir, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write("daemon off;\nworker_processes 1;\npid %s/nginx.pid;\nerror_log %s/error.log;\n"
-                    "events { worker_connections 256; }\nhttp {\n access_log off;\n"
-                    " client_body_temp_path %s; proxy_temp_path %s;\n%s\n}\n"
-                    % (cls.dir, cls.dir, cls.dir, cls.dir, site))
-        cls.nginx = Gateway([NGINX, "-c", conf, "-p", cls.dir], cls.nginx_port, os.path.join(cls.dir, "nginx.out"),
-                            stop_signal=signal.SIGQUIT)
+
+        def argv_for(port):
+            site = example("nginx/keystile.conf", [("127.0.0.1:8080", "127.0.0.1:%d" % cls.server.port),
+                                                   ("127.0.0.1:9000", "127.0.0.1:%d" % cls.upstream.server_address[1]),
+                                                   ("listen 8000;", "listen 127.0.0.1:%d;" % port)])
+            conf = os.path.join(cls.dir, "nginx.conf")
+            with open(conf, "w") as f:
+                f.write("daemon off;\nworker_processes 1;\npid %s/nginx.pid;\nerror_log stderr;\n"
+                        "events { worker_connections 256; }\nhttp {\n access_log off;\n"
+                        " client_body_temp_path %s; proxy_temp_path %s;\n%s\n}\n"
+                        % (cls.dir, cls.dir, cls.dir, site))
+            return [NGINX, "-c", conf, "-p", cls.dir]
+        cls.nginx = start_gateway(argv_for, os.path.join(cls.dir, "nginx.out"), stop_signal=signal.SIGQUIT)
+        cls.nginx_port = cls.nginx.port
 
     @classmethod
     def tearDownClass(cls):
