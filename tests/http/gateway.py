@@ -43,12 +43,15 @@ def start_upstream():
     return upstream
 
 
-def example(relative_path, replacements):
-    """The text of examples/<relative_path> with each (old, new) replaced; fails when an
-    old text is missing, so a changed example cannot silently keep the default ports."""
+def example(relative_path, keystile_port, upstream_port, listen):
+    """The text of examples/<relative_path> pointed at Keystile and the upstream on their
+    loopback ports (the examples use 127.0.0.1:8080 and :9000), with listen = (old, new)
+    for the gateway's own address; fails when an old text is missing, so a changed
+    example cannot silently keep the default ports."""
     with open(os.path.join(ROOT, "examples", relative_path)) as f:
         text = f.read()
-    for old, new in replacements:
+    for old, new in [("127.0.0.1:8080", "127.0.0.1:%d" % keystile_port),
+                     ("127.0.0.1:9000", "127.0.0.1:%d" % upstream_port), listen]:
         if old not in text:
             raise AssertionError("examples/%s no longer contains %r" % (relative_path, old))
         text = text.replace(old, new)

@@ -34,9 +34,8 @@ class TestCaddyForwardAuth(KeystileCase):
         env = dict(os.environ, HOME=cls.dir, XDG_DATA_HOME=cls.dir, XDG_CONFIG_HOME=cls.dir)
 
         def argv_for(port):
-            conf = example("caddy/Caddyfile", [("127.0.0.1:8080", "127.0.0.1:%d" % cls.server.port),
-                                               ("127.0.0.1:9000", "127.0.0.1:%d" % cls.upstream.server_address[1]),
-                                               (":8000 {", "http://127.0.0.1:%d {" % port)])
+            conf = example("caddy/Caddyfile", cls.server.port, cls.upstream.server_address[1],
+                           (":8000 {", "http://127.0.0.1:%d {" % port))
             path = os.path.join(cls.dir, "Caddyfile")
             with open(path, "w") as f:
                 f.write(conf)

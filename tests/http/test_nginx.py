@@ -32,9 +32,8 @@ class TestNginxAuthRequest(KeystileCase):
         cls.upstream = start_upstream()
 
         def argv_for(port):
-            site = example("nginx/keystile.conf", [("127.0.0.1:8080", "127.0.0.1:%d" % cls.server.port),
-                                                   ("127.0.0.1:9000", "127.0.0.1:%d" % cls.upstream.server_address[1]),
-                                                   ("listen 8000;", "listen 127.0.0.1:%d;" % port)])
+            site = example("nginx/keystile.conf", cls.server.port, cls.upstream.server_address[1],
+                           ("listen 8000;", "listen 127.0.0.1:%d;" % port))
             conf = os.path.join(cls.dir, "nginx.conf")
             with open(conf, "w") as f:
                 f.write("daemon off;\nworker_processes 1;\npid %s/nginx.pid;\nerror_log stderr;\n"
