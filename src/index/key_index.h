@@ -111,7 +111,7 @@ typedef struct ks_index_key {
     uint32_t n_grants;
     const ks_index_limits *limits;      /* allowed ranges and rate limit, NULL when none; next
                                            to the key id, whose line the lookup loaded */
-    char key_id[KS_KEY_ID_MAX + 1];
+    char key_id[KS_KEY_ID_MAX + 1];     /* zero after key_len (service/usage.h compares it whole) */
     const ks_index_account *account;    /* home account */
     const ks_index_roleset *roles;      /* role names in the home account */
     const ks_index_grant *grants;       /* external grants, NULL when none */

@@ -7,7 +7,8 @@
  * calling thread's own table: no lock, no allocation after the thread's
  * first count, no shared cache line. Each thread has two tables; a count
  * runs inside an epoch read section of the index (index/epoch.h): verify's
- * own (ks_usage_count_in_section), or one of its own (ks_usage_count). A collection swaps every
+ * own (ks_usage_prepare + ks_usage_count_marked, or
+ * ks_usage_count_in_section), or one of its own (ks_usage_count). A collection swaps every
  * thread's active table for its empty spare (an atomic pointer exchange),
  * waits one grace period (every section that could still count into an old
  * table has ended), then owns the old tables alone: they are read, cleared
@@ -53,6 +54,27 @@ void ks_usage_count(ks_service *svc, const char *key_id, size_t key_len, int out
  * verify's answer holds it while it reads the key): no section of its own.
  * The caller's section is what a collection waits for. */
 void ks_usage_count_in_section(ks_service *svc, const char *key_id, size_t key_len, int outcome, int64_t now);
+
+/* Verify's two steps, for a count whose cell is already in the cache when
+ * the count comes: ks_usage_prepare, before the check, finds the cell
+ * key_id's count at `now` would touch in this thread's table and asks the
+ * cache for it (so its miss overlaps the keyed hash instead of following
+ * it); ks_usage_count_marked, after, counts there. Both inside the same
+ * epoch read section (the table prepared is the one a collection waits
+ * for). The key counted must be the key prepared (verify's found key has
+ * the request's id); another one is counted the long way. Any key id may be
+ * prepared: a malformed or unknown one costs a wasted prefetch. The key id
+ * counted is KS_KEY_ID_MAX + 1 bytes, zero after key_len, as an index
+ * entry's (index/key_index.h). */
+typedef struct {
+    void *cell;         /* the cell the hash points at; NULL: count the long way */
+    void *table;        /* the thread's active table */
+    uint64_t hash;      /* the cell's hash */
+    int64_t minute;
+    size_t key_len;
+} ks_usage_mark;
+void ks_usage_prepare(ks_service *svc, const char *key_id, size_t key_len, int64_t now, ks_usage_mark *m);
+void ks_usage_count_marked(ks_service *svc, const ks_usage_mark *m, const char *key_id, size_t key_len, int outcome);
 
 /* Writes everything counted so far to the store (usage_add). On failure
  * the counts are kept for the next flush. KS_OK or the store's error. */
