@@ -247,8 +247,21 @@ void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_
     uint64_t h = 0;
     if (key_len > 0 && key_len <= KS_KEY_ID_MAX)
         h = ks_index_key_prefetch(idx, req->key, key_len);
-    if ((out->reason = ks_verify_precheck(req, &key_len)) != KS_VERIFY_OK)
+    /* As ks_verify_precheck, but the token's checksum is left for later:
+     * a token whose keyed hash is in one of the key's slots was made with
+     * its checksum, so only a token that matches no slot needs it (below). */
+    if (!req->key || !*req->key || !req->token || req->token_len == 0) {
+        out->reason = KS_VERIFY_MISSING_CREDENTIALS;
         return;
+    }
+    if (ks_token_check_shape(req->token, req->token_len) != KS_OK) {
+        out->reason = KS_VERIFY_MALFORMED_TOKEN;
+        return;
+    }
+    if (key_len > KS_KEY_ID_MAX || ks_key_id_parse(req->key, NULL) != KS_OK) {
+        out->reason = ks_token_check_checksum(req->token) == KS_OK ? KS_VERIFY_UNKNOWN_KEY : KS_VERIFY_MALFORMED_TOKEN;
+        return;
+    }
     const ks_index_key *key = ks_index_find_key_hashed(idx, req->key, key_len, h);
     int64_t mono_ns = 0;
     if (key) {
@@ -272,6 +285,14 @@ void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_
     ks_token_hash(secret, req->token, req->token_len, &digest);
     decide(idx, key, &digest, req, req->target, req->resource, now, mono_ns, out);
     sodium_memzero(&digest, sizeof digest);
+    /* No slot matched (unknown key, invalid token; nothing was taken or
+     * touched): a typo answers malformed_token, ahead of both, as the
+     * precheck would have. */
+    if (out->slot == KS_SLOT_NONE && ks_token_check_checksum(req->token) != KS_OK) {
+        memset(out, 0, sizeof *out);
+        out->slot = KS_SLOT_NONE;
+        out->reason = KS_VERIFY_MALFORMED_TOKEN;
+    }
 }
 
 /* Copies what the checks found into the caller's result. */

@@ -4,7 +4,9 @@
  *
  * Order of checks (each failure is final):
  *   missing_credentials  key or token absent
- *   malformed_token      token fails the format/checksum (no lookup done)
+ *   malformed_token      token fails the format/checksum (no lookup done; the
+ *                        hot path checks the checksum only for a token that
+ *                        matched no slot, with the same answer)
  *   unknown_key          no such key
  *   invalid_token        token matches neither slot (constant-time compare), or
  *                        is an old token past its deadline (ends_at)

@@ -217,6 +217,12 @@ static void test_precheck_reasons_anywhere(void)
         verify(key_home, broken, t, NULL, KS_VERIFY_MALFORMED_TOKEN, &r);
         ASSERT_EQ_STR(r.key_id, "");
         verify(key_home, "short", t, NULL, KS_VERIFY_MALFORMED_TOKEN, &r);
+        /* the checksum comes before the key, whatever the key (the hot path
+         * checks it after the lookup, when no slot matched) */
+        verify("no-such-key", broken, t, NULL, KS_VERIFY_MALFORMED_TOKEN, &r);
+        verify(key_absent, broken, t, NULL, KS_VERIFY_MALFORMED_TOKEN, &r);
+        ASSERT_EQ_STR(r.key_id, "");
+        ASSERT_EQ_INT(r.slot, KS_SLOT_NONE);
         /* not a key id at all: unknown, and not echoed */
         verify("no-such-key", tok_home, t, NULL, KS_VERIFY_UNKNOWN_KEY, &r);
         ASSERT_EQ_STR(r.key_id, "");
