@@ -11,9 +11,9 @@
  * - verify of keys with a 3-range allowed_cidrs list and a rate limit that
  *   is not hit, against the same keys without limits (ratio of calls per
  *   second; target >= 0.95);
- * - verify plus usage counting (ks_usage_prepare before the check and
- *   ks_usage_count_marked after it, inside verify's read section, as
- *   api_verify.c does it) against verify alone (target >= 0.97);
+ * - verify plus usage counting (ks_usage_count_verify, inside verify's read
+ *   section, as api_verify.c does it)
+ *   against verify alone (target >= 0.97);
  * - BIG_KEYS keys (default 1,000,000) with limits put into a fresh index:
  *   resident memory per key and the time the puts took (the index part of a
  *   load; targets <= 340 bytes per key, <= 3 s); then as many keys without
@@ -58,7 +58,6 @@ static long rss_kb(void)
 
 typedef struct {
     char key[KS_KEY_ID_MAX + 1];
-    size_t key_len;
     char token[KS_TOKEN_LEN + 1];
 } cred;
 
@@ -114,7 +113,6 @@ static ks_index *index_of(const ks_secret *secret, size_t n, int limited, cred *
         put_seconds += now_s() - t0;
         if (c) {
             memcpy(c[i].key, k.key_id, sizeof c[i].key);
-            c[i].key_len = strlen(c[i].key);
             memcpy(c[i].token, token, sizeof c[i].token);
         }
     }
@@ -130,14 +128,11 @@ static double rate(ks_index *idx, const ks_secret *secret, const cred *c, size_t
         const cred *x = &c[(size_t)i % n];
         ks_verify_request req = {x->key, x->token, KS_TOKEN_LEN, NULL, "view-api-keys", client_in_range, NULL};
         ks_verify_found found;
-        ks_usage_mark mark;
         if (ks_index_read_lock(idx) != 0)
             exit(1);
-        if (svc)
-            ks_usage_prepare(svc, x->key, x->key_len, 1767225600 + i / 100000, &mark);
         ks_verify_token_in(idx, secret, &req, 1767225600, &found);
         if (svc && found.key)
-            ks_usage_count_marked(svc, &mark, found.key->key_id, found.key->key_len, ks_usage_outcome_of(found.reason));
+            ks_usage_count_verify(svc, found.key, ks_usage_outcome_of(found.reason), 1767225600 + i / 100000);
         ks_index_read_unlock(idx);
         ok += found.reason == KS_VERIFY_OK;
     }

@@ -160,8 +160,7 @@ def parts(dump, calls, total, memset):
     g = lambda name: d.get(name, 0.0)  # noqa: E731
     ours = g("on_request") + g("on_uri") + g("on_completed")
     check = g("ks_verify_token_in")
-    usage = (g("ks_usage_count") + g("ks_usage_count_in_section") + g("ks_usage_prepare") +
-             g("ks_usage_count_marked"))
+    usage = g("ks_usage_count") + g("ks_usage_count_in_section") + g("ks_usage_count_verify")
     routing = g("ks_http_parse_target") + g("ks_http_route_find") + g("on_uri")
     headers = (g("ks_http_header_get") + g("ks_http_verify_resource") + g("ks_http_verify_resource_of") +
                g("ks_http_param_get") + caller_share(dump, "MHD_lookup_connection_value", "on_request", calls) +

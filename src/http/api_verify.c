@@ -151,8 +151,8 @@ static void client_address(void *ctx, ks_netaddr *out)
 }
 
 /* The check and the rendering for one key + token credential. */
-static void answer_credential(ks_http_request *req, const ks_verify_request *vreq, size_t key_len, char *buf,
-                              size_t cap, ks_verify_answer *out)
+static void answer_credential(ks_http_request *req, const ks_verify_request *vreq, char *buf, size_t cap,
+                              ks_verify_answer *out)
 {
     ks_index *idx = req->svc->index;
     if (ks_index_read_lock(idx) != 0) {
@@ -161,13 +161,10 @@ static void answer_credential(ks_http_request *req, const ks_verify_request *vre
     }
     ks_verify_found found;
     int64_t now = ks_clock_now();
-    ks_usage_mark usage; /* the count's cell comes into the cache during the check */
-    ks_usage_prepare(req->svc, vreq->key, key_len, now, &usage);
     ks_verify_token_in(idx, &req->svc->secret, vreq, now, &found);
     out->reason = found.reason;
     if (found.key) /* a known key: counted by outcome (service/usage.h) */
-        ks_usage_count_marked(req->svc, &usage, found.key->key_id, found.key->key_len,
-                              ks_usage_outcome_of(found.reason));
+        ks_usage_count_verify(req->svc, found.key, ks_usage_outcome_of(found.reason), now);
     if (found.reason == KS_VERIFY_OK)
         out->error = render_ok(&found, now, buf, cap, out);
     else if (found.reason == KS_VERIFY_RATE_LIMITED) {
@@ -186,15 +183,13 @@ static enum MHD_Result header_seen(void *cls, enum MHD_ValueKind kind, const cha
                                    const char *value, size_t value_len)
 {
     (void)kind;
+    (void)value_len;
     ks_verify_headers *h = cls;
     const char **slot = NULL;
     switch (key_len) {
     case 9: /* X-API-Key */
-        if (strcasecmp(key, "X-API-Key") == 0) {
+        if (strcasecmp(key, "X-API-Key") == 0)
             slot = &h->api_key;
-            if (!h->api_key)
-                h->api_key_len = value_len;
-        }
         break;
     case 11: /* X-API-Token */
         if (strcasecmp(key, "X-API-Token") == 0)
@@ -258,7 +253,7 @@ void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify
         vreq.key = h.api_key;
         vreq.token = h.api_token;
         vreq.token_len = strnlen(h.api_token, KS_TOKEN_LEN + 1);
-        answer_credential(req, &vreq, h.api_key_len, buf, cap, out);
+        answer_credential(req, &vreq, buf, cap, out);
     } else {
         char *pass = NULL;
         char *user = MHD_basic_auth_get_username_password(req->conn, &pass);
@@ -267,7 +262,7 @@ void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify
             vreq.token = pass;
             vreq.token_len = strnlen(pass, KS_TOKEN_LEN + 1);
         }
-        answer_credential(req, &vreq, user ? strlen(user) : 0, buf, cap, out);
+        answer_credential(req, &vreq, buf, cap, out);
         if (pass) {
             sodium_memzero(pass, strlen(pass));
             MHD_free(pass);

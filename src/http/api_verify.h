@@ -44,7 +44,6 @@ typedef struct {
 typedef struct {
     const char *authorization;
     const char *api_key;          /* X-API-Key */
-    size_t api_key_len;           /* its length */
     const char *api_token;        /* X-API-Token */
     const char *forwarded_method; /* X-Forwarded-Method, X-Forwarded-Uri (Caddy, Traefik) */
     const char *forwarded_uri;

@@ -33,6 +33,14 @@ typedef struct {
     int64_t expires;                    /* that day's midnight + months */
 } expiry_memo;
 
+/* A freed entry's count, kept for the next collection (use_count.c). */
+typedef struct {
+    char key_id[KS_KEY_ID_MAX + 1];
+    size_t key_len;
+    int64_t minute;                     /* Unix seconds */
+    uint32_t count;
+} ks_index_freed_use;
+
 struct ks_index {
     pthread_mutex_t write_lock;
     unsigned char hash_key[crypto_shorthash_KEYBYTES];
@@ -44,6 +52,9 @@ struct ks_index {
     expiry_memo memo[64];               /* writer: expiry by creation day */
     ks_index_view_text_fn view_text;    /* writer: makes views' text, NULL = "" */
     _Atomic uint32_t nodes;             /* live nodes sharing rate limits (index/limits.h) */
+    ks_index_freed_use *freed_uses;     /* writer: counts of entries freed since the last
+                                           collection of uses */
+    size_t n_freed_uses, cap_freed_uses;
 };
 
 struct ks_index_roleset {
@@ -72,6 +83,12 @@ struct ks_index_account {
 void ks_index_retire_(ks_index *idx, void *p, void (*free_fn)(void *));
 /* Frees what was retired and no reader can hold any more (writer only). */
 void ks_index_retire_flush(ks_index *idx);
+/* Calls fn for each entry retired and not yet freed (writer only). */
+void ks_index_retired_entries(ks_index *idx, void (*fn)(void *ctx, ks_index_key *e), void *ctx);
+
+/* use_count.c: a freed entry's count kept for the next collection (writer
+ * only, from the retire hook). */
+void ks_index_uses_freed(ks_index *idx, ks_index_key *e);
 /* Index in t of the key's slot, or of the slot to insert it at (*found = 0). */
 size_t ks_index_table_probe(const ks_index *idx, const key_table *t, const char *key, size_t len, int *found);
 

@@ -35,11 +35,21 @@ void ks_index_retire_(ks_index *idx, void *p, void (*free_fn)(void *))
     ks_retire_list_add(&idx->retired, p, free_fn);
 }
 
-/* A replaced entry about to be freed passes its last-used times on. */
+/* A replaced entry about to be freed passes its last-used times on, and
+ * keeps what it counted since the last collection for the next one. */
 static void retire_before_free(void *ctx, const ks_retired *item)
 {
-    if (item->free_fn == entry_free)
+    if (item->free_fn == entry_free) {
         ks_index_entry_hand_over_last_used(ctx, item->ptr);
+        ks_index_uses_freed(ctx, item->ptr);
+    }
+}
+
+void ks_index_retired_entries(ks_index *idx, void (*fn)(void *ctx, ks_index_key *e), void *ctx)
+{
+    for (size_t i = 0; i < idx->retired.n; i++)
+        if (idx->retired.items[i].free_fn == entry_free)
+            fn(ctx, idx->retired.items[i].ptr);
 }
 
 void ks_index_retire_flush(ks_index *idx)
@@ -251,6 +261,7 @@ static ks_index_key *entry_clone(ks_index *idx, const ks_index_key *e, int month
         return NULL;
     }
     memcpy(c, e, size); /* the slots' atomics are copied again below */
+    atomic_store_explicit(&c->valid_uses, 0, memory_order_relaxed); /* e's count is e's: taken when e is freed */
     for (int s = 0; s < 2; s++)
         if (ks_index_slot(e, s))
             ks_index_token_copy_use(&c->slots[s], &e->slots[s]);
@@ -408,6 +419,7 @@ void ks_index_free(ks_index *idx)
     if (!idx)
         return;
     ks_retire_list_free_all(&idx->retired);
+    free(idx->freed_uses);
     key_table *t = atomic_load(&idx->keys);
     for (size_t i = 0; i <= t->mask; i++) {
         ks_index_key *e = atomic_load_explicit(&t->slots[i], memory_order_relaxed);

@@ -111,11 +111,13 @@ typedef struct ks_index_key {
     uint32_t n_grants;
     const ks_index_limits *limits;      /* allowed ranges and rate limit, NULL when none; next
                                            to the key id, whose line the lookup loaded */
-    char key_id[KS_KEY_ID_MAX + 1];     /* zero after key_len (service/usage.h compares it whole) */
+    char key_id[KS_KEY_ID_MAX + 1];
     const ks_index_account *account;    /* home account */
     const ks_index_roleset *roles;      /* role names in the home account */
     const ks_index_grant *grants;       /* external grants, NULL when none */
     int64_t old_ends_at;                /* the old token's deadline, 0 = none */
+    _Atomic uint64_t valid_uses;        /* valid verifies of one minute: its number (Unix
+                                           minutes) << 32 | the count (see "Valid uses") */
     ks_index_token slots[];             /* [KS_SLOT_CURRENT], and [KS_SLOT_OLD] only when the
                                            key has an old token (ks_index_key_size) */
 } ks_index_key;
@@ -142,6 +144,52 @@ static inline int ks_index_old_alive(const ks_index_key *key, int64_t now)
 {
     return (key->present & 2) && (key->old_ends_at == 0 || now < key->old_ends_at);
 }
+
+/* ---- Valid uses ----
+ * Verifies answered valid are counted in the key's entry, whose lines the
+ * verify has just read (service/usage.h counts every other outcome in
+ * per-thread tables): one atomic add while the minute stays the same. The
+ * word holds one minute; the first valid verify of a later minute takes the
+ * earlier minute's count out and hands it to its caller. A collection takes
+ * every entry's count (ks_index_collect_uses); a replaced or deleted entry
+ * gives what it counted since when it is freed, so every count is taken
+ * exactly once. */
+
+#define KS_INDEX_USES_MAX 0xF0000000u /* a count this high (71M a second) goes elsewhere */
+
+/* Counted */
+#define KS_INDEX_USE_COUNTED 0
+/* Counted, and the entry's earlier minute (*minute, Unix seconds) had
+ * *count the caller must count elsewhere */
+#define KS_INDEX_USE_ROLLED 1
+/* Not counted (the entry holds a later minute, or is full): the caller
+ * counts it elsewhere */
+#define KS_INDEX_USE_ELSEWHERE (-1)
+
+int ks_index_count_use_slow(const ks_index_key *key, uint32_t minute, int64_t *old_minute, uint32_t *old_count);
+
+/* Counts one valid verify of key at Unix time `now` (inside a read
+ * section): KS_INDEX_USE_*. */
+static inline int ks_index_count_use(const ks_index_key *key, int64_t now, int64_t *old_minute, uint32_t *old_count)
+{
+    uint32_t minute = (uint32_t)(now >= 0 ? now / 60 : 0);
+    _Atomic uint64_t *w = (_Atomic uint64_t *)&key->valid_uses; /* only the atomic changes */
+    uint64_t seen = atomic_load_explicit(w, memory_order_relaxed);
+    if (__builtin_expect((uint32_t)(seen >> 32) == minute && (uint32_t)seen < KS_INDEX_USES_MAX, 1)) {
+        /* a rollover between the load and the add puts this one in the
+         * next minute, which had begun: the total stays exact */
+        atomic_fetch_add_explicit(w, 1, memory_order_relaxed);
+        return KS_INDEX_USE_COUNTED;
+    }
+    return ks_index_count_use_slow(key, minute, old_minute, old_count);
+}
+
+/* Takes the count of every entry: those in the table, those replaced or
+ * deleted and not yet freed, and those freed since the last call; fn gets
+ * each (key id, minute in Unix seconds, count > 0). Not concurrently with
+ * itself (the usage flush is one at a time). */
+typedef void (*ks_index_use_fn)(void *ctx, const char *key_id, size_t key_len, int64_t minute, uint32_t count);
+void ks_index_collect_uses(ks_index *idx, ks_index_use_fn fn, void *ctx);
 
 /* Which slot holds a token with digest d (as ks_slots_match): both slots
  * are compared in constant time whatever the outcome, an absent old slot

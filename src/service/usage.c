@@ -153,17 +153,10 @@ void ks_usage_free(ks_service *svc)
 
 /* This thread's tables for u, registered on its first count; NULL when out
  * of memory. */
-static usage_thread *thread_register(struct ks_usage *u);
-
-static inline usage_thread *thread_of(struct ks_usage *u)
+static usage_thread *thread_of(struct ks_usage *u)
 {
-    if (__builtin_expect(mine.owner == u && mine.gen == u->gen, 1))
+    if (mine.owner == u && mine.gen == u->gen)
         return mine.t;
-    return thread_register(u);
-}
-
-static usage_thread *thread_register(struct ks_usage *u)
-{
     usage_thread *t = calloc(1, sizeof *t);
     usage_table *a = table_new(), *b = table_new();
     if (!t || !a || !b) {
@@ -187,38 +180,19 @@ static usage_thread *thread_register(struct ks_usage *u)
 /* A key id ends in 10 random base32 characters (core/credential.h): its
  * last 8 bytes, mixed with the minute and the length, spread well enough
  * for the table without reading the whole id. */
-static inline uint64_t cell_hash_mix(uint64_t tail, size_t len, int64_t minute)
+static uint64_t cell_hash(const char *key_id, size_t len, int64_t minute)
 {
+    uint64_t tail = 0;
+    if (len >= 8) /* always, for a key id: one load */
+        memcpy(&tail, key_id + len - 8, 8);
+    else
+        memcpy(&tail, key_id, len);
     uint64_t h = (tail ^ ((uint64_t)minute << 7) ^ len) * 0x9E3779B97F4A7C15ULL;
     return h ^ (h >> 31);
 }
 
-/* cell_hash of an id of 8 bytes or more (every key id): one load. */
-static inline uint64_t cell_hash8(const char *key_id, size_t len, int64_t minute)
-{
-    uint64_t tail;
-    memcpy(&tail, key_id + len - 8, 8);
-    return cell_hash_mix(tail, len, minute);
-}
-
-static uint64_t cell_hash(const char *key_id, size_t len, int64_t minute)
-{
-    if (len >= 8)
-        return cell_hash8(key_id, len, minute);
-    uint64_t tail = 0;
-    memcpy(&tail, key_id, len);
-    return cell_hash_mix(tail, len, minute);
-}
-
-/* The minute of Unix time `now` (rounded down, also before 1970). */
-static int64_t minute_of(int64_t now)
-{
-    int64_t r = now % 60;
-    return now - (r < 0 ? r + 60 : r);
-}
-
 /* Counts into the shared overflow list (a full table, or no table). */
-static void spill(struct ks_usage *u, const char *key_id, size_t len, int outcome, int64_t minute)
+static void spill(struct ks_usage *u, const char *key_id, size_t len, int outcome, int64_t minute, uint32_t n)
 {
     size_t b = cell_hash(key_id, len, minute) & (SPILL_BUCKETS - 1);
     pthread_mutex_lock(&u->lock);
@@ -232,7 +206,7 @@ static void spill(struct ks_usage *u, const char *key_id, size_t len, int outcom
         u->spill[b] = o;
     }
     if (o)
-        o->row.counts[outcome]++;
+        o->row.counts[outcome] += n;
     else
         ks_log("warn", "a verify could not be counted (out of memory)", NULL);
     pthread_mutex_unlock(&u->lock);
@@ -241,9 +215,11 @@ static void spill(struct ks_usage *u, const char *key_id, size_t len, int outcom
 /* Counts into t's active table; 0 when it is full there (spill instead).
  * Inside an epoch read section: a collection that swapped the table waits
  * for the section to end before it reads the table. */
-static int count_in_table(usage_table *tab, uint64_t h, const char *key_id, size_t key_len, int outcome,
-                          int64_t minute)
+static int count_in_table(usage_thread *t, const char *key_id, size_t key_len, int outcome, int64_t minute,
+                          uint32_t n)
 {
+    usage_table *tab = atomic_load_explicit(&t->active, memory_order_acquire);
+    uint64_t h = cell_hash(key_id, key_len, minute);
     size_t i = h & (KS_USAGE_CELLS - 1);
     uint16_t tag = (uint16_t)((h >> 48) | 1);
     size_t head = key_len < SHORT_ID ? key_len : SHORT_ID;
@@ -257,20 +233,33 @@ static int count_in_table(usage_table *tab, uint64_t h, const char *key_id, size
             c->used = 1;
             c->key_len = (uint8_t)key_len;
             memcpy(c->key_id, key_id, head);
-            if (key_len > SHORT_ID) { /* zero-padded, as the head: see count_marked */
+            if (key_len > SHORT_ID)
                 memcpy(tab->long_ids[i], key_id + SHORT_ID, key_len - SHORT_ID);
-                memset(tab->long_ids[i] + (key_len - SHORT_ID), 0, sizeof tab->long_ids[i] - (key_len - SHORT_ID));
-            }
             c->minute = minute;
             tab->used++;
         } else if (seen != tag || c->minute != minute || c->key_len != key_len || memcmp(c->key_id, key_id, head) != 0 ||
                    (key_len > SHORT_ID && memcmp(tab->long_ids[i], key_id + SHORT_ID, key_len - SHORT_ID) != 0)) {
             continue;
         }
-        c->counts[outcome]++;
+        c->counts[outcome] += n;
         return 1;
     }
     return 0;
+}
+
+/* The minute of Unix time `now` (rounded down, also before 1970). */
+static int64_t minute_of(int64_t now)
+{
+    return now - ((now % 60) + 60) % 60;
+}
+
+/* n verifies of one key, outcome and minute into this thread's table. */
+static void count_n(struct ks_usage *u, const char *key_id, size_t key_len, int outcome, int64_t minute, uint32_t n)
+{
+    usage_thread *t = thread_of(u);
+    if (!t || !count_in_table(t, key_id, key_len, outcome, minute, n))
+        spill(u, key_id, key_len, outcome, minute, n); /* a short lock: never held by a collection
+                                                          while it waits for sections to end */
 }
 
 void ks_usage_count_in_section(ks_service *svc, const char *key_id, size_t key_len, int outcome, int64_t now)
@@ -278,12 +267,23 @@ void ks_usage_count_in_section(ks_service *svc, const char *key_id, size_t key_l
     struct ks_usage *u = svc->usage;
     if (!u || outcome < 0 || outcome >= KS_USAGE_OUTCOMES || key_len == 0 || key_len > KS_KEY_ID_MAX)
         return;
-    int64_t minute = minute_of(now);
-    usage_thread *t = thread_of(u);
-    if (!t || !count_in_table(atomic_load_explicit(&t->active, memory_order_acquire),
-                              cell_hash(key_id, key_len, minute), key_id, key_len, outcome, minute))
-        spill(u, key_id, key_len, outcome, minute); /* a short lock: never held by a collection
-                                                       while it waits for sections to end */
+    count_n(u, key_id, key_len, outcome, minute_of(now), 1);
+}
+
+void ks_usage_count_verify(ks_service *svc, const ks_index_key *key, int outcome, int64_t now)
+{
+    if (outcome == KS_USAGE_VALID && svc->usage) {
+        int64_t old_minute;
+        uint32_t old_count;
+        int r = ks_index_count_use(key, now, &old_minute, &old_count);
+        if (r == KS_INDEX_USE_COUNTED)
+            return;
+        if (r == KS_INDEX_USE_ROLLED) { /* the entry's earlier minute, handed out */
+            count_n(svc->usage, key->key_id, key->key_len, KS_USAGE_VALID, old_minute, old_count);
+            return;
+        }
+    }
+    ks_usage_count_in_section(svc, key->key_id, key->key_len, outcome, now);
 }
 
 void ks_usage_count(ks_service *svc, const char *key_id, size_t key_len, int outcome, int64_t now)
@@ -292,71 +292,11 @@ void ks_usage_count(ks_service *svc, const char *key_id, size_t key_len, int out
     if (!u || outcome < 0 || outcome >= KS_USAGE_OUTCOMES || key_len == 0 || key_len > KS_KEY_ID_MAX)
         return;
     if (ks_epoch_enter() != 0) {
-        spill(u, key_id, key_len, outcome, minute_of(now));
+        spill(u, key_id, key_len, outcome, minute_of(now), 1);
         return;
     }
     ks_usage_count_in_section(svc, key_id, key_len, outcome, now);
     ks_epoch_leave();
-}
-
-/* ks_usage_prepare when this thread has no table yet: registers it. */
-static __attribute__((noinline)) void prepare_first(ks_service *svc, const char *key_id, size_t key_len,
-                                                    ks_usage_mark *m)
-{
-    m->cell = NULL;
-    struct ks_usage *u = svc->usage;
-    usage_thread *t = u && key_len > 0 && key_len <= KS_KEY_ID_MAX ? thread_of(u) : NULL;
-    if (!t)
-        return; /* no counting, a bad length or out of memory: the long way */
-    usage_table *tab = atomic_load_explicit(&t->active, memory_order_acquire);
-    m->table = tab;
-    m->hash = cell_hash(key_id, key_len, m->minute);
-    m->cell = &tab->cells[m->hash & (KS_USAGE_CELLS - 1)];
-}
-
-void ks_usage_prepare(ks_service *svc, const char *key_id, size_t key_len, int64_t now, ks_usage_mark *m)
-{
-    struct ks_usage *u = svc->usage;
-    m->minute = minute_of(now);
-    m->key_len = key_len;
-    if (__builtin_expect(!u || mine.owner != u || mine.gen != u->gen || key_len < 8 || key_len > KS_KEY_ID_MAX, 0)) {
-        prepare_first(svc, key_id, key_len, m);
-        return;
-    }
-    usage_table *tab = atomic_load_explicit(&mine.t->active, memory_order_acquire);
-    m->table = tab;
-    m->hash = cell_hash8(key_id, key_len, m->minute);
-    m->cell = &tab->cells[m->hash & (KS_USAGE_CELLS - 1)];
-    __builtin_prefetch(m->cell, 1, 3);
-}
-
-/* ks_usage_count_marked when the cell the hash points at is not the key's
- * (a new minute or key, a collision, a long id) or nothing was prepared. */
-static __attribute__((noinline)) void count_marked_slow(ks_service *svc, const ks_usage_mark *m,
-                                                        const char *key_id, size_t key_len, int outcome)
-{
-    if (outcome < 0 || outcome >= KS_USAGE_OUTCOMES)
-        return;
-    if (!m->cell || m->key_len != key_len) /* no table yet, or not the key prepared: the long way */
-        ks_usage_count_in_section(svc, key_id, key_len, outcome, m->minute);
-    else if (!count_in_table(m->table, m->hash, key_id, key_len, outcome, m->minute))
-        spill(svc->usage, key_id, key_len, outcome, m->minute);
-}
-
-void ks_usage_count_marked(ks_service *svc, const ks_usage_mark *m, const char *key_id, size_t key_len, int outcome)
-{
-    /* The usual case: the cell the hash points at holds this key and
-     * minute (its tag need not be read: the key and minute are the cell's
-     * own). A short id is zero-padded in both, so the compare has a fixed
-     * size: a few word compares, no call. A free cell has key_len 0. */
-    usage_cell *c = m->cell;
-    if (__builtin_expect(c && key_len <= SHORT_ID && m->key_len == key_len && c->key_len == key_len &&
-                             c->minute == m->minute && memcmp(c->key_id, key_id, SHORT_ID) == 0 &&
-                             (unsigned)outcome < KS_USAGE_OUTCOMES, 1)) {
-        c->counts[outcome]++;
-        return;
-    }
-    count_marked_slow(svc, m, key_id, key_len, outcome);
 }
 
 /* Appends a cell's counts to rows (merging equal key + minute is left to
@@ -383,12 +323,36 @@ static int rows_add(ks_usage_row **rows, size_t *n, size_t *cap, const char *key
     return 0;
 }
 
-/* Takes every thread's counts and the overflow into u->pending (under
- * flush_lock). KS_OK or NOMEM (what was taken stays pending). */
-static int collect(struct ks_usage *u)
+typedef struct {
+    struct ks_usage *u;
+    size_t *cap;
+    int *rc;
+} entry_rows;
+
+/* One index entry's valid verifies (ks_index_collect_uses) into the rows. */
+static void entry_use_add(void *ctx, const char *key_id, size_t key_len, int64_t minute, uint32_t count)
+{
+    entry_rows *e = ctx;
+    char id[KS_KEY_ID_MAX + 1];
+    memcpy(id, key_id, key_len);
+    id[key_len] = '\0';
+    int64_t counts[KS_USAGE_OUTCOMES] = {0};
+    counts[KS_USAGE_VALID] = count;
+    if (*e->rc == KS_OK && rows_add(&e->u->pending, &e->u->n_pending, e->cap, id, minute, NULL, counts) != 0)
+        *e->rc = KS_ERR_NOMEM; /* lost: logged by collect */
+}
+
+/* Takes every thread's counts, the index entries' and the overflow into
+ * u->pending (under flush_lock). KS_OK or NOMEM (what was taken stays
+ * pending). */
+static int collect(struct ks_usage *u, ks_index *idx)
 {
     size_t cap = u->n_pending;
     int rc = KS_OK;
+    if (idx) {
+        entry_rows e = {u, &cap, &rc};
+        ks_index_collect_uses(idx, entry_use_add, &e);
+    }
     pthread_mutex_lock(&u->lock);
     usage_thread *threads = u->threads;
     overflow *spilled[SPILL_BUCKETS];
@@ -446,7 +410,7 @@ int ks_usage_flush(ks_service *svc)
     if (!u)
         return KS_OK;
     pthread_mutex_lock(&u->flush_lock);
-    collect(u);
+    collect(u, svc->index);
     int rc = u->n_pending ? svc->store->ops->usage_add(svc->store, u->pending, u->n_pending) : KS_OK;
     if (rc == KS_OK) {
         free(u->pending);

@@ -5,10 +5,11 @@
  *
  * Counting (ks_usage_count, on the verify fast path) touches only the
  * calling thread's own table: no lock, no allocation after the thread's
- * first count, no shared cache line. Each thread has two tables; a count
+ * first count, no shared cache line. Verifies answered valid, the bulk of
+ * them, are counted in the key's index entry instead (ks_usage_count_verify;
+ * a collection takes those too). Each thread has two tables; a count
  * runs inside an epoch read section of the index (index/epoch.h): verify's
- * own (ks_usage_prepare + ks_usage_count_marked, or
- * ks_usage_count_in_section), or one of its own (ks_usage_count). A collection swaps every
+ * own (ks_usage_count_in_section), or one of its own (ks_usage_count). A collection swaps every
  * thread's active table for its empty spare (an atomic pointer exchange),
  * waits one grace period (every section that could still count into an old
  * table has ended), then owns the old tables alone: they are read, cleared
@@ -26,6 +27,7 @@
 #ifndef KS_SERVICE_USAGE_H
 #define KS_SERVICE_USAGE_H
 
+#include "index/key_index.h"
 #include "service/service.h"
 #include "verify/verify.h"
 
@@ -55,26 +57,11 @@ void ks_usage_count(ks_service *svc, const char *key_id, size_t key_len, int out
  * The caller's section is what a collection waits for. */
 void ks_usage_count_in_section(ks_service *svc, const char *key_id, size_t key_len, int outcome, int64_t now);
 
-/* Verify's two steps, for a count whose cell is already in the cache when
- * the count comes: ks_usage_prepare, before the check, finds the cell
- * key_id's count at `now` would touch in this thread's table and asks the
- * cache for it (so its miss overlaps the keyed hash instead of following
- * it); ks_usage_count_marked, after, counts there. Both inside the same
- * epoch read section (the table prepared is the one a collection waits
- * for). The key counted must be the key prepared (verify's found key has
- * the request's id); another one is counted the long way. Any key id may be
- * prepared: a malformed or unknown one costs a wasted prefetch. The key id
- * counted is KS_KEY_ID_MAX + 1 bytes, zero after key_len, as an index
- * entry's (index/key_index.h). */
-typedef struct {
-    void *cell;         /* the cell the hash points at; NULL: count the long way */
-    void *table;        /* the thread's active table */
-    uint64_t hash;      /* the cell's hash */
-    int64_t minute;
-    size_t key_len;
-} ks_usage_mark;
-void ks_usage_prepare(ks_service *svc, const char *key_id, size_t key_len, int64_t now, ks_usage_mark *m);
-void ks_usage_count_marked(ks_service *svc, const ks_usage_mark *m, const char *key_id, size_t key_len, int outcome);
+/* Counts verify's answer for the key it found (inside verify's read
+ * section, with the entry it read): a valid one in the entry itself
+ * (index/key_index.h "Valid uses": one atomic add on a line the check has
+ * just read), any other outcome as ks_usage_count_in_section. */
+void ks_usage_count_verify(ks_service *svc, const ks_index_key *key, int outcome, int64_t now);
 
 /* Writes everything counted so far to the store (usage_add). On failure
  * the counts are kept for the next flush. KS_OK or the store's error. */

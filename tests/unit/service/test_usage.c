@@ -1,7 +1,8 @@
 /*
  * test_usage.c - src/service/usage.c: verifies counted in per-thread tables
- * while another thread flushes over and over lose nothing and count
- * nothing twice; a table that fills spills into the overflow list without
+ * and in the keys' index entries (valid ones, as verify counts them) while
+ * another thread flushes over and over lose nothing and count nothing
+ * twice; a table that fills spills into the overflow list without
  * dropping a count; a read after close and reopen sees exactly what was
  * counted (the close flushes).
  */
@@ -10,6 +11,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "index/epoch.h"
+#include "index/key_index.h"
 #include "service/service.h"
 #include "service/usage.h"
 #include "store/store.h"
@@ -31,8 +33,7 @@ static ks_store *store;
 static atomic_int counting_done;
 static const int64_t AT = 1767225600; /* 2026-01-01T00:00:00Z */
 
-static char ids[KEYS][KS_KEY_ID_MAX + 1]; /* made before any thread starts; zero-padded, as an
-                                             index entry's (ks_usage_count_marked reads them whole) */
+static char ids[KEYS][32]; /* made before any thread starts */
 
 static void make_ids(void)
 {
@@ -65,16 +66,16 @@ static void *counter(void *arg)
         const char *k = key_of((me + i) % KEYS);
         if (me % 2 == 0) {
             ks_usage_count(&svc, k, strlen(k), i % KS_USAGE_OUTCOMES, AT + (i % 120)); /* two minutes */
-        } else if (me % 4 == 1) { /* inside a read section */
+        } else if (me == 1) { /* inside a read section */
             ASSERT_EQ_INT(ks_epoch_enter(), 0);
             ks_usage_count_in_section(&svc, k, strlen(k), i % KS_USAGE_OUTCOMES, AT + (i % 120));
             ks_epoch_leave();
-        } else { /* as verify counts: prepared before the check, counted after, in one section */
-            ks_usage_mark m;
-            ASSERT_EQ_INT(ks_epoch_enter(), 0);
-            ks_usage_prepare(&svc, k, strlen(k), AT + (i % 120), &m);
-            ks_usage_count_marked(&svc, &m, k, strlen(k), i % KS_USAGE_OUTCOMES);
-            ks_epoch_leave();
+        } else { /* as verify counts: with the key's index entry (valid ones go into it) */
+            ASSERT_EQ_INT(ks_index_read_lock(svc.index), 0);
+            const ks_index_key *e = ks_index_find_key(svc.index, k, strlen(k));
+            ASSERT(e);
+            ks_usage_count_verify(&svc, e, i % KS_USAGE_OUTCOMES, AT + (i % 120));
+            ks_index_read_unlock(svc.index);
         }
     }
     return NULL;
@@ -105,11 +106,28 @@ static int64_t total_in_store(int outcome)
     return sum;
 }
 
+/* The keys of ids in svc's index (not the store: the counts do not care). */
+static void index_keys(void)
+{
+    ks_settings settings = KS_SETTINGS_DEFAULT;
+    ASSERT_EQ_INT(ks_index_put_account(svc.index, "acme", &settings, NULL, 0), KS_OK);
+    for (int i = 0; i < KEYS; i++) {
+        ks_key k = {0};
+        memcpy(k.key_id, ids[i], strlen(ids[i]) + 1);
+        strcpy(k.account, "acme");
+        k.active = KS_KEY_ACTIVE;
+        k.slots.current = (ks_token){.present = 1, .created_at = AT};
+        ASSERT_EQ_INT(ks_index_put_key(svc.index, &k), KS_OK);
+        ks_key_free(&k);
+    }
+}
+
 static void test_counts_are_exact_under_concurrent_flushes(void)
 {
     snprintf(db_path, sizeof db_path, "%s/usage.db", dir);
     randombytes_buf(secret.bytes, sizeof secret.bytes);
     open_store();
+    index_keys();
     pthread_t t[THREADS], f;
     atomic_store(&counting_done, 0);
     ASSERT_EQ_INT(pthread_create(&f, NULL, flusher, NULL), 0);
@@ -181,57 +199,6 @@ static void test_long_key_ids_are_counted_apart(void)
     close_store();
 }
 
-/* One count the way verify makes it (prepare, then count in one section). */
-static void count_marked(const char *prepared, const char *counted, int outcome, int64_t at)
-{
-    char padded[KS_KEY_ID_MAX + 1] = {0};
-    memcpy(padded, counted, strlen(counted));
-    ks_usage_mark m;
-    ASSERT_EQ_INT(ks_epoch_enter(), 0);
-    ks_usage_prepare(&svc, prepared, strlen(prepared), at, &m);
-    ks_usage_count_marked(&svc, &m, padded, strlen(padded), outcome);
-    ks_epoch_leave();
-}
-
-/* The prepared count's every way out of its usual case counts exactly:
- * a thread's first count (no table yet), long ids that share the cell
- * head, a key other than the one prepared, a new minute, a cell the
- * other functions filled, an outcome that is not counted. */
-static void test_prepared_counts_take_every_path_exactly(void)
-{
-    snprintf(db_path, sizeof db_path, "%s/marked.db", dir);
-    open_store();
-    const char *account = "a-rather-long-account-name-of-40-chars-x";
-    char a[KS_KEY_ID_MAX + 1], b[KS_KEY_ID_MAX + 1];
-    snprintf(a, sizeof a, "kst-%s-abcdefghij", account);
-    snprintf(b, sizeof b, "kst-%s-abcdefghik", account);
-    const char *s1 = "kst-acme-abcdefghij", *s2 = "kst-acme-abcdefghik";
-    for (int i = 0; i < 4; i++) /* this thread's first count prepares without a table */
-        count_marked(s1, s1, KS_USAGE_VALID, AT);
-    for (int i = 0; i < 3; i++)
-        count_marked(a, a, KS_USAGE_VALID, AT);
-    for (int i = 0; i < 2; i++)
-        count_marked(b, b, KS_USAGE_EXPIRED, AT + 59);
-    count_marked(s1, s2, KS_USAGE_VALID, AT);       /* not the key prepared */
-    count_marked(s2, s2, KS_USAGE_VALID, AT + 60);  /* the next minute */
-    ks_usage_count(&svc, s2, strlen(s2), KS_USAGE_VALID, AT + 61);
-    count_marked(s2, s2, KS_USAGE_RATE_LIMITED, AT + 62);
-    count_marked(s1, s1, -1, AT);                   /* not counted */
-    count_marked(s1, s1, KS_USAGE_OUTCOMES, AT);    /* not an outcome */
-    ASSERT_EQ_INT(ks_usage_flush(&svc), KS_OK);
-    ASSERT_EQ_INT(key_total("acme", s1), 4);
-    ASSERT_EQ_INT(key_total("acme", s2), 4);
-    ASSERT_EQ_INT(key_total(account, a), 3);
-    ASSERT_EQ_INT(key_total(account, b), 2);
-    /* after a collection the cells are empty again: counted from scratch */
-    count_marked(a, a, KS_USAGE_VALID, AT);
-    count_marked(s1, s1, KS_USAGE_VALID, AT);
-    ASSERT_EQ_INT(ks_usage_flush(&svc), KS_OK);
-    ASSERT_EQ_INT(key_total(account, a), 4);
-    ASSERT_EQ_INT(key_total("acme", s1), 5);
-    close_store();
-}
-
 int main(void)
 {
     if (fixture_dir_make(dir, sizeof dir, "ks-usage") != 0)
@@ -242,7 +209,6 @@ int main(void)
     RUN(test_counts_are_exact_under_concurrent_flushes);
     RUN(test_a_full_table_spills_without_loss);
     RUN(test_long_key_ids_are_counted_apart);
-    RUN(test_prepared_counts_take_every_path_exactly);
     if (store)
         close_store();
     unit_rm_dir(dir);
