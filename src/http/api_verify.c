@@ -247,7 +247,8 @@ void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify
     const char *resource;
     if ((out->error = ks_http_verify_resource_of(req, &h, mapped, &resource)) != KS_OK)
         return;
-    ks_verify_request vreq = {NULL, NULL, 0, target && *target ? target : NULL, resource, client_address, req};
+    ks_verify_request vreq = {NULL, NULL, 0, target && *target ? target : NULL, resource, client_address, req,
+                              (int64_t)(t0 * 1e9)}; /* the bucket's arrival time: no second clock read */
     /* As ks_credentials_read: both API headers, else HTTP Basic. */
     if (h.api_key && h.api_token) {
         vreq.key = h.api_key;

@@ -56,6 +56,10 @@ typedef struct {
      * calls, which the limits do not cover). */
     void (*client)(void *ctx, ks_netaddr *out);
     void *client_ctx;
+    /* The request's arrival on the monotonic clock in nanoseconds (the
+     * HTTP handler has read it already, for its latency); 0: a key with a
+     * rate limit reads the clock itself. */
+    int64_t mono_ns;
 } ks_verify_request;
 
 typedef struct {
