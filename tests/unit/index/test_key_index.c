@@ -11,6 +11,7 @@
  * (Verify answers against the index are covered by the HTTP load test.)
  */
 #include "unit.h"
+#include "index_fixture.h"
 #include "core/error.h"
 #include "index/key_index.h"
 
@@ -19,27 +20,6 @@
 
 #define KEY_A "kst-acme-aaaaaaaaaa"
 #define KEY_B "kst-acme-bbbbbbbbbb"
-
-static ks_digest digest_of(unsigned char fill)
-{
-    ks_digest d;
-    memset(d.bytes, fill, sizeof d.bytes);
-    return d;
-}
-
-static ks_key key_make(const char *key_id, unsigned char current, unsigned char old)
-{
-    ks_key k = {0};
-    strcpy(k.key_id, key_id);
-    strcpy(k.account, "acme");
-    k.name = strdup("test key");
-    k.active = KS_KEY_ACTIVE;
-    k.created_at = 1000;
-    k.slots.current = (ks_token){.present = 1, .hash = digest_of(current), .created_at = 1000};
-    if (old)
-        k.slots.old = (ks_token){.present = 1, .hash = digest_of(old), .created_at = 900};
-    return k;
-}
 
 static ks_index *index_with(const ks_key *keys, size_t n)
 {

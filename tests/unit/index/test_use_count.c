@@ -9,6 +9,7 @@
  * every count ends up in exactly one place.
  */
 #include "unit.h"
+#include "index_fixture.h"
 #include "core/error.h"
 #include "index/epoch.h"
 #include "index/key_index.h"
@@ -21,19 +22,6 @@
 #define KEY_B "kst-acme-bbbbbbbbbb"
 #define M0 ((int64_t)1767225600) /* a minute's start */
 
-static ks_key key_make(const char *key_id)
-{
-    ks_key k = {0};
-    strcpy(k.key_id, key_id);
-    strcpy(k.account, "acme");
-    k.name = strdup("test key");
-    k.active = KS_KEY_ACTIVE;
-    k.created_at = 1000;
-    k.slots.current = (ks_token){.present = 1, .created_at = 1000};
-    memset(k.slots.current.hash.bytes, 7, sizeof k.slots.current.hash.bytes);
-    return k;
-}
-
 static ks_index *index_with_keys(void)
 {
     ks_index *idx = ks_index_new();
@@ -42,7 +30,7 @@ static ks_index *index_with_keys(void)
     ASSERT_EQ_INT(ks_index_put_account(idx, "acme", &settings, NULL, 0), KS_OK);
     const char *ids[] = {KEY_A, KEY_B};
     for (int i = 0; i < 2; i++) {
-        ks_key k = key_make(ids[i]);
+        ks_key k = key_make(ids[i], 7, 0);
         ASSERT_EQ_INT(ks_index_put_key(idx, &k), KS_OK);
         ks_key_free(&k);
     }
@@ -52,7 +40,7 @@ static ks_index *index_with_keys(void)
 /* Re-puts a key: its entry is replaced (and the old one retired). */
 static void replace(ks_index *idx, const char *key_id)
 {
-    ks_key k = key_make(key_id);
+    ks_key k = key_make(key_id, 7, 0);
     ASSERT_EQ_INT(ks_index_put_key(idx, &k), KS_OK);
     ks_key_free(&k);
 }
