@@ -42,11 +42,5 @@ void ks_token_generate(char out[KS_TOKEN_LEN + 1]);
  * any lookup). */
 __attribute__((warn_unused_result))
 int ks_token_check_format(const char *token, size_t len);
-/* Its two halves: the shape (prefix, length, alphabet), and the checksum of
- * a token of that shape (KS_TOKEN_LEN readable bytes). */
-__attribute__((warn_unused_result))
-int ks_token_check_shape(const char *token, size_t len);
-__attribute__((warn_unused_result))
-int ks_token_check_checksum(const char *token);
 
 #endif

@@ -247,19 +247,23 @@ void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_
     uint64_t h = 0;
     if (key_len > 0 && key_len <= KS_KEY_ID_MAX)
         h = ks_index_key_prefetch(idx, req->key, key_len);
-    /* As ks_verify_precheck, but the token's checksum is left for later:
-     * a token whose keyed hash is in one of the key's slots was made with
-     * its checksum, so only a token that matches no slot needs it (below). */
+    /* The answers of ks_verify_precheck, with most of its work left for
+     * later: a token whose keyed hash is in one of the key's slots was made
+     * with its alphabet and checksum, and a key id the index holds is well
+     * formed; only a token that matched no slot needs the token's format
+     * checked (below), and an ill-formed key id is simply not found. The
+     * length and prefix are checked first: nothing longer is hashed. */
     if (!req->key || !*req->key || !req->token || req->token_len == 0) {
         out->reason = KS_VERIFY_MISSING_CREDENTIALS;
         return;
     }
-    if (ks_token_check_shape(req->token, req->token_len) != KS_OK) {
+    if (req->token_len != KS_TOKEN_LEN || memcmp(req->token, KS_TOKEN_PREFIX, sizeof KS_TOKEN_PREFIX - 1) != 0) {
         out->reason = KS_VERIFY_MALFORMED_TOKEN;
         return;
     }
-    if (key_len > KS_KEY_ID_MAX || ks_key_id_parse(req->key, NULL) != KS_OK) {
-        out->reason = ks_token_check_checksum(req->token) == KS_OK ? KS_VERIFY_UNKNOWN_KEY : KS_VERIFY_MALFORMED_TOKEN;
+    if (key_len > KS_KEY_ID_MAX) {
+        out->reason = ks_token_check_format(req->token, req->token_len) == KS_OK ? KS_VERIFY_UNKNOWN_KEY
+                                                                                 : KS_VERIFY_MALFORMED_TOKEN;
         return;
     }
     const ks_index_key *key = ks_index_find_key_hashed(idx, req->key, key_len, h);
@@ -286,9 +290,9 @@ void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_
     decide(idx, key, &digest, req, req->target, req->resource, now, mono_ns, out);
     sodium_memzero(&digest, sizeof digest);
     /* No slot matched (unknown key, invalid token; nothing was taken or
-     * touched): a typo answers malformed_token, ahead of both, as the
-     * precheck would have. */
-    if (out->slot == KS_SLOT_NONE && ks_token_check_checksum(req->token) != KS_OK) {
+     * touched): a token of the wrong format answers malformed_token, ahead
+     * of both, as the precheck would have. */
+    if (out->slot == KS_SLOT_NONE && ks_token_check_format(req->token, req->token_len) != KS_OK) {
         memset(out, 0, sizeof *out);
         out->slot = KS_SLOT_NONE;
         out->reason = KS_VERIFY_MALFORMED_TOKEN;

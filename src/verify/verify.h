@@ -4,8 +4,8 @@
  *
  * Order of checks (each failure is final):
  *   missing_credentials  key or token absent
- *   malformed_token      token fails the format/checksum (no lookup done; the
- *                        hot path checks the checksum only for a token that
+ *   malformed_token      token fails the format/checksum (the hot path checks
+ *                        the alphabet and checksum only for a token that
  *                        matched no slot, with the same answer)
  *   unknown_key          no such key
  *   invalid_token        token matches neither slot (constant-time compare), or

@@ -221,6 +221,13 @@ static void test_precheck_reasons_anywhere(void)
          * checks it after the lookup, when no slot matched) */
         verify("no-such-key", broken, t, NULL, KS_VERIFY_MALFORMED_TOKEN, &r);
         verify(key_absent, broken, t, NULL, KS_VERIFY_MALFORMED_TOKEN, &r);
+        /* so does the alphabet (a token of the right length and prefix) */
+        char odd[KS_TOKEN_LEN + 1];
+        memcpy(odd, tok_home, sizeof odd);
+        odd[10] = '!';
+        verify(key_home, odd, t, NULL, KS_VERIFY_MALFORMED_TOKEN, &r);
+        verify(key_absent, odd, t, NULL, KS_VERIFY_MALFORMED_TOKEN, &r);
+        verify("no-such-key", odd, t, NULL, KS_VERIFY_MALFORMED_TOKEN, &r);
         ASSERT_EQ_STR(r.key_id, "");
         ASSERT_EQ_INT(r.slot, KS_SLOT_NONE);
         /* not a key id at all: unknown, and not echoed */
