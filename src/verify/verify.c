@@ -49,18 +49,6 @@ void ks_verify_result_free(ks_verify_result *r)
     ks_strlist_free(&r->resources);
 }
 
-ks_verify_reason ks_verify_precheck(const ks_verify_request *req, size_t *key_len)
-{
-    if (!req->key || !*req->key || !req->token || req->token_len == 0)
-        return KS_VERIFY_MISSING_CREDENTIALS;
-    if (ks_token_check_format(req->token, req->token_len) != KS_OK)
-        return KS_VERIFY_MALFORMED_TOKEN;
-    *key_len = strnlen(req->key, KS_KEY_ID_MAX + 1);
-    if (*key_len > KS_KEY_ID_MAX || ks_key_id_parse(req->key, NULL) != KS_OK)
-        return KS_VERIFY_UNKNOWN_KEY;
-    return KS_VERIFY_OK;
-}
-
 /* 1 when the sorted list holds s. */
 static int sorted_contains(const char *const *items, size_t n, const char *s)
 {
@@ -247,8 +235,8 @@ void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_
     uint64_t h = 0;
     if (key_len > 0 && key_len <= KS_KEY_ID_MAX)
         h = ks_index_key_prefetch(idx, req->key, key_len);
-    /* The answers of ks_verify_precheck, with most of its work left for
-     * later: a token whose keyed hash is in one of the key's slots was made
+    /* The checks before the lookup (missing_credentials, malformed_token),
+     * with most of their work left for later: a token whose keyed hash is in one of the key's slots was made
      * with its alphabet and checksum, and a key id the index holds is well
      * formed; only a token that matched no slot needs the token's format
      * checked (below), and an ill-formed key id is simply not found. The
@@ -291,7 +279,7 @@ void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_
     sodium_memzero(&digest, sizeof digest);
     /* No slot matched (unknown key, invalid token; nothing was taken or
      * touched): a token of the wrong format answers malformed_token, ahead
-     * of both, as the precheck would have. */
+     * of both, as when it was checked before the lookup. */
     if (out->slot == KS_SLOT_NONE && ks_token_check_format(req->token, req->token_len) != KS_OK) {
         memset(out, 0, sizeof *out);
         out->slot = KS_SLOT_NONE;

@@ -117,8 +117,8 @@ typedef struct {
  * unlocking. `digest` is the token's keyed hash (ks_token_hash), computed by
  * the caller before entering the section; NULL matches no token
  * (invalid_token): sessions and login tokens use ks_verify_bound_in. Only the lookup and later checks run
- * here: check the credential's presence and format first with
- * ks_verify_precheck. */
+ * here: the credential's presence and format are the caller's (as
+ * ks_verify_token_in checks them). */
 void ks_verify_found_in(ks_index *idx, const char *key_id, size_t key_len, const ks_digest *digest,
                         const char *target, const char *resource, int64_t now, ks_verify_found *out);
 
@@ -133,12 +133,6 @@ void ks_verify_bound_in(ks_index *idx, const char *key_id, size_t key_len, const
  * and use *out before leaving it. */
 void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_request *req, int64_t now,
                         ks_verify_found *out);
-
-/* The checks before any lookup: missing_credentials, malformed_token,
- * unknown_key for a key id that is not in key format. KS_VERIFY_OK when the
- * request may go on to the lookup; sets *key_len. */
-__attribute__((warn_unused_result))
-ks_verify_reason ks_verify_precheck(const ks_verify_request *req, size_t *key_len);
 
 void ks_verify_result_free(ks_verify_result *r);
 
