@@ -6,6 +6,7 @@
  * node count divides the limit; everything is freed (ASan/valgrind).
  */
 #include "unit.h"
+#include "index_fixture.h"
 #include "core/error.h"
 #include "index/key_index.h"
 #include "index/limits.h"
@@ -15,17 +16,10 @@
 #define KEY "kst-acme-aaaaaaaaaa"
 #define NOW ((int64_t)5000 * KS_NS_PER_SECOND)
 
-static ks_key key_make(const char *const *ranges, int64_t limit, int32_t period)
+/* KEY with these allowed ranges (NULL-terminated, or NULL) and rate limit. */
+static ks_key limited_key(const char *const *ranges, int64_t limit, int32_t period)
 {
-    ks_key k = {0};
-    strcpy(k.key_id, KEY);
-    strcpy(k.account, "acme");
-    k.name = strdup("limited");
-    k.active = KS_KEY_ACTIVE;
-    k.created_at = 1000;
-    memset(k.slots.current.hash.bytes, 7, sizeof k.slots.current.hash.bytes);
-    k.slots.current.present = 1;
-    k.slots.current.created_at = 1000;
+    ks_key k = key_make(KEY, 7, 0);
     for (size_t i = 0; ranges && ranges[i]; i++)
         ASSERT_EQ_INT(ks_strlist_add(&k.allowed_cidrs, ranges[i]), KS_OK);
     k.rate_limit = (ks_rate_limit){limit, period};
@@ -51,7 +45,7 @@ static int take(ks_index *idx)
 
 static void put(ks_index *idx, const char *const *ranges, int64_t limit, int32_t period)
 {
-    ks_key k = key_make(ranges, limit, period);
+    ks_key k = limited_key(ranges, limit, period);
     ASSERT_EQ_INT(ks_index_put_key(idx, &k), KS_OK);
     ks_key_free(&k);
 }
