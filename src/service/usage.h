@@ -3,11 +3,11 @@
  * "Per-key limits and usage"), in per-thread memory, written to the
  * store's hour and day tables with the last-used flush.
  *
- * Counting (ks_usage_count, on the verify fast path) touches only the
- * calling thread's own table: no lock, no allocation after the thread's
- * first count, no shared cache line. Verifies answered valid, the bulk of
- * them, are counted in the key's index entry instead (ks_usage_count_verify;
- * a collection takes those too). Each thread has two tables; a count
+ * Verify counts with ks_usage_count_verify: an answer of valid, the bulk
+ * of them, in the key's index entry (a collection takes those too); any
+ * other outcome, like ks_usage_count, in the calling thread's own table: no
+ * lock, no allocation after the thread's first count, no shared cache
+ * line. Each thread has two tables; a count
  * runs inside an epoch read section of the index (index/epoch.h): verify's
  * own (ks_usage_count_in_section), or one of its own (ks_usage_count). A collection swaps every
  * thread's active table for its empty spare (an atomic pointer exchange),

@@ -236,11 +236,12 @@ void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_
     if (key_len > 0 && key_len <= KS_KEY_ID_MAX)
         h = ks_index_key_prefetch(idx, req->key, key_len);
     /* The checks before the lookup (missing_credentials, malformed_token),
-     * with most of their work left for later: a token whose keyed hash is in one of the key's slots was made
-     * with its alphabet and checksum, and a key id the index holds is well
-     * formed; only a token that matched no slot needs the token's format
-     * checked (below), and an ill-formed key id is simply not found. The
-     * length and prefix are checked first: nothing longer is hashed. */
+     * with most of their work left for later: a token whose keyed hash is
+     * in one of the key's slots was made with its alphabet and checksum, and
+     * a key id the index holds is well formed; only a token that matched no
+     * slot needs the token's format checked (below), and an ill-formed or
+     * too long key id is simply not found. The length and prefix are
+     * checked first: nothing longer is hashed. */
     if (!req->key || !*req->key || !req->token || req->token_len == 0) {
         out->reason = KS_VERIFY_MISSING_CREDENTIALS;
         return;
@@ -249,12 +250,7 @@ void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_
         out->reason = KS_VERIFY_MALFORMED_TOKEN;
         return;
     }
-    if (key_len > KS_KEY_ID_MAX) {
-        out->reason = ks_token_check_format(req->token, req->token_len) == KS_OK ? KS_VERIFY_UNKNOWN_KEY
-                                                                                 : KS_VERIFY_MALFORMED_TOKEN;
-        return;
-    }
-    const ks_index_key *key = ks_index_find_key_hashed(idx, req->key, key_len, h);
+    const ks_index_key *key = key_len <= KS_KEY_ID_MAX ? ks_index_find_key_hashed(idx, req->key, key_len, h) : NULL;
     int64_t mono_ns = 0;
     if (key) {
         /* every line of an entry without an old token (184 bytes, anywhere in a line) */

@@ -228,6 +228,13 @@ static void test_precheck_reasons_anywhere(void)
         verify(key_home, odd, t, NULL, KS_VERIFY_MALFORMED_TOKEN, &r);
         verify(key_absent, odd, t, NULL, KS_VERIFY_MALFORMED_TOKEN, &r);
         verify("no-such-key", odd, t, NULL, KS_VERIFY_MALFORMED_TOKEN, &r);
+        /* a key id longer than any: unknown, and still behind the token's format */
+        char too_long[KS_KEY_ID_MAX + 8];
+        memset(too_long, 'a', sizeof too_long - 1);
+        too_long[sizeof too_long - 1] = '\0';
+        verify(too_long, tok_home, t, NULL, KS_VERIFY_UNKNOWN_KEY, &r);
+        ASSERT_EQ_STR(r.key_id, "");
+        verify(too_long, broken, t, NULL, KS_VERIFY_MALFORMED_TOKEN, &r);
         ASSERT_EQ_STR(r.key_id, "");
         ASSERT_EQ_INT(r.slot, KS_SLOT_NONE);
         /* not a key id at all: unknown, and not echoed */
