@@ -20,12 +20,61 @@
 #define TOMBSTONE ((ks_index_key *)(uintptr_t)1)
 #define TABLE_MIN 1024
 
+/* A slot of the key table is one word: 0 (empty), TOMBSTONE, or an entry's
+ * address in the low SLOT_ADDR_BITS with, above them, a tag (15 bits of
+ * its key's bucket hash, never 0) and SLOT_LIMITED when the entry has
+ * limits. A probe passes a slot of another tag without loading that entry:
+ * with linear probing about half the lookups pass other keys' slots, and
+ * on a large index each such entry is a cache miss. The tag also lets
+ * verify fetch the entry's lines while it hashes the token, before it
+ * reads the key id (ks_index_key_candidate). Addresses on Linux x86-64 and
+ * arm64 have 48 bits (higher ones only for mmap hints, which nothing here
+ * gives); an entry at a higher one is not stored (slot_fits). */
+#define SLOT_ADDR_BITS 48
+#define SLOT_ADDR_MASK ((UINT64_C(1) << SLOT_ADDR_BITS) - 1)
+#define SLOT_LIMITED (UINT64_C(1) << 63)
+#define SLOT_TAG_MASK (~SLOT_ADDR_MASK & ~SLOT_LIMITED)
+
 typedef struct {
     size_t mask;                        /* slots - 1 (a power of two) */
     size_t used;                        /* writer: live + tombstones */
     size_t live;                        /* writer */
-    _Atomic(ks_index_key *) slots[];
+    _Atomic uint64_t slots[];           /* see SLOT_ADDR_BITS */
 } key_table;
+
+/* The tag bits of a key whose bucket hash is `hash`. */
+static inline uint64_t slot_tag(uint64_t hash)
+{
+    uint64_t tag = hash & SLOT_TAG_MASK;
+    return tag ? tag : UINT64_C(1) << SLOT_ADDR_BITS;
+}
+
+/* The entry of slot word w (NULL, TOMBSTONE or an entry). */
+static inline ks_index_key *slot_entry(uint64_t w)
+{
+    return (ks_index_key *)(uintptr_t)(w & SLOT_ADDR_MASK);
+}
+
+/* 1 when entry e's address fits a slot word. */
+static inline int slot_fits(const ks_index_key *e)
+{
+    return ((uint64_t)(uintptr_t)e & ~SLOT_ADDR_MASK) == 0;
+}
+
+/* The entry in slot i of t. */
+static inline ks_index_key *table_entry(const key_table *t, size_t i, memory_order order)
+{
+    return slot_entry(atomic_load_explicit(&((key_table *)t)->slots[i], order));
+}
+
+/* Stores e (an entry that fits, or TOMBSTONE) with tag in slot i of t. */
+static inline void table_store(key_table *t, size_t i, const ks_index_key *e, uint64_t tag, memory_order order)
+{
+    uint64_t w = (uint64_t)(uintptr_t)e;
+    if (e != TOMBSTONE)
+        w |= tag | (e->limits ? SLOT_LIMITED : 0);
+    atomic_store_explicit(&t->slots[i], w, order);
+}
 
 typedef struct {
     int64_t day;                        /* days since the epoch */
@@ -89,8 +138,10 @@ void ks_index_retired_entries(ks_index *idx, void (*fn)(void *ctx, ks_index_key 
 /* use_count.c: a freed entry's count kept for the next collection (writer
  * only, from the retire hook). */
 void ks_index_uses_freed(ks_index *idx, ks_index_key *e);
-/* Index in t of the key's slot, or of the slot to insert it at (*found = 0). */
-size_t ks_index_table_probe(const ks_index *idx, const key_table *t, const char *key, size_t len, int *found);
+/* Index in t of the key's slot, or of the slot to insert it at (*found =
+ * 0); *tag: the key's slot tag. */
+size_t ks_index_table_probe(const ks_index *idx, const key_table *t, const char *key, size_t len, int *found,
+                            uint64_t *tag);
 
 /* ---- last_used.c ---- */
 

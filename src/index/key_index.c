@@ -317,13 +317,14 @@ static int table_rebuild(ks_index *idx, size_t live)
     if (!t)
         return KS_ERR_NOMEM;
     for (size_t i = 0; i <= old->mask; i++) {
-        ks_index_key *e = atomic_load_explicit(&old->slots[i], memory_order_relaxed);
+        ks_index_key *e = table_entry(old, i, memory_order_relaxed);
         if (!e || e == TOMBSTONE)
             continue;
-        size_t j = key_hash(idx, e->key_id, e->key_len) & t->mask;
+        uint64_t h = key_hash(idx, e->key_id, e->key_len);
+        size_t j = h & t->mask;
         while (atomic_load_explicit(&t->slots[j], memory_order_relaxed))
             j = (j + 1) & t->mask;
-        atomic_store_explicit(&t->slots[j], e, memory_order_relaxed);
+        table_store(t, j, e, slot_tag(h), memory_order_relaxed);
         t->live++;
     }
     t->used = t->live;
@@ -333,11 +334,15 @@ static int table_rebuild(ks_index *idx, size_t live)
 }
 
 /* Index of e's key in t, or of the slot to insert it at (*found = 0). */
-size_t ks_index_table_probe(const ks_index *idx, const key_table *t, const char *key, size_t len, int *found)
+size_t ks_index_table_probe(const ks_index *idx, const key_table *t, const char *key, size_t len, int *found,
+                            uint64_t *tag)
 {
     size_t insert_at = SIZE_MAX;
-    for (size_t i = key_hash(idx, key, len) & t->mask;; i = (i + 1) & t->mask) {
-        ks_index_key *cur = atomic_load_explicit(&((key_table *)t)->slots[i], memory_order_relaxed);
+    uint64_t h = key_hash(idx, key, len);
+    *tag = slot_tag(h);
+    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+        uint64_t w = atomic_load_explicit(&((key_table *)t)->slots[i], memory_order_relaxed);
+        ks_index_key *cur = slot_entry(w);
         if (!cur) {
             *found = 0;
             return insert_at != SIZE_MAX ? insert_at : i;
@@ -345,7 +350,7 @@ size_t ks_index_table_probe(const ks_index *idx, const key_table *t, const char 
         if (cur == TOMBSTONE) {
             if (insert_at == SIZE_MAX)
                 insert_at = i;
-        } else if (cur->key_len == len && memcmp(cur->key_id, key, len) == 0) {
+        } else if ((w & SLOT_TAG_MASK) == *tag && cur->key_len == len && memcmp(cur->key_id, key, len) == 0) {
             *found = 1;
             return i;
         }
@@ -355,30 +360,33 @@ size_t ks_index_table_probe(const ks_index *idx, const key_table *t, const char 
 /* Publishes e in place of the entry of its key, or as a new one. */
 static int table_put(ks_index *idx, ks_index_key *e)
 {
+    if (!slot_fits(e))
+        return KS_ERR_NOMEM; /* an address no slot word holds (see SLOT_ADDR_BITS) */
     key_table *t = atomic_load_explicit(&idx->keys, memory_order_relaxed);
     int found;
-    size_t i = ks_index_table_probe(idx, t, e->key_id, e->key_len, &found);
+    uint64_t tag;
+    size_t i = ks_index_table_probe(idx, t, e->key_id, e->key_len, &found, &tag);
     if (found) {
-        ks_index_key *old = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
+        ks_index_key *old = table_entry(t, i, memory_order_relaxed);
         ks_index_last_used_pass_on(e, old, 1); /* e is not published yet */
         ks_index_limits_pass_on(e, old);        /* the bucket goes on unless the limit changed */
-        atomic_store_explicit(&t->slots[i], e, memory_order_release);
+        table_store(t, i, e, tag, memory_order_release);
         atomic_fetch_add(&idx->n_active, (size_t)e->active - (size_t)old->active);
         entry_release(idx, old);
         ks_index_retire_(idx, old, entry_free);
         return KS_OK;
     }
-    int fresh_slot = atomic_load_explicit(&t->slots[i], memory_order_relaxed) == NULL;
+    int fresh_slot = atomic_load_explicit(&t->slots[i], memory_order_relaxed) == 0;
     if (fresh_slot && (t->used + 1) * 10 > (t->mask + 1) * 7) {
         if (table_rebuild(idx, t->live + 1) == KS_OK) {
             t = atomic_load_explicit(&idx->keys, memory_order_relaxed);
-            i = ks_index_table_probe(idx, t, e->key_id, e->key_len, &found);
+            i = ks_index_table_probe(idx, t, e->key_id, e->key_len, &found, &tag);
         } else if (t->used + 2 > t->mask) {
             return KS_ERR_NOMEM; /* keep one empty slot so probes end */
         }
-        fresh_slot = atomic_load_explicit(&t->slots[i], memory_order_relaxed) == NULL;
+        fresh_slot = atomic_load_explicit(&t->slots[i], memory_order_relaxed) == 0;
     }
-    atomic_store_explicit(&t->slots[i], e, memory_order_release);
+    table_store(t, i, e, tag, memory_order_release);
     t->used += fresh_slot;
     t->live++;
     atomic_fetch_add(&idx->n_total, 1);
@@ -422,7 +430,7 @@ void ks_index_free(ks_index *idx)
     free(idx->freed_uses);
     key_table *t = atomic_load(&idx->keys);
     for (size_t i = 0; i <= t->mask; i++) {
-        ks_index_key *e = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
+        ks_index_key *e = table_entry(t, i, memory_order_relaxed);
         if (e && e != TOMBSTONE) {
             ks_index_limits_drop_now(e->limits);
             entry_free(e); /* role sets go with their accounts */
@@ -445,13 +453,18 @@ static void account_rebuild_expiry(ks_index *idx, ks_index_account *a, int month
 {
     key_table *t = atomic_load_explicit(&idx->keys, memory_order_relaxed);
     for (size_t i = 0; i <= t->mask; i++) {
-        ks_index_key *e = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
+        uint64_t w = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
+        ks_index_key *e = slot_entry(w);
         if (!e || e == TOMBSTONE || e->account != a || e->months == months)
             continue;
         ks_index_key *c = entry_clone(idx, e, months);
+        if (c && !slot_fits(c)) {
+            entry_discard(idx, c);
+            c = NULL;
+        }
         if (!c)
             return;
-        atomic_store_explicit(&t->slots[i], c, memory_order_release);
+        table_store(t, i, c, w & SLOT_TAG_MASK, memory_order_release);
         entry_release(idx, e);
         ks_index_retire_(idx, e, entry_free);
     }
@@ -497,10 +510,11 @@ void ks_index_remove_key(ks_index *idx, const char *key_id)
     pthread_mutex_lock(&idx->write_lock);
     key_table *t = atomic_load_explicit(&idx->keys, memory_order_relaxed);
     int found;
-    size_t i = ks_index_table_probe(idx, t, key_id, len, &found);
+    uint64_t tag;
+    size_t i = ks_index_table_probe(idx, t, key_id, len, &found, &tag);
     if (found) {
-        ks_index_key *old = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
-        atomic_store_explicit(&t->slots[i], TOMBSTONE, memory_order_release);
+        ks_index_key *old = table_entry(t, i, memory_order_relaxed);
+        table_store(t, i, TOMBSTONE, 0, memory_order_release);
         t->live--;
         atomic_fetch_sub(&idx->n_total, 1);
         atomic_fetch_sub(&idx->n_active, (size_t)old->active);
@@ -554,22 +568,41 @@ uint64_t ks_index_key_prefetch(const ks_index *idx, const char *key_id, size_t k
     return h;
 }
 
-const ks_index_key *ks_index_find_key_hashed(const ks_index *idx, const char *key_id, size_t len,
-                                             uint64_t hash)
+/* From slot i of t on: the first entry with tag (NULL at an empty slot). */
+static const ks_index_key *probe_tag(const key_table *t, size_t i, uint64_t tag, ks_index_probe *p)
+{
+    for (;; i = (i + 1) & t->mask) {
+        uint64_t w = atomic_load_explicit(&((key_table *)t)->slots[i], memory_order_acquire);
+        if (!w)
+            return NULL;
+        if ((w & SLOT_TAG_MASK) == tag) {
+            p->at = i;
+            p->limited = (w & SLOT_LIMITED) != 0;
+            return slot_entry(w);
+        }
+    }
+}
+
+const ks_index_key *ks_index_key_candidate(const ks_index *idx, uint64_t hash, ks_index_probe *p)
 {
     const key_table *t = atomic_load_explicit(&((ks_index *)idx)->keys, memory_order_acquire);
-    for (size_t i = hash & t->mask;; i = (i + 1) & t->mask) {
-        const ks_index_key *e = atomic_load_explicit(&((key_table *)t)->slots[i], memory_order_acquire);
-        if (!e)
-            return NULL;
-        if (e != TOMBSTONE && e->key_len == len && memcmp(e->key_id, key_id, len) == 0)
-            return e;
-    }
+    p->table = t;
+    p->tag = slot_tag(hash);
+    return probe_tag(t, hash & t->mask, p->tag, p);
+}
+
+const ks_index_key *ks_index_key_confirm(const ks_index_key *cand, ks_index_probe *p, const char *key_id, size_t len)
+{
+    const key_table *t = p->table;
+    while (cand && !(cand->key_len == len && memcmp(cand->key_id, key_id, len) == 0))
+        cand = probe_tag(t, (p->at + 1) & t->mask, p->tag, p); /* another key of the same tag */
+    return cand;
 }
 
 const ks_index_key *ks_index_find_key(const ks_index *idx, const char *key_id, size_t len)
 {
-    return ks_index_find_key_hashed(idx, key_id, len, key_hash(idx, key_id, len));
+    ks_index_probe p;
+    return ks_index_key_confirm(ks_index_key_candidate(idx, key_hash(idx, key_id, len), &p), &p, key_id, len);
 }
 
 const ks_index_view *ks_index_roleset_view(const ks_index_roleset *rs)

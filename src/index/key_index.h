@@ -13,7 +13,9 @@
  * half of it, and a stream of verifies cannot delay a revocation.
  *
  * Keys live in an open-addressing table of entry pointers (linear probing,
- * tombstones for removals); growing builds a new table and swaps it in.
+ * tombstones for removals), each tagged with bits of its key's bucket hash
+ * so a lookup reads no entry but its key's (index_internal.h); growing
+ * builds a new table and swaps it in.
  *
  * Roles: keys with the same role names in the same account share one role
  * set, whose view (the names, the sorted union of their resources, and that
@@ -235,12 +237,26 @@ int ks_index_read_lock(ks_index *idx);
 void ks_index_read_unlock(ks_index *idx);
 /* key_id of key_len bytes (no NUL needed); NULL when absent. */
 const ks_index_key *ks_index_find_key(const ks_index *idx, const char *key_id, size_t key_len);
-/* The same in two steps, so the caller can overlap the memory fetches with
- * other work: the key's bucket hash (and a prefetch of its table slot), then
- * the lookup with that hash. Both inside one read section. */
+/* The same in steps, so the caller can overlap the memory fetches with
+ * other work (all inside one read section):
+ * 1. ks_index_key_prefetch: the key's bucket hash, and a prefetch of its
+ *    table slot;
+ * 2. ks_index_key_candidate: the first entry on the key's probe path whose
+ *    slot has the key's tag (some bits of that hash), found without reading
+ *    any entry: almost always the key's, NULL when the key is absent; to
+ *    prefetch. p->limited: the candidate has limits (key->limits != NULL);
+ * 3. ks_index_key_confirm: the key's entry (the candidate when its key id
+ *    is key_id, else the next of the same tag), NULL when absent. */
+typedef struct {
+    const void *table;                  /* the table probed */
+    size_t at;                          /* the candidate's slot */
+    uint64_t tag;
+    int limited;
+} ks_index_probe;
 uint64_t ks_index_key_prefetch(const ks_index *idx, const char *key_id, size_t key_len);
-const ks_index_key *ks_index_find_key_hashed(const ks_index *idx, const char *key_id, size_t key_len,
-                                             uint64_t hash);
+const ks_index_key *ks_index_key_candidate(const ks_index *idx, uint64_t hash, ks_index_probe *p);
+const ks_index_key *ks_index_key_confirm(const ks_index_key *cand, ks_index_probe *p, const char *key_id,
+                                         size_t key_len);
 
 /* The expiry instant of slot `slot` of key for the home account's current
  * duration `months` (precomputed unless the duration just changed). */

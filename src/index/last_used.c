@@ -176,7 +176,7 @@ int ks_index_collect_last_used(ks_index *idx, ks_last_used **out, size_t *n)
     } else {
         const key_table *t = atomic_load_explicit(&idx->keys, memory_order_acquire);
         for (size_t b = 0; rc == KS_OK && b <= t->mask; b++) {
-            ks_index_key *k = atomic_load_explicit(&((key_table *)t)->slots[b], memory_order_acquire);
+            ks_index_key *k = table_entry(t, b, memory_order_acquire);
             if (!k || k == TOMBSTONE)
                 continue;
             for (int i = 0; i < 2; i++) {
@@ -220,10 +220,11 @@ void ks_index_entry_hand_over_last_used(ks_index *idx, const ks_index_key *old)
 {
     const key_table *t = atomic_load_explicit(&idx->keys, memory_order_relaxed);
     int found;
-    size_t i = ks_index_table_probe(idx, t, old->key_id, old->key_len, &found);
+    uint64_t tag;
+    size_t i = ks_index_table_probe(idx, t, old->key_id, old->key_len, &found, &tag);
     if (!found)
         return; /* deleted since */
-    ks_index_last_used_pass_on(atomic_load_explicit(&((key_table *)t)->slots[i], memory_order_relaxed), old, 0);
+    ks_index_last_used_pass_on(table_entry(t, i, memory_order_relaxed), old, 0);
 }
 
 void ks_index_mark_flushed(ks_index *idx, const ks_last_used *items, size_t n)

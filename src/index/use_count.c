@@ -99,7 +99,7 @@ void ks_index_collect_uses(ks_index *idx, ks_index_use_fn fn, void *ctx)
     if (ks_index_read_lock(idx) == 0) { /* else: the entries keep their counts for the next call */
         const key_table *t = atomic_load_explicit(&idx->keys, memory_order_acquire);
         for (size_t b = 0; b <= t->mask; b++) {
-            ks_index_key *k = atomic_load_explicit(&((key_table *)t)->slots[b], memory_order_acquire);
+            ks_index_key *k = table_entry(t, b, memory_order_acquire);
             if (k && k != TOMBSTONE)
                 take_and_pass(&v, k);
         }

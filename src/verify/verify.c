@@ -250,27 +250,34 @@ void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_
         out->reason = KS_VERIFY_MALFORMED_TOKEN;
         return;
     }
-    const ks_index_key *key = key_len <= KS_KEY_ID_MAX ? ks_index_find_key_hashed(idx, req->key, key_len, h) : NULL;
-    int64_t mono_ns = 0;
-    if (key) {
+    /* The entry the key's slot points to, fetched while the token is
+     * hashed; its key id is compared after (ks_index_key_candidate). */
+    ks_index_probe probe;
+    const ks_index_key *cand = key_len <= KS_KEY_ID_MAX ? ks_index_key_candidate(idx, h, &probe) : NULL;
+    int64_t mono_ns = req->mono_ns; /* for a rate-limited key; 0: read when needed */
+    if (cand) {
         /* every line of an entry without an old token (184 bytes, anywhere in a line) */
-        const char *at = (const char *)key;
+        const char *at = (const char *)cand;
+        __builtin_prefetch(at);
         __builtin_prefetch(at + 64);
         __builtin_prefetch(at + 128);
         __builtin_prefetch(at + ks_index_key_size(KS_SLOT_CURRENT + 1) - 1);
-        if (__builtin_expect(key->limits != NULL, 0)) { /* its pointer is in the line the lookup loaded */
-            __builtin_prefetch(key->limits);
-            __builtin_prefetch((const char *)key->limits + 64);
-            /* A rate-limited key's bucket is taken at the request's arrival:
-             * the caller's reading, or the clock read now, while the fetches
-             * above are under way (read after them, it waited for them: 0.94
-             * instead of 0.96 of a key without limits, bench/RESULTS.md). */
-            if ((key->present & KS_INDEX_RATE_LIMITED) && req->client)
-                mono_ns = req->mono_ns ? req->mono_ns : (int64_t)(ks_clock_monotonic() * 1e9);
+        if (__builtin_expect(probe.limited, 0)) {
+            /* Its limits too: their pointer is in the entry's first line,
+             * waited for here (for keys with limits only). A rate-limited
+             * key's bucket is taken at the request's arrival: the caller's
+             * reading, or the clock read now, while the fetches above are
+             * under way (read after them, it waited for them: 0.94 instead
+             * of 0.96 of a key without limits, bench/RESULTS.md). */
+            __builtin_prefetch(cand->limits);
+            __builtin_prefetch((const char *)cand->limits + 64);
+            if (!mono_ns && (cand->present & KS_INDEX_RATE_LIMITED) && req->client)
+                mono_ns = (int64_t)(ks_clock_monotonic() * 1e9);
         }
     }
     ks_digest digest;
     ks_token_hash(secret, req->token, req->token_len, &digest);
+    const ks_index_key *key = ks_index_key_confirm(cand, &probe, req->key, key_len);
     decide(idx, key, &digest, req, req->target, req->resource, now, mono_ns, out);
     sodium_memzero(&digest, sizeof digest);
     /* No slot matched (unknown key, invalid token; nothing was taken or
