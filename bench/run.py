@@ -88,34 +88,50 @@ def child_pid(pid):
     return pid
 
 
-def cpu_s(pid):
-    """utime + stime of a process so far, in seconds (/proc/PID/stat)."""
+def cpu_split_s(pid):
+    """(utime, stime) of a process so far, in seconds (/proc/PID/stat)."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
-def cpu_tree_s(pid):
-    """cpu_s of pid and every process below it (nginx's master and its worker)."""
-    total, todo = 0.0, [pid]
+def cpu_s(pid):
+    """utime + stime of a process so far, in seconds."""
+    return sum(cpu_split_s(pid))
+
+
+def cpu_tree_split_s(pid):
+    """cpu_split_s of pid and every process below it (nginx's master and its worker)."""
+    user, system, todo = 0.0, 0.0, [pid]
     while todo:
         p = todo.pop()
         try:
-            total += cpu_s(p)
+            u, s = cpu_split_s(p)
+            user, system = user + u, system + s
             for task in os.listdir("/proc/%d/task" % p):
                 with open("/proc/%d/task/%s/children" % (p, task)) as f:
                     todo += [int(c) for c in f.read().split()]
         except OSError:
             pass
-    return total
+    return user, system
+
+
+def cpu_tree_s(pid):
+    return sum(cpu_tree_split_s(pid))
 
 
 def wrk_cpu(args, srv, script, script_args, **kw):
     """wrk against srv, with the server's CPU per request (utime+stime of
-    its processes over the run / requests, in us) as res["cpu_us"]."""
-    c0 = cpu_tree_s(srv.pid)
+    its processes over the run / requests, in us) as res["cpu_us"], and its
+    two parts: res["user_us"] (the server's own code and libraries) and
+    res["sys_us"] (the kernel's work for it: mostly TCP on loopback)."""
+    u0, s0 = cpu_tree_split_s(srv.pid)
     res = wrk(args, srv.port, script, script_args, **kw)
-    res["cpu_us"] = (cpu_tree_s(srv.pid) - c0) * 1e6 / max(res["requests"], 1)
+    u1, s1 = cpu_tree_split_s(srv.pid)
+    n = max(res["requests"], 1)
+    res["user_us"], res["sys_us"] = (u1 - u0) * 1e6 / n, (s1 - s0) * 1e6 / n
+    res["cpu_us"] = res["user_us"] + res["sys_us"]
     return res
 
 
@@ -479,19 +495,20 @@ def seed_limited(args):
 def throughput_rounds(args, r, ks, kl, ng, fl, verify_args, limited_args):
     """Peak verify (keys without and with limits), nginx and the empty
     libmicrohttpd handler, in alternating rounds, with server CPU per request."""
-    log("throughput (%d rounds of %d s each) ..." % (args.rounds, args.duration))
+    log("throughput (%d rounds of %d s each) ..." % (args.verify_rounds, args.duration))
     servers = (("ks", ks, verify_args), ("kl", kl, limited_args), ("ng", ng, verify_args), ("fl", fl, verify_args))
     for _, srv, a in servers:
         wrk(args, srv.port, "verify.lua", a, duration=2)  # warm-up
     for name, _, _ in servers:
-        r[name + "_rps"], r[name + "_cpu"] = [], []
-    for i in range(args.rounds):
+        r[name + "_rps"], r[name + "_cpu"], r[name + "_user"] = [], [], []
+    for i in range(args.verify_rounds):
         for name, srv, a in servers[i % len(servers):] + servers[:i % len(servers)]:
             res = wrk_cpu(args, srv, "verify.lua", a)
             if name in ("ks", "kl") and (res["status_errors"] or res["errors"]):
                 raise RuntimeError("verify answered errors (%s): %r" % (name, res))
             r[name + "_rps"].append(res["rps"])
             r[name + "_cpu"].append(res["cpu_us"])
+            r[name + "_user"].append(res["user_us"])
 
 
 def run_verify_only(args):
@@ -519,18 +536,25 @@ def run_verify_only(args):
 
 def verify_rows(r):
     """The peak verify rows: req/s and server CPU per request, each against
-    nginx's in the same rounds."""
+    nginx's in the same rounds; the CPU also split into its user-space part
+    (the server's own code: what differs between the servers) and the rest
+    (the kernel's TCP work, about the same for all and where most of the
+    spread between rounds is)."""
     med = statistics.median
-    ng_rps, ng_cpu = med(r["ng_rps"]), med(r["ng_cpu"])
+    ng_rps, ng_cpu, ng_user = med(r["ng_rps"]), med(r["ng_cpu"]), med(r["ng_user"])
     fl_rps, fl_cpu = med(r["fl_rps"]), med(r["fl_cpu"])
     rows = []
     for name, what in (("ks", "GET /api/v1/verify, %s keys, wrk -t1 -c32" % "{:,}".format(r["keys"])),
                        ("kl", "the same, every key with per-key limits (3 allowed ranges, a rate limit not reached)")):
-        rps, cpu = med(r[name + "_rps"]), med(r[name + "_cpu"])
+        rps, cpu, user = med(r[name + "_rps"]), med(r[name + "_cpu"]), med(r[name + "_user"])
+        per_round = [c / n for c, n in zip(r[name + "_cpu"], r["ng_cpu"])]
         rows.append((what,
-                     "%.0f req/s (**%.2f** x nginx), %.2f us server CPU/request (**%.2f** x nginx); "
+                     "%.0f req/s (**%.2f** x nginx), %.2f us server CPU/request (**%.2f** x nginx; rounds %s); "
+                     "user-space %.2f us (%.2f x nginx's %.2f), kernel %.2f us (nginx %.2f); "
                      "vs the empty libmicrohttpd handler %.2f x req/s, %.2f x CPU" % (
-                         rps, rps / ng_rps, cpu, cpu / ng_cpu, rps / fl_rps, cpu / fl_cpu),
+                         rps, rps / ng_rps, cpu, cpu / ng_cpu, ", ".join("%.2f" % x for x in per_round),
+                         user, user / ng_user, ng_user, med([c - u for c, u in zip(r[name + "_cpu"], r[name + "_user"])]),
+                         med([c - u for c, u in zip(r["ng_cpu"], r["ng_user"])]), rps / fl_rps, cpu / fl_cpu),
                      "nginx `return 204`, 1 worker: %.0f req/s, %.2f us CPU/request" % (ng_rps, ng_cpu),
                      "CPU <= 1.15 x nginx, req/s >= 0.95 x",
                      verdict(cpu / ng_cpu <= 1.15 and rps / ng_rps >= 0.95)))
@@ -656,6 +680,8 @@ def main():
     ap.add_argument("--sample", type=int, default=100000, help="credentials the clients rotate over")
     ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--verify-rounds", type=int, default=5,
+                    help="rounds of the peak verify rows (keys without and with limits, nginx, the empty handler)")
     ap.add_argument("--calls", type=int, default=2000000, help="in-process verify calls")
     ap.add_argument("--renew-rate", type=int, default=200)
     ap.add_argument("--threads", type=int, default=1,
