@@ -133,7 +133,7 @@ static ks_index *index_of(const ks_secret *secret, size_t n, int limited, cred *
 }
 
 /* Calls per second of verify over c (round robin), with usage counting into svc when count. */
-static double rate(ks_index *idx, const ks_secret *secret, const cred *c, size_t n, long calls, ks_service *svc)
+static double rate(ks_index *idx, const ks_token_hasher *hasher, const cred *c, size_t n, long calls, ks_service *svc)
 {
     double t0 = now_s();
     long ok = 0;
@@ -146,7 +146,7 @@ static double rate(ks_index *idx, const ks_secret *secret, const cred *c, size_t
         ks_verify_found found;
         if (ks_index_read_lock(idx) != 0)
             exit(1);
-        ks_verify_token_in(idx, secret, &req, 1767225600, &found);
+        ks_verify_token_in(idx, hasher, &req, 1767225600, &found);
         if (svc && found.key)
             ks_usage_count_verify(svc, found.key, ks_usage_outcome_of(found.reason), 1767225600 + i / 100000);
         ks_index_read_unlock(idx);
@@ -175,6 +175,8 @@ int main(int argc, char **argv)
         return 1;
     ks_index *plain = index_of(&secret, keys, 0, plain_c);
     ks_index *limited = index_of(&secret, keys, 1, limited_c);
+    ks_token_hasher hasher;
+    ks_token_hasher_init(&hasher, &secret);
     /* alternate the runs so drift hits both alike; best of three each */
     double best_plain = 0, best_limited = 0, best_off = 0, best_on = 0;
     ks_service svc;
@@ -184,11 +186,11 @@ int main(int argc, char **argv)
     const char *only = argc > 4 ? argv[4] : NULL;
     if (only) {
         if (strcmp(only, "plain") == 0 || strcmp(only, "off") == 0)
-            rate(plain, &secret, plain_c, keys, calls, NULL);
+            rate(plain, &hasher, plain_c, keys, calls, NULL);
         else if (strcmp(only, "limited") == 0)
-            rate(limited, &secret, limited_c, keys, calls, NULL);
+            rate(limited, &hasher, limited_c, keys, calls, NULL);
         else
-            rate(plain, &secret, plain_c, keys, calls, &svc);
+            rate(plain, &hasher, plain_c, keys, calls, &svc);
         ks_usage_free(&svc);
         ks_index_free(plain);
         ks_index_free(limited);
@@ -197,10 +199,10 @@ int main(int argc, char **argv)
         return 0;
     }
     for (int round = 0; round < 3; round++) {
-        double p = rate(plain, &secret, plain_c, keys, calls, NULL);
-        double l = rate(limited, &secret, limited_c, keys, calls, NULL);
-        double off = rate(plain, &secret, plain_c, keys, calls, NULL);
-        double on = rate(plain, &secret, plain_c, keys, calls, &svc);
+        double p = rate(plain, &hasher, plain_c, keys, calls, NULL);
+        double l = rate(limited, &hasher, limited_c, keys, calls, NULL);
+        double off = rate(plain, &hasher, plain_c, keys, calls, NULL);
+        double on = rate(plain, &hasher, plain_c, keys, calls, &svc);
         best_plain = p > best_plain ? p : best_plain;
         best_limited = l > best_limited ? l : best_limited;
         best_off = off > best_off ? off : best_off;

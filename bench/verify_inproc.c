@@ -116,7 +116,7 @@ int main(int argc, char **argv)
             if (ks_index_read_lock(svc.index) != 0)
                 return 1;
             ks_verify_found found;
-            ks_verify_token_in(svc.index, &svc.secret, &req, 1, &found);
+            ks_verify_token_in(svc.index, &svc.token_hasher, &req, 1, &found);
             ks_verify_reason reason = found.reason;
             ks_index_read_unlock(svc.index);
             clock_gettime(CLOCK_MONOTONIC, &b);

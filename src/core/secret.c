@@ -77,6 +77,24 @@ void ks_token_hash(const ks_secret *secret, const char *token, size_t len, ks_di
                        secret->bytes, KS_SECRET_LEN);
 }
 
+void ks_token_hasher_init(ks_token_hasher *h, const ks_secret *secret)
+{
+    crypto_generichash_init(&h->keyed, secret->bytes, KS_SECRET_LEN, KS_DIGEST_LEN);
+}
+
+void ks_token_hasher_hash(const ks_token_hasher *h, const char *token, size_t len, ks_digest *out)
+{
+    crypto_generichash_state s = h->keyed; /* holds the key's block: wiped below */
+    crypto_generichash_update(&s, (const unsigned char *)token, len);
+    crypto_generichash_final(&s, out->bytes, KS_DIGEST_LEN);
+    sodium_memzero(&s, sizeof s);
+}
+
+void ks_token_hasher_wipe(ks_token_hasher *h)
+{
+    sodium_memzero(h, sizeof *h);
+}
+
 /* libsodium's fixed-size constant-time compare: 16 bytes a step (about 30
  * instructions) where sodium_memcmp goes byte by byte through a volatile
  * pointer (about 270); verify makes two of these per request. */

@@ -176,7 +176,7 @@ static void answer_credential(ks_http_request *req, const ks_verify_request *vre
     }
     ks_verify_found found;
     int64_t now = ks_clock_now();
-    ks_verify_token_in(idx, &req->svc->secret, vreq, now, &found);
+    ks_verify_token_in(idx, &req->svc->token_hasher, vreq, now, &found);
     out->reason = found.reason;
     if (found.key) /* a known key: counted by outcome (service/usage.h) */
         ks_usage_count_verify(req->svc, found.key, ks_usage_outcome_of(found.reason), now);

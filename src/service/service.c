@@ -34,6 +34,7 @@ int ks_service_init(ks_service *svc, ks_store *store, const ks_secret *secret, i
     svc->store = store;
     ks_store_set_write_observer(store, ks_metrics_store_write); /* the store reports, metrics records */
     svc->secret = *secret;
+    ks_token_hasher_init(&svc->token_hasher, secret);
     pthread_mutex_init(&svc->write_lock, NULL);
     pthread_mutex_init(&svc->flusher_lock, NULL);
     pthread_cond_init(&svc->flusher_wake, NULL);
@@ -76,6 +77,7 @@ void ks_service_close(ks_service *svc)
     ks_login_keys_free(svc);
     pthread_rwlock_destroy(&svc->signing_lock);
     sodium_memzero(&svc->secret, sizeof svc->secret);
+    ks_token_hasher_wipe(&svc->token_hasher);
     pthread_mutex_destroy(&svc->write_lock);
     pthread_mutex_destroy(&svc->flusher_lock);
     pthread_cond_destroy(&svc->flusher_wake);

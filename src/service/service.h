@@ -34,6 +34,7 @@ typedef struct {
     ks_store *store;
     ks_index *index;        /* NULL for offline use (account create) */
     ks_secret secret;
+    ks_token_hasher token_hasher; /* the secret's keyed hash, set up once (verify's) */
     pthread_mutex_t write_lock;
     pthread_t flusher;      /* last-used flusher thread */
     int flusher_running;

@@ -224,7 +224,7 @@ void ks_verify_found_in(ks_index *idx, const char *key_id, size_t key_len, const
     decide(idx, ks_index_find_key(idx, key_id, key_len), digest, NULL, target, resource, now, 0, out);
 }
 
-void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_request *req, int64_t now,
+void ks_verify_token_in(ks_index *idx, const ks_token_hasher *hasher, const ks_verify_request *req, int64_t now,
                         ks_verify_found *out)
 {
     memset(out, 0, sizeof *out);
@@ -276,7 +276,7 @@ void ks_verify_token_in(ks_index *idx, const ks_secret *secret, const ks_verify_
         }
     }
     ks_digest digest;
-    ks_token_hash(secret, req->token, req->token_len, &digest);
+    ks_token_hasher_hash(hasher, req->token, req->token_len, &digest);
     const ks_index_key *key = ks_index_key_confirm(cand, &probe, req->key, key_len);
     decide(idx, key, &digest, req, req->target, req->resource, now, mono_ns, out);
     sodium_memzero(&digest, sizeof digest);
@@ -344,8 +344,11 @@ int ks_verify(ks_index *idx, const ks_secret *secret, const ks_verify_request *r
     out->slot = KS_SLOT_NONE;
     if (ks_index_read_lock(idx) != 0)
         return KS_ERR_NOMEM;
+    ks_token_hasher hasher;
+    ks_token_hasher_init(&hasher, secret);
     ks_verify_found found;
-    ks_verify_token_in(idx, secret, req, now, &found);
+    ks_verify_token_in(idx, &hasher, req, now, &found);
+    ks_token_hasher_wipe(&hasher);
     int rc = KS_OK;
     /* As before the lookup: the key id is reported once it has the key format. */
     if (found.key ||

@@ -203,6 +203,37 @@ static void test_token_hash(void)
     ASSERT(memcmp(a.bytes, t1, 32) != 0 && memcmp(a.bytes, t1 + 5, 32) != 0);
 }
 
+/* The hasher set up once gives ks_token_hash's digest, call after call, for
+ * any length (a token, one byte short, empty, past a BLAKE2b block) and
+ * for its own secret only. */
+static void test_token_hasher(void)
+{
+    ks_secret s1, s2;
+    randombytes_buf(s1.bytes, sizeof s1.bytes);
+    s2 = s1;
+    s2.bytes[0] ^= 1;
+    ks_token_hasher h1, h2;
+    ks_token_hasher_init(&h1, &s1);
+    ks_token_hasher_init(&h2, &s2);
+    char t[300];
+    randombytes_buf(t, sizeof t);
+    const size_t lens[] = {KS_TOKEN_LEN, KS_TOKEN_LEN - 1, 0, 1, 128, 129, 300};
+    for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
+        ks_digest want, got, again, other;
+        ks_token_hash(&s1, t, lens[i], &want);
+        ks_token_hasher_hash(&h1, t, lens[i], &got);
+        ks_token_hasher_hash(&h1, t, lens[i], &again);
+        ks_token_hasher_hash(&h2, t, lens[i], &other);
+        ASSERT(memcmp(want.bytes, got.bytes, KS_DIGEST_LEN) == 0);
+        ASSERT(memcmp(want.bytes, again.bytes, KS_DIGEST_LEN) == 0);
+        ASSERT(memcmp(want.bytes, other.bytes, KS_DIGEST_LEN) != 0);
+    }
+    ks_token_hasher_wipe(&h1);
+    static const ks_token_hasher zero;
+    ASSERT(memcmp(&h1, &zero, sizeof zero) == 0);
+    ks_token_hasher_wipe(&h2);
+}
+
 static void test_digest_equal(void)
 {
     ks_digest a = core_util_digest_of(0x5a), b = core_util_digest_of(0x5a);
@@ -230,6 +261,7 @@ int main(void)
     RUN(test_secret_refuses_wrong_size);
     RUN(test_secret_missing_without_create);
     RUN(test_token_hash);
+    RUN(test_token_hasher);
     RUN(test_digest_equal);
     return unit_report("secret");
 }
