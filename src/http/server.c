@@ -307,9 +307,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!st->started) {
         st->started = 1;
         ks_conn_guard_headers_done(&st->guard);
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > KS_HTTP_BODY_MAX)
-            st->body_too_large = 1; /* answered once the upload is drained */
+        /* A body announced too large is answered once the upload is
+         * drained, without buffering any of it. Not looked up for GET and
+         * HEAD (verify's methods, a header scan saved per request): a body
+         * sent with them is capped as it arrives, below, with the same 413. */
+        if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+            const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            if (cl && strtoull(cl, NULL, 10) > KS_HTTP_BODY_MAX)
+                st->body_too_large = 1;
+        }
         return MHD_YES;
     }
     if (*upload_size > 0) {
