@@ -593,9 +593,10 @@ const ks_index_key *ks_index_key_candidate(const ks_index *idx, uint64_t hash, k
 
 const ks_index_key *ks_index_key_confirm(const ks_index_key *cand, ks_index_probe *p, const char *key_id, size_t len)
 {
-    const key_table *t = p->table;
-    while (cand && !(cand->key_len == len && memcmp(cand->key_id, key_id, len) == 0))
+    while (cand && !(cand->key_len == len && memcmp(cand->key_id, key_id, len) == 0)) {
+        const key_table *t = p->table; /* set when cand is: not read for none */
         cand = probe_tag(t, (p->at + 1) & t->mask, p->tag, p); /* another key of the same tag */
+    }
     return cand;
 }
 
