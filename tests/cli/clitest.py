@@ -106,16 +106,22 @@ class Server:
             self.close()
             raise
 
-    def start(self):
+    def start(self, attempts=5):
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         self._log = open(self.log_path, "ab")
+        log_from = self._log.tell()
         self.proc = subprocess.Popen([BIN, "serve", "--db", self.db, "--listen", "127.0.0.1:%d" % self.port],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log,
                                      cwd=self.dir)
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.proc.poll() is not None:
+                if attempts > 1 and self._port_taken(log_from):
+                    # another lane's server took the port between
+                    # free_port() and our bind: another port
+                    self._log.close()
+                    return self.start(attempts - 1)
                 raise RuntimeError("server exited at start (%s): %s" % (self.proc.returncode, self.log()))
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:
@@ -125,6 +131,12 @@ class Server:
                 pass
             time.sleep(0.05)
         raise RuntimeError("server not healthy within 15 s: %s" % self.log())
+
+    def _port_taken(self, offset):
+        """1 when the server's log since offset says its port was in use."""
+        with open(self.log_path, "rb") as f:
+            f.seek(offset)
+            return b"cannot listen on 127.0.0.1:%d" % self.port in f.read()
 
     def log(self):
         try:

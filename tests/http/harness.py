@@ -365,7 +365,7 @@ class Server:
         self.issued_tokens.append(info["token"])
         return info
 
-    def start(self, extra_args=None):
+    def start(self, extra_args=None, attempts=5):
         if extra_args is not None:
             self.args = list(extra_args)
         assert self.proc is None, "server already running"
@@ -385,6 +385,10 @@ class Server:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 self._reap()
+                if attempts > 1 and self._port_taken(log_from):
+                    # another lane's server took the port between
+                    # free_port() and our bind: another port
+                    return self.start(attempts=attempts - 1)
                 raise RuntimeError("server exited with %s at start; log:\n%s" % (
                     self.proc_rc, self.log_tail()))
             # Ours, not another suite's server that took the port between
@@ -404,6 +408,13 @@ class Server:
         self.kill9()
         raise RuntimeError("server not healthy within %d s (%r); log:\n%s" % (START_TIMEOUT,
             last, self.log_tail()))
+
+    def _port_taken(self, offset):
+        """True when the log since offset says the port was in use."""
+        want = ("cannot listen on 127.0.0.1:%d" % self.port).encode()
+        with open(self.log_path, "rb") as f:
+            f.seek(offset)
+            return want in f.read()
 
     def _logged_listening(self, offset):
         want = ('"address":"127.0.0.1:%d"' % self.port).encode()
