@@ -299,8 +299,8 @@ void ks_usage_count(ks_service *svc, const char *key_id, size_t key_len, int out
     ks_epoch_leave();
 }
 
-/* Appends a cell's counts to rows (merging equal key + minute is left to
- * the store's upsert). 0 or -1 when out of memory. */
+/* Appends a cell's counts to rows (a key's rows of one hour are merged
+ * before the write, merge_hours). 0 or -1 when out of memory. */
 static int rows_add(ks_usage_row **rows, size_t *n, size_t *cap, const char *key_id, int64_t minute,
                     const uint32_t *counts32, const int64_t *counts64)
 {
@@ -404,6 +404,42 @@ static int collect(struct ks_usage *u, ks_index *idx)
     return rc;
 }
 
+/* The rows of one key in one hour added up into one, at the hour's start
+ * (the store adds a row to its hour's and its day's counts, whatever its
+ * second in the hour): one upsert per table for a key instead of one per
+ * minute, or per cell a count came from (the entry's, a thread's).
+ * Unmerged when out of memory: the store adds them one by one all the same. */
+static void merge_hours(ks_usage_row *rows, size_t *n)
+{
+    size_t cap = 16;
+    while (cap < *n * 2)
+        cap *= 2;
+    size_t *at = calloc(cap, sizeof *at); /* 0 = empty, else output index + 1 */
+    if (!at)
+        return;
+    size_t out = 0;
+    for (size_t i = 0; i < *n; i++) {
+        int64_t hour = rows[i].at - ((rows[i].at % 3600) + 3600) % 3600;
+        size_t len = strnlen(rows[i].key_id, sizeof rows[i].key_id);
+        size_t j = cell_hash(rows[i].key_id, len, hour) & (cap - 1);
+        while (at[j] && !(rows[at[j] - 1].at == hour && strcmp(rows[at[j] - 1].key_id, rows[i].key_id) == 0))
+            j = (j + 1) & (cap - 1);
+        if (at[j]) {
+            ks_usage_row *into = &rows[at[j] - 1];
+            for (int k = 0; k < KS_USAGE_OUTCOMES; k++)
+                into->counts[k] += rows[i].counts[k];
+            continue;
+        }
+        /* every row before i is taken already: out <= i */
+        if (out != i)
+            rows[out] = rows[i];
+        rows[out].at = hour;
+        at[j] = ++out;
+    }
+    free(at);
+    *n = out;
+}
+
 int ks_usage_flush(ks_service *svc)
 {
     struct ks_usage *u = svc->usage;
@@ -411,6 +447,7 @@ int ks_usage_flush(ks_service *svc)
         return KS_OK;
     pthread_mutex_lock(&u->flush_lock);
     collect(u, svc->index);
+    merge_hours(u->pending, &u->n_pending);
     int rc = u->n_pending ? svc->store->ops->usage_add(svc->store, u->pending, u->n_pending) : KS_OK;
     if (rc == KS_OK) {
         free(u->pending);

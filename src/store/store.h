@@ -228,8 +228,9 @@ enum {
 };
 
 /* Counts of one key (or, read back summed, of an account: key_id "") in
- * the bucket starting at `at` (Unix seconds: a minute when written, an
- * hour or a day when read). */
+ * the bucket starting at `at` (Unix seconds: any second of the hour they
+ * belong to when written, the flush writes its start; an hour or a day
+ * when read). */
 typedef struct {
     char key_id[KS_KEY_ID_MAX + 1];
     char account[KS_ACCOUNT_MAX + 1];

@@ -199,6 +199,57 @@ static void test_long_key_ids_are_counted_apart(void)
     close_store();
 }
 
+static size_t rows_written;
+static int (*real_usage_add)(ks_store *, const ks_usage_row *, size_t);
+
+static int counting_usage_add(ks_store *s, const ks_usage_row *rows, size_t n)
+{
+    rows_written += n;
+    return real_usage_add(s, rows, n);
+}
+
+/* The flush writes one row per key and hour (the store adds each to its
+ * hour's and its day's counts), with every count of the key's minutes and
+ * cells (its index entry's, a thread table's) in it. */
+static void test_a_key_s_minutes_of_an_hour_are_one_row(void)
+{
+    snprintf(db_path, sizeof db_path, "%s/hours.db", dir);
+    open_store();
+    index_keys();
+    ks_store_ops ops = *store->ops;
+    real_usage_add = ops.usage_add;
+    ops.usage_add = counting_usage_add;
+    const ks_store_ops *saved = store->ops;
+    store->ops = &ops;
+    rows_written = 0;
+    const char *k = key_of(0), *other = key_of(1);
+    ASSERT_EQ_INT(ks_index_read_lock(svc.index), 0);
+    const ks_index_key *e = ks_index_find_key(svc.index, k, strlen(k));
+    ASSERT(e);
+    const int64_t minutes[] = {AT, AT + 60, AT + 61, AT + 3599}; /* three minutes of hour 0 */
+    for (size_t i = 0; i < sizeof minutes / sizeof *minutes; i++)
+        ks_usage_count_verify(&svc, e, KS_USAGE_VALID, minutes[i]); /* the entry's, then handed to a table */
+    ks_index_read_unlock(svc.index);
+    ks_usage_count(&svc, k, strlen(k), KS_USAGE_INVALID_TOKEN, AT + 120);
+    ks_usage_count(&svc, k, strlen(k), KS_USAGE_VALID, AT + 3600); /* hour 1 */
+    ks_usage_count(&svc, other, strlen(other), KS_USAGE_VALID, AT + 30);
+    ASSERT_EQ_INT(ks_usage_flush(&svc), KS_OK);
+    ASSERT_EQ_INT((int)rows_written, 3); /* k's hours 0 and 1, other's hour 0 */
+    store->ops = saved;
+
+    ks_usage_row *rows = NULL;
+    size_t n = 0;
+    ASSERT_EQ_INT(store->ops->usage_list(store, "acme", k, 0, AT - 3600, AT + 7200, &rows, &n), KS_OK);
+    ASSERT_EQ_INT((int)n, 2);
+    ASSERT(rows[0].at == AT && rows[1].at == AT + 3600);
+    ASSERT(rows[0].counts[KS_USAGE_VALID] == 4 && rows[0].counts[KS_USAGE_INVALID_TOKEN] == 1);
+    ASSERT(rows[1].counts[KS_USAGE_VALID] == 1 && rows[1].counts[KS_USAGE_INVALID_TOKEN] == 0);
+    free(rows);
+    ASSERT_EQ_INT(key_total("acme", k), 6);     /* the day row */
+    ASSERT_EQ_INT(key_total("acme", other), 1);
+    close_store();
+}
+
 int main(void)
 {
     if (fixture_dir_make(dir, sizeof dir, "ks-usage") != 0)
@@ -209,6 +260,7 @@ int main(void)
     RUN(test_counts_are_exact_under_concurrent_flushes);
     RUN(test_a_full_table_spills_without_loss);
     RUN(test_long_key_ids_are_counted_apart);
+    RUN(test_a_key_s_minutes_of_an_hour_are_one_row);
     if (store)
         close_store();
     unit_rm_dir(dir);
