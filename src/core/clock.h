@@ -38,6 +38,13 @@ int ks_clock_offset_days(void);
  * (--clock-offset-days 1.5); ks_clock_offset_days then reports whole days. */
 void ks_clock_set_offset_seconds(int64_t seconds);
 
+/* The start of the `span`-second bucket (a minute, an hour, a day) that
+ * Unix time t falls in: rounded down, also before 1970. */
+static inline int64_t ks_time_floor(int64_t t, int64_t span)
+{
+    return t - ((t % span) + span) % span;
+}
+
 /* t plus `months` calendar months in UTC; the day of month is clamped to the
  * target month's length (Jan 31 + 1 month = Feb 28/29), time of day kept. */
 int64_t ks_time_add_months(int64_t t, int months);

@@ -45,7 +45,7 @@ static int range_of(ks_http_request *req, int *day, int64_t *from, int64_t *to)
             return -1;
         }
     }
-    *from -= ((*from % span) + span) % span; /* the bucket it falls in */
+    *from = ks_time_floor(*from, span); /* the bucket it falls in */
     if (*to <= *from) {
         ks_http_error(req, KS_ERR_INVALID, "Parameter 'to' must be after 'from'.");
         return -1;

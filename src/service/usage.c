@@ -1,5 +1,6 @@
 /* usage.c - verifies counted per key, minute and outcome (see usage.h). */
 #include "service/usage.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "log/log.h"
 
@@ -250,7 +251,7 @@ static int count_in_table(usage_thread *t, const char *key_id, size_t key_len, i
 /* The minute of Unix time `now` (rounded down, also before 1970). */
 static int64_t minute_of(int64_t now)
 {
-    return now - ((now % 60) + 60) % 60;
+    return ks_time_floor(now, 60);
 }
 
 /* n verifies of one key, outcome and minute into this thread's table. */
@@ -419,7 +420,7 @@ static void merge_hours(ks_usage_row *rows, size_t *n)
         return;
     size_t out = 0;
     for (size_t i = 0; i < *n; i++) {
-        int64_t hour = rows[i].at - ((rows[i].at % 3600) + 3600) % 3600;
+        int64_t hour = ks_time_floor(rows[i].at, 3600);
         size_t len = strnlen(rows[i].key_id, sizeof rows[i].key_id);
         size_t j = cell_hash(rows[i].key_id, len, hour) & (cap - 1);
         while (at[j] && !(rows[at[j] - 1].at == hour && strcmp(rows[at[j] - 1].key_id, rows[i].key_id) == 0))

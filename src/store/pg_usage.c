@@ -4,6 +4,7 @@
  * rows (INSERT ... ON CONFLICT DO UPDATE adds, so no count is lost).
  */
 #include "store/pg_internal.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 #include <stdlib.h>
@@ -27,7 +28,7 @@ static int add_in_tx(pg_store *s, void *arg)
             pg_params p = {0};
             pg_text(&p, r->key_id);
             pg_text(&p, r->account);
-            pg_int(&p, r->at - ((r->at % span) + span) % span);
+            pg_int(&p, ks_time_floor(r->at, span));
             for (int k = 0; k < KS_USAGE_OUTCOMES; k++)
                 pg_int(&p, r->counts[k]);
             rc = pg_run(s, (pg_query)(P_USAGE_ADD_H + day * DAYS), &p);

@@ -4,6 +4,7 @@
  * and summed for reads.
  */
 #include "store/sqlite_internal.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 #include <stdlib.h>
@@ -29,7 +30,7 @@ static int add_in_tx(sq_store *s, void *arg)
             int64_t span = day ? 86400 : 3600;
             sqlite3_bind_text(st, 1, r->key_id, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, 2, r->account, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 3, r->at - ((r->at % span) + span) % span);
+            sqlite3_bind_int64(st, 3, ks_time_floor(r->at, span));
             for (int k = 0; k < KS_USAGE_OUTCOMES; k++)
                 sqlite3_bind_int64(st, 4 + k, r->counts[k]);
             rc = sq_exec_stmt(st);
