@@ -88,9 +88,11 @@ def child_pid(pid):
     return pid
 
 
-def cpu_split_s(pid):
-    """(utime, stime) of a process so far, in seconds (/proc/PID/stat)."""
-    with open("/proc/%d/stat" % pid) as f:
+def cpu_split_s(pid, tid=None):
+    """(utime, stime) of a process (or of its thread tid) so far, in seconds
+    (/proc/PID/stat, /proc/PID/task/TID/stat)."""
+    path = "/proc/%d/stat" % pid if tid is None else "/proc/%d/task/%s/stat" % (pid, tid)
+    with open(path) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     tick = os.sysconf("SC_CLK_TCK")
     return int(fields[11]) / tick, int(fields[12]) / tick
@@ -135,13 +137,9 @@ def background_s(pid):
                 names[t] = f.read().strip()
         if not any(n.startswith("MHD-") for n in names.values()):
             return 0.0
-        tick = os.sysconf("SC_CLK_TCK")
         for t, name in names.items():
-            if name.startswith("MHD-"):
-                continue
-            with open("/proc/%d/task/%s/stat" % (pid, t)) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
+            if not name.startswith("MHD-"):
+                total += sum(cpu_split_s(pid, t))
     except OSError:
         pass
     return total
