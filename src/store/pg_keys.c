@@ -1,6 +1,7 @@
 /*
  * pg_keys.c - the key operations of the PostgreSQL backend: insert, read,
- * list, update, delete, token-slot transitions and last-used batches.
+ * list, update, delete and token-slot transitions (last-used batches:
+ * pg_last_used.c).
  *
  * A write locks the key's row first (SELECT ... FOR UPDATE), so two nodes
  * acting on one key take turns: the second sees the first one's result (a
@@ -489,52 +490,6 @@ int pg_key_apply_slots(ks_store *base, const char *account, const char *key_id, 
         *out = a.key;
     else
         ks_key_free(&a.key); /* nothing, or the key read before a failed commit */
-    return rc;
-}
-
-static int last_used_cmp(const void *a, const void *b)
-{
-    const ks_last_used *x = a, *y = b;
-    int c = strcmp(x->key_id, y->key_id);
-    return c ? c : memcmp(x->hash.bytes, y->hash.bytes, KS_DIGEST_LEN);
-}
-
-struct last_used_args {
-    const ks_last_used *sorted;    /* in (key id, hash) order */
-    size_t n;
-};
-
-static int last_used_in_tx(pg_store *s, void *arg)
-{
-    const struct last_used_args *a = arg;
-    int rc = KS_OK;
-    for (size_t i = 0; rc == KS_OK && i < a->n; i++) {
-        pg_params p = {0};
-        pg_text(&p, a->sorted[i].key_id);
-        pg_bytes(&p, a->sorted[i].hash.bytes, KS_DIGEST_LEN);
-        pg_int(&p, a->sorted[i].last_used_at);
-        char from[KS_NETADDR_TEXT_MAX];
-        pg_text(&p, ks_store_netaddr_text(&a->sorted[i].from, from));
-        rc = pg_run(s, P_TOKEN_LAST_USED, &p);
-    }
-    return rc;
-}
-
-/* Rows are updated in (key id, hash) order, so two nodes flushing at once
- * lock them in the same order and cannot deadlock. No change-log row: the
- * verify index does not depend on last use. */
-int pg_last_used_flush(ks_store *base, const ks_last_used *items, size_t n)
-{
-    if (n == 0)
-        return KS_OK;
-    ks_last_used *sorted = malloc(n * sizeof *sorted);
-    if (!sorted)
-        return KS_ERR_NOMEM;
-    memcpy(sorted, items, n * sizeof *sorted);
-    qsort(sorted, n, sizeof *sorted, last_used_cmp);
-    struct last_used_args a = {sorted, n};
-    int rc = pg_write_tx((pg_store *)base, last_used_in_tx, &a);
-    free(sorted);
     return rc;
 }
 

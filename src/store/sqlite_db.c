@@ -73,6 +73,9 @@ static const char *const SQL[Q_COUNT] = {
                     " WHERE key_seq = ?1",
     [Q_TOKEN_LAST_USED] = "UPDATE tokens SET last_used_at = ?3, last_used_from = ?4 WHERE key_seq = (SELECT seq FROM keys WHERE key_id = ?1)"
                           " AND hash = ?2 AND (last_used_at IS NULL OR last_used_at < ?3)",
+    [Q_TOKEN_LAST_USED_AT_SEQ] = "UPDATE tokens SET last_used_at = ?3, last_used_from = ?4 WHERE key_seq = ?1"
+                                 " AND hash = ?2 AND (last_used_at IS NULL OR last_used_at < ?3)",
+    [Q_KEY_SEQ_OF_ID] = "SELECT seq FROM keys WHERE key_id = ?1",
     /* The load_* queries take the keys of an account (home or granted there), or all with NULL. */
 #define KEYS_OF_ACCOUNT(col) "(?1 IS NULL OR " col " IN (SELECT seq FROM keys WHERE account = ?1)" \
                              " OR " col " IN (SELECT key_seq FROM external_grants WHERE account = ?1))"

@@ -52,6 +52,8 @@ typedef enum {
     Q_TOKEN_DELETE,
     Q_TOKENS_OF,
     Q_TOKEN_LAST_USED,
+    Q_TOKEN_LAST_USED_AT_SEQ,
+    Q_KEY_SEQ_OF_ID,
     Q_LOAD_KEYS,
     Q_LOAD_TOKENS,
     Q_LOAD_KEY_ROLES,

@@ -1,7 +1,7 @@
 /*
  * sqlite_keys.c - the key operations of the SQLite backend: insert, read, list,
- * update, delete, token-slot transitions, last-used batches and the streaming
- * load of every key for the verify index.
+ * update, delete, token-slot transitions and the streaming load of every key
+ * for the verify index (last-used batches: sqlite_last_used.c).
  */
 #include "store/sqlite_internal.h"
 #include "store/store_common.h"
@@ -505,38 +505,6 @@ int sq_key_apply_slots(ks_store *base, const char *account, const char *key_id, 
     else
         ks_key_free(&after); /* the commit failed after the read */
     return rc;
-}
-
-struct last_used_args {
-    const ks_last_used *items;
-    size_t n;
-};
-
-/* The updates of sq_last_used_flush; the first error stops them. */
-static int last_used_flush_in_tx(sq_store *s, void *arg)
-{
-    const struct last_used_args *a = arg;
-    int rc = KS_OK;
-    for (size_t i = 0; rc == KS_OK && i < a->n; i++) {
-        sqlite3_stmt *st = sq_stmt(s, Q_TOKEN_LAST_USED);
-        if (!st)
-            return KS_ERR_INTERNAL;
-        sqlite3_bind_text(st, 1, a->items[i].key_id, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 2, a->items[i].hash.bytes, KS_DIGEST_LEN, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, a->items[i].last_used_at);
-        char from[KS_NETADDR_TEXT_MAX];
-        sqlite3_bind_text(st, 4, ks_store_netaddr_text(&a->items[i].from, from), -1, SQLITE_TRANSIENT);
-        rc = sq_exec_stmt(st);
-    }
-    return rc;
-}
-
-int sq_last_used_flush(ks_store *base, const ks_last_used *items, size_t n)
-{
-    if (n == 0)
-        return KS_OK;
-    struct last_used_args a = {items, n};
-    return sq_write_tx((sq_store *)base, last_used_flush_in_tx, &a);
 }
 
 /* Walks keys, tokens and key roles ordered by key seq in one merge pass, so

@@ -37,7 +37,7 @@
     X(signing_key_list) X(signing_key_add) X(signing_key_retire)               \
     X(share_create) X(share_take) X(share_purge)                               \
     X(audit_list) X(audit_append)                                              \
-    X(load_all) X(load_account) X(last_used_flush)                             \
+    X(load_all) X(load_account) X(last_used_order) X(last_used_flush)          \
     X(changes_head) X(changes_since) X(changes_wait) X(changes_compact)        \
     X(secret_check) X(holds_data)                                              \
     X(webhook_create) X(webhook_list) X(webhook_get) X(webhook_update)         \

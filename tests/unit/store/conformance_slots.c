@@ -422,6 +422,82 @@ static void test_last_used_flush(void)
     ASSERT_EQ_INT(audit_count("acme"), audits);
 }
 
+static int same_last_used(const ks_last_used *a, const ks_last_used *b)
+{
+    return strcmp(a->key_id, b->key_id) == 0 && memcmp(a->hash.bytes, b->hash.bytes, KS_DIGEST_LEN) == 0 &&
+           a->last_used_at == b->last_used_at;
+}
+
+/* last_used_order keeps the batch (reordered, key_seq in ascending order
+ * where it notes one), and the flush of an ordered batch writes what an
+ * unordered one does; a noted key_seq never lets an item touch another
+ * key's token (a key deleted since, its seq taken by another). */
+static void test_last_used_order(void)
+{
+    ASSERT_EQ_INT(make_account("acme", 3, 0), KS_OK);
+    ASSERT_EQ_INT(make_account("beta", 3, 0), KS_OK);
+    for (int n = 1; n <= 4; n++)
+        ASSERT_EQ_INT(put_key("acme", n, "k", R0, T0), KS_OK);
+    ASSERT_EQ_INT(put_key("beta", 1, "b1", R0, T0), KS_OK);
+    const char *a1 = kid("acme", 1), *b1 = kid("beta", 1);
+    ks_digest g1 = tok(a1, 1);
+    ASSERT_EQ_INT(apply("acme", a1, KS_SLOT_OP_RENEW_LATER, &g1, T0 + 10), KS_OK);
+    ASSERT_EQ_INT(store->ops->last_used_order(store, NULL, 0), KS_OK);
+
+    ks_last_used batch[8], given[8];
+    batch[0] = last_used(b1, 0, T0 + 100);
+    for (int n = 4; n >= 1; n--)
+        batch[5 - n] = last_used(kid("acme", n), 0, T0 + 100 * n); /* a4 .. a1 (a1's old token) */
+    batch[5] = last_used(a1, 1, T0 + 600);                       /* a1's current */
+    batch[6] = last_used(kid("acme", 99), 0, T0 + 700);          /* no such key */
+    batch[7] = last_used(kid("acme", 0), 0, T0 + 800);           /* the owner key */
+    for (size_t i = 0; i < 8; i++)
+        batch[i].key_seq = 12345; /* whatever the caller left there is replaced */
+    memcpy(given, batch, sizeof batch);
+    ASSERT_EQ_INT(store->ops->last_used_order(store, batch, 8), KS_OK);
+    int noted = 0;
+    for (size_t i = 0; i < 8; i++) {
+        int found = 0;
+        for (size_t j = 0; j < 8; j++)
+            found += same_last_used(&batch[i], &given[j]);
+        ASSERT_EQ_INT(found, 1); /* every item once: the same set */
+        ASSERT(batch[i].key_seq != 12345);
+        if (i > 0 && batch[i].key_seq && batch[i - 1].key_seq)
+            ASSERT(batch[i - 1].key_seq <= batch[i].key_seq);
+        if (strcmp(batch[i].key_id, kid("acme", 99)) == 0)
+            ASSERT_EQ_INT((int)batch[i].key_seq, 0);
+        else
+            noted += batch[i].key_seq != 0;
+    }
+    ASSERT(noted == 0 || noted == 7); /* a store notes every known key, or none */
+
+    /* Between order and flush, a2 is deleted and made again (new token);
+     * and a3's item names a1's row (as a stale seq could) with a3's token. */
+    ks_audit_entry audit = aud("acme", "key.delete", kid("acme", 2));
+    ASSERT_EQ_INT(store->ops->key_delete(store, "acme", kid("acme", 2), &audit), KS_OK);
+    ASSERT_EQ_INT(put_key("acme", 2, "again", R0, T0 + 50), KS_OK);
+    ks_digest g2 = tok(kid("acme", 2), 1); /* a token of its own: put_key reuses tok(id, 0) */
+    ASSERT_EQ_INT(apply("acme", kid("acme", 2), KS_SLOT_OP_RENEW_NOW, &g2, T0 + 60), KS_OK);
+    int64_t a1_seq = 0;
+    for (size_t i = 0; i < 8; i++)
+        if (strcmp(batch[i].key_id, a1) == 0)
+            a1_seq = batch[i].key_seq;
+    for (size_t i = 0; i < 8; i++)
+        if (strcmp(batch[i].key_id, kid("acme", 3)) == 0 && a1_seq)
+            batch[i].key_seq = a1_seq;
+    ASSERT_EQ_INT(store->ops->last_used_flush(store, batch, 8), KS_OK);
+
+    ks_key *k1 = must_get_key("acme", a1);
+    ASSERT_EQ_INT(k1->slots.old.last_used_at, T0 + 100);
+    ASSERT_EQ_INT(k1->slots.current.last_used_at, T0 + 600);
+    ASSERT_EQ_INT(must_get_key("acme", kid("acme", 4))->slots.current.last_used_at, T0 + 400);
+    ASSERT_EQ_INT(must_get_key("acme", kid("acme", 2))->slots.current.last_used_at, 0); /* the new key's token */
+    ASSERT_EQ_INT(must_get_key("beta", b1)->slots.current.last_used_at, T0 + 100);
+    ASSERT_EQ_INT(must_get_key("acme", kid("acme", 0))->slots.current.last_used_at, T0 + 800);
+    int64_t a3_at = must_get_key("acme", kid("acme", 3))->slots.current.last_used_at;
+    ASSERT(a3_at == 0 || a3_at == T0 + 300); /* found by its seq (none: it named a1's), or by key id */
+}
+
 const conf_test conf_tests_slots[] = {
     CONF_TEST(test_slots_renew_later_then_undo),
     CONF_TEST(test_slots_renew_later_then_delete_old),
@@ -434,5 +510,6 @@ const conf_test conf_tests_slots[] = {
     CONF_TEST(test_load_account_without_keys),
     CONF_TEST(test_load_callback_stops),
     CONF_TEST(test_last_used_flush),
+    CONF_TEST(test_last_used_order),
     {NULL, NULL},
 };
