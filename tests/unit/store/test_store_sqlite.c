@@ -263,6 +263,77 @@ static void test_migration_from_5_audit_via_address(void)
     close_store();
 }
 
+/* A version 15 file (usage keyed (key_id, at)) migrates to the newest:
+ * its usage rows read back the same, and the flush adds to them. */
+static void test_migration_from_15_usage_order(void)
+{
+    fresh();
+    ks_settings st = {.token_duration_months = 3, .enforce_duration = 0, .renewal_notice_days = 14};
+    ks_audit_entry a = audit("acme", "account.create", "acme");
+    ASSERT_EQ_INT(S->ops->account_create(S, "acme", &st, NULL, &a), KS_OK);
+    const int64_t hour = 1736942400; /* 2025-01-15T12:00:00Z */
+    ks_usage_row rows[3] = {0};
+    for (int i = 0; i < 3; i++) {
+        snprintf(rows[i].key_id, sizeof rows[i].key_id, "kst-acme-%s", i == 2 ? "bbbbbbbbbb" : "aaaaaaaaaa");
+        snprintf(rows[i].account, sizeof rows[i].account, "acme");
+        rows[i].at = hour + (i == 1) * 3600;
+        rows[i].counts[KS_USAGE_VALID] = 10 + i;
+        rows[i].counts[KS_USAGE_RATE_LIMITED] = i;
+    }
+    ASSERT_EQ_INT(S->ops->usage_add(S, rows, 3), KS_OK);
+    close_store();
+    /* Back to version 15: both tables keyed (key_id, at), indexed by account and by time. */
+    static const char *const tables[] = {"usage_hours", "usage_days"};
+    for (int t = 0; t < 2; t++) {
+        char sql[1024];
+        snprintf(sql, sizeof sql,
+                 "CREATE TABLE old(key_id TEXT NOT NULL, account TEXT NOT NULL, at INTEGER NOT NULL,"
+                 " valid INTEGER NOT NULL DEFAULT 0, invalid_token INTEGER NOT NULL DEFAULT 0,"
+                 " inactive INTEGER NOT NULL DEFAULT 0, expired INTEGER NOT NULL DEFAULT 0,"
+                 " forbidden INTEGER NOT NULL DEFAULT 0, address_not_allowed INTEGER NOT NULL DEFAULT 0,"
+                 " rate_limited INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (key_id, at)) WITHOUT ROWID;"
+                 "INSERT INTO old SELECT * FROM %s; DROP TABLE %s; ALTER TABLE old RENAME TO %s;"
+                 "CREATE INDEX %s_by_account ON %s(account, at); CREATE INDEX %s_by_at ON %s(at);",
+                 tables[t], tables[t], tables[t], tables[t], tables[t], tables[t], tables[t]);
+        ASSERT_EQ_INT(exec_sql(PATH, sql), SQLITE_OK);
+    }
+    ASSERT_EQ_INT(exec_sql(PATH, "PRAGMA user_version = 15"), SQLITE_OK);
+    char pk[512];
+    ASSERT(query_text(PATH, "SELECT sql FROM sqlite_master WHERE name = 'usage_hours'", pk, sizeof pk));
+    ASSERT(strstr(pk, "PRIMARY KEY (key_id, at)") != NULL);
+
+    S = open_path(PATH);
+    char v[32], want[32];
+    ASSERT(query_text(PATH, "PRAGMA user_version", v, sizeof v));
+    snprintf(want, sizeof want, "%d", KS_SQLITE_SCHEMA_VERSION);
+    ASSERT_EQ_STR(v, want);
+    for (int t = 0; t < 2; t++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT sql FROM sqlite_master WHERE name = '%s'", tables[t]);
+        ASSERT(query_text(PATH, sql, pk, sizeof pk));
+        ASSERT(strstr(pk, "PRIMARY KEY (at, key_id)") != NULL);
+    }
+    ASSERT_EQ_INT(S->ops->usage_add(S, rows, 1), KS_OK); /* the flush adds to a migrated row */
+    ks_usage_row *got = NULL;
+    size_t n = 0;
+    ASSERT_EQ_INT(S->ops->usage_list(S, "acme", "kst-acme-aaaaaaaaaa", 0, hour, hour + 7200, &got, &n), KS_OK);
+    int ok = n == 2 && got[0].at == hour && got[0].counts[KS_USAGE_VALID] == 20 && got[1].at == hour + 3600 &&
+             got[1].counts[KS_USAGE_VALID] == 11 && got[1].counts[KS_USAGE_RATE_LIMITED] == 1;
+    free(got);
+    ASSERT(ok);
+    ASSERT_EQ_INT(S->ops->usage_list(S, "acme", "kst-acme-aaaaaaaaaa", 1, hour - 86400, hour + 86400, &got, &n),
+                  KS_OK);
+    ok = n == 1 && got[0].counts[KS_USAGE_VALID] == 31 && got[0].counts[KS_USAGE_RATE_LIMITED] == 1;
+    free(got);
+    ASSERT(ok);
+    ASSERT_EQ_INT(S->ops->usage_top(S, "acme", 1, hour - 86400, hour + 86400, 10, &got, &n), KS_OK);
+    ok = n == 2 && strcmp(got[0].key_id, "kst-acme-aaaaaaaaaa") == 0 && strcmp(got[1].key_id, "kst-acme-bbbbbbbbbb") == 0 &&
+         got[1].counts[KS_USAGE_VALID] == 12;
+    free(got);
+    ASSERT(ok);
+    close_store();
+}
+
 static void test_journal_mode_wal(void)
 {
     fresh();
@@ -346,6 +417,7 @@ int main(void)
     RUN(test_user_version_set);
     close_store();
     RUN(test_migration_from_5_audit_via_address);
+    RUN(test_migration_from_15_usage_order);
     RUN(test_journal_mode_wal);
     close_store();
     RUN(test_newer_schema_refused);
