@@ -143,7 +143,7 @@ uninstall:
 # Benchmarks (bench/README.md): never part of `make test`. Builds the seeding
 # and in-process tools against the library, then runs bench/run.py, which
 # starts and stops its own servers and writes bench/RESULTS.md.
-BENCH_BIN := $(BUILD)/bench/seed $(BUILD)/bench/verify_inproc $(BUILD)/bench/mhd_floor $(BUILD)/bench/limits_inproc
+BENCH_BIN := $(BUILD)/bench/seed $(BUILD)/bench/verify_inproc $(BUILD)/bench/mhd_floor $(BUILD)/bench/limits_inproc $(BUILD)/bench/flush_inproc
 .PHONY: bench bench-bins
 bench:
 	@sh scripts/install-deps.sh bench

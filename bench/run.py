@@ -502,8 +502,29 @@ def run(args):
         r["kd_cpu"].append(res["cpu_us"])
     kd.stop()
     ng.stop()
+
+    # ---- the flusher's writes, in process; last, as it writes to the store
+    log("the flusher's writes (flush_inproc) ...")
+    out = subprocess.run(["timeout", str(args.limit), args.flush, big, str(verify_last)],
+                         stdout=subprocess.PIPE, check=True).stdout
+    r["flush"] = json.loads(out.decode().strip().splitlines()[-1])
     r["load_after"] = "%.2f %.2f %.2f" % os.getloadavg()
     return r
+
+
+def flush_row(r):
+    """The flusher's writes of one interval (bench/flush_inproc.c), in the
+    order it writes them against the order it used to."""
+    f = r["flush"]
+    return ("the flusher's writes for the %s keys the verify rows use, one interval's, in process "
+            "(bench/flush_inproc.c, %d rounds)" % ("{:,}".format(f["keys_used"]), f["rounds"]),
+            "last-used times in the store's order: %.2f us CPU per key, %.0f MB written; usage rows in key "
+            "order: %.2f us, %.0f MB" % (f["last_used_store_us"], f["last_used_store_mb"], f["usage_key_us"],
+                                         f["usage_key_mb"]),
+            "in the index's order: %.2f us, %.0f MB (%.2f x); usage rows in random order: %.2f us, %.0f MB "
+            "(%.2f x)" % (f["last_used_index_us"], f["last_used_index_mb"],
+                          f["last_used_index_us"] / f["last_used_store_us"], f["usage_random_us"],
+                          f["usage_random_mb"], f["usage_random_us"] / f["usage_key_us"]), "-", "-")
 
 
 def seed_limited(args):
@@ -679,7 +700,7 @@ def table(r, cmdline):
          verdict(busy_ratio >= 0.9 and failures == 0 and renew_rate >= 0.95 * r["renew_rate"])),
         ("durable renewals (synchronous=FULL), wrk -t1 -c16", "%.0f /s (p99 %.1f ms)" % (
             r["renew"]["rps"], r["renew"]["p99_us"] / 1000), "-", ">= 1000 /s", verdict(durable >= 1000)),
-    ] + throttle_rows(r)
+    ] + throttle_rows(r) + [flush_row(r)]
     lines = [
         "# Keystile benchmark results",
         "",
@@ -733,6 +754,7 @@ def main():
     args.seed = os.path.join(build, "bench", "seed")
     args.inproc = os.path.join(build, "bench", "verify_inproc")
     args.floor = os.path.join(build, "bench", "mhd_floor")
+    args.flush = os.path.join(build, "bench", "flush_inproc")
     for tool in ("wrk", "nginx", "timeout"):
         if not shutil.which(tool):
             sys.exit("bench: %s is not installed (apt-get install wrk nginx-light)" % tool)
