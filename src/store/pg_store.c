@@ -42,6 +42,7 @@ static int migrate(pg_store *s, char *err, size_t errlen)
                  KS_PG_SCHEMA_VERSION);
         goto fail;
     }
+    ks_store_log_migration("postgresql", version, KS_PG_SCHEMA_VERSION);
     for (int v = version; v < KS_PG_SCHEMA_VERSION; v++) {
         if (pg_exec_sql(s, KS_PG_MIGRATIONS[v]) != KS_OK) {
             snprintf(err, errlen, "migration %d failed: %.*s", v + 1, (int)strcspn(PQerrorMessage(s->conn), "\n"),

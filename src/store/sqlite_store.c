@@ -46,6 +46,7 @@ static int migrate(sq_store *s, char *err, size_t errlen)
         snprintf(err, errlen, "cannot lock database for migration: %s", sqlite3_errmsg(s->db));
         return KS_ERR_STORAGE;
     }
+    ks_store_log_migration("sqlite", version, KS_SQLITE_SCHEMA_VERSION);
     for (int v = version; v < KS_SQLITE_SCHEMA_VERSION; v++) {
         if (sq_exec_sql(s, KS_SQLITE_MIGRATIONS[v]) != KS_OK) {
             snprintf(err, errlen, "migration %d failed: %s", v + 1, sqlite3_errmsg(s->db));

@@ -62,6 +62,13 @@ ks_store_logger ks_store_get_logger(void)
     return store_logger;
 }
 
+void ks_store_log_migration(const char *backend, int from, int to)
+{
+    if (store_logger && from > 0 && from < to)
+        store_logger("info", "migrating the database schema (a large database may take minutes)",
+                     "{s:s, s:i, s:i}", "backend", backend, "from", from, "to", to);
+}
+
 void ks_store_set_write_observer(ks_store *s, ks_store_write_observer on_write)
 {
     s->on_write = on_write;

@@ -54,6 +54,11 @@
 /* The logger ks_store_set_logger set, or NULL: log nothing. */
 ks_store_logger ks_store_get_logger(void);
 
+/* Logs that an existing database's schema is being migrated (from > 0):
+ * a migration may copy tables and take minutes on a large database, and a
+ * server that is silent meanwhile looks hung. */
+void ks_store_log_migration(const char *backend, int from, int to);
+
 /* What a backend gives the neutral logic, each call inside its transaction
  * (or under its lock). Every one returns KS_OK or a store error. */
 typedef struct {
