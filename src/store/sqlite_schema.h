@@ -8,6 +8,25 @@
 #ifndef KS_STORE_SQLITE_SCHEMA_H
 #define KS_STORE_SQLITE_SCHEMA_H
 
+/* Migration 16 for one usage table (below): copied into a table keyed
+ * (at, key_id), in that order, with its key and account indexes. */
+#define USAGE_IN_TIME_ORDER(t)                                                                    \
+    "CREATE TABLE " t "_new("                                                                     \
+    "  key_id TEXT NOT NULL,"                                                                     \
+    "  account TEXT NOT NULL,"                                                                    \
+    "  at INTEGER NOT NULL,"                                                                      \
+    "  valid INTEGER NOT NULL DEFAULT 0, invalid_token INTEGER NOT NULL DEFAULT 0,"               \
+    "  inactive INTEGER NOT NULL DEFAULT 0, expired INTEGER NOT NULL DEFAULT 0,"                  \
+    "  forbidden INTEGER NOT NULL DEFAULT 0, address_not_allowed INTEGER NOT NULL DEFAULT 0,"     \
+    "  rate_limited INTEGER NOT NULL DEFAULT 0,"                                                  \
+    "  PRIMARY KEY (at, key_id)) WITHOUT ROWID;"                                                  \
+    "INSERT INTO " t "_new SELECT key_id, account, at, valid, invalid_token, inactive, expired,"  \
+    "  forbidden, address_not_allowed, rate_limited FROM " t " ORDER BY at, key_id;"              \
+    "DROP TABLE " t ";"                                                                           \
+    "ALTER TABLE " t "_new RENAME TO " t ";"                                                      \
+    "CREATE INDEX " t "_by_key ON " t "(key_id, account, at);"                                    \
+    "CREATE INDEX " t "_by_account ON " t "(account, at);"
+
 static const char *const KS_SQLITE_MIGRATIONS[] = {
     /* 0 -> 1: accounts, roles, keys, tokens, audit */
     "CREATE TABLE accounts("
@@ -310,36 +329,8 @@ static const char *const KS_SQLITE_MIGRATIONS[] = {
      * once, in the new order (16M rows: 96 s). PostgreSQL's tables stay as
      * they are: its rows live in a heap in the order they were inserted,
      * which the flush's order already makes a time order. */
-    "CREATE TABLE usage_hours_new("
-    "  key_id TEXT NOT NULL,"
-    "  account TEXT NOT NULL,"
-    "  at INTEGER NOT NULL,"
-    "  valid INTEGER NOT NULL DEFAULT 0, invalid_token INTEGER NOT NULL DEFAULT 0,"
-    "  inactive INTEGER NOT NULL DEFAULT 0, expired INTEGER NOT NULL DEFAULT 0,"
-    "  forbidden INTEGER NOT NULL DEFAULT 0, address_not_allowed INTEGER NOT NULL DEFAULT 0,"
-    "  rate_limited INTEGER NOT NULL DEFAULT 0,"
-    "  PRIMARY KEY (at, key_id)) WITHOUT ROWID;"
-    "INSERT INTO usage_hours_new SELECT key_id, account, at, valid, invalid_token, inactive, expired,"
-    "  forbidden, address_not_allowed, rate_limited FROM usage_hours ORDER BY at, key_id;"
-    "DROP TABLE usage_hours;"
-    "ALTER TABLE usage_hours_new RENAME TO usage_hours;"
-    "CREATE INDEX usage_hours_by_key ON usage_hours(key_id, account, at);"
-    "CREATE INDEX usage_hours_by_account ON usage_hours(account, at);"
-    "CREATE TABLE usage_days_new("
-    "  key_id TEXT NOT NULL,"
-    "  account TEXT NOT NULL,"
-    "  at INTEGER NOT NULL,"
-    "  valid INTEGER NOT NULL DEFAULT 0, invalid_token INTEGER NOT NULL DEFAULT 0,"
-    "  inactive INTEGER NOT NULL DEFAULT 0, expired INTEGER NOT NULL DEFAULT 0,"
-    "  forbidden INTEGER NOT NULL DEFAULT 0, address_not_allowed INTEGER NOT NULL DEFAULT 0,"
-    "  rate_limited INTEGER NOT NULL DEFAULT 0,"
-    "  PRIMARY KEY (at, key_id)) WITHOUT ROWID;"
-    "INSERT INTO usage_days_new SELECT key_id, account, at, valid, invalid_token, inactive, expired,"
-    "  forbidden, address_not_allowed, rate_limited FROM usage_days ORDER BY at, key_id;"
-    "DROP TABLE usage_days;"
-    "ALTER TABLE usage_days_new RENAME TO usage_days;"
-    "CREATE INDEX usage_days_by_key ON usage_days(key_id, account, at);"
-    "CREATE INDEX usage_days_by_account ON usage_days(account, at);",
+    USAGE_IN_TIME_ORDER("usage_hours")
+    USAGE_IN_TIME_ORDER("usage_days"),
 };
 
 #define KS_SQLITE_SCHEMA_VERSION ((int)(sizeof KS_SQLITE_MIGRATIONS / sizeof *KS_SQLITE_MIGRATIONS))
