@@ -29,7 +29,8 @@ int pg_last_used_order(ks_store *base, ks_last_used *items, size_t n)
     (void)base;
     for (size_t i = 0; i < n; i++)
         items[i].key_seq = 0;
-    qsort(items, n, sizeof *items, last_used_cmp);
+    if (n > 1) /* qsort's array may not be NULL, even of none */
+        qsort(items, n, sizeof *items, last_used_cmp);
     return KS_OK;
 }
 

@@ -64,7 +64,8 @@ int sq_last_used_order(ks_store *base, ks_last_used *items, size_t n)
     sq_store *s = (sq_store *)base;
     for (size_t i = 0; i < n; i++)
         items[i].key_seq = 0;
-    qsort(items, n, sizeof *items, by_key_id);
+    if (n > 1) /* qsort's array may not be NULL, even of none */
+        qsort(items, n, sizeof *items, by_key_id);
     int rc = KS_OK;
     for (size_t done = 0; rc == KS_OK && done < n; done += ORDER_CHUNK)
         rc = seqs_read(s, items + done, n - done < ORDER_CHUNK ? n - done : ORDER_CHUNK);
@@ -73,7 +74,8 @@ int sq_last_used_order(ks_store *base, ks_last_used *items, size_t n)
             items[i].key_seq = 0; /* the flush looks each key up itself */
         return rc;
     }
-    qsort(items, n, sizeof *items, by_key_seq);
+    if (n > 1)
+        qsort(items, n, sizeof *items, by_key_seq);
     return KS_OK;
 }
 
