@@ -43,7 +43,7 @@ int ks_service_flush_last_used(ks_service *svc, int spread_ms)
      * updates a run of neighbouring rows instead of a page per row. A
      * failure to order is no failure to flush: the slices are as right
      * unordered, only slower. */
-    if (rc == KS_OK && n > 1 && svc->store->ops->last_used_order(svc->store, items, n) != KS_OK)
+    if (rc == KS_OK && n > 0 && svc->store->ops->last_used_order(svc->store, items, n) != KS_OK)
         ks_log("warn", "last-used times written unordered: the store could not order them", NULL);
     /* In slices of a few thousand rows, each its own short transaction: a
      * renewal waiting for the store lock then waits for one slice, not for
