@@ -287,10 +287,10 @@ void ks_index_touch(const ks_index_key *key, ks_slot slot, int64_t now, const ks
 
 /* Collects the last-used times not yet flushed, each with its address
  * (ks_last_used.from, family 0 when unknown; key_seq 0, for the store to
- * note), into a new array (*out, free
- * it); also frees retired memory. KS_OK or NOMEM. Nothing is marked: once
- * the store has them, ks_index_mark_flushed does, so a failed flush loses
- * nothing and the next one writes them again. */
+ * note), into a new array (*out, free it); also frees retired memory.
+ * KS_OK or NOMEM. Nothing is marked: once the store has them,
+ * ks_index_mark_flushed does, so a failed flush loses nothing and the next
+ * one writes them again. */
 int ks_index_collect_last_used(ks_index *idx, ks_last_used **out, size_t *n);
 
 /* Marks items (from ks_index_collect_last_used) as written to the store.
