@@ -300,8 +300,9 @@ void ks_usage_count(ks_service *svc, const char *key_id, size_t key_len, int out
     ks_epoch_leave();
 }
 
-/* Appends a cell's counts to rows (a key's rows of one hour are merged
- * before the write, merge_hours). 0 or -1 when out of memory. */
+/* Appends a cell's counts to rows, at the start of the minute's hour (the
+ * store keeps hours and days: a key's rows of one hour are added up into
+ * one before the write, merge_sorted). 0 or -1 when out of memory. */
 static int rows_add(ks_usage_row **rows, size_t *n, size_t *cap, const char *key_id, int64_t minute,
                     const uint32_t *counts32, const int64_t *counts64)
 {
@@ -318,7 +319,7 @@ static int rows_add(ks_usage_row **rows, size_t *n, size_t *cap, const char *key
     snprintf(r->key_id, sizeof r->key_id, "%s", key_id);
     if (ks_key_id_parse(key_id, r->account) != KS_OK)
         r->account[0] = '\0';
-    r->at = minute;
+    r->at = ks_time_floor(minute, 3600);
     for (int k = 0; k < KS_USAGE_OUTCOMES; k++)
         r->counts[k] = counts32 ? counts32[k] : counts64[k];
     return 0;
@@ -405,48 +406,32 @@ static int collect(struct ks_usage *u, ks_index *idx)
     return rc;
 }
 
-/* The rows of one key in one hour added up into one, at the hour's start
- * (the store adds a row to its hour's and its day's counts, whatever its
- * second in the hour): one upsert per table for a key instead of one per
- * minute, or per cell a count came from (the entry's, a thread's).
- * Unmerged when out of memory: the store adds them one by one all the same. */
-static void merge_hours(ks_usage_row *rows, size_t *n)
-{
-    size_t cap = 16;
-    while (cap < *n * 2)
-        cap *= 2;
-    size_t *at = calloc(cap, sizeof *at); /* 0 = empty, else output index + 1 */
-    if (!at)
-        return;
-    size_t out = 0;
-    for (size_t i = 0; i < *n; i++) {
-        int64_t hour = ks_time_floor(rows[i].at, 3600);
-        size_t len = strnlen(rows[i].key_id, sizeof rows[i].key_id);
-        size_t j = cell_hash(rows[i].key_id, len, hour) & (cap - 1);
-        while (at[j] && !(rows[at[j] - 1].at == hour && strcmp(rows[at[j] - 1].key_id, rows[i].key_id) == 0))
-            j = (j + 1) & (cap - 1);
-        if (at[j]) {
-            ks_usage_row *into = &rows[at[j] - 1];
-            for (int k = 0; k < KS_USAGE_OUTCOMES; k++)
-                into->counts[k] += rows[i].counts[k];
-            continue;
-        }
-        /* every row before i is taken already: out <= i */
-        if (out != i)
-            rows[out] = rows[i];
-        rows[out].at = hour;
-        at[j] = ++out;
-    }
-    free(at);
-    *n = out;
-}
-
 /* Key id, then hour: the order of both stores' usage primary keys. */
 static int usage_row_cmp(const void *a, const void *b)
 {
     const ks_usage_row *x = a, *y = b;
     int c = strcmp(x->key_id, y->key_id);
     return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* Rows sorted by usage_row_cmp, a key's rows of one hour (one per minute,
+ * or per cell its counts came from: the entry's, a thread's) added up into
+ * one: one upsert per table for the key instead of one per row. */
+static void merge_sorted(ks_usage_row *rows, size_t *n)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < *n; i++) {
+        ks_usage_row *last = out ? &rows[out - 1] : NULL;
+        if (last && last->at == rows[i].at && strcmp(last->key_id, rows[i].key_id) == 0) {
+            for (int k = 0; k < KS_USAGE_OUTCOMES; k++)
+                last->counts[k] += rows[i].counts[k];
+            continue;
+        }
+        if (out != i)
+            rows[out] = rows[i];
+        out++;
+    }
+    *n = out;
 }
 
 int ks_usage_flush(ks_service *svc)
@@ -456,14 +441,15 @@ int ks_usage_flush(ks_service *svc)
         return KS_OK;
     pthread_mutex_lock(&u->flush_lock);
     collect(u, svc->index);
-    merge_hours(u->pending, &u->n_pending);
     /* Written in the order of the tables' primary key (key id, hour): SQLite
      * then visits each B-tree page once, in order, instead of at random
      * (70,000 keys: 1.3 s of CPU -> 0.5 s, most of it the system time of
      * pages read and written again), and nodes of one PostgreSQL database
-     * adding to the same rows lock them in one order. */
+     * adding to the same rows lock them in one order. Sorted, a key's rows
+     * of an hour are neighbours, merged in one pass. */
     if (u->n_pending > 1) /* qsort's array may not be NULL, even of none */
         qsort(u->pending, u->n_pending, sizeof *u->pending, usage_row_cmp);
+    merge_sorted(u->pending, &u->n_pending);
     int rc = u->n_pending ? svc->store->ops->usage_add(svc->store, u->pending, u->n_pending) : KS_OK;
     if (rc == KS_OK) {
         free(u->pending);
