@@ -35,6 +35,7 @@ int ks_worker_pool_submit(ks_worker_pool *pool, ks_pool_job *job)
 static void *pool_main(void *arg)
 {
     ks_worker_pool *pool = arg;
+    pthread_setname_np(pthread_self(), "ks-slow-calls"); /* in top -H, perf */
     pthread_mutex_lock(&pool->lock);
     for (;;) {
         while (!pool->head && !pool->stopping)

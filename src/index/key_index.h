@@ -285,13 +285,20 @@ static inline int ks_index_touch_due(const ks_index_key *key, ks_slot slot, int6
  * and readers never see half of one. */
 void ks_index_touch(const ks_index_key *key, ks_slot slot, int64_t now, const ks_netaddr *from);
 
-/* Collects the last-used times not yet flushed, each with its address
- * (ks_last_used.from, family 0 when unknown; key_seq 0, for the store to
- * note), into a new array (*out, free it); also frees retired memory.
- * KS_OK or NOMEM. Nothing is marked: once the store has them,
- * ks_index_mark_flushed does, so a failed flush loses nothing and the next
- * one writes them again. */
-int ks_index_collect_last_used(ks_index *idx, ks_last_used **out, size_t *n);
+/* Which keys' last-used times a collection takes. */
+typedef enum {
+    KS_LAST_USED_ALL,         /* every key's */
+    KS_LAST_USED_RENEWED_KEYS /* only keys that hold an old token (both
+                               * tokens'): what auto-delete reads */
+} ks_last_used_scope;
+
+/* Collects the last-used times not yet flushed of the keys in scope, each
+ * with its address (ks_last_used.from, family 0 when unknown; key_seq 0,
+ * for the store to note), into a new array (*out, free it); also frees
+ * retired memory. KS_OK or NOMEM. Nothing is marked: once the store has
+ * them, ks_index_mark_flushed does, so a failed flush loses nothing and
+ * the next one writes them again. */
+int ks_index_collect_last_used(ks_index *idx, ks_last_used_scope scope, ks_last_used **out, size_t *n);
 
 /* Marks items (from ks_index_collect_last_used) as written to the store.
  * Entries replaced or deleted since are skipped (a replacement carries the

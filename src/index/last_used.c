@@ -166,7 +166,7 @@ void ks_index_touch(const ks_index_key *key, ks_slot slot, int64_t now, const ks
     from_unlock(t, seq);
 }
 
-int ks_index_collect_last_used(ks_index *idx, ks_last_used **out, size_t *n)
+int ks_index_collect_last_used(ks_index *idx, ks_last_used_scope scope, ks_last_used **out, size_t *n)
 {
     size_t cap = 0, count = 0;
     ks_last_used *items = NULL;
@@ -177,7 +177,7 @@ int ks_index_collect_last_used(ks_index *idx, ks_last_used **out, size_t *n)
         const key_table *t = atomic_load_explicit(&idx->keys, memory_order_acquire);
         for (size_t b = 0; rc == KS_OK && b <= t->mask; b++) {
             ks_index_key *k = table_entry(t, b, memory_order_acquire);
-            if (!k || k == TOMBSTONE)
+            if (!k || k == TOMBSTONE || (scope == KS_LAST_USED_RENEWED_KEYS && !ks_index_slot(k, 1)))
                 continue;
             for (int i = 0; i < 2; i++) {
                 if (!ks_index_slot(k, i))

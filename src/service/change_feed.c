@@ -123,6 +123,7 @@ static void *feed_main(void *arg)
     ks_service *svc = f->svc;
     ks_store *store = svc->store;
     double next_compact = ks_clock_monotonic() + KS_FEED_COMPACT_SECONDS;
+    pthread_setname_np(pthread_self(), "ks-change-feed"); /* in top -H, perf */
     while (!atomic_load(&f->stop)) {
         int rc = ks_change_feed_catch_up(svc);
         if (rc == KS_OK)

@@ -34,11 +34,11 @@ static int flusher_wait(ks_service *svc, long ms)
     return stopping;
 }
 
-int ks_service_flush_last_used(ks_service *svc, int spread_ms)
+int ks_service_flush_last_used(ks_service *svc, ks_last_used_scope scope, int spread_ms)
 {
     ks_last_used *items;
     size_t n;
-    int rc = ks_index_collect_last_used(svc->index, &items, &n);
+    int rc = ks_index_collect_last_used(svc->index, scope, &items, &n);
     /* In the store's order (SQLite: by key seq), so each slice below
      * updates a run of neighbouring rows instead of a page per row. A
      * failure to order is no failure to flush: the slices are as right
@@ -70,6 +70,7 @@ int ks_service_flush_last_used(ks_service *svc, int spread_ms)
 static void *flusher_main(void *arg)
 {
     ks_service *svc = arg;
+    pthread_setname_np(pthread_self(), "ks-flusher"); /* in top -H, perf */
     /* Background work at niceness 5: a flush of many last-used times
      * yields to verifies that wake up, yet at full load still gets about a
      * fifth of a core. Writes waiting for the store lock wait for one slice
@@ -88,7 +89,7 @@ static void *flusher_main(void *arg)
         now = ks_clock_monotonic();
         if (now >= next_flush) {
             next_flush = now + interval;
-            if (ks_service_flush_last_used(svc, svc->flush_interval_ms / 2) != KS_OK)
+            if (ks_service_flush_last_used(svc, KS_LAST_USED_ALL, svc->flush_interval_ms / 2) != KS_OK)
                 ks_log("warn", "last_used flush failed; will retry", NULL);
             if (ks_usage_flush(svc) != KS_OK)
                 ks_log("warn", "usage flush failed; will retry", NULL);

@@ -68,7 +68,7 @@ void ks_service_close(ks_service *svc)
     ks_change_feed_stop(svc);
     ks_service_flusher_stop(svc);
     if (svc->index)
-        ks_service_flush_last_used(svc, 0);
+        ks_service_flush_last_used(svc, KS_LAST_USED_ALL, 0);
     if (svc->usage && ks_usage_flush(svc) != KS_OK)
         ks_log("error", "usage counts could not be written at stop", NULL);
     ks_usage_free(svc);

@@ -88,8 +88,9 @@ int ks_service_start_flusher(ks_service *svc, int interval_ms);
  * each its own transaction; with spread_ms > 0 the slices are spaced over
  * about that long (at once if the service stops meanwhile). The first
  * failed slice ends it with its code; what was not written is written by
- * the next call. */
-int ks_service_flush_last_used(ks_service *svc, int spread_ms);
+ * the next call. scope: every key's, or only those auto-delete reads
+ * (key_index.h). */
+int ks_service_flush_last_used(ks_service *svc, ks_last_used_scope scope, int spread_ms);
 
 int ks_service_account_create(ks_service *svc, const char *account, const char *actor,
                               ks_key *owner_out, char *token_out);

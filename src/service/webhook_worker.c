@@ -253,6 +253,7 @@ static void *worker_main(void *arg)
 {
     ks_webhook_worker *w = arg;
     ks_store *st = w->svc->store;
+    pthread_setname_np(pthread_self(), "ks-webhooks"); /* in top -H, perf */
     if (st->ops->delivery_release && st->ops->delivery_release(st) != KS_OK)
         ks_log("warn", "webhook leases of a previous run not released; they end within a minute", NULL);
     double next_stats = 0, next_purge = ks_clock_monotonic() + 60, next_claim = 0;

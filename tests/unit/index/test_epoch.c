@@ -113,7 +113,7 @@ static void retire_pass(ks_index *idx)
 {
     ks_last_used *items = NULL;
     size_t n = 0;
-    ASSERT_EQ_INT(ks_index_collect_last_used(idx, &items, &n), KS_OK);
+    ASSERT_EQ_INT(ks_index_collect_last_used(idx, KS_LAST_USED_ALL, &items, &n), KS_OK);
     free(items);
 }
 

@@ -71,7 +71,7 @@ static void expect_addr(const ks_netaddr *a, const char *want)
  * store notes it, last_used_order; anything else is taken for the key's
  * row). Leftovers of a freed block make a missed field show without ASan,
  * whose fresh memory is 0xbe. */
-static size_t collect(ks_index *idx, ks_last_used **items)
+static size_t collect_in(ks_index *idx, ks_last_used_scope scope, ks_last_used **items)
 {
     size_t n = 99;
     static void *(*volatile fill)(void *, int, size_t) = memset; /* not optimised away */
@@ -79,10 +79,15 @@ static size_t collect(ks_index *idx, ks_last_used **items)
     if (dirty)
         fill(dirty, 0xAA, 64 * sizeof(ks_last_used));
     free(dirty);
-    ASSERT_EQ_INT(ks_index_collect_last_used(idx, items, &n), KS_OK);
+    ASSERT_EQ_INT(ks_index_collect_last_used(idx, scope, items, &n), KS_OK);
     for (size_t i = 0; i < n; i++)
         ASSERT_EQ_INT((*items)[i].key_seq, 0);
     return n;
+}
+
+static size_t collect(ks_index *idx, ks_last_used **items)
+{
+    return collect_in(idx, KS_LAST_USED_ALL, items);
 }
 
 static void test_collect_waits_for_mark(void)
@@ -116,6 +121,32 @@ static void test_collect_waits_for_mark(void)
     ASSERT_EQ_INT(items[0].last_used_at, 6000);
     free(items);
 
+    ks_index_free(idx);
+    ks_key_free(&keys[0]);
+    ks_key_free(&keys[1]);
+}
+
+/* The sweeper's scope before auto-delete: only keys holding an old token,
+ * both their tokens' times; the others stay for the next full flush. */
+static void test_collect_renewed_keys_only(void)
+{
+    ks_key keys[2] = {key_make(KEY_A, 1, 0), key_make(KEY_B, 3, 2)};
+    ks_index *idx = index_with(keys, 2);
+    touch(idx, KEY_A, KS_SLOT_CURRENT, 5000);
+    touch(idx, KEY_B, KS_SLOT_CURRENT, 5001);
+    touch(idx, KEY_B, KS_SLOT_OLD, 5002);
+    ks_last_used *items = NULL;
+    ASSERT_EQ_INT(collect_in(idx, KS_LAST_USED_RENEWED_KEYS, &items), 2);
+    ASSERT_EQ_STR(items[0].key_id, KEY_B);
+    ASSERT_EQ_STR(items[1].key_id, KEY_B);
+    ASSERT_EQ_INT(items[0].last_used_at + items[1].last_used_at, 5001 + 5002);
+    ks_index_mark_flushed(idx, items, 2);
+    free(items);
+    ASSERT_EQ_INT(collect_in(idx, KS_LAST_USED_RENEWED_KEYS, &items), 0);
+    free(items);
+    ASSERT_EQ_INT(collect(idx, &items), 1); /* key A's, still owed */
+    ASSERT_EQ_STR(items[0].key_id, KEY_A);
+    free(items);
     ks_index_free(idx);
     ks_key_free(&keys[0]);
     ks_key_free(&keys[1]);
@@ -392,6 +423,7 @@ static void test_address_never_torn(void)
 int main(void)
 {
     RUN(test_collect_waits_for_mark);
+    RUN(test_collect_renewed_keys_only);
     RUN(test_mark_after_renewal_follows_hash);
     RUN(test_merge_raises_by_hash);
     RUN(test_touch_on_a_replaced_entry_is_handed_over);

@@ -176,7 +176,7 @@ static size_t pending_last_used(void)
 {
     ks_last_used *items = NULL;
     size_t n = 0;
-    ASSERT_EQ_INT(ks_index_collect_last_used(idx, &items, &n), KS_OK);
+    ASSERT_EQ_INT(ks_index_collect_last_used(idx, KS_LAST_USED_ALL, &items, &n), KS_OK);
     free(items);
     return n;
 }
@@ -186,7 +186,7 @@ static void flush_all(void)
 {
     ks_last_used *items = NULL;
     size_t n = 0;
-    ASSERT_EQ_INT(ks_index_collect_last_used(idx, &items, &n), KS_OK);
+    ASSERT_EQ_INT(ks_index_collect_last_used(idx, KS_LAST_USED_ALL, &items, &n), KS_OK);
     ks_index_mark_flushed(idx, items, n);
     free(items);
 }
@@ -391,7 +391,7 @@ static void test_last_use_only_on_success(void)
     ks_verify_result_free(&r);
     ks_last_used *items = NULL;
     size_t n = 0;
-    ASSERT_EQ_INT(ks_index_collect_last_used(idx, &items, &n), KS_OK);
+    ASSERT_EQ_INT(ks_index_collect_last_used(idx, KS_LAST_USED_ALL, &items, &n), KS_OK);
     verify_now = NOW;
     int ok = n == 1 && strcmp(items[0].key_id, key_out) == 0 && items[0].last_used_at == NOW + 60;
     ks_digest h;
@@ -427,7 +427,7 @@ static int64_t pending_from(char *text)
 {
     ks_last_used *items = NULL;
     size_t n = 0;
-    ASSERT_EQ_INT(ks_index_collect_last_used(idx, &items, &n), KS_OK);
+    ASSERT_EQ_INT(ks_index_collect_last_used(idx, KS_LAST_USED_ALL, &items, &n), KS_OK);
     int64_t at = n == 1 ? items[0].last_used_at : -1;
     if (n == 1)
         ks_netaddr_format(&items[0].from, text, KS_NETADDR_TEXT_MAX);
