@@ -93,6 +93,7 @@ typedef struct {
 struct ks_index {
     pthread_mutex_t write_lock;
     unsigned char hash_key[crypto_shorthash_KEYBYTES];
+    unsigned char tag_key[crypto_shorthash_siphashx24_KEYBYTES]; /* token tags (token_tag.c) */
     _Atomic(key_table *) keys;
     _Atomic size_t n_total, n_active;
     ks_index_account **accounts;        /* writer: chained by name */
@@ -160,6 +161,13 @@ void ks_index_last_used_pass_on(ks_index_key *to, const ks_index_key *from, int 
  * its times; the key's current entry gets those too (by token hash).
  * Under write_lock, as every retire flush. */
 void ks_index_entry_hand_over_last_used(ks_index *idx, const ks_index_key *old);
+
+/* ---- token_tag.c ---- */
+
+/* src's tag (maybe being written by a verify) into dst, not yet published. */
+void ks_index_token_copy_tag(ks_index_token *dst, const ks_index_token *src);
+/* `to` takes the tags `from` has for the same tokens (matched by hash). */
+void ks_index_tags_pass_on(ks_index_key *to, const ks_index_key *from);
 
 /* ---- roleset.c (all writer only) ---- */
 

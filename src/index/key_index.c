@@ -263,8 +263,10 @@ static ks_index_key *entry_clone(ks_index *idx, const ks_index_key *e, int month
     memcpy(c, e, size); /* the slots' atomics are copied again below */
     atomic_store_explicit(&c->valid_uses, 0, memory_order_relaxed); /* e's count is e's: taken when e is freed */
     for (int s = 0; s < 2; s++)
-        if (ks_index_slot(e, s))
+        if (ks_index_slot(e, s)) {
             ks_index_token_copy_use(&c->slots[s], &e->slots[s]);
+            ks_index_token_copy_tag(&c->slots[s], &e->slots[s]);
+        }
     if (grants)
         memcpy(grants, e->grants, e->n_grants * sizeof *grants);
     c->grants = grants;
@@ -369,6 +371,7 @@ static int table_put(ks_index *idx, ks_index_key *e)
     if (found) {
         ks_index_key *old = table_entry(t, i, memory_order_relaxed);
         ks_index_last_used_pass_on(e, old, 1); /* e is not published yet */
+        ks_index_tags_pass_on(e, old);
         ks_index_limits_pass_on(e, old);        /* the bucket goes on unless the limit changed */
         table_store(t, i, e, tag, memory_order_release);
         atomic_fetch_add(&idx->n_active, (size_t)e->active - (size_t)old->active);
@@ -403,6 +406,7 @@ ks_index *ks_index_new(void)
         return NULL;
     pthread_mutex_init(&idx->write_lock, NULL);
     randombytes_buf(idx->hash_key, sizeof idx->hash_key);
+    randombytes_buf(idx->tag_key, sizeof idx->tag_key);
     key_table *t = table_new(TABLE_MIN);
     idx->accounts = calloc(64, sizeof *idx->accounts);
     idx->accounts_mask = 63;
@@ -444,6 +448,7 @@ void ks_index_free(ks_index *idx)
         }
     free(idx->accounts);
     pthread_mutex_destroy(&idx->write_lock);
+    sodium_memzero(idx->tag_key, sizeof idx->tag_key);
     free(idx);
 }
 

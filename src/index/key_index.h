@@ -41,8 +41,13 @@
  * Per-key limits (allowed ranges, rate limit): index/limits.h, out of the
  * entry, NULL for a key without any.
  *
- * Memory per key: one entry (104 bytes and 80 per token slot: 184, a
- * 192-byte malloc chunk, for a key without an old token) and 8 to 16
+ * Token tags: a verify proves a token by its keyed BLAKE2b (the slot's
+ * hash) once, then remembers the token's tag in the slot, SipHash-128
+ * keyed with a key the index draws when it is made (token_tag.c); later
+ * verifies of the token compare tags and skip the BLAKE2b.
+ *
+ * Memory per key: one entry (104 bytes and 96 per token slot: 200, a
+ * 208-byte malloc chunk, for a key without an old token) and 8 to 16
  * bytes of table slot; a key with limits adds its limits object (40 bytes
  * + 8 per IPv4 range + 32 per IPv6 range).
  */
@@ -93,6 +98,8 @@ typedef struct ks_index_limits ks_index_limits;
  * `present`, which is the entry's bit), and the slot's last use. */
 typedef struct {
     ks_digest hash;                   /* keyed hash of the token */
+    _Atomic uint64_t tag[2];          /* the token's tag in this index once a verify proved
+                                         the token (ks_index_remember_tag), else 0 */
     int64_t created_at;               /* when the token was made */
     uint32_t expires_in;              /* its expiry instant - created_at, for the entry's
                                          `months` (at most 255 months: fits) */
@@ -198,6 +205,26 @@ void ks_index_collect_uses(ks_index *idx, ks_index_use_fn fn, void *ctx);
  * against a zero digest, so a key without one takes as long. */
 __attribute__((warn_unused_result))
 ks_slot ks_index_slots_match(const ks_index_key *key, const ks_digest *d);
+
+/* ---- token tags (token_tag.c) ----
+ * A tag stands for a token only inside this index and this process: its
+ * key is drawn by ks_index_new, held in memory only, never stored, logged
+ * or sent. A slot's tag is 0 until a verify proved the token by its keyed
+ * hash and remembered it; then it is that token's tag for the life of the
+ * entry (entries are rebuilt, never edited, when a key changes), carried
+ * to the key's next entry with the token (by hash, as last-used times). A
+ * tag has its low bit set, so 0 is never one: 127 bits a token. A match of
+ * tags accepts the token as a match of hashes would; no match proves
+ * nothing (the slot may hold no tag yet, or a reader may meet one being
+ * written), so the caller then hashes. Compared in constant time. */
+typedef struct { uint64_t w[2]; } ks_index_tag;
+/* The tag of token[0..len) in idx. */
+void ks_index_tag_of(const ks_index *idx, const char *token, size_t len, ks_index_tag *out);
+/* Which slot of key remembered tag t (both compared, as ks_index_slots_match). */
+ks_slot ks_index_slots_match_tag(const ks_index_key *key, const ks_index_tag *t);
+/* Remembers t in slot (whose hash the token's matched): later verifies of
+ * the token match by tag. Readers see the tag whole or not at all. */
+void ks_index_remember_tag(const ks_index_key *key, ks_slot slot, const ks_index_tag *t);
 
 /* New empty index; NULL when out of memory. */
 ks_index *ks_index_new(void);

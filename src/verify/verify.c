@@ -256,7 +256,7 @@ void ks_verify_token_in(ks_index *idx, const ks_token_hasher *hasher, const ks_v
     const ks_index_key *cand = key_len <= KS_KEY_ID_MAX ? ks_index_key_candidate(idx, h, &probe) : NULL;
     int64_t mono_ns = req->mono_ns; /* for a rate-limited key; 0: read when needed */
     if (cand) {
-        /* every line of an entry without an old token (184 bytes, anywhere in a line) */
+        /* every line of an entry without an old token (200 bytes, anywhere in a line) */
         const char *at = (const char *)cand;
         __builtin_prefetch(at);
         __builtin_prefetch(at + 64);
@@ -275,11 +275,23 @@ void ks_verify_token_in(ks_index *idx, const ks_token_hasher *hasher, const ks_v
                 mono_ns = (int64_t)(ks_clock_monotonic() * 1e9);
         }
     }
-    ks_digest digest;
-    ks_token_hasher_hash(hasher, req->token, req->token_len, &digest);
+    /* A token verified before matches its slot's tag (key_index.h "token
+     * tags"); any other is proved, or refused, by its keyed hash, and a
+     * proved one leaves its tag for the next time. */
+    ks_index_tag tag;
+    ks_index_tag_of(idx, req->token, req->token_len, &tag);
     const ks_index_key *key = ks_index_key_confirm(cand, &probe, req->key, key_len);
-    decide(idx, key, &digest, req, req->target, req->resource, now, mono_ns, out);
-    sodium_memzero(&digest, sizeof digest);
+    ks_slot slot = key ? ks_index_slots_match_tag(key, &tag) : KS_SLOT_NONE;
+    if (slot == KS_SLOT_NONE) {
+        ks_digest digest;
+        ks_token_hasher_hash(hasher, req->token, req->token_len, &digest);
+        slot = key ? ks_index_slots_match(key, &digest) : KS_SLOT_NONE;
+        sodium_memzero(&digest, sizeof digest);
+        if (slot != KS_SLOT_NONE)
+            ks_index_remember_tag(key, slot, &tag);
+    }
+    sodium_memzero(&tag, sizeof tag);
+    decide_slot(idx, key, slot, 1, req, req->target, req->resource, now, mono_ns, out);
     /* No slot matched (unknown key, invalid token; nothing was taken or
      * touched): a token of the wrong format answers malformed_token, ahead
      * of both, as when it was checked before the lookup. */

@@ -12,6 +12,9 @@
  *  - only a successful ks_verify records last use, and with it the caller's
  *    address the request gives (last_used_from): not on a refusal, once
  *    per slot and second, not at all without an address;
+ *  - a token proved by its hash leaves its tag in its slot (a refused or
+ *    wrong one none), and later verifies of it decide the same: a tag
+ *    skips the hash, none of the checks after it;
  *  - ks_verify_found_in (a NULL digest matches nothing) and ks_verify_bound
  *    (a session's token hash, a login token's fingerprint) decide the same.
  *
@@ -570,6 +573,53 @@ static void test_bound(void)
 /* An old token with a deadline verifies up to the second before it and
  * not from it on (invalid_token), the current one either way; a session
  * bound to the old token ends with it too. */
+/* The slot of key whose remembered tag is token's. */
+static ks_slot tag_slot(const char *key, const char *token)
+{
+    ks_index_tag t;
+    ks_index_tag_of(idx, token, strlen(token), &t);
+    ASSERT_EQ_INT(ks_index_read_lock(idx), 0);
+    const ks_index_key *k = ks_index_find_key(idx, key, strlen(key));
+    ks_slot s = k ? ks_index_slots_match_tag(k, &t) : KS_SLOT_NONE;
+    ks_index_read_unlock(idx);
+    return s;
+}
+
+static void test_token_tags(void)
+{
+    char key[KS_KEY_ID_MAX + 1], cur[KS_TOKEN_LEN + 1], old[KS_TOKEN_LEN + 1];
+    ks_key k = key_make("acme", key, cur, old, DAY, KS_KEY_ACTIVE, (const char *[]){"Reader", NULL});
+    k.slots.old.ends_at = NOW + 3600;
+    key_put(&k);
+    ks_verify_result r;
+    verify(key, tok_other, NULL, NULL, KS_VERIFY_INVALID_TOKEN, &r);
+    ks_verify_result_free(&r);
+    ASSERT_EQ_INT(tag_slot(key, tok_other), KS_SLOT_NONE);
+    verify(key, cur, NULL, "billing", KS_VERIFY_FORBIDDEN, &r); /* proved, then refused: still the token's */
+    ks_verify_result_free(&r);
+    ASSERT_EQ_INT(tag_slot(key, cur), KS_SLOT_CURRENT);
+    ASSERT_EQ_INT(tag_slot(key, old), KS_SLOT_NONE);
+    for (int i = 0; i < 2; i++) { /* by hash, then by tag: the same answers */
+        verify(key, cur, NULL, "docs", KS_VERIFY_OK, &r);
+        ASSERT_EQ_INT(r.slot, KS_SLOT_CURRENT);
+        ks_verify_result_free(&r);
+        verify(key, old, NULL, "docs", KS_VERIFY_OK, &r);
+        ASSERT_EQ_INT(r.slot, KS_SLOT_OLD);
+        ks_verify_result_free(&r);
+        verify(key, cur, NULL, "billing", KS_VERIFY_FORBIDDEN, &r);
+        ks_verify_result_free(&r);
+        verify(key, tok_other, NULL, NULL, KS_VERIFY_INVALID_TOKEN, &r);
+        ks_verify_result_free(&r);
+    }
+    ASSERT_EQ_INT(tag_slot(key, old), KS_SLOT_OLD);
+    verify(key_out, old, NULL, NULL, KS_VERIFY_INVALID_TOKEN, &r); /* a tag is its key's */
+    ks_verify_result_free(&r);
+    verify_now = NOW + 3600; /* the old token's deadline: its tag accepts nothing */
+    verify(key, old, NULL, NULL, KS_VERIFY_INVALID_TOKEN, &r);
+    ks_verify_result_free(&r);
+    verify_now = NOW;
+}
+
 static void test_old_token_deadline(void)
 {
     char key[KS_KEY_ID_MAX + 1], cur[KS_TOKEN_LEN + 1], old[KS_TOKEN_LEN + 1];
@@ -619,6 +669,7 @@ int main(void)
     RUN(test_found_in);
     RUN(test_bound);
     RUN(test_old_token_deadline);
+    RUN(test_token_tags);
     ks_index_free(idx);
     return unit_report("verify");
 }
