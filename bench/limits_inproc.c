@@ -142,7 +142,7 @@ static double rate(ks_index *idx, const ks_token_hasher *hasher, const cred *c, 
         /* the clock read the HTTP handler makes for every request (its
          * latency), handed to verify for the bucket as api_verify.c does */
         ks_verify_request req = {x->key, x->token, KS_TOKEN_LEN, NULL, "view-api-keys", client_in_range, NULL,
-                                 (int64_t)(ks_clock_monotonic() * 1e9)};
+                                 (int64_t)(ks_clock_monotonic() * 1e9), 0};
         ks_verify_found found;
         if (ks_index_read_lock(idx) != 0)
             exit(1);

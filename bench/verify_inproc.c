@@ -115,7 +115,7 @@ int main(int argc, char **argv)
              * copy it out of the big sample array before the clock starts. */
             cred c_local = creds[(size_t)i % n];
             const cred *c = &c_local;
-            ks_verify_request req = {c->key, c->token, KS_TOKEN_LEN, NULL, NULL, NULL, NULL, 0};
+            ks_verify_request req = {c->key, c->token, KS_TOKEN_LEN, NULL, NULL, NULL, NULL, 0, 0};
             struct timespec a, b, d;
             clock_gettime(CLOCK_MONOTONIC, &a);
             if (ks_index_read_lock(svc.index) != 0)

@@ -165,15 +165,12 @@ static void client_address(void *ctx, ks_netaddr *out)
     ks_http_client_netaddr(req, out);
 }
 
-/* The check and the rendering for one key + token credential. */
+/* The check and the rendering for one key + token credential (inside the
+ * caller's read section of the index). */
 static void answer_credential(ks_http_request *req, const ks_verify_request *vreq, char *buf, size_t cap,
                               ks_verify_answer *out)
 {
     ks_index *idx = req->svc->index;
-    if (ks_index_read_lock(idx) != 0) {
-        out->error = KS_ERR_NOMEM;
-        return;
-    }
     ks_verify_found found;
     int64_t now = ks_clock_now();
     ks_verify_token_in(idx, &req->svc->token_hasher, vreq, now, &found);
@@ -186,10 +183,15 @@ static void answer_credential(ks_http_request *req, const ks_verify_request *vre
         int64_t wait = ks_rate_ceil_seconds(found.rate.retry_in);
         out->retry_after = wait > 0 ? (int)wait : 1;
     }
-    ks_index_read_unlock(idx);
     if (!out->error)
         out->status = ks_verify_reason_row_of(out->reason)->http_status;
 }
+
+/* What ks_verify_headers_read collects into, and the index to prefetch from. */
+typedef struct {
+    ks_verify_headers *h;
+    ks_index *idx;
+} headers_reading;
 
 /* One header of the list: kept in *h when verify reads it and it is the
  * first of its name. Names are compared by length first (the common
@@ -199,12 +201,17 @@ static enum MHD_Result header_seen(void *cls, enum MHD_ValueKind kind, const cha
 {
     (void)kind;
     (void)value_len;
-    ks_verify_headers *h = cls;
+    headers_reading *r = cls;
+    ks_verify_headers *h = r->h;
     const char **slot = NULL;
     switch (key_len) {
     case 9: /* X-API-Key */
-        if (strcasecmp(key, "X-API-Key") == 0)
+        if (strcasecmp(key, "X-API-Key") == 0) {
             slot = &h->api_key;
+            size_t len = strnlen(value, KS_KEY_ID_MAX + 1); /* as verify measures it */
+            if (!*slot && r->idx && len > 0 && len <= KS_KEY_ID_MAX)
+                h->api_key_hash = ks_index_key_prefetch(r->idx, value, len);
+        }
         break;
     case 11: /* X-API-Token */
         if (strcasecmp(key, "X-API-Token") == 0)
@@ -238,11 +245,12 @@ static enum MHD_Result header_seen(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-void ks_verify_headers_read(ks_http_request *req, ks_verify_headers *out)
+void ks_verify_headers_read(ks_http_request *req, ks_index *idx, ks_verify_headers *out)
 {
     memset(out, 0, sizeof *out);
+    headers_reading r = {out, idx};
     if (req->conn)
-        MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND, header_seen, out);
+        MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND, header_seen, &r);
 }
 
 void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify_answer *out)
@@ -253,22 +261,34 @@ void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify
         out->error = KS_ERR_STORAGE; /* cut off too long: memory may miss revocations */
         return;
     }
+    /* One read section from the headers on: the key's table slot is
+     * fetched while the rest is read (ks_verify_headers_read). */
+    ks_index *idx = req->svc->index;
+    if (ks_index_read_lock(idx) != 0) {
+        out->error = KS_ERR_NOMEM;
+        return;
+    }
     ks_verify_headers h;
-    ks_verify_headers_read(req, &h);
-    if (h.authorization && strncasecmp(h.authorization, "Bearer ", 7) == 0)
+    ks_verify_headers_read(req, idx, &h);
+    if (h.authorization && strncasecmp(h.authorization, "Bearer ", 7) == 0) {
+        ks_index_read_unlock(idx);
         return; /* status 0: the handler checks login tokens */
+    }
     const char *target = ks_http_param_get(req, "account");
     char mapped[KS_RESOURCE_MAX + 1];
     const char *resource;
-    if ((out->error = ks_http_verify_resource_of(req, &h, mapped, &resource)) != KS_OK)
+    if ((out->error = ks_http_verify_resource_of(req, &h, mapped, &resource)) != KS_OK) {
+        ks_index_read_unlock(idx);
         return;
+    }
     ks_verify_request vreq = {NULL, NULL, 0, target && *target ? target : NULL, resource, client_address, req,
-                              (int64_t)(t0 * 1e9)}; /* the bucket's arrival time: no second clock read */
+                              (int64_t)(t0 * 1e9), 0}; /* the bucket's arrival time: no second clock read */
     /* As ks_credentials_read: both API headers, else HTTP Basic. */
     if (h.api_key && h.api_token) {
         vreq.key = h.api_key;
         vreq.token = h.api_token;
         vreq.token_len = strnlen(h.api_token, KS_TOKEN_LEN + 1);
+        vreq.key_hash = h.api_key_hash;
         answer_credential(req, &vreq, buf, cap, out);
     } else {
         char *pass = NULL;
@@ -286,6 +306,7 @@ void ks_api_verify_answer(ks_http_request *req, char *buf, size_t cap, ks_verify
         if (user)
             MHD_free(user);
     }
+    ks_index_read_unlock(idx);
     if (!out->error)
         ks_metrics_verify(out->reason, ks_clock_monotonic() - t0);
 }

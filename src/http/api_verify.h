@@ -49,9 +49,13 @@ typedef struct {
     const char *forwarded_uri;
     const char *original_method;  /* X-Original-Method, X-Original-URI (nginx) */
     const char *original_uri;
+    uint64_t api_key_hash;        /* with an index: X-API-Key's ks_index_key_prefetch, else 0 */
 } ks_verify_headers;
 
-void ks_verify_headers_read(ks_http_request *req, ks_verify_headers *out);
+/* Reads the headers into *out. With idx (the caller inside a read section
+ * of it), X-API-Key's table slot is prefetched as soon as the header is met,
+ * so the memory fetch overlaps reading the rest (out->api_key_hash). */
+void ks_verify_headers_read(ks_http_request *req, ks_index *idx, ks_verify_headers *out);
 
 /* Checks req's credential for its account= and resource= parameters and
  * fills *out; records the verify metrics (not the HTTP ones). buf (cap

@@ -71,7 +71,7 @@ int ks_http_verify_credentials(ks_http_request *req, const char *target, const c
     ks_credentials cred;
     ks_credentials_read(req, &cred);
     ks_verify_request vreq = {cred.present ? cred.key : NULL, cred.present ? cred.token : NULL,
-                              cred.token_len, target, resource, NULL, NULL, 0};
+                              cred.token_len, target, resource, NULL, NULL, 0, 0};
     int rc = ks_verify(req->svc->index, &req->svc->secret, &vreq, now, out);
     ks_credentials_wipe(&cred);
     if (rc == KS_OK && out->reason == KS_VERIFY_OK)
@@ -93,7 +93,7 @@ int ks_http_check_key_and_token_hash(ks_http_request *req, ks_verify_result *out
         ks_http_error(req, KS_ERR_UNAUTHENTICATED, "Send X-API-Key and X-API-Token (or HTTP Basic key:token).");
         return 0;
     }
-    ks_verify_request vreq = {cred.key, cred.token, cred.token_len, NULL, NULL, NULL, NULL, 0};
+    ks_verify_request vreq = {cred.key, cred.token, cred.token_len, NULL, NULL, NULL, NULL, 0, 0};
     int rc = ks_verify(req->svc->index, &req->svc->secret, &vreq, ks_clock_now(), out);
     if (token_hash)
         ks_token_hash(&req->svc->secret, cred.token, cred.token_len, token_hash);

@@ -17,7 +17,7 @@
 int ks_http_verify_resource(ks_http_request *req, char buf[KS_RESOURCE_MAX + 1], const char **out)
 {
     ks_verify_headers h;
-    ks_verify_headers_read(req, &h);
+    ks_verify_headers_read(req, NULL, &h);
     return ks_http_verify_resource_of(req, &h, buf, out);
 }
 

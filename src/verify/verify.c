@@ -232,8 +232,8 @@ void ks_verify_token_in(ks_index *idx, const ks_token_hasher *hasher, const ks_v
     /* Start fetching the key's table slot, then its entry, so the memory
      * waits overlap the format check and the keyed hash. */
     size_t key_len = req->key ? strnlen(req->key, KS_KEY_ID_MAX + 1) : 0;
-    uint64_t h = 0;
-    if (key_len > 0 && key_len <= KS_KEY_ID_MAX)
+    uint64_t h = req->key_hash;
+    if (!h && key_len > 0 && key_len <= KS_KEY_ID_MAX)
         h = ks_index_key_prefetch(idx, req->key, key_len);
     /* The checks before the lookup (missing_credentials, malformed_token),
      * with most of their work left for later: a token whose keyed hash is

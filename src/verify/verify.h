@@ -60,6 +60,10 @@ typedef struct {
      * HTTP handler has read it already, for its latency); 0: a key with a
      * rate limit reads the clock itself. */
     int64_t mono_ns;
+    /* ks_index_key_prefetch(idx, key) when the caller took it early, in the
+     * same read section (so the key's table slot is on its way while the
+     * caller does other work); 0: verify takes it. */
+    uint64_t key_hash;
 } ks_verify_request;
 
 typedef struct {

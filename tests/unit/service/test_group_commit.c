@@ -95,7 +95,7 @@ static void close_store(void)
 /* The reason ks_verify gives for key_id + token at home. */
 static ks_verify_reason verify_reason(const char *key_id, const char *token)
 {
-    ks_verify_request req = {key_id, token, strlen(token), NULL, NULL, NULL, NULL, 0};
+    ks_verify_request req = {key_id, token, strlen(token), NULL, NULL, NULL, NULL, 0, 0};
     ks_verify_result res;
     ASSERT_EQ_INT(ks_verify(svc.index, &secret, &req, ks_clock_now(), &res), KS_OK);
     ks_verify_reason reason = res.reason;

@@ -155,7 +155,7 @@ static void index_build(void)
 static void verify(const char *key, const char *token, const char *target, const char *resource,
                    ks_verify_reason want, ks_verify_result *out)
 {
-    ks_verify_request req = {key, token, token ? strlen(token) : 0, target, resource, NULL, NULL, 0};
+    ks_verify_request req = {key, token, token ? strlen(token) : 0, target, resource, NULL, NULL, 0, 0};
     ASSERT_EQ_INT(ks_verify(idx, &secret, &req, verify_now, out), KS_OK);
     if (out->reason != want)
         UNIT_FAIL("key %s token %s target %s resource %s: %s, want %s", key ? key : "(null)",
@@ -417,7 +417,7 @@ static void client_is(void *ctx, ks_netaddr *out)
 static void verify_from(const char *key, const char *token, const char *resource, const char *from,
                         ks_verify_reason want)
 {
-    ks_verify_request req = {key, token, strlen(token), NULL, resource, client_is, (void *)from, 0};
+    ks_verify_request req = {key, token, strlen(token), NULL, resource, client_is, (void *)from, 0, 0};
     ks_verify_result r;
     ASSERT_EQ_INT(ks_verify(idx, &secret, &req, verify_now, &r), KS_OK);
     if (r.reason != want)
