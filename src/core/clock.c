@@ -12,12 +12,17 @@ int64_t ks_clock_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec + clock_offset_seconds;
+    return ks_clock_now_at(&ts);
 }
 
 void ks_clock_wall(struct timespec *out)
 {
     clock_gettime(CLOCK_REALTIME, out);
+}
+
+int64_t ks_clock_now_at(const struct timespec *wall)
+{
+    return (int64_t)wall->tv_sec + clock_offset_seconds;
 }
 
 void ks_clock_deadline(struct timespec *out, long ms)

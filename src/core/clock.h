@@ -24,6 +24,10 @@ int64_t ks_clock_now(void);
 /* The real time, not moved by the test offset (log lines). */
 void ks_clock_wall(struct timespec *out);
 
+/* ks_clock_now for the wall time `wall` read already (one clock read
+ * serving both, as verify's check and its Date header). */
+int64_t ks_clock_now_at(const struct timespec *wall);
+
 /* The real time `ms` milliseconds from now, as pthread_cond_timedwait takes
  * it (CLOCK_REALTIME). */
 void ks_clock_deadline(struct timespec *out, long ms);

@@ -172,7 +172,10 @@ static void answer_credential(ks_http_request *req, const ks_verify_request *vre
 {
     ks_index *idx = req->svc->index;
     ks_verify_found found;
-    int64_t now = ks_clock_now();
+    struct timespec wall; /* one clock read: the check's now and the answer's Date */
+    ks_clock_wall(&wall);
+    out->wall_second = wall.tv_sec;
+    int64_t now = ks_clock_now_at(&wall);
     ks_verify_token_in(idx, &req->svc->token_hasher, vreq, now, &found);
     out->reason = found.reason;
     if (found.key) /* a known key: counted by outcome (service/usage.h) */

@@ -35,6 +35,7 @@ typedef struct {
     int64_t rate_reset;               /* Unix seconds when its bucket is full again */
     char rate_text[3][24];            /* the three in decimal, for the headers */
     int retry_after;                  /* 429 of the key's rate limit: seconds, >= 1 */
+    time_t wall_second;               /* the real time's second the check read: a 200's Date */
 } ks_verify_answer;
 
 /* The request headers verify reads, found in one pass over the header list

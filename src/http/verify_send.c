@@ -30,9 +30,10 @@ static void two_digits(char *p, int v)
 /* The Date header of this second, as libmicrohttpd writes its own
  * ("Sat, 05 Dec 2026 02:48:02 GMT", RFC 9110 IMF-fixdate): formatted once
  * a second per thread instead of by libmicrohttpd for every answer (its
- * gmtime_r takes the time zone lock). A response that carries a Date
+ * gmtime_r takes the time zone lock), for the wall clock's `second` (read
+ * by the check: one clock read for both). A response that carries a Date
  * header gets no other. NULL when the year has not four digits. */
-static const char *date_now(time_t *second)
+static const char *date_of(time_t second)
 {
     static const char DAYS[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char MONTHS[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -41,13 +42,10 @@ static const char *date_now(time_t *second)
         time_t second;
         char text[sizeof "Sat, 05 Dec 2026 02:48:02 GMT"];
     } cache;
-    struct timespec ts;
-    ks_clock_wall(&ts);
-    *second = ts.tv_sec;
-    if (ts.tv_sec != cache.second || !cache.text[0]) {
+    if (second != cache.second || !cache.text[0]) {
         struct tm tm;
         int year;
-        if (!gmtime_r(&ts.tv_sec, &tm) || (year = tm.tm_year + 1900) < 1000 || year > 9999 ||
+        if (!gmtime_r(&second, &tm) || (year = tm.tm_year + 1900) < 1000 || year > 9999 ||
             tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 || tm.tm_mon > 11)
             return NULL; /* libmicrohttpd writes its own */
         char *p = cache.text;
@@ -66,7 +64,7 @@ static const char *date_now(time_t *second)
         p[22] = ':';
         two_digits(p + 23, tm.tm_sec);
         memcpy(p + 25, " GMT", 5);
-        cache.second = ts.tv_sec;
+        cache.second = second;
     }
     return cache.text;
 }
@@ -125,8 +123,8 @@ static struct MHD_Response *verify_ok_response(conn_state *st, const ks_verify_a
     *owned = 0;
     int rated = a->rate_limit > 0;
     int n = rated ? VERIFY_HEADERS : H_ACCOUNT + 1;
-    time_t second;
-    const char *date = date_now(&second);
+    time_t second = a->wall_second;
+    const char *date = date_of(second);
     const char *want[VERIFY_HEADERS] = {date, a->key_id, a->account, a->rate_text[0], a->rate_text[1],
                                         a->rate_text[2]};
     if (st->verify_ok && date && st->verify_ok_len == a->body_len && st->verify_ok_rated == rated &&

@@ -47,6 +47,22 @@ class TestTimeTravel(KeystileCase):
                            stderr=subprocess.STDOUT, timeout=10)
         self.assertIn(b"--clock-offset-days", p.stdout)
 
+    def test_verify_date_header_is_the_real_time(self):
+        # The check's clock read also gives the answer's Date header: the
+        # offset moves the check's time, never the header.
+        import email.utils
+        import time
+        k = self.create_key()
+        for days in (0, 100):
+            with self.subTest(days=days):
+                self.at(days)
+                r = self.verify(k["key"], k["token"])
+                self.assertVerifyOK(r, k["key"], "current")
+                date = email.utils.parsedate_to_datetime(r.headers.get("Date"))
+                self.assertLess(abs(date.timestamp() - time.time()), 5, r.headers.get("Date"))
+                self.assertRegex(r.headers.get("Date"), r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} "
+                                 r"\d{2}:\d{2}:\d{2} GMT$")
+
     def test_alerts_with_3_months(self):
         k = self.create_key()
         created = parse_time(k["tokens"][0]["created_at"])
