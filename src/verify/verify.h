@@ -132,8 +132,10 @@ void ks_verify_bound_in(ks_index *idx, const char *key_id, size_t key_len, const
                         const char *target, const char *resource, int64_t now, ks_verify_found *out);
 
 /* The hot path for a key + token: every check of ks_verify, in order,
- * without copying or allocating; the keyed hash (the secret's, set up in
- * hasher) is computed here while the key's entry is fetched from memory.
+ * without copying or allocating. The token is matched by the tag its slot
+ * remembered when a verify proved it before (key_index.h "token tags"),
+ * else by its keyed hash (the secret's, set up in hasher), which then
+ * leaves the tag; both while the key's entry is fetched from memory.
  * Call it inside a read section of idx and use *out before leaving it. */
 void ks_verify_token_in(ks_index *idx, const ks_token_hasher *hasher, const ks_verify_request *req, int64_t now,
                         ks_verify_found *out);
