@@ -5,9 +5,11 @@
  *   flush_inproc DB [KEYS_USED] [ROUNDS]
  *
  * - last-used times of KEYS_USED (default 70,000) random keys, written as
- *   the flusher writes them (transactions of 4096), in the order the index
- *   hands them over (its hash order: random for the store) against the
- *   store's own order (last_used_order first, its cost counted);
+ *   the flusher writes them (transactions of 4096): as the flusher did
+ *   before session 27, in the index's hash order (random for the store),
+ *   each row found by key id, against the store's own order, each item
+ *   with its key's seq as the index now hands it over (last_used_order
+ *   first, its cost counted);
  * - their usage rows of the current hour (one per key, as the flush merges
  *   them), added in random order against key order (the order the flush
  *   sorts them into), after one add that made the rows: later flushes of
@@ -36,6 +38,7 @@ typedef struct {
     char key_id[KS_KEY_ID_MAX + 1];
     char account[KS_ACCOUNT_MAX + 1];
     ks_digest hash;
+    int64_t seq;      /* the key's store seq, as the index entry holds it */
 } used_key;
 
 typedef struct {
@@ -64,6 +67,7 @@ static int on_key(void *ctx, const ks_key *k)
     snprintf(u->key_id, sizeof u->key_id, "%s", k->key_id);
     snprintf(u->account, sizeof u->account, "%s", k->account);
     u->hash = k->slots.current.hash;
+    u->seq = k->seq;
     return 0;
 }
 
@@ -128,6 +132,7 @@ static int last_used_once(ks_store *s, const used_key *keys, size_t n, int64_t a
         memcpy(items[i].key_id, keys[i].key_id, sizeof items[i].key_id);
         items[i].hash = keys[i].hash;
         items[i].last_used_at = at;
+        items[i].key_seq = ordered ? keys[i].seq : 0; /* the index's; 0: found by key id */
     }
     cost before = cost_now();
     int rc = ordered ? s->ops->last_used_order(s, items, n) : KS_OK;

@@ -203,6 +203,7 @@ static int entry_build(ks_index *idx, const ks_key *key, size_t len, ks_index_ke
     e->account = home;
     e->active = key->active ? 1 : 0;
     e->present = (uint8_t)present;
+    e->store_seq = key->seq;
     e->old_ends_at = slots[1]->present ? slots[1]->ends_at : 0; /* verify refuses the old token from then on */
     for (int s = 0; s < 2; s++) {
         if (!slots[s]->present)

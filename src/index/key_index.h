@@ -46,8 +46,8 @@
  * keyed with a key the index draws when it is made (token_tag.c); later
  * verifies of the token compare tags and skip the BLAKE2b.
  *
- * Memory per key: one entry (104 bytes and 96 per token slot: 200, a
- * 208-byte malloc chunk, for a key without an old token) and 8 to 16
+ * Memory per key: one entry (120 bytes and 96 per token slot: 216, a
+ * 224-byte malloc chunk, for a key without an old token) and 8 to 16
  * bytes of table slot; a key with limits adds its limits object (40 bytes
  * + 8 per IPv4 range + 32 per IPv6 range).
  */
@@ -127,6 +127,8 @@ typedef struct ks_index_key {
     int64_t old_ends_at;                /* the old token's deadline, 0 = none */
     _Atomic uint64_t valid_uses;        /* valid verifies of one minute: its number (Unix
                                            minutes) << 32 | the count (see "Valid uses") */
+    int64_t store_seq;                  /* the key's seq in the store (ks_key.seq), for the
+                                           last-used flush; 0 when unknown */
     ks_index_token slots[];             /* [KS_SLOT_CURRENT], and [KS_SLOT_OLD] only when the
                                            key has an old token (ks_index_key_size) */
 } ks_index_key;
@@ -320,8 +322,9 @@ typedef enum {
 } ks_last_used_scope;
 
 /* Collects the last-used times not yet flushed of the keys in scope, each
- * with its address (ks_last_used.from, family 0 when unknown; key_seq 0,
- * for the store to note), into a new array (*out, free it); also frees
+ * with its address (ks_last_used.from, family 0 when unknown) and the
+ * key's store seq (key_seq, 0 when the entry has none), into a new array
+ * (*out, free it); also frees
  * retired memory. KS_OK or NOMEM. Nothing is marked: once the store has
  * them, ks_index_mark_flushed does, so a failed flush loses nothing and
  * the next one writes them again. */

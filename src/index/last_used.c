@@ -198,7 +198,7 @@ int ks_index_collect_last_used(ks_index *idx, ks_last_used_scope scope, ks_last_
                 u->hash = k->slots[i].hash;
                 u->last_used_at = used;
                 ks_netaddr_unpack(w, &u->from);
-                u->key_seq = 0; /* unknown here: the store's last_used_order notes it */
+                u->key_seq = k->store_seq; /* the store's last_used_order looks up a 0 */
             }
         }
         ks_index_read_unlock(idx);

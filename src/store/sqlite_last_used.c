@@ -7,10 +7,12 @@
  * them. A flush of tokens in the index's (hash) order dirtied a page per
  * row in every slice: with 70,000 keys of a million in use, about 67,000
  * 4 KiB pages a minute through the WAL and the checkpoint, 21 us of CPU a
- * row, most of it system time. last_used_order looks the seqs up first (in
- * key id order, the order of the key id index) and sorts by them; each
- * slice of the flush then updates a run of neighbouring pages, once each,
- * and finds the row by its seq without a lookup.
+ * row, most of it system time. last_used_order sorts by seq; each slice of
+ * the flush then updates a run of neighbouring pages, once each, and finds
+ * the row by its seq without a lookup. The verify index hands each item
+ * its key's seq (noted when the entry was built from the store); an item
+ * without one (key_seq 0) is looked up first, in key id order (the order
+ * of the key id index).
  */
 #include "store/sqlite_internal.h"
 #include "store/store_common.h"
@@ -21,9 +23,13 @@
 
 #define ORDER_CHUNK 4096 /* seq lookups per read transaction (a few ms of the store lock) */
 
-static int by_key_id(const void *a, const void *b)
+/* Items without a seq first, by key id (to be looked up); then the rest. */
+static int by_missing_key_id(const void *a, const void *b)
 {
-    return strcmp(((const ks_last_used *)a)->key_id, ((const ks_last_used *)b)->key_id);
+    const ks_last_used *x = a, *y = b;
+    if ((x->key_seq == 0) != (y->key_seq == 0))
+        return x->key_seq == 0 ? -1 : 1;
+    return x->key_seq == 0 ? strcmp(x->key_id, y->key_id) : 0;
 }
 
 static int by_key_seq(const void *a, const void *b)
@@ -62,13 +68,14 @@ static int seqs_read(sq_store *s, ks_last_used *items, size_t n)
 int sq_last_used_order(ks_store *base, ks_last_used *items, size_t n)
 {
     sq_store *s = (sq_store *)base;
+    size_t missing = 0;
     for (size_t i = 0; i < n; i++)
-        items[i].key_seq = 0;
-    if (n > 1) /* qsort's array may not be NULL, even of none */
-        qsort(items, n, sizeof *items, by_key_id);
+        missing += items[i].key_seq == 0;
+    if (missing > 0 && n > 1) /* qsort's array may not be NULL, even of none */
+        qsort(items, n, sizeof *items, by_missing_key_id);
     int rc = KS_OK;
-    for (size_t done = 0; rc == KS_OK && done < n; done += ORDER_CHUNK)
-        rc = seqs_read(s, items + done, n - done < ORDER_CHUNK ? n - done : ORDER_CHUNK);
+    for (size_t done = 0; rc == KS_OK && done < missing; done += ORDER_CHUNK)
+        rc = seqs_read(s, items + done, missing - done < ORDER_CHUNK ? missing - done : ORDER_CHUNK);
     if (rc != KS_OK) {
         for (size_t i = 0; i < n; i++)
             items[i].key_seq = 0; /* the flush looks each key up itself */

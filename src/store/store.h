@@ -78,7 +78,8 @@ typedef struct {
     ks_digest hash;       /* which token of the key */
     int64_t last_used_at;
     ks_netaddr from;      /* the caller's address of that verify; family 0 = unknown */
-    int64_t key_seq;      /* the store's row of the key, from last_used_order; 0 = found by key_id */
+    int64_t key_seq;      /* the store's row of the key (ks_key.seq, from the verify index
+                             or last_used_order); 0 = found by key_id */
 } ks_last_used;
 
 /* A row of the change log (see change_feed in ks_store_ops): what a node
@@ -416,10 +417,11 @@ typedef struct {
     /* Last-used times from the verify index (*_last_used.c).
      * last_used_order sorts items into the order the store writes fastest,
      * before the caller cuts them into last_used_flush batches, and may note
-     * in each item's key_seq where its key's row is (SQLite: found by key id
-     * in short read transactions, sorted by it; PostgreSQL: sorted by key
-     * id, key_seq 0). On failure items hold the same set in some order, with
-     * key_seq 0, and a flush of them is as right as before.
+     * in each item's key_seq where its key's row is (SQLite: sorted by it,
+     * an item given with key_seq 0 found by key id first, in short read
+     * transactions; PostgreSQL: sorted by key id, key_seq 0). On failure
+     * items hold the same set in some order, with key_seq 0, and a flush of
+     * them is as right as before.
      * last_used_flush writes a batch in one transaction (a later time never
      * goes back; a token since gone is skipped); items need not have been
      * ordered. */

@@ -256,7 +256,7 @@ void ks_verify_token_in(ks_index *idx, const ks_token_hasher *hasher, const ks_v
     const ks_index_key *cand = key_len <= KS_KEY_ID_MAX ? ks_index_key_candidate(idx, h, &probe) : NULL;
     int64_t mono_ns = req->mono_ns; /* for a rate-limited key; 0: read when needed */
     if (cand) {
-        /* every line of an entry without an old token (200 bytes, anywhere in a line) */
+        /* every line of an entry without an old token (216 bytes, anywhere in a line) */
         const char *at = (const char *)cand;
         __builtin_prefetch(at);
         __builtin_prefetch(at + 64);

@@ -1,7 +1,8 @@
 /*
  * index_fixture.h - what the index's unit tests build their keys from: a
  * key of account acme whose current token (and old one, when `old` is not
- * 0) has a digest of bytes all `current` (`old`).
+ * 0) has a digest of bytes all `current` (`old`), and whose store seq is
+ * 100 + `current`.
  */
 #ifndef KS_TESTS_INDEX_FIXTURE_H
 #define KS_TESTS_INDEX_FIXTURE_H
@@ -26,6 +27,7 @@ static inline ks_key key_make(const char *key_id, unsigned char current, unsigne
     k.name = strdup("test key");
     k.active = KS_KEY_ACTIVE;
     k.created_at = 1000;
+    k.seq = 100 + current;
     k.slots.current = (ks_token){.present = 1, .hash = digest_of(current), .created_at = 1000};
     if (old)
         k.slots.old = (ks_token){.present = 1, .hash = digest_of(old), .created_at = 900};
