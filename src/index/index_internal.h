@@ -146,6 +146,8 @@ size_t ks_index_table_probe(const ks_index *idx, const key_table *t, const char 
 
 /* ---- last_used.c ---- */
 
+/* The index slot of `k` holding the token with `hash`, or -1. */
+int ks_index_slot_of_hash(const ks_index_key *k, const ks_digest *hash);
 /* A new (unpublished) slot's last use and address, from the store. */
 void ks_index_token_init(ks_index_token *t, int64_t last_used, const ks_netaddr *from);
 /* The last use, flushed mark and address of src (maybe in use by readers
@@ -153,8 +155,9 @@ void ks_index_token_init(ks_index_token *t, int64_t last_used, const ks_netaddr 
 void ks_index_token_copy_use(ks_index_token *dst, const ks_index_token *src);
 
 /* Raises `to`'s last-used times to those `from` has for the same tokens
- * (matched by hash: a renewal moves the current token to the old slot);
- * with flushed, `to` also takes `from`'s flushed marks. */
+ * (matched by hash: a renewal moves the current token to the old slot),
+ * and gives `to` their tags (token_tag.c); with flushed, `to` also takes
+ * `from`'s flushed marks. */
 void ks_index_last_used_pass_on(ks_index_key *to, const ks_index_key *from, int flushed);
 /* A replaced entry, now that no reader holds it: a verify that found it
  * just before the replacement may have touched it after the new entry took
@@ -164,10 +167,9 @@ void ks_index_entry_hand_over_last_used(ks_index *idx, const ks_index_key *old);
 
 /* ---- token_tag.c ---- */
 
-/* src's tag (maybe being written by a verify) into dst, not yet published. */
+/* src's tag (maybe being written by a verify) into dst, a slot of the same
+ * token (published or not), when src has one; readers of dst see it whole. */
 void ks_index_token_copy_tag(ks_index_token *dst, const ks_index_token *src);
-/* `to` takes the tags `from` has for the same tokens (matched by hash). */
-void ks_index_tags_pass_on(ks_index_key *to, const ks_index_key *from);
 
 /* ---- roleset.c (all writer only) ---- */
 

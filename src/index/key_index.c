@@ -371,8 +371,7 @@ static int table_put(ks_index *idx, ks_index_key *e)
     size_t i = ks_index_table_probe(idx, t, e->key_id, e->key_len, &found, &tag);
     if (found) {
         ks_index_key *old = table_entry(t, i, memory_order_relaxed);
-        ks_index_last_used_pass_on(e, old, 1); /* e is not published yet */
-        ks_index_tags_pass_on(e, old);
+        ks_index_last_used_pass_on(e, old, 1); /* e is not published yet; tags too */
         ks_index_limits_pass_on(e, old);        /* the bucket goes on unless the limit changed */
         table_store(t, i, e, tag, memory_order_release);
         atomic_fetch_add(&idx->n_active, (size_t)e->active - (size_t)old->active);

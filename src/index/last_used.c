@@ -122,8 +122,7 @@ void ks_index_token_copy_use(ks_index_token *dst, const ks_index_token *src)
     from_store(dst, w);
 }
 
-/* The index slot of `k` holding the token with `hash`, or -1. */
-static int slot_of_hash(const ks_index_key *k, const ks_digest *hash)
+int ks_index_slot_of_hash(const ks_index_key *k, const ks_digest *hash)
 {
     for (int i = 0; i < 2; i++)
         if (ks_index_slot(k, i) && ks_digest_equal(&k->slots[i].hash, hash))
@@ -134,12 +133,13 @@ static int slot_of_hash(const ks_index_key *k, const ks_digest *hash)
 void ks_index_last_used_pass_on(ks_index_key *to, const ks_index_key *from, int flushed)
 {
     for (int i = 0; i < 2; i++) {
-        int j = ks_index_slot(to, i) ? slot_of_hash(from, &to->slots[i].hash) : -1;
+        int j = ks_index_slot(to, i) ? ks_index_slot_of_hash(from, &to->slots[i].hash) : -1;
         if (j < 0)
             continue;
         uint64_t w[2];
         int64_t used = token_read(&from->slots[j], w);
         token_raise(&to->slots[i], used, w);
+        ks_index_token_copy_tag(&to->slots[i], &from->slots[j]);
         if (flushed)
             atomic_store(&to->slots[i].last_flushed,
                          atomic_load(&((ks_index_key *)from)->slots[j].last_flushed));
@@ -234,7 +234,7 @@ void ks_index_mark_flushed(ks_index *idx, const ks_last_used *items, size_t n)
         return; /* not marked: the next flush writes them again */
     for (size_t u = 0; u < n; u++) {
         const ks_index_key *k = ks_index_find_key(idx, items[u].key_id, strlen(items[u].key_id));
-        int i = k ? slot_of_hash(k, &items[u].hash) : -1;
+        int i = k ? ks_index_slot_of_hash(k, &items[u].hash) : -1;
         if (i >= 0)
             atomic_raise(&((ks_index_key *)k)->slots[i].last_flushed, items[u].last_used_at);
     }
@@ -249,7 +249,7 @@ void ks_index_merge_last_used(ks_index *idx, ks_key *keys, size_t n)
         const ks_index_key *k = ks_index_find_key(idx, keys[u].key_id, strlen(keys[u].key_id));
         ks_token *slots[2] = {&keys[u].slots.current, keys[u].slots.old.present ? &keys[u].slots.old : NULL};
         for (int s = 0; k && s < 2; s++) {
-            int i = slots[s] ? slot_of_hash(k, &slots[s]->hash) : -1;
+            int i = slots[s] ? ks_index_slot_of_hash(k, &slots[s]->hash) : -1;
             if (i < 0)
                 continue;
             uint64_t w[2];

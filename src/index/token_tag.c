@@ -72,14 +72,8 @@ void ks_index_remember_tag(const ks_index_key *key, ks_slot slot, const ks_index
 void ks_index_token_copy_tag(ks_index_token *dst, const ks_index_token *src)
 {
     uint64_t w1, w0 = tag_load(src, &w1);
+    if (!w0)
+        return; /* none yet: dst keeps its own (a copy of src's bytes holds none either: a tag is never unset) */
     atomic_store_explicit(&dst->tag[1], w1, memory_order_relaxed);
-    atomic_store_explicit(&dst->tag[0], w0, memory_order_relaxed); /* dst is published later, with release */
-}
-
-void ks_index_tags_pass_on(ks_index_key *to, const ks_index_key *from)
-{
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; ks_index_slot(to, i) && j < 2; j++)
-            if (ks_index_slot(from, j) && ks_digest_equal(&to->slots[i].hash, &from->slots[j].hash))
-                ks_index_token_copy_tag(&to->slots[i], &from->slots[j]);
+    atomic_store_explicit(&dst->tag[0], w0, memory_order_release); /* dst may be published already */
 }
