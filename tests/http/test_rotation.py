@@ -309,6 +309,9 @@ class TestSingleThreadedReceiver(RotationCase):
                 want = 10 * (burst + 1)
                 self.assertTrue(wait_until(lambda: len(times) >= want, timeout=8),
                                 "burst %d: %d of %d delivered within 8 s" % (burst, len(times), want))
+            # The receiver counts a delivery before its answer reaches the
+            # worker, which records it after: wait for the records too.
+            wait_until(lambda: [x["status"] for x in self.deliveries(h["id"])] == ["delivered"] * 30, timeout=5)
             d = self.deliveries(h["id"])
             self.assertEqual(len(d), 30)
             self.assertEqual([(x["status"], x["attempts"], x["response_code"]) for x in d],
