@@ -31,24 +31,11 @@ sys.path.insert(0, HERE)
 import run  # noqa: E402  (its servers, wrk and CPU readings)
 
 
-def threads_s(pid):
-    """{thread name: utime+stime seconds} of a process (threads of one name summed)."""
-    out = {}
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-                name = f.read().strip()
-            out[name] = out.get(name, 0.0) + sum(run.cpu_split_s(pid, tid))
-        except OSError:
-            pass  # a thread that ended
-    return out
-
-
 def measure(args, srv):
     """One round on srv: req/s, us CPU per request, {thread: us per request}."""
-    t0 = threads_s(srv.pid)
+    t0 = run.threads_s(srv.pid)
     res = run.wrk(args, srv.port, "verify.lua", [args.creds, 1, args.last])
-    t1 = threads_s(srv.pid)
+    t1 = run.threads_s(srv.pid)
     n = max(res["requests"], 1)
     per = {k: (v - t0.get(k, 0.0)) * 1e6 / n for k, v in t1.items()}
     return res["rps"], sum(per.values()), per

@@ -123,26 +123,33 @@ def cpu_tree_s(pid):
     return sum(cpu_tree_split_s(pid))
 
 
+def threads_s(pid):
+    """{thread name: utime+stime seconds} of a process (threads of one name
+    summed; a thread that ended meanwhile is left out)."""
+    out = {}
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return out
+    for tid in tasks:
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                name = f.read().strip()
+            out[name] = out.get(name, 0.0) + sum(cpu_split_s(pid, tid))
+        except OSError:
+            pass
+    return out
+
+
 def background_s(pid):
     """utime+stime of a libmicrohttpd server's threads other than the
     library's own (named "MHD-..."), which answer every request: for
     keystile serve the flusher (last-used and usage writes), the change
     feed, the sweeper and the management pool. 0 for other servers."""
-    total = 0.0
-    try:
-        tasks = os.listdir("/proc/%d/task" % pid)
-        names = {}
-        for t in tasks:
-            with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
-                names[t] = f.read().strip()
-        if not any(n.startswith("MHD-") for n in names.values()):
-            return 0.0
-        for t, name in names.items():
-            if not name.startswith("MHD-"):
-                total += sum(cpu_split_s(pid, t))
-    except OSError:
-        pass
-    return total
+    threads = threads_s(pid)
+    if not any(n.startswith("MHD-") for n in threads):
+        return 0.0
+    return sum(s for n, s in threads.items() if not n.startswith("MHD-"))
 
 
 def wrk_cpu(args, srv, script, script_args, **kw):

@@ -324,10 +324,9 @@ typedef enum {
 /* Collects the last-used times not yet flushed of the keys in scope, each
  * with its address (ks_last_used.from, family 0 when unknown) and the
  * key's store seq (key_seq, 0 when the entry has none), into a new array
- * (*out, free it); also frees
- * retired memory. KS_OK or NOMEM. Nothing is marked: once the store has
- * them, ks_index_mark_flushed does, so a failed flush loses nothing and
- * the next one writes them again. */
+ * (*out, free it); also frees retired memory. KS_OK or NOMEM. Nothing is
+ * marked: once the store has them, ks_index_mark_flushed does, so a failed
+ * flush loses nothing and the next one writes them again. */
 int ks_index_collect_last_used(ks_index *idx, ks_last_used_scope scope, ks_last_used **out, size_t *n);
 
 /* Marks items (from ks_index_collect_last_used) as written to the store.

@@ -20,7 +20,8 @@
  * that hold one (few, at any time), before the hourly dormant look every
  * key's. The flusher writes every key's each interval anyway; flushing
  * them all at every pass too wrote each busy key twice a minute (with
- * 70,000 keys in use, about half a second of CPU a minute). On the sweeper thread each batch is followed by a rest
+ * 70,000 keys in use, about half a second of CPU a minute).
+ * On the sweeper thread each batch is followed by a rest
  * (sweep_rest): as long as the batch took while verify is quiet (at most
  * half a core), nineteen times as long while it serves traffic (at most
  * a twentieth of a core), since verify is what the machine is for and
