@@ -78,9 +78,23 @@ void ks_token_generate(char out[KS_TOKEN_LEN + 1])
 {
     memcpy(out, KS_TOKEN_PREFIX, 5);
     char *body = out + 5;
-    /* 43 uniform base62 digits carry log2(62^43) = 256.03 bits of entropy. */
-    for (size_t i = 0; i < KS_TOKEN_BODY_LEN; i++)
-        body[i] = BASE62[randombytes_uniform(62)];
+    /* 43 uniform base62 digits carry log2(62^43) = 256.03 bits of entropy.
+     * A digit is a random byte's low 6 bits, drawn again when they are 62 or
+     * 63 (rejection keeps it uniform); the bytes come in one draw of 64 (one
+     * getrandom call, where a randombytes_uniform per digit made 43), which
+     * runs out only with probability below 1e-9, and then draws again. */
+    unsigned char rnd[64];
+    size_t used = sizeof rnd;
+    for (size_t i = 0; i < KS_TOKEN_BODY_LEN;) {
+        if (used == sizeof rnd) {
+            randombytes_buf(rnd, sizeof rnd);
+            used = 0;
+        }
+        unsigned digit = rnd[used++] & 63u;
+        if (digit < 62)
+            body[i++] = BASE62[digit];
+    }
+    sodium_memzero(rnd, sizeof rnd);
     token_checksum(body, body + KS_TOKEN_BODY_LEN);
     out[KS_TOKEN_LEN] = '\0';
 }

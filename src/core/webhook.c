@@ -43,8 +43,11 @@ static void random_id(const char *prefix, size_t n, char *out)
 {
     size_t p = strlen(prefix);
     memcpy(out, prefix, p);
+    unsigned char rnd[64]; /* one draw: each byte's low 5 bits are uniform over 32 */
+    n = n < sizeof rnd ? n : sizeof rnd;
+    randombytes_buf(rnd, n);
     for (size_t i = 0; i < n; i++)
-        out[p + i] = BASE32[randombytes_uniform(32)];
+        out[p + i] = BASE32[rnd[i] & 31u];
     out[p + n] = '\0';
 }
 

@@ -69,6 +69,16 @@ static void test_ids_and_events(void)
     ks_event_id_generate(m);
     ASSERT_EQ_INT(strncmp(m, "msg_", 4), 0);
     ASSERT_EQ_INT(strlen(m), 30);
+    /* 200 ids, 5,200 draws: every base32 character shows up, only those. */
+    int seen[128] = {0}, kinds = 0;
+    for (int i = 0; i < 200; i++) {
+        ks_event_id_generate(m);
+        for (const char *c = m + 4; *c; c++) {
+            ASSERT(strchr("abcdefghijklmnopqrstuvwxyz234567", *c) != NULL);
+            kinds += !seen[(unsigned char)*c]++;
+        }
+    }
+    ASSERT_EQ_INT(kinds, 32);
     size_t n;
     const char *const *types = ks_event_types(&n);
     ASSERT_EQ_INT(n, 11);
