@@ -246,6 +246,7 @@ static const char *const SQL[Q_COUNT] = {
         " GROUP BY key_id ORDER BY total DESC, key_id LIMIT ?4",
     [Q_USAGE_PRUNE_D] = "DELETE FROM usage_days WHERE at < ?1",
     [Q_TX_BEGIN] = "BEGIN IMMEDIATE",
+    [Q_TX_BEGIN_READ] = "BEGIN",
     [Q_TX_COMMIT] = "COMMIT",
     [Q_TX_SAVEPOINT] = "SAVEPOINT ks_write",
     [Q_TX_RELEASE] = "RELEASE ks_write",
@@ -378,6 +379,20 @@ int sq_write_tx(sq_store *s, int (*fn)(sq_store *, void *), void *arg)
 out:
     pthread_mutex_unlock(&s->lock);
     return rc;
+}
+
+int sq_read_begin(sq_store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    /* A failed BEGIN leaves autocommit statements: each still reads whole. */
+    return sqlite3_get_autocommit(s->db) && exec_tx(s, Q_TX_BEGIN_READ) == KS_OK;
+}
+
+void sq_read_end(sq_store *s, int began)
+{
+    if (began && !sqlite3_get_autocommit(s->db) && exec_tx(s, Q_TX_COMMIT) != KS_OK)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* Runs the parameterless one-row query q under s->lock, its first column

@@ -56,7 +56,7 @@ int sq_external_list(ks_store *base, const char *account, ks_key **out, size_t *
     int64_t *seqs = NULL;
     size_t count = 0, cap = 0;
     ks_key *keys = NULL;
-    pthread_mutex_lock(&s->lock);
+    int began = sq_read_begin(s); /* the list and each key's rows, one snapshot */
     int rc = KS_OK, step = SQLITE_DONE;
     sqlite3_stmt *st = sq_stmt(s, Q_EXTERNAL_LIST);
     if (!st) {
@@ -81,7 +81,7 @@ int sq_external_list(ks_store *base, const char *account, ks_key **out, size_t *
     for (size_t i = 0; rc == KS_OK && i < count; i++, (*n)++)
         rc = sq_key_read_seq(s, seqs[i], &keys[i]);
 out:
-    pthread_mutex_unlock(&s->lock);
+    sq_read_end(s, began);
     free(seqs);
     if (rc != KS_OK) {
         ks_keys_free(keys, *n);

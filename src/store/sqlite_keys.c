@@ -277,9 +277,9 @@ int sq_key_get(ks_store *base, const char *account, const char *key_id, ks_key *
 {
     sq_store *s = (sq_store *)base;
     memset(out, 0, sizeof *out);
-    pthread_mutex_lock(&s->lock);
+    int began = sq_read_begin(s); /* five statements, one snapshot */
     int rc = key_read_locked(s, account, key_id, out);
-    pthread_mutex_unlock(&s->lock);
+    sq_read_end(s, began);
     return rc;
 }
 
@@ -291,7 +291,7 @@ int sq_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_
     ks_key *items = calloc((size_t)limit + 1, sizeof *items);
     if (!items)
         return KS_ERR_NOMEM;
-    pthread_mutex_lock(&s->lock);
+    int began = sq_read_begin(s); /* the page and each key's rows, one snapshot */
     int rc = KS_OK, step = SQLITE_DONE;
     size_t n = 0;
     sqlite3_stmt *st = sq_stmt(s, Q_KEY_LIST);
@@ -315,7 +315,7 @@ int sq_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_
     for (size_t i = 0; rc == KS_OK && i < n; i++)
         rc = sq_key_fill(s, items[i].seq, &items[i]);
 out:
-    pthread_mutex_unlock(&s->lock);
+    sq_read_end(s, began);
     return ks_key_page_finish(out, items, n, limit, rc);
 }
 
