@@ -80,7 +80,7 @@ static int act(ks_service *svc, const ks_leak_outcome *o, const ks_actor *who, i
     ks_service_event_free(&ev);
     free(detail);
     if (rc == KS_OK)
-        ks_webhook_worker_wake(svc);
+        ks_webhook_worker_notify(svc);
     return rc;
 }
 

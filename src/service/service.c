@@ -217,7 +217,7 @@ int ks_service_key_create_limited(ks_service *svc, const ks_actor *who, const ch
     if (rc != KS_OK)
         sodium_memzero(token_out, KS_TOKEN_LEN + 1);
     else
-        ks_webhook_worker_wake(svc);
+        ks_webhook_worker_notify(svc);
     return rc;
 }
 
@@ -282,7 +282,7 @@ int ks_service_key_update(ks_service *svc, const ks_actor *who, const char *key_
     ks_service_event_free(&ev);
     free(detail);
     if (rc == KS_OK)
-        ks_webhook_worker_wake(svc);
+        ks_webhook_worker_notify(svc);
     return rc;
 }
 
@@ -301,7 +301,7 @@ int ks_service_key_delete(ks_service *svc, const ks_actor *who, const char *key_
     pthread_mutex_unlock(&svc->write_lock);
     ks_service_event_free(&ev);
     if (rc == KS_OK)
-        ks_webhook_worker_wake(svc);
+        ks_webhook_worker_notify(svc);
     return rc;
 }
 
@@ -326,7 +326,7 @@ static int slots_change_with_event(ks_service *svc, const ks_actor *who, const c
     rc = ks_service_slots_change(svc, who, key_id, change, action, detail, &ev.event, out, share, share_rc);
     ks_service_event_free(&ev);
     if (rc == KS_OK)
-        ks_webhook_worker_wake(svc);
+        ks_webhook_worker_notify(svc);
     return rc;
 }
 

@@ -259,7 +259,7 @@ int ks_service_sweep_once(ks_service *svc)
         ks_log("info", "sweep", "{s:I, s:I, s:I, s:f}", "old_tokens_due", (json_int_t)old_tokens,
                "keys_owing_notices", (json_int_t)notices, "unused_keys_deactivated", (json_int_t)dormant, "ms",
                (ks_clock_monotonic() - t0) * 1000.0);
-    ks_webhook_worker_wake(svc);
+    ks_webhook_worker_notify(svc);
     return rc;
 }
 

@@ -64,6 +64,7 @@ struct ks_webhook_worker {
     attempt slots[KS_WEBHOOK_IN_FLIGHT];
     int in_flight;
     _Atomic int claim_wanted; /* woken for new events, or a slot was freed */
+    _Atomic uint64_t outbox_seen; /* store outbox_writes when it last claimed */
 };
 
 static size_t answer_drop(char *p, size_t size, size_t n, void *arg)
@@ -265,6 +266,11 @@ static void *worker_main(void *arg)
         double now = ks_clock_monotonic();
         if (atomic_exchange(&w->claim_wanted, 0) || now >= next_claim) {
             next_claim = now + POLL_IDLE_MS / 1000.0;
+            /* Read before the claim: a write counted after this wakes us
+             * again; one counted before commits before the claim reads
+             * (SQLite: it holds the store's lock from its count to its
+             * commit; PostgreSQL: at worst the next look, a second on). */
+            atomic_store(&w->outbox_seen, atomic_load(&st->outbox_writes));
             claim_due(w);
         }
         int running = 0;
@@ -328,6 +334,13 @@ void ks_webhook_worker_wake(ks_service *svc)
         atomic_store(&w->claim_wanted, 1);
         curl_multi_wakeup(w->multi);
     }
+}
+
+void ks_webhook_worker_notify(ks_service *svc)
+{
+    ks_webhook_worker *w = svc->webhook_worker;
+    if (w && atomic_load(&svc->store->outbox_writes) != atomic_load(&w->outbox_seen))
+        ks_webhook_worker_wake(svc);
 }
 
 void ks_webhook_worker_stop(ks_service *svc)

@@ -245,7 +245,7 @@ int ks_service_webhook_test(ks_service *svc, const ks_actor *who, const char *id
     rc = svc->store->ops->audit_append(svc->store, &audit);
     if (rc == KS_OK) {
         snprintf(id_out, KS_EVENT_ID_MAX + 1, "%s", ev.id);
-        ks_webhook_worker_wake(svc);
+        ks_webhook_worker_notify(svc);
     }
     ks_service_event_free(&ev);
     return rc;

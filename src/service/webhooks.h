@@ -60,10 +60,15 @@ int ks_service_webhook_secret_open(const ks_service *svc, const unsigned char *s
 
 /* The delivery worker (webhook_worker.c): start after ks_service_init with
  * an index; stop joins it (ks_service_close calls it). wake makes it look
- * at the outbox now (after a write with an event). */
+ * at the outbox now (a webhook enabled again: its pending deliveries).
+ * notify, after a write with an event, wakes it only when a write of this
+ * process queued a delivery since it last looked (store outbox_writes): an
+ * event no webhook subscribes to costs no wake-up and no outbox read.
+ * Other nodes' rows are found by the worker's once-a-second look. */
 int ks_webhook_worker_start(ks_service *svc, const ks_webhook_options *options);
 void ks_webhook_worker_stop(ks_service *svc);
 void ks_webhook_worker_wake(ks_service *svc);
+void ks_webhook_worker_notify(ks_service *svc);
 
 /* The sweeps (sweeper.c): at start and every interval_s seconds, on one
  * node at a time (store sweep_lock): old tokens past their deadline or

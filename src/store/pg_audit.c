@@ -42,7 +42,12 @@ int pg_outbox_insert(pg_store *s, const char *account, const ks_event *e)
     pg_text(&p, e->body);
     pg_int(&p, e->at);
     pg_text(&p, e->webhook_id); /* NULL: SQL NULL */
-    return pg_run(s, P_OUTBOX_INSERT, &p);
+    int rc;
+    PGresult *r = pg_exec(s, P_OUTBOX_INSERT, &p, &rc);
+    if (rc == KS_OK && pg_changed(r) > 0)
+        atomic_fetch_add(&s->base.outbox_writes, 1);
+    PQclear(r);
+    return rc;
 }
 
 /* The account check and entry of pg_audit_append: NOT_FOUND for no such account. */

@@ -47,7 +47,10 @@ int sq_outbox_insert(sq_store *s, const char *account, const ks_event *e)
     sqlite3_bind_int64(st, 5, e->at);
     if (e->webhook_id)
         sqlite3_bind_text(st, 6, e->webhook_id, -1, SQLITE_STATIC);
-    return sq_exec_stmt(st);
+    int rc = sq_exec_stmt(st);
+    if (rc == KS_OK && sqlite3_changes(s->db) > 0)
+        atomic_fetch_add(&s->base.outbox_writes, 1);
+    return rc;
 }
 
 /* The rows of sq_audit_append: NOT_FOUND when the account does not exist

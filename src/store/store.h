@@ -21,6 +21,8 @@
 #include "core/model.h"
 #include "core/person.h"
 
+#include <stdatomic.h>
+
 typedef struct ks_store ks_store;
 
 typedef struct {
@@ -579,6 +581,10 @@ typedef void (*ks_store_write_observer)(double seconds);
 struct ks_store {
     const ks_store_ops *ops;
     ks_store_write_observer on_write; /* NULL = nobody listens (the default) */
+    /* Counts the writes of this process whose event queued at least one
+     * delivery row, counted inside the write's transaction (so before its
+     * commit): the webhook worker sleeps on when it has not moved. */
+    _Atomic uint64_t outbox_writes;
 };
 
 /* Sets (or, with NULL, clears) the write observer; call it before the store

@@ -231,6 +231,9 @@ static void test_outbox_in_the_write(void)
     put_webhook("wh_aaaaaaaaaaaaaaaaaaaa", "http://127.0.0.1:9/a", R("key.created", "key.deleted"), 1);
     put_webhook("wh_bbbbbbbbbbbbbbbbbbbb", "http://127.0.0.1:9/b", R("token.renewed"), 1);
     put_webhook("wh_dddddddddddddddddddd", "http://127.0.0.1:9/d", R("key.created"), 0); /* disabled */
+    /* outbox_writes counts the writes that queued a delivery (the webhook
+     * worker's wake-up test), and only those. */
+    uint64_t queued = atomic_load(&store->outbox_writes);
     /* key_insert with an event: one row for the one enabled subscriber. */
     ks_key k;
     key_build(&k, "acme", 1, "k", R0, T0);
@@ -238,6 +241,7 @@ static void test_outbox_in_the_write(void)
     ks_audit_entry a = aud("acme", "key.create", k.key_id);
     a.event = &e;
     ASSERT_EQ_INT(store->ops->key_insert(store, &k, &a), KS_OK);
+    ASSERT_EQ_INT(atomic_load(&store->outbox_writes), queued + 1);
     /* A write that fails writes no event. */
     ASSERT_EQ_INT(store->ops->key_insert(store, &k, &a), KS_ERR_NAME_TAKEN);
     ks_delivery_page *p = deliveries("wh_aaaaaaaaaaaaaaaaaaaa", 10, 0);
@@ -256,18 +260,23 @@ static void test_outbox_in_the_write(void)
     a = aud("acme", "key.renew", k.key_id);
     a.event = &r;
     ks_slot_change renew = {.op = KS_SLOT_OP_RENEW_LATER, .new_hash = &d};
+    queued = atomic_load(&store->outbox_writes); /* a failed write may have counted before its rollback */
     ASSERT_EQ_INT(store->ops->key_apply_slots(store, "acme", k.key_id, &renew, T0 + 6, &a, NULL), KS_OK);
+    ASSERT_EQ_INT(atomic_load(&store->outbox_writes), queued + 1);
     ASSERT_EQ_INT(store->ops->key_apply_slots(store, "acme", k.key_id, &renew, T0 + 7, &a, NULL),
                   KS_ERR_OLD_TOKEN_EXISTS); /* refused: no second event */
+    queued = atomic_load(&store->outbox_writes);
     ks_audit_entry b = aud("beta", "x", "beta");
     b.event = &r;
     ASSERT_EQ_INT(store->ops->audit_append(store, &b), KS_OK);
+    ASSERT_EQ_INT(atomic_load(&store->outbox_writes), queued); /* no subscriber in beta */
     ASSERT_EQ_INT(deliveries("wh_bbbbbbbbbbbbbbbbbbbb", 10, 0)->count, 1);
     /* A test event goes to its webhook only, whatever it subscribes to. */
     ks_event t = event_of("msg_test", "webhook.test", "wh_bbbbbbbbbbbbbbbbbbbb", T0 + 8);
     a = aud("acme", "webhook.test", "wh_bbbbbbbbbbbbbbbbbbbb");
     a.event = &t;
     ASSERT_EQ_INT(store->ops->audit_append(store, &a), KS_OK);
+    ASSERT_EQ_INT(atomic_load(&store->outbox_writes), queued + 1);
     p = deliveries("wh_bbbbbbbbbbbbbbbbbbbb", 10, 0);
     ASSERT_EQ_INT(p->count, 2);
     ASSERT_EQ_STR(p->items[0].event_id, "msg_test"); /* newest first */
