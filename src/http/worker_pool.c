@@ -4,6 +4,8 @@
  */
 #include "http/worker_pool.h"
 
+#include <sched.h>
+
 void ks_worker_pool_init(ks_worker_pool *pool)
 {
     pool->n_threads = 0;
@@ -36,6 +38,12 @@ static void *pool_main(void *arg)
 {
     ks_worker_pool *pool = arg;
     pthread_setname_np(pthread_self(), "ks-slow-calls"); /* in top -H, perf */
+    /* Batch scheduling: same share of the CPU, but a pool thread woken (by
+     * a call, or by its fsync ending) does not preempt a verify worker in
+     * the middle of its requests; it runs when one yields, a few ms at
+     * most. Best effort: a failure leaves the default policy. */
+    struct sched_param batch = {0};
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
     pthread_mutex_lock(&pool->lock);
     for (;;) {
         while (!pool->head && !pool->stopping)
