@@ -437,10 +437,10 @@ def run(args):
     # renewals (a part is walked around again when it runs out), renew-only.
     verify_last = int(sample * 0.7)
     part = max(10, int(sample * 0.05))
-    check_ranges = [(verify_last + 1 + i * part, verify_last + (i + 1) * part) for i in range(args.rounds)]
-    renew_first = verify_last + args.rounds * part + 1
+    check_ranges = [(verify_last + 1 + i * part, verify_last + (i + 1) * part) for i in range(args.renewal_rounds)]
+    renew_first = verify_last + args.renewal_rounds * part + 1
     if renew_first > sample:
-        raise RuntimeError("--sample too small for %d rounds" % args.rounds)
+        raise RuntimeError("--sample too small for %d renewal rounds" % args.renewal_rounds)
 
     # ---- in-process
     log("in-process verify ...")
@@ -484,7 +484,7 @@ def run(args):
     # The stand-in answers the same renewal client at once (canned answers):
     # what the client and its requests alone cost the verify runs.
     sd = start_nginx(args, "renewal-stand-in", STANDIN_LOCATIONS)
-    for i in range(args.rounds):
+    for i in range(args.renewal_rounds):
         res = wrk_cpu(args, ks, "verify.lua", verify_args)
         r["idle_rps"].append(res["rps"])
         r["idle_cpu"].append(res["cpu_us"])
@@ -775,6 +775,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--verify-rounds", type=int, default=5,
                     help="rounds of the peak verify rows (keys without and with limits, nginx, the empty handler)")
+    ap.add_argument("--renewal-rounds", type=int, default=5,
+                    help="rounds of the verify-with-renewals row (idle, with renewals, with the stand-in's)")
     ap.add_argument("--calls", type=int, default=2000000, help="in-process verify calls")
     ap.add_argument("--renew-rate", type=int, default=200)
     ap.add_argument("--threads", type=int, default=1,
