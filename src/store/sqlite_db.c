@@ -381,18 +381,15 @@ out:
     return rc;
 }
 
-int sq_read_begin(sq_store *s)
+int sq_read_tx(sq_store *s, int (*fn)(sq_store *, void *), void *arg)
 {
     pthread_mutex_lock(&s->lock);
-    /* A failed BEGIN leaves autocommit statements: each still reads whole. */
-    return sqlite3_get_autocommit(s->db) && exec_tx(s, Q_TX_BEGIN_READ) == KS_OK;
-}
-
-void sq_read_end(sq_store *s, int began)
-{
+    int began = sqlite3_get_autocommit(s->db) && exec_tx(s, Q_TX_BEGIN_READ) == KS_OK;
+    int rc = fn(s, arg);
     if (began && !sqlite3_get_autocommit(s->db) && exec_tx(s, Q_TX_COMMIT) != KS_OK)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     pthread_mutex_unlock(&s->lock);
+    return rc;
 }
 
 /* Runs the parameterless one-row query q under s->lock, its first column

@@ -48,22 +48,24 @@ static int granted_seq(sq_store *s, const char *account, const char *key_id, int
     return rc == KS_OK ? grant_exists(s, *seq, account) : rc;
 }
 
-int sq_external_list(ks_store *base, const char *account, ks_key **out, size_t *n)
+/* The arguments and results of sq_external_list's read, for sq_read_tx. */
+struct external_list_args {
+    const char *account;
+    ks_key *keys;           /* read keys, *n of them */
+    size_t n;
+};
+
+/* The list and each key's rows, one snapshot. */
+static int external_list_in_tx(sq_store *s, void *arg)
 {
-    sq_store *s = (sq_store *)base;
-    *out = NULL;
-    *n = 0;
+    struct external_list_args *a = arg;
     int64_t *seqs = NULL;
     size_t count = 0, cap = 0;
-    ks_key *keys = NULL;
-    int began = sq_read_begin(s); /* the list and each key's rows, one snapshot */
     int rc = KS_OK, step = SQLITE_DONE;
     sqlite3_stmt *st = sq_stmt(s, Q_EXTERNAL_LIST);
-    if (!st) {
-        rc = KS_ERR_INTERNAL;
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, a->account, -1, SQLITE_STATIC);
     while (rc == KS_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         if (count == cap) {
             cap = cap ? cap * 2 : 16;
@@ -76,19 +78,26 @@ int sq_external_list(ks_store *base, const char *account, ks_key **out, size_t *
     if (rc == KS_OK && step != SQLITE_DONE)
         rc = sq_error(step);
     sqlite3_reset(st);
-    if (rc == KS_OK && !(keys = calloc(count ? count : 1, sizeof *keys)))
+    if (rc == KS_OK && !(a->keys = calloc(count ? count : 1, sizeof *a->keys)))
         rc = KS_ERR_NOMEM;
-    for (size_t i = 0; rc == KS_OK && i < count; i++, (*n)++)
-        rc = sq_key_read_seq(s, seqs[i], &keys[i]);
-out:
-    sq_read_end(s, began);
+    for (size_t i = 0; rc == KS_OK && i < count; i++, a->n++)
+        rc = sq_key_read_seq(s, seqs[i], &a->keys[i]);
     free(seqs);
+    return rc;
+}
+
+int sq_external_list(ks_store *base, const char *account, ks_key **out, size_t *n)
+{
+    struct external_list_args a = {account, NULL, 0};
+    int rc = sq_read_tx((sq_store *)base, external_list_in_tx, &a);
     if (rc != KS_OK) {
-        ks_keys_free(keys, *n);
+        ks_keys_free(a.keys, a.n);
+        *out = NULL;
         *n = 0;
         return rc;
     }
-    *out = keys;
+    *out = a.keys;
+    *n = a.n;
     return KS_OK;
 }
 

@@ -189,14 +189,13 @@ int sq_write_tx(sq_store *s, int (*fn)(sq_store *s, void *arg), void *arg);
 /* The same for a callback over the neutral ks_store (store_people.c). */
 int sq_write_tx_store(ks_store *base, int (*fn)(ks_store *s, void *arg), void *arg);
 
-/* A read of several statements as one read transaction: sq_read_begin
- * takes s->lock and, outside a transaction, begins one (deferred), so the
- * statements see one snapshot and take SQLite's file locks once, where each
- * autocommit statement locks and unlocks (fcntl calls) on its own. Returns
- * whether it began one; pass that to sq_read_end, which ends it and unlocks.
- * Inside a transaction already (a batch, a write), it only locks. */
-int sq_read_begin(sq_store *s);
-void sq_read_end(sq_store *s, int began);
+/* Runs fn(s, arg), a read of several statements, as one read transaction
+ * (deferred) under s->lock, like pg_read_tx: its statements see one
+ * snapshot and take SQLite's file locks once, where each autocommit
+ * statement locks and unlocks (fcntl calls) on its own. Inside a
+ * transaction already (a batch, a write) fn runs in it. Returns fn's code;
+ * when BEGIN fails, fn still runs, each statement reading on its own. */
+int sq_read_tx(sq_store *s, int (*fn)(sq_store *s, void *arg), void *arg);
 
 /* Runs SQL text without parameters (pragmas, migrations), logging a failure. */
 int sq_exec_sql(sq_store *s, const char *sql);

@@ -273,50 +273,70 @@ static int key_read_locked(sq_store *s, const char *account, const char *key_id,
     return rc == KS_OK ? sq_key_read_seq(s, seq, out) : rc;
 }
 
-int sq_key_get(ks_store *base, const char *account, const char *key_id, ks_key *out)
+/* The arguments of sq_key_get's read, for sq_read_tx. */
+struct key_get_args {
+    const char *account;
+    const char *key_id;
+    ks_key *out;
+};
+
+static int key_get_in_tx(sq_store *s, void *arg)
 {
-    sq_store *s = (sq_store *)base;
-    memset(out, 0, sizeof *out);
-    int began = sq_read_begin(s); /* five statements, one snapshot */
-    int rc = key_read_locked(s, account, key_id, out);
-    sq_read_end(s, began);
-    return rc;
+    struct key_get_args *a = arg;
+    return key_read_locked(s, a->account, a->key_id, a->out);
 }
 
-int sq_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_key_page *out)
+int sq_key_get(ks_store *base, const char *account, const char *key_id, ks_key *out)
 {
-    sq_store *s = (sq_store *)base;
     memset(out, 0, sizeof *out);
-    int limit = ks_key_filter_limit(f);
-    ks_key *items = calloc((size_t)limit + 1, sizeof *items);
-    if (!items)
-        return KS_ERR_NOMEM;
-    int began = sq_read_begin(s); /* the page and each key's rows, one snapshot */
+    struct key_get_args a = {account, key_id, out};
+    return sq_read_tx((sq_store *)base, key_get_in_tx, &a); /* five statements, one snapshot */
+}
+
+/* The arguments and results of sq_key_list's read, for sq_read_tx. */
+struct key_list_args {
+    const char *account;
+    const ks_key_filter *f;
+    int limit;
+    ks_key *items;          /* limit + 1 of them */
+    size_t n;               /* read so far */
+};
+
+/* The page and each key's rows, one snapshot. */
+static int key_list_in_tx(sq_store *s, void *arg)
+{
+    struct key_list_args *a = arg;
+    const ks_key_filter *f = a->f;
     int rc = KS_OK, step = SQLITE_DONE;
-    size_t n = 0;
     sqlite3_stmt *st = sq_stmt(s, Q_KEY_LIST);
-    if (!st) {
-        rc = KS_ERR_INTERNAL;
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    if (!st)
+        return KS_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, a->account, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, f->before_seq > 0 ? f->before_seq : INT64_MAX);
     if (f->q && *f->q)
         sqlite3_bind_text(st, 3, f->q, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, f->status);
     sqlite3_bind_int(st, 5, f->outdated);
     sqlite3_bind_int64(st, 6, f->now);
-    sqlite3_bind_int(st, 7, limit + 1); /* one more tells whether a next page exists */
+    sqlite3_bind_int(st, 7, a->limit + 1); /* one more tells whether a next page exists */
     while (rc == KS_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
-        rc = key_from_row(st, &items[n++]);
+        rc = key_from_row(st, &a->items[a->n++]);
     if (rc == KS_OK && step != SQLITE_DONE)
         rc = sq_error(step);
     sqlite3_reset(st);
-    for (size_t i = 0; rc == KS_OK && i < n; i++)
-        rc = sq_key_fill(s, items[i].seq, &items[i]);
-out:
-    sq_read_end(s, began);
-    return ks_key_page_finish(out, items, n, limit, rc);
+    for (size_t i = 0; rc == KS_OK && i < a->n; i++)
+        rc = sq_key_fill(s, a->items[i].seq, &a->items[i]);
+    return rc;
+}
+
+int sq_key_list(ks_store *base, const char *account, const ks_key_filter *f, ks_key_page *out)
+{
+    memset(out, 0, sizeof *out);
+    struct key_list_args a = {account, f, ks_key_filter_limit(f), NULL, 0};
+    if (!(a.items = calloc((size_t)a.limit + 1, sizeof *a.items)))
+        return KS_ERR_NOMEM;
+    int rc = sq_read_tx((sq_store *)base, key_list_in_tx, &a);
+    return ks_key_page_finish(out, a.items, a.n, a.limit, rc);
 }
 
 /* Active principals of `account` holding Owner there (keys at home and
