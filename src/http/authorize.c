@@ -152,6 +152,11 @@ int ks_http_route_authorize(ks_http_request *req, const ks_route_rule *rule)
     if (!checks)
         return 1;
     ks_authority mine = ks_authority_of_resources(&req->caller.resources);
+    /* Holding every management resource (an Owner), the caller holds all a
+     * target or a gift could need: the checks cannot refuse, so their store
+     * reads (a fifth of a renewal's work on the pool) are skipped. */
+    if (mine == ks_authority_all())
+        return 1;
     ks_authority_scope scope;
     ks_authority_scope_init(&scope, req->svc, account);
     int ok = 1;

@@ -25,6 +25,14 @@ ks_authority ks_authority_of_resources(const ks_strlist *resources)
     return a;
 }
 
+ks_authority ks_authority_all(void)
+{
+    size_t n;
+    ks_management_resources(&n);
+    _Static_assert(sizeof(ks_authority) * 8 >= 32, "an authority holds 32 resources");
+    return n >= 32 ? ~(ks_authority)0 : ((ks_authority)1 << n) - 1;
+}
+
 const char *ks_authority_missing(ks_authority have, ks_authority need)
 {
     size_t n;

@@ -28,6 +28,10 @@ typedef uint32_t ks_authority;
 /* The authority that a list of resources gives (other resources ignored). */
 ks_authority ks_authority_of_resources(const ks_strlist *resources);
 
+/* Every management resource: what the Owner role gives. Any authority is a
+ * subset of it, so a caller holding it passes every delegation check. */
+ks_authority ks_authority_all(void);
+
 /* The first management resource in `need` that `have` lacks, in the order
  * of ks_management_resources(); NULL when need is a subset of have. */
 __attribute__((warn_unused_result))
