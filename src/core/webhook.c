@@ -43,13 +43,15 @@ static void random_id(const char *prefix, size_t n, char *out)
 {
     size_t p = strlen(prefix);
     memcpy(out, prefix, p);
-    unsigned char rnd[64]; /* one draw: each byte's low 5 bits are uniform over 32 */
-    n = n < sizeof rnd ? n : sizeof rnd;
+    unsigned char rnd[32]; /* one draw: each byte's low 5 bits are uniform over 32 */
     randombytes_buf(rnd, n);
     for (size_t i = 0; i < n; i++)
         out[p + i] = BASE32[rnd[i] & 31u];
     out[p + n] = '\0';
 }
+
+/* A webhook id's random part fits random_id's one draw (an event id's, 26, too). */
+_Static_assert(KS_WEBHOOK_ID_MAX - 3 <= 32, "a webhook id's random part fits one draw");
 
 void ks_webhook_id_generate(char out[KS_WEBHOOK_ID_MAX + 1])
 {

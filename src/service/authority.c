@@ -29,8 +29,10 @@ ks_authority ks_authority_all(void)
 {
     size_t n;
     ks_management_resources(&n);
-    _Static_assert(sizeof(ks_authority) * 8 >= 32, "an authority holds 32 resources");
-    return n >= 32 ? ~(ks_authority)0 : ((ks_authority)1 << n) - 1;
+    ks_authority all = 0;
+    for (size_t i = 0; i < n; i++)
+        all |= (ks_authority)1 << i; /* bit_of's bits */
+    return all;
 }
 
 const char *ks_authority_missing(ks_authority have, ks_authority need)

@@ -387,7 +387,7 @@ int sq_read_tx(sq_store *s, int (*fn)(sq_store *, void *), void *arg)
     int began = sqlite3_get_autocommit(s->db) && exec_tx(s, Q_TX_BEGIN_READ) == KS_OK;
     int rc = fn(s, arg);
     if (began && !sqlite3_get_autocommit(s->db) && exec_tx(s, Q_TX_COMMIT) != KS_OK)
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        sq_rollback(s); /* not in a batch: it began, so none was open */
     pthread_mutex_unlock(&s->lock);
     return rc;
 }

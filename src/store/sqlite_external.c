@@ -51,7 +51,7 @@ static int granted_seq(sq_store *s, const char *account, const char *key_id, int
 /* The arguments and results of sq_external_list's read, for sq_read_tx. */
 struct external_list_args {
     const char *account;
-    ks_key *keys;           /* read keys, *n of them */
+    ks_key *keys;           /* the keys read, n of them */
     size_t n;
 };
 
